@@ -1,0 +1,32 @@
+"""clvkit: customer lifetime value, tiering and binding.
+
+The batch core (:class:`CustomerSummary`, :func:`summarize`) turns a transaction log into per-customer
+summaries; :mod:`clvkit.valuation` fits probabilistic models and values customers; :mod:`clvkit.tiering`
+and :mod:`clvkit.binding` turn values into treatment. Fitted models persist as versioned JSON
+(:func:`load_json`).
+"""
+
+from ._version import __version__
+from .batch import CompressedSummary, CustomerSummary
+from .errors import (
+    ClvkitError,
+    ConvergenceError,
+    ConvergenceWarning,
+    InvalidInputError,
+    MissingDependencyError,
+    ModelDomainError,
+    NotFittedError,
+)
+
+__all__ = [
+    "ClvkitError",
+    "CompressedSummary",
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "CustomerSummary",
+    "InvalidInputError",
+    "MissingDependencyError",
+    "ModelDomainError",
+    "NotFittedError",
+    "__version__",
+]

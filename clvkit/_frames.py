@@ -1,0 +1,106 @@
+"""Reading columns out of the frame types users hold, without importing any of them eagerly.
+
+pandas, polars and pyarrow are optional (the ``frames`` extra). A frame is recognised by the module its
+type comes from, so none of the three is imported unless the caller already passed one of its objects.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import InvalidInputError, MissingDependencyError, Problem
+
+__all__ = ["require", "to_columns", "frame_kind"]
+
+_EXTRA_OF = {"pandas": "frames", "polars": "frames", "pyarrow": "frames", "matplotlib": "plot",
+             "dask": "dask", "lifetimes": "test"}
+
+
+def require(module: str) -> Any:
+    """Import an optional dependency or raise :class:`MissingDependencyError` naming the extra."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        extra = _EXTRA_OF.get(module.split(".")[0], "frames")
+        raise MissingDependencyError(
+            f"This needs the optional dependency '{module}'. Install it with: pip install 'clvkit[{extra}]'"
+        ) from None
+
+
+def frame_kind(obj: Any) -> str:
+    """``"pandas"``, ``"polars"``, ``"pyarrow"`` or ``"mapping"`` for the supported inputs, else ``""``."""
+    root = type(obj).__module__.split(".")[0]
+    if root in ("pandas", "polars", "pyarrow"):
+        return root
+    if isinstance(obj, Mapping):
+        return "mapping"
+    return ""
+
+
+def to_columns(frame: Any, names: Sequence[str], *, context: str) -> dict[str, npt.NDArray[Any]]:
+    """Extract ``names`` from ``frame`` as numpy arrays, or raise one error listing every missing column.
+
+    Datetime columns come back as ``datetime64`` arrays (time-zone-aware pandas/polars/pyarrow columns
+    are converted to UTC and the zone is kept on the error path by :func:`clvkit.summarize`).
+    """
+    kind = frame_kind(frame)
+    if not kind:
+        raise InvalidInputError(
+            f"{context} needs a pandas or polars DataFrame, a pyarrow Table or a mapping of column name to "
+            f"array. Got {type(frame).__name__} instead."
+        )
+    available: list[str]
+    if kind == "pandas":
+        available = [str(c) for c in frame.columns]
+    elif kind == "polars":
+        available = list(frame.columns)
+    elif kind == "pyarrow":
+        available = list(frame.column_names)
+    else:
+        available = [str(k) for k in frame.keys()]
+    missing = [n for n in names if n not in available]
+    if missing:
+        raise InvalidInputError(
+            [Problem(n, "is not a column of the input", fix=f"Available columns: {available}.") for n in missing],
+            context=context,
+        )
+    out: dict[str, npt.NDArray[Any]] = {}
+    for n in names:
+        if kind == "pandas":
+            out[n] = _from_pandas(frame[n])
+        elif kind == "polars":
+            out[n] = _from_polars(frame.get_column(n))
+        elif kind == "pyarrow":
+            out[n] = _from_pandas(frame.column(n).to_pandas())
+        else:
+            out[n] = np.asarray(frame[n])
+    return out
+
+
+def _from_pandas(series: Any) -> npt.NDArray[Any]:
+    dtype = series.dtype
+    tz = getattr(dtype, "tz", None)
+    if tz is not None:
+        return np.asarray(series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy())
+    if str(dtype) in ("string", "str") or str(dtype).startswith("string"):
+        return np.asarray(series.to_numpy(dtype=object, na_value=None))
+    try:
+        if series.hasnans and getattr(dtype, "kind", "O") in "iub":
+            return np.asarray(series.to_numpy(dtype=np.float64, na_value=np.nan))
+    except (TypeError, AttributeError):
+        pass
+    return np.asarray(series.to_numpy())
+
+
+def _from_polars(series: Any) -> npt.NDArray[Any]:
+    dtype = series.dtype
+    tz = getattr(dtype, "time_zone", None)
+    if tz is not None:
+        series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+    arr = series.to_numpy()
+    return np.asarray(arr)

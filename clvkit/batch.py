@@ -1,0 +1,552 @@
+"""The columnar batch: many customers' purchase summaries as read-only numpy arrays.
+
+:class:`CustomerSummary` is what every valuation engine reads. It is built once, at the boundary, from
+keyword arrays, a data frame, a transaction log (:func:`clvkit.summarize`) or domain entities, and it
+validates every invariant on construction so that the numerical kernels never need to.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from ._timeunits import check_unit, unit_days
+from ._validation import as_float_array, raise_if, row_problem
+from .errors import InvalidInputError, Problem
+
+__all__ = ["CustomerSummary", "CompressedSummary"]
+
+FloatArray = npt.NDArray[np.float64]
+
+_CONTEXT = "CustomerSummary"
+
+
+def _readonly(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    arr.flags.writeable = False
+    return arr
+
+
+class CompressedSummary(NamedTuple):
+    """Result of :meth:`CustomerSummary.compress`.
+
+    Attributes
+    ----------
+    summary:
+        One row per distinct ``(frequency, recency, T[, monetary_value])``, with ``weights`` holding how
+        many original customers (or how much original weight) each row stands for.
+    inverse:
+        Array of shape (n_customers,): ``summary`` row of each original customer, so that
+        ``per_row_result[inverse]`` expands a per-unique-row result back to the original customers.
+    """
+
+    summary: CustomerSummary
+    inverse: npt.NDArray[np.intp]
+
+
+class CustomerSummary:
+    """Per-customer purchase summaries of a batch of customers, in one time unit.
+
+    All arrays are one-dimensional, of shape (n_customers,), float64 and read-only.
+
+    Parameters
+    ----------
+    frequency:
+        Number of repeat purchase periods (distinct purchase periods minus one): a non-negative integer.
+    recency:
+        Time from the first purchase to the last one, in ``time_unit``; 0 when ``frequency`` is 0.
+    T:
+        Time from the first purchase to the end of the observation (calibration) period; ``>= recency``.
+        For the discrete-time BG/BB model, the number of purchase opportunities.
+    monetary_value:
+        Optional mean spend per repeat purchase period (the field's convention; 0 where ``frequency`` is
+        0). Finite and non-negative.
+    weights:
+        Optional positive weights: how many customers each row stands for (see :meth:`compress`).
+    customer_id:
+        Optional unique customer ids (any hashable scalar dtype numpy can sort).
+    time_unit:
+        Unit of ``recency`` and ``T``: one of ``"s", "min", "h", "D", "W", "M", "Q", "Y"``.
+    frequency_holdout, monetary_value_holdout:
+        Optional holdout-period repeat frequency and mean spend (from
+        :func:`clvkit.summarize` with ``calibration_end``).
+    duration_holdout:
+        Length of the holdout period in ``time_unit`` (a scalar), when holdout columns are given.
+    observation_end, calibration_end:
+        Optional timestamps the summary was computed at (metadata only).
+
+    Raises
+    ------
+    InvalidInputError
+        Listing every failed invariant with its column, the count and first positions of bad rows.
+
+    Examples
+    --------
+    >>> s = CustomerSummary(frequency=[0, 2, 5], recency=[0.0, 10.0, 30.0], T=[40.0, 40.0, 35.0],
+    ...                     time_unit="W")
+    >>> len(s), s.time_unit
+    (3, 'W')
+    >>> CustomerSummary(frequency=[1.5], recency=[3.0], T=[2.0])
+    Traceback (most recent call last):
+    ...
+    clvkit.errors.InvalidInputError: CustomerSummary has 2 problems:
+      - 'frequency': must be a whole number of repeat purchases (1 row fail; first at row 0). Round or recount the transactions.
+      - 'recency': must not exceed T (1 row fail; first at row 0). Check that T is counted from the first purchase to the end of the observation period.
+    """
+
+    __slots__ = (
+        "_frequency",
+        "_recency",
+        "_T",
+        "_monetary_value",
+        "_weights",
+        "_customer_id",
+        "_time_unit",
+        "_frequency_holdout",
+        "_monetary_value_holdout",
+        "_duration_holdout",
+        "_observation_end",
+        "_calibration_end",
+    )
+
+    def __init__(
+        self,
+        frequency: Any,
+        recency: Any,
+        T: Any,  # noqa: N803 - the field's symbol
+        *,
+        monetary_value: Any = None,
+        weights: Any = None,
+        customer_id: Any = None,
+        time_unit: str = "D",
+        frequency_holdout: Any = None,
+        monetary_value_holdout: Any = None,
+        duration_holdout: float | None = None,
+        observation_end: _dt.datetime | None = None,
+        calibration_end: _dt.datetime | None = None,
+        _validate: bool = True,
+    ) -> None:
+        self._time_unit = check_unit(time_unit, where="CustomerSummary")
+        self._frequency = as_float_array(frequency, "frequency", _CONTEXT)
+        self._recency = as_float_array(recency, "recency", _CONTEXT)
+        self._T = as_float_array(T, "T", _CONTEXT)
+        self._monetary_value = (
+            None if monetary_value is None else as_float_array(monetary_value, "monetary_value", _CONTEXT)
+        )
+        self._weights = None if weights is None else as_float_array(weights, "weights", _CONTEXT)
+        self._frequency_holdout = (
+            None if frequency_holdout is None else as_float_array(frequency_holdout, "frequency_holdout", _CONTEXT)
+        )
+        self._monetary_value_holdout = (
+            None
+            if monetary_value_holdout is None
+            else as_float_array(monetary_value_holdout, "monetary_value_holdout", _CONTEXT)
+        )
+        self._duration_holdout = None if duration_holdout is None else float(duration_holdout)
+        self._customer_id = None if customer_id is None else np.asarray(customer_id)
+        self._observation_end = observation_end
+        self._calibration_end = calibration_end
+        if _validate:
+            self._check()
+        for name in self.__slots__:
+            value = getattr(self, name)
+            if isinstance(value, np.ndarray):
+                if value.base is not None or value.flags.writeable:
+                    # Own a private copy so that the caller mutating their array cannot change ours.
+                    value = value.copy()
+                setattr(self, name, _readonly(value))
+
+    # ------------------------------------------------------------------ validation
+    def _check(self) -> None:
+        n = self._frequency.shape[0]
+        lengths = {
+            "recency": self._recency,
+            "T": self._T,
+            "monetary_value": self._monetary_value,
+            "weights": self._weights,
+            "customer_id": self._customer_id,
+            "frequency_holdout": self._frequency_holdout,
+            "monetary_value_holdout": self._monetary_value_holdout,
+        }
+        shape_problems: list[Problem | None] = []
+        for name, arr in lengths.items():
+            if arr is not None and (arr.ndim != 1 or arr.shape[0] != n):
+                shape_problems.append(
+                    Problem(
+                        name,
+                        f"has shape {arr.shape} but 'frequency' has {n} rows",
+                        fix="Pass arrays of one length, one entry per customer.",
+                    )
+                )
+        raise_if(shape_problems, _CONTEXT)
+
+        ids = self._customer_id
+        x, tx, T = self._frequency, self._recency, self._T
+        problems: list[Problem | None] = []
+        with np.errstate(invalid="ignore"):
+            for name, arr in (("frequency", x), ("recency", tx), ("T", T)):
+                finite = np.isfinite(arr)
+                problems.append(row_problem(~finite, name, "must be finite (no NaN or inf)",
+                                            "Drop or fill the missing values.", ids))
+                problems.append(row_problem(finite & (arr < 0), name, "must be non-negative",
+                                            "Check the sign and the time origin.", ids))
+            problems.append(
+                row_problem(np.isfinite(x) & (x != np.floor(x)), "frequency",
+                            "must be a whole number of repeat purchases",
+                            "Round or recount the transactions.", ids)
+            )
+            # A tiny relative slack absorbs rounding when recency and T were converted between units.
+            slack = 1e-9 * np.maximum(np.abs(T), 1.0)
+            problems.append(
+                row_problem(tx > T + slack, "recency", "must not exceed T",
+                            "Check that T is counted from the first purchase to the end of the "
+                            "observation period.", ids)
+            )
+            problems.append(
+                row_problem((x == 0) & (tx != 0), "recency", "must be 0 where frequency is 0",
+                            "Recency is the time from the first to the last purchase; with no repeat "
+                            "purchase it is 0.", ids)
+            )
+            if self._monetary_value is not None:
+                m = self._monetary_value
+                problems.append(row_problem(~np.isfinite(m), "monetary_value", "must be finite (no NaN or inf)",
+                                            "Use 0 for customers without repeat purchases.", ids))
+                problems.append(row_problem(np.isfinite(m) & (m < 0), "monetary_value", "must be non-negative",
+                                            "Handle refunds when summarizing (see summarize(refunds=...)).", ids))
+            if self._weights is not None:
+                w = self._weights
+                problems.append(row_problem(~(np.isfinite(w) & (w > 0)), "weights",
+                                            "must be finite and > 0", "Drop rows that stand for no customer.", ids))
+            if self._frequency_holdout is not None:
+                fh = self._frequency_holdout
+                problems.append(row_problem(~np.isfinite(fh) | (fh < 0) | (fh != np.floor(fh)),
+                                            "frequency_holdout", "must be a non-negative whole number", "", ids))
+            if self._monetary_value_holdout is not None:
+                mh = self._monetary_value_holdout
+                problems.append(row_problem(~np.isfinite(mh) | (mh < 0), "monetary_value_holdout",
+                                            "must be finite and non-negative", "", ids))
+        if (self._frequency_holdout is not None) != (self._duration_holdout is not None):
+            problems.append(Problem("duration_holdout", "must be given together with 'frequency_holdout'",
+                                    fix="Pass both or neither."))
+        if self._duration_holdout is not None and not (
+            np.isfinite(self._duration_holdout) and self._duration_holdout > 0
+        ):
+            problems.append(Problem("duration_holdout", f"must be finite and > 0; got {self._duration_holdout!r}"))
+        if ids is not None and n > 0:
+            problems.append(self._duplicate_ids(ids))
+        raise_if(problems, _CONTEXT)
+
+    @staticmethod
+    def _duplicate_ids(ids: npt.NDArray[Any]) -> Problem | None:
+        if ids.dtype == object:
+            seen: set[object] = set()
+            dup_pos: list[int] = []
+            for i, v in enumerate(ids.tolist()):
+                if v in seen:
+                    dup_pos.append(i)
+                seen.add(v)
+            bad = np.zeros(ids.shape[0], dtype=bool)
+            bad[dup_pos] = True
+        else:
+            order = np.argsort(ids, kind="stable")
+            s = ids[order]
+            dup_sorted = np.zeros(s.shape[0], dtype=bool)
+            dup_sorted[1:] = s[1:] == s[:-1]
+            bad = np.zeros(s.shape[0], dtype=bool)
+            bad[order[dup_sorted]] = True
+        return row_problem(bad, "customer_id", "must be unique", "Aggregate to one row per customer.", ids)
+
+    # ------------------------------------------------------------------ read-only attributes
+    @property
+    def frequency(self) -> FloatArray:
+        """Repeat purchase periods, shape (n_customers,)."""
+        return self._frequency
+
+    @property
+    def recency(self) -> FloatArray:
+        """Time of the last purchase since the first, shape (n_customers,)."""
+        return self._recency
+
+    @property
+    def T(self) -> FloatArray:  # noqa: N802 - the field's symbol
+        """Time from the first purchase to the end of observation, shape (n_customers,)."""
+        return self._T
+
+    @property
+    def monetary_value(self) -> FloatArray | None:
+        """Mean spend per repeat purchase period, or ``None``."""
+        return self._monetary_value
+
+    @property
+    def weights(self) -> FloatArray | None:
+        """Row weights, or ``None`` (every row stands for one customer)."""
+        return self._weights
+
+    @property
+    def customer_id(self) -> npt.NDArray[Any] | None:
+        """Customer ids, or ``None``."""
+        return self._customer_id
+
+    @property
+    def time_unit(self) -> str:
+        """Unit of ``recency``, ``T`` and the holdout duration."""
+        return self._time_unit
+
+    @property
+    def frequency_holdout(self) -> FloatArray | None:
+        """Repeat purchase periods in the holdout period, or ``None``."""
+        return self._frequency_holdout
+
+    @property
+    def monetary_value_holdout(self) -> FloatArray | None:
+        """Mean spend per purchase period in the holdout period, or ``None``."""
+        return self._monetary_value_holdout
+
+    @property
+    def duration_holdout(self) -> float | None:
+        """Length of the holdout period in ``time_unit``, or ``None``."""
+        return self._duration_holdout
+
+    @property
+    def observation_end(self) -> _dt.datetime | None:
+        """End of the observation (or calibration) period the summary describes, if known."""
+        return self._observation_end
+
+    @property
+    def calibration_end(self) -> _dt.datetime | None:
+        """End of the calibration period, if the summary was built with a holdout split."""
+        return self._calibration_end
+
+    @property
+    def total_weight(self) -> float:
+        """Number of customers the batch stands for (sum of weights)."""
+        return float(self._weights.sum()) if self._weights is not None else float(len(self))
+
+    def weights_or_ones(self) -> FloatArray:
+        """The weights, or an array of ones when the summary has none."""
+        return self._weights if self._weights is not None else np.ones(len(self))
+
+    def __len__(self) -> int:
+        return int(self._frequency.shape[0])
+
+    def __repr__(self) -> str:
+        extra = [name for name in ("monetary_value", "weights", "customer_id", "frequency_holdout")
+                 if getattr(self, name) is not None]
+        return f"CustomerSummary(n_customers={len(self)}, time_unit={self._time_unit!r}, columns=+{extra})"
+
+    # ------------------------------------------------------------------ builders
+    def _replace(self, **changes: Any) -> CustomerSummary:
+        fields: dict[str, Any] = {
+            "frequency": self._frequency,
+            "recency": self._recency,
+            "T": self._T,
+            "monetary_value": self._monetary_value,
+            "weights": self._weights,
+            "customer_id": self._customer_id,
+            "time_unit": self._time_unit,
+            "frequency_holdout": self._frequency_holdout,
+            "monetary_value_holdout": self._monetary_value_holdout,
+            "duration_holdout": self._duration_holdout,
+            "observation_end": self._observation_end,
+            "calibration_end": self._calibration_end,
+        }
+        validate = bool(changes.pop("_validate", False))
+        fields.update(changes)
+        return CustomerSummary(**fields, _validate=validate)
+
+    def take(self, indices: Any) -> CustomerSummary:
+        """The customers at ``indices`` (integer positions or a boolean mask), as a new summary."""
+        idx = np.asarray(indices)
+        if idx.dtype == bool:
+            if idx.shape != (len(self),):
+                raise InvalidInputError(
+                    f"A boolean mask for take() must have shape ({len(self)},). Got {idx.shape} instead."
+                )
+            idx = np.flatnonzero(idx)
+        elif idx.size and not np.issubdtype(idx.dtype, np.integer):
+            raise InvalidInputError(f"take() needs integer positions or a boolean mask. Got dtype {idx.dtype}.")
+        idx = idx.astype(np.intp, copy=False).reshape(-1)
+        if idx.size and (idx.min() < -len(self) or idx.max() >= len(self)):
+            raise InvalidInputError(f"take() positions must lie in [0, {len(self)}). Got {idx.min()}..{idx.max()}.")
+        def pick(a: npt.NDArray[Any] | None) -> npt.NDArray[Any] | None:
+            return None if a is None else a[idx]
+
+        customer_id = pick(self._customer_id)
+        if customer_id is not None and np.unique(idx).size != idx.size:
+            customer_id = None  # the same customer twice would break id uniqueness
+        return self._replace(
+            frequency=self._frequency[idx],
+            recency=self._recency[idx],
+            T=self._T[idx],
+            monetary_value=pick(self._monetary_value),
+            weights=pick(self._weights),
+            customer_id=customer_id,
+            frequency_holdout=pick(self._frequency_holdout),
+            monetary_value_holdout=pick(self._monetary_value_holdout),
+        )
+
+    @classmethod
+    def concat(cls, summaries: Sequence[CustomerSummary]) -> CustomerSummary:
+        """Stack summaries of one time unit into one batch (ids must stay unique)."""
+        if not summaries:
+            raise InvalidInputError("concat() needs at least one CustomerSummary. Got an empty sequence.")
+        units = {s.time_unit for s in summaries}
+        if len(units) != 1:
+            raise InvalidInputError(
+                f"concat() needs summaries of one time unit. Got {sorted(units)}; convert with with_time_unit()."
+            )
+        def join(name: str) -> npt.NDArray[Any] | None:
+            parts = [getattr(s, name) for s in summaries]
+            present = [p is not None for p in parts]
+            if all(present):
+                return np.concatenate(parts)
+            if any(present):
+                raise InvalidInputError(
+                    f"concat() needs '{name}' in all summaries or in none; it is missing from "
+                    f"summary {present.index(False)}."
+                )
+            return None
+
+        durations = {s.duration_holdout for s in summaries}
+        if len(durations) != 1:
+            raise InvalidInputError("concat() needs one holdout duration across summaries.")
+        first = summaries[0]
+        return cls(
+            frequency=join("frequency"),
+            recency=join("recency"),
+            T=join("T"),
+            monetary_value=join("monetary_value"),
+            weights=join("weights"),
+            customer_id=join("customer_id"),
+            time_unit=first.time_unit,
+            frequency_holdout=join("frequency_holdout"),
+            monetary_value_holdout=join("monetary_value_holdout"),
+            duration_holdout=first.duration_holdout,
+            observation_end=first.observation_end,
+            calibration_end=first.calibration_end,
+        )
+
+    def compress(self, *, include_monetary: bool = True) -> CompressedSummary:
+        """Collapse customers with equal ``(frequency, recency, T[, monetary_value])`` into one weighted row.
+
+        Likelihoods are sums over customers, so fitting the compressed batch gives the same optimum
+        as fitting the raw rows at a fraction of the cost; per-row predictions expand back with
+        ``result[compressed.inverse]``. Ids and holdout columns are dropped.
+
+        Examples
+        --------
+        >>> s = CustomerSummary(frequency=[0, 1, 0, 1], recency=[0, 5, 0, 5], T=[9, 9, 9, 8])
+        >>> c = s.compress()
+        >>> len(c.summary), c.summary.weights.tolist(), c.inverse.tolist()
+        (3, [2.0, 1.0, 1.0], [0, 2, 0, 1])
+        """
+        cols = [self._frequency, self._recency, self._T]
+        if include_monetary and self._monetary_value is not None:
+            cols.append(self._monetary_value)
+        n = len(self)
+        w = self.weights_or_ones()
+        if n == 0:
+            return CompressedSummary(self._replace(customer_id=None, frequency_holdout=None,
+                                                   monetary_value_holdout=None, duration_holdout=None),
+                                     np.zeros(0, dtype=np.intp))
+        order = np.lexsort(cols[::-1])
+        sorted_cols = [c[order] for c in cols]
+        new_group = np.zeros(n, dtype=bool)
+        new_group[0] = True
+        for c in sorted_cols:
+            new_group[1:] |= c[1:] != c[:-1]
+        group_sorted = np.cumsum(new_group) - 1
+        inverse = np.empty(n, dtype=np.intp)
+        inverse[order] = group_sorted
+        starts = np.flatnonzero(new_group)
+        weights = np.bincount(group_sorted, weights=w[order])
+        summary = CustomerSummary(
+            frequency=sorted_cols[0][starts],
+            recency=sorted_cols[1][starts],
+            T=sorted_cols[2][starts],
+            monetary_value=(self._monetary_value[order][starts]
+                            if self._monetary_value is not None else None),
+            weights=weights,
+            time_unit=self._time_unit,
+            observation_end=self._observation_end,
+            calibration_end=self._calibration_end,
+            _validate=False,
+        )
+        return CompressedSummary(summary, inverse)
+
+    def with_time_unit(self, time_unit: str) -> CustomerSummary:
+        """The same customers with ``recency``, ``T`` and the holdout duration expressed in ``time_unit``.
+
+        Examples
+        --------
+        >>> s = CustomerSummary(frequency=[1], recency=[7.0], T=[14.0], time_unit="D")
+        >>> s.with_time_unit("W").T.tolist()
+        [2.0]
+        """
+        factor = unit_days(self._time_unit) / unit_days(time_unit, where="with_time_unit()")
+        return self._replace(
+            recency=self._recency * factor,
+            T=self._T * factor,
+            time_unit=time_unit,
+            duration_holdout=None if self._duration_holdout is None else self._duration_holdout * factor,
+        )
+
+    def with_weights(self, weights: Any) -> CustomerSummary:
+        """The same customers with new weights (validated)."""
+        return self._replace(weights=weights, _validate=True)
+
+    # ------------------------------------------------------------------ other constructors
+    @classmethod
+    def from_arrays(cls, **columns: Any) -> CustomerSummary:
+        """Build from keyword arrays; the same as calling the class."""
+        return cls(**columns)
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: Any,
+        *,
+        frequency: str = "frequency",
+        recency: str = "recency",
+        T: str = "T",  # noqa: N803
+        monetary_value: str | None = None,
+        weights: str | None = None,
+        customer_id: str | None = None,
+        time_unit: str = "D",
+    ) -> CustomerSummary:
+        """Build from a pandas or polars data frame, a pyarrow table or a mapping of column arrays.
+
+        Column names default to the field's convention; pass the names your frame uses.
+        """
+        from ._frames import to_columns
+
+        wanted = {"frequency": frequency, "recency": recency, "T": T}
+        optional = {"monetary_value": monetary_value, "weights": weights, "customer_id": customer_id}
+        names = list(wanted.values()) + [v for v in optional.values() if v is not None]
+        columns = to_columns(frame, names, context="CustomerSummary.from_frame()")
+        kwargs: dict[str, Any] = {key: columns[col] for key, col in wanted.items()}
+        kwargs.update({key: columns[col] for key, col in optional.items() if col is not None})
+        return cls(**kwargs, time_unit=time_unit)
+
+    def to_columns(self) -> dict[str, npt.NDArray[Any]]:
+        """The summary as a mapping of column name to array (present columns only)."""
+        out: dict[str, npt.NDArray[Any]] = {}
+        for name in ("customer_id", "frequency", "recency", "T", "monetary_value", "weights",
+                     "frequency_holdout", "monetary_value_holdout"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
+
+    def to_pandas(self) -> Any:
+        """The summary as a pandas DataFrame (needs the ``frames`` extra)."""
+        from ._frames import require
+
+        pd = require("pandas")
+        cols = self.to_columns()
+        index = cols.pop("customer_id", None)
+        return pd.DataFrame(cols, index=pd.Index(index, name="customer_id") if index is not None else None)
+
