@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from .errors import MAX_ROWS_SHOWN, InvalidInputError, Problem
 
-__all__ = ["row_problem", "raise_if", "as_float_array", "check_scalar"]
+__all__ = ["as_float_array", "check_scalar", "raise_if", "row_problem"]
 
 
 def row_problem(

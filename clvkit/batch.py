@@ -18,7 +18,7 @@ from ._timeunits import check_unit, unit_days
 from ._validation import as_float_array, raise_if, row_problem
 from .errors import InvalidInputError, Problem
 
-__all__ = ["CustomerSummary", "CompressedSummary"]
+__all__ = ["CompressedSummary", "CustomerSummary"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -89,34 +89,34 @@ class CustomerSummary:
     ...                     time_unit="W")
     >>> len(s), s.time_unit
     (3, 'W')
-    >>> CustomerSummary(frequency=[1.5], recency=[3.0], T=[2.0])
+    >>> CustomerSummary(frequency=[1.5], recency=[3.0], T=[2.0])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     clvkit.errors.InvalidInputError: CustomerSummary has 2 problems:
-      - 'frequency': must be a whole number of repeat purchases (1 row fail; first at row 0). Round or recount the transactions.
-      - 'recency': must not exceed T (1 row fail; first at row 0). Check that T is counted from the first purchase to the end of the observation period.
+      - 'frequency': must be a whole number of repeat purchases (1 row fail; first at row 0)...
+      - 'recency': must not exceed T (1 row fail; first at row 0)...
     """
 
     __slots__ = (
-        "_frequency",
-        "_recency",
         "_T",
-        "_monetary_value",
-        "_weights",
-        "_customer_id",
-        "_time_unit",
-        "_frequency_holdout",
-        "_monetary_value_holdout",
-        "_duration_holdout",
-        "_observation_end",
         "_calibration_end",
+        "_customer_id",
+        "_duration_holdout",
+        "_frequency",
+        "_frequency_holdout",
+        "_monetary_value",
+        "_monetary_value_holdout",
+        "_observation_end",
+        "_recency",
+        "_time_unit",
+        "_weights",
     )
 
     def __init__(
         self,
         frequency: Any,
         recency: Any,
-        T: Any,  # noqa: N803 - the field's symbol
+        T: Any,
         *,
         monetary_value: Any = None,
         weights: Any = None,
@@ -271,7 +271,7 @@ class CustomerSummary:
         return self._recency
 
     @property
-    def T(self) -> FloatArray:  # noqa: N802 - the field's symbol
+    def T(self) -> FloatArray:
         """Time from the first purchase to the end of observation, shape (n_customers,)."""
         return self._T
 
@@ -511,7 +511,7 @@ class CustomerSummary:
         *,
         frequency: str = "frequency",
         recency: str = "recency",
-        T: str = "T",  # noqa: N803
+        T: str = "T",
         monetary_value: str | None = None,
         weights: str | None = None,
         customer_id: str | None = None,
