@@ -6,6 +6,7 @@ and :mod:`clvkit.binding` turn values into treatment. Fitted models persist as v
 (:func:`load_json`).
 """
 
+from ._summarize import summarize, summarize_transactions
 from ._version import __version__
 from .batch import CompressedSummary, CustomerSummary
 from .errors import (
@@ -17,6 +18,7 @@ from .errors import (
     ModelDomainError,
     NotFittedError,
 )
+from .persistence import load_json
 
 __all__ = [
     "ClvkitError",
@@ -29,4 +31,7 @@ __all__ = [
     "ModelDomainError",
     "NotFittedError",
     "__version__",
+    "load_json",
+    "summarize",
+    "summarize_transactions",
 ]

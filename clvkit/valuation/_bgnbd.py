@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from ._special import residual_factor
+from ._special import scaled_residual_factor
 
 __all__ = [
     "expected_purchases",
@@ -91,8 +91,8 @@ def expected_purchases(
     t_arr = np.asarray(t, dtype=np.float64)
     z = t_arr / (alpha + T + t_arr)
     C = a + b + x - 1.0
-    G = residual_factor(np.full(np.broadcast(C, z).shape, a + b - 1.0 - r), a - 1.0, C, z)
-    out: FloatArray = C * G * probability_alive(params, x, tx, T)
+    CG = scaled_residual_factor(np.full(np.broadcast(C, z).shape, a + b - 1.0 - r), a - 1.0, C, z)
+    out: FloatArray = CG * probability_alive(params, x, tx, T)
     return out
 
 

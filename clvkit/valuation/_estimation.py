@@ -188,7 +188,7 @@ def maximize_likelihood(
         # Restart: a derivative-free pass from the best point so far, then BFGS again.
         nm_start = res.x if math.isfinite(res.fun) else theta0
         nm = optimize.minimize(lambda th: fun(th)[0], nm_start, method="Nelder-Mead",
-                               options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 4000})
+                               options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20 * max_iter})
         res2 = attempt(nm.x)
         best = res2 if (math.isfinite(res2.fun) and res2.fun <= res.fun) else res
     value, grad = fun(best.x)

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-__all__ = ["residual_factor"]
+__all__ = ["residual_factor", "scaled_residual_factor"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -97,3 +97,49 @@ def _large(A: FloatArray, B: float, C: FloatArray, z: FloatArray) -> FloatArray:
     w = (B + h) / (2.0 * h)
     result: FloatArray = lo + w * (hi - lo)
     return result
+
+
+_C_SMALL = 1e-3
+
+
+def scaled_residual_factor(A: FloatArray, B: float, C: FloatArray, z: FloatArray) -> FloatArray:
+    """``C * G(A, B, C, z)``, also where ``C`` is zero or slightly negative (``C > -1``).
+
+    In BG/NBD ``C = a+b+x-1`` is ``<= 0`` for customers without repeat purchases when ``a + b <= 1``;
+    ``2F1(A, B; C; z)`` has a pole there but ``C * G`` does not. With ``C/(C)_k = 1/(C+1)_(k-1)``,
+    ``C * (F - 1) / B = A z 3F2(A+1, B+1, 1; C+1, 2; z)``, evaluated by its series for ``z <= 0.9`` and
+    by mpmath's convergence-accelerated ``hyp3f2`` beyond (rare: only such customers, once per distinct z).
+    """
+    A_, C_, z_ = np.broadcast_arrays(np.asarray(A, dtype=np.float64), np.asarray(C, dtype=np.float64),
+                                     np.asarray(z, dtype=np.float64))
+    out = np.empty(z_.shape)
+    small = C_ <= _C_SMALL
+    regular = ~small
+    if regular.any():
+        out[regular] = C_[regular] * residual_factor(A_[regular], B, C_[regular], z_[regular])
+    if small.any():
+        a_s, c_s, z_s = A_[small], C_[small], z_[small]
+        L = np.log1p(-z_s)
+        cs = np.empty(z_s.shape)
+        # series of A z 3F2(A+1, B+1, 1; C+1, 2; z): term_j = A z prod (A+1+i)(B+1+i)/((C+1+i)(2+i)) z
+        near = z_s <= 0.9
+        if near.any():
+            an, cn, zn = a_s[near], c_s[near], z_s[near]
+            u = an * zn
+            total = u.copy()
+            for j in range(2000):
+                u = u * (an + 1 + j) * (B + 1 + j) * zn / ((cn + 1 + j) * (2 + j))
+                total += u
+                if np.all(np.abs(u) <= 1e-17 * np.abs(total)):
+                    break
+            cs[near] = total
+        far = ~near
+        if far.any():
+            import mpmath
+
+            for idx in np.flatnonzero(far):
+                a_i, c_i, z_i = float(a_s[idx]), float(c_s[idx]), float(z_s[idx])
+                with mpmath.workdps(30):
+                    cs[idx] = float(a_i * z_i * mpmath.hyp3f2(a_i + 1, B + 1, 1, c_i + 1, 2, z_i))
+        out[small] = c_s * (-L * special.exprel(B * L)) - np.exp(B * L) * cs
+    return out
