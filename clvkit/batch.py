@@ -183,7 +183,9 @@ class CustomerSummary:
                 )
         raise_if(shape_problems, _CONTEXT)
 
-        ids = self._customer_id
+        # Problems name rows by id with ids[i].item(), which plain Python objects lack: name the rows of an
+        # object id column by position only.
+        ids = self._customer_id if self._customer_id is None or self._customer_id.dtype != object else None
         x, tx, T = self._frequency, self._recency, self._T
         problems: list[Problem | None] = []
         with np.errstate(invalid="ignore"):
@@ -235,8 +237,8 @@ class CustomerSummary:
             np.isfinite(self._duration_holdout) and self._duration_holdout > 0
         ):
             problems.append(Problem("duration_holdout", f"must be finite and > 0; got {self._duration_holdout!r}"))
-        if ids is not None and n > 0:
-            problems.append(self._duplicate_ids(ids))
+        if self._customer_id is not None and n > 0:
+            problems.append(self._duplicate_ids(self._customer_id))
         raise_if(problems, _CONTEXT)
 
     @staticmethod
@@ -257,7 +259,8 @@ class CustomerSummary:
             dup_sorted[1:] = s[1:] == s[:-1]
             bad = np.zeros(s.shape[0], dtype=bool)
             bad[order[dup_sorted]] = True
-        return row_problem(bad, "customer_id", "must be unique", "Aggregate to one row per customer.", ids)
+        return row_problem(bad, "customer_id", "must be unique", "Aggregate to one row per customer.",
+                           ids if ids.dtype != object else None)
 
     # ------------------------------------------------------------------ read-only attributes
     @property
