@@ -140,6 +140,7 @@ def _one_line(exc: BaseException) -> str:
     if not lines:
         return type(exc).__name__
     head, rest = lines[0], [line.removeprefix("- ") for line in lines[1:]]
+    rest = [item.rstrip(".") for item in rest[:-1]] + rest[-1:]
     return head + (" " + "; ".join(rest) if rest else "")
 
 
@@ -217,7 +218,7 @@ def _parse_times(values: list[str], column: str, date_format: str | None, lines:
         bad = np.flatnonzero(failed[codes]).tolist()
         example = values[bad[0]]
         expected = f"the format {date_format!r}" if date_format else "ISO 8601 (e.g. 2024-03-01 14:05:00)"
-        problems.append(_bad_rows(column, f"cannot be read as a date/time in {expected} (e.g. {example!r})",
+        problems.append(_bad_rows(column, f"cannot be read as a date/time in {expected}; got {example!r}",
                                   bad, lines, "Fix the values or pass --date-format, e.g. --date-format %Y%m%d."))
     return parsed[codes]
 
@@ -235,7 +236,7 @@ def _parse_amounts(values: list[str], column: str, lines: _Lines, problems: list
         except ValueError:
             out[i] = math.nan
             bad.append(i)
-    problems.append(_bad_rows(column, f"cannot be read as a number (e.g. {values[bad[0]]!r})", bad, lines,
+    problems.append(_bad_rows(column, f"cannot be read as a number; got {values[bad[0]]!r}", bad, lines,
                               "Use plain decimal numbers (a dot as decimal separator, no currency sign)."))
     return out
 
@@ -834,6 +835,36 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value:g} (0.01 means 1% per period)")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {value:g}")
+    return value
+
+
+def _amount(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not (math.isfinite(value) and value >= 0.0):
+        raise argparse.ArgumentTypeError(f"must be finite and >= 0, got {value:g}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``clvkit`` command (exposed for documentation tools and tests)."""
     parser = argparse.ArgumentParser(
@@ -853,9 +884,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--period", default="M",
                    help="length of one period: a unit (s, min, h, D, W, M, Q, Y; M = 30.44 days, the mean "
                         "month) or a number of days, e.g. 30 (default M)")
-    g.add_argument("--discount-rate", type=float, default=0.01,
+    g.add_argument("--discount-rate", type=_rate, default=0.01,
                    help="discount rate per period, in [0, 1) (default 0.01: 1%% a month)")
-    g.add_argument("--margin", type=float, default=1.0,
+    g.add_argument("--margin", type=_fraction, default=1.0,
                    help="profit margin on spend, in [0, 1] (default 1.0: value in revenue)")
     g.add_argument("--top", type=_non_negative_int, default=10, help="print the N most valuable customers "
                    "(default 10)")
@@ -903,7 +934,7 @@ def build_parser() -> argparse.ArgumentParser:
     src = score.add_argument_group("models")
     src.add_argument("--models", metavar="DIR", help="directory written by 'clvkit fit'")
     src.add_argument("--model", action="append", metavar="FILE", help="a JSON model file (repeatable)")
-    src.add_argument("--spend", type=float, metavar="AMOUNT",
+    src.add_argument("--spend", type=_amount, metavar="AMOUNT",
                      help="fixed spend per purchase instead of a Gamma-Gamma model")
     score.add_argument("--customer-id", metavar="COL", help="customer id column (default: as saved by fit)")
     score.add_argument("--datetime", metavar="COL", help="transaction time column (default: as saved by fit)")
