@@ -132,7 +132,7 @@ def summarize(
         One row per customer, sorted by ``customer_id`` (ascending), with ``time_unit=freq`` and the
         ``observation_end`` and ``calibration_end`` metadata (UTC-aware when the time column is aware;
         for a numeric time column, the nominal datetime ``1970-01-01 + value * freq``, with ``"M"``,
-        ``"Q"`` and ``"Y"`` taken as mean Gregorian lengths).
+        ``"Q"`` and ``"Y"`` taken as mean Gregorian lengths, or ``None`` outside the years 1 to 9999).
 
     Raises
     ------
@@ -188,7 +188,6 @@ def summarize(
         problems.extend(exc.problems)
         raise_if(problems, _CONTEXT)
         raise  # pragma: no cover - raise_if always raises here
-    raise_if(problems, _CONTEXT)
     return _summarize_columns(
         columns[customer_id],
         columns[datetime],
@@ -199,6 +198,7 @@ def summarize(
         observation_end=observation_end,
         calibration_end=calibration_end,
         refunds=refunds,
+        problems=problems,
     )
 
 
@@ -279,9 +279,8 @@ def summarize_transactions(
             bad, "currency",
             f"mixes currencies {[c for c, _ in ordered]}; rows not in {ordered[0][0]!r} are flagged",
             "Convert the amounts to one currency first, or summarize each currency separately."))
-    raise_if(problems, "summarize_transactions()")
-    if not_entity:  # pragma: no cover - reported above
-        raise AssertionError
+    if not_entity:
+        raise_if(problems, "summarize_transactions()")
     id_arr = np.empty(n, dtype=object)
     id_arr[:] = ids
     time_arr = np.empty(n, dtype=object)
@@ -298,6 +297,7 @@ def summarize_transactions(
         refunds=refunds,
         context="summarize_transactions()",
         flagged_refunds=np.asarray(flagged, dtype=bool),
+        problems=problems,
     )
 
 
@@ -481,9 +481,12 @@ def _read_param(value: Any, name: str, times: _Times, problems: list[Problem | N
     return _to_datetime64(value)
 
 
-def _as_metadata(value: Any, times: _Times, freq: str) -> _dt.datetime:
+def _as_metadata(value: Any, times: _Times, freq: str) -> _dt.datetime | None:
     if times.numeric:
-        return _EPOCH + _dt.timedelta(days=float(value) * UNIT_DAYS[freq])
+        try:
+            return _EPOCH + _dt.timedelta(days=float(value) * UNIT_DAYS[freq])
+        except (OverflowError, ValueError):  # beyond the years 1..9999: no datetime to show
+            return None
     out = np.datetime64(value, "us").item()
     if isinstance(out, _dt.date) and not isinstance(out, _dt.datetime):
         out = _dt.datetime(out.year, out.month, out.day)
@@ -695,7 +698,9 @@ def _aggregate(codes: IntArray, n_codes: int, periods: IntArray, amounts: FloatA
     else:
         cal_customer, cal_rel = pair_customer, pair_rel
     starts = _run_starts(cal_customer)
-    ends = np.append(starts[1:], cal_customer.shape[0])
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:]
+    ends[-1:] = cal_customer.shape[0]
     customers = cal_customer[starts]
     first_rel = cal_rel[starts]
     last_rel = cal_rel[ends - 1]
@@ -742,21 +747,26 @@ def _summarize_columns(
     refunds: str,
     context: str = _CONTEXT,
     flagged_refunds: BoolArray | None = None,
+    problems: list[Problem | None] | None = None,
 ) -> CustomerSummary:
+    """The shared body: ``problems`` holds the parameter problems found so far (reported with the rest)."""
     id_col, time_col, amount_col = names
-    problems: list[Problem | None] = []
-    n = int(times_in.shape[0])
+    problems = [] if problems is None else problems
+    freq_ok = freq in UNIT_DAYS
+    n = int(times_in.shape[0]) if times_in.ndim == 1 else int(ids.size)
     lengths = {id_col: ids, time_col: times_in}
     if amounts_in is not None:
         lengths[amount_col] = amounts_in
-    for name, arr in lengths.items():
-        if arr.ndim != 1 or arr.shape[0] != n:
-            problems.append(Problem(name, f"has shape {arr.shape}; expected ({n},) like '{time_col}'",
-                                    fix="Pass one-dimensional columns of one length."))
-    raise_if(problems, context)
+    shape_problems = [
+        Problem(name, f"has shape {arr.shape}; expected ({n},)", fix="Pass one-dimensional columns of one length.")
+        for name, arr in lengths.items() if arr.ndim != 1 or arr.shape[0] != n
+    ]
+    if shape_problems:
+        raise_if([*problems, *shape_problems], context)
     if n == 0:
-        raise InvalidInputError([Problem(time_col, "the transaction log is empty (0 rows)",
-                                         fix="Pass at least one transaction.")], context=context)
+        problems.append(Problem(time_col, "has no rows: the transaction log is empty",
+                                fix="Pass at least one transaction."))
+        raise_if(problems, context)
 
     # ---- ids
     coded: _Codes | None = None
@@ -815,13 +825,15 @@ def _summarize_columns(
             valid &= keep
         have_times = bool(valid.any())
         usable = values if bool(valid.all()) else values[valid]
-        t_min = _scalar_key(usable.min()) if have_times else None
-        t_max = _scalar_key(usable.max()) if have_times else None
+        first_time = usable.min() if have_times else None
+        last_time = usable.max() if have_times else None
         del usable
+        t_min = None if first_time is None else _scalar_key(first_time)
+        t_max = None if last_time is None else _scalar_key(last_time)
         if observation_end is not None:
             obs = _read_param(observation_end, "observation_end", times, problems)
-        elif have_times:
-            obs = values[valid].max() if keep is not None else values.max()
+        else:
+            obs = last_time
         if calibration_end is not None:
             cal = _read_param(calibration_end, "calibration_end", times, problems)
         obs_key = None if obs is None else _scalar_key(obs)
@@ -839,18 +851,18 @@ def _summarize_columns(
             if cal_key >= obs_key:
                 cal_problem = f"must be before observation_end ({_show(obs, times)})"
             elif cal_key < t_min:
-                cal_problem = f"is before the first transaction ({_show(values[valid].min(), times)})"
+                cal_problem = f"is before the first transaction ({_show(first_time, times)})"
             elif cal_key >= t_max:
                 cal_problem = "is not before the last transaction: there are no holdout rows"
-            elif _period_of(cal, times, freq) == _period_of(obs, times, freq):
+            elif freq_ok and _period_of(cal, times, freq) == _period_of(obs, times, freq):
                 cal_problem = f"falls in the same {freq!r} period as observation_end ({_show(obs, times)})"
             if cal_problem is not None:
                 problems.append(Problem("calibration_end", f"{_show(cal, times)} {cal_problem}",
                                         fix="Pick a calibration end inside the data, at least one period "
                                             "before observation_end."))
-        if obs is not None:
+        if freq_ok and obs is not None:
             obs_meta = _as_metadata(obs, times, freq)
-        if cal is not None:
+        if freq_ok and cal is not None:
             cal_meta = _as_metadata(cal, times, freq)
     raise_if(problems, context)
     if times is None or obs is None:  # pragma: no cover - reported above
