@@ -220,7 +220,9 @@ def measure(script: str | Path, case: str, library: str, size: int, *, repeat: i
         if record is None:
             notes.append(f"n={attempt_size:,} {err}")
             say(f"    {err}")
-            continue
+            if err.startswith("timed out"):
+                continue  # retry at the next, smaller size
+            break
         runs = tuple(float(s) for s in record["seconds"])
         m = Measurement(case=case, library=library, size=attempt_size, seconds=min(runs), runs=runs,
                         values=record.get("payload", {}).get("values"), array=record.get("array"))
