@@ -374,6 +374,7 @@ class CustomerSummary:
         idx = idx.astype(np.intp, copy=False).reshape(-1)
         if idx.size and (idx.min() < -len(self) or idx.max() >= len(self)):
             raise InvalidInputError(f"take() positions must lie in [0, {len(self)}). Got {idx.min()}..{idx.max()}.")
+        idx = np.where(idx < 0, idx + len(self), idx)  # -1 and n-1 are one customer (id uniqueness below)
         def pick(a: npt.NDArray[Any] | None) -> npt.NDArray[Any] | None:
             return None if a is None else a[idx]
 
@@ -470,8 +471,9 @@ class CustomerSummary:
             frequency=sorted_cols[0][starts],
             recency=sorted_cols[1][starts],
             T=sorted_cols[2][starts],
+            # Without monetary_value in the key, a group's rows may differ in spend: drop the column.
             monetary_value=(self._monetary_value[order][starts]
-                            if self._monetary_value is not None else None),
+                            if include_monetary and self._monetary_value is not None else None),
             weights=weights,
             time_unit=self._time_unit,
             observation_end=self._observation_end,
