@@ -380,6 +380,9 @@ def _read_times(arr: npt.NDArray[Any], column: str, source_aware: bool,
         problems.append(row_problem(np.isnat(arr), column, "is missing (NaT)", "Drop or fill the missing times."))
         return _Times(arr, numeric=False, aware=source_aware)
     if kind in "iu":
+        if arr.size and (int(arr.max()) >= _NUMERIC_LIMIT or int(arr.min()) <= -_NUMERIC_LIMIT):
+            problems.append(row_problem((arr >= _NUMERIC_LIMIT) | (arr <= -_NUMERIC_LIMIT), column,
+                                        "is too large to count periods in", "Use a coarser unit."))
         return _Times(arr, numeric=True, aware=False)
     if kind == "f":
         with np.errstate(invalid="ignore"):
@@ -538,7 +541,10 @@ def _code_ids(ids: npt.NDArray[Any]) -> _Codes:
     if ids.dtype.kind in "iu" and n:
         lo, hi = int(ids.min()), int(ids.max())
         if hi - lo < 2 * n + 1024:
-            # Dense enough: the id minus the smallest id is the code (no sort needed).
+            # Dense enough: the id minus the smallest id is the code (no sort needed); ids that are
+            # already small non-negative int64 are their own codes (no copy).
+            if ids.dtype == np.int64 and 0 <= lo and hi < 2 * n + 1024:
+                return _Codes(ids, hi + 1, offset=0, dtype=ids.dtype)
             if ids.dtype == np.uint64:
                 codes = (ids - np.uint64(lo)).astype(np.int64)
             else:
@@ -646,6 +652,12 @@ def _run_starts(sorted_values: npt.NDArray[Any]) -> npt.NDArray[np.intp]:
     return np.flatnonzero(new)
 
 
+def _sum_by(codes: IntArray, weights: FloatArray, n_codes: int) -> FloatArray:
+    """Sum of ``weights`` per code (``np.bincount``; its stubs claim an integer result)."""
+    out: FloatArray = np.bincount(codes, weights=weights, minlength=n_codes).astype(np.float64, copy=False)
+    return out
+
+
 def _aggregate(codes: IntArray, n_codes: int, periods: IntArray, amounts: FloatArray | None,
                holdout: BoolArray | None, net: bool) -> _Aggregate:
     """Per-customer purchase periods and spend from per-row customer codes and periods.
@@ -654,23 +666,26 @@ def _aggregate(codes: IntArray, n_codes: int, periods: IntArray, amounts: FloatA
     the distinct customer-periods. Without netting, spend never needs the sorted order: the repeat spend
     of a customer is the sum of its rows outside its first period (``np.bincount``), so only the key is
     sorted (``np.sort`` is several times faster than ``np.argsort``, and no permutation is stored).
+    Full-size arrays are built in place where possible: this runs on the whole log.
     """
     pmin = int(periods.min())
     span = int(periods.max()) - pmin + 1
     shift = 0 if holdout is None else 1
-    if n_codes * (span << shift) < 2**62:
-        rel = periods - pmin
-        decode_period: npt.NDArray[np.int64] | None = None
-    else:  # too many periods to pack: only their order matters, so use their ranks
-        decode_period, rel = _factorize(periods)
+    key_periods = periods
+    decode_period: npt.NDArray[np.int64] | None = None
+    if n_codes * (span << shift) >= 2**62:  # too many periods to pack: only their order matters, use ranks
+        decode_period, key_periods = _factorize(periods)
         span, pmin = int(decode_period.shape[0]), 0
     stride = span << shift
+    # key = code * stride + (period - pmin) * 2**shift + is_holdout, without full-size temporaries
     key = codes * stride
+    for _ in range(1 << shift):
+        key += key_periods
+    if pmin:
+        key -= pmin << shift
     if holdout is not None:
-        rel <<= 1
-        rel |= holdout
-    key += rel
-    del rel
+        key += holdout
+    del key_periods
 
     totals: FloatArray | None = None
     if net and amounts is not None:
@@ -678,59 +693,63 @@ def _aggregate(codes: IntArray, n_codes: int, periods: IntArray, amounts: FloatA
         key = key[order]
         sorted_amounts = amounts[order]
         del order
-        starts = _run_starts(key)
-        pair_key = key[starts]
-        totals = np.add.reduceat(sorted_amounts, starts) if starts.size else np.zeros(0)
-        del sorted_amounts
+        run = _run_starts(key)
+        pair_key = key[run]
+        del key
+        totals = np.add.reduceat(sorted_amounts, run) if run.size else np.zeros(0)
+        del sorted_amounts, run
         positive = totals > 0
         pair_key, totals = pair_key[positive], totals[positive]
     else:
         key.sort()
         pair_key = key[_run_starts(key)]
-    del key
+        del key
 
-    pair_customer, pair_rel = np.divmod(pair_key, stride)
+    hold_customer = None
+    in_cal = None
     if holdout is not None:
-        in_cal = (pair_rel & 1) == 0
-        pair_rel >>= 1
-        hold_customer = pair_customer[~in_cal]
-        cal_customer, cal_rel = pair_customer[in_cal], pair_rel[in_cal]
-    else:
-        cal_customer, cal_rel = pair_customer, pair_rel
-    starts = _run_starts(cal_customer)
+        in_cal = (pair_key & 1) == 0
+        hold_customer = pair_key[~in_cal] // stride
+        pair_key = pair_key[in_cal]
+    pair_customer = pair_key // stride
+    starts = _run_starts(pair_customer)
+    customers = pair_customer[starts]
+    del pair_customer
     ends = np.empty_like(starts)
     ends[:-1] = starts[1:]
-    ends[-1:] = cal_customer.shape[0]
-    customers = cal_customer[starts]
-    first_rel = cal_rel[starts]
-    last_rel = cal_rel[ends - 1]
+    ends[-1:] = pair_key.shape[0]
+    first = (pair_key[starts] % stride) >> shift
+    last = (pair_key[ends - 1] % stride) >> shift
+    if decode_period is None:
+        first += pmin
+        last += pmin
+    else:
+        first, last = decode_period[first], decode_period[last]
 
-    spend_repeat = spend_hold = n_hold = None
-    if holdout is not None:
+    spend_repeat: FloatArray | None = None
+    spend_hold: FloatArray | None = None
+    n_hold: IntArray | None = None
+    if hold_customer is not None:
         n_hold = np.bincount(hold_customer, minlength=n_codes)[customers].astype(np.int64)
     if amounts is not None and totals is not None:  # netted: everything at the customer-period level
-        cal_totals = totals if holdout is None else totals[in_cal]
+        cal_totals = totals if in_cal is None else totals[in_cal]
         repeat_totals = cal_totals.copy()
         repeat_totals[starts] = 0.0
         spend_repeat = np.add.reduceat(repeat_totals, starts) if starts.size else np.zeros(0)
-        if holdout is not None:
-            spend_hold = np.bincount(hold_customer, weights=totals[~in_cal], minlength=n_codes)[customers]
+        if hold_customer is not None and in_cal is not None:
+            spend_hold = _sum_by(hold_customer, totals[~in_cal], n_codes)[customers]
     elif amounts is not None:
-        first_of_code = np.full(n_codes, -1, dtype=np.int64)
-        first_of_code[customers] = first_rel
-        rel_row = periods - pmin if decode_period is None else np.searchsorted(decode_period, periods)
-        repeat_row = rel_row != first_of_code[codes]
-        del rel_row
+        del pair_key
+        first_of_code = np.full(n_codes, np.iinfo(np.int64).min, dtype=np.int64)
+        first_of_code[customers] = first
+        repeat_row = periods != first_of_code[codes]
+        del first_of_code
         if holdout is not None:
             repeat_row &= ~holdout
-            spend_hold = np.bincount(codes, weights=np.where(holdout, amounts, 0.0), minlength=n_codes)[customers]
-        spend_repeat = np.bincount(codes, weights=np.where(repeat_row, amounts, 0.0), minlength=n_codes)[customers]
+            spend_hold = _sum_by(codes, np.where(holdout, amounts, 0.0), n_codes)[customers]
+        spend_repeat = _sum_by(codes, np.where(repeat_row, amounts, 0.0), n_codes)[customers]
 
-    def period(rel_values: IntArray) -> IntArray:
-        return rel_values + pmin if decode_period is None else decode_period[rel_values]
-
-    return _Aggregate(customers, period(first_rel), period(last_rel), (ends - starts).astype(np.int64),
-                      spend_repeat, n_hold, spend_hold)
+    return _Aggregate(customers, first, last, (ends - starts).astype(np.int64), spend_repeat, n_hold, spend_hold)
 
 
 # ---------------------------------------------------------------------------------------------- driver
