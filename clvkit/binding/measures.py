@@ -65,8 +65,9 @@ class BindingMeasures:
         The sub-scores in [0, 100].
     covered, matched:
         Boolean arrays of shape (n_customers, 4), columns in :data:`LEVELS` order.
-    top_employee:
-        Id of the employee with the largest holding (``None`` for a customer nobody holds).
+    top_employee, top_employee_code:
+        Id of the employee with the largest holding (``None`` for a customer nobody holds; ties go to the
+        smallest id), and its position in ``data.employee_ids`` (-1).
     function_counts:
         Recent touchpoints per :class:`~clvkit.domain.TouchpointFunction`, shape (n_customers, 5).
     pair_customer, pair_employee, pair_holding:
@@ -90,6 +91,7 @@ class BindingMeasures:
     has_successor: BoolArray
     n_employees: IntArray
     top_employee: npt.NDArray[Any]
+    top_employee_code: IntArray
     top_share: FloatArray
     hhi: FloatArray
     top_share_strength: FloatArray
@@ -150,7 +152,7 @@ class BindingMeasures:
         out: dict[str, npt.NDArray[Any]] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if not isinstance(value, np.ndarray) or f.name.startswith("pair_"):
+            if not isinstance(value, np.ndarray) or f.name.startswith("pair_") or f.name.endswith("_code"):
                 continue
             if f.name in ("covered", "matched"):
                 out.update({f"{f.name}_{lv.name.lower()}": value[:, j] for j, lv in enumerate(LEVELS)})
@@ -214,10 +216,11 @@ def measure_binding(data: BindingData, config: BindingConfig | None = None) -> B
     c = data._c
     out = measure(c, Params(cfg))
     names = np.concatenate([c.employee_ids.astype(object), np.array([None], dtype=object)])
-    top = names[out.pop("top_employee")]
+    top_code = out.pop("top_employee")
     subs = {f"{k}_score": 100.0 * out.pop(k) for k in SUB_SCORES}
     return BindingMeasures(
-        data=data, config=cfg, customer_id=c.customer_ids, top_employee=top,
+        data=data, config=cfg, customer_id=c.customer_ids, top_employee=names[top_code],
+        top_employee_code=top_code,
         pair_customer=c.pair_customer, pair_employee=c.pair_employee, pair_holding=out.pop("pair_holding"),
         **subs, **out,
     )
