@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from .errors import InvalidInputError, MissingDependencyError, Problem
 
-__all__ = ["require", "to_columns", "frame_kind"]
+__all__ = ["frame_kind", "require", "to_columns"]
 
 _EXTRA_OF = {"pandas": "frames", "polars": "frames", "pyarrow": "frames", "matplotlib": "plot",
              "dask": "dask", "lifetimes": "test"}
