@@ -9,6 +9,7 @@ and reports a :class:`~clvkit.valuation.FitInfo` built the same way as every oth
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
@@ -210,7 +211,8 @@ class FittedShiftedBetaGeo(FittedModel):
             When ``discount_rate == 0`` and ``alpha <= 1`` (the undiscounted residual lifetime is infinite).
         """
         where = "discounted_expected_residual_lifetime"
-        d = check_scalar(discount_rate, "discount_rate", f"FittedShiftedBetaGeo.{where}()", low=0.0)
+        d = check_scalar(discount_rate, "discount_rate", f"FittedShiftedBetaGeo.{where}()", low=0.0,
+                         high=math.inf, high_open=True)
         renewals, active = self._renewals(contracts_or_renewals, where)
         if d == 0.0 and self.params.alpha <= 1.0 and (active is None or active.any()) and renewals.size:
             raise ModelDomainError(
@@ -307,6 +309,8 @@ class ShiftedBetaGeo(Engine):
                 f"with ContractSummary(duration, churned) or ContractSummary.from_survival_counts(alive)."
             )
         data, weights = self._prepare_contracts(contracts)
+        if weights.shape[0] == 0:
+            raise InvalidInputError("ShiftedBetaGeo.fit() needs at least one contract to fit. Got none.")
         churned = data["churned"] > 0
         renewals = data["duration"] - data["churned"]
         if not churned.any() or not (renewals > 0).any():
