@@ -9,6 +9,8 @@ from typing import Any
 import mpmath
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import clvkit
@@ -452,3 +454,46 @@ def test_diagnostics_conformance_on_cdnow(engine_cls: Any, cdnow: CustomerSummar
     assert abs(ev.relative_error) < 0.2
     ce = conditional_expectations(model, cdnow)
     assert np.all(np.diff(ce.predicted) > 0)
+
+
+# ============================================================================ properties
+@settings(max_examples=40, deadline=None)
+@given(
+    r=st.floats(0.05, 5.0), alpha=st.floats(0.1, 50.0), a=st.floats(0.05, 5.0), b=st.floats(0.05, 5.0),
+    ages=st.lists(st.floats(0.0, 200.0), min_size=1, max_size=30),
+    max_frequency=st.integers(5, 12),
+)
+def test_histogram_expected_is_a_distribution_of_the_customers(r: float, alpha: float, a: float, b: float,
+                                                               ages: list[float], max_frequency: int) -> None:
+    T = np.array(ages)
+    s = CustomerSummary(frequency=np.zeros_like(T), recency=np.zeros_like(T), T=T, time_unit="W")
+    h = frequency_histogram(FittedBetaGeo(params=BetaGeoParams(r=r, alpha=alpha, a=a, b=b), time_unit="W"), s,
+                            max_frequency=max_frequency)
+    assert np.all(h.expected >= -1e-9) and h.expected.sum() == pytest.approx(len(T), rel=1e-9)
+    assert 0.0 <= h.p_value <= 1.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    r=st.floats(0.05, 5.0), alpha=st.floats(0.1, 50.0), a=st.floats(0.05, 5.0), b=st.floats(0.05, 5.0),
+    events=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 60)), min_size=2, max_size=40),
+    period_length=st.integers(1, 10),
+)
+def test_tracking_cumulative_is_consistent(r: float, alpha: float, a: float, b: float,
+                                           events: list[tuple[int, int]], period_length: int) -> None:
+    ids = np.array([e[0] for e in events])
+    days = np.array([e[1] for e in events], dtype=np.int64)
+    if days.min() == days.max():
+        days[-1] = days.min() + 1
+    cal = int(days.min())  # at least the first customer is in the cohort
+    model = FittedBetaGeo(params=BetaGeoParams(r=r, alpha=alpha, a=a, b=b), time_unit="D")
+    res = tracking(model, {"c": ids, "t": days}, customer_id="c", datetime="t", calibration_end=cal,
+                   period_length=period_length)
+    assert np.all(np.diff(res.expected_cumulative) >= -1e-12) and res.expected_cumulative[0] >= 0
+    assert np.all(res.actual_incremental >= 0) and res.actual_cumulative[-1] == res.actual_incremental.sum()
+    # Shuffling the log changes nothing.
+    order = np.random.default_rng(0).permutation(len(ids))
+    again = tracking(model, {"c": ids[order], "t": days[order]}, customer_id="c", datetime="t",
+                     calibration_end=cal, period_length=period_length)
+    np.testing.assert_array_equal(again.actual_incremental, res.actual_incremental)
+    np.testing.assert_allclose(again.expected_cumulative, res.expected_cumulative, rtol=1e-12)

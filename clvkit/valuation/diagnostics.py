@@ -481,7 +481,8 @@ class FrequencyHistogram:
     actual, expected:
         Arrays of shape (max_frequency + 1,): customers per bin (weighted), observed and expected.
     chi_square:
-        Pearson statistic ``sum (actual - expected)^2 / expected``.
+        Pearson statistic ``sum (actual - expected)^2 / expected`` (a bin with no expected customers adds
+        0 when it is empty and makes the statistic infinite when it is not).
     dof:
         Degrees of freedom: bins - 1 - number of model parameters.
     p_value:
@@ -574,8 +575,13 @@ def frequency_histogram(model: CountModel, summary: CustomerSummary, max_frequen
     expected = np.empty(n_bins)
     for x in range(m):
         expected[x] = float(w_by_T @ _new_customer_pmf(model, x, T_unique))
-    expected[m] = float(w.sum()) - float(expected[:m].sum())
-    chi_square = float(np.sum((actual - expected) ** 2 / expected))
+    # The last bin by complement; clamp the rounding residue when the tail is empty.
+    expected[m] = max(float(w.sum()) - float(expected[:m].sum()), 0.0)
+    # A bin the model gives (numerically) no mass adds nothing if empty, and makes the fit impossible if not.
+    positive = expected > 0.0
+    terms = np.where(actual > 0.0, np.inf, 0.0)
+    terms[positive] = (actual[positive] - expected[positive]) ** 2 / expected[positive]
+    chi_square = float(np.sum(terms))
     return FrequencyHistogram(
         labels=(*(str(x) for x in range(m)), f"{m}+"),
         actual=_ro(actual),

@@ -12,10 +12,10 @@ natural scale by the delta method). Here
 - :func:`parametric_bootstrap` simulates new data sets from a fitted BG/NBD model and refits, for when
   the normal approximation is doubtful (small samples, parameters near a boundary).
 
-The log scale is the natural one: it is the optimiser's scale, the likelihood is much closer to
-quadratic there than in the natural parameters, and intervals never cross zero. (Rejected: normal draws
-on the natural scale, which need truncation at zero and under-cover for the small shape parameters
-these models typically have.)
+The log scale is the natural one: it is the optimiser's scale, every draw and every interval stays
+positive, and the skew of the estimates of small shape parameters is captured. (Rejected: normal draws
+on the natural scale, which put mass below zero for weakly determined parameters - e.g. a BG/NBD ``a``
+with a standard error near half its value - and then need truncation that distorts the distribution.)
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 Seed = int | np.random.Generator | None
-PredictionFn = Callable[[Any, CustomerSummary], Any]
+PredictionFn = Callable[[Any, Any], Any]
 
 
 def _ro(arr: npt.ArrayLike) -> FloatArray:
@@ -290,7 +290,7 @@ def _distinct(summary: CustomerSummary, where: str) -> tuple[CustomerSummary, np
     return unique, compressed.inverse, counts
 
 
-def _evaluate(fn: Callable[[], Any], n_rows: int, where: str, draw: int | None) -> FloatArray:
+def _evaluate(fn: Callable[[], Any], n_rows: int | None, where: str, draw: int | None) -> FloatArray:
     at = "at the fitted parameters" if draw is None else f"at parameter draw {draw}"
     try:
         value = np.asarray(fn(), dtype=np.float64)
@@ -299,9 +299,9 @@ def _evaluate(fn: Callable[[], Any], n_rows: int, where: str, draw: int | None) 
             f"{where}: the prediction is undefined {at} ({exc}). The normal approximation puts mass where the "
             f"model is not defined; use parametric_bootstrap() or a narrower level."
         ) from exc
-    if value.shape != (n_rows,):
-        raise InvalidInputError(f"The 'fn' of {where} must return an array of shape (n_customers,) = ({n_rows},). "
-                                f"Got shape {value.shape} instead.")
+    if (n_rows is None and value.ndim != 1) or (n_rows is not None and value.shape != (n_rows,)):
+        wanted = "a one-dimensional array" if n_rows is None else f"an array of shape (n_customers,) = ({n_rows},)"
+        raise InvalidInputError(f"The 'fn' of {where} must return {wanted}. Got shape {value.shape} instead.")
     if not np.all(np.isfinite(value)):
         raise ModelDomainError(f"{where}: the prediction is not finite {at}.")
     return value
@@ -324,11 +324,18 @@ def _propagate(
     """
     n = _check_count(n_draws, "n_draws", where)
     lv = _check_level(level, where)
-    unique, inverse, counts = _distinct(summary, where)
-    n_rows = len(unique)
     rng = np.random.default_rng(seed)
     draws = [sample_parameters(m, n, seed=rng) for m in models]
-    point = _evaluate(lambda: fn(models, unique), n_rows, where, None)
+    unique: Any
+    if isinstance(summary, CustomerSummary):
+        unique, inverse, counts = _distinct(summary, where)
+        point = _evaluate(lambda: fn(models, unique), len(unique), where, None)
+    else:
+        # Another kind of batch (e.g. a contract summary): passed through as is, one output per entry.
+        unique = summary
+        point = _evaluate(lambda: fn(models, unique), None, where, None)
+        inverse, counts = np.arange(point.shape[0]), np.ones(point.shape[0])
+    n_rows = point.shape[0]
     values = np.empty((n, n_rows))
     for i in range(n):
         at_draw = [_at(m, d[i]) for m, d in zip(models, draws, strict=True)]
@@ -337,9 +344,9 @@ def _propagate(
     lo, med, hi = np.quantile(values, probs, axis=0)
     totals = values @ counts
     t_lo, t_med, t_hi = np.quantile(totals, probs)
-    w = summary.weights
+    w = summary.weights if isinstance(summary, CustomerSummary) else None
     # clv() reports a weighted row's value times its weight; other predictions are per customer.
-    scale = w if (scale_by_weights and w is not None) else np.ones(len(summary))
+    scale = w if (scale_by_weights and w is not None) else np.ones(inverse.shape[0])
     return PredictionIntervals(
         point=_ro(point[inverse] * scale),
         lower=_ro(lo[inverse] * scale),
@@ -349,7 +356,7 @@ def _propagate(
         total_lower=float(t_lo),
         total_median=float(t_med),
         total_upper=float(t_hi),
-        customer_id=summary.customer_id,
+        customer_id=getattr(summary, "customer_id", None),
         level=lv,
         n_draws=n,
     )
@@ -357,7 +364,7 @@ def _propagate(
 
 def prediction_intervals(
     fitted: FittedModel,
-    summary: CustomerSummary,
+    summary: CustomerSummary | Any,
     fn: PredictionFn,
     *,
     n_draws: int = 500,
@@ -379,7 +386,8 @@ def prediction_intervals(
     fitted:
         A fitted model with ``fit_info.covariance``.
     summary:
-        The customers to predict for.
+        The customers to predict for. Another kind of batch (e.g. a contract summary for the sBG model) is
+        passed to ``fn`` unchanged, and ``fn`` may then return any one-dimensional array.
     fn:
         ``fn(model, summary) -> array of shape (len(summary),)``, a per-customer prediction, e.g.
         ``lambda m, s: m.expected_purchases(s, 52)``.
@@ -472,7 +480,7 @@ def clv_intervals(
     >>> from clvkit.valuation import BetaGeo, GammaGamma
     >>> s = load_cdnow_summary()
     >>> bg, gg = BetaGeo().fit(s), GammaGamma().fit(s)
-    >>> ci = clv_intervals(bg, gg, s, horizon=52, discount_rate=0.0, n_draws=100, seed=3)
+    >>> ci = clv_intervals(bg, gg, s, horizon=12, discount_rate=0.01, period=4.0, n_draws=50, seed=3)
     >>> ci.total_lower < ci.total_point < ci.total_upper
     True
     """
