@@ -30,6 +30,7 @@ import gzip
 import io
 import json
 import math
+import operator
 import re
 import sys
 import time
@@ -203,9 +204,8 @@ def _bad_rows(column: str, message: str, bad: Sequence[int], lines: _Lines, fix:
 def _parse_times(values: list[str], column: str, date_format: str | None, lines: _Lines,
                  problems: list[Problem]) -> npt.NDArray[Any]:
     # Logs repeat timestamps a lot: parse each distinct string once, then gather by code.
-    distinct: dict[str, int] = {}
-    codes = np.fromiter((distinct.setdefault(v, len(distinct)) for v in values), dtype=np.intp,
-                        count=len(values))
+    distinct = {v: k for k, v in enumerate(dict.fromkeys(values))}
+    codes = np.fromiter(map(distinct.__getitem__, values), dtype=np.intp, count=len(values))
     parsed = np.empty(len(distinct), dtype="datetime64[us]")
     failed = np.zeros(len(distinct), dtype=bool)
     for text, k in distinct.items():
@@ -225,7 +225,7 @@ def _parse_times(values: list[str], column: str, date_format: str | None, lines:
 
 def _parse_amounts(values: list[str], column: str, lines: _Lines, problems: list[Problem]) -> FloatArray:
     try:
-        return np.array(values, dtype=np.float64)
+        return np.fromiter(map(float, values), dtype=np.float64, count=len(values))
     except ValueError:
         pass
     out = np.empty(len(values))
@@ -241,19 +241,19 @@ def _parse_amounts(values: list[str], column: str, lines: _Lines, problems: list
     return out
 
 
+_CANONICAL_INT = re.compile(r"0|[1-9][0-9]{0,17}")
+
+
 def _parse_ids(values: list[str], column: str, lines: _Lines, problems: list[Problem]) -> npt.NDArray[Any]:
-    empty = [i for i, v in enumerate(values) if not v]
-    if empty:
+    if not all(values):
+        empty = [i for i, v in enumerate(values) if not v]
         problems.append(_bad_rows(column, "is empty", empty, lines, "Every transaction needs a customer id."))
-    as_text = np.array(values, dtype=str)
-    # Whole-number ids in canonical form (no sign, no leading zeros) become int64: faster to sort, and they
-    # print back exactly as they were read. Anything else ("007", "C-12") stays text.
-    if values and all(re.fullmatch(r"0|[1-9][0-9]{0,17}", v) for v in values[:1000]):
-        with contextlib.suppress(ValueError, OverflowError):
-            as_int = as_text.astype(np.int64)
-            if np.array_equal(as_int.astype(str), as_text):
-                return as_int
-    return as_text
+    # Whole-number ids in canonical form (ASCII digits, no sign, no leading zero, at most 18 digits) become
+    # int64: faster to sort, and they print back exactly as they were read. Anything else ("007", "C-12")
+    # stays text.
+    if values and all(map(_CANONICAL_INT.fullmatch, values)):
+        return np.fromiter(map(int, values), dtype=np.int64, count=len(values))
+    return np.array(values, dtype=str)
 
 
 def _open_text(path: Path) -> TextIO:
@@ -262,9 +262,47 @@ def _open_text(path: Path) -> TextIO:
     return path.open("r", encoding="utf-8-sig", newline="")
 
 
+def _careful_scan(reader: Iterator[list[str]], idx: Sequence[int]
+                  ) -> tuple[list[list[str]], list[int], list[int]]:
+    """Row by row: skips blank lines and pads short rows, remembering both for the error report."""
+    cols: list[list[str]] = [[] for _ in idx]
+    appends = [c.append for c in cols]
+    skipped: list[int] = []
+    short: list[int] = []
+    need = max(idx) + 1
+    n_rows = 0
+    for row in reader:
+        if not row or (len(row) == 1 and not row[0].strip()):
+            skipped.append(n_rows)
+            continue
+        if len(row) < need:
+            short.append(n_rows)
+            row = row + [""] * (need - len(row))
+        for app, i in zip(appends, idx, strict=True):
+            app(row[i].strip())
+        n_rows += 1
+    return cols, skipped, short
+
+
+def _fast_scan(reader: Iterator[list[str]], idx: Sequence[int]) -> list[list[str]] | None:
+    """All rows through one C-level ``itemgetter`` map; ``None`` at the first blank or short row."""
+    getter = operator.itemgetter(*idx)
+    try:
+        picked = list(map(getter, reader))
+    except IndexError:
+        return None
+    if len(idx) == 1:
+        return [[v.strip() for v in picked]]
+    if not picked:
+        return [[] for _ in idx]
+    return [list(map(str.strip, col)) for col in zip(*picked, strict=True)]
+
+
 def _read_csv(path: Path, names: Sequence[str], *, datetime_col: str, monetary_col: str | None,
               delimiter: str, date_format: str | None) -> dict[str, npt.NDArray[Any]]:
     where = f"The input file {path}"
+    skipped: list[int] = []
+    short: list[int] = []
     try:
         with _open_text(path) as fh:
             reader = csv.reader(fh, delimiter=delimiter, skipinitialspace=True)
@@ -280,22 +318,14 @@ def _read_csv(path: Path, names: Sequence[str], *, datetime_col: str, monetary_c
                     context=where,
                 )
             idx = [header.index(n) for n in names]
-            cols: list[list[str]] = [[] for _ in names]
-            appends = [c.append for c in cols]
-            skipped: list[int] = []
-            short: list[int] = []
-            n_rows = 0
-            need = max(idx) + 1
-            for row in reader:
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    skipped.append(n_rows)
-                    continue
-                if len(row) < need:
-                    short.append(n_rows)
-                    row = row + [""] * (need - len(row))
-                for app, i in zip(appends, idx, strict=True):
-                    app(row[i].strip())
-                n_rows += 1
+            fast = _fast_scan(reader, idx)
+        if fast is not None:
+            cols = fast
+        else:  # a blank or short row: read again, carefully, to report or skip it
+            with _open_text(path) as fh:
+                reader = csv.reader(fh, delimiter=delimiter, skipinitialspace=True)
+                next(reader, None)
+                cols, skipped, short = _careful_scan(reader, idx)
     except UnicodeDecodeError as exc:
         raise InvalidInputError(f"{where} is not UTF-8 text ({exc.reason} at byte {exc.start}). "
                                 f"Save it as UTF-8 CSV.") from None
@@ -303,6 +333,8 @@ def _read_csv(path: Path, names: Sequence[str], *, datetime_col: str, monetary_c
         raise InvalidInputError(f"{where} is not valid CSV: {exc}.") from None
     except gzip.BadGzipFile as exc:
         raise InvalidInputError(f"{where} is not a valid gzip file: {exc}.") from None
+    n_rows = len(cols[0])
+    need = max(idx) + 1
     lines = _Lines(skipped)
     problems: list[Problem] = []
     if short:
