@@ -77,8 +77,9 @@ def summarize(
       (the first period is excluded; 0 when ``frequency`` is 0).
 
     These are the definitions of lifetimes' ``summary_data_from_transaction_data`` and
-    ``calibration_and_holdout_data``, and clvkit reproduces their numbers for ``freq`` in
-    ``"s", "min", "h", "D", "W"`` (see Notes for the one holdout difference and for calendar units).
+    ``calibration_and_holdout_data``; clvkit reproduces their numbers for ``freq`` ``"s"``, ``"h"``,
+    ``"D"`` and ``"W"`` (tested), and lifetimes 0.11.3 cannot compute the other units (see Notes, also
+    for the one holdout difference).
 
     Parameters
     ----------
@@ -150,8 +151,9 @@ def summarize(
       when a customer has at most one transaction per period.
     - For ``"M"``, ``"Q"`` and ``"Y"`` clvkit counts whole calendar periods (pandas' ``to_period``
       months, quarters ending in December, and years), so ``recency`` and ``T`` are integers. lifetimes
-      0.11.3 cannot summarize in these units under pandas >= 2 (it divides by ``np.timedelta64(1, "M")``,
-      which pandas rejects). :meth:`CustomerSummary.with_time_unit` converts with the mean month.
+      0.11.3 cannot summarize in these units under pandas >= 2 (it divides by ``np.timedelta64(1, freq)``,
+      which pandas rejects for months and years and numpy for quarters), nor in ``"min"`` (numpy calls
+      minutes ``"m"``). :meth:`CustomerSummary.with_time_unit` converts with the mean month and year.
     - Periods are floored in UTC for aware times and on the wall clock for naive ones.
 
     Examples

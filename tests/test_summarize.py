@@ -237,7 +237,7 @@ def test_cdnow_matches_published_summary(cdnow: pd.DataFrame) -> None:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("freq", ["D", "W"])
+@pytest.mark.parametrize("freq", ["D", "W", "h", "s"])
 def test_random_logs_match_lifetimes(lt_utils: Any, seed: int, freq: str) -> None:
     log = random_log(seed)
     s = summarize(log, customer_id="cust", datetime="when", monetary_value="amount", freq=freq)
