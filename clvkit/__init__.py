@@ -9,6 +9,7 @@ and :mod:`clvkit.binding` turn values into treatment. Fitted models persist as v
 from ._summarize import summarize, summarize_transactions
 from ._version import __version__
 from .batch import CompressedSummary, CustomerSummary
+from .contracts import ContractSummary
 from .errors import (
     ClvkitError,
     ConvergenceError,
@@ -23,6 +24,7 @@ from .persistence import load_json
 __all__ = [
     "ClvkitError",
     "CompressedSummary",
+    "ContractSummary",
     "ConvergenceError",
     "ConvergenceWarning",
     "CustomerSummary",

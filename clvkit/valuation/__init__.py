@@ -26,6 +26,7 @@ from .diagnostics import (
     tracking,
 )
 from .gamma_gamma import FittedGammaGamma, GammaGamma, GammaGammaParams
+from .shifted_beta_geo import FittedShiftedBetaGeo, ShiftedBetaGeo, ShiftedBetaGeoParams
 from .uncertainty import (
     BootstrapResult,
     ParameterIntervals,
@@ -50,6 +51,7 @@ __all__ = [
     "FittedBetaGeo",
     "FittedGammaGamma",
     "FittedModel",
+    "FittedShiftedBetaGeo",
     "FrequencyHistogram",
     "GammaGamma",
     "GammaGammaParams",
@@ -59,6 +61,8 @@ __all__ = [
     "ModelComparison",
     "ParameterIntervals",
     "PredictionIntervals",
+    "ShiftedBetaGeo",
+    "ShiftedBetaGeoParams",
     "SpendModel",
     "TrackingResult",
     "TransactionModel",

@@ -263,7 +263,7 @@ class ShiftedBetaGeo(Engine):
     --------
     The "regular" cohort of Fader & Hardie (2007), calibrated on its first seven years:
 
-    >>> from clvkit.contracts import ContractSummary
+    >>> from clvkit import ContractSummary
     >>> alive = [1000, 631, 468, 382, 326, 289, 262, 241]
     >>> fitted = ShiftedBetaGeo().fit(ContractSummary.from_survival_counts(alive, time_unit="Y"))
     >>> {k: round(v, 3) for k, v in fitted.params.model_dump().items()}
