@@ -965,7 +965,8 @@ def build_parser() -> argparse.ArgumentParser:
                                        "P(alive), expected purchases, expected spend and CLV.")
     src = score.add_argument_group("models")
     src.add_argument("--models", metavar="DIR", help="directory written by 'clvkit fit'")
-    src.add_argument("--model", action="append", metavar="FILE", help="a JSON model file (repeatable)")
+    src.add_argument("--model", action="extend", nargs="+", metavar="FILE",
+                     help="JSON model files: a transaction model and optionally a spend model")
     src.add_argument("--spend", type=_amount, metavar="AMOUNT",
                      help="fixed spend per purchase instead of a Gamma-Gamma model")
     score.add_argument("--customer-id", metavar="COL", help="customer id column (default: as saved by fit)")

@@ -258,6 +258,11 @@ def test_parquet_input_gives_the_same_models_and_scores(tmp_path: Path, capsys: 
         a, b = (load_json((tmp_path / n / model).read_text()) for n in ("csv", "parquet"))
         np.testing.assert_array_equal(a.param_array(), b.param_array())
     assert (tmp_path / "csv.csv").read_text() == (tmp_path / "parquet.csv").read_text()
+    # --model takes several files at once, the same as --models DIR.
+    assert main(["score", str(log_csv), "--model", str(tmp_path / "csv" / "beta_geo.json"),
+                 str(tmp_path / "csv" / "gamma_gamma.json"), "--customer-id", "cust", "--datetime", "when",
+                 "--monetary-value", "amount", "-q", "--top", "0", "--output", str(tmp_path / "files.csv")]) == 0
+    assert (tmp_path / "files.csv").read_text() == (tmp_path / "csv.csv").read_text()
 
 
 def test_csv_reading_needs_no_optional_dependency(tmp_path: Path, log_csv: Path) -> None:
