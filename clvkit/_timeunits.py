@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .errors import InvalidInputError
 
-__all__ = ["UNIT_DAYS", "unit_days", "check_unit"]
+__all__ = ["UNIT_DAYS", "check_unit", "unit_days"]
 
 UNIT_DAYS: dict[str, float] = {
     "s": 1.0 / 86400.0,

@@ -30,10 +30,16 @@ def row_problem(
     first = np.flatnonzero(bad)[:MAX_ROWS_SHOWN]
     rows: tuple[object, ...]
     if ids is not None:
-        rows = tuple(f"{int(i)} (customer_id={ids[i].item()!r})" for i in first)
+        rows = tuple(f"{int(i)} (customer_id={_plain(ids[i])!r})" for i in first)
     else:
         rows = tuple(int(i) for i in first)
     return Problem(column=column, message=message, rows=rows, n_bad=n_bad, fix=fix)
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (so messages show 'a', not np.str_('a'))."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
 
 
 def raise_if(problems: list[Problem | None], context: str) -> None:
