@@ -12,21 +12,27 @@ versions and documents them as its own (see :mod:`clvkit.binding.measures`).
   re-assigns one employee's relationships and re-scores.
 - :func:`team_report` credits accounts bound together and flags accounts held alone, per employee, and
   shows how well each team's key customers are bound.
+- :func:`read_binding_dir` reads a directory of CSV/Parquet tables; :func:`load_b2b_sample` loads the
+  bundled synthetic sample; :func:`format_report` and :func:`cli_report` give the plain-text report.
 """
 
 from .config import BindingConfig, LevelMatch, LevelWeights, ScoreWeights
 from .data import BindingData
 from .entities import IndustryTie, IndustryTieKind, Project, ProjectMember
+from .io import B2B_SAMPLE_AS_OF, BindingDataset, load_b2b_sample, read_binding_dir
 from .measures import LEVELS, SUB_SCORES, BindingMeasures, measure_binding
+from .report import cli_report, format_report
 from .risk import EmployeeRisk, HandoverResult, customer_values, simulate_handover, value_at_risk
 from .team import NO_TEAM, TeamReport, key_customer_mask, team_report
 
 __all__ = [
+    "B2B_SAMPLE_AS_OF",
     "LEVELS",
     "NO_TEAM",
     "SUB_SCORES",
     "BindingConfig",
     "BindingData",
+    "BindingDataset",
     "BindingMeasures",
     "EmployeeRisk",
     "HandoverResult",
@@ -38,9 +44,13 @@ __all__ = [
     "ProjectMember",
     "ScoreWeights",
     "TeamReport",
+    "cli_report",
     "customer_values",
+    "format_report",
     "key_customer_mask",
+    "load_b2b_sample",
     "measure_binding",
+    "read_binding_dir",
     "simulate_handover",
     "team_report",
     "value_at_risk",

@@ -259,13 +259,21 @@ def _ladder_code(cls: type[enum.IntEnum]) -> Callable[[Any], int | None]:
 
 def read_ladder(values: Any, cls: type[enum.IntEnum], column: str, problems: list[Problem | None], *,
                 required: bool) -> npt.NDArray[np.int8]:
-    """Ranks of an ordered enum (names in any letter case or ranks); 0 where missing."""
+    """Ranks of an ordered enum (names in any letter case or ranks; rank 0 = missing); 0 where missing."""
     arr = _as_array(values)
-    if arr.dtype.kind == "f":
-        arr = arr.astype(object)
-    missing = np.fromiter((_is_missing(v) for v in arr.tolist()), dtype=bool, count=arr.shape[0]) \
-        if arr.dtype.kind in "OUS" else np.zeros(arr.shape[0], dtype=bool)
-    ranks, bad = _map_distinct(arr, _ladder_code(cls), np.int8)
+    if arr.dtype.kind in "iu":
+        ranks64 = arr.astype(np.int64)
+        missing = ranks64 == 0
+        bad = ~missing & ~np.isin(ranks64, np.array([int(m) for m in cls], dtype=np.int64))
+        ranks = np.where(bad, 0, ranks64).astype(np.int8)
+    else:
+        if arr.dtype.kind == "f":
+            arr = arr.astype(object)
+        if arr.dtype.kind == "U":
+            missing = np.char.str_len(np.char.strip(arr)) == 0
+        else:
+            missing = np.fromiter((_is_missing(v) for v in arr.tolist()), dtype=bool, count=arr.shape[0])
+        ranks, bad = _map_distinct(arr, _ladder_code(cls), np.int8)
     names = ", ".join(cls.__members__)
     problems.append(id_problem(bad & ~missing, column, f"is not a {cls.__name__}",
                                f"Use one of {names} (any letter case) or the rank.", {}))
@@ -289,7 +297,17 @@ def read_choice(values: Any, cls: type[E], column: str, problems: list[Problem |
             return by_key.get(v)
         return by_key.get(str(v).strip().lower()) if isinstance(v, str) else None
 
-    codes, bad = _map_distinct(_as_array(values), code, np.int8)
+    arr = _as_array(values)
+    if arr.dtype.kind == "U":  # fast path: compare with the canonical values, map the rest one by one
+        codes = np.full(arr.shape[0], -1, dtype=np.int8)
+        for i, m in enumerate(members):
+            codes[arr == str(m.value)] = i
+        rest = codes < 0
+        bad = np.zeros(arr.shape[0], dtype=bool)
+        if rest.any():
+            codes[rest], bad[rest] = _map_distinct(arr[rest], code, np.int8)
+    else:
+        codes, bad = _map_distinct(arr, code, np.int8)
     problems.append(id_problem(bad, column, f"is not a {cls.__name__}",
                                f"Use one of {[str(m.value) for m in members]}.", {}))
     return codes

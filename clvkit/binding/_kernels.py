@@ -2,7 +2,7 @@
 
 Every aggregation is an ``np.bincount`` over customer or pair codes (pairs are sorted by customer, so a
 per-customer maximum is one ``np.maximum.reduceat``); touchpoints arrive sorted by (customer, time), so
-last contacts and gaps need no sort. Cost: a few linear passes over the touchpoints and relationships.
+gaps need no sort. Cost: a few linear passes over the touchpoints and relationships.
 """
 
 from __future__ import annotations
@@ -120,10 +120,11 @@ def _presence(c: Coded, p: Params) -> dict[str, Any]:
     t, n_c = c.as_of, c.n_customers
     cust, time = c.tp_customer, c.tp_time
     counts = np.bincount(cust, minlength=n_c)
-    ends = np.cumsum(counts) - 1
-    days_since = np.full(n_c, np.inf)
     seen = counts > 0
-    days_since[seen] = (t - time[ends[seen]]) / DAY
+    days_since = np.full(n_c, np.inf)
+    if time.size:  # rows are grouped by customer; the max is exact whatever the order within a second
+        starts = (np.cumsum(counts) - counts)[seen]
+        days_since[seen] = (t - np.maximum.reduceat(time, starts)) / DAY
     age = t - time
     recent = sum_by(cust, age < p.frequency_window, n_c)
     in_window = age < p.window

@@ -54,9 +54,17 @@ def _read_as_of(as_of: Any) -> float:
 
 
 def _get(cols: Columns | None, name: str, n: int, fill: Any) -> npt.NDArray[Any]:
+    """The column, or a typed array of ``fill`` when the table lacks it (so the readers take a fast path)."""
     if cols is not None and name in cols:
         return cols[name]
-    return np.full(n, fill, dtype=object)
+    return np.full(n, fill)
+
+
+def _opt_ids(cols: Columns | None, name: str, n: int, column: str, p: list[Problem | None]
+             ) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+    if cols is not None and name in cols:
+        return read_ids(cols[name], column, p, required=False)
+    return np.full(n, "", dtype="U1"), np.ones(n, dtype=bool)
 
 
 class BindingData:
@@ -289,11 +297,11 @@ def _build(t: Mapping[str, Columns | None], as_of: float) -> Coded:
         return out
 
     level = by_code(read_ladder(emp["level"], AccountManagerLevel, "employees.level", p, required=True))
-    team_raw, team_missing = read_ids(_get(emp, "team", n_emp_rows, None), "employees.team", p, required=False)
+    team_raw, team_missing = _opt_ids(emp, "team", n_emp_rows, "employees.team", p)
     team_names = np.unique(team_raw[~team_missing])
     team_code = np.where(team_missing, -1, np.searchsorted(team_names, team_raw)).astype(np.int64)
-    active = by_code(read_bool(_get(emp, "active", n_emp_rows, None), "employees.active", p, default=True))
-    left_at = read_times(_get(emp, "left_at", n_emp_rows, None), "employees.left_at", p, required=False)
+    active = by_code(read_bool(_get(emp, "active", n_emp_rows, True), "employees.active", p, default=True))
+    left_at = read_times(_get(emp, "left_at", n_emp_rows, np.nan), "employees.left_at", p, required=False)
     left_at = by_code(np.where(np.isnan(left_at), np.inf, left_at))
 
     con_raw, _ = read_ids(con["contact_id"], "contacts.contact_id", p)
@@ -302,18 +310,16 @@ def _build(t: Mapping[str, Columns | None], as_of: float) -> Coded:
     con_cust_raw, _ = read_ids(con["customer_id"], "contacts.customer_id", p)
     con_level = read_ladder(con["org_level"], OrgLevel, "contacts.org_level", p, required=True)
     n_con_rows = con_raw.shape[0]
-    con_succ = read_bool(_get(con, "is_successor", n_con_rows, None), "contacts.is_successor", p, default=False)
+    con_succ = read_bool(_get(con, "is_successor", n_con_rows, False), "contacts.is_successor", p, default=False)
 
     rel_emp_raw, _ = read_ids(rel["employee_id"], "relationships.employee_id", p)
     rel_con_raw, _ = read_ids(rel["contact_id"], "relationships.contact_id", p)
     n_rel = rel_emp_raw.shape[0]
-    rel_cust_raw, rel_cust_missing = read_ids(_get(rel, "customer_id", n_rel, None), "relationships.customer_id",
-                                              p, required=False)
+    rel_cust_raw, rel_cust_missing = _opt_ids(rel, "customer_id", n_rel, "relationships.customer_id", p)
     tp_cust_raw, _ = read_ids(tp["customer_id"], "touchpoints.customer_id", p)
     tp_emp_raw, _ = read_ids(tp["employee_id"], "touchpoints.employee_id", p)
     n_tp = tp_cust_raw.shape[0]
-    tp_con_raw, tp_con_missing = read_ids(_get(tp, "contact_id", n_tp, None), "touchpoints.contact_id", p,
-                                          required=False)
+    tp_con_raw, tp_con_missing = _opt_ids(tp, "contact_id", n_tp, "touchpoints.contact_id", p)
     tp_ids = tp.get("touchpoint_id")
     tie_cust_raw, _ = read_ids(ties["customer_id"], "industry_ties.customer_id", p) if ties else (
         np.zeros(0, dtype=str), None)
@@ -358,12 +364,12 @@ def _build(t: Mapping[str, Columns | None], as_of: float) -> Coded:
                             {**rel_labels, "customer_id": rel_cust_raw}))
     strength = read_strength(rel["strength"], "relationships.strength", p)
     rel_start = read_times(rel["start"], "relationships.start", p, required=True)
-    rel_end = read_times(_get(rel, "end", n_rel, None), "relationships.end", p, required=False)
+    rel_end = read_times(_get(rel, "end", n_rel, np.nan), "relationships.end", p, required=False)
     rel_end = np.where(np.isnan(rel_end), np.inf, rel_end)
     p.append(_end_problem(rel_start, rel_end, "relationships", rel_labels))
-    rel_elevel = read_ladder(_get(rel, "employee_level", n_rel, None), AccountManagerLevel,
+    rel_elevel = read_ladder(_get(rel, "employee_level", n_rel, 0), AccountManagerLevel,
                              "relationships.employee_level", p, required=False)
-    rel_clevel = read_ladder(_get(rel, "contact_level", n_rel, None), OrgLevel, "relationships.contact_level",
+    rel_clevel = read_ladder(_get(rel, "contact_level", n_rel, 0), OrgLevel, "relationships.contact_level",
                              p, required=False)
     ok_e, ok_c = rel_emp >= 0, rel_con >= 0
     rel_elevel = np.where((rel_elevel == 0) & ok_e, level[np.maximum(rel_emp, 0)] if level.size else 0, rel_elevel)
@@ -396,8 +402,8 @@ def _build(t: Mapping[str, Columns | None], as_of: float) -> Coded:
                        tie_labels)
     tie_kind = read_choice(ties["kind"], IndustryTieKind, "industry_ties.kind", p) if ties \
         else np.zeros(0, dtype=np.int8)
-    tie_start = read_times(_get(ties, "start", n_tie, None), "industry_ties.start", p, required=False)
-    tie_end = read_times(_get(ties, "end", n_tie, None), "industry_ties.end", p, required=False)
+    tie_start = read_times(_get(ties, "start", n_tie, np.nan), "industry_ties.start", p, required=False)
+    tie_end = read_times(_get(ties, "end", n_tie, np.nan), "industry_ties.end", p, required=False)
     tie_start, tie_end = np.where(np.isnan(tie_start), -np.inf, tie_start), np.where(np.isnan(tie_end), np.inf,
                                                                                     tie_end)
     p.append(_end_problem(tie_start, tie_end, "industry_ties", tie_labels))
@@ -410,7 +416,7 @@ def _build(t: Mapping[str, Columns | None], as_of: float) -> Coded:
     prj_cust = code_of(cus_dict, prj_cust_raw, "projects.customer_id", "a customer in the customers table",
                        prj_labels)
     prj_start = read_times(prj["start"], "projects.start", p, required=True) if prj else np.zeros(0)
-    prj_end = read_times(_get(prj, "end", n_prj, None), "projects.end", p, required=False)
+    prj_end = read_times(_get(prj, "end", n_prj, np.nan), "projects.end", p, required=False)
     prj_end = np.where(np.isnan(prj_end), np.inf, prj_end)
     p.append(_end_problem(prj_start, prj_end, "projects", prj_labels))
 

@@ -1,0 +1,220 @@
+"""Synthetic B2B binding data: a deterministic, vectorised generator, and the bundled sample it writes.
+
+Everything here is **synthetic**: invented customers, people and contacts drawn from a fixed seed, not
+real companies or persons. :func:`generate_b2b` builds all the tables of
+:class:`~clvkit.binding.BindingData` as column arrays with numpy only (no loop over rows), so the same
+code gives the bundled sample (60 customers) and the benchmark data (a million touchpoints).
+
+How the data is drawn. Employees sit in teams of about five, with account-manager levels from product
+pusher to strategic partner; 4% have announced a departure after ``as_of`` and 3% have already left
+(at least one of each from ten employees).
+Each customer is served by 1-4 employees (35% by one only), mostly from the primary employee's team, and
+has 2-6 contacts: a decision maker, then users, managers, decision makers or executives; 15% have a
+flagged successor. About 80% of contacts have a relationship with one of the customer's employees (the
+decision maker with the primary one), 10% of them ended. Touchpoints fall on customers in proportion to
+a gamma-distributed activity, on the primary employee more often than the others, within two years of
+``as_of``. A third of customers have industry ties; a quarter have projects with teams of 1-4.
+
+Regenerate the bundled files with ``python -m clvkit.binding._sample`` (it rewrites
+``clvkit/data/b2b_sample/*.csv``).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..domain import Channel, TouchpointFunction
+from .entities import IndustryTieKind
+from .io import B2B_SAMPLE_AS_OF, B2B_SAMPLE_SEED
+
+__all__ = ["B2B_SAMPLE_AS_OF", "B2B_SAMPLE_SEED", "generate_b2b", "write_b2b_sample"]
+
+
+_DAY = 86400.0
+_TEAMS = ("North", "South", "East", "West", "Central", "Coast", "Mountain", "Valley")
+_INDUSTRIES = ("dairy", "logistics", "machinery", "retail", "healthcare", "construction")
+Tables = dict[str, dict[str, npt.NDArray[Any]]]
+
+
+def _ids(prefix: str, n: int, as_int: bool, width: int) -> npt.NDArray[Any]:
+    if as_int:
+        return np.arange(1, n + 1, dtype=np.int64)
+    return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width))
+
+
+def _iso(seconds: npt.NDArray[np.float64]) -> npt.NDArray[Any]:
+    """ISO 8601 strings with a UTC offset; empty where the time is not finite."""
+    ok = np.isfinite(seconds)
+    stamps = np.where(ok, seconds, 0).astype("datetime64[s]").astype(str)
+    return np.where(ok, np.char.add(stamps, "+00:00"), "")
+
+
+def generate_b2b(n_customers: int, n_employees: int, n_touchpoints: int, *, seed: int = B2B_SAMPLE_SEED,
+                 as_of: _dt.datetime = B2B_SAMPLE_AS_OF, int_ids: bool = False) -> Tables:
+    """All binding tables of a synthetic B2B customer base, as column arrays.
+
+    Times are ``datetime64[s]`` (UTC); ids are strings such as ``"C-0001"`` (or int64 with ``int_ids``).
+    Also returns a ``customers`` table with a synthetic ``value`` (lognormal, a stand-in for CLV from the
+    valuation layer), ``tier`` (1 = top fifth by value ... 5) and ``key_customer`` (tier 1).
+
+    Examples
+    --------
+    >>> t = generate_b2b(20, 6, 300, seed=1)
+    >>> len(t["touchpoints"]["timestamp"]), len(t["customers"]["customer_id"]), t["employees"]["employee_id"][:2]
+    (300, 20, array(['E-001', 'E-002'], dtype='<U5'))
+    """
+    rng = np.random.default_rng(seed)
+    t0 = as_of.timestamp()
+    n_c, n_e = int(n_customers), int(n_employees)
+    # employees: teams are contiguous blocks of about five
+    n_teams = max(1, min(len(_TEAMS), round(n_e / 5)))
+    emp_team = np.minimum(np.arange(n_e) * n_teams // max(n_e, 1), n_teams - 1)
+    team_start = np.searchsorted(emp_team, np.arange(n_teams))
+    team_size = np.bincount(emp_team, minlength=n_teams)
+    level = rng.choice(np.arange(1, 6), size=n_e, p=[0.15, 0.35, 0.3, 0.15, 0.05])
+    # 4% announced departures and 3% already gone, at least one of each once there are ten employees
+    n_leaving, n_gone = (max(round(0.04 * n_e), n_e >= 10), max(round(0.03 * n_e), n_e >= 10))
+    fate = rng.permutation(n_e)
+    leaving, gone = np.zeros(n_e, dtype=bool), np.zeros(n_e, dtype=bool)
+    leaving[fate[:n_leaving]] = True
+    gone[fate[n_leaving:n_leaving + n_gone]] = True
+    left_at = np.full(n_e, np.nan)
+    left_at[leaving] = t0 + rng.uniform(14, 120, leaving.sum()).round() * _DAY
+    left_at[gone] = t0 - rng.uniform(30, 300, gone.sum()).round() * _DAY
+    # customers and the employees serving them (slot 0 = primary)
+    k = rng.choice(np.arange(1, 5), size=n_c, p=[0.35, 0.3, 0.2, 0.15])
+    primary = rng.integers(0, n_e, n_c)
+    pt = emp_team[primary]
+    same_team = team_start[pt][:, None] + (rng.random((n_c, 3)) * team_size[pt][:, None]).astype(np.int64)
+    anyone = rng.integers(0, n_e, (n_c, 3))
+    assigned = np.concatenate([primary[:, None], np.where(rng.random((n_c, 3)) < 0.7, same_team, anyone)], axis=1)
+    # contacts: contiguous per customer, the first one a decision maker
+    m = rng.integers(2, 7, n_c)
+    con_cust = np.repeat(np.arange(n_c), m)
+    first_con = np.cumsum(m) - m
+    is_first = np.zeros(con_cust.shape[0], dtype=bool)
+    is_first[first_con] = True
+    org = np.where(is_first, 3, rng.choice([1, 2, 3, 4], size=con_cust.shape[0], p=[0.45, 0.3, 0.1, 0.15]))
+    succ_cust = rng.random(n_c) < 0.15
+    successor = np.zeros(con_cust.shape[0], dtype=bool)
+    successor[first_con[succ_cust] + 1] = True  # the second contact of the customer
+    org[successor] = 2
+    # relationships: ~80% of contacts, the decision maker with the primary employee
+    has_rel = is_first | (rng.random(con_cust.shape[0]) < 0.78)
+    rc = np.flatnonzero(has_rel)
+    rcust = con_cust[rc]
+    slot = np.where(is_first[rc], 0, (rng.random(rc.shape[0]) * k[rcust]).astype(np.int64))
+    remp = assigned[rcust, slot]
+    strength = np.round(0.1 + 0.9 * rng.beta(2.0, 2.0, rc.shape[0]), 2)
+    rstart = t0 - rng.uniform(30, 1500, rc.shape[0]).round() * _DAY
+    ended = rng.random(rc.shape[0]) < 0.10
+    rend = np.where(ended, rstart + (t0 - rstart) * rng.random(rc.shape[0]), np.inf)
+    rend = np.where(gone[remp], np.minimum(rend, np.nan_to_num(left_at[remp], nan=np.inf)), rend)
+    rend = np.maximum(rend, rstart)  # ties of people who had left before they began end as they start
+    rend[np.isinf(rend)] = np.nan
+    # touchpoints: activity-weighted customers, the primary employee more often, within two years
+    activity = rng.gamma(1.5, 1.0, n_c) * k
+    tcust = rng.choice(n_c, size=n_touchpoints, p=activity / activity.sum())
+    tslot = (rng.random(n_touchpoints) ** 2 * k[tcust]).astype(np.int64)
+    temp = assigned[tcust, tslot]
+    ttime = t0 - np.round(rng.exponential(120.0, n_touchpoints) % 730.0 * _DAY, -2)
+    ttime = np.where(gone[temp], np.minimum(ttime, left_at[temp] - _DAY), ttime)
+    tcon = first_con[tcust] + (rng.random(n_touchpoints) * m[tcust]).astype(np.int64)
+    known = rng.random(n_touchpoints) < 0.7
+    single_fn = rng.choice([1, 2, 4, 8, 16], size=n_touchpoints, p=[0.3, 0.25, 0.2, 0.15, 0.1])
+    functions = np.where(rng.random(n_touchpoints) < 0.3, single_fn | rng.choice([1, 4, 8], n_touchpoints),
+                         single_fn)
+    channel = rng.choice(len(Channel), size=n_touchpoints, p=[0.25, 0.25, 0.2, 0.1, 0.08, 0.07, 0.05])
+    # industry ties and projects
+    tie_cust = np.repeat(np.arange(n_c), np.where(rng.random(n_c) < 0.33, rng.integers(1, 3, n_c), 0))
+    tie_kind = rng.integers(0, len(IndustryTieKind), tie_cust.shape[0])
+    tie_start = t0 - rng.uniform(60, 2000, tie_cust.shape[0]).round() * _DAY
+    prj_cust = np.repeat(np.arange(n_c), np.where(rng.random(n_c) < 0.25, rng.integers(1, 3, n_c), 0))
+    n_p = prj_cust.shape[0]
+    pstart = t0 - rng.uniform(20, 900, n_p).round() * _DAY
+    pend = np.where(rng.random(n_p) < 0.4, np.minimum(pstart + rng.uniform(60, 400, n_p).round() * _DAY, t0), np.nan)
+    team_n = rng.integers(1, 5, n_p)
+    mem_prj = np.repeat(np.arange(n_p), team_n)
+    mem_slot = np.arange(mem_prj.shape[0]) - np.repeat(np.cumsum(team_n) - team_n, team_n)
+    mem_emp = np.where(mem_slot < 4, assigned[prj_cust[mem_prj], np.minimum(mem_slot, 3)], 0)
+    mem_emp = np.where(rng.random(mem_prj.shape[0]) < 0.2, rng.integers(0, n_e, mem_prj.shape[0]), mem_emp)
+    keep = np.r_[True, (mem_prj[1:] != mem_prj[:-1]) | (mem_emp[1:] != mem_emp[:-1])]
+    mem_prj, mem_emp = mem_prj[keep], mem_emp[keep]
+    # customer values (synthetic CLV) and tiers by value quintile
+    value = np.round(rng.lognormal(10.0, 1.2, n_c) * (0.6 + 0.2 * k), 0)
+    rank = np.argsort(np.argsort(-value, kind="stable"), kind="stable")
+    tier = 1 + rank * 5 // max(n_c, 1)
+
+    cid, eid = _ids("C-", n_c, int_ids, 4), _ids("E-", n_e, int_ids, 3)
+    pid, prid = _ids("P-", con_cust.shape[0], int_ids, 5), _ids("PR-", n_p, int_ids, 4)
+    names = np.array(_TEAMS[:n_teams])
+    tp_order = np.lexsort((temp, ttime, tcust))
+    s = "datetime64[s]"
+    return {
+        "employees": {"employee_id": eid, "level": level, "team": names[emp_team],
+                      "active": ~gone, "left_at": np.where(np.isnan(left_at), np.nan, left_at).astype(s)},
+        "contacts": {"contact_id": pid, "customer_id": cid[con_cust], "org_level": org, "is_successor": successor},
+        "relationships": {"employee_id": eid[remp], "contact_id": pid[rc], "customer_id": cid[rcust],
+                          "strength": strength, "start": rstart.astype(s), "end": rend.astype(s)},
+        "touchpoints": {"touchpoint_id": _ids("T-", n_touchpoints, int_ids, 7),
+                        "customer_id": cid[tcust][tp_order], "timestamp": ttime[tp_order].astype(s),
+                        "employee_id": eid[temp][tp_order],
+                        # int ids have no "missing" value: every contact is known then
+                        "contact_id": (pid[tcon] if int_ids else np.where(known, pid[tcon], ""))[tp_order],
+                        "channel": np.array([c.value for c in Channel])[channel][tp_order],
+                        "functions": functions[tp_order]},
+        "industry_ties": {"customer_id": cid[tie_cust],
+                          "kind": np.array([x.value for x in IndustryTieKind])[tie_kind],
+                          "start": tie_start.astype(s)},
+        "projects": {"project_id": prid, "customer_id": cid[prj_cust], "start": pstart.astype(s),
+                     "end": pend.astype(s)},
+        "project_members": {"project_id": prid[mem_prj], "employee_id": eid[mem_emp]},
+        "customers": {"customer_id": cid, "industry": np.array(_INDUSTRIES)[rng.integers(0, len(_INDUSTRIES), n_c)],
+                      "value": value, "tier": tier, "key_customer": tier == 1},
+    }
+
+
+def _text(name: str, values: npt.NDArray[Any]) -> list[str]:
+    if values.dtype.kind == "M":
+        seconds = np.where(np.isnat(values), np.nan, values.astype(np.int64).astype(np.float64))
+        stamps: list[str] = _iso(seconds).tolist()
+        return stamps
+    if values.dtype.kind == "b":
+        return ["true" if v else "false" for v in values.tolist()]
+    if name == "functions":
+        return ["|".join(f.name or "" for f in TouchpointFunction if int(f.value) & v) for v in values.tolist()]
+    if name in ("level", "org_level"):
+        from ..domain import AccountManagerLevel, OrgLevel
+
+        ladder = AccountManagerLevel if name == "level" else OrgLevel
+        return [ladder(v).name for v in values.tolist()]
+    if values.dtype.kind == "f":
+        return [format(v, "g") for v in values.tolist()]
+    return [str(v) for v in values.tolist()]
+
+
+def write_b2b_sample(directory: str | Path, *, seed: int = B2B_SAMPLE_SEED) -> list[Path]:
+    """Write the synthetic sample (60 customers, 14 employees, 1,500 touchpoints) as CSV files; return the paths."""
+    tables = generate_b2b(60, 14, 1500, seed=seed)
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for table, columns in tables.items():
+        path = out / f"{table}.csv"
+        cols = {name: _text(name, arr) for name, arr in columns.items()}
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(list(cols))
+            writer.writerows(zip(*cols.values(), strict=True))
+        paths.append(path)
+    return paths
+
+
+if __name__ == "__main__":  # pragma: no cover - regenerates the bundled files
+    write_b2b_sample(Path(__file__).resolve().parents[1] / "data" / "b2b_sample")

@@ -1,0 +1,183 @@
+"""Reading binding tables from a directory of CSV or Parquet files, and the bundled synthetic sample.
+
+A directory holds one file per table, named after it: ``employees``, ``contacts``, ``relationships`` and
+``touchpoints`` (required), ``industry_ties``, ``projects``, ``project_members`` and ``customers``
+(optional), each as ``.csv``, ``.csv.gz`` or ``.parquet``. Columns are the entity field names (see
+:class:`~clvkit.binding.BindingData`). ``customers`` fixes the customers and their order and may carry
+per-customer ``value`` (e.g. CLV from the valuation layer), ``key_customer`` (true/false) and ``tier``
+(integer code) columns.
+
+CSV is read with the standard library (pandas is not needed): empty cells are missing values, times are
+ISO 8601 (with or without a UTC offset), levels are names or ranks, functions are names joined by ``|``.
+Parquet needs pyarrow (the ``frames`` extra).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import gzip
+import io
+from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from .._frames import require, to_columns
+from ..errors import InvalidInputError, Problem
+from ._columns import read_bool, read_times
+from .data import BindingData
+
+__all__ = ["B2B_SAMPLE_AS_OF", "B2B_SAMPLE_SEED", "BindingDataset", "load_b2b_sample", "read_binding_dir"]
+
+#: The date the bundled synthetic sample describes.
+B2B_SAMPLE_AS_OF = _dt.datetime(2024, 12, 31, tzinfo=_dt.timezone.utc)
+#: The seed :mod:`clvkit.binding._sample` drew the bundled sample from.
+B2B_SAMPLE_SEED = 20241231
+
+_REQUIRED = ("employees", "contacts", "relationships", "touchpoints")
+_OPTIONAL = ("industry_ties", "projects", "project_members", "customers")
+
+
+class BindingDataset(NamedTuple):
+    """What :func:`read_binding_dir` and :func:`load_b2b_sample` return.
+
+    Attributes
+    ----------
+    data:
+        The validated :class:`BindingData`.
+    values:
+        Per-customer values in ``data.customer_ids`` order (the ``value`` column of ``customers``), or
+        ``None``.
+    key_customers:
+        Boolean key-customer mask (the ``key_customer`` column), or ``None``.
+    tiers:
+        Integer tier codes (the ``tier`` column), or ``None``.
+    """
+
+    data: BindingData
+    values: npt.NDArray[np.float64] | None
+    key_customers: npt.NDArray[np.bool_] | None
+    tiers: npt.NDArray[np.int64] | None
+
+
+def _find(directory: Traversable, table: str) -> Traversable | None:
+    for suffix in (".csv", ".csv.gz", ".parquet"):
+        entry = directory.joinpath(table + suffix)
+        if entry.is_file():
+            return entry
+    return None
+
+
+def _read_csv(entry: Traversable) -> dict[str, npt.NDArray[Any]]:
+    raw = entry.read_bytes()
+    if entry.name.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    reader = csv.reader(io.StringIO(raw.decode("utf-8-sig")))
+    header = next(reader, None)
+    if not header:
+        raise InvalidInputError(f"The file {entry.name} is empty; it needs a header row with the column names.")
+    rows = list(reader)
+    short = [i + 2 for i, r in enumerate(rows) if len(r) != len(header)]
+    if short:
+        raise InvalidInputError(
+            f"The file {entry.name} has rows whose number of cells differs from the header ({len(header)}): "
+            f"lines {short[:5]}{' and more' if len(short) > 5 else ''}. Fix the quoting or the separators."
+        )
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
+    return {name.strip(): np.array(col, dtype=str) for name, col in zip(header, columns, strict=True)}
+
+
+def _read(entry: Traversable) -> Any:
+    if entry.name.endswith(".parquet"):
+        pq = require("pyarrow.parquet")
+        return pq.read_table(str(entry))
+    return _read_csv(entry)
+
+
+def _customer_column(customers: Any, name: str) -> npt.NDArray[Any] | None:
+    try:
+        return to_columns(customers, [name], context="The 'customers' table")[name]
+    except InvalidInputError:
+        return None
+
+
+def read_binding_dir(directory: str | Path | Traversable, *, as_of: Any = None) -> BindingDataset:
+    """Read the binding tables of a directory (see the module docstring) into a :class:`BindingDataset`.
+
+    Parameters
+    ----------
+    directory:
+        The directory holding the files.
+    as_of:
+        The date described; by default the time of the latest touchpoint.
+
+    Raises
+    ------
+    InvalidInputError
+        When a required file is missing, a file is malformed, or the data fails validation.
+    """
+    root: Traversable = Path(directory) if isinstance(directory, (str, Path)) else directory
+    if not root.is_dir():
+        raise InvalidInputError(f"The binding directory {directory} does not exist or is not a directory.")
+    found = {table: _find(root, table) for table in _REQUIRED + _OPTIONAL}
+    missing = [t for t in _REQUIRED if found[t] is None]
+    if missing:
+        raise InvalidInputError(
+            f"The binding directory {directory} lacks {', '.join(f'{t}.csv' for t in missing)} (or .csv.gz / "
+            f".parquet). It needs employees, contacts, relationships and touchpoints."
+        )
+    tables = {t: _read(entry) for t, entry in found.items() if entry is not None}
+    if as_of is None:
+        problems: list[Problem | None] = []
+        stamps = to_columns(tables["touchpoints"], ["timestamp"], context="The 'touchpoints' table")["timestamp"]
+        times = read_times(stamps, "touchpoints.timestamp", problems, required=True)
+        if not np.isfinite(times).any():
+            raise InvalidInputError("There are no readable touchpoint times to take as_of from; pass as_of.")
+        as_of = float(np.nanmax(times))
+    data = BindingData(as_of=as_of, **tables)
+    customers = tables.get("customers")
+    values = key = tiers = None
+    if customers is not None:
+        raw_values = _customer_column(customers, "value")
+        if raw_values is not None:
+            try:
+                values = np.asarray(raw_values, dtype=np.float64)
+            except ValueError:
+                raise InvalidInputError("The 'value' column of the customers table must hold numbers.") from None
+        raw_key = _customer_column(customers, "key_customer")
+        if raw_key is not None:
+            problems = []
+            key = read_bool(raw_key, "customers.key_customer", problems, default=False)
+            if any(problems):
+                raise InvalidInputError([p for p in problems if p is not None], context="The 'customers' table")
+        raw_tier = _customer_column(customers, "tier")
+        if raw_tier is not None:
+            try:
+                tiers = np.asarray(raw_tier).astype(np.int64)
+            except ValueError:
+                raise InvalidInputError("The 'tier' column of the customers table must hold whole numbers.") from None
+    return BindingDataset(data=data, values=values, key_customers=key, tiers=tiers)
+
+
+def load_b2b_sample() -> BindingDataset:
+    """The bundled **synthetic** B2B sample, as of 2024-12-31.
+
+    60 invented customers with 258 contacts, 14 employees in 3 teams (one gone, one with an announced
+    departure), 227 relationships, 1,500 touchpoints, industry ties, projects, and a synthetic
+    per-customer ``value`` with tiers (1 = top fifth) and key customers (tier 1). Drawn by
+    ``clvkit.binding._sample.generate_b2b``; no real company or person.
+
+    Examples
+    --------
+    >>> sample = load_b2b_sample()
+    >>> sample.data  # doctest: +NORMALIZE_WHITESPACE
+    BindingData(as_of=2024-12-31T00:00:00+00:00, customers=60, employees=14, contacts=258,
+                relationships=227, touchpoints=1500)
+    >>> int(sample.key_customers.sum()), sample.values.shape
+    (12, (60,))
+    """
+    return read_binding_dir(resources.files("clvkit").joinpath("data").joinpath("b2b_sample"), as_of=B2B_SAMPLE_AS_OF)
