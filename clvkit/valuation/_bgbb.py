@@ -1,0 +1,362 @@
+"""Pure kernels of the BG/BB model (arrays in, arrays out).
+
+Reference: P. S. Fader, B. G. S. Hardie and J. Shang (2010), "Customer-Base Analysis in a Discrete-Time
+Noncontractual Setting", Marketing Science 29(6), 1086-1108 - likelihood eq. (5), E[X(n)] eq. (7),
+P(alive) eq. (11), conditional expectation eq. (13), DERT eq. (14).
+
+Model: at each of the transaction opportunities 1, 2, ... a customer who is alive transacts with
+probability p; at the start of every opportunity an alive customer dies with probability theta;
+p ~ Beta(alpha, beta) and theta ~ Beta(gamma, delta), independent across customers. A customer is
+summarised by ``x`` transactions in opportunities 1..n, the last one at opportunity ``tx`` (0 when
+x = 0), and ``n`` opportunities observed. ``params`` is the array ``(alpha, beta, gamma, delta)``;
+``x, tx, n`` are arrays of whole numbers of one shape with ``x <= tx <= n``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from scipy import special
+
+__all__ = [
+    "dert",
+    "expected_purchases",
+    "expected_purchases_new",
+    "log_likelihood",
+    "loglik",
+    "probability_alive",
+    "probability_of_purchases",
+    "survival_sum",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+_DIRECT_SUM_MAX = 256  # horizons up to this length are summed term by term (exact, no cancellation)
+_TAYLOR_C = 0.05  # |gamma - 1| below which the closed form uses its Taylor series in gamma - 1
+_TAYLOR_TERMS = 14
+_CF_MAX_ITER = 200_000
+_CF_TOL = 1e-15
+
+
+def _terms(
+    params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray, with_grad: bool
+) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+    """``(log L, log term1, d log L / d params)`` of eq. (5), vectorised over rows.
+
+    ``L = B(alpha+x, beta+n-x) B(gamma, delta+n) / (B(alpha, beta) B(gamma, delta))
+    + sum_{i=0}^{n-tx-1} B(alpha+x, beta+tx-x+i) B(gamma+1, delta+tx+i) / (B(alpha, beta) B(gamma, delta))``.
+
+    The first term is "alive through opportunity n", term i is "died at the start of opportunity
+    tx+i+1". The finite sum is accumulated in log space with a running maximum (an online log-sum-exp)
+    over i = 0 .. max(n - tx) - 1; rows are visited in order of decreasing ``n - tx`` so that the rows
+    still summing at step i are a prefix of the sorted arrays (slices, no masks). The gradient is the
+    softmax-weighted average of the gradients of the log terms (digamma differences).
+    """
+    alpha, beta, gamma, delta = (float(v) for v in params)
+    m = n - tx
+    order = np.argsort(-m, kind="stable")
+    xs, txs, ns, ms = x[order], tx[order], n[order], m[order]
+    lb0 = special.betaln(alpha, beta) + special.betaln(gamma, delta)
+
+    log_t1 = (special.betaln(alpha + xs, beta + ns - xs) + special.betaln(gamma, delta + ns)) - lb0
+    M = log_t1.copy()  # running maximum of the log terms
+    S = np.ones_like(log_t1)  # sum of exp(log term - M)
+    G: FloatArray | None = None  # sum of exp(log term - M) * (varying part of d log term / d params)
+    if with_grad:
+        G = np.empty((xs.shape[0], 4))
+        dig_abn = special.digamma(alpha + beta + ns)
+        dig_gdn = special.digamma(gamma + delta + ns)
+        G[:, 0] = -dig_abn
+        G[:, 1] = special.digamma(beta + ns - xs) - dig_abn
+        G[:, 2] = -dig_gdn
+        G[:, 3] = special.digamma(delta + ns) - dig_gdn
+
+    n_terms = int(ms[0]) if ms.shape[0] else 0
+    if n_terms > 0:
+        active = np.searchsorted(-ms, -np.arange(n_terms, dtype=np.float64), side="left")  # rows with m > i
+        K = (special.gammaln(alpha + xs) + special.gammaln(gamma + 1.0)) - lb0  # parts of term i free of i
+        b_base = beta + txs - xs
+        ab_base = alpha + beta + txs
+        d_base = delta + txs
+        gd_base = gamma + delta + txs + 1.0
+        for i in range(n_terms):
+            sl = slice(0, int(active[i]))
+            fi = float(i)
+            li = (K[sl] + special.gammaln(b_base[sl] + fi) - special.gammaln(ab_base[sl] + fi)
+                  + special.gammaln(d_base[sl] + fi) - special.gammaln(gd_base[sl] + fi))
+            new_m = np.maximum(M[sl], li)
+            scale = np.exp(M[sl] - new_m)
+            e = np.exp(li - new_m)
+            S[sl] = S[sl] * scale + e
+            M[sl] = new_m
+            if G is not None:
+                dig_ab = special.digamma(ab_base[sl] + fi)
+                dig_gd = special.digamma(gd_base[sl] + fi)
+                Gs = G[sl]
+                Gs *= scale[:, None]
+                Gs[:, 0] -= e * dig_ab
+                Gs[:, 1] += e * (special.digamma(b_base[sl] + fi) - dig_ab)
+                Gs[:, 2] += e * (1.0 / gamma - dig_gd)
+                Gs[:, 3] += e * (special.digamma(d_base[sl] + fi) - dig_gd)
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(order.shape[0])
+    ll: FloatArray = (M + np.log(S))[inverse]
+    log_first: FloatArray = log_t1[inverse]
+    if G is None:
+        return ll, log_first, None
+    psi_ab = special.digamma(alpha + beta)
+    psi_gd = special.digamma(gamma + delta)
+    grad = G / S[:, None]
+    grad[:, 0] += special.digamma(alpha + xs) - special.digamma(alpha) + psi_ab
+    grad[:, 1] += psi_ab - special.digamma(beta)
+    grad[:, 2] += psi_gd
+    grad[:, 3] += psi_gd - special.digamma(delta)
+    out: FloatArray = grad[inverse]
+    return ll, log_first, out
+
+
+def loglik(params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Per-customer log-likelihood, eq. (5), and its gradient w.r.t. ``(alpha, beta, gamma, delta)``.
+
+    Returns
+    -------
+    (ll, grad):
+        ``ll`` of shape (n_rows,), ``grad`` of shape (n_rows, 4).
+    """
+    ll, _, grad = _terms(params, x, tx, n, True)
+    assert grad is not None
+    return ll, grad
+
+
+def log_likelihood(params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray) -> FloatArray:
+    """Per-customer log-likelihood, eq. (5), without the gradient (cheaper)."""
+    return _terms(params, x, tx, n, False)[0]
+
+
+def _log_alive_next(params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray) -> FloatArray:
+    """``log P(alive at opportunity n+1 | x, tx, n)``, eq. (11)."""
+    gamma, delta = float(params[2]), float(params[3])
+    ll, log_t1, _ = _terms(params, x, tx, n, False)
+    # B(gamma, delta+n+1) / B(gamma, delta+n) = (delta+n) / (gamma+delta+n): term 1 one opportunity on.
+    out: FloatArray = log_t1 + np.log((delta + n) / (gamma + delta + n)) - ll
+    return out
+
+
+def probability_alive(params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray) -> FloatArray:
+    """P(alive at opportunity n+1 | x, tx, n), eq. (11).
+
+    ``B(alpha+x, beta+n-x) B(gamma, delta+n+1) / (B(alpha, beta) B(gamma, delta)) / L``.
+    """
+    p: FloatArray = np.exp(_log_alive_next(params, x, tx, n))
+    return p
+
+
+def _log1p_ratio(u: FloatArray) -> FloatArray:
+    """``log1p(u) / u`` with its limit 1 at u = 0 (u > -1)."""
+    safe = np.where(u == 0.0, 1.0, u)
+    out: FloatArray = np.where(u == 0.0, 1.0, np.log1p(safe) / safe)
+    return out
+
+
+def _lgamma_shift_slope(y1: FloatArray, y2: FloatArray, c: float) -> FloatArray:
+    """``([lgamma(y2+c) - lgamma(y2)] - [lgamma(y1+c) - lgamma(y1)]) / c`` for ``y1, y2 >= 1``.
+
+    For small ``|c|`` the direct differences cancel (and divide 0 by 0 at c = 0); there the Taylor
+    series ``sum_k c^(k-1)/k! [psi^(k-1)(y2) - psi^(k-1)(y1)]`` is used (radius of convergence y1 > |c|).
+    """
+    if abs(c) >= _TAYLOR_C:
+        out: FloatArray = ((special.gammaln(y2 + c) - special.gammaln(y2))
+                           - (special.gammaln(y1 + c) - special.gammaln(y1))) / c
+        return out
+    total = special.digamma(y2) - special.digamma(y1)
+    coef = 1.0
+    for k in range(2, _TAYLOR_TERMS + 1):
+        coef *= c / k
+        total = total + coef * (special.polygamma(k - 1, y2) - special.polygamma(k - 1, y1))
+    result: FloatArray = total
+    return result
+
+
+def survival_sum(gamma: float, delta: float, n: FloatArray, t: FloatArray) -> FloatArray:
+    """``H = sum_{s=1}^{t} B(gamma, delta+n+s) / B(gamma, delta+n+1)``: expected alive opportunities.
+
+    ``H`` is the expected number of the next ``t`` opportunities at which a customer alive at n+1
+    is alive (the factor of eq. 13 after P(alive) is taken out). With ``c = gamma - 1`` and
+    ``u(m) = Gamma(delta+m+1) / Gamma(gamma+delta+m)`` the sum telescopes
+    (``u(m-1) - u(m) = c Gamma(delta+m)/Gamma(gamma+delta+m)``) to
+
+    ``H = (gamma+delta+n) [1 - u(n+t)/u(n)] / c = (gamma+delta+n) Q exprel(-c Q)``,
+
+    ``Q = -log(u(n+t)/u(n)) / c = sum_{j<t} log1p(-c/(gamma+delta+n+j)) / (-c)``. ``Q`` is summed term
+    by term for ``t <= 256`` (every term positive: exact, and finite at c = 0) and otherwise taken from
+    log-gamma differences (:func:`_lgamma_shift_slope`).
+
+    Parameters
+    ----------
+    gamma, delta:
+        Dropout parameters.
+    n, t:
+        Broadcastable arrays of whole numbers: opportunities observed and horizon.
+    """
+    n_arr, t_arr = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(t, dtype=np.float64))
+    c = gamma - 1.0
+    base = gamma + delta + n_arr
+    Q = np.zeros(n_arr.shape)
+    short = t_arr <= _DIRECT_SUM_MAX
+    if short.any():
+        bs, ts = base[short], t_arr[short]
+        q = np.zeros(bs.shape)
+        for j in range(int(ts.max()) if ts.size else 0):
+            inc = _log1p_ratio(-c / (bs + j)) / (bs + j)
+            q += np.where(ts > j, inc, 0.0)
+        Q[short] = q
+    long_ = ~short
+    if long_.any():
+        y1 = delta + n_arr[long_] + 1.0
+        Q[long_] = _lgamma_shift_slope(y1, y1 + t_arr[long_], c)
+    out: FloatArray = base * Q * special.exprel(-c * Q)
+    return out
+
+
+def expected_purchases(
+    params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray, t: FloatArray | float
+) -> FloatArray:
+    """E[X(n, n+t) | x, tx, n]: expected transactions in the next ``t`` opportunities, eq. (13).
+
+    Eq. (13) equals ``P(alive at n+1) * (alpha+x)/(alpha+beta+n) * H(t)``: the posterior mean of p
+    given alive (``B(alpha+x+1, beta+n-x)/B(alpha+x, beta+n-x)``) times the expected number of alive
+    opportunities :func:`survival_sum`; the closed form
+    ``delta/(gamma-1) Gamma(gamma+delta)/Gamma(1+delta) [Gamma(1+delta+n)/Gamma(gamma+delta+n) -
+    Gamma(1+delta+n+t)/Gamma(gamma+delta+n+t)]`` of the paper is evaluated without its cancellation.
+    """
+    alpha, beta, gamma, delta = (float(v) for v in params)
+    t_arr = np.asarray(t, dtype=np.float64)
+    p_alive = probability_alive(params, x, tx, n)
+    H = survival_sum(gamma, delta, n, t_arr)
+    out: FloatArray = p_alive * (alpha + x) / (alpha + beta + n) * H
+    return out
+
+
+def expected_purchases_new(params: FloatArray, t: FloatArray | float) -> FloatArray:
+    """E[X(t)]: expected transactions of a new customer in the first ``t`` opportunities, eq. (7).
+
+    ``alpha/(alpha+beta) * delta/(gamma-1) * [1 - Gamma(gamma+delta) Gamma(1+delta+t) /
+    (Gamma(gamma+delta+t) Gamma(1+delta))]``, i.e. eq. (13) at x = tx = n = 0.
+    """
+    alpha, beta, gamma, delta = (float(v) for v in params)
+    t_arr = np.asarray(t, dtype=np.float64)
+    zeros = np.zeros_like(t_arr)
+    out: FloatArray = alpha / (alpha + beta) * delta / (gamma + delta) * survival_sum(gamma, delta, zeros, t_arr)
+    return out
+
+
+def _hyp2f1_one(b: FloatArray, c: FloatArray, z: float) -> FloatArray:
+    """``2F1(1, b; c; z)`` for ``0 <= z < 1``, ``c > b > 0``, by Gauss's continued fraction.
+
+    ``2F1(a+1, b; c'+1; z) / 2F1(a, b; c'; z) = 1/(1 + k1 z/(1 + k2 z/(1 + ...)))`` with
+    ``k_{2m+1} = (a-c'-m)(b+m)/((c'+2m)(c'+2m+1))``, ``k_{2m} = (b-c'-m)(a+m)/((c'+2m-1)(c'+2m))``; at a = 0
+    the denominator is 1 and ``c' = c - 1``. Evaluated with the modified Lentz algorithm. The power
+    series needs ~log(eps)/log(z) terms (tens of thousands as z -> 1) and scipy's ``hyp2f1`` returns
+    NaN for large b near z = 1; the fraction converges in tens to hundreds of steps over the whole range.
+    """
+    cp = c - 1.0
+    tiny = 1e-300
+    f = np.ones(b.shape)
+    C = np.ones(b.shape)
+    D = np.zeros(b.shape)
+    done = np.zeros(b.shape, dtype=bool)
+    for j in range(1, _CF_MAX_ITER):
+        m = j // 2
+        if j % 2:
+            k = (-cp - m) * (b + m) / ((cp + 2 * m) * (cp + 2 * m + 1.0))
+        else:
+            k = m * (b - cp - m) / ((cp + 2 * m - 1.0) * (cp + 2 * m))
+        a_j = k * z
+        D = 1.0 + a_j * D
+        D = np.where(np.abs(D) < tiny, tiny, D)
+        C = 1.0 + a_j / C
+        C = np.where(np.abs(C) < tiny, tiny, C)
+        D = 1.0 / D
+        delta = C * D
+        f = np.where(done, f, f * delta)
+        done |= np.abs(delta - 1.0) < _CF_TOL
+        if done.all():
+            break
+    out: FloatArray = 1.0 / f
+    return out
+
+
+def dert(params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray, d: float) -> FloatArray:
+    """Discounted expected residual transactions, eq. (14).
+
+    ``DERT(d) = sum_{s>=1} E[transaction at opportunity n+s] / (1+d)^s
+    = B(alpha+x+1, beta+n-x)/B(alpha, beta) * B(gamma, delta+n+1)/(B(gamma, delta) (1+d))
+    * 2F1(1, delta+n+1; gamma+delta+n+1; 1/(1+d)) / L``,
+
+    computed as ``P(alive at n+1) (alpha+x)/(alpha+beta+n) 2F1(...)/(1+d)``. At d = 0 the
+    hypergeometric function is summed by Gauss's theorem, ``(gamma+delta+n)/(gamma-1)``, finite only
+    for gamma > 1 (the caller checks).
+    """
+    alpha, beta, gamma, delta = (float(v) for v in params)
+    p_alive = probability_alive(params, x, tx, n)
+    if d == 0.0:
+        F = (gamma + delta + n) / (gamma - 1.0)
+        weight = 1.0
+    else:
+        F = _hyp2f1_one(delta + n + 1.0, gamma + delta + n + 1.0, 1.0 / (1.0 + d))
+        weight = 1.0 / (1.0 + d)
+    out: FloatArray = p_alive * (alpha + x) / (alpha + beta + n) * F * weight
+    return out
+
+
+def probability_of_purchases(
+    params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray, k: FloatArray, t: FloatArray
+) -> FloatArray:
+    """P(X(n, n+t) = k | x, tx, n): probability of exactly ``k`` transactions in the next ``t`` opportunities.
+
+    Derived from the model's assumptions (the conditional counterpart of the paper's eq. 8). The
+    customer is alive at n with probability ``A = term1 / L`` (eq. 5's first term), and given that the
+    posterior is p ~ Beta(alpha+x, beta+n-x), theta ~ Beta(gamma, delta+n), independent. Of the next
+    ``t`` opportunities the customer is alive at the first ``s`` with probability ``theta (1-theta)^s``
+    (s < t) or ``(1-theta)^t`` (s = t), and then transacts Binomial(s, p) times, so
+
+    ``P(X = k | alive) = sum_{s=k}^{t-1} C(s,k) B(alpha+x+k, beta+n-x+s-k)/B(alpha+x, beta+n-x)
+    * B(gamma+1, delta+n+s)/B(gamma, delta+n)
+    + C(t,k) B(alpha+x+k, beta+n-x+t-k)/B(alpha+x, beta+n-x) * B(gamma, delta+n+t)/B(gamma, delta+n)``
+
+    and ``P(X = k) = A P(X = k | alive) + 1{k=0} (1 - A)``. The sum over s runs up to max(t) with a
+    mask, accumulated in log space.
+    """
+    alpha, beta, gamma, delta = (float(v) for v in params)
+    x_, tx_, n_, k_, t_ = np.broadcast_arrays(x, tx, n, np.asarray(k, dtype=np.float64),
+                                              np.asarray(t, dtype=np.float64))
+    ll, log_t1, _ = _terms(params, x_.ravel(), tx_.ravel(), n_.ravel(), False)
+    shape = x_.shape
+    ll, log_t1 = ll.reshape(shape), log_t1.reshape(shape)
+    a_post, b_post = alpha + x_, beta + n_ - x_
+    lb_p = special.betaln(a_post, b_post)
+    lb_th = special.betaln(gamma, delta + n_)
+    M = np.full(shape, -np.inf)
+    S = np.zeros(shape)
+    top = int(t_.max()) if t_.size else 0
+    for s in range(top + 1):
+        fs = float(s)
+        use = (fs >= k_) & (fs <= t_)
+        if not use.any():
+            continue
+        kk = np.where(use, k_, 0.0)
+        log_binom = special.gammaln(fs + 1.0) - special.gammaln(kk + 1.0) - special.gammaln(fs - kk + 1.0)
+        log_p = special.betaln(a_post + kk, b_post + fs - kk) - lb_p
+        log_th = np.where(fs < t_, special.betaln(gamma + 1.0, delta + n_ + fs),
+                          special.betaln(gamma, delta + n_ + fs)) - lb_th
+        li = np.where(use, log_binom + log_p + log_th, -np.inf)
+        new_m = np.maximum(M, li)
+        finite = np.isfinite(new_m)
+        safe_m = np.where(finite, new_m, 0.0)
+        S = np.where(finite, S * np.exp(np.where(np.isfinite(M), M - safe_m, -np.inf)) + np.exp(li - safe_m), S)
+        M = new_m
+    with np.errstate(divide="ignore"):
+        log_given_alive = M + np.log(S)
+    log_alive_n = log_t1 - ll
+    out: FloatArray = np.exp(log_alive_n + log_given_alive) + np.where(k_ == 0.0, -np.expm1(log_alive_n), 0.0)
+    return out
