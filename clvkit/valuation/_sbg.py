@@ -245,7 +245,7 @@ def derl(params: FloatArray, renewals: FloatArray, d: float) -> FloatArray:
     Notes
     -----
     Computed once per distinct number of renewals. For ``d >= 1e-4`` by a continued fraction (relative
-    error ~1e-14 against mpmath); below by adaptive quadrature of the Beta integral (~1e-10).
+    error below 1e-12 against mpmath); below by adaptive quadrature of the Beta integral (below 1e-10).
     """
     alpha, beta = (float(v) for v in params)
     r = np.asarray(renewals, dtype=np.float64)
