@@ -135,10 +135,11 @@ def main(argv: list[str] | None = None) -> int:
             assignment = run(data)  # warm-up, and a sanity check of the result
             if len(assignment) != n:
                 raise SystemExit(f"{name}: assigned {len(assignment)} customers, expected {n}")
-            rows.append((name, n, best_of(lambda run=run: run(data), repeat)))
+            rows.append((name, n, best_of(lambda run=run, data=data: run(data), repeat)))
         key = KeyCustomers().assign(value=data["value"])
-        rows.append(("inventory() report", n, best_of(lambda key=key: inventory(data["value"], key), repeat)))
-        del data
+        values = data["value"]
+        rows.append(("inventory() report", n, best_of(lambda key=key, v=values: inventory(v, key), repeat)))
+        del data, values  # free the inputs before generating the next size
     print(format_rows(rows))
     sys.stdout.flush()
     return 0

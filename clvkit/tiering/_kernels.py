@@ -20,8 +20,8 @@ import numpy.typing as npt
 from ._assignment import CODE_DTYPE, IntArray
 
 __all__ = [
-    "count_passed",
     "add_scaled",
+    "count_passed",
     "order_statistics",
     "rank_bounds",
     "rank_cut",
