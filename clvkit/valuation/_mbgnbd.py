@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
+from scipy import linalg, special
 
 from ._special import residual_factor
 
@@ -137,6 +137,47 @@ def probability_alive(params: FloatArray, x: FloatArray, tx: FloatArray, T: Floa
     return p
 
 
+_QUAD_NODES = 64
+
+
+def _beta_gauss_rule(p: float, q: float, n_nodes: int) -> tuple[FloatArray, FloatArray]:
+    """Gauss rule for E[f(u)], u ~ Beta(p, q): nodes in (0, 1) and weights summing to 1 (Golub-Welsch).
+
+    Built from the three-term recurrence of the Jacobi polynomials with (alpha_J, beta_J) = (q-1, p-1)
+    on [-1, 1]; unlike ``scipy.special.roots_jacobi`` it never forms the normalising constant
+    2^(alpha_J+beta_J+1) B(.,.), which overflows once p + q exceeds ~1000.
+    """
+    aj, bj = q - 1.0, p - 1.0
+    k = np.arange(n_nodes, dtype=np.float64)
+    s2 = 2.0 * k + aj + bj
+    diag = np.empty(n_nodes)
+    diag[0] = (bj - aj) / (aj + bj + 2.0)
+    diag[1:] = (bj * bj - aj * aj) / (s2[1:] * (s2[1:] + 2.0))
+    kk = k[1:]
+    s = 2.0 * kk + aj + bj
+    off = np.sqrt(4.0 * kk * (kk + aj) * (kk + bj) * (kk + aj + bj) / (s * s * (s + 1.0) * (s - 1.0)))
+    nodes, vecs = linalg.eigh_tridiagonal(diag, off)
+    weights: FloatArray = vecs[0, :] ** 2
+    u: FloatArray = np.clip((1.0 + nodes) / 2.0, 0.0, 1.0)
+    return u, weights / weights.sum()
+
+
+def _residual_by_quadrature(a: float, b: float, r: float, x: FloatArray, t_scaled: FloatArray) -> FloatArray:
+    """``G = E_u[1 - (1 + t' u)^-(r+x)] / (a-1)``, u ~ Beta(a-1, b+x+1), for a > 1.
+
+    The same G as :func:`clvkit.valuation._special.residual_factor` (Euler's integral for
+    ``2F1(r+x, a-1; a+b+x; -t')``, Pfaff's transformation of the hypergeometric form), evaluated by a
+    Gauss rule per distinct x. Used where ``scipy.special.hyp2f1`` overflows (large a with z near 1).
+    """
+    out = np.empty(x.shape)
+    for xv in np.unique(x):
+        rows = x == xv
+        u, w = _beta_gauss_rule(a - 1.0, b + float(xv) + 1.0, _QUAD_NODES)
+        g = -np.expm1(-(r + float(xv)) * np.log1p(np.outer(t_scaled[rows], u)))
+        out[rows] = (g @ w) / (a - 1.0)
+    return out
+
+
 def expected_purchases(
     params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray | float
 ) -> FloatArray:
@@ -151,13 +192,21 @@ def expected_purchases(
     with ``z = t/(alpha+T+t)``. Euler's transformation turns ``(1-z)^(r+x) 2F1(r+x, b+x+1; a+b+x; z)``
     into ``(1-z)^(a-1) 2F1(a+b-r, a-1; a+b+x; z)``, so ``E = C * G * P(alive)`` with ``C = a+b+x`` and
     ``G = residual_factor(a+b-r, a-1, C, z)``; this form stays finite for a near 1 and x in the
-    thousands.
+    thousands. Where scipy's ``hyp2f1`` overflows (a in the hundreds with z near 1) G is taken from its
+    integral over the Beta posterior instead (:func:`_residual_by_quadrature`).
     """
     r, alpha, a, b = (float(v) for v in params)
     t_arr = np.asarray(t, dtype=np.float64)
     z = t_arr / (alpha + T + t_arr)
     C = a + b + x
-    G = residual_factor(np.full(np.broadcast(C, z).shape, a + b - r), a - 1.0, C, z)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        G = residual_factor(np.full(np.broadcast(C, z).shape, a + b - r), a - 1.0, C, z)
+    upper = 1.0 / (a - 1.0) if a > 1.0 else np.inf  # G (a-1) is an expectation of a value in [0, 1]
+    bad = ~np.isfinite(G) | (G < 0.0) | (G > upper * (1.0 + 1e-12))
+    if a > 1.0 and bad.any():
+        xb, Tb, tb = np.broadcast_arrays(x, T, t_arr)
+        G = np.array(G, dtype=np.float64)
+        G[bad] = _residual_by_quadrature(a, b, r, xb[bad], tb[bad] / (alpha + Tb[bad]))
     out: FloatArray = C * G * probability_alive(params, x, tx, T)
     return out
 
@@ -196,10 +245,9 @@ def probability_of_purchases(
     b_post = b + x + 1.0
     z = t_arr / (alpha + T + t_arr)
     log1mz = np.log1p(-z)
-    with np.errstate(divide="ignore"):
-        log_z = np.log(z)
+    # xlogy: n log z with 0 log 0 = 0 (t = 0 puts all mass at n = 0).
     log_nb = (special.gammaln(rx + n_arr) - special.gammaln(rx) - special.gammaln(n_arr + 1.0)
-              + rx * log1mz + np.where(n_arr > 0, n_arr * log_z, 0.0))
+              + rx * log1mz + special.xlogy(n_arr, z))
     log_beta0 = special.betaln(a, b_post)
     stay = np.exp(special.betaln(a, b_post + n_arr) - log_beta0 + log_nb)
     n_pos = n_arr > 0
