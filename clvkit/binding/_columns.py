@@ -249,7 +249,10 @@ def _ladder_code(cls: type[enum.IntEnum]) -> Callable[[Any], int | None]:
         if isinstance(v, enum.Enum):
             return None  # another ladder: refused, as the entities do
         if isinstance(v, str):
-            member = cls.__members__.get(v.strip().upper())
+            text = v.strip()
+            if text.isdigit():  # a rank written as text, e.g. in a CSV file
+                return int(text) if int(text) in cls._value2member_map_ else None
+            member = cls.__members__.get(text.upper())
             return None if member is None else int(member)
         if isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer():
             return int(v) if int(v) in cls._value2member_map_ else None

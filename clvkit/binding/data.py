@@ -331,8 +331,9 @@ def _build(t: Mapping[str, Columns | None], as_of: float) -> Coded:
         cus_raw, _ = read_ids(cus["customer_id"], "customers.customer_id", p)
         cus_dict, _ = IdDict.from_table(cus_raw, "customers.customer_id", p, keep_order=True)
     else:
-        parts = [con_cust_raw, rel_cust_raw[~rel_cust_missing], tp_cust_raw, tie_cust_raw, prj_cust_raw]
-        kinds = {a.dtype.kind for a in parts if a.size}
+        parts = [a for a in (con_cust_raw, rel_cust_raw[~rel_cust_missing], tp_cust_raw, tie_cust_raw, prj_cust_raw)
+                 if a.size]  # an empty string array would turn integer ids into strings
+        kinds = {a.dtype.kind for a in parts}
         parts = [a.astype(str) for a in parts] if len(kinds) > 1 else parts
         cus_dict = IdDict(np.unique(np.concatenate(parts)) if kinds else np.zeros(0, dtype=str))
 
