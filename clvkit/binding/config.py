@@ -60,6 +60,11 @@ class LevelWeights(BaseModel):
     The weights are fixed per customer - they do not depend on which contacts are on record - so adding
     a relationship can only raise the sub-score. ``successor`` credits an active relationship with a
     contact flagged ``is_successor`` (the likely successor of the current decision maker).
+
+    Examples
+    --------
+    >>> LevelWeights(decision_maker=2.0).level_weights()
+    (1.0, 1.0, 2.0, 1.0)
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -86,6 +91,13 @@ class ScoreWeights(BaseModel):
 
     ``score = 100 * sum(w_k * sub_k) / sum(w_k)``. Defaults: hierarchy 0.30, presence 0.20, breadth 0.15,
     spread 0.15, industry 0.10, project 0.10 - hierarchical binding is the method the texts stress most.
+    Weights need not sum to 1: they are normalised.
+
+    Examples
+    --------
+    >>> w = ScoreWeights(industry=0.0, project=0.0)
+    >>> round(sum(w.as_tuple()), 2)
+    0.8
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -106,7 +106,7 @@ def _customer_column(customers: Any, name: str) -> npt.NDArray[Any] | None:
 
 
 def read_binding_dir(directory: str | Path | Traversable, *, as_of: Any = None) -> BindingDataset:
-    """Read the binding tables of a directory (see the module docstring) into a :class:`BindingDataset`.
+    r"""Read the binding tables of a directory (see the module docstring) into a :class:`BindingDataset`.
 
     Parameters
     ----------
@@ -119,6 +119,23 @@ def read_binding_dir(directory: str | Path | Traversable, *, as_of: Any = None) 
     ------
     InvalidInputError
         When a required file is missing, a file is malformed, or the data fails validation.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     d = Path(tmp)
+    ...     _ = (d / "employees.csv").write_text("employee_id,level,team\nE1,ACCOUNT_MANAGER,North\n")
+    ...     _ = (d / "contacts.csv").write_text("contact_id,customer_id,org_level\nP1,C1,DECISION_MAKER\n")
+    ...     _ = (d / "relationships.csv").write_text("employee_id,contact_id,strength,start,end\n"
+    ...                                              "E1,P1,0.7,2023-01-01,\n")
+    ...     _ = (d / "touchpoints.csv").write_text("customer_id,timestamp,employee_id,functions\n"
+    ...                                            "C1,2024-06-01T10:00:00+02:00,E1,CARE|DEAL\n")
+    ...     _ = (d / "customers.csv").write_text("customer_id,value\nC1,2500\n")
+    ...     ds = read_binding_dir(d)
+    >>> ds.data.as_of.isoformat(), ds.values.tolist()
+    ('2024-06-01T08:00:00+00:00', [2500.0])
     """
     root: Traversable = Path(directory) if isinstance(directory, (str, Path)) else directory
     if not root.is_dir():

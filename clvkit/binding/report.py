@@ -264,6 +264,14 @@ def cli_report(directory: str | Path | None = None, *, as_of: Any = None, top: i
     ------
     InvalidInputError
         For unreadable files, invalid data or settings (one message listing every problem).
+
+    Examples
+    --------
+    >>> text = cli_report(top=3)
+    >>> print(text.splitlines()[0])
+    SYNTHETIC SAMPLE DATA (clvkit.binding.load_b2b_sample) - invented customers and people.
+    >>> "Hand-over simulation" in text
+    True
     """
     if directory is None:
         dataset = load_b2b_sample()

@@ -37,6 +37,14 @@ def customer_values(data: BindingData, values: Any, *, where: str = "value_at_ri
 
     ``values`` is an array of shape (n_customers,) aligned to ``data.customer_ids`` (e.g. CLV from the
     valuation layer) or a mapping of customer id to value (absent customers count 0). Values must be finite.
+
+    Examples
+    --------
+    >>> from clvkit.binding import BindingData
+    >>> con = {"contact_id": ["P1", "P2"], "customer_id": ["C2", "C1"], "org_level": [1, 1]}
+    >>> d = BindingData(employees=[], contacts=con, relationships=[], touchpoints=[], as_of="2024-01-01")
+    >>> customer_values(d, {"C2": 7.0}).tolist(), customer_values(d, [1.0, 2.0]).tolist()
+    ([0.0, 7.0], [1.0, 2.0])
     """
     if isinstance(values, Mapping):
         arr = data.align(values)
