@@ -261,6 +261,10 @@ def test_handover_arguments_are_checked() -> None:
         simulate_handover(data, "E1", to="E1")
     with pytest.raises(InvalidInputError, match="strength_kept"):
         simulate_handover(data, "E1", strength_kept=2.0)
+    t = tables()
+    t["employees"]["active"] = [True, False]
+    with pytest.raises(InvalidInputError, match="'E2', who has already left"):
+        simulate_handover(BindingData(as_of=AS_OF, **t), "E2")
 
 
 def test_config_is_validated_and_round_trips() -> None:

@@ -61,9 +61,9 @@ def _overview(m: BindingMeasures, values: np.ndarray[Any, Any] | None) -> list[s
     s = m.score
     lines = [
         f"clvkit binding report - as of {m.data.as_of.date().isoformat()}",
-        f"{n} customers, {c.n_employees} employees ({int(m.data.employee_present.sum())} present), "
-        f"{c.contact_ids.shape[0]} contacts, {c.rel_employee.shape[0]} relationships, "
-        f"{c.tp_time.shape[0]:,} touchpoints",
+        f"{_count(n, 'customer')}, {_count(c.n_employees, 'employee')} "
+        f"({int(m.data.employee_present.sum())} present), {_count(c.contact_ids.shape[0], 'contact')}, "
+        f"{_count(c.rel_employee.shape[0], 'relationship')}, {_count(c.tp_time.shape[0], 'touchpoint')}",
         "",
     ]
     if n == 0:

@@ -242,7 +242,8 @@ def simulate_handover(data: BindingData, employee_id: Any, *, to: Any = None, st
     as_of``), so their touchpoints and project seats stop counting. Receiver per customer: ``to`` (an
     employee id for all, or a mapping of customer id to employee id); by default the other present
     employee with the largest holding of that customer, else the most senior present colleague of the
-    leaver's team; with neither, the relationship is lost.
+    leaver's team; with neither, the relationship is lost. The employee must still be present at
+    ``as_of``.
 
     Examples
     --------
@@ -265,8 +266,14 @@ def simulate_handover(data: BindingData, employee_id: Any, *, to: Any = None, st
     cfg = config if config is not None else BindingConfig()
     kept = check_scalar(strength_kept, "strength_kept", "simulate_handover()", low=0.0, high=1.0)
     e = int(data.employee_index([employee_id])[0])
-    before = measure_binding(data, cfg)
     c = data._c
+    if not c.employee_present()[e]:
+        # their ties already count for nothing; re-assigning them would revive relationships nobody holds
+        raise InvalidInputError(
+            f"The 'employee_id' parameter of simulate_handover() must name an employee present at as_of "
+            f"({data.as_of.isoformat()}). Got {employee_id!r}, who has already left."
+        )
+    before = measure_binding(data, cfg)
     t = c.as_of
     mine = (c.rel_employee == e) & (c.rel_start <= t) & (c.rel_end > t) & (c.rel_strength > cfg.min_strength)
     rows = np.flatnonzero(mine)
