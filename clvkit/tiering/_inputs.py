@@ -16,6 +16,7 @@ Numeric columns become float64 arrays without a copy when they already are; ever
 
 from __future__ import annotations
 
+import enum
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -152,7 +153,11 @@ def read_columns(data: Any, columns: Mapping[str, Any], specs: Sequence[Column],
         if spec.name not in raw:
             continue
         if spec.kind == "label":
-            arr_any = np.asarray(raw[spec.name])
+            value = raw[spec.name]
+            if isinstance(value, (list, tuple)) and any(isinstance(v, enum.Enum) for v in value):
+                # numpy would turn str-enum members into "Kind.MEMBER" strings: keep their values.
+                value = [v.value if isinstance(v, enum.Enum) else v for v in value]
+            arr_any = np.asarray(value)
             if arr_any.ndim != 1:
                 problems.append(Problem(spec.name, f"must have shape (n_customers,); got shape {arr_any.shape}"))
             else:
