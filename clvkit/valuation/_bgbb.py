@@ -18,6 +18,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
+from ..errors import ConvergenceError
+
 __all__ = [
     "dert",
     "expected_purchases",
@@ -34,7 +36,7 @@ FloatArray = npt.NDArray[np.float64]
 _DIRECT_SUM_MAX = 256  # horizons up to this length are summed term by term (exact, no cancellation)
 _TAYLOR_C = 0.05  # |gamma - 1| below which the closed form uses its Taylor series in gamma - 1
 _TAYLOR_TERMS = 14
-_CF_MAX_ITER = 200_000
+_CF_MAX_ITER = 60_000  # Lentz steps; the fraction needs about 15 / sqrt(d) of them as d -> 0
 _CF_TOL = 1e-15
 
 
@@ -58,7 +60,7 @@ def _terms(
     xs, txs, ns, ms = x[order], tx[order], n[order], m[order]
     lb0 = special.betaln(alpha, beta) + special.betaln(gamma, delta)
 
-    log_t1 = (special.betaln(alpha + xs, beta + ns - xs) + special.betaln(gamma, delta + ns)) - lb0
+    log_t1 = (special.betaln(alpha + xs, beta + (ns - xs)) + special.betaln(gamma, delta + ns)) - lb0
     M = log_t1.copy()  # running maximum of the log terms
     S = np.ones_like(log_t1)  # sum of exp(log term - M)
     G: FloatArray | None = None  # sum of exp(log term - M) * (varying part of d log term / d params)
@@ -67,7 +69,7 @@ def _terms(
         dig_abn = special.digamma(alpha + beta + ns)
         dig_gdn = special.digamma(gamma + delta + ns)
         G[:, 0] = -dig_abn
-        G[:, 1] = special.digamma(beta + ns - xs) - dig_abn
+        G[:, 1] = special.digamma(beta + (ns - xs)) - dig_abn
         G[:, 2] = -dig_gdn
         G[:, 3] = special.digamma(delta + ns) - dig_gdn
 
@@ -75,7 +77,7 @@ def _terms(
     if n_terms > 0:
         active = np.searchsorted(-ms, -np.arange(n_terms, dtype=np.float64), side="left")  # rows with m > i
         K = (special.gammaln(alpha + xs) + special.gammaln(gamma + 1.0)) - lb0  # parts of term i free of i
-        b_base = beta + txs - xs
+        b_base = beta + (txs - xs)  # integer difference first: beta + tx - x loses beta when tx ~ 1e4
         ab_base = alpha + beta + txs
         d_base = delta + txs
         gd_base = gamma + delta + txs + 1.0
@@ -250,14 +252,15 @@ def expected_purchases_new(params: FloatArray, t: FloatArray | float) -> FloatAr
     return out
 
 
-def _hyp2f1_one(b: FloatArray, c: FloatArray, z: float) -> FloatArray:
+def _hyp2f1_one(b: FloatArray, c: FloatArray, z: float) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
     """``2F1(1, b; c; z)`` for ``0 <= z < 1``, ``c > b > 0``, by Gauss's continued fraction.
 
     ``2F1(a+1, b; c'+1; z) / 2F1(a, b; c'; z) = 1/(1 + k1 z/(1 + k2 z/(1 + ...)))`` with
     ``k_{2m+1} = (a-c'-m)(b+m)/((c'+2m)(c'+2m+1))``, ``k_{2m} = (b-c'-m)(a+m)/((c'+2m-1)(c'+2m))``; at a = 0
     the denominator is 1 and ``c' = c - 1``. Evaluated with the modified Lentz algorithm. The power
     series needs ~log(eps)/log(z) terms (tens of thousands as z -> 1) and scipy's ``hyp2f1`` returns
-    NaN for large b near z = 1; the fraction converges in tens to hundreds of steps over the whole range.
+    NaN for large b near z = 1; the fraction converges in tens to hundreds of steps for z <= 1/(1+1e-3)
+    and in about 15/sqrt(1-z) steps beyond. Returns the values and a mask of the rows that converged.
     """
     cp = c - 1.0
     tiny = 1e-300
@@ -283,7 +286,7 @@ def _hyp2f1_one(b: FloatArray, c: FloatArray, z: float) -> FloatArray:
         if done.all():
             break
     out: FloatArray = 1.0 / f
-    return out
+    return out, done
 
 
 def dert(params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray, d: float) -> FloatArray:
@@ -296,6 +299,11 @@ def dert(params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray, d: fl
     computed as ``P(alive at n+1) (alpha+x)/(alpha+beta+n) 2F1(...)/(1+d)``. At d = 0 the
     hypergeometric function is summed by Gauss's theorem, ``(gamma+delta+n)/(gamma-1)``, finite only
     for gamma > 1 (the caller checks).
+
+    Raises
+    ------
+    ConvergenceError
+        For 0 < d below about 1e-7, where the continued fraction would need more than 60,000 steps.
     """
     alpha, beta, gamma, delta = (float(v) for v in params)
     p_alive = probability_alive(params, x, tx, n)
@@ -303,7 +311,13 @@ def dert(params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray, d: fl
         F = (gamma + delta + n) / (gamma - 1.0)
         weight = 1.0
     else:
-        F = _hyp2f1_one(delta + n + 1.0, gamma + delta + n + 1.0, 1.0 / (1.0 + d))
+        F, converged = _hyp2f1_one(delta + n + 1.0, gamma + delta + n + 1.0, 1.0 / (1.0 + d))
+        if not converged.all():
+            raise ConvergenceError(
+                f"DERT: the continued fraction for 2F1(1, delta+n+1; gamma+delta+n+1; 1/(1+d)) did not converge "
+                f"in {_CF_MAX_ITER} steps for discount rate d = {d!r} (it needs about 15/sqrt(d)). Use a discount "
+                f"rate of at least 1e-7 per opportunity, or d = 0 when gamma > 1."
+            )
         weight = 1.0 / (1.0 + d)
     out: FloatArray = p_alive * (alpha + x) / (alpha + beta + n) * F * weight
     return out
@@ -333,7 +347,7 @@ def probability_of_purchases(
     ll, log_t1, _ = _terms(params, x_.ravel(), tx_.ravel(), n_.ravel(), False)
     shape = x_.shape
     ll, log_t1 = ll.reshape(shape), log_t1.reshape(shape)
-    a_post, b_post = alpha + x_, beta + n_ - x_
+    a_post, b_post = alpha + x_, beta + (n_ - x_)
     lb_p = special.betaln(a_post, b_post)
     lb_th = special.betaln(gamma, delta + n_)
     M = np.full(shape, -np.inf)
@@ -346,7 +360,7 @@ def probability_of_purchases(
             continue
         kk = np.where(use, k_, 0.0)
         log_binom = special.gammaln(fs + 1.0) - special.gammaln(kk + 1.0) - special.gammaln(fs - kk + 1.0)
-        log_p = special.betaln(a_post + kk, b_post + fs - kk) - lb_p
+        log_p = special.betaln(a_post + kk, b_post + (fs - kk)) - lb_p
         log_th = np.where(fs < t_, special.betaln(gamma + 1.0, delta + n_ + fs),
                           special.betaln(gamma, delta + n_ + fs)) - lb_th
         li = np.where(use, log_binom + log_p + log_th, -np.inf)
