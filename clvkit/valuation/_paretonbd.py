@@ -577,24 +577,45 @@ def loglik(
     return ll, grad
 
 
+def _log_alive_dead(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray
+                    ) -> tuple[FloatArray, FloatArray]:
+    """``log P(alive at T | x, tx, T)`` and ``log P(dead at T | x, tx, T)``, each with full relative accuracy.
+
+    ``P(alive) = E(T) / [E(T) + s int_tx^T ...] = 1 / (1 + D)`` with
+    ``D = [E(tx) G(kappa_tx; r+x, s) - E(T) G(kappa_T; r+x, s)] / E(T) = G_T expm1(u)``,
+    ``u = log(E(tx)/E(T)) + log G_tx - log G_T >= 0`` (the probability that the customer dropped out
+    in ``(tx, T]`` relative to being alive). ``log(E(tx)/E(T))`` is taken as
+    ``(r+x) log1p((T-tx)/(alpha+tx)) + s log1p((T-tx)/(beta+tx))``, exact even when ``tx`` is close to
+    ``T`` and ``r+x`` is large, so that ``P(dead) = D/(1+D)`` keeps its digits when it is tiny.
+    """
+    r, alpha, s, beta = _split(params)
+    a = r + x
+    gap = T - tx
+    s_arr = np.full(x.shape, s)
+    lg_x = log_g(np.log(beta + tx) - np.log(alpha + tx), a, s_arr)[0]
+    lg_T = log_g(np.log(beta + T) - np.log(alpha + T), a, s_arr)[0]
+    d_log_e = a * np.log1p(gap / (alpha + tx)) + s * np.log1p(gap / (beta + tx))
+    u = np.maximum(d_log_e + lg_x - lg_T, 0.0)
+    big = u > 30.0
+    with np.errstate(divide="ignore"):
+        log_d = lg_T + np.where(big, u + np.log1p(-np.exp(-np.where(big, u, 30.0))),
+                                np.log(np.expm1(np.where(big, 0.0, u))))
+    log_d = np.where(gap > 0, log_d, -np.inf)  # tx == T: no time to have dropped out
+    log_one_plus_d = np.logaddexp(0.0, log_d)
+    log_p: FloatArray = -log_one_plus_d
+    log_q: FloatArray = log_d - log_one_plus_d
+    return log_p, log_q
+
+
 def log_probability_alive(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:
     """``log P(alive at T | x, tx, T)``.
 
     ``P(alive) = E(T) / [E(T) G(1/kappa_T; s, r+x) + E(tx) G(kappa_tx; r+x, s)]`` - the Pareto/NBD
-    P(alive) (Schmittlein et al. 1987, eq. 11; Fader & Hardie 2005 note) with the likelihood written as in
-    :func:`loglik`. Exactly 0 (P = 1) where ``tx == T``: no time has passed since the last purchase.
+    P(alive) (Schmittlein et al. 1987; Fader & Hardie 2005 note) with the likelihood written as in
+    :func:`loglik`, evaluated as ``-log(1 + D)`` (see :func:`_log_alive_dead`). Exactly 0 (P = 1)
+    where ``tx == T``: no time has passed since the last purchase.
     """
-    r, alpha, s, beta = _split(params)
-    a = r + x
-    la_T, lb_T = np.log(alpha + T), np.log(beta + T)
-    la_x, lb_x = np.log(alpha + tx), np.log(beta + tx)
-    s_arr = np.full(x.shape, s)
-    lh = log_g(la_T - lb_T, s_arr, a)[0]
-    lgx = log_g(lb_x - la_x, a, s_arr)[0]
-    # log E(tx) - log E(T) >= 0, computed from differences of logs.
-    d_log_e = a * (la_T - la_x) + s * (lb_T - lb_x)
-    out: FloatArray = np.where(tx >= T, 0.0, np.minimum(-np.logaddexp(lh, d_log_e + lgx), 0.0))
-    return out
+    return _log_alive_dead(params, x, tx, T)[0]
 
 
 def probability_alive(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:
@@ -697,7 +718,8 @@ def probability_of_purchases(
                                  np.asarray(t, dtype=np.float64))
     shape = arrays[0].shape
     xa, txa, Ta, na, ta = (np.ascontiguousarray(a).ravel() for a in arrays)
-    p_alive = probability_alive(params, xa, txa, Ta)
+    log_p, log_q = _log_alive_dead(params, xa, txa, Ta)
+    p_alive, p_dead = np.exp(log_p), np.exp(log_q)
     fresh = np.where(na == 0, 1.0, 0.0)
     pos = ta > 0
     if pos.any():
@@ -706,7 +728,7 @@ def probability_of_purchases(
         uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
         log_p = _log_pmf_fresh(r + uniq[:, 0], alpha + uniq[:, 1], s, beta + uniq[:, 1], uniq[:, 2], uniq[:, 3])
         fresh[pos] = np.exp(log_p)[inverse.ravel()]
-    out: FloatArray = p_alive * fresh + np.where(na == 0, 1.0 - p_alive, 0.0)
+    out: FloatArray = p_alive * fresh + np.where(na == 0, p_dead, 0.0)
     return np.clip(out, 0.0, 1.0).reshape(shape)
 
 
