@@ -7,6 +7,7 @@ fitted models predict vectorised over a :class:`~clvkit.CustomerSummary` and per
 from ._base import Engine, FitInfo, FittedModel
 from ._estimation import FitProgress
 from .beta_geo import BetaGeo, BetaGeoParams, FittedBetaGeo
+from .beta_geo_beta_binom import BetaGeoBetaBinom, BetaGeoBetaBinomParams, FittedBetaGeoBetaBinom
 from .clv import ClvResult, SpendModel, TransactionModel, clv
 from .diagnostics import (
     ConditionalExpectations,
@@ -26,6 +27,7 @@ from .diagnostics import (
     tracking,
 )
 from .gamma_gamma import FittedGammaGamma, GammaGamma, GammaGammaParams
+from .modified_beta_geo import FittedModifiedBetaGeo, ModifiedBetaGeo, ModifiedBetaGeoParams
 from .shifted_beta_geo import FittedShiftedBetaGeo, ShiftedBetaGeo, ShiftedBetaGeoParams
 from .uncertainty import (
     BootstrapResult,
@@ -40,6 +42,8 @@ from .uncertainty import (
 
 __all__ = [
     "BetaGeo",
+    "BetaGeoBetaBinom",
+    "BetaGeoBetaBinomParams",
     "BetaGeoParams",
     "BootstrapResult",
     "ClvResult",
@@ -49,8 +53,10 @@ __all__ = [
     "FitInfo",
     "FitProgress",
     "FittedBetaGeo",
+    "FittedBetaGeoBetaBinom",
     "FittedGammaGamma",
     "FittedModel",
+    "FittedModifiedBetaGeo",
     "FittedShiftedBetaGeo",
     "FrequencyHistogram",
     "GammaGamma",
@@ -59,6 +65,8 @@ __all__ = [
     "InformationCriteria",
     "LikelihoodRatioTest",
     "ModelComparison",
+    "ModifiedBetaGeo",
+    "ModifiedBetaGeoParams",
     "ParameterIntervals",
     "PredictionIntervals",
     "ShiftedBetaGeo",
