@@ -581,12 +581,14 @@ def _log_alive_dead(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatA
                     ) -> tuple[FloatArray, FloatArray]:
     """``log P(alive at T | x, tx, T)`` and ``log P(dead at T | x, tx, T)``, each with full relative accuracy.
 
-    ``P(alive) = E(T) / [E(T) + s int_tx^T ...] = 1 / (1 + D)`` with
-    ``D = [E(tx) G(kappa_tx; r+x, s) - E(T) G(kappa_T; r+x, s)] / E(T) = G_T expm1(u)``,
-    ``u = log(E(tx)/E(T)) + log G_tx - log G_T >= 0`` (the probability that the customer dropped out
-    in ``(tx, T]`` relative to being alive). ``log(E(tx)/E(T))`` is taken as
-    ``(r+x) log1p((T-tx)/(alpha+tx)) + s log1p((T-tx)/(beta+tx))``, exact even when ``tx`` is close to
-    ``T`` and ``r+x`` is large, so that ``P(dead) = D/(1+D)`` keeps its digits when it is tiny.
+    ``P(alive) = E(T) / [E(T) + s int_tx^T (alpha+tau)^-(r+x) (beta+tau)^-(s+1) dtau] = 1 / (1 + D)``.
+    ``D`` (the odds of having dropped out in ``(tx, T]``) is computed without cancellation:
+
+    - when the integrand changes by less than a factor ``e`` over ``(tx, T]`` (``tx`` close to ``T``),
+      directly by 12-point Gauss-Legendre: ``D = s/(beta+T) int_tx^T ((alpha+T)/(alpha+tau))^(r+x)
+      ((beta+T)/(beta+tau))^(s+1) dtau`` with the ratios as ``log1p`` of the gaps - exact to rounding;
+    - otherwise as ``D = G_T expm1(u)``, ``u = log(E(tx)/E(T)) + log G_tx - log G_T`` (> 0), with
+      ``log(E(tx)/E(T)) = (r+x) log1p((T-tx)/(alpha+tx)) + s log1p((T-tx)/(beta+tx))``.
     """
     r, alpha, s, beta = _split(params)
     a = r + x
@@ -600,7 +602,16 @@ def _log_alive_dead(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatA
     with np.errstate(divide="ignore"):
         log_d = lg_T + np.where(big, u + np.log1p(-np.exp(-np.where(big, u, 30.0))),
                                 np.log(np.expm1(np.where(big, 0.0, u))))
-    log_d = np.where(gap > 0, log_d, -np.inf)  # tx == T: no time to have dropped out
+    short = gap * (a / (alpha + tx) + (s + 1.0) / (beta + tx)) <= 1.0
+    if short.any():
+        idx = np.flatnonzero(short)
+        g, ai, Ti = gap[idx, None], a[idx, None], T[idx, None]
+        back = 0.5 * g * (1.0 + _GL_NODES[None, :])  # T - tau at the nodes
+        tau = Ti - back
+        log_f = ai * np.log1p(back / (alpha + tau)) + (s + 1.0) * np.log1p(back / (beta + tau))
+        with np.errstate(divide="ignore"):
+            log_d[idx] = (np.log(s) - np.log(beta + T[idx]) + np.log(0.5 * gap[idx])
+                          + np.log(np.exp(log_f) @ _GL_WEIGHTS))
     log_one_plus_d = np.logaddexp(0.0, log_d)
     log_p: FloatArray = -log_one_plus_d
     log_q: FloatArray = log_d - log_one_plus_d
