@@ -204,3 +204,34 @@ def test_budget_allocation_is_ring_fenced() -> None:
 def test_budget_allocation_errors(budget: object) -> None:
     with pytest.raises(InvalidInputError, match="budget"):
         budget_allocation(snapshot([0, 1]), budget)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------- command-line helpers
+def test_make_policy_by_name_and_json() -> None:
+    from clvkit.tiering import POLICIES, LoyaltyProgram, make_policy
+
+    for name, cls in POLICIES.items():
+        default = cls() if name not in ("star-rating",) else cls(criteria={"value": 1.0})
+        config = default.model_dump_json()
+        assert make_policy(name, config) == default
+    assert isinstance(make_policy("loyalty", {"window": 3}), LoyaltyProgram)
+    with pytest.raises(InvalidInputError, match="Unknown tiering policy"):
+        make_policy("six-b")
+    with pytest.raises(InvalidInputError) as info:
+        make_policy("key-customers", '{"share": 2}')
+    assert info.value.columns == ("share",)
+
+
+def test_tier_report_and_assignment_columns() -> None:
+    from clvkit.tiering import make_policy, tier_report
+
+    data = {"value": np.array([5.0, 50.0, 500.0, 5000.0]), "customer_id": np.array([7, 8, 9, 10]),
+            "classes": np.array(["consumer", "intermediary", "consumer", "public_interest"])}
+    a, text = tier_report(make_policy("five-a"), data, title="Stock")
+    assert text.startswith("Stock\n") and "Customers by tier and class:" in text
+    cols = a.to_columns(explain=True)
+    assert list(cols) == ["customer_id", "tier_code", "tier", "class", "reason"]
+    assert cols["class"].tolist() == ["consumer", "intermediary", "consumer", "public_interest"]
+    assert cols["reason"][3] == a.reason(3)
+    with pytest.raises(InvalidInputError, match="'clv' column"):
+        tier_report(make_policy("five-a"), data, value_column="clv")

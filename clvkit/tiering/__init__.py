@@ -19,7 +19,8 @@ Reports
 :func:`inventory` and :func:`format_inventory` (count and value per tier, concentration),
 :func:`migration` and :func:`format_migration` (transition matrix between snapshots),
 :func:`budget_allocation` and :func:`format_budget` (ring-fenced tier budgets), and the concentration
-measures :func:`gini`, :func:`lorenz_curve`, :func:`top_share`.
+measures :func:`gini`, :func:`lorenz_curve`, :func:`top_share`. :func:`make_policy` and :func:`tier_report`
+serve command lines (policies by name, configured from JSON).
 
 Examples
 --------
@@ -36,22 +37,14 @@ Examples
 """
 
 from ._assignment import TierAssignment, TieringPolicy
+from .budget import BudgetAllocation, budget_allocation, format_budget
 from .concentration import Concentration, concentration, gini, lorenz_curve, top_share
 from .cuts import AxisCut, QuantileCut, ThresholdCut
 from .lifecycle import LifecycleStage
 from .loyalty import LoyaltyProgram
 from .matrix import VALUE_COST_LABELS, VALUE_RISK_LABELS, ValueCostMatrix, ValueRiskMatrix
-from .reports import (
-    BudgetAllocation,
-    Inventory,
-    Migration,
-    budget_allocation,
-    format_budget,
-    format_inventory,
-    format_migration,
-    inventory,
-    migration,
-)
+from .registry import POLICIES, make_policy, tier_report
+from .reports import Inventory, Migration, format_inventory, format_migration, inventory, migration
 from .rfm import DEFAULT_RFM_SEGMENTS, RFMSegments, SegmentRule
 from .scorecard import DEFAULT_BENEFITS, Criterion, Scorecard, StarRating
 from .value import (
@@ -69,6 +62,7 @@ __all__ = [
     "FIVE_A_LABELS",
     "FIVE_A_SHARES",
     "KEY_CUSTOMER_SHARE",
+    "POLICIES",
     "TAKE_ONE_DROP_NINE_SHARE",
     "VALUE_COST_LABELS",
     "VALUE_RISK_LABELS",
@@ -100,6 +94,8 @@ __all__ = [
     "gini",
     "inventory",
     "lorenz_curve",
+    "make_policy",
     "migration",
+    "tier_report",
     "top_share",
 ]

@@ -146,6 +146,30 @@ class TierAssignment:
         code = self.labels.index(tier) if isinstance(tier, str) else int(tier)
         return np.flatnonzero(self.codes == code)
 
+    def to_columns(self, *, explain: bool = False) -> dict[str, npt.NDArray[Any]]:
+        """Per-customer columns for writing a file: ``customer_id`` (when known), ``tier_code``, ``tier``,
+        ``class`` (when classes were given), the ordered ``components`` and, with ``explain=True``, the
+        rendered ``reason`` of every customer (a Python-level loop: slow for millions of customers).
+
+        Examples
+        --------
+        >>> from clvkit.tiering import KeyCustomers
+        >>> cols = KeyCustomers(share=0.5).assign(value=[3.0, 8.0], customer_id=["a", "b"]).to_columns()
+        >>> cols["customer_id"].tolist(), cols["tier"].tolist()
+        (['a', 'b'], ['other', 'key'])
+        """
+        out: dict[str, npt.NDArray[Any]] = {}
+        if self.customer_id is not None:
+            out["customer_id"] = self.customer_id
+        out["tier_code"] = self.codes
+        out["tier"] = self.tier_labels()
+        if self.classes is not None:
+            out["class"] = np.asarray(self.class_labels, dtype=np.str_)[self.classes]
+        out.update(self.components)
+        if explain:
+            out["reason"] = np.array([self.reason(i) for i in range(len(self))], dtype=np.str_)
+        return out
+
     # ------------------------------------------------------------------ explanations
     def reason(self, i: int) -> str:
         """The rule applied to the customer at row ``i``, with its numbers filled in."""
@@ -172,6 +196,12 @@ class TieringPolicy(Protocol):
     :class:`~clvkit.CustomerSummary`, a :class:`~clvkit.valuation.ClvResult` (its ``clv`` becomes
     ``value``) or a plain array (taken as ``value``); keyword columns add to or override it. Each policy
     documents the columns it reads.
+
+    Examples
+    --------
+    >>> from clvkit.tiering import KeyCustomers
+    >>> isinstance(KeyCustomers(), TieringPolicy)
+    True
     """
 
     def assign(self, data: Any = None, /, **columns: Any) -> TierAssignment:

@@ -26,12 +26,12 @@ import numpy as np
 import numpy.typing as npt
 
 from .._frames import frame_kind, to_columns
-from .._validation import raise_if, row_problem
+from .._validation import as_float_array, raise_if, row_problem
 from ..batch import CustomerSummary
 from ..errors import InvalidInputError, Problem
-from ._assignment import CODE_DTYPE, IntArray
+from ._assignment import CODE_DTYPE, IntArray, TierAssignment
 
-__all__ = ["Column", "label_codes", "read_columns"]
+__all__ = ["Column", "label_codes", "read_columns", "read_values"]
 
 Kind = Literal["real", "count", "probability", "label", "matrix"]
 
@@ -201,3 +201,17 @@ def label_codes(raw: npt.NDArray[Any], labels: Sequence[str], column: str, conte
     if problem is not None:
         raise InvalidInputError([problem], context=context)
     return arr.astype(CODE_DTYPE)
+
+
+def read_values(values: Any, assignment: TierAssignment, where: str) -> npt.NDArray[np.float64]:
+    """Finite per-customer values (an array, a list or a ClvResult's ``clv``) matching an assignment."""
+    module = sys.modules.get("clvkit.valuation.clv")
+    if module is not None and isinstance(values, module.ClvResult):
+        values = values.clv
+    x = as_float_array(values, "values", where)
+    if x.shape[0] != len(assignment):
+        raise InvalidInputError([Problem("values", f"has {x.shape[0]} rows but the assignment has "
+                                                   f"{len(assignment)}", fix="Pass one value per assigned customer.")],
+                                context=where)
+    raise_if([row_problem(~np.isfinite(x), "values", "must be finite (no NaN or inf)", "Drop or fill them.")], where)
+    return x

@@ -23,6 +23,7 @@ __all__ = [
     "add_scaled",
     "count_passed",
     "order_statistics",
+    "quantile_scores",
     "rank_bounds",
     "rank_cut",
     "strict_quantile_thresholds",
@@ -52,15 +53,19 @@ def _integer_order_statistics(x: FloatArray, ranks: Sequence[int]) -> dict[int, 
     """
     n = x.shape[0]
     lo, hi = float(x.min()), float(x.max())
-    if not hi - lo <= max(n, 1024):
+    span = max(n, 1024)
+    if not hi - lo <= span:
         return None
-    shifted = x - lo
+    # Non-negative columns (the usual counts) are counted as they are; shifting by the minimum costs two
+    # more passes and a 8-byte-per-customer temporary, so it is done only when needed.
+    origin = 0.0 if 0.0 <= lo and hi <= span else lo
+    shifted = x - origin if origin else x
     whole = shifted.astype(np.intp)
     if not np.array_equal(whole, shifted):
         return None
-    below = np.cumsum(np.bincount(whole))  # below[v]: how many values are <= lo + v
+    below = np.cumsum(np.bincount(whole))  # below[v]: how many values are <= origin + v
     pos = np.searchsorted(below, np.asarray(ranks, dtype=np.intp), side="right")
-    return {r: lo + float(p) for r, p in zip(ranks, pos.tolist(), strict=True)}
+    return {r: origin + float(p) for r, p in zip(ranks, pos.tolist(), strict=True)}
 
 
 def order_statistics(x: FloatArray, ranks: Sequence[int]) -> dict[int, float]:
@@ -127,6 +132,27 @@ def rank_cut(x: FloatArray, bounds: Sequence[int], ids: npt.NDArray[Any] | None 
             tied = tied[:n_up]
         codes[tied] += 1
     return codes, values
+
+
+def quantile_scores(x: FloatArray, quantiles: Sequence[float], higher_is_better: bool = True) -> IntArray:
+    """Scores ``1 + #{cuts passed}`` with the cuts of :func:`strict_quantile_thresholds`.
+
+    For ``higher_is_better=False`` the score is that of ``-x`` - strictly *below* the value of the customer
+    ranked ``m`` from the top - computed on ``x`` itself: ``-x > -x_(n-m)`` is ``x < x_(n-m)`` (0-based
+    ascending rank), which saves negating the column.
+    """
+    n = x.shape[0]
+    if higher_is_better:
+        score = count_passed(x, strict_quantile_thresholds(x, quantiles), strict=True)
+    else:
+        ms = [math.floor(q * n + 0.5) for q in quantiles]
+        values = order_statistics(x, [n - m for m in ms if 0 < m < n])
+        cuts = [math.inf if m <= 0 else -math.inf if m >= n else values[n - m] for m in ms]
+        score = np.zeros(n, dtype=CODE_DTYPE)
+        for c in cuts:
+            score += (x < c).view(CODE_DTYPE)
+    score += np.int8(1)
+    return score
 
 
 def strict_quantile_thresholds(x: FloatArray, quantiles: Sequence[float]) -> list[float]:

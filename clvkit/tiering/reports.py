@@ -1,31 +1,28 @@
-"""Reports on tier assignments: inventory ("take stock of the base"), migration, budget allocation.
+"""Reports on tier assignments: inventory ("take stock of the base") and migration between snapshots.
 
 :func:`inventory` counts customers and value per tier and measures value concentration;
-:func:`migration` compares two snapshots tier by tier; :func:`budget_allocation` spreads ring-fenced tier
-budgets over each tier's customers. The ``format_*`` functions render them as plain text (for the CLI).
+:func:`migration` compares two snapshots tier by tier. :func:`format_inventory` and :func:`format_migration`
+render them as plain text (for the CLI and the demo).
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from .._validation import as_float_array, raise_if, row_problem
-from ..errors import InvalidInputError, Problem
+from ..errors import InvalidInputError
 from ._assignment import TierAssignment
+from ._inputs import read_values
+from ._text import table
 from .concentration import DEFAULT_TOP_SHARES, Concentration, _from_sorted
 
 __all__ = [
-    "BudgetAllocation",
     "Inventory",
     "Migration",
-    "budget_allocation",
-    "format_budget",
     "format_inventory",
     "format_migration",
     "inventory",
@@ -34,19 +31,6 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 CountArray = npt.NDArray[np.intp]
-
-
-def _values_for(values: Any, assignment: TierAssignment, where: str) -> FloatArray:
-    module = sys.modules.get("clvkit.valuation.clv")
-    if module is not None and isinstance(values, module.ClvResult):
-        values = values.clv
-    x = as_float_array(values, "values", where)
-    if x.shape[0] != len(assignment):
-        raise InvalidInputError([Problem("values", f"has {x.shape[0]} rows but the assignment has "
-                                                   f"{len(assignment)}", fix="Pass one value per assigned customer.")],
-                                context=where)
-    raise_if([row_problem(~np.isfinite(x), "values", "must be finite (no NaN or inf)", "Drop or fill them.")], where)
-    return x
 
 
 def _shares(part: FloatArray, whole: float) -> FloatArray:
@@ -123,7 +107,7 @@ def inventory(values: Any, assignment: TierAssignment, *, top: Sequence[float] =
     (0.4, 0.6)
     """
     where = "inventory()"
-    x = _values_for(values, assignment, where)
+    x = read_values(values, assignment, where)
     k = assignment.n_tiers
     counts = np.bincount(assignment.codes, minlength=k).astype(np.intp)
     per_tier = np.asarray(np.bincount(assignment.codes, weights=x, minlength=k), dtype=np.float64)
@@ -229,88 +213,7 @@ def migration(before: TierAssignment, after: TierAssignment) -> Migration:
                      n_entered=entered, n_left=left)
 
 
-@dataclass(frozen=True)
-class BudgetAllocation:
-    """Ring-fenced budgets per tier: each tier's budget is spent on its own customers only.
-
-    Attributes
-    ----------
-    labels:
-        Tier names.
-    budget, counts:
-        Budget and customers per tier.
-    per_customer:
-        ``budget / counts`` (0 for an empty tier, whose budget stays unspent rather than moving elsewhere).
-    unspent:
-        Total budget of empty tiers.
-    values, value_per_budget:
-        With values: total value per tier, and value per unit of budget (0 where the budget is 0).
-    """
-
-    labels: tuple[str, ...]
-    budget: FloatArray
-    counts: CountArray
-    per_customer: FloatArray
-    unspent: float
-    values: FloatArray | None = None
-    value_per_budget: FloatArray | None = None
-
-
-def budget_allocation(assignment: TierAssignment, budget: Sequence[float] | Mapping[str, float],
-                      values: Any = None) -> BudgetAllocation:
-    """Spread ring-fenced tier budgets over each tier's customers.
-
-    Parameters
-    ----------
-    assignment:
-        The tiers.
-    budget:
-        One non-negative amount per tier (code order) or a mapping of tier label to amount (missing tiers
-        get 0).
-    values:
-        Optional value per customer, to report value per unit of budget.
-
-    Examples
-    --------
-    >>> from clvkit.tiering import KeyCustomers
-    >>> a = KeyCustomers(share=0.25).assign([1.0, 2.0, 3.0, 4.0])
-    >>> alloc = budget_allocation(a, {"other": 300.0, "key": 400.0})
-    >>> alloc.per_customer.tolist()
-    [100.0, 400.0]
-    """
-    where = "budget_allocation()"
-    k = assignment.n_tiers
-    if isinstance(budget, Mapping):
-        unknown = [t for t in budget if t not in assignment.labels]
-        if unknown:
-            raise InvalidInputError(f"The 'budget' of {where} names unknown tiers {unknown}; tiers are "
-                                    f"{list(assignment.labels)}.")
-        amounts = np.array([float(budget.get(lab, 0.0)) for lab in assignment.labels])
-    else:
-        amounts = as_float_array(list(budget), "budget", where)
-    if amounts.shape[0] != k or not np.isfinite(amounts).all() or (amounts < 0).any():
-        raise InvalidInputError(f"The 'budget' parameter of {where} must hold {k} finite non-negative amounts "
-                                f"(one per tier). Got {amounts.tolist()} instead.")
-    counts = assignment.counts()
-    per_customer = np.divide(amounts, counts, out=np.zeros(k), where=counts > 0)
-    per_tier = value_ratio = None
-    if values is not None:
-        weights = _values_for(values, assignment, where)
-        per_tier = np.asarray(np.bincount(assignment.codes, weights=weights, minlength=k), dtype=np.float64)
-        value_ratio = np.divide(per_tier, amounts, out=np.zeros(k), where=amounts > 0)
-    return BudgetAllocation(labels=assignment.labels, budget=amounts, counts=counts, per_customer=per_customer,
-                            unspent=float(amounts[counts == 0].sum()), values=per_tier,
-                            value_per_budget=value_ratio)
-
-
 # ---------------------------------------------------------------------------------------------- text
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    def line(r: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-    return [line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)]
-
-
 def _display_order(n: int, ordered: bool) -> list[int]:
     # Ordered tiers read top-down (highest first), as managers list them; unordered ones in code order.
     return list(range(n - 1, -1, -1)) if ordered else list(range(n))
@@ -337,7 +240,7 @@ def format_inventory(inv: Inventory, *, value_format: str = ",.2f", title: str |
     rows = [[inv.labels[k], f"{inv.counts[k]:,}", f"{inv.count_shares[k]:.1%}", f"{inv.values[k]:{value_format}}",
              f"{inv.value_shares[k]:.1%}", f"{inv.mean_values[k]:{value_format}}"]
             for k in _display_order(len(inv.labels), inv.ordered)]
-    lines = [head, *_table(["tier", "customers", "customers %", "value", "value %", "mean value"], rows)]
+    lines = [head, *table(["tier", "customers", "customers %", "value", "value %", "mean value"], rows)]
     c = inv.concentration
     if c is None:
         lines.append("Concentration: not reported (some values are negative).")
@@ -351,7 +254,7 @@ def format_inventory(inv: Inventory, *, value_format: str = ",.2f", title: str |
     if inv.class_counts is not None:
         order = _display_order(len(inv.labels), inv.ordered)
         rows = [[inv.labels[k], *(f"{v:,}" for v in inv.class_counts[k])] for k in order]
-        lines += ["Customers by tier and class:", *_table(["tier", *inv.class_labels], rows)]
+        lines += ["Customers by tier and class:", *table(["tier", *inv.class_labels], rows)]
     return "\n".join(lines)
 
 
@@ -376,21 +279,5 @@ def format_migration(m: Migration) -> str:
     if m.n_entered is not None:
         lines[0] += f" ({m.n_entered:,} entered, {m.n_left:,} left)"
     rows = [[lab, *(f"{v:,}" for v in m.counts[k])] for k, lab in enumerate(m.labels)]
-    lines += _table(["before \\ after", *m.labels], rows)
-    return "\n".join(lines)
-
-
-def format_budget(alloc: BudgetAllocation, *, value_format: str = ",.2f") -> str:
-    """The budget allocation as text: budget, customers and budget per customer per tier."""
-    header = ["tier", "budget", "customers", "per customer"] + (["value per budget"] if alloc.values is not None
-                                                                 else [])
-    rows = []
-    for k, lab in enumerate(alloc.labels):
-        row = [lab, f"{alloc.budget[k]:{value_format}}", f"{alloc.counts[k]:,}",
-               f"{alloc.per_customer[k]:{value_format}}"]
-        if alloc.value_per_budget is not None:
-            row.append(f"{alloc.value_per_budget[k]:.2f}")
-        rows.append(row)
-    lines = [f"Ring-fenced budget: total {alloc.budget.sum():{value_format}}, unspent "
-             f"{alloc.unspent:{value_format}} (empty tiers)", *_table(header, rows)]
+    lines += table(["before \\ after", *m.labels], rows)
     return "\n".join(lines)

@@ -20,7 +20,7 @@ from ._assignment import IntArray, TierAssignment, readonly
 from ._config import Finite, FrozenConfig, check_increasing, check_labels, close_to
 from ._inputs import Column, read_columns
 from ._kernels import add_scaled, count_passed
-from .reports import BudgetAllocation, budget_allocation
+from .budget import BudgetAllocation, budget_allocation
 
 __all__ = ["DEFAULT_BENEFITS", "STAR_LABELS", "Criterion", "Scorecard", "StarRating"]
 
@@ -55,6 +55,11 @@ class Criterion(FrozenConfig):
         maximum are used. Give both or neither.
     higher_is_better:
         ``False`` for criteria such as cost or churn risk: the scale is reversed.
+
+    Examples
+    --------
+    >>> Criterion(name="complaints", weight=0.2, low=0, high=10, higher_is_better=False).low
+    0.0
     """
 
     name: str = Field(min_length=1)
