@@ -28,6 +28,7 @@ from .diagnostics import (
 )
 from .gamma_gamma import FittedGammaGamma, GammaGamma, GammaGammaParams
 from .modified_beta_geo import FittedModifiedBetaGeo, ModifiedBetaGeo, ModifiedBetaGeoParams
+from .pareto_nbd import FittedParetoNBD, ParetoNBD, ParetoNBDParams
 from .shifted_beta_geo import FittedShiftedBetaGeo, ShiftedBetaGeo, ShiftedBetaGeoParams
 from .uncertainty import (
     BootstrapResult,
@@ -57,6 +58,7 @@ __all__ = [
     "FittedGammaGamma",
     "FittedModel",
     "FittedModifiedBetaGeo",
+    "FittedParetoNBD",
     "FittedShiftedBetaGeo",
     "FrequencyHistogram",
     "GammaGamma",
@@ -68,6 +70,8 @@ __all__ = [
     "ModifiedBetaGeo",
     "ModifiedBetaGeoParams",
     "ParameterIntervals",
+    "ParetoNBD",
+    "ParetoNBDParams",
     "PredictionIntervals",
     "ShiftedBetaGeo",
     "ShiftedBetaGeoParams",

@@ -660,7 +660,8 @@ def _log_residual_rate(s: float, b: FloatArray, t: FloatArray) -> FloatArray:
 def expected_purchases(
     params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray | float
 ) -> FloatArray:
-    """E[X(T, T+t) | x, tx, T] (Schmittlein et al. 1987, eq. 22; Fader & Hardie 2005 note):
+    """E[X(T, T+t) | x, tx, T], the conditional expectation of Schmittlein et al. (1987) as restated by
+    Fader & Hardie (2005, "A Note on Deriving the Pareto/NBD Model and Related Expressions"):
 
     ``P(alive) (r+x)/(alpha+T) (beta+T)/(s-1) [1 - ((beta+T)/(beta+T+t))^(s-1)]``, in log space and with
     the removable singularity at ``s = 1`` handled by ``exprel``. 0 at ``t = 0``.
@@ -674,7 +675,8 @@ def expected_purchases(
 
 def expected_purchases_new(params: FloatArray, t: FloatArray | float) -> FloatArray:
     """E[X(t)] of a customer just acquired: ``r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]``
-    (Schmittlein et al. 1987, eq. 17; Fader & Hardie 2005 note)."""
+    (Schmittlein et al. 1987; Fader & Hardie 2005, "A Note on Deriving the Pareto/NBD Model and Related
+    Expressions"); the removable singularity at ``s = 1`` is handled as in :func:`expected_purchases`."""
     r, alpha, s, beta = _split(params)
     t_arr = np.asarray(t, dtype=np.float64)
     out: FloatArray = np.exp(np.log(r) - np.log(alpha) + _log_residual_rate(s, np.full(t_arr.shape, beta), t_arr))
