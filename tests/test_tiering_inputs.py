@@ -220,3 +220,11 @@ def test_empty_batch() -> None:
                          (LoyaltyProgram(window=1), {"history": np.zeros((0, 3))})]:
         a = policy.assign(**cols)
         assert len(a) == 0 and a.counts().sum() == 0
+
+
+def test_a_bare_array_is_the_first_column_the_policy_reads() -> None:
+    history = np.array([[600.0, 600.0], [0.0, 0.0]])
+    prog = LoyaltyProgram(upgrade=(1000, 2000), downgrade=(500, 1500), window=2)
+    assert prog.assign(history).codes.tolist() == [1, 0]
+    with pytest.raises(InvalidInputError, match="array of 'value'"):
+        FiveA().assign(object())

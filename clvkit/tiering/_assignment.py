@@ -194,8 +194,8 @@ class TieringPolicy(Protocol):
 
     ``data`` is optional and may be a mapping or data frame of columns, a
     :class:`~clvkit.CustomerSummary`, a :class:`~clvkit.valuation.ClvResult` (its ``clv`` becomes
-    ``value``) or a plain array (taken as ``value``); keyword columns add to or override it. Each policy
-    documents the columns it reads.
+    ``value``) or a plain array (the policy's first column, e.g. ``value``); keyword columns add to or
+    override it. Each policy documents the columns it reads.
 
     Examples
     --------
@@ -205,5 +205,12 @@ class TieringPolicy(Protocol):
     """
 
     def assign(self, data: Any = None, /, **columns: Any) -> TierAssignment:
-        """The tier of every customer of the batch."""
+        """The tier of every customer of the batch.
+
+        Raises
+        ------
+        InvalidInputError
+            When a column is missing or has the wrong shape, or rows hold NaN, infinite or out-of-range
+            values (the first offending rows are named).
+        """
         ...

@@ -8,7 +8,8 @@ Accepted sources (``data``), with keyword columns adding to or overriding them:
 * a :class:`~clvkit.CustomerSummary`: ``frequency``, ``recency``, ``T``, ``monetary_value`` and
   ``customer_id``;
 * a :class:`~clvkit.valuation.ClvResult`: ``value`` (its ``clv``) and ``customer_id``;
-* a numpy array, list, tuple or Series: the ``value`` column.
+* a numpy array, list, tuple or Series: the policy's first column (``value`` for the value-based
+  policies, ``history`` for :class:`~clvkit.tiering.LoyaltyProgram`, the first criterion of a scorecard).
 
 Numeric columns become float64 arrays without a copy when they already are; every problem of the batch
 (missing column, wrong shape, NaN or out-of-range rows) is reported in one :class:`InvalidInputError`.
@@ -84,10 +85,10 @@ def _source(data: Any, wanted: Sequence[str], context: str) -> dict[str, Any]:
         present = [n for n in wanted if n in names]
         return dict(to_columns(data, present, context=context)) if present else {}
     if isinstance(data, (np.ndarray, list, tuple)) or hasattr(data, "__array__"):
-        return {"value": data}
+        return {wanted[0]: data}
     raise InvalidInputError(
         f"{context} reads a mapping or data frame of columns, a CustomerSummary, a ClvResult or an array of "
-        f"values. Got {type(data).__name__} instead."
+        f"'{wanted[0]}'. Got {type(data).__name__} instead."
     )
 
 

@@ -40,7 +40,8 @@ class QuantileCut(FrozenConfig):
     Notes
     -----
     Customers are ranked by value; among equal values the smaller ``customer_id`` (or, without ids, the
-    earlier row) ranks higher. With ids the tiers do not depend on row order.
+    earlier row) ranks higher. With (unique) ids the tiers do not depend on row order; without ids, tied
+    customers at a tier boundary depend on it.
 
     Examples
     --------

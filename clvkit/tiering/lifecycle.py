@@ -64,7 +64,14 @@ class LifecycleStage(FrozenConfig):
         return tuple(s.name for s in Stage)
 
     def assign(self, data: Any = None, /, **columns: Any) -> TierAssignment:
-        """The lifecycle stage (code = rank - 1) of every customer."""
+        """The lifecycle stage (code = rank - 1) of every customer.
+
+        Raises
+        ------
+        InvalidInputError
+            When a column is missing or has the wrong shape, or rows hold NaN, infinite or out-of-range
+            values (the first offending rows are named).
+        """
         specs = [Column("transactions", "count"), Column("referrals", "count"), Column("customer_id", "label", False)]
         cols = read_columns(data, columns, specs, "LifecycleStage.assign()")
         t, r = cols["transactions"], cols["referrals"]

@@ -157,7 +157,14 @@ class LoyaltyProgram(FrozenConfig):
         return tuple(rules)
 
     def assign(self, data: Any = None, /, **columns: Any) -> TierAssignment:
-        """The level of every customer after the last complete qualification window."""
+        """The level of every customer after the last complete qualification window.
+
+        Raises
+        ------
+        InvalidInputError
+            When a column is missing or has the wrong shape, or rows hold NaN, infinite or out-of-range
+            values (the first offending rows are named).
+        """
         history, level, ids = self._read(data, columns, "assign")
         n_windows = history.shape[1] // self.window
         outcome = np.zeros(history.shape[0], dtype=CODE_DTYPE)

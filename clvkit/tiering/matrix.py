@@ -82,7 +82,14 @@ class ValueCostMatrix(FrozenConfig):
         return self
 
     def assign(self, data: Any = None, /, **columns: Any) -> TierAssignment:
-        """The matrix cell of every customer; ``components``: ``"value"`` and ``"cost"`` (0 low, 1 high)."""
+        """The matrix cell of every customer; ``components``: ``"value"`` and ``"cost"`` (0 low, 1 high).
+
+        Raises
+        ------
+        InvalidInputError
+            When a column is missing or has the wrong shape, or rows hold NaN, infinite or out-of-range
+            values (the first offending rows are named).
+        """
         cols = read_columns(data, columns, [Column("value"), Column("cost"), Column("customer_id", "label", False)],
                             "ValueCostMatrix.assign()")
         codes, v, c, rules = _cells(cols["value"], cols["cost"], self.value_cut, self.cost_cut, "cost")
@@ -133,7 +140,14 @@ class ValueRiskMatrix(FrozenConfig):
         return self
 
     def assign(self, data: Any = None, /, **columns: Any) -> TierAssignment:
-        """The matrix cell of every customer; ``components``: ``"value"`` and ``"risk"`` (0 low, 1 high)."""
+        """The matrix cell of every customer; ``components``: ``"value"`` and ``"risk"`` (0 low, 1 high).
+
+        Raises
+        ------
+        InvalidInputError
+            When a column is missing or has the wrong shape, or rows hold NaN, infinite or out-of-range
+            values (the first offending rows are named).
+        """
         context = "ValueRiskMatrix.assign()"
         specs = [Column("value"), Column("risk", required=False), Column("p_alive", "probability", False),
                  Column("customer_id", "label", False)]

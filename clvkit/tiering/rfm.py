@@ -176,7 +176,14 @@ class RFMSegments(FrozenConfig):
         return quantile_scores(np.asarray(x, dtype=np.float64), RFM_QUANTILES, higher_is_better)
 
     def assign(self, data: Any = None, /, **columns: Any) -> TierAssignment:
-        """Segment (code), R/F/M scores (components) of every customer."""
+        """Segment (code), R/F/M scores (components) of every customer.
+
+        Raises
+        ------
+        InvalidInputError
+            When a column is missing or has the wrong shape, or rows hold NaN, infinite or out-of-range
+            values (the first offending rows are named).
+        """
         context = "RFMSegments.assign()"
         specs = [Column("frequency"), Column("monetary_value"), Column("time_since_last", required=False),
                  Column("recency", required=False), Column("T", required=False),

@@ -229,7 +229,14 @@ class StarRating(FrozenConfig):
         return Scorecard(criteria=self.criteria, cutoffs=self.cutoffs)
 
     def assign(self, data: Any = None, /, **columns: Any) -> TierAssignment:
-        """Stars of every customer (codes 0-4 for 1-5 stars); features: the score and the criteria."""
+        """Stars of every customer (codes 0-4 for 1-5 stars); features: the score and the criteria.
+
+        Raises
+        ------
+        InvalidInputError
+            When a column is missing or has the wrong shape, or rows hold NaN, infinite or out-of-range
+            values (the first offending rows are named).
+        """
         card = self.scorecard
         cols = read_columns(data, columns, [*card.columns, Column("customer_id", "label", required=False)],
                             "StarRating.assign()")

@@ -94,7 +94,14 @@ class FiveA(FrozenConfig):
         return self
 
     def assign(self, data: Any = None, /, **columns: Any) -> TierAssignment:
-        """The 5A tier (and class, when ``classes`` is given) of every customer."""
+        """The 5A tier (and class, when ``classes`` is given) of every customer.
+
+        Raises
+        ------
+        InvalidInputError
+            When a column is missing or has the wrong shape, or rows hold NaN, infinite or out-of-range
+            values (the first offending rows are named).
+        """
         context = "FiveA.assign()"
         extra = [Column("customer_id", "label", False), Column("classes", "label", False)]
         if isinstance(self.cut, Scorecard):
@@ -158,7 +165,14 @@ class KeyCustomers(FrozenConfig):
         return min(math.floor(self.share * n + 0.5), n)
 
     def assign(self, data: Any = None, /, **columns: Any) -> TierAssignment:
-        """Key (1) or not (0) for every customer."""
+        """Key (1) or not (0) for every customer.
+
+        Raises
+        ------
+        InvalidInputError
+            When a column is missing or has the wrong shape, or rows hold NaN, infinite or out-of-range
+            values (the first offending rows are named).
+        """
         cols = read_columns(data, columns, [Column("value"), Column("customer_id", "label", False)],
                             "KeyCustomers.assign()")
         x = cols["value"]
