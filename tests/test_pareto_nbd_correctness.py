@@ -340,6 +340,24 @@ def test_g_matches_mpmath_hypergeometric_over_the_whole_range(rng: np.random.Gen
             assert mine[i] == pytest.approx(float(mpmath.log(g)), rel=1e-13, abs=1e-13)
 
 
+def test_dert_special_function_matches_hyperu() -> None:
+    # z^s U(s, s, z), the factor of DERT (Fader, Hardie & Lee 2005, "RFM and CLV"): mpmath at 40 digits
+    # (mpmath.mpf(z)**s * mpmath.hyperu(s, s, z)) and scipy.special.hyperu, which is itself only good
+    # to ~1e-10 relative here, and not finite where z^s underflows while U overflows.
+    from scipy import special
+
+    for s in (0.05, 0.3, 0.61, 1.0, 2.5, 7.0, 30.0, 1e3):
+        for z in (1e-3, 0.05, 1.0, 10.0, 100.0):
+            mine = math.exp(kernel._log_w(s, np.array([z]))[0])
+            with mpmath.workdps(40):
+                ref = float(mpmath.mpf(z) ** s * mpmath.hyperu(s, s, z))
+            assert mine == pytest.approx(ref, rel=1e-13)
+            with np.errstate(all="ignore"):
+                theirs = np.float64(z) ** s * special.hyperu(s, s, z)  # NaN at e.g. s = 30, z = 1e-3 (0 * inf)
+            if np.isfinite(theirs):
+                assert mine == pytest.approx(theirs, rel=1e-9)
+
+
 # ----------------------------------------------------------------------------- gradient
 GRADIENT_POINTS = [
     PARAMS,

@@ -53,6 +53,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
+from ..errors import ConvergenceError
+
 __all__ = [
     "Groups",
     "dert",
@@ -212,8 +214,8 @@ def _march(f: _Concave, start: FloatArray, direction: float) -> tuple[list[IntAr
             limit = np.where(ahead > 0, np.maximum(_KNEE_PANEL, _KNEE_AHEAD * ahead),
                              np.maximum(_KNEE_PANEL, _KNEE_BEHIND * -ahead))
             L = np.minimum(L, limit)
-        # One shrink step suffices: |phi'| grows along the march, so L = budget / |phi'(y + L)| at a
-        # longer L satisfies the budget at the shorter one.
+        # |phi'| grows along the march, so L = budget / |phi'(y + L)| computed at a longer L satisfies
+        # the budget at the shorter one: one shrink step suffices; the second guards rounding.
         for _shrink in range(2):
             slope_end = f.dphi(y + direction * L, rows)
             bound = np.minimum(_SLOPE_BUDGET / np.maximum(np.abs(slope_end), 1e-300),
@@ -256,7 +258,10 @@ def _concave_quadrature(f: _Concave, knee_moments: bool = False) -> tuple[FloatA
     if np.any(r_bad | l_bad):
         # Unreachable for the model's functions (tested over the extreme grid); kept as a guard so
         # that a failure is loud, never a silently truncated integral.
-        raise FloatingPointError("Pareto/NBD quadrature did not converge for some rows")
+        raise ConvergenceError(
+            f"Pareto/NBD quadrature did not reach its tolerance for {int(np.sum(r_bad | l_bad))} rows; "
+            f"please report the parameters and the rows."
+        )
     parts = r_rows + l_rows
     rows = np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
     starts = np.concatenate(r_start + l_start) if parts else np.zeros(0)

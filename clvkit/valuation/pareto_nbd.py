@@ -139,8 +139,8 @@ class FittedParetoNBD(FittedModel):
         summary:
             Customers, shape (n_customers,).
         discount_rate:
-            ``delta`` > 0, continuously compounded per time unit of the summary; an annual rate ``d``
-            on a weekly summary is ``log(1 + d) / 52``-ish (the paper uses 15% a year:
+            ``delta`` > 0, continuously compounded per time unit of the summary: an annual rate ``d``
+            is ``delta = log(1 + d) / 52`` on a weekly summary (the paper's 15% a year gives
             ``delta = 0.0027`` per week).
 
         Returns
