@@ -58,6 +58,7 @@ def make_data(n: int, seed: int) -> dict[str, Any]:
         "transactions": rng.poisson(2.0, n).astype(np.float64),
         "referrals": rng.poisson(0.3, n).astype(np.float64),
         "customer_id": np.arange(n, dtype=np.int64),
+        "kind": np.array(["consumer", "intermediary", "public_interest"])[rng.integers(0, 3, n)],
         "history": rng.lognormal(4.0, 1.0, (n, N_PERIODS)),
     }
 
@@ -75,6 +76,8 @@ def cases() -> dict[str, Callable[[dict[str, Any]], TierAssignment]]:
     life = LifecycleStage()
     return {
         "FiveA (quantiles)": lambda d: five_a.assign(value=d["value"], customer_id=d["customer_id"]),
+        "FiveA (+ classes)": lambda d: five_a.assign(value=d["value"], customer_id=d["customer_id"],
+                                                     classes=d["kind"]),
         "FiveA (scorecard)": lambda d: five_a_card.assign(d),
         "KeyCustomers": lambda d: key.assign(value=d["value"], customer_id=d["customer_id"]),
         "StarRating": lambda d: stars.assign(d),

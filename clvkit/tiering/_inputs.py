@@ -185,23 +185,28 @@ def read_columns(data: Any, columns: Mapping[str, Any], specs: Sequence[Column],
 
 def label_codes(raw: npt.NDArray[Any], labels: Sequence[str], column: str, context: str) -> IntArray:
     """Codes into ``labels`` of a column given as labels (strings or enum members) or as integer codes."""
+    codes = np.zeros(raw.shape[0], dtype=CODE_DTYPE)
     if raw.dtype.kind in "iuf":
         arr = raw.astype(np.float64)
         with np.errstate(invalid="ignore"):
             bad = ~np.isfinite(arr) | (arr < 0) | (arr >= len(labels)) | (arr != np.floor(arr))
         fix = f"Integer codes must lie in 0..{len(labels) - 1} (for {list(labels)})."
+        np.copyto(codes, arr, where=~bad, casting="unsafe")
     else:
-        items = raw.tolist() if raw.dtype == object else raw
-        text = np.array([getattr(v, "value", v) for v in items] if raw.dtype == object else items, dtype=str)
-        arr = np.full(raw.shape[0], -1.0)
+        if raw.dtype.kind == "U":
+            text = raw  # already fixed-width text: compared in place (a copy costs ~0.1 s per 10M)
+        else:
+            items = raw.tolist() if raw.dtype == object else raw
+            text = np.array([getattr(v, "value", v) for v in items] if raw.dtype == object else items, dtype=str)
+        codes -= np.int8(1)  # -1: not (yet) matched
         for k, lab in enumerate(labels):
-            arr[text == lab] = k
-        bad = arr < 0
+            np.putmask(codes, text == lab, k)
+        bad = codes < 0
         fix = f"Use one of {list(labels)}."
     problem = row_problem(bad, column, "is not a known label", fix)
     if problem is not None:
         raise InvalidInputError([problem], context=context)
-    return arr.astype(CODE_DTYPE)
+    return codes
 
 
 def read_values(values: Any, assignment: TierAssignment, where: str) -> npt.NDArray[np.float64]:
