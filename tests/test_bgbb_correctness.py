@@ -158,6 +158,32 @@ def test_kernel_equals_scalar_reference(params: np.ndarray) -> None:
                 _scalar_dert(p, xi, txi, ni, d), rel=1e-11)
 
 
+def test_repeated_rows_are_computed_once_with_the_same_results() -> None:
+    # Batches of >= 256 whole-numbered rows are grouped into distinct rows and gathered back; the
+    # results must equal the row-by-row ones exactly enough, in the caller's order.
+    rng = np.random.default_rng(3)
+    n = rng.integers(1, 12, 3000).astype(float)
+    tx = np.floor(rng.random(3000) * (n + 1))
+    x = np.where(tx > 0, np.ceil(rng.random(3000) * tx), 0.0)
+    t = rng.integers(0, 8, 3000).astype(float)
+    k = np.minimum(rng.integers(0, 4, 3000), t).astype(float)
+    assert kernel._integer_groups([x, tx, n]) is not None
+    ll, grad = kernel.loglik(PUBLISHED, x, tx, n)
+    head = slice(0, 200)  # below the grouping threshold: computed row by row
+    ll_s, grad_s = kernel.loglik(PUBLISHED, x[head], tx[head], n[head])
+    np.testing.assert_allclose(ll[head], ll_s, rtol=1e-14)
+    np.testing.assert_allclose(grad[head], grad_s, rtol=1e-13)
+    np.testing.assert_allclose(kernel.probability_alive(PUBLISHED, x, tx, n)[head],
+                               kernel.probability_alive(PUBLISHED, x[head], tx[head], n[head]), rtol=1e-13)
+    np.testing.assert_allclose(kernel.expected_purchases(PUBLISHED, x, tx, n, t)[head],
+                               kernel.expected_purchases(PUBLISHED, x[head], tx[head], n[head], t[head]), rtol=1e-13)
+    np.testing.assert_allclose(kernel.dert(PUBLISHED, x, tx, n, 0.1)[head],
+                               kernel.dert(PUBLISHED, x[head], tx[head], n[head], 0.1), rtol=1e-13)
+    pmf = kernel.probability_of_purchases(PUBLISHED, x, tx, n, k, t)
+    np.testing.assert_allclose(pmf[head], kernel.probability_of_purchases(PUBLISHED, x[head], tx[head], n[head],
+                                                                          k[head], t[head]), rtol=1e-12)
+
+
 def test_loglik_with_and_without_gradient_agree() -> None:
     x, tx, n = (np.array([r[j] for r in ROWS], dtype=float) for j in range(3))
     ll, _ = kernel.loglik(PUBLISHED, x, tx, n)

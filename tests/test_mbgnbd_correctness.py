@@ -184,6 +184,22 @@ def test_tabulated_and_direct_paths_agree() -> None:
     np.testing.assert_allclose(g_tab, g_dir[:3], rtol=1e-13)
 
 
+def test_grid_of_distinct_ages_gives_the_elementwise_result() -> None:
+    # With a scalar horizon the hypergeometric factor is computed once per distinct (x, T) and gathered:
+    # whole-numbered ages (days) by a dense index, other ages by a sorted search.
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 6, 5000).astype(float)
+    T_days = rng.integers(1, 60, 5000).astype(float)
+    tx = np.where(x > 0, np.floor(T_days * rng.random(5000)), 0.0)
+    for T, recency in ((T_days, tx), (T_days / 7.0, tx / 7.0)):
+        grid = kernel._residual_on_grid(*PARAMS, x, T, np.asarray(13.0))
+        assert grid is not None
+        np.testing.assert_allclose(grid, kernel._residual(*PARAMS, x, T, np.asarray(13.0)), rtol=1e-14)
+        e = kernel.expected_purchases(PARAMS, x, recency, T, 13.0)
+        np.testing.assert_allclose(e[:100], kernel.expected_purchases(PARAMS, x[:100], recency[:100], T[:100], 13.0),
+                                   rtol=1e-14)
+
+
 # ----------------------------------------------------------------------------- pmf consistency
 @pytest.mark.parametrize("row", ROWS)
 def test_pmf_sums_to_one_and_has_the_expected_mean(row: tuple[float, float, float]) -> None:

@@ -40,6 +40,52 @@ _CF_MAX_ITER = 60_000  # Lentz steps; the fraction needs about 15 / sqrt(d) of t
 _CF_TOL = 1e-15
 
 
+_GROUP_MIN_ROWS = 256
+
+
+def _integer_groups(cols: list[FloatArray]) -> tuple[list[FloatArray], npt.NDArray[np.intp]] | None:
+    """Distinct rows of whole-numbered columns and each row's group, or ``None`` when not worth it.
+
+    BG/BB inputs are small whole numbers (x <= t_x <= n), so a million customers hold a few hundred
+    distinct rows: everything is computed once per distinct row and gathered. Rows are keyed in mixed
+    radix over the columns' ranges and grouped with a dense presence table (linear time, no sort).
+    """
+    size = cols[0].shape[0]
+    if size < _GROUP_MIN_ROWS or any(c.shape != (size,) for c in cols):
+        return None
+    limit = max(4 * size, 1 << 20)
+    key = np.zeros(size, dtype=np.int64)
+    radices: list[int] = []
+    span = 1
+    for c in cols:
+        lo, hi = float(np.min(c)), float(np.max(c))
+        if not (np.isfinite(lo) and np.isfinite(hi)) or lo < 0.0:
+            return None
+        m = int(hi) + 1
+        span *= m
+        if span > limit:
+            return None
+        ci = c.astype(np.int64)
+        if not np.array_equal(ci, c):
+            return None
+        key = key * m + ci
+        radices.append(m)
+    present = np.zeros(span, dtype=bool)
+    present[key] = True
+    keys = np.flatnonzero(present)
+    if keys.size > size // 2:
+        return None
+    lookup = np.zeros(span, dtype=np.intp)
+    lookup[keys] = np.arange(keys.size)
+    unique: list[FloatArray] = []
+    rest = keys
+    for m in reversed(radices):
+        unique.append((rest % m).astype(np.float64))
+        rest = rest // m
+    unique.reverse()
+    return unique, lookup[key]
+
+
 def _terms(
     params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray, with_grad: bool
 ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
@@ -52,8 +98,14 @@ def _terms(
     tx+i+1". The finite sum is accumulated in log space with a running maximum (an online log-sum-exp)
     over i = 0 .. max(n - tx) - 1; rows are visited in order of decreasing ``n - tx`` so that the rows
     still summing at step i are a prefix of the sorted arrays (slices, no masks). The gradient is the
-    softmax-weighted average of the gradients of the log terms (digamma differences).
+    softmax-weighted average of the gradients of the log terms (digamma differences). Repeated rows are
+    computed once (:func:`_integer_groups`).
     """
+    groups = _integer_groups([x, tx, n])
+    if groups is not None:
+        (xu, txu, nu), inv = groups
+        ll_u, first_u, grad_u = _terms(params, xu, txu, nu, with_grad)
+        return ll_u[inv], first_u[inv], None if grad_u is None else grad_u[inv]
     alpha, beta, gamma, delta = (float(v) for v in params)
     m = n - tx
     order = np.argsort(-m, kind="stable")
@@ -201,6 +253,12 @@ def survival_sum(gamma: float, delta: float, n: FloatArray, t: FloatArray) -> Fl
         Broadcastable arrays of whole numbers: opportunities observed and horizon.
     """
     n_arr, t_arr = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(t, dtype=np.float64))
+    if n_arr.ndim == 1:
+        groups = _integer_groups([n_arr, t_arr])
+        if groups is not None:
+            (nu, tu), inv = groups
+            grouped: FloatArray = survival_sum(gamma, delta, nu, tu)[inv]
+            return grouped
     c = gamma - 1.0
     base = gamma + delta + n_arr
     Q = np.zeros(n_arr.shape)
@@ -311,7 +369,13 @@ def dert(params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray, d: fl
         F = (gamma + delta + n) / (gamma - 1.0)
         weight = 1.0
     else:
-        F, converged = _hyp2f1_one(delta + n + 1.0, gamma + delta + n + 1.0, 1.0 / (1.0 + d))
+        groups = _integer_groups([np.asarray(n, dtype=np.float64)]) if np.ndim(n) == 1 else None
+        if groups is not None:
+            (nu,), inv = groups
+            F_u, conv_u = _hyp2f1_one(delta + nu + 1.0, gamma + delta + nu + 1.0, 1.0 / (1.0 + d))
+            F, converged = F_u[inv], conv_u
+        else:
+            F, converged = _hyp2f1_one(delta + n + 1.0, gamma + delta + n + 1.0, 1.0 / (1.0 + d))
         if not converged.all():
             raise ConvergenceError(
                 f"DERT: the continued fraction for 2F1(1, delta+n+1; gamma+delta+n+1; 1/(1+d)) did not converge "
@@ -344,6 +408,12 @@ def probability_of_purchases(
     alpha, beta, gamma, delta = (float(v) for v in params)
     x_, tx_, n_, k_, t_ = np.broadcast_arrays(x, tx, n, np.asarray(k, dtype=np.float64),
                                               np.asarray(t, dtype=np.float64))
+    if x_.ndim == 1:
+        groups = _integer_groups([x_, tx_, n_, k_, t_])
+        if groups is not None:
+            cols, inv = groups
+            grouped: FloatArray = probability_of_purchases(params, cols[0], cols[1], cols[2], cols[3], cols[4])[inv]
+            return grouped
     ll, log_t1, _ = _terms(params, x_.ravel(), tx_.ravel(), n_.ravel(), False)
     shape = x_.shape
     ll, log_t1 = ll.reshape(shape), log_t1.reshape(shape)

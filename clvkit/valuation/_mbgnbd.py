@@ -197,17 +197,57 @@ def expected_purchases(
     """
     r, alpha, a, b = (float(v) for v in params)
     t_arr = np.asarray(t, dtype=np.float64)
-    z = t_arr / (alpha + T + t_arr)
+    G = _residual_on_grid(r, alpha, a, b, x, T, t_arr) if t_arr.ndim == 0 else None
+    if G is None:
+        G = _residual(r, alpha, a, b, x, T, t_arr)
+    out: FloatArray = (a + b + x) * G * probability_alive(params, x, tx, T)
+    return out
+
+
+def _residual(r: float, alpha: float, a: float, b: float, x: FloatArray, T: FloatArray, t: FloatArray
+              ) -> FloatArray:
+    """``G`` of :func:`expected_purchases` elementwise, with the quadrature fallback."""
+    z = t / (alpha + T + t)
     C = a + b + x
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         G = residual_factor(np.full(np.broadcast(C, z).shape, a + b - r), a - 1.0, C, z)
     upper = 1.0 / (a - 1.0) if a > 1.0 else np.inf  # G (a-1) is an expectation of a value in [0, 1]
     bad = ~np.isfinite(G) | (G < 0.0) | (G > upper * (1.0 + 1e-12))
     if a > 1.0 and bad.any():
-        xb, Tb, tb = np.broadcast_arrays(x, T, t_arr)
+        xb, Tb, tb = np.broadcast_arrays(x, T, t)
         G = np.array(G, dtype=np.float64)
         G[bad] = _residual_by_quadrature(a, b, r, xb[bad], tb[bad] / (alpha + Tb[bad]))
-    out: FloatArray = C * G * probability_alive(params, x, tx, T)
+    out: FloatArray = G
+    return out
+
+
+def _residual_on_grid(r: float, alpha: float, a: float, b: float, x: FloatArray, T: FloatArray, t: FloatArray
+                      ) -> FloatArray | None:
+    """``G`` on the grid of distinct (x, T) and gathered, or ``None`` when the grid is not much smaller.
+
+    ``G`` depends on the customer only through x and T. Summaries come from dated transaction logs, so
+    T takes few distinct values (days of acquisition) and x few small integers: a million customers
+    typically need tens of thousands of hypergeometric evaluations instead of a million. Distinct T
+    by sort + searchsorted (``np.unique(..., return_inverse=True)`` argsorts, ~20 times slower).
+    """
+    idx = _count_index(x)
+    if idx is None or T.ndim != 1 or T.shape != x.shape or T.size < 1024:
+        return None
+    n_x = int(idx.max()) + 1
+    T_int = _count_index(T)  # whole-numbered ages (days): a dense lookup, no search at all
+    if T_int is not None:
+        T_u = np.arange(int(T_int.max()) + 1, dtype=np.float64)
+        T_pos = T_int
+    else:
+        T_u = np.unique(T)
+        T_pos = None
+    if T_u.size * n_x > T.size // 4:
+        return None
+    if T_pos is None:
+        T_pos = np.searchsorted(T_u, T)
+    xs = np.arange(n_x, dtype=np.float64)
+    grid = _residual(r, alpha, a, b, np.repeat(xs, T_u.size), np.tile(T_u, n_x), t)
+    out: FloatArray = grid[idx * T_u.size + T_pos]
     return out
 
 
