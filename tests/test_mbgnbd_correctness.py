@@ -179,9 +179,16 @@ def test_tabulated_and_direct_paths_agree() -> None:
     tx, T = np.array([0.0, 10.0, 30.0]), np.array([40.0, 40.0, 40.0])
     ll_tab, g_tab = kernel.loglik(PARAMS, x, tx, T)
     big = np.array([0.0, 3.0, 7.0, 1e9])
-    ll_dir, g_dir = kernel.loglik(PARAMS, big, np.append(tx, 39.0), np.append(T, 40.0))
+    ll_dir, g_dir = kernel.loglik(PARAMS, big, np.append(tx, 39.5), np.append(T, 40.5))
     np.testing.assert_allclose(ll_tab, ll_dir[:3], rtol=1e-14)
     np.testing.assert_allclose(g_tab, g_dir[:3], rtol=1e-13)
+    # Whole-numbered ages and recencies (days) are tabulated as well.
+    p = (0.525, 6.183 * 7, 0.891, 1.614)
+    days_x, days_tx, days_T = np.array([0.0, 1.0, 4.0, 2.0]), np.array([0.0, 12.0, 200.0, 364.0]), np.array(
+        [1.0, 300.0, 365.0, 364.0])
+    ll_days, _ = kernel.loglik(np.array(p), days_x, days_tx, days_T)
+    for i in range(4):
+        assert ll_days[i] == pytest.approx(_scalar_loglik(p, days_x[i], days_tx[i], days_T[i]), rel=1e-13)
 
 
 def test_grid_of_distinct_ages_gives_the_elementwise_result() -> None:

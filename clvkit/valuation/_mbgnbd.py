@@ -94,8 +94,9 @@ def loglik(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> 
     r, alpha, a, b = (float(v) for v in params)
     idx = _count_index(x)
     rx = r + x
-    L1 = np.log(alpha + T)
-    L2 = np.log(alpha + tx)
+    # Whole-numbered times (days) take few distinct values: their logs come from a table too.
+    L1 = _per_count(alpha, T, _count_index(T), np.log)
+    L2 = _per_count(alpha, tx, _count_index(tx), np.log)
     dL = L1 - L2
     d = _per_count(b, x, idx, lambda v: np.log(a / v)) + rx * dL
     # softplus(d) = log(1 + e^d) and w = expit(d) = P(dead | x, tx, T) from one exponential.
