@@ -207,6 +207,18 @@ def test_grid_of_distinct_ages_gives_the_elementwise_result() -> None:
                                    rtol=1e-14)
 
 
+@pytest.mark.parametrize("params", [(0.5, 6.0, 2.5, 1.6), (0.5, 6.0, 0.7, 3.0), (5.0, 6.0, 0.7, 1.6)])
+def test_each_quadrature_form_equals_the_hypergeometric_form(params: tuple[float, ...]) -> None:
+    # The three Beta-integral forms used where hyp2f1 fails (a > 1; a <= 1 < a + b - r ...; otherwise
+    # the posterior mean over p) must equal residual_factor where hyp2f1 is fine.
+    r, alpha, a, b = params
+    x = np.array([0.0, 1.0, 4.0, 30.0])
+    T = np.array([0.0, 10.0, 38.0, 39.0])
+    t_scaled = 39.0 / (alpha + T)
+    quad = kernel._residual_by_quadrature(a, b, r, x, t_scaled)
+    np.testing.assert_allclose(quad, kernel._residual(r, alpha, a, b, x, T, np.asarray(39.0)), rtol=1e-9)
+
+
 # ----------------------------------------------------------------------------- pmf consistency
 @pytest.mark.parametrize("row", ROWS)
 def test_pmf_sums_to_one_and_has_the_expected_mean(row: tuple[float, float, float]) -> None:
@@ -263,6 +275,8 @@ EXTREMES = [
     ((1e-3, 1e3, 1e-3, 1e3), (1e4, 5.0, 1e4), 39.0),
     ((0.057, 1.02e-3, 693.0, 0.0617), (100.0, 0.89, 1.0), 39.0),  # scipy hyp2f1 overflows here
     ((20.6, 2.93e-3, 158.0, 181.0), (1.0, 0.136, 1.0), 1e4),  # ... and here
+    ((1.0, 1.0, 0.5, 370.0), (0.0, 0.0, 0.0), 423.0),  # hyp2f1 fails with a < 1: the Beta(r+x, a+b-r) rule
+    ((0.672, 13.4, 0.108, 365.7), (0.0, 0.0, 0.0), 1e4),  # ... and here
     ((0.525, 6.183, 1.0 + 1e-9, 1.614), (3.0, 20.0, 38.0), 52.0),  # a at the removable pole
     ((0.525, 6.183, 0.891, 1.614), (1e4, 1e4, 1e4), 1e4),
 ]

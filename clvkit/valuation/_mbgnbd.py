@@ -164,18 +164,37 @@ def _beta_gauss_rule(p: float, q: float, n_nodes: int) -> tuple[FloatArray, Floa
 
 
 def _residual_by_quadrature(a: float, b: float, r: float, x: FloatArray, t_scaled: FloatArray) -> FloatArray:
-    """``G = E_u[1 - (1 + t' u)^-(r+x)] / (a-1)``, u ~ Beta(a-1, b+x+1), for a > 1.
+    """``G`` of :func:`expected_purchases` from an integral over a Beta distribution, per distinct x.
 
-    The same G as :func:`clvkit.valuation._special.residual_factor` (Euler's integral for
-    ``2F1(r+x, a-1; a+b+x; -t')``, Pfaff's transformation of the hypergeometric form), evaluated by a
-    Gauss rule per distinct x. Used where ``scipy.special.hyp2f1`` overflows (large a with z near 1).
+    With ``t' = t/(alpha+T)``, Pfaff's transformation gives ``(1-z)^(a-1) 2F1(a+b-r, a-1; a+b+x; z) =
+    W = 2F1(r+x, a-1; a+b+x; -t')`` and ``G = (1 - W)/(a-1)``. Euler's integral for W has two forms:
+
+    - a > 1: ``G = E[1 - (1 + t' u)^-(r+x)] / (a-1)``, u ~ Beta(a-1, b+x+1);
+    - a + b > r: ``G = E[(1 - (1 + t' v)^(1-a)) / (a-1)]``, v ~ Beta(r+x, a+b-r), whose integrand
+      ``log1p(t'v) exprel((1-a) log1p(t'v))`` is smooth through a = 1;
+
+    otherwise the posterior mean itself, ``G = E[(1 - (1 + t' p)^-(r+x)) / p] / (a+b+x)``,
+    p ~ Beta(a, b+x+1). Each is a Gauss rule (:func:`_beta_gauss_rule`). Used only where
+    ``scipy.special.hyp2f1`` fails (large parameters with z near 1).
     """
     out = np.empty(x.shape)
     for xv in np.unique(x):
         rows = x == xv
-        u, w = _beta_gauss_rule(a - 1.0, b + float(xv) + 1.0, _QUAD_NODES)
-        g = -np.expm1(-(r + float(xv)) * np.log1p(np.outer(t_scaled[rows], u)))
-        out[rows] = (g @ w) / (a - 1.0)
+        R = r + float(xv)
+        ts = t_scaled[rows][:, None]
+        if a > 1.0:
+            u, w = _beta_gauss_rule(a - 1.0, b + float(xv) + 1.0, _QUAD_NODES)
+            g = -np.expm1(-R * np.log1p(ts * u[None, :])) / (a - 1.0)
+        elif a + b > r:
+            u, w = _beta_gauss_rule(R, a + b - r, _QUAD_NODES)
+            L = np.log1p(ts * u[None, :])
+            g = L * special.exprel((1.0 - a) * L)
+        else:
+            u, w = _beta_gauss_rule(a, b + float(xv) + 1.0, _QUAD_NODES)
+            pu = np.maximum(u, np.finfo(np.float64).tiny)[None, :]
+            # (1 - (1 + t'p)^-R) / p = R t' at p -> 0; written with log1p/expm1 for small t'p.
+            g = -np.expm1(-R * np.log1p(ts * pu)) / pu / (a + b + float(xv))
+        out[rows] = g @ w
     return out
 
 
@@ -193,8 +212,8 @@ def expected_purchases(
     with ``z = t/(alpha+T+t)``. Euler's transformation turns ``(1-z)^(r+x) 2F1(r+x, b+x+1; a+b+x; z)``
     into ``(1-z)^(a-1) 2F1(a+b-r, a-1; a+b+x; z)``, so ``E = C * G * P(alive)`` with ``C = a+b+x`` and
     ``G = residual_factor(a+b-r, a-1, C, z)``; this form stays finite for a near 1 and x in the
-    thousands. Where scipy's ``hyp2f1`` overflows (a in the hundreds with z near 1) G is taken from its
-    integral over the Beta posterior instead (:func:`_residual_by_quadrature`).
+    thousands. Where scipy's ``hyp2f1`` fails (large parameters with z near 1) G is taken from an
+    integral over a Beta distribution instead (:func:`_residual_by_quadrature`).
     """
     r, alpha, a, b = (float(v) for v in params)
     t_arr = np.asarray(t, dtype=np.float64)
@@ -214,7 +233,7 @@ def _residual(r: float, alpha: float, a: float, b: float, x: FloatArray, T: Floa
         G = residual_factor(np.full(np.broadcast(C, z).shape, a + b - r), a - 1.0, C, z)
     upper = 1.0 / (a - 1.0) if a > 1.0 else np.inf  # G (a-1) is an expectation of a value in [0, 1]
     bad = ~np.isfinite(G) | (G < 0.0) | (G > upper * (1.0 + 1e-12))
-    if a > 1.0 and bad.any():
+    if bad.any():
         xb, Tb, tb = np.broadcast_arrays(x, T, t)
         G = np.array(G, dtype=np.float64)
         G[bad] = _residual_by_quadrature(a, b, r, xb[bad], tb[bad] / (alpha + Tb[bad]))
