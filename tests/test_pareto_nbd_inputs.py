@@ -47,8 +47,10 @@ def test_number_of_purchases_must_be_a_whole_number(n: object) -> None:
 
 
 def test_n_and_t_must_broadcast_to_the_customers() -> None:
-    with pytest.raises(InvalidInputError, match=r"broadcastable to the 2 customers"):
+    with pytest.raises(InvalidInputError, match=r"'n' \(shape \(3,\)\).*broadcastable to the 2 customers"):
         MODEL.probability_of_purchases(SUMMARY, [0, 1, 2], 10.0)
+    with pytest.raises(InvalidInputError, match=r"'t' \(shape \(3,\)\).*broadcastable to the 2 customers"):
+        MODEL.expected_purchases(SUMMARY, [1.0, 2.0, 3.0])
     # Broadcastable arrays are fine: one n per customer.
     assert MODEL.probability_of_purchases(SUMMARY, [0, 1], [5.0, 10.0]).shape == (2,)
 
@@ -99,6 +101,14 @@ def test_model_built_from_parameters_has_no_likelihood() -> None:
 def test_unknown_time_unit_is_rejected() -> None:
     with pytest.raises(ValueError, match="'time_unit' of FittedParetoNBD must be one of"):
         FittedParetoNBD(params=MODEL.params, time_unit="fortnight")
+
+
+def test_fitted_model_plugs_into_clv() -> None:
+    from clvkit.valuation import TransactionModel, clv
+
+    assert isinstance(MODEL, TransactionModel)
+    result = clv(MODEL, 20.0, SUMMARY, horizon=52, discount_rate=0.003)
+    assert result.clv.shape == (2,) and np.all(result.clv > 0)
 
 
 def test_model_is_registered_for_json_and_documents_are_checked() -> None:

@@ -615,7 +615,7 @@ def _log_alive_dead(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatA
         tau = Ti - back
         log_f = ai * np.log1p(back / (alpha + tau)) + (s + 1.0) * np.log1p(back / (beta + tau))
         with np.errstate(divide="ignore"):
-            log_d[idx] = (np.log(s) - np.log(beta + T[idx]) + np.log(0.5 * gap[idx])
+            log_d[idx] = (np.log(s) - np.log(beta + T[idx]) + np.log(gap[idx]) - np.log(2.0)
                           + np.log(np.exp(log_f) @ _GL_WEIGHTS))
     log_one_plus_d = np.logaddexp(0.0, log_d)
     log_p: FloatArray = -log_one_plus_d

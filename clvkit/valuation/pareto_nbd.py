@@ -49,10 +49,29 @@ def _check_rate(rate: Any, where: str) -> float:
     return value
 
 
+def _check_broadcast(x: FloatArray, where: str, **arrays: FloatArray) -> None:
+    try:
+        np.broadcast_shapes(x.shape, *(a.shape for a in arrays.values()))
+    except ValueError:
+        shapes = ", ".join(f"'{k}' (shape {v.shape})" for k, v in arrays.items())
+        raise InvalidInputError(
+            f"FittedParetoNBD.{where}(): {shapes} must be scalars or broadcastable to the {x.shape[0]} customers."
+        ) from None
+
+
 class FittedParetoNBD(FittedModel):
     """A Pareto/NBD model with known parameters; every prediction is vectorised over a summary.
 
-    Build it by fitting (:meth:`ParetoNBD.fit`) or directly from parameters.
+    Build it by fitting (:meth:`ParetoNBD.fit`) or directly from parameters. ``alpha`` and ``beta``
+    are in ``time_unit``; every summary passed in must use the same unit.
+
+    References
+    ----------
+    Schmittlein, Morrison & Colombo (1987), "Counting Your Customers: Who Are They and What Will They
+    Do Next?", Management Science 33(1). Fader & Hardie (2005), "A Note on Deriving the Pareto/NBD
+    Model and Related Expressions". Fader, Hardie & Lee (2005), "RFM and CLV: Using Iso-Value Curves
+    for Customer Base Analysis", Journal of Marketing Research 42(4) (DERT). Formulas and the
+    numerically stable forms used: :mod:`clvkit.valuation._paretonbd`.
 
     Examples
     --------
@@ -95,36 +114,62 @@ class FittedParetoNBD(FittedModel):
         """
         x, tx, T = self._arrays(summary, "expected_purchases")
         t_arr = check_horizon(t, "FittedParetoNBD.expected_purchases()")
+        _check_broadcast(x, "expected_purchases", t=t_arr)
         return _paretonbd.expected_purchases(self.param_array(), x, tx, T, t_arr)
 
     def probability_alive(self, summary: CustomerSummary) -> FloatArray:
-        """P(customer still active at T | x, t_x, T), shape (n_customers,).
+        """P(customer still active at T | x, t_x, T).
 
         Unlike BG/NBD, a customer without repeat purchases can have dropped out since the first
         purchase, so P(alive) < 1 whenever ``t_x < T``; it is 1 exactly when ``t_x == T``.
+
+        Parameters
+        ----------
+        summary:
+            Customers, shape (n_customers,).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_customers,), values in [0, 1]
         """
         x, tx, T = self._arrays(summary, "probability_alive")
         return _paretonbd.probability_alive(self.param_array(), x, tx, T)
 
     def probability_of_purchases(self, summary: CustomerSummary, n: Any, t: Any) -> FloatArray:
-        """P(exactly ``n`` purchases in (T, T+t] | x, t_x, T), shape (n_customers,).
+        """P(exactly ``n`` purchases in (T, T+t] | x, t_x, T).
 
-        ``n`` and ``t`` are scalars or arrays broadcastable to (n_customers,).
+        Parameters
+        ----------
+        summary:
+            Customers, shape (n_customers,).
+        n:
+            Number of purchases: a whole number >= 0, or an array of them broadcastable to
+            (n_customers,).
+        t:
+            Horizon in the summary's time unit: a scalar or an array broadcastable to (n_customers,).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_customers,) (the broadcast shape), values in [0, 1]
         """
         x, tx, T = self._arrays(summary, "probability_of_purchases")
         n_arr = check_count(n, "FittedParetoNBD.probability_of_purchases()")
         t_arr = check_horizon(t, "FittedParetoNBD.probability_of_purchases()")
-        try:
-            np.broadcast_shapes(x.shape, n_arr.shape, t_arr.shape)
-        except ValueError:
-            raise InvalidInputError(
-                f"FittedParetoNBD.probability_of_purchases(): 'n' (shape {n_arr.shape}) and 't' (shape "
-                f"{t_arr.shape}) must be scalars or broadcastable to the {x.shape[0]} customers."
-            ) from None
+        _check_broadcast(x, "probability_of_purchases", n=n_arr, t=t_arr)
         return _paretonbd.probability_of_purchases(self.param_array(), x, tx, T, n_arr, t_arr)
 
     def expected_purchases_new_customer(self, t: Any) -> FloatArray:
-        """E[X(t)]: expected repeat purchases of a newly acquired customer in ``t`` time units."""
+        """E[X(t)]: expected repeat purchases of a newly acquired customer in ``t`` time units.
+
+        Parameters
+        ----------
+        t:
+            Horizon(s) in the model's time unit: a scalar or an array of any shape.
+
+        Returns
+        -------
+        numpy.ndarray of the shape of ``t``
+        """
         t_arr = check_horizon(t, "FittedParetoNBD.expected_purchases_new_customer()")
         return _paretonbd.expected_purchases_new(self.param_array(), t_arr)
 
