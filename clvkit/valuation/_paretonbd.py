@@ -413,6 +413,19 @@ def log_g(
     -------
     (log_g, d_log_kappa, d_p, d_q):
         Arrays of shape (n,); the derivatives are of ``log G`` (zeros when ``grad`` is False).
+
+    Examples
+    --------
+    ``G(kappa; p, q) + G(1/kappa; q, p) = 1``, here at ``kappa = e^12`` (far outside the series'
+    range, so both sides are computed by quadrature):
+
+    >>> import numpy as np
+    >>> lk, p, q = np.array([12.0, -12.0]), np.array([3.0, 0.2]), np.array([0.2, 3.0])
+    >>> g = np.exp(log_g(lk, p, q)[0])
+    >>> round(float(g[0] + g[1]), 14)
+    1.0
+    >>> float(np.exp(log_g(np.array([0.0]), np.array([2.0]), np.array([1.0]))[0][0]))  # kappa = 1: q/(p+q)
+    0.3333333333333333
     """
     log_kappa, p, q = (np.ascontiguousarray(np.broadcast_to(a, np.broadcast(log_kappa, p, q).shape),
                                             dtype=np.float64).ravel()
