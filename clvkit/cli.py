@@ -48,7 +48,7 @@ from ._version import __version__
 from .batch import CustomerSummary
 from .errors import ClvkitError, InvalidInputError, Problem
 
-__all__ = ["main"]
+__all__ = ["SummarySettings", "build_parser", "main", "read_log"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -372,7 +372,10 @@ def _read_parquet(path: Path, names: Sequence[str], *, datetime_col: str,
             [Problem(n, "is not a column of the input", fix=f"Available columns: {available}.") for n in missing],
             context=where,
         )
-    table = pq.read_table(path, columns=list(names))
+    try:
+        table = pq.read_table(path, columns=list(names))
+    except Exception as exc:  # pyarrow raises several unrelated types for unreadable files
+        raise InvalidInputError(f"{where} cannot be read as Parquet: {exc}") from None
     # pyarrow -> numpy directly (no pandas): timestamps come back as datetime64 (UTC for zoned columns).
     out: dict[str, npt.NDArray[Any]] = {n: np.asarray(table.column(n).to_numpy()) for n in names}
     times = out[datetime_col]

@@ -279,6 +279,14 @@ def test_csv_reading_needs_no_optional_dependency(tmp_path: Path, log_csv: Path)
     assert (tmp_path / "m" / "gamma_gamma.json").is_file()
 
 
+def test_corrupt_parquet_is_a_clean_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "log.parquet"
+    path.write_bytes(b"not parquet at all")
+    code, _, err = run(capsys, "fit", str(path), "--customer-id", "c", "--datetime", "d", "-q")
+    assert code == 2 and "cannot be read as Parquet" in err and "Traceback" not in err
+
+
 def test_parquet_without_pyarrow_names_the_extra(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "log.parquet"
