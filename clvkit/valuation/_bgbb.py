@@ -38,9 +38,7 @@ _TAYLOR_C = 0.05  # |gamma - 1| below which the closed form uses its Taylor seri
 _TAYLOR_TERMS = 14
 _CF_MAX_ITER = 60_000  # Lentz steps; the fraction needs about 15 / sqrt(d) of them as d -> 0
 _CF_TOL = 1e-15
-
-
-_GROUP_MIN_ROWS = 256
+_GROUP_MIN_ROWS = 256  # below this many rows grouping repeated rows costs more than it saves
 
 
 def _integer_groups(cols: list[FloatArray]) -> tuple[list[FloatArray], npt.NDArray[np.intp]] | None:

@@ -102,7 +102,7 @@ class FittedBetaGeoBetaBinom(FittedModel):
 
     Examples
     --------
-    The published estimates for the donations data (Fader, Hardie & Shang 2010, Table 2); donors who
+    The published estimates for the donations data (Fader, Hardie & Shang 2010); donors who
     last gave in 1995 (x = 0), 1999 (x = 2, t_x = 4) and 2001 (x = 6) after n = 6 opportunities:
 
     >>> from clvkit import CustomerSummary
