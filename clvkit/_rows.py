@@ -8,19 +8,47 @@ import numpy.typing as npt
 __all__ = ["unique_rows"]
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+_KEY_LIMIT = 2**62
+
+
+def _codes(col: FloatArray) -> tuple[IntArray, int, FloatArray | None]:
+    """Integer codes of a column preserving order: the values themselves when they are small whole
+    numbers (no sort needed), else ranks from ``np.unique``; plus the code range and the value table."""
+    if col.shape[0]:
+        lo, hi = float(col.min()), float(col.max())
+        if lo >= 0 and hi < 2**31 and np.array_equal(col, np.floor(col)):
+            return col.astype(np.int64), int(hi) + 1, None
+    values, inverse = np.unique(col, return_inverse=True)
+    return inverse.astype(np.int64).reshape(-1), int(values.shape[0]), values
 
 
 def unique_rows(
     columns: list[FloatArray], weights: FloatArray
 ) -> tuple[list[FloatArray], FloatArray, npt.NDArray[np.intp]]:
-    """Distinct rows of ``columns`` (sorted), their summed ``weights`` and each input row's group.
+    """Distinct rows of ``columns`` (in lexicographic order), their summed ``weights`` and each row's group.
 
-    ``inverse`` satisfies ``unique[j][inverse] == columns[j]`` for every column ``j``. One lexsort plus
-    linear passes; no Python loop over rows.
+    ``inverse`` satisfies ``unique[j][inverse] == columns[j]`` for every column ``j``. Columns are coded
+    as integers (whole-number columns as they are, others by rank) and packed into one int64 key, so
+    grouping is a single ``np.unique``; when the key would overflow it falls back to a lexsort.
     """
     n = weights.shape[0]
     if n == 0:
         return [c[:0] for c in columns], weights[:0], np.zeros(0, dtype=np.intp)
+    coded = [_codes(c) for c in columns]
+    span = 1
+    for _, size, _ in coded:
+        span *= max(size, 1)
+    if span < _KEY_LIMIT:
+        key = coded[0][0].copy()
+        for codes, size, _ in coded[1:]:
+            key *= size
+            key += codes
+        ukey, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        summed = np.bincount(inverse, weights=weights, minlength=ukey.shape[0]).astype(np.float64)
+        return [c[first] for c in columns], summed, inverse.astype(np.intp)
     order = np.lexsort(columns[::-1])
     sorted_cols = [c[order] for c in columns]
     new_group = np.zeros(n, dtype=bool)
@@ -28,8 +56,8 @@ def unique_rows(
     for c in sorted_cols:
         new_group[1:] |= c[1:] != c[:-1]
     group_sorted = np.cumsum(new_group) - 1
-    inverse = np.empty(n, dtype=np.intp)
-    inverse[order] = group_sorted
+    inv = np.empty(n, dtype=np.intp)
+    inv[order] = group_sorted
     starts = np.flatnonzero(new_group)
-    summed = np.bincount(group_sorted, weights=weights[order]).astype(np.float64)
-    return [c[starts] for c in sorted_cols], summed, inverse.astype(np.intp)
+    summed_sorted = np.bincount(group_sorted, weights=weights[order]).astype(np.float64)
+    return [c[starts] for c in sorted_cols], summed_sorted, inv

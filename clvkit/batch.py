@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from ._rows import unique_rows
 from ._timeunits import check_unit, unit_days
 from ._validation import as_float_array, raise_if, row_problem
 from .errors import InvalidInputError, Problem
@@ -456,24 +457,13 @@ class CustomerSummary:
             return CompressedSummary(self._replace(customer_id=None, frequency_holdout=None,
                                                    monetary_value_holdout=None, duration_holdout=None),
                                      np.zeros(0, dtype=np.intp))
-        order = np.lexsort(cols[::-1])
-        sorted_cols = [c[order] for c in cols]
-        new_group = np.zeros(n, dtype=bool)
-        new_group[0] = True
-        for c in sorted_cols:
-            new_group[1:] |= c[1:] != c[:-1]
-        group_sorted = np.cumsum(new_group) - 1
-        inverse = np.empty(n, dtype=np.intp)
-        inverse[order] = group_sorted
-        starts = np.flatnonzero(new_group)
-        weights = np.bincount(group_sorted, weights=w[order])
+        uniq, weights, inverse = unique_rows(cols, w)
         summary = CustomerSummary(
-            frequency=sorted_cols[0][starts],
-            recency=sorted_cols[1][starts],
-            T=sorted_cols[2][starts],
+            frequency=uniq[0],
+            recency=uniq[1],
+            T=uniq[2],
             # Without monetary_value in the key, a group's rows may differ in spend: drop the column.
-            monetary_value=(self._monetary_value[order][starts]
-                            if include_monetary and self._monetary_value is not None else None),
+            monetary_value=uniq[3] if len(uniq) > 3 else None,
             weights=weights,
             time_unit=self._time_unit,
             observation_end=self._observation_end,

@@ -186,6 +186,18 @@ def test_pmf_sums_to_one_and_has_the_right_mean(rows, params) -> None:  # type: 
     np.testing.assert_allclose(n @ pmf, m.expected_purchases(s, t), rtol=1e-6, atol=1e-9)
 
 
+def test_expected_purchases_path_equals_one_horizon_at_a_time(cdnow_weeks: CustomerSummary,
+                                                              fitted: FittedBetaGeo) -> None:
+    ts = np.array([0.0, 1.0, 13.0, 39.0, 104.0])
+    path = fitted.expected_purchases_path(cdnow_weeks, ts)
+    assert path.shape == (5, len(cdnow_weeks))
+    s = cdnow_weeks
+    for i, t in enumerate(ts):
+        direct = kernel.expected_purchases(fitted.param_array(), s.frequency, s.recency, s.T, np.full(len(s), t))
+        np.testing.assert_allclose(path[i], direct, rtol=1e-13, atol=0)
+        np.testing.assert_allclose(fitted.expected_purchases(s, t), direct, rtol=1e-13, atol=0)
+
+
 def test_fit_on_compressed_equals_fit_on_raw_and_order_free(cdnow_weeks: CustomerSummary,
                                                             fitted: FittedBetaGeo, rng: np.random.Generator) -> None:
     compressed = cdnow_weeks.compress().summary

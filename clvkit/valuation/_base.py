@@ -200,6 +200,8 @@ class Engine(BaseModel):
 
     name: ClassVar[str] = ""
     param_names: ClassVar[tuple[str, ...]] = ()
+    #: True when ``_loglik`` returns weighted totals (sufficient statistics) rather than per-row values.
+    summed_loglik: ClassVar[bool] = False
 
     penalizer: float = Field(0.0, ge=0.0, allow_inf_nan=False)
     tol: float = Field(1e-9, gt=0.0, lt=1.0)
@@ -207,18 +209,19 @@ class Engine(BaseModel):
     initial_params: dict[str, float] | None = None
 
     # To be provided by each engine -------------------------------------------------
-    def _loglik(self, params: FloatArray, data: Mapping[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
+    def _loglik(self, params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
         raise NotImplementedError
 
-    def _prepare(self, summary: CustomerSummary) -> tuple[dict[str, FloatArray], FloatArray]:
-        """Compressed data arrays and weights the likelihood is evaluated on."""
+    def _prepare(self, summary: CustomerSummary) -> tuple[dict[str, npt.NDArray[Any]], FloatArray]:
+        """Compressed data arrays and weights the likelihood is evaluated on (for a ``summed`` engine,
+        sufficient statistics and ``weights`` of shape (1,) holding the number of customers)."""
         raise NotImplementedError
 
-    def _default_start(self, data: Mapping[str, FloatArray], weights: FloatArray) -> FloatArray:
+    def _default_start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
         return np.ones(len(self.param_names))
 
     # Shared template ----------------------------------------------------------------
-    def _start(self, data: Mapping[str, FloatArray], weights: FloatArray) -> FloatArray:
+    def _start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
         if self.initial_params is None:
             return self._default_start(data, weights)
         missing = [p for p in self.param_names if p not in self.initial_params]
@@ -240,7 +243,7 @@ class Engine(BaseModel):
                 f"build one with clvkit.summarize() or CustomerSummary(...)."
             )
         data, weights = self._prepare(summary)
-        if weights.shape[0] == 0:
+        if weights.shape[0] == 0 or not float(weights.sum()) > 0:
             raise InvalidInputError(f"{type(self).__name__}.fit() needs at least one customer to fit. Got none.")
         loglik: LogLikelihood = self._loglik
         result = maximize_likelihood(
@@ -254,12 +257,13 @@ class Engine(BaseModel):
             tol=self.tol,
             max_iter=self.max_iter,
             progress=progress,
+            summed=self.summed_loglik,
         )
         names = self.param_names
         info = FitInfo(
             log_likelihood=result.log_likelihood,
             n_customers=float(weights.sum()),
-            n_rows=int(weights.shape[0]),
+            n_rows=max((int(v.shape[0]) for v in data.values() if v.ndim == 1), default=0),
             n_iterations=result.n_iterations,
             n_evaluations=result.n_evaluations,
             converged=result.converged,

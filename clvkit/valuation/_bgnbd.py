@@ -17,6 +17,7 @@ from ._special import scaled_residual_factor
 __all__ = [
     "expected_purchases",
     "expected_purchases_new",
+    "expected_purchases_path",
     "log_odds_dead",
     "loglik",
     "probability_alive",
@@ -26,11 +27,22 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 
 
-def loglik(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray]:
+def loglik(
+    params: FloatArray,
+    x: FloatArray,
+    tx: FloatArray,
+    T: FloatArray,
+    x_unique: FloatArray | None = None,
+    x_code: npt.NDArray[np.intp] | None = None,
+) -> tuple[FloatArray, FloatArray]:
     """Per-customer log-likelihood (eq. 6) and its gradient w.r.t. ``(r, alpha, a, b)``.
 
     ``L = B(a, b+x)/B(a, b) * Gamma(r+x) alpha^r / Gamma(r) * [ (alpha+T)^-(r+x)
     + 1{x>0} a/(b+x-1) (alpha+tx)^-(r+x) ]`` evaluated as ``A1 + A2 + log(exp(A3) + exp(A4))``.
+
+    The gamma, beta and digamma terms depend on ``x`` only; pass the distinct frequencies ``x_unique``
+    and each row's index into them, ``x_code``, to evaluate those once per distinct frequency (a
+    customer base has a few hundred distinct frequencies and up to millions of rows).
 
     Returns
     -------
@@ -38,28 +50,39 @@ def loglik(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> 
         ``ll`` of shape (n,), ``grad`` of shape (n, 4).
     """
     r, alpha, a, b = (float(v) for v in params)
+    xs = x if x_unique is None else x_unique
+    # Per-frequency terms (on xs), gathered to rows below.
+    rx_s = r + xs
+    pos_s = xs > 0
+    bx1_s = np.where(pos_s, b + xs - 1.0, 1.0)
+    dig_ab = float(special.digamma(a + b))
+    dig_abx_s = special.digamma(a + b + xs)
+    const_s = (special.gammaln(rx_s) - special.gammaln(r) + r * np.log(alpha)
+               + special.betaln(a, b + xs) - special.betaln(a, b))
+    g0_s = special.digamma(rx_s) - special.digamma(r) + np.log(alpha)
+    g2_s = dig_ab - dig_abx_s
+    g3_s = special.digamma(b + xs) - special.digamma(b) + dig_ab - dig_abx_s
+    log_a_bx1_s = np.where(pos_s, np.log(a) - np.log(bx1_s), -np.inf)
+    per_x = np.stack([const_s, g0_s, g2_s, g3_s, log_a_bx1_s, 1.0 / bx1_s])
+    if x_code is not None:
+        per_x = per_x[:, x_code]
+    const, g0, g2, g3, log_a_bx1, inv_bx1 = per_x
     rx = r + x
+
     log_at = np.log(alpha + T)
     log_atx = np.log(alpha + tx)
-    A1 = special.gammaln(rx) - special.gammaln(r) + r * np.log(alpha)
-    A2 = special.betaln(a, b + x) - special.betaln(a, b)
+    # log(exp(A3) + exp(A4)) = A3 + softplus(d) with d = A4 - A3 (= -inf where x == 0)
     A3 = -rx * log_at
-    pos = x > 0
-    bx1 = np.where(pos, b + x - 1.0, 1.0)
-    A4 = np.where(pos, np.log(a) - np.log(bx1) - rx * log_atx, -np.inf)
-    lse = np.logaddexp(A3, A4)
-    ll: FloatArray = A1 + A2 + lse
-    w3 = np.exp(A3 - lse)
-    w4 = np.exp(A4 - lse)  # 0 where x == 0
+    d = log_a_bx1 + rx * (log_at - log_atx)
+    w4 = special.expit(d)  # weight of the "dropped out at the last purchase" term; 0 where x == 0
+    w3 = 1.0 - w4
+    ll: FloatArray = const + A3 + np.logaddexp(0.0, d)
 
-    dig_rx = special.digamma(rx)
-    dig_abx = special.digamma(a + b + x)
-    dig_ab = special.digamma(a + b)
     grad = np.empty((x.shape[0], 4))
-    grad[:, 0] = dig_rx - special.digamma(r) + np.log(alpha) - w3 * log_at - w4 * log_atx
-    grad[:, 1] = r / alpha - w3 * rx / (alpha + T) - w4 * rx / (alpha + tx)
-    grad[:, 2] = dig_ab - dig_abx + w4 / a
-    grad[:, 3] = special.digamma(b + x) - special.digamma(b) + dig_ab - dig_abx - w4 / bx1
+    grad[:, 0] = g0 - w3 * log_at - w4 * log_atx
+    grad[:, 1] = r / alpha - rx * (w3 / (alpha + T) + w4 / (alpha + tx))
+    grad[:, 2] = g2 + w4 / a
+    grad[:, 3] = g3 - w4 * inv_bx1
     return ll, grad
 
 
@@ -93,6 +116,28 @@ def expected_purchases(
     C = a + b + x - 1.0
     CG = scaled_residual_factor(np.full(np.broadcast(C, z).shape, a + b - 1.0 - r), a - 1.0, C, z)
     out: FloatArray = CG * probability_alive(params, x, tx, T)
+    return out
+
+
+def expected_purchases_path(
+    params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, ts: FloatArray
+) -> FloatArray:
+    """:func:`expected_purchases` at several horizons ``ts`` at once, shape (len(ts), n).
+
+    The hypergeometric factor depends on ``(x, T)`` only and P(alive) not on the horizon, so the
+    factor is evaluated once per distinct ``(x, T)`` pair and horizon, and P(alive) once per row.
+    """
+    from .._rows import unique_rows
+
+    r, alpha, a, b = (float(v) for v in params)
+    (xu, Tu), _, code = unique_rows([x, T], np.ones(x.shape[0]))
+    C = a + b + xu - 1.0
+    A = np.full(C.shape, a + b - 1.0 - r)
+    p_alive = probability_alive(params, x, tx, T)
+    out = np.empty((ts.shape[0], x.shape[0]))
+    for i, t in enumerate(ts.tolist()):
+        z = t / (alpha + Tu + t)
+        out[i] = scaled_residual_factor(A, a - 1.0, C, z)[code] * p_alive
     return out
 
 

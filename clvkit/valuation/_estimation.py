@@ -21,6 +21,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -31,8 +32,9 @@ from ..errors import ConvergenceError, ConvergenceWarning
 __all__ = ["FitProgress", "FitResult", "LogLikelihood", "maximize_likelihood"]
 
 FloatArray = npt.NDArray[np.float64]
-LogLikelihood = Callable[[FloatArray, Mapping[str, FloatArray]], tuple[FloatArray, FloatArray]]
-"""``(params, data) -> (ll of shape (n,), d ll / d params of shape (n, k))``."""
+LogLikelihood = Callable[[FloatArray, Mapping[str, npt.NDArray[Any]]], tuple[FloatArray, FloatArray]]
+"""``(params, data) -> (ll of shape (n,), d ll / d params of shape (n, k))``; with ``summed=True`` the
+kernel returns the weighted totals instead: ``(array of shape (1,), array of shape (1, k))``."""
 
 
 @dataclass(frozen=True)
@@ -63,11 +65,12 @@ class FitResult:
 
 def _objective(
     loglik: LogLikelihood,
-    data: Mapping[str, FloatArray],
+    data: Mapping[str, npt.NDArray[Any]],
     weights: FloatArray,
     total_weight: float,
     penalizer: float,
     counter: list[int],
+    summed: bool,
 ) -> Callable[[FloatArray], tuple[float, FloatArray]]:
     def fun(theta: FloatArray) -> tuple[float, FloatArray]:
         counter[0] += 1
@@ -75,8 +78,12 @@ def _objective(
         if not np.all(np.isfinite(params)) or np.any(params <= 0.0):
             return math.inf, np.zeros_like(theta)
         ll, grad = loglik(params, data)
-        value = -float(weights @ ll) / total_weight + penalizer * float(params @ params)
-        g = -(weights @ grad) / total_weight * params + 2.0 * penalizer * params * params
+        if summed:
+            ll_total, grad_total = float(ll[0]), grad[0]
+        else:
+            ll_total, grad_total = float(np.dot(weights, ll)), weights @ grad
+        value = -ll_total / total_weight + penalizer * float(params @ params)
+        g = -grad_total / total_weight * params + 2.0 * penalizer * params * params
         if not math.isfinite(value) or not np.all(np.isfinite(g)):
             return math.inf, np.zeros_like(theta)
         return value, g
@@ -102,7 +109,7 @@ def _hessian(fun: Callable[[FloatArray], tuple[float, FloatArray]], theta: Float
 
 def maximize_likelihood(
     loglik: LogLikelihood,
-    data: Mapping[str, FloatArray],
+    data: Mapping[str, npt.NDArray[Any]],
     weights: FloatArray,
     start: FloatArray,
     *,
@@ -112,6 +119,8 @@ def maximize_likelihood(
     tol: float = 1e-9,
     max_iter: int = 500,
     progress: Callable[[FitProgress], None] | None = None,
+    summed: bool = False,
+    total_weight: float | None = None,
 ) -> FitResult:
     """Maximise ``sum(weights * loglik(params, data)[0])`` over positive ``params``.
 
@@ -135,6 +144,11 @@ def maximize_likelihood(
         Maximum optimiser iterations per attempt.
     progress:
         Optional callback called after every iteration.
+    summed:
+        The kernel returns weighted totals (sufficient-statistic kernels); ``weights`` is then unused
+        except through ``total_weight``.
+    total_weight:
+        Number of customers; defaults to ``weights.sum()``.
 
     Returns
     -------
@@ -146,9 +160,9 @@ def maximize_likelihood(
         When neither BFGS nor a Nelder-Mead restart reaches a finite optimum with a small gradient.
     """
     t0 = time.perf_counter()
-    total_weight = float(weights.sum())
+    total_weight = float(weights.sum()) if total_weight is None else float(total_weight)
     counter = [0]
-    fun = _objective(loglik, data, weights, total_weight, penalizer, counter)
+    fun = _objective(loglik, data, weights, total_weight, penalizer, counter, summed)
     theta0 = np.log(np.asarray(start, dtype=np.float64))
     iteration = [0]
 

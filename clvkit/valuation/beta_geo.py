@@ -79,7 +79,20 @@ class FittedBetaGeo(FittedModel):
         """
         x, tx, T = self._arrays(summary, "expected_purchases")
         t_arr = check_horizon(t, "FittedBetaGeo.expected_purchases()")
+        if t_arr.ndim == 0:
+            one: FloatArray = _bgnbd.expected_purchases_path(self.param_array(), x, tx, T, t_arr.reshape(1))[0]
+            return one
         return _bgnbd.expected_purchases(self.param_array(), x, tx, T, t_arr)
+
+    def expected_purchases_path(self, summary: CustomerSummary, ts: Any) -> FloatArray:
+        """Expected purchases at each horizon of ``ts`` (1-D), shape (len(ts), n_customers).
+
+        The same numbers as calling :meth:`expected_purchases` per horizon, computed with the shared work
+        done once; :func:`clvkit.valuation.clv` uses it.
+        """
+        x, tx, T = self._arrays(summary, "expected_purchases_path")
+        ts_arr = check_horizon(ts, "FittedBetaGeo.expected_purchases_path()", name="ts").reshape(-1)
+        return _bgnbd.expected_purchases_path(self.param_array(), x, tx, T, ts_arr)
 
     def probability_alive(self, summary: CustomerSummary) -> FloatArray:
         """P(customer still active at T | x, t_x, T) (eq. 13); 1 for customers with no repeat purchase."""
@@ -118,14 +131,15 @@ class BetaGeo(Engine):
     name: ClassVar[str] = "BetaGeo"
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
 
-    def _loglik(self, params: FloatArray, data: Mapping[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
-        return _bgnbd.loglik(params, data["x"], data["tx"], data["T"])
+    def _loglik(self, params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
+        return _bgnbd.loglik(params, data["x"], data["tx"], data["T"], data["x_unique"], data["x_code"])
 
-    def _prepare(self, summary: CustomerSummary) -> tuple[dict[str, FloatArray], FloatArray]:
+    def _prepare(self, summary: CustomerSummary) -> tuple[dict[str, npt.NDArray[Any]], FloatArray]:
         (x, tx, T), w, _ = unique_rows([summary.frequency, summary.recency, summary.T], summary.weights_or_ones())
-        return {"x": x, "tx": tx, "T": T}, w
+        x_unique, x_code = np.unique(x, return_inverse=True)
+        return {"x": x, "tx": tx, "T": T, "x_unique": x_unique, "x_code": x_code.reshape(-1)}, w
 
-    def _default_start(self, data: Mapping[str, FloatArray], weights: FloatArray) -> FloatArray:
+    def _default_start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
         # alpha on the data's time scale (r/alpha ~ purchase rate), so the start is unit-free.
         mean_T = float(weights @ data["T"]) / float(weights.sum())
         mean_x = float(weights @ data["x"]) / float(weights.sum())

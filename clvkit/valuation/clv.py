@@ -159,19 +159,24 @@ def clv(
 
     spend = _spend(spend_model, summary)
 
-    # Expected purchases depend only on (frequency, recency, T): evaluate on distinct rows, then expand.
-    compressed = summary.compress(include_monetary=False)
-    unique = compressed.summary
     k = np.arange(1, int(horizon) + 1, dtype=np.float64)
-    cumulative = np.empty((k.shape[0] + 1, len(unique)))
-    cumulative[0] = 0.0
-    for i, kk in enumerate(k, start=1):
-        cumulative[i] = transaction_model.expected_purchases(unique, kk * step)
-    increments = np.diff(cumulative, axis=0)
     discount = (1.0 + d) ** -k
-    discounted_unique = discount @ increments
-    discounted = discounted_unique[compressed.inverse]
-    total = cumulative[-1][compressed.inverse]
+    path = getattr(transaction_model, "expected_purchases_path", None)
+    if callable(path):
+        # The model shares work across horizons itself (e.g. BG/NBD: once per distinct (x, T)).
+        cumulative = np.asarray(path(summary, k * step), dtype=np.float64)
+        increments = np.diff(cumulative, axis=0, prepend=0.0)
+        discounted = discount @ increments
+        total = cumulative[-1]
+    else:
+        # Expected purchases depend only on (frequency, recency, T): evaluate distinct rows, then expand.
+        compressed = summary.compress(include_monetary=False)
+        unique = compressed.summary
+        cum = np.empty((k.shape[0], len(unique)))
+        for i, kk in enumerate(k):
+            cum[i] = transaction_model.expected_purchases(unique, kk * step)
+        discounted = (discount @ np.diff(cum, axis=0, prepend=0.0))[compressed.inverse]
+        total = cum[-1][compressed.inverse]
     value = mg * spend * discounted
     if summary.weights is not None:
         value = value * summary.weights

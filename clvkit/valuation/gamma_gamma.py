@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._rows import unique_rows
 from .._validation import raise_if, row_problem
 from ..batch import CustomerSummary
 from ..errors import InvalidInputError, ModelDomainError
@@ -90,14 +89,15 @@ class GammaGamma(Engine):
     >>> from clvkit.datasets import load_cdnow_summary
     >>> fitted = GammaGamma().fit(load_cdnow_summary())
     >>> {k: round(v, 2) for k, v in fitted.params.model_dump().items()}
-    {'p': 6.25, 'q': 3.74, 'v': 15.45}
+    {'p': 6.25, 'q': 3.74, 'v': 15.44}
     """
 
     name: ClassVar[str] = "GammaGamma"
     param_names: ClassVar[tuple[str, ...]] = ("p", "q", "v")
+    summed_loglik: ClassVar[bool] = True
 
-    def _loglik(self, params: FloatArray, data: Mapping[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
-        return _gammagamma.loglik(params, data["x"], data["m"])
+    def _loglik(self, params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
+        return _gammagamma.loglik_summed(params, data)
 
     def _prepare(self, summary: CustomerSummary) -> tuple[dict[str, FloatArray], FloatArray]:
         m_all = _monetary(summary, "GammaGamma.fit()")
@@ -108,11 +108,13 @@ class GammaGamma(Engine):
                          "Drop zero-spend customers or handle refunds in summarize().", summary.customer_id)],
             "GammaGamma.fit() input",
         )
-        (x, m), w, _ = unique_rows([summary.frequency[repeat], m_all[repeat]], summary.weights_or_ones()[repeat])
-        return {"x": x, "m": m}, w
+        # No compression (spends are continuous, rows rarely repeat): sufficient statistics instead.
+        stats = _gammagamma.sufficient_statistics(summary.frequency[repeat], m_all[repeat],
+                                                  summary.weights_or_ones()[repeat])
+        return stats, stats["total"]
 
-    def _default_start(self, data: Mapping[str, FloatArray], weights: FloatArray) -> FloatArray:
-        mean_m = float(weights @ data["m"]) / float(weights.sum())
+    def _default_start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
+        mean_m = float(data["mean_m"][0])
         # q = 2 keeps the mean finite; v chosen so the prior mean p v/(q-1) equals the observed mean.
         return np.array([1.0, 2.0, max(mean_m, 1e-9)])
 
