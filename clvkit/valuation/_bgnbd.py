@@ -8,6 +8,8 @@ eq. (13), conditional expectation eq. (10), E[X(t)] eq. (9). ``params`` is the a
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 from scipy import special
@@ -34,6 +36,7 @@ def loglik(
     T: FloatArray,
     x_unique: FloatArray | None = None,
     x_code: npt.NDArray[np.intp] | None = None,
+    lookups: dict[str, npt.NDArray[Any]] | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Per-customer log-likelihood (eq. 6) and its gradient w.r.t. ``(r, alpha, a, b)``.
 
@@ -42,7 +45,9 @@ def loglik(
 
     The gamma, beta and digamma terms depend on ``x`` only; pass the distinct frequencies ``x_unique``
     and each row's index into them, ``x_code``, to evaluate those once per distinct frequency (a
-    customer base has a few hundred distinct frequencies and up to millions of rows).
+    customer base has a few hundred distinct frequencies and up to millions of rows). Likewise
+    ``lookups`` may hold ``T_unique, T_code, tx_unique, tx_code`` (see :func:`lookup_tables`), so that
+    ``log(alpha + T)`` etc. are evaluated once per distinct age (a few hundred at daily resolution).
 
     Returns
     -------
@@ -63,14 +68,14 @@ def loglik(
     g2_s = dig_ab - dig_abx_s
     g3_s = special.digamma(b + xs) - special.digamma(b) + dig_ab - dig_abx_s
     log_a_bx1_s = np.where(pos_s, np.log(a) - np.log(bx1_s), -np.inf)
-    per_x = np.stack([const_s, g0_s, g2_s, g3_s, log_a_bx1_s, 1.0 / bx1_s])
+    per_x = [const_s, g0_s, g2_s, g3_s, log_a_bx1_s, 1.0 / bx1_s]
     if x_code is not None:
-        per_x = per_x[:, x_code]
+        per_x = [v.take(x_code) for v in per_x]
     const, g0, g2, g3, log_a_bx1, inv_bx1 = per_x
     rx = r + x
 
-    log_at = np.log(alpha + T)
-    log_atx = np.log(alpha + tx)
+    log_at, inv_at = _log_and_inverse(alpha, T, lookups, "T")
+    log_atx, inv_atx = _log_and_inverse(alpha, tx, lookups, "tx")
     # log(exp(A3) + exp(A4)) = A3 + softplus(d) with d = A4 - A3 (= -inf where x == 0)
     A3 = -rx * log_at
     d = log_a_bx1 + rx * (log_at - log_atx)
@@ -80,10 +85,34 @@ def loglik(
 
     grad = np.empty((x.shape[0], 4))
     grad[:, 0] = g0 - w3 * log_at - w4 * log_atx
-    grad[:, 1] = r / alpha - rx * (w3 / (alpha + T) + w4 / (alpha + tx))
+    grad[:, 1] = r / alpha - rx * (w3 * inv_at + w4 * inv_atx)
     grad[:, 2] = g2 + w4 / a
     grad[:, 3] = g3 - w4 * inv_bx1
     return ll, grad
+
+
+def lookup_tables(tx: FloatArray, T: FloatArray) -> dict[str, npt.NDArray[Any]]:
+    """Distinct values and codes of ``T`` and ``tx`` for :func:`loglik`, where they pay off.
+
+    A column is tabulated only when it has at most a quarter as many distinct values as rows.
+    """
+    out: dict[str, npt.NDArray[Any]] = {}
+    for name, col in (("T", T), ("tx", tx)):
+        uniq, code = np.unique(col, return_inverse=True)
+        if uniq.shape[0] * 4 <= col.shape[0]:
+            out[name + "_unique"], out[name + "_code"] = uniq, code.reshape(-1)
+    return out
+
+
+def _log_and_inverse(
+    alpha: float, col: FloatArray, lookups: dict[str, npt.NDArray[Any]] | None, name: str
+) -> tuple[FloatArray, FloatArray]:
+    if lookups is not None and name + "_code" in lookups:
+        s = alpha + lookups[name + "_unique"]
+        code = lookups[name + "_code"]
+        return np.log(s).take(code), (1.0 / s).take(code)
+    s = alpha + col
+    return np.log(s), 1.0 / s
 
 
 def log_odds_dead(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:

@@ -132,12 +132,15 @@ class BetaGeo(Engine):
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
 
     def _loglik(self, params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
-        return _bgnbd.loglik(params, data["x"], data["tx"], data["T"], data["x_unique"], data["x_code"])
+        lookups = {k: v for k, v in data.items() if k.startswith(("T_", "tx_"))}
+        return _bgnbd.loglik(params, data["x"], data["tx"], data["T"], data["x_unique"], data["x_code"], lookups)
 
     def _prepare(self, summary: CustomerSummary) -> tuple[dict[str, npt.NDArray[Any]], FloatArray]:
         (x, tx, T), w, _ = unique_rows([summary.frequency, summary.recency, summary.T], summary.weights_or_ones())
         x_unique, x_code = np.unique(x, return_inverse=True)
-        return {"x": x, "tx": tx, "T": T, "x_unique": x_unique, "x_code": x_code.reshape(-1)}, w
+        data = {"x": x, "tx": tx, "T": T, "x_unique": x_unique, "x_code": x_code.reshape(-1)}
+        data.update(_bgnbd.lookup_tables(tx, T))
+        return data, w
 
     def _default_start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
         # alpha on the data's time scale (r/alpha ~ purchase rate), so the start is unit-free.
