@@ -285,3 +285,19 @@ def test_progress_callback_sees_every_iteration(cdnow_weeks: CustomerSummary) ->
     fitted = BetaGeo().fit(cdnow_weeks, progress=lambda p: seen.append(p.iteration))
     assert fitted.fit_info is not None
     assert seen and seen == list(range(1, len(seen) + 1))
+
+
+@pytest.mark.parametrize(
+    ("params", "x", "T", "t"),
+    [
+        ((0.5, 2.0, 0.5, 370.0), 0.0, 1.0, 1e5),  # scipy's hyp2f1 was 3e-4 off here, inside the valid range
+        ((0.5, 2.0, 0.5, 370.0), 3.0, 10.0, 1e5),
+        ((1.0, 1.0, 500.0, 3.0), 5.0, 2.0, 1e4),  # large a with z near 1: hyp2f1 returns inf/NaN
+        ((2.0, 1.0, 1000.0, 1000.0), 10.0, 1.0, 1e6),
+    ],
+)
+def test_hypergeometric_failure_regimes_match_mpmath(params: tuple[float, ...], x: float, T: float, t: float) -> None:
+    got = kernel.expected_purchases(np.array(params), np.array([x]), np.array([0.0]), np.array([T]), t)[0]
+    p_alive = kernel.probability_alive(np.array(params), np.array([x]), np.array([0.0]), np.array([T]))[0]
+    assert got == pytest.approx(_ref_expected(*params, x, 0.0, T, t), rel=1e-9)
+    assert 0.0 < p_alive <= 1.0

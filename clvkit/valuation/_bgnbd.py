@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from ._special import scaled_residual_factor
+from ._special import checked_scaled_residual, scaled_residual_factor
 
 __all__ = [
     "expected_purchases",
@@ -141,9 +141,7 @@ def expected_purchases(
     """
     r, alpha, a, b = (float(v) for v in params)
     t_arr = np.asarray(t, dtype=np.float64)
-    z = t_arr / (alpha + T + t_arr)
-    C = a + b + x - 1.0
-    CG = scaled_residual_factor(np.full(np.broadcast(C, z).shape, a + b - 1.0 - r), a - 1.0, C, z)
+    CG = _scaled_residual(r, alpha, a, b, x, T, t_arr)
     out: FloatArray = CG * probability_alive(params, x, tx, T)
     return out
 
@@ -160,14 +158,22 @@ def expected_purchases_path(
 
     r, alpha, a, b = (float(v) for v in params)
     (xu, Tu), _, code = unique_rows([x, T], np.ones(x.shape[0]))
-    C = a + b + xu - 1.0
-    A = np.full(C.shape, a + b - 1.0 - r)
     p_alive = probability_alive(params, x, tx, T)
     out = np.empty((ts.shape[0], x.shape[0]))
     for i, t in enumerate(ts.tolist()):
-        z = t / (alpha + Tu + t)
-        out[i] = scaled_residual_factor(A, a - 1.0, C, z)[code] * p_alive
+        out[i] = _scaled_residual(r, alpha, a, b, xu, Tu, np.asarray(t))[code] * p_alive
     return out
+
+
+def _scaled_residual(r: float, alpha: float, a: float, b: float, x: FloatArray, T: FloatArray,
+                     t: FloatArray) -> FloatArray:
+    """``C G`` of eq. (10) elementwise: series / hyp2f1, with the quadrature fallback where hyp2f1 fails."""
+    xb, Tb, tb = np.broadcast_arrays(x, T, t)
+    z = tb / (alpha + Tb + tb)
+    C = a + b + xb - 1.0
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        CG = scaled_residual_factor(np.full(C.shape, a + b - 1.0 - r), a - 1.0, C, z)
+    return checked_scaled_residual(r, a, b, xb, tb / (alpha + Tb), z, CG)
 
 
 def expected_purchases_new(params: FloatArray, t: FloatArray) -> FloatArray:

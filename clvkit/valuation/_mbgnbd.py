@@ -24,9 +24,9 @@ from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
-from scipy import linalg, special
+from scipy import special
 
-from ._special import residual_factor
+from ._special import residual_by_quadrature, residual_factor
 
 __all__ = [
     "expected_purchases",
@@ -138,66 +138,6 @@ def probability_alive(params: FloatArray, x: FloatArray, tx: FloatArray, T: Floa
     return p
 
 
-_QUAD_NODES = 64
-
-
-def _beta_gauss_rule(p: float, q: float, n_nodes: int) -> tuple[FloatArray, FloatArray]:
-    """Gauss rule for E[f(u)], u ~ Beta(p, q): nodes in (0, 1) and weights summing to 1 (Golub-Welsch).
-
-    Built from the three-term recurrence of the Jacobi polynomials with (alpha_J, beta_J) = (q-1, p-1)
-    on [-1, 1]; unlike ``scipy.special.roots_jacobi`` it never forms the normalising constant
-    2^(alpha_J+beta_J+1) B(.,.), which overflows once p + q exceeds ~1000.
-    """
-    aj, bj = q - 1.0, p - 1.0
-    k = np.arange(n_nodes, dtype=np.float64)
-    s2 = 2.0 * k + aj + bj
-    diag = np.empty(n_nodes)
-    diag[0] = (bj - aj) / (aj + bj + 2.0)
-    diag[1:] = (bj * bj - aj * aj) / (s2[1:] * (s2[1:] + 2.0))
-    kk = k[1:]
-    s = 2.0 * kk + aj + bj
-    off = np.sqrt(4.0 * kk * (kk + aj) * (kk + bj) * (kk + aj + bj) / (s * s * (s + 1.0) * (s - 1.0)))
-    nodes, vecs = linalg.eigh_tridiagonal(diag, off)
-    weights: FloatArray = vecs[0, :] ** 2
-    u: FloatArray = np.clip((1.0 + nodes) / 2.0, 0.0, 1.0)
-    return u, weights / weights.sum()
-
-
-def _residual_by_quadrature(a: float, b: float, r: float, x: FloatArray, t_scaled: FloatArray) -> FloatArray:
-    """``G`` of :func:`expected_purchases` from an integral over a Beta distribution, per distinct x.
-
-    With ``t' = t/(alpha+T)``, Pfaff's transformation gives ``(1-z)^(a-1) 2F1(a+b-r, a-1; a+b+x; z) =
-    W = 2F1(r+x, a-1; a+b+x; -t')`` and ``G = (1 - W)/(a-1)``. Euler's integral for W has two forms:
-
-    - a > 1: ``G = E[1 - (1 + t' u)^-(r+x)] / (a-1)``, u ~ Beta(a-1, b+x+1);
-    - a + b > r: ``G = E[(1 - (1 + t' v)^(1-a)) / (a-1)]``, v ~ Beta(r+x, a+b-r), whose integrand
-      ``log1p(t'v) exprel((1-a) log1p(t'v))`` is smooth through a = 1;
-
-    otherwise the posterior mean itself, ``G = E[(1 - (1 + t' p)^-(r+x)) / p] / (a+b+x)``,
-    p ~ Beta(a, b+x+1). Each is a Gauss rule (:func:`_beta_gauss_rule`). Used only where
-    ``scipy.special.hyp2f1`` fails (large parameters with z near 1).
-    """
-    out = np.empty(x.shape)
-    for xv in np.unique(x):
-        rows = x == xv
-        R = r + float(xv)
-        ts = t_scaled[rows][:, None]
-        if a > 1.0:
-            u, w = _beta_gauss_rule(a - 1.0, b + float(xv) + 1.0, _QUAD_NODES)
-            g = -np.expm1(-R * np.log1p(ts * u[None, :])) / (a - 1.0)
-        elif a + b > r:
-            u, w = _beta_gauss_rule(R, a + b - r, _QUAD_NODES)
-            L = np.log1p(ts * u[None, :])
-            g = L * special.exprel((1.0 - a) * L)
-        else:
-            u, w = _beta_gauss_rule(a, b + float(xv) + 1.0, _QUAD_NODES)
-            pu = np.maximum(u, np.finfo(np.float64).tiny)[None, :]
-            # (1 - (1 + t'p)^-R) / p = R t' at p -> 0; written with log1p/expm1 for small t'p.
-            g = -np.expm1(-R * np.log1p(ts * pu)) / pu / (a + b + float(xv))
-        out[rows] = g @ w
-    return out
-
-
 def expected_purchases(
     params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray | float
 ) -> FloatArray:
@@ -213,7 +153,7 @@ def expected_purchases(
     into ``(1-z)^(a-1) 2F1(a+b-r, a-1; a+b+x; z)``, so ``E = C * G * P(alive)`` with ``C = a+b+x`` and
     ``G = residual_factor(a+b-r, a-1, C, z)``; this form stays finite for a near 1 and x in the
     thousands. Where scipy's ``hyp2f1`` fails (large parameters with z near 1) G is taken from an
-    integral over a Beta distribution instead (:func:`_residual_by_quadrature`).
+    integral over a Beta distribution instead (:func:`._special.residual_by_quadrature`).
     """
     r, alpha, a, b = (float(v) for v in params)
     t_arr = np.asarray(t, dtype=np.float64)
@@ -236,7 +176,7 @@ def _residual(r: float, alpha: float, a: float, b: float, x: FloatArray, T: Floa
     if bad.any():
         xb, Tb, tb = np.broadcast_arrays(x, T, t)
         G = np.array(G, dtype=np.float64)
-        G[bad] = _residual_by_quadrature(a, b, r, xb[bad], tb[bad] / (alpha + Tb[bad]))
+        G[bad] = residual_by_quadrature(a, b + 1.0, r, xb[bad], tb[bad] / (alpha + Tb[bad]))
     out: FloatArray = G
     return out
 
