@@ -748,6 +748,10 @@ def _cmd_demo(args: argparse.Namespace, console: _Console) -> int:
                         discount_rate=args.discount_rate, margin=args.margin)
     console.print(f"Values as of the calibration end ({CDNOW_CALIBRATION_END.date()}):")
     _print_scores(console, scores, args.top)
+    console.print()
+    from ._cli_more import demo_tiering
+
+    demo_tiering(console, scores.result.clv, summary.customer_id)
     return _write_outputs(console, Path(args.output), [bg, gg], scores, None)
 
 
@@ -904,7 +908,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``clvkit`` command (exposed for documentation tools and tests)."""
     parser = argparse.ArgumentParser(
         prog="clvkit",
-        description="Customer lifetime value from a transaction log: BG/NBD + Gamma-Gamma fits, scores, CLV.",
+        description="Customer lifetime value from a transaction log (BG/NBD + Gamma-Gamma fits, scores, CLV), "
+                    "tiering and binding reports.",
         epilog="Run 'clvkit demo' for the whole job on the bundled CDNOW sample.",
     )
     parser.add_argument("--version", action="version", version=f"clvkit {__version__}")
@@ -978,6 +983,10 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--freq", choices=list(UNIT_DAYS), help="purchase period (default: as saved by fit, else D)")
     score.add_argument("--output", "-o", required=True, metavar="FILE", help="CSV file for the scores")
     score.set_defaults(handler=_cmd_score)
+
+    from ._cli_more import add_subcommands
+
+    add_subcommands(sub, common, _non_negative_int)
     return parser
 
 

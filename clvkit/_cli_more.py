@@ -1,0 +1,166 @@
+"""The ``clvkit tier`` and ``clvkit binding`` subcommands, and the demo's tiering section.
+
+Kept apart from :mod:`clvkit.cli` (the transaction-model commands) so that each module stays readable;
+:func:`add_subcommands` registers them on the main parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import InvalidInputError
+
+__all__ = ["add_subcommands", "demo_tiering", "read_columns_csv"]
+
+
+class _Printer(Protocol):
+    def print(self, text: str = "") -> None: ...
+
+
+def _open(path: Path) -> TextIO:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return path.open("r", encoding="utf-8", newline="")
+
+
+def read_columns_csv(
+    path: str | Path, *, text_columns: Sequence[str] = ("customer_id",)
+) -> dict[str, npt.NDArray[Any]]:
+    """Read a CSV (or .csv.gz) into columns: numbers where every cell parses as one, text otherwise.
+
+    Columns named in ``text_columns`` stay text even when they look numeric (ids).
+
+    Raises
+    ------
+    InvalidInputError
+        For an empty file or rows of the wrong length (naming the line).
+    """
+    p = Path(path)
+    with _open(p) as handle:
+        rows = list(csv.reader(handle))
+    if not rows:
+        raise InvalidInputError(f"{p} is empty; it needs a header row and one row per customer.")
+    header, body = rows[0], rows[1:]
+    bad = [i + 2 for i, row in enumerate(body) if len(row) != len(header)]
+    if bad:
+        raise InvalidInputError(
+            f"{p}: {len(bad)} row(s) do not have {len(header)} fields, first at line {bad[0]}. Check the delimiter."
+        )
+    out: dict[str, npt.NDArray[Any]] = {}
+    for j, name in enumerate(header):
+        cells = [row[j] for row in body]
+        if name in text_columns:
+            out[name] = np.array(cells, dtype=object)
+            continue
+        try:
+            out[name] = np.array([float(c) for c in cells], dtype=np.float64)
+        except ValueError:
+            out[name] = np.array(cells, dtype=object)
+    return out
+
+
+def _write_columns_csv(path: Path, columns: Mapping[str, Any]) -> None:
+    names = list(columns)
+    arrays = [np.asarray(columns[n]) for n in names]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(names)
+        for row in zip(*(a.tolist() for a in arrays), strict=True):
+            writer.writerow(row)
+
+
+def _cmd_tier(args: argparse.Namespace, console: _Printer) -> int:
+    from .tiering import make_policy, tier_report
+
+    config: str | None = None
+    if args.config is not None:
+        candidate = Path(args.config)
+        config = candidate.read_text(encoding="utf-8") if candidate.exists() else args.config
+    policy = make_policy(args.policy, config)
+    columns = read_columns_csv(args.input)
+    if args.history_columns:
+        missing = [c for c in args.history_columns if c not in columns]
+        if missing:
+            raise InvalidInputError(f"--history-columns names columns the input lacks: {missing}.")
+        columns["history"] = np.column_stack([columns.pop(c) for c in args.history_columns]).astype(np.float64)
+    if args.value_column not in columns:
+        raise InvalidInputError(
+            f"The input has no column {args.value_column!r} (--value-column); columns are {sorted(columns)}."
+        )
+    # Policies rank on 'value' (and 'monetary'/'recency'... for RFM): the chosen value column is 'value'.
+    columns.setdefault("value", columns[args.value_column])
+    assignment, text = tier_report(policy, columns, value_column=args.value_column)
+    console.print(text.rstrip("\n"))
+    if args.output:
+        out = Path(args.output)
+        _write_columns_csv(out, assignment.to_columns(explain=args.explain))
+        console.print(f"tiers written to {out}")
+    return 0
+
+
+def _cmd_binding(args: argparse.Namespace, console: _Printer) -> int:
+    from .binding import cli_report
+
+    console.print(cli_report(args.directory, as_of=args.as_of, top=args.top, config=args.config,
+                             handover=args.handover).rstrip("\n"))
+    return 0
+
+
+def demo_tiering(console: _Printer, values: npt.NDArray[np.float64], customer_id: npt.NDArray[Any] | None) -> None:
+    """Print the 5A value-tier inventory and the key customers of the demo's CLV values."""
+    from .tiering import FiveA, KeyCustomers, format_inventory, inventory
+
+    columns: dict[str, Any] = {"value": values}
+    if customer_id is not None:
+        columns["customer_id"] = customer_id
+    five_a = FiveA().assign(columns)
+    console.print(format_inventory(inventory(values, five_a), title="5A value tiers of the CLV above").rstrip("\n"))
+    key = KeyCustomers().assign(columns)
+    share = float(values[key.codes == 1].sum() / values.sum()) if values.sum() > 0 else 0.0
+    console.print(f"Key customers (top 20% by CLV): {int(np.count_nonzero(key.codes == 1)):,} customers "
+                  f"holding {share:.1%} of customer equity")
+
+
+def add_subcommands(sub: Any, common: argparse.ArgumentParser,
+                    non_negative_int: Callable[[str], int]) -> None:
+    """Register ``tier`` and ``binding`` on the main parser's subcommands."""
+    from .tiering import POLICIES
+
+    tier = sub.add_parser(
+        "tier", parents=[common], help="assign tiers (5A, key customers, stars, RFM, matrices, loyalty, lifecycle)",
+        description="Assign customers to tiers with a tiering policy and print the inventory (count, value and "
+                    "share per tier, concentration, Gini).")
+    tier.add_argument("input", metavar="INPUT", help="CSV with one row per customer (e.g. scores.csv)")
+    tier.add_argument("--policy", required=True, choices=sorted(POLICIES), help="tiering policy")
+    tier.add_argument("--config", metavar="JSON", help="policy configuration: JSON text or a JSON file")
+    tier.add_argument("--value-column", default="value", metavar="COL",
+                      help="column with the customers' values for the inventory (default 'value')")
+    tier.add_argument("--history-columns", nargs="+", metavar="COL",
+                      help="period value columns, oldest first (the loyalty policy's history)")
+    tier.add_argument("--output", "-o", metavar="FILE", help="CSV file for the per-customer tiers")
+    tier.add_argument("--explain", action="store_true", help="add the rule that placed each customer")
+    tier.set_defaults(handler=_cmd_tier)
+
+    binding = sub.add_parser(
+        "binding", parents=[common], help="binding report: coverage, concentration, value at risk",
+        description="How firmly each customer is tied to the company rather than to one employee: "
+                    "hierarchical/industry/project binding, concentration, value at risk, hand-overs.")
+    binding.add_argument("directory", nargs="?", metavar="DIR",
+                         help="folder with employees, contacts, relationships, touchpoints (+ industry_ties, "
+                              "projects, project_members, customers) as .csv/.csv.gz/.parquet; default: the "
+                              "bundled synthetic sample")
+    binding.add_argument("--as-of", metavar="DATE", help="ISO 8601 date/time described (default: latest touchpoint)")
+    binding.add_argument("--top", type=non_negative_int, default=10, help="rows per table (default 10)")
+    binding.add_argument("--config", metavar="JSON", help="BindingConfig JSON file")
+    binding.add_argument("--handover", action="extend", nargs="+", metavar="EMPLOYEE",
+                         help="employees whose hand-over to simulate (default: announced departures, else the "
+                              "top risk)")
+    binding.set_defaults(handler=_cmd_binding)
