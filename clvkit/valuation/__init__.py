@@ -9,6 +9,15 @@ from ._estimation import FitProgress
 from .beta_geo import BetaGeo, BetaGeoParams, FittedBetaGeo
 from .beta_geo_beta_binom import BetaGeoBetaBinom, BetaGeoBetaBinomParams, FittedBetaGeoBetaBinom
 from .clv import ClvResult, SpendModel, TransactionModel, clv
+from .composite import (
+    CompositeResult,
+    CompositeValue,
+    EquitySplit,
+    format_value_table,
+    read_referrals,
+    synthetic_referrals,
+)
+from .delivered_value import CustomerDeliveredValue, DeliveredValueBatch
 from .diagnostics import (
     ConditionalExpectations,
     CountModel,
@@ -26,9 +35,12 @@ from .diagnostics import (
     likelihood_ratio_test,
     tracking,
 )
+from .direct import DirectValue, DirectValueResult, discounted_lifetime
 from .gamma_gamma import FittedGammaGamma, GammaGamma, GammaGammaParams
 from .modified_beta_geo import FittedModifiedBetaGeo, ModifiedBetaGeo, ModifiedBetaGeoParams
 from .pareto_nbd import FittedParetoNBD, ParetoNBD, ParetoNBDParams
+from .protocols import IndirectValueSource, ValueEngine, engine_values, load_engine
+from .referral import AttributionRule, ReferralAttribution, ReferralGraph
 from .shifted_beta_geo import FittedShiftedBetaGeo, ShiftedBetaGeo, ShiftedBetaGeoParams
 from .uncertainty import (
     BootstrapResult,
@@ -40,17 +52,26 @@ from .uncertainty import (
     prediction_intervals,
     sample_parameters,
 )
+from .word_of_mouth import InfluencerReport, InfluencerRule, WordOfMouth, WordOfMouthPrior, influencers
 
 __all__ = [
+    "AttributionRule",
     "BetaGeo",
     "BetaGeoBetaBinom",
     "BetaGeoBetaBinomParams",
     "BetaGeoParams",
     "BootstrapResult",
     "ClvResult",
+    "CompositeResult",
+    "CompositeValue",
     "ConditionalExpectations",
     "CountModel",
+    "CustomerDeliveredValue",
+    "DeliveredValueBatch",
+    "DirectValue",
+    "DirectValueResult",
     "Engine",
+    "EquitySplit",
     "FitInfo",
     "FitProgress",
     "FittedBetaGeo",
@@ -64,6 +85,9 @@ __all__ = [
     "GammaGamma",
     "GammaGammaParams",
     "HoldoutEvaluation",
+    "IndirectValueSource",
+    "InfluencerReport",
+    "InfluencerRule",
     "InformationCriteria",
     "LikelihoodRatioTest",
     "ModelComparison",
@@ -73,22 +97,34 @@ __all__ = [
     "ParetoNBD",
     "ParetoNBDParams",
     "PredictionIntervals",
+    "ReferralAttribution",
+    "ReferralGraph",
     "ShiftedBetaGeo",
     "ShiftedBetaGeoParams",
     "SpendModel",
     "TrackingResult",
     "TransactionModel",
+    "ValueEngine",
+    "WordOfMouth",
+    "WordOfMouthPrior",
     "clv",
     "clv_intervals",
     "compare",
     "conditional_expectations",
+    "discounted_lifetime",
+    "engine_values",
+    "format_value_table",
     "frequency_histogram",
     "holdout_evaluation",
+    "influencers",
     "information_criteria",
     "likelihood_ratio_test",
+    "load_engine",
     "parameter_intervals",
     "parametric_bootstrap",
     "prediction_intervals",
+    "read_referrals",
     "sample_parameters",
+    "synthetic_referrals",
     "tracking",
 ]

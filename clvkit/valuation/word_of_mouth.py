@@ -1,0 +1,312 @@
+"""Influence on other customers: key opinion leaders ranked by referral credit, and word of mouth.
+
+**Key influencers** (:func:`influencers`, :class:`InfluencerRule`): the texts' key opinion leaders and
+key opinion consumers (KOL/KOC) "may bring hundreds of times their own spend through referrals"; clvkit
+ranks referrers by indirect value and by the ratio of indirect to direct value, and flags them with a
+configurable rule.
+
+**Word of mouth without a referral graph**: a documented *prior* on indirect value, off unless asked for.
+
+Where nobody recorded who referred whom, the CRM textbooks offer rules of thumb (quoted in the clvkit
+domain notes, section 1, "Word-of-mouth rules of thumb", from textbook CRM notes): *one satisfied
+customer brings 8 prospects, of whom at least 1 buys; one dissatisfied customer influences 25 others*.
+:class:`WordOfMouthPrior` keeps each number as a named, overridable constant with its source, and
+:class:`WordOfMouth` turns a customer's rung on the satisfaction ladder
+(:class:`~clvkit.domain.SatisfactionLevel`) into an expected indirect value:
+
+``indirect = net expected buyers x value per buyer``, where a satisfied customer (satisfied, loyal or
+recommends) brings ``buyers_per_satisfied`` buyers, a dissatisfied one costs
+``influenced_per_dissatisfied x lost_buyers_per_influenced`` buyers, and the others (not dissatisfied,
+or unknown) neither.
+
+This is a prior, not a measurement: the texts do not say how many of the 25 people a dissatisfied
+customer talks to would otherwise have bought. clvkit assumes the satisfied customers' conversion
+(1 buyer in 8 prospects), i.e. 25/8 = 3.125 lost buyers, and says so; override it. Nothing here is used
+unless a :class:`WordOfMouth` is passed to :class:`~clvkit.valuation.CompositeValue`. Unlike a referral
+graph, the value is about prospects outside the customer base, so customer equity adds it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .._validation import check_scalar
+from ..domain.enums import SatisfactionLevel
+from ..errors import InvalidInputError
+from . import _referral_kernels as k
+
+__all__ = [
+    "WORD_OF_MOUTH_SOURCE",
+    "InfluencerReport",
+    "InfluencerRule",
+    "WordOfMouth",
+    "WordOfMouthPrior",
+    "influencers",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Where the default constants come from.
+WORD_OF_MOUTH_SOURCE = (
+    "Textbook CRM notes quoted in the clvkit domain notes (section 1, 'Word-of-mouth rules of thumb'): one "
+    "satisfied customer brings 8 prospects, of whom at least 1 buys; one dissatisfied customer influences 25 others."
+)
+_SATISFIED = (SatisfactionLevel.SATISFIED, SatisfactionLevel.LOYAL, SatisfactionLevel.RECOMMENDS)
+
+
+class WordOfMouthPrior(BaseModel):
+    """The word-of-mouth rules of thumb, each a named constant with its source.
+
+    Examples
+    --------
+    >>> p = WordOfMouthPrior()
+    >>> p.prospects_per_satisfied, p.buyers_per_satisfied, p.influenced_per_dissatisfied, p.loss_per_influenced
+    (8.0, 1.0, 25.0, 0.125)
+    >>> p.net_buyers(["dissatisfied", "not_dissatisfied", "satisfied", "recommends", None]).tolist()
+    [-3.125, 0.0, 1.0, 1.0, 0.0]
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    prospects_per_satisfied: float = Field(
+        8.0, gt=0.0, allow_inf_nan=False,
+        description=f"Prospects one satisfied customer brings. Source: {WORD_OF_MOUTH_SOURCE}")
+    buyers_per_satisfied: float = Field(
+        1.0, ge=0.0, allow_inf_nan=False,
+        description="Of those prospects, how many buy ('at least 1': the lower bound is used). Source: as above.")
+    influenced_per_dissatisfied: float = Field(
+        25.0, ge=0.0, allow_inf_nan=False,
+        description="People one dissatisfied customer influences. Source: as above.")
+    lost_buyers_per_influenced: float | None = Field(
+        None, ge=0.0, le=1.0, allow_inf_nan=False,
+        description="Share of the influenced who do not buy because of it. Not in the texts: None (default) "
+                    "uses the satisfied customers' conversion, buyers_per_satisfied / prospects_per_satisfied "
+                    "(clvkit's assumption).")
+    satisfied_levels: tuple[SatisfactionLevel, ...] = Field(
+        _SATISFIED, description="Rungs counted as satisfied (bring buyers).")
+    dissatisfied_levels: tuple[SatisfactionLevel, ...] = Field(
+        (SatisfactionLevel.DISSATISFIED,), description="Rungs counted as dissatisfied (cost buyers).")
+
+    @property
+    def loss_per_influenced(self) -> float:
+        """The share of influenced people lost: the override, else ``buyers / prospects`` (1/8)."""
+        if self.lost_buyers_per_influenced is not None:
+            return self.lost_buyers_per_influenced
+        return min(self.buyers_per_satisfied / self.prospects_per_satisfied, 1.0)
+
+    def net_buyers(self, satisfaction: Any) -> FloatArray:
+        """Expected buyers won (> 0) or lost (< 0) through each customer's word of mouth.
+
+        Parameters
+        ----------
+        satisfaction:
+            Shape (n_customers,): :class:`~clvkit.domain.SatisfactionLevel` members, their names or ranks
+            (1-5), or ``None`` for unknown (no effect).
+        """
+        ranks = satisfaction_ranks(satisfaction)
+        lost = self.influenced_per_dissatisfied * self.loss_per_influenced
+        out = np.zeros(ranks.shape[0])
+        out[np.isin(ranks, [int(x) for x in self.satisfied_levels])] = self.buyers_per_satisfied
+        out[np.isin(ranks, [int(x) for x in self.dissatisfied_levels])] = -lost
+        return out
+
+
+def satisfaction_ranks(values: Any) -> npt.NDArray[np.int64]:
+    """Ranks 1-5 of satisfaction levels given as members, names or ranks; 0 for ``None`` (unknown).
+
+    An integer array of ranks 0-5 (0 = unknown) is taken as is.
+    """
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu" and values.ndim == 1 and values.size \
+            and 0 <= values.min() and values.max() <= 5:
+        return values.astype(np.int64)
+    items = list(values) if not isinstance(values, (str, SatisfactionLevel)) else [values]
+    out = np.zeros(len(items), dtype=np.int64)
+    bad: list[int] = []
+    for i, x in enumerate(items):
+        if x is None or (isinstance(x, float) and x != x):
+            continue
+        try:
+            level = SatisfactionLevel[x.strip().upper()] if isinstance(x, str) else SatisfactionLevel(int(x))
+        except (KeyError, ValueError, TypeError):
+            bad.append(i)
+            continue
+        out[i] = int(level)
+    if bad:
+        names = ", ".join(m.name.lower() for m in SatisfactionLevel)
+        raise InvalidInputError(f"Satisfaction levels must be one of {names}, a rank 1-5, or None. Rows {bad[:5]} "
+                                f"({len(bad)} in all) are not; first value {items[bad[0]]!r}.")
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class WordOfMouth:
+    """Expected indirect value from the word-of-mouth prior (an :class:`IndirectValueSource`).
+
+    Parameters
+    ----------
+    satisfaction:
+        Each customer's satisfaction level (member, name, rank or ``None``), shape (n_customers,).
+    customer_id:
+        Their ids; when given, customers are matched by id (customers valued but not listed count as
+        unknown), otherwise by position.
+    prior:
+        The constants (default :class:`WordOfMouthPrior()`).
+    value_per_buyer:
+        What one won or lost buyer is worth; ``None`` (default) uses the mean direct value of the
+        customers being valued (clvkit's assumption: a new buyer is worth an average current one).
+
+    Examples
+    --------
+    >>> wom = WordOfMouth(["satisfied", "dissatisfied", None], value_per_buyer=400.0)
+    >>> wom.indirect_value([1000.0, 300.0, 500.0], None).tolist()
+    [400.0, -1250.0, 0.0]
+    """
+
+    satisfaction: Any
+    customer_id: Any = None
+    prior: WordOfMouthPrior = field(default_factory=WordOfMouthPrior)
+    value_per_buyer: float | None = None
+
+    #: The value is about prospects outside the base: customer equity adds it.
+    overlaps_direct: ClassVar[bool] = False
+    #: Shown with any result that uses it.
+    label: ClassVar[str] = "PRIOR: word-of-mouth rules of thumb (8 prospects/1 buyer; 25 influenced), not observed"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "satisfaction", satisfaction_ranks(self.satisfaction))
+        if self.customer_id is not None:
+            ids = np.asarray(self.customer_id)
+            if ids.shape != self.satisfaction.shape:
+                raise InvalidInputError(f"WordOfMouth: customer_id has shape {ids.shape} but satisfaction has "
+                                        f"{self.satisfaction.shape}.")
+            object.__setattr__(self, "customer_id", ids)
+        if self.value_per_buyer is not None:
+            check_scalar(self.value_per_buyer, "value_per_buyer", "WordOfMouth", low=0.0)
+
+    @classmethod
+    def from_customers(cls, customers: Iterable[Any], *, prior: WordOfMouthPrior | None = None,
+                       value_per_buyer: float | None = None) -> WordOfMouth:
+        """From :class:`~clvkit.domain.Customer` entities (their ``customer_id`` and ``satisfaction``)."""
+        cs = list(customers)
+        return cls([c.satisfaction for c in cs], np.array([c.customer_id for c in cs], dtype=object),
+                   prior if prior is not None else WordOfMouthPrior(), value_per_buyer)
+
+    def expected_buyers(self) -> FloatArray:
+        """Net expected buyers won (lost, if negative) per listed customer."""
+        return self.prior.net_buyers(self.satisfaction)
+
+    def indirect_value(self, direct: Any, customer_id: Any = None) -> FloatArray:
+        """Expected indirect value of the customers whose direct values are ``direct``, in their order."""
+        d = np.asarray(direct, dtype=np.float64)
+        if d.ndim != 1 or not np.all(np.isfinite(d)):
+            raise InvalidInputError("WordOfMouth: the direct values must be a finite one-dimensional array.")
+        buyers = self.expected_buyers()
+        if self.customer_id is not None and customer_id is not None:
+            mine, theirs = k.harmonize([k.as_ids(self.customer_id, "customer_id")[0],
+                                        k.as_ids(customer_id, "customer_id")[0]])
+            pos = k.lookup(mine, theirs)
+            buyers = np.where(pos >= 0, buyers[np.maximum(pos, 0)], 0.0)
+        elif buyers.shape != d.shape:
+            raise InvalidInputError(f"WordOfMouth: {buyers.shape[0]} satisfaction levels for {d.shape[0]} customers; "
+                                    f"give customer_id on both sides to match them by id.")
+        per_buyer = self.value_per_buyer if self.value_per_buyer is not None else (float(d.mean()) if d.size else 0.0)
+        out: FloatArray = buyers * per_buyer
+        return out
+
+
+# ---------------------------------------------------------------------------------------------- key influencers
+class InfluencerRule(BaseModel):
+    """Which referrers count as key influencers (KOL/KOC): clvkit's configurable rule.
+
+    A customer is flagged when their indirect value is positive, they made at least ``min_referrals``
+    referrals (when counts are known), and every criterion that is set holds:
+
+    - ``min_ratio`` (default 1.0): indirect >= ``min_ratio`` x direct - they bring in at least as much
+      through referrals as they spend themselves (the texts' KOL may bring hundreds of times their own
+      spend; 1 is clvkit's default threshold, not a number from the texts);
+    - ``top_share`` (default ``None``): among the top ``ceil(top_share x n_referrers)`` referrers by
+      indirect value.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_ratio: float | None = Field(1.0, ge=0.0, allow_inf_nan=False)
+    top_share: float | None = Field(None, gt=0.0, le=1.0)
+    min_referrals: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _one_criterion(self) -> InfluencerRule:
+        if self.min_ratio is None and self.top_share is None:
+            raise ValueError("InfluencerRule needs min_ratio or top_share (or both); both are None.")
+        return self
+
+
+@dataclass(frozen=True, eq=False)
+class InfluencerReport:
+    """Referrers ranked two ways, with the key-influencer flag.
+
+    Attributes
+    ----------
+    ratio:
+        ``indirect / direct`` per customer: 0 without indirect value, ``inf`` with indirect value but no
+        direct value.
+    is_key:
+        The :class:`InfluencerRule` flag per customer.
+    by_indirect, by_ratio:
+        Positions of the customers with indirect value > 0, by indirect value (largest first) and by ratio
+        (then by indirect value); ties in row order.
+    customer_id:
+        Ids, or ``None``.
+    rule:
+        The rule used.
+    """
+
+    ratio: FloatArray
+    is_key: npt.NDArray[np.bool_]
+    by_indirect: npt.NDArray[np.intp]
+    by_ratio: npt.NDArray[np.intp]
+    customer_id: npt.NDArray[Any] | None
+    rule: InfluencerRule
+
+
+def influencers(direct: Any, indirect: Any, customer_id: Any = None, *, referrals: Any = None,
+                rule: InfluencerRule | None = None) -> InfluencerReport:
+    """Rank referrers by indirect value and by indirect/direct, and flag key influencers.
+
+    Examples
+    --------
+    >>> rep = influencers([100.0, 50.0, 0.0, 80.0], [500.0, 20.0, 30.0, 0.0])
+    >>> rep.by_indirect.tolist(), rep.by_ratio.tolist(), rep.is_key.tolist()
+    ([0, 2, 1], [2, 0, 1], [True, False, True, False])
+    """
+    rule = rule if rule is not None else InfluencerRule()
+    d = np.asarray(direct, dtype=np.float64)
+    ind = np.asarray(indirect, dtype=np.float64)
+    if d.shape != ind.shape or d.ndim != 1:
+        raise InvalidInputError(f"influencers(): direct and indirect must have one shape (n_customers,). Got "
+                                f"{d.shape} and {ind.shape}.")
+    pos = ind > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(pos, np.where(d > 0, ind / np.where(d > 0, d, 1.0), math.inf), 0.0)
+    rows = np.arange(d.shape[0])
+    by_indirect = rows[pos][np.lexsort((rows[pos], -ind[pos]))]
+    by_ratio = rows[pos][np.lexsort((rows[pos], -ind[pos], -ratio[pos]))]
+    key = pos.copy()
+    if referrals is not None:
+        key &= np.asarray(referrals) >= rule.min_referrals
+    if rule.min_ratio is not None:
+        key &= ratio >= rule.min_ratio
+    if rule.top_share is not None:
+        top = np.zeros_like(key)
+        top[by_indirect[: math.ceil(rule.top_share * by_indirect.shape[0])]] = True
+        key &= top
+    ids = None if customer_id is None else np.asarray(customer_id)
+    return InfluencerReport(ratio=ratio, is_key=key, by_indirect=by_indirect, by_ratio=by_ratio, customer_id=ids,
+                            rule=rule)
