@@ -172,6 +172,10 @@ def propagate(
     referral chains are.
     """
     n, m = columns.shape
+    if max_levels == 1:  # the common case needs no depths: level 1 is every referred customer
+        referred = parent >= 0
+        per_level = columns[referred].sum(axis=0, keepdims=True) if referred.any() else np.zeros((0, m))
+        return np.asarray(share, dtype=np.float64) * (adj @ columns), per_level
     depth = depths(parent)
     deepest = int(depth.max(initial=0))
     levels = deepest if max_levels is None else min(max_levels, deepest)
@@ -259,15 +263,17 @@ def harmonize(arrays: list[npt.NDArray[Any]]) -> list[npt.NDArray[Any]]:
     return [a.astype(str) if a.dtype.kind != "U" else a for a in arrays]
 
 
-def lookup(universe: npt.NDArray[Any], values: npt.NDArray[Any]) -> IntArray:
-    """Position of each value in ``universe`` (unique, any order), or -1 where it is not there."""
+def lookup(universe: npt.NDArray[Any], values: npt.NDArray[Any], *, is_sorted: bool = False) -> IntArray:
+    """Position of each value in ``universe`` (unique; sorted when ``is_sorted``), or -1 where it is not there."""
     if universe.shape[0] == 0:
         return np.full(values.shape[0], -1, dtype=np.int64)
-    order = np.argsort(universe, kind="stable")
-    ranked = universe[order]
+    if is_sorted and universe.shape == values.shape and np.array_equal(universe, values):
+        return np.arange(values.shape[0], dtype=np.int64)
+    order = None if is_sorted else np.argsort(universe, kind="stable")
+    ranked = universe if order is None else universe[order]
     at = np.minimum(np.searchsorted(ranked, values), ranked.shape[0] - 1)
     hit = ranked[at] == values
-    return np.where(hit, order[at], -1).astype(np.int64)
+    return np.where(hit, at if order is None else order[at], -1).astype(np.int64)
 
 
 def random_referrals(n: int, referred_share: float, tail: float, rng: np.random.Generator) -> IntArray:

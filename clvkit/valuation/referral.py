@@ -223,7 +223,7 @@ class ReferralGraph:
             a, b, universe = k.harmonize([a, b, universe])
             ids, counts = np.unique(universe, return_counts=True)
             problems.append(_repeated(ids, counts))
-            ra, rb = k.lookup(ids, a), k.lookup(ids, b)
+            ra, rb = k.lookup(ids, a, is_sorted=True), k.lookup(ids, b, is_sorted=True)
         problems.append(row_problem(ra < 0, "referrer", "is not among customer_ids", ids=a))
         problems.append(row_problem(rb < 0, "referred", "is not among customer_ids", ids=b))
         problems.append(row_problem((ra == rb) & (ra >= 0), "referred", "is referred by itself (self-referral)",
@@ -397,7 +397,7 @@ class ReferralGraph:
         problems.append(_repeated(uniq, counts, "customer_id"))
         raise_if(problems, _CONTEXT)
         graph_ids, given = k.harmonize([self.ids, given])
-        pos = k.lookup(graph_ids, given)
+        pos = k.lookup(graph_ids, given, is_sorted=graph_ids.dtype == self.ids.dtype)
         node_values = np.zeros(self.n_customers)
         covered = np.zeros(self.n_customers, dtype=bool)
         found = pos >= 0
