@@ -159,6 +159,16 @@ def test_table_on_the_book_example() -> None:
     assert lines[-1].startswith("Customer equity 12,000.00 = direct 12,000.00 (indirect 7,000.00")
 
 
+def test_columns_for_a_csv() -> None:
+    cols = book_example().evaluate().to_columns()
+    assert list(cols) == ["customer_id", "direct_value", "indirect_value", "total_value", "indirect_ratio",
+                          "referrals", "reach", "key_influencer"]
+    assert cols["total_value"].tolist() == [12000.0, 6000.0, 1000.0]
+    assert cols["key_influencer"].tolist() == [True, False, False]
+    plain = CompositeValue(direct=[1.0, 2.0]).evaluate().to_columns()
+    assert plain["customer_id"].tolist() == [0, 1] and "referrals" not in plain
+
+
 def test_synthetic_referrals_on_cdnow_with_clv() -> None:
     s = load_cdnow_summary()
     bg = FittedBetaGeo(params=BetaGeoParams(r=0.243, alpha=4.414, a=0.793, b=2.426), time_unit="W")

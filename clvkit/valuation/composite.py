@@ -115,6 +115,21 @@ class CompositeResult:
         order: npt.NDArray[np.intp] = np.argsort(-getattr(self, by), kind="stable")[: max(int(k), 0)]
         return order
 
+    def to_columns(self, rule: InfluencerRule | None = None) -> dict[str, npt.NDArray[Any]]:
+        """Columns for a table or CSV: ids, direct, indirect, total, indirect/direct, referrals and reach (with
+        a graph) and the key-influencer flag; each of shape (n_customers,)."""
+        rep = self.influencers(rule)
+        n = self.direct.shape[0]
+        cols: dict[str, npt.NDArray[Any]] = {
+            "customer_id": self.customer_id if self.customer_id is not None else np.arange(n),
+            "direct_value": self.direct, "indirect_value": self.indirect, "total_value": self.total,
+            "indirect_ratio": rep.ratio}
+        if self.attribution is not None:
+            cols["referrals"] = self.attribution.referrals
+            cols["reach"] = self.attribution.reach
+        cols["key_influencer"] = rep.is_key
+        return cols
+
     def influencers(self, rule: InfluencerRule | None = None) -> InfluencerReport:
         """Referrers ranked by indirect value and by indirect/direct; key influencers flagged."""
         referrals = self.attribution.referrals if self.attribution is not None else None

@@ -1,23 +1,13 @@
 """Direct value: spend per period x retention time (the book's formula), with margin and discounting.
 
-*客户经营* (2021) writes a customer's value as ``direct + indirect`` with ``direct = spend x retention
-time``. :class:`DirectValue` computes ``margin x spend_per_period x T`` per customer, where ``T`` (the
-*retention time*, in periods) comes from one of four sources:
-
-- ``retention_time``: given per customer, a lifetime of ``L`` periods counted from the current one. With
-  no discounting ``T = L`` (the book). With a discount rate ``d`` per period the ``L`` payments form an
-  annuity: ``T = sum_{t=0}^{L-1} (1+d)^-t = (1 - (1+d)^-L) (1+d)/d`` (cash at period start; for a
-  fractional ``L`` the closed form interpolates).
-- ``retention_rate`` ``r`` (or ``churn_rate = 1 - r``): geometric retention, the customer pays in period
-  ``t`` with probability ``r^t`` (the current period, ``t = 0``, for sure), so the expected discounted
-  lifetime is ``sum_{t>=0} r^t/(1+d)^t = (1+d)/(1+d-r)``, which is ``1/(1-r)`` - the mean of the geometric
-  lifetime - when ``d = 0`` (:func:`discounted_lifetime` gives the other conventions and the finite sum).
-- a fitted model (:meth:`DirectValue.from_model`): Pareto/NBD or BG/BB DERT, sBG DERL, or expected
-  purchases of any transaction model discounted by :func:`~clvkit.valuation.clv` over a horizon; spend
-  is then per transaction (per period for sBG).
-
-The defaults ``margin=1``, ``discount_rate=0`` reproduce the book's formula exactly; a realistic profit
-value is one argument away.
+*客户经营* (2021): ``value = direct + indirect``, ``direct = spend x retention time``. :class:`DirectValue`
+computes ``margin x spend_per_period x T`` per customer. The retention time ``T`` (periods) is given per
+customer (``L`` periods from the current one: ``T = L``, or the annuity ``sum_{t<L} (1+d)^-t`` when
+discounted), derived from a retention rate ``r`` (geometric retention, current period counted:
+``T = sum_{t>=0} r^t/(1+d)^t = (1+d)/(1+d-r)``, ``1/(1-r)`` undiscounted; see :func:`discounted_lifetime`
+for cash at period end, without the current period, and finite horizons), or taken from a fitted model
+(:meth:`DirectValue.from_model`: DERT, DERL or discounted expected purchases). The defaults
+``margin=1, discount_rate=0`` reproduce the book exactly; a realistic value is one argument away.
 """
 
 from __future__ import annotations
@@ -61,16 +51,11 @@ def discounted_lifetime(
 ) -> FloatArray:
     """Expected discounted number of paying periods under geometric retention (closed form).
 
-    A customer active now pays once per period and stays from one period to the next with probability
-    ``r``; with ``v = 1/(1+d)``, ``q = r v``, ``s = 0`` if ``first_period`` else 1, and ``e = 0`` for
-    cash at the start of each period, 1 at its end:
-
-    ``sum_{t=s}^{s+H-1} r^t v^(t+e) = v^e q^s (1 - q^H) / (1 - q)``, and ``v^e q^s / (1 - q)`` when
-    ``horizon`` ``H`` is ``None``.
-
-    So (``H`` infinite) start/first: ``(1+d)/(1+d-r)``; end/first: ``1/(1+d-r)``; start without the
-    first period: ``r/(1+d-r)`` (the residual value of Gupta & Lehmann's margin multiple); with ``d = 0``
-    and the first period, ``1/(1-r)``, the mean of the geometric lifetime.
+    A customer active now pays once per period and stays to the next with probability ``r``. With
+    ``v = 1/(1+d)``, ``q = r v``, ``s = 0`` if ``first_period`` else 1, ``e = 0`` for cash at period
+    start (1 at its end): ``sum_{t=s}^{s+H-1} r^t v^(t+e) = v^e q^s (1 - q^H)/(1 - q)``, and
+    ``v^e q^s/(1 - q)`` with no horizon: start ``(1+d)/(1+d-r)``, end ``1/(1+d-r)``, start without the
+    current period ``r/(1+d-r)`` (Gupta & Lehmann's margin multiple); ``1/(1-r)`` undiscounted.
 
     Parameters
     ----------
