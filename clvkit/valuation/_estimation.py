@@ -90,13 +90,15 @@ def _objective(
         params = np.exp(theta)
         if not np.all(np.isfinite(params)) or np.any(params <= 0.0):
             return math.inf, np.zeros_like(theta)
-        ll, grad = loglik(params, data)
-        if summed:
-            ll_total, grad_total = float(ll[0]), grad[0]
-        else:
-            ll_total, grad_total = float(np.dot(weights, ll)), weights @ grad
-        value = -ll_total / total_weight + penalizer * float(params @ params)
-        g = -grad_total / total_weight * params + 2.0 * penalizer * params * params
+        # Overflow at extreme trial points is expected and handled: a non-finite value rejects the point.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            ll, grad = loglik(params, data)
+            if summed:
+                ll_total, grad_total = float(ll[0]), grad[0]
+            else:
+                ll_total, grad_total = float(np.dot(weights, ll)), weights @ grad
+            value = -ll_total / total_weight + penalizer * float(params @ params)
+            g = -grad_total / total_weight * params + 2.0 * penalizer * params * params
         if not math.isfinite(value) or not np.all(np.isfinite(g)):
             return math.inf, np.zeros_like(theta)
         return value, g
@@ -128,13 +130,14 @@ def _hessian(
 
 
 def _newton_polish(
-    fun: Callable[[FloatArray], tuple[float, FloatArray]], theta: FloatArray, tol: float
+    fun: Callable[[FloatArray], tuple[float, FloatArray]], theta: FloatArray, tol: float, grad_tol: float
 ) -> tuple[FloatArray, float, FloatArray, FloatArray | None, int]:
     """Damped Newton steps from ``theta`` until the gradient is below ``tol``.
 
     Returns the point, objective, gradient, a Hessian valid at the point (``None`` if none is), and the
     number of steps taken. Stops early (leaving the rest to BFGS) if the Hessian is not positive
-    definite or a step cannot decrease the objective.
+    definite or a step cannot decrease the objective; once the gradient is below ``grad_tol`` a step that
+    does not decrease the objective means the rounding noise floor is reached, and polishing ends.
     """
     value, grad = fun(theta)
     hess: FloatArray | None = None
@@ -151,7 +154,8 @@ def _newton_polish(
             break
         t = 1.0
         accepted = False
-        while t >= 1e-3:
+        near = float(np.max(np.abs(grad))) < grad_tol
+        while t >= (1.0 if near else 1e-3):
             cand = theta + t * step
             v2, g2 = fun(cand)
             if math.isfinite(v2) and v2 <= value + 1e-4 * t * float(grad @ step):
@@ -159,6 +163,7 @@ def _newton_polish(
                 break
             t *= 0.5
         if not accepted:
+            hess = h  # computed at the current point: valid for the standard errors
             break
         steps += 1
         # The Hessian stays valid for the new point when the step was small (used for standard errors).
@@ -251,12 +256,16 @@ def maximize_likelihood(
         # Seed BFGS with the inverse of the true Hessian at the start (k gradient evaluations) when it is
         # positive definite: the default identity ignores the scale and the ridges of these likelihoods
         # (e.g. BG/NBD's a-b ridge) and costs many more iterations than it saves.
+        # Far from the optimum the Hessian may be indefinite: flip negative eigenvalues and floor small ones
+        # (|H|, the usual positive-definite modification), which keeps the curvature scale of each direction.
         start_value, start_grad = fun(theta_start)
         if math.isfinite(start_value):
             h0 = _hessian(fun, theta_start, start_grad)
             try:
-                if np.all(np.isfinite(h0)) and np.min(np.linalg.eigvalsh(h0)) > 0:
-                    h_inv = np.linalg.inv(h0)
+                if np.all(np.isfinite(h0)):
+                    eig, vec = np.linalg.eigh(h0)
+                    eig = np.maximum(np.abs(eig), 1e-8 * max(float(np.max(np.abs(eig))), 1e-300))
+                    h_inv = (vec / eig) @ vec.T
                     h_inv = 0.5 * (h_inv + h_inv.T)
                     np.linalg.cholesky(h_inv)  # what scipy checks; an ill-conditioned inverse fails here
                     options["hess_inv0"] = h_inv
@@ -273,11 +282,14 @@ def maximize_likelihood(
     # anyway): near the optimum Newton converges in one or two steps where BFGS spends many line
     # searches, and on the ridges of e.g. the Gamma-Gamma likelihood it avoids dozens of evaluations.
     res = attempt(theta0, max(tol, _COARSE_GTOL))
-    theta, value, grad, hess, n_newton = _newton_polish(fun, res.x, tol)
-    if not (math.isfinite(value) and np.max(np.abs(grad)) < tol):
+    # ``tol`` is the aim; ``grad_tol`` is what counts as converged. Newton may stall between the two at the
+    # rounding noise of a sum over millions of customers - then more BFGS line searches only burn
+    # evaluations, so BFGS runs again only when Newton did not reach ``grad_tol``.
+    grad_tol = max(1e3 * tol, 1e-6)
+    theta, value, grad, hess, n_newton = _newton_polish(fun, res.x, tol, grad_tol)
+    if not (math.isfinite(value) and np.max(np.abs(grad)) < grad_tol):
         res = attempt(theta, tol)
         theta, hess = res.x, None
-    grad_tol = max(1e3 * tol, 1e-6)
     best_theta, best_fun, message, nit = theta, fun(theta)[0], str(res.message), int(res.nit) + n_newton
     if not (math.isfinite(best_fun) and np.max(np.abs(fun(best_theta)[1])) < grad_tol):
         # Restart: a derivative-free pass from the best point so far, then BFGS again.
