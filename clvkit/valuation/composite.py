@@ -362,6 +362,15 @@ def read_referrals(path: str | Path, *, customer_ids: Any = None, on_cycle: OnCy
     InvalidInputError
         For a missing column, short rows or bad times (naming the lines), and every graph problem of
         :meth:`ReferralGraph.from_pairs` (rows counted from 0 after the header).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "referrals.csv"
+    >>> _ = path.write_text("referrer,referred,time\\n1,2,2024-01-05\\n1,3,2024-02-01\\n")
+    >>> g = read_referrals(path, customer_ids=[1, 2, 3, 4])
+    >>> g.n_customers, g.n_referrals, g.ids.dtype.name, g.label
+    (4, 2, 'int64', 'referrals.csv')
     """
     p = Path(path)
     opener = gzip.open if p.suffix == ".gz" else open
