@@ -69,7 +69,21 @@ def _per_count(
     return out
 
 
-def loglik(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray]:
+def count_indices(
+    x: FloatArray, tx: FloatArray, T: FloatArray
+) -> tuple[npt.NDArray[np.intp] | None, npt.NDArray[np.intp] | None, npt.NDArray[np.intp] | None]:
+    """The integer positions :func:`loglik` tabulates by (see :func:`_count_index`), computed once per fit."""
+    return _count_index(x), _count_index(tx), _count_index(T)
+
+
+def loglik(
+    params: FloatArray,
+    x: FloatArray,
+    tx: FloatArray,
+    T: FloatArray,
+    indices: tuple[npt.NDArray[np.intp] | None, npt.NDArray[np.intp] | None, npt.NDArray[np.intp] | None]
+    | None = None,
+) -> tuple[FloatArray, FloatArray]:
     """Per-customer log-likelihood and its gradient w.r.t. ``(r, alpha, a, b)``.
 
     Given lambda and p the customer survives the x + 1 dropout opportunities (time 0 and each repeat
@@ -92,11 +106,11 @@ def loglik(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> 
         ``ll`` of shape (n,), ``grad`` of shape (n, 4).
     """
     r, alpha, a, b = (float(v) for v in params)
-    idx = _count_index(x)
+    idx, idx_tx, idx_T = count_indices(x, tx, T) if indices is None else indices
     rx = r + x
-    # Whole-numbered times (days) take few distinct values: their logs come from a table too.
-    L1 = _per_count(alpha, T, _count_index(T), np.log)
-    L2 = _per_count(alpha, tx, _count_index(tx), np.log)
+    # Whole-numbered times (days) take few distinct values: their logs (and reciprocals) come from a table too.
+    L1 = _per_count(alpha, T, idx_T, np.log)
+    L2 = _per_count(alpha, tx, idx_tx, np.log)
     dL = L1 - L2
     d = _per_count(b, x, idx, lambda v: np.log(a / v)) + rx * dL
     # softplus(d) = log(1 + e^d) and w = expit(d) = P(dead | x, tx, T) from one exponential.
@@ -113,7 +127,8 @@ def loglik(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> 
     grad = np.empty((x.shape[0], 4))
     grad[:, 0] = (_per_count(r, x, idx, special.digamma) + (np.log(alpha) - special.digamma(r))
                   - L1 + w * dL)
-    grad[:, 1] = r / alpha - rx * ((1.0 - w) / (alpha + T) + w / (alpha + tx))
+    grad[:, 1] = r / alpha - rx * ((1.0 - w) * _per_count(alpha, T, idx_T, np.reciprocal)
+                                   + w * _per_count(alpha, tx, idx_tx, np.reciprocal))
     grad[:, 2] = (dig_ab + w / a) - dig_abx1
     grad[:, 3] = (_per_count(b + 1.0, x, idx, special.digamma) + (dig_ab - special.digamma(b)) - dig_abx1
                   - w * _per_count(b, x, idx, np.reciprocal))

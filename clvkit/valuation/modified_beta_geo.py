@@ -142,14 +142,19 @@ class ModifiedBetaGeo(Engine):
     name: ClassVar[str] = "ModifiedBetaGeo"
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
 
-    def _loglik(self, params: FloatArray, data: Mapping[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
-        return _mbgnbd.loglik(params, data["x"], data["tx"], data["T"])
+    def _loglik(self, params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
+        indices = (data.get("idx_x"), data.get("idx_tx"), data.get("idx_T"))
+        return _mbgnbd.loglik(params, data["x"], data["tx"], data["T"], indices)
 
-    def _prepare(self, summary: CustomerSummary) -> tuple[dict[str, FloatArray], FloatArray]:
+    def _prepare(self, summary: CustomerSummary) -> tuple[dict[str, npt.NDArray[Any]], FloatArray]:
         (x, tx, T), w, _ = unique_rows([summary.frequency, summary.recency, summary.T], summary.weights_or_ones())
-        return {"x": x, "tx": tx, "T": T}, w
+        data: dict[str, npt.NDArray[Any]] = {"x": x, "tx": tx, "T": T}
+        for name, idx in zip(("idx_x", "idx_tx", "idx_T"), _mbgnbd.count_indices(x, tx, T), strict=True):
+            if idx is not None:
+                data[name] = idx
+        return data, w
 
-    def _default_start(self, data: Mapping[str, FloatArray], weights: FloatArray) -> FloatArray:
+    def _default_start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
         # alpha on the data's time scale (r/alpha ~ purchase rate), so the start is unit-free.
         mean_T = float(weights @ data["T"]) / float(weights.sum())
         mean_x = float(weights @ data["x"]) / float(weights.sum())
