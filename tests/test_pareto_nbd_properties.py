@@ -151,7 +151,7 @@ def test_g_identity_g_plus_mirror_is_one(log_kappa: float, p: float, q: float) -
     a = math.exp(kernel.log_g(np.array([log_kappa]), np.array([p]), np.array([q]))[0][0])
     b = math.exp(kernel.log_g(np.array([-log_kappa]), np.array([q]), np.array([p]))[0][0])
     assert 0.0 <= a <= 1.0 and 0.0 <= b <= 1.0
-    assert a + b == pytest.approx(1.0, abs=1e-13)
+    assert a + b == pytest.approx(1.0, abs=1e-12)  # the kernel's accuracy against mpmath is ~1e-13
 
 
 # ----------------------------------------------------------------------------- the extreme-input grid
@@ -215,7 +215,9 @@ def test_row_order_and_batching_do_not_matter(seed: int) -> None:
     np.testing.assert_allclose(a.expected_purchases(s, 10.0)[perm], b.expected_purchases(shuffled, 10.0),
                                rtol=1e-8)
     halves = [s.take(np.arange(0, 600)), s.take(np.arange(600, 1200))]
-    np.testing.assert_array_equal(np.concatenate([a.probability_alive(h) for h in halves]), a.probability_alive(s))
+    # batching may change the number of series terms summed for a row (a shared stopping rule): 1 ulp
+    np.testing.assert_allclose(np.concatenate([a.probability_alive(h) for h in halves]), a.probability_alive(s),
+                               rtol=1e-14, atol=0)
 
 
 def test_time_unit_rescaling_rescales_alpha_and_beta_and_keeps_predictions() -> None:

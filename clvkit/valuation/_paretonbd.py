@@ -444,6 +444,8 @@ def log_g(
             vals = _g_quadrature(log_kappa[part], p[part], q[part], grad)
             for target, value in zip((lg, d_lk, d_p, d_q), vals, strict=True):
                 target[part] = value
+    # G is a probability: rounding in the series/quadrature must not push log G above 0.
+    np.minimum(lg, 0.0, out=lg)
     return lg, d_lk, d_p, d_q
 
 
