@@ -752,6 +752,10 @@ def _cmd_demo(args: argparse.Namespace, console: _Console) -> int:
     from ._cli_more import demo_tiering
 
     demo_tiering(console, scores.result.clv, summary.customer_id)
+    console.print()
+    from ._cli_more import demo_referrals
+
+    demo_referrals(console, scores.result, np.asarray(summary.customer_id), args.top, Path(args.output))
     return _write_outputs(console, Path(args.output), [bg, gg], scores, None)
 
 
@@ -848,6 +852,9 @@ def _cmd_score(args: argparse.Namespace, console: _Console) -> int:
         _holdout_check(console, scores.summary, transaction)
         console.print()
     _print_scores(console, scores, args.top)
+    from ._cli_more import score_composite
+
+    score_composite(console, args, scores, args.top)
     console.print()
     console.print(f"Wrote:\n  {output}")
     return 0
@@ -984,7 +991,9 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--output", "-o", required=True, metavar="FILE", help="CSV file for the scores")
     score.set_defaults(handler=_cmd_score)
 
-    from ._cli_more import add_subcommands
+    from ._cli_more import add_referral_options, add_subcommands
+
+    add_referral_options(score, _positive_int, _fraction)
 
     add_subcommands(sub, common, _non_negative_int)
     return parser

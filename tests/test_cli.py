@@ -412,3 +412,29 @@ def test_invalid_json_model_is_a_clean_error(tmp_path: Path, capsys: pytest.Capt
     code, _, err = run(capsys, "score", str(log_csv), "--model", str(bad), "--customer-id", "cust", "--datetime",
                        "when", "--spend", "1", "--output", str(tmp_path / "s.csv"))
     assert code == 2 and "m.json" in err and "Traceback" not in err
+
+
+def test_score_with_referrals_adds_indirect_value(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   log_csv: Path, cdnow_log: dict[str, Any]) -> None:
+    # Customer 1 referred 2 and 3; 3 referred 4. One level (default): 1 is credited 2's and 3's CLV.
+    model_dir = tmp_path / "model"
+    assert main(["fit", str(log_csv), *FIT_ARGS, "-q", "--output", str(model_dir)]) == 0
+    referrals = tmp_path / "referrals.csv"
+    referrals.write_text("referrer,referred\n1,2\n1,3\n3,4\n", encoding="utf-8")
+    scores_path = tmp_path / "scores.csv"
+    code, out, _ = run(capsys, "score", str(log_csv), "--models", str(model_dir), "--output", str(scores_path),
+                       "--referrals", str(referrals), "-q")
+    assert code == 0
+    composite = tmp_path / "scores_composite.csv"
+    rows = {r["customer_id"]: r for r in csv.DictReader(composite.open(encoding="utf-8"))}
+    clv_by_id = dict(zip(read_scores(scores_path)["customer_id"].tolist(),
+                         read_scores(scores_path)["clv"].tolist(), strict=True))
+    assert float(rows["1"]["indirect_value"]) == pytest.approx(clv_by_id[2] + clv_by_id[3], rel=1e-9)
+    assert float(rows["3"]["indirect_value"]) == pytest.approx(clv_by_id[4], rel=1e-9)
+    assert float(rows["2"]["indirect_value"]) == 0.0
+    assert "total value" in out.lower()
+    # a referral to an unknown customer is a one-line error naming the id
+    referrals.write_text("referrer,referred\n1,999999\n", encoding="utf-8")
+    code, _, err = run(capsys, "score", str(log_csv), "--models", str(model_dir), "--output", str(scores_path),
+                       "--referrals", str(referrals), "-q")
+    assert code == 2 and "999999" in err
