@@ -142,7 +142,8 @@ def demo_referrals(console: _Printer, direct: Any, customer_id: npt.NDArray[Any]
 
     graph = synthetic_referrals(customer_id, seed=2024)
     composite = CompositeValue(direct=direct, indirect=graph).evaluate(customer_id=customer_id)
-    console.print(format_value_table(composite, top).rstrip("\n"))
+    if top > 0:
+        console.print(format_value_table(composite, top).rstrip("\n"))
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
         _write_columns_csv(output / "composite_synthetic.csv", composite.to_columns())
@@ -186,8 +187,9 @@ def score_composite(console: _Printer, args: argparse.Namespace, scores: Any, to
         console.print(f"{len(graph.broken)} referral cycle(s) broken; dropped {list(graph.broken[:5])}")
     rule = AttributionRule(max_levels=args.referral_levels, decay=args.referral_decay) if graph is not None else None
     composite = CompositeValue(direct=direct, indirect=graph, attribution=rule).evaluate(customer_id=s.customer_id)
-    console.print()
-    console.print(format_value_table(composite, top).rstrip("\n"))
+    if top > 0:
+        console.print()
+        console.print(format_value_table(composite, top).rstrip("\n"))
     out = Path(args.output)
     composite_path = out.with_name(out.stem + "_composite.csv")
     _write_columns_csv(composite_path, composite.to_columns())
