@@ -526,6 +526,35 @@ class CustomerSummary:
         kwargs.update({key: columns[col] for key, col in optional.items() if col is not None})
         return cls(**kwargs, time_unit=time_unit)
 
+    @classmethod
+    def from_entities(
+        cls,
+        transactions: Any,
+        *,
+        freq: str = "D",
+        observation_end: Any = None,
+        calibration_end: Any = None,
+        refunds: str = "error",
+    ) -> CustomerSummary:
+        """Build from :class:`clvkit.domain.Transaction` entities (see :func:`clvkit.summarize_transactions`).
+
+        Examples
+        --------
+        >>> from datetime import datetime, timezone
+        >>> from clvkit.domain import Transaction
+        >>> day = lambda d: datetime(2024, 1, d, tzinfo=timezone.utc)
+        >>> log = [Transaction(customer_id="a", timestamp=day(1), amount=10.0),
+        ...        Transaction(customer_id="a", timestamp=day(5), amount=30.0),
+        ...        Transaction(customer_id="b", timestamp=day(3), amount=5.0)]
+        >>> s = CustomerSummary.from_entities(log, observation_end=day(10))
+        >>> s.frequency.tolist(), s.recency.tolist(), s.T.tolist(), s.monetary_value.tolist()
+        ([1.0, 0.0], [4.0, 0.0], [9.0, 7.0], [30.0, 0.0])
+        """
+        from ._summarize import summarize_transactions
+
+        return summarize_transactions(transactions, freq=freq, observation_end=observation_end,
+                                      calibration_end=calibration_end, refunds=refunds)  # type: ignore[arg-type]
+
     def to_columns(self) -> dict[str, npt.NDArray[Any]]:
         """The summary as a mapping of column name to array (present columns only)."""
         out: dict[str, npt.NDArray[Any]] = {}

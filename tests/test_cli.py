@@ -438,3 +438,22 @@ def test_score_with_referrals_adds_indirect_value(tmp_path: Path, capsys: pytest
     code, _, err = run(capsys, "score", str(log_csv), "--models", str(model_dir), "--output", str(scores_path),
                        "--referrals", str(referrals), "-q")
     assert code == 2 and "999999" in err
+
+
+def test_score_with_an_external_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str], log_csv: Path) -> None:
+    # tests/external_engine is a package outside clvkit (no clvkit import, no base class): the CLI loads it by
+    # MODULE:NAME and uses it for the direct part, unchanged clvkit code.
+    model_dir = tmp_path / "model"
+    assert main(["fit", str(log_csv), *FIT_ARGS, "-q", "--output", str(model_dir)]) == 0
+    scores_path = tmp_path / "scores.csv"
+    code, _out, err = run(capsys, "score", str(log_csv), "--models", str(model_dir), "--output", str(scores_path),
+                         "--engine", "external_engine.engines:SpendMultiple", "-q")
+    assert code == 0, err
+    scores = read_scores(scores_path)
+    rows = list(csv.DictReader((tmp_path / "scores_composite.csv").open(encoding="utf-8")))
+    direct = np.array([float(r["direct_value"]) for r in rows])
+    # SpendMultiple(multiple=3): 3 x mean spend x (repeat purchases + 1)
+    np.testing.assert_allclose(direct, 3.0 * scores["monetary_value"] * (scores["frequency"] + 1.0), rtol=1e-12)
+    code, _, err = run(capsys, "score", str(log_csv), "--models", str(model_dir), "--output", str(scores_path),
+                       "--engine", "external_engine.engines:Broken", "-q")
+    assert code == 2 and "engine" in err.lower()
