@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize
 
 from ..errors import ConvergenceError, ConvergenceWarning
 
@@ -251,7 +250,10 @@ def maximize_likelihood(
             f"{dict(zip(param_names, np.exp(theta0).tolist(), strict=True))}. Pass other initial_params."
         )
 
-    def attempt(theta_start: FloatArray, gtol: float) -> optimize.OptimizeResult:
+    # Imported here, not at module level: scipy.optimize costs ~0.3 s of import time that scoring never needs.
+    from scipy import optimize
+
+    def attempt(theta_start: FloatArray, gtol: float) -> Any:
         options: dict[str, Any] = {"gtol": gtol, "maxiter": max_iter}
         # Seed BFGS with the inverse of the true Hessian at the start (k gradient evaluations) when it is
         # positive definite: the default identity ignores the scale and the ridges of these likelihoods

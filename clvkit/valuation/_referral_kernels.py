@@ -16,15 +16,15 @@ each level.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
-from scipy.sparse import csgraph
-from scipy.sparse.linalg import spsolve_triangular
 
 from ..errors import InvalidInputError
+
+if TYPE_CHECKING:  # scipy.sparse is imported where it is used: it costs import time the models never need
+    from scipy import sparse
 
 __all__ = [
     "adjacency",
@@ -46,6 +46,8 @@ IntArray = npt.NDArray[np.int64]
 
 def adjacency(parent: IntArray) -> sparse.csr_matrix:
     """CSR matrix ``A`` of shape (n, n) with ``A[parent[c], c] = 1`` for every customer with a referrer."""
+    from scipy import sparse
+
     n = parent.shape[0]
     child = np.flatnonzero(parent >= 0)
     data = np.ones(child.shape[0], dtype=np.float64)
@@ -58,6 +60,8 @@ def cycle_labels(parent: IntArray) -> IntArray:
     A self-referral is not looked for here (the caller refuses it); customers who hang off a cycle
     without being on it get -1.
     """
+    from scipy.sparse import csgraph
+
     n = parent.shape[0]
     if n == 0:
         return np.empty(0, dtype=np.int64)
@@ -171,6 +175,9 @@ def propagate(
     ``A`` is strictly upper triangular): exact, and linear in the size of the graph however long the
     referral chains are.
     """
+    from scipy import sparse
+    from scipy.sparse.linalg import spsolve_triangular
+
     n, m = columns.shape
     if max_levels == 1:  # the common case needs no depths: level 1 is every referred customer
         referred = parent >= 0

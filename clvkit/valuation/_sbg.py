@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-from scipy import integrate, special
+from scipy import special
 
 __all__ = [
     "derl",
@@ -217,6 +217,8 @@ def _hyp_quad(alpha: float, b: float, d: float) -> float:
     w0 = min(math.log(d), -math.log1p(b), 0.0) - 40.0
     tail = math.exp(alpha * w0 - log_b) / (alpha * d)
     marks = sorted({p for p in (math.log(d), -math.log1p(b), math.log(alpha / (alpha + b))) if w0 < p < 0.0})
+    from scipy import integrate  # only for discount rates below 1e-4; keeps import time low
+
     body, _ = integrate.quad(integrand, w0, 0.0, points=marks or None, epsabs=0.0, epsrel=1e-13, limit=500)
     return (1.0 + d) * (float(body) + tail)
 

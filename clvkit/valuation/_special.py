@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy import linalg, special
+from scipy import special
 
 __all__ = [
     "beta_gauss_rule",
@@ -174,6 +174,8 @@ def beta_gauss_rule(p: float, q: float, n_nodes: int) -> tuple[FloatArray, Float
     kk = k[1:]
     s = 2.0 * kk + aj + bj
     off = np.sqrt(4.0 * kk * (kk + aj) * (kk + bj) * (kk + aj + bj) / (s * s * (s + 1.0) * (s - 1.0)))
+    from scipy import linalg  # the quadrature fallback is rare; keep it out of import time
+
     nodes, vecs = linalg.eigh_tridiagonal(diag, off)
     weights: FloatArray = vecs[0, :] ** 2
     u: FloatArray = np.clip((1.0 + nodes) / 2.0, 0.0, 1.0)

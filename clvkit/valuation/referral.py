@@ -28,17 +28,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
-from scipy import sparse
 
 from .._frames import to_columns
 from .._validation import raise_if, row_problem
 from ..errors import MAX_ROWS_SHOWN, InvalidInputError, Problem
 from . import _referral_kernels as k
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 __all__ = ["AttributionRule", "ReferralAttribution", "ReferralGraph"]
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
+from scipy import special
 
 from ..batch import CustomerSummary
 from ..errors import ConvergenceError, ConvergenceWarning, InvalidInputError, ModelDomainError, NotFittedError
@@ -223,7 +223,7 @@ def parameter_intervals(fitted: FittedModel, level: float = 0.9) -> ParameterInt
     lv = _check_level(level, where)
     mean, chol = _log_normal(fitted, where)
     se_log = np.sqrt(np.sum(chol * chol, axis=1))
-    z = float(stats.norm.ppf(0.5 + 0.5 * lv))
+    z = float(special.ndtri(0.5 + 0.5 * lv))  # standard normal quantile
     theta = np.exp(mean)
     cov = np.asarray(fitted.fit_info.covariance if fitted.fit_info is not None else [], dtype=np.float64)
     return ParameterIntervals(
