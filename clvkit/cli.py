@@ -861,53 +861,47 @@ def _cmd_score(args: argparse.Namespace, console: _Console) -> int:
 
 
 # ================================================================================================ parser
-def _positive_int(text: str) -> int:
+def _parse_number(text: str, kind: type[int] | type[float]) -> Any:
+    """``text`` as a whole number or a number, or argparse's usage error."""
     try:
-        value = int(text)
+        return kind(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+        what = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"must be {what}, got {text!r}") from None
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise argparse.ArgumentTypeError(message)
+
+
+def _positive_int(text: str) -> int:
+    value: int = _parse_number(text, int)
+    _check(value >= 1, f"must be at least 1, got {value}")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    value: int = _parse_number(text, int)
+    _check(value >= 0, f"must be at least 0, got {value}")
     return value
 
 
 def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value:g} (0.01 means 1% per period)")
+    value: float = _parse_number(text, float)
+    _check(0.0 <= value < 1.0, f"must be in [0, 1), got {value:g} (0.01 means 1% per period)")
     return value
 
 
 def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {value:g}")
+    value: float = _parse_number(text, float)
+    _check(0.0 <= value <= 1.0, f"must be in [0, 1], got {value:g}")
     return value
 
 
 def _amount(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not (math.isfinite(value) and value >= 0.0):
-        raise argparse.ArgumentTypeError(f"must be finite and >= 0, got {value:g}")
+    value: float = _parse_number(text, float)
+    _check(math.isfinite(value) and value >= 0.0, f"must be finite and >= 0, got {value:g}")
     return value
 
 
