@@ -304,6 +304,20 @@ def print_table(title: str, rows: Sequence[tuple[Measurement, Measurement]]) -> 
     sys.stdout.flush()
 
 
+def report_verdicts(title: str, verdicts: Sequence[str], failures: Sequence[str]) -> int:
+    """Print the targets section and any failed agreement checks; the script's exit status (1 on a failure)."""
+    print(f"\n## {title}\n")
+    for line in verdicts:
+        print(f"  {line}")
+    if failures:
+        print("\n## FAILED agreement checks\n")
+        for line in failures:
+            print(f"  {line}")
+        return 1
+    print("\nAll agreement checks passed.")
+    return 0
+
+
 def machine_info() -> str:
     """One paragraph describing the interpreter, library versions, cores and the current load."""
     import scipy

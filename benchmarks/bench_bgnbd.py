@@ -36,6 +36,7 @@ from _common import (
     machine_info,
     measure,
     print_table,
+    report_verdicts,
     simulate_bgnbd,
     simulate_gamma_gamma_spend,
     worker_or_none,
@@ -270,16 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nBuilding (and validating) a clvkit CustomerSummary of {build.size:,} customers, not included "
               f"above: {build.seconds:.3f} s")
 
-    print("\n## Targets (speed-up at 1M customers)\n")
-    for line in verdicts:
-        print(f"  {line}")
-    if failures:
-        print("\n## FAILED agreement checks\n")
-        for line in failures:
-            print(f"  {line}")
-        return 1
-    print("\nAll agreement checks passed.")
-    return 0
+    return report_verdicts("Targets (speed-up at 1M customers)", verdicts, failures)
 
 
 if __name__ == "__main__":

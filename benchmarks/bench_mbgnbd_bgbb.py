@@ -45,6 +45,7 @@ from _common import (  # noqa: E402
     machine_info,
     measure,
     print_table,
+    report_verdicts,
     worker_or_none,
 )
 
@@ -299,16 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         if ours.seconds and theirs.seconds and ours.size == theirs.size:
             verdicts.append(f"{case} at n={ours.size:,}: wall {theirs.seconds / ours.seconds:.1f}x")
 
-    print("\n## Targets\n")
-    for line in verdicts:
-        print(f"  {line}")
-    if failures:
-        print("\n## FAILED agreement checks\n")
-        for line in failures:
-            print(f"  {line}")
-        return 1
-    print("\nAll agreement checks passed.")
-    return 0
+    return report_verdicts("Targets", verdicts, failures)
 
 
 if __name__ == "__main__":
