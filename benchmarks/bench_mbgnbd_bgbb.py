@@ -174,7 +174,7 @@ def setup_score_bgbb(library: str, size: int) -> Any:
 
 
 def setup_ll_mbgnbd(library: str, size: int) -> Any:
-    from clvkit.valuation import _mbgnbd
+    from clvkit.valuation.models import _mbgnbd
 
     d = _mbg_data(size)
     params = np.array(list(MBG_DAYS.values()))
@@ -182,7 +182,7 @@ def setup_ll_mbgnbd(library: str, size: int) -> Any:
 
 
 def setup_ll_bgbb(library: str, size: int) -> Any:
-    from clvkit.valuation import _bgbb
+    from clvkit.valuation.models import _bgbb
 
     d = _bgbb_data(size)
     params = np.array(list(BGBB.values()))

@@ -50,10 +50,10 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(ARGS.threads)
 
 import numpy as np  # noqa: E402
+from clvkit.valuation.pareto_nbd import FittedParetoNBD, ParetoNBD  # noqa: E402
 
 from clvkit import CustomerSummary  # noqa: E402
-from clvkit.valuation import _paretonbd  # noqa: E402
-from clvkit.valuation.pareto_nbd import FittedParetoNBD, ParetoNBD  # noqa: E402
+from clvkit.valuation.models import _paretonbd  # noqa: E402
 
 TRUE = {"r": 0.55, "alpha": 10.58, "s": 0.61, "beta": 11.67}
 

@@ -35,7 +35,7 @@ import numpy as np
 from _common import best_of, machine_info, peak_memory_bytes
 
 from clvkit.valuation import AttributionRule, CompositeValue, ReferralGraph
-from clvkit.valuation._referral_kernels import depths
+from clvkit.valuation.value._referral_kernels import depths
 
 MIB = 1024.0 * 1024.0
 TARGET_SECONDS = 10.0  # "in seconds": build + one-level attribution of the 1M/1M graph

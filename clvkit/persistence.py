@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from .valuation._base import FittedModel
+    from .valuation.models._base import FittedModel
 
 __all__ = ["load_json", "register", "registered_models"]
 
@@ -49,7 +49,7 @@ def load_json(text: str | bytes) -> FittedModel:
     >>> load_json(m.to_json()) == m
     True
     """
-    from .valuation._base import SCHEMA, SCHEMA_VERSION
+    from .valuation.models._base import SCHEMA, SCHEMA_VERSION
 
     try:
         document: Any = json.loads(text)

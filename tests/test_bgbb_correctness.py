@@ -8,10 +8,10 @@ import warnings
 import mpmath
 import numpy as np
 import pytest
+from clvkit.valuation.beta_geo_beta_binom import BetaGeoBetaBinom, BetaGeoBetaBinomParams, FittedBetaGeoBetaBinom
 
 from clvkit import ConvergenceError, CustomerSummary
-from clvkit.valuation import _bgbb as kernel
-from clvkit.valuation.beta_geo_beta_binom import BetaGeoBetaBinom, BetaGeoBetaBinomParams, FittedBetaGeoBetaBinom
+from clvkit.valuation.models import _bgbb as kernel
 
 lifetimes = pytest.importorskip("lifetimes")
 datasets = pytest.importorskip("lifetimes.datasets")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from clvkit.valuation.beta_geo_beta_binom import BetaGeoBetaBinom, BetaGeoBetaBinomParams, FittedBetaGeoBetaBinom
 from pydantic import ValidationError
 
 from clvkit import CustomerSummary, InvalidInputError, ModelDomainError
-from clvkit.valuation.beta_geo_beta_binom import BetaGeoBetaBinom, BetaGeoBetaBinomParams, FittedBetaGeoBetaBinom
 
 MODEL = FittedBetaGeoBetaBinom(params=BetaGeoBetaBinomParams(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783),
                                time_unit="Y")

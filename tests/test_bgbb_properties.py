@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from clvkit.valuation.beta_geo_beta_binom import BetaGeoBetaBinom, BetaGeoBetaBinomParams, FittedBetaGeoBetaBinom
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clvkit import CustomerSummary, load_json
-from clvkit.valuation import _bgbb as kernel
-from clvkit.valuation.beta_geo_beta_binom import BetaGeoBetaBinom, BetaGeoBetaBinomParams, FittedBetaGeoBetaBinom
+from clvkit.valuation.models import _bgbb as kernel
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from clvkit import ConvergenceError, CustomerSummary, InvalidInputError, load_json
 from clvkit.valuation import BetaGeo, BetaGeoParams, FittedBetaGeo
-from clvkit.valuation import _bgnbd as kernel
+from clvkit.valuation.models import _bgnbd as kernel
 
 lifetimes = pytest.importorskip("lifetimes")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from clvkit.valuation.word_of_mouth import WORD_OF_MOUTH_SOURCE
 
 from clvkit import CustomerSummary
 from clvkit.datasets import load_cdnow_summary
@@ -26,7 +27,6 @@ from clvkit.valuation import (
     influencers,
     synthetic_referrals,
 )
-from clvkit.valuation.word_of_mouth import WORD_OF_MOUTH_SOURCE
 
 IDS = ["A", "B", "C"]
 

@@ -6,13 +6,13 @@ import math
 
 import numpy as np
 import pytest
+from clvkit.valuation.delivered_value import COST_COMPONENTS, VALUE_COMPONENTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from clvkit import InvalidInputError
 from clvkit.valuation import CustomerDeliveredValue, DeliveredValueBatch
-from clvkit.valuation.delivered_value import COST_COMPONENTS, VALUE_COMPONENTS
 
 ALL = VALUE_COMPONENTS + COST_COMPONENTS
 

@@ -9,15 +9,6 @@ from typing import Any
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from scipy import stats
-
-import clvkit
-from clvkit import CustomerSummary, InvalidInputError, NotFittedError
-from clvkit.datasets import CDNOW_CALIBRATION_END, load_cdnow_summary, load_cdnow_transactions
-from clvkit.valuation import BetaGeo, BetaGeoParams, FitInfo, FittedBetaGeo
-from clvkit.valuation import _bgnbd as kernel
 from clvkit.valuation.diagnostics import (
     _bgnbd_pmf,
     compare,
@@ -28,6 +19,15 @@ from clvkit.valuation.diagnostics import (
     likelihood_ratio_test,
     tracking,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+import clvkit
+from clvkit import CustomerSummary, InvalidInputError, NotFittedError
+from clvkit.datasets import CDNOW_CALIBRATION_END, load_cdnow_summary, load_cdnow_transactions
+from clvkit.valuation import BetaGeo, BetaGeoParams, FitInfo, FittedBetaGeo
+from clvkit.valuation.models import _bgnbd as kernel
 
 # Fader, Hardie & Lee (2005), Marketing Science 24(2), section 4: BG/NBD estimates on CDNOW (weeks).
 PUBLISHED = BetaGeoParams(r=0.243, alpha=4.414, a=0.793, b=2.426)

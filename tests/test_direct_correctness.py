@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from clvkit.valuation.direct import DirectValue, discounted_lifetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,6 @@ from clvkit.valuation import (
     ShiftedBetaGeoParams,
     clv,
 )
-from clvkit.valuation.direct import DirectValue, discounted_lifetime
 from clvkit.valuation.protocols import ValueEngine
 
 # ---------------------------------------------------------------------------------------------- the book

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from clvkit.valuation.direct import DirectValue, discounted_lifetime
 
 from clvkit import CustomerSummary, InvalidInputError
 from clvkit.valuation import (
@@ -14,7 +15,6 @@ from clvkit.valuation import (
     ParetoNBDParams,
     ShiftedBetaGeoParams,
 )
-from clvkit.valuation.direct import DirectValue, discounted_lifetime
 
 
 def test_needs_exactly_one_retention_source() -> None:

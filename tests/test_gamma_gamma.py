@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from clvkit import CustomerSummary, InvalidInputError, ModelDomainError, load_json
 from clvkit.valuation import FittedGammaGamma, GammaGamma, GammaGammaParams
-from clvkit.valuation import _gammagamma as kernel
+from clvkit.valuation.models import _gammagamma as kernel
 
 lifetimes = pytest.importorskip("lifetimes")
 

@@ -8,11 +8,11 @@ import warnings
 import mpmath
 import numpy as np
 import pytest
+from clvkit.valuation.modified_beta_geo import FittedModifiedBetaGeo, ModifiedBetaGeo, ModifiedBetaGeoParams
 
 from clvkit import CustomerSummary
-from clvkit.valuation import _mbgnbd as kernel
-from clvkit.valuation._special import residual_by_quadrature
-from clvkit.valuation.modified_beta_geo import FittedModifiedBetaGeo, ModifiedBetaGeo, ModifiedBetaGeoParams
+from clvkit.valuation.models import _mbgnbd as kernel
+from clvkit.valuation.models._special import residual_by_quadrature
 
 lifetimes = pytest.importorskip("lifetimes")
 

@@ -6,10 +6,10 @@ import warnings
 
 import numpy as np
 import pytest
+from clvkit.valuation.modified_beta_geo import FittedModifiedBetaGeo, ModifiedBetaGeo, ModifiedBetaGeoParams
 from pydantic import ValidationError
 
 from clvkit import ConvergenceError, ConvergenceWarning, CustomerSummary, InvalidInputError, NotFittedError
-from clvkit.valuation.modified_beta_geo import FittedModifiedBetaGeo, ModifiedBetaGeo, ModifiedBetaGeoParams
 
 MODEL = FittedModifiedBetaGeo(params=ModifiedBetaGeoParams(r=0.525, alpha=6.183, a=0.891, b=1.614), time_unit="W")
 SUMMARY = CustomerSummary(frequency=[0, 2], recency=[0.0, 30.43], T=[38.86, 38.86], time_unit="W")

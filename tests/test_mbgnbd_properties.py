@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from clvkit.valuation.modified_beta_geo import FittedModifiedBetaGeo, ModifiedBetaGeo, ModifiedBetaGeoParams
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clvkit import CustomerSummary, load_json
-from clvkit.valuation import _mbgnbd as kernel
-from clvkit.valuation.modified_beta_geo import FittedModifiedBetaGeo, ModifiedBetaGeo, ModifiedBetaGeoParams
+from clvkit.valuation.models import _mbgnbd as kernel
 
 positive = st.floats(min_value=1e-3, max_value=1e3, allow_nan=False, allow_infinity=False)
 params_st = st.tuples(positive, positive, positive, positive)

@@ -9,11 +9,11 @@ from typing import Any
 import mpmath
 import numpy as np
 import pytest
+from clvkit.valuation.pareto_nbd import FittedParetoNBD, ParetoNBD, ParetoNBDParams
 
 from clvkit import CustomerSummary
 from clvkit.datasets import load_cdnow_summary
-from clvkit.valuation import _paretonbd as kernel
-from clvkit.valuation.pareto_nbd import FittedParetoNBD, ParetoNBD, ParetoNBDParams
+from clvkit.valuation.models import _paretonbd as kernel
 
 lifetimes = pytest.importorskip("lifetimes")
 

@@ -6,11 +6,11 @@ import warnings
 
 import numpy as np
 import pytest
+from clvkit.valuation.pareto_nbd import FittedParetoNBD, ParetoNBD, ParetoNBDParams
 from pydantic import ValidationError
 
 from clvkit import ConvergenceError, ConvergenceWarning, CustomerSummary, InvalidInputError, NotFittedError, load_json
 from clvkit.persistence import registered_models
-from clvkit.valuation.pareto_nbd import FittedParetoNBD, ParetoNBD, ParetoNBDParams
 
 MODEL = FittedParetoNBD(params=ParetoNBDParams(r=0.553, alpha=10.578, s=0.606, beta=11.669), time_unit="W")
 SUMMARY = CustomerSummary(frequency=[0, 2], recency=[0.0, 30.43], T=[38.86, 38.86], time_unit="W")

@@ -8,13 +8,13 @@ import math
 
 import numpy as np
 import pytest
+from clvkit.valuation.pareto_nbd import FittedParetoNBD, ParetoNBD, ParetoNBDParams
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import integrate
 
 from clvkit import CustomerSummary, load_json
-from clvkit.valuation import _paretonbd as kernel
-from clvkit.valuation.pareto_nbd import FittedParetoNBD, ParetoNBD, ParetoNBDParams
+from clvkit.valuation.models import _paretonbd as kernel
 
 positive = st.floats(min_value=1e-3, max_value=1e3, allow_nan=False, allow_infinity=False)
 params_st = st.tuples(positive, positive, positive, positive)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from clvkit import InvalidInputError
 from clvkit.valuation import AttributionRule, ReferralGraph
-from clvkit.valuation import _referral_kernels as kernels
+from clvkit.valuation.value import _referral_kernels as kernels
 
 
 # ---------------------------------------------------------------------------------------------- reference

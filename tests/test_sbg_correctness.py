@@ -16,10 +16,10 @@ import warnings
 import mpmath
 import numpy as np
 import pytest
+from clvkit.valuation.shifted_beta_geo import FittedShiftedBetaGeo, ShiftedBetaGeo, ShiftedBetaGeoParams
 
 from clvkit.contracts import ContractSummary
-from clvkit.valuation import _sbg as kernel
-from clvkit.valuation.shifted_beta_geo import FittedShiftedBetaGeo, ShiftedBetaGeo, ShiftedBetaGeoParams
+from clvkit.valuation.models import _sbg as kernel
 
 REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241, 223, 207, 194, 183, 173]
 HIGH_END = [1000, 869, 743, 653, 593, 551, 517, 491, 468, 445, 427, 409, 394]

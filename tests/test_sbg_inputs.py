@@ -6,11 +6,11 @@ import math
 
 import numpy as np
 import pytest
+from clvkit.valuation.shifted_beta_geo import FittedShiftedBetaGeo, ShiftedBetaGeo, ShiftedBetaGeoParams
 from pydantic import ValidationError
 
 from clvkit import InvalidInputError, ModelDomainError
 from clvkit.contracts import CompressedContracts, ContractSummary
-from clvkit.valuation.shifted_beta_geo import FittedShiftedBetaGeo, ShiftedBetaGeo, ShiftedBetaGeoParams
 
 REGULAR_7 = [1000, 631, 468, 382, 326, 289, 262, 241]
 

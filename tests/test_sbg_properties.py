@@ -6,13 +6,13 @@ import warnings
 
 import numpy as np
 import pytest
+from clvkit.valuation.shifted_beta_geo import FittedShiftedBetaGeo, ShiftedBetaGeo, ShiftedBetaGeoParams
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from clvkit import ConvergenceError, ConvergenceWarning, load_json
 from clvkit.contracts import ContractSummary
-from clvkit.valuation import _sbg as kernel
-from clvkit.valuation.shifted_beta_geo import FittedShiftedBetaGeo, ShiftedBetaGeo, ShiftedBetaGeoParams
+from clvkit.valuation.models import _sbg as kernel
 
 log_param = st.floats(min_value=-3.0, max_value=3.0).map(lambda e: float(10.0**e))
 periods = st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=30)

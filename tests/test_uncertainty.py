@@ -8,6 +8,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from clvkit.valuation.uncertainty import (
+    clv_intervals,
+    parameter_intervals,
+    parametric_bootstrap,
+    prediction_intervals,
+    sample_parameters,
+)
 from scipy import stats
 
 from clvkit import ConvergenceWarning, CustomerSummary, InvalidInputError, ModelDomainError, NotFittedError
@@ -21,15 +28,8 @@ from clvkit.valuation import (
     GammaGammaParams,
     clv,
 )
-from clvkit.valuation import _bgnbd as kernel
-from clvkit.valuation._simulate import simulate_bgnbd
-from clvkit.valuation.uncertainty import (
-    clv_intervals,
-    parameter_intervals,
-    parametric_bootstrap,
-    prediction_intervals,
-    sample_parameters,
-)
+from clvkit.valuation.models import _bgnbd as kernel
+from clvkit.valuation.models._simulate import simulate_bgnbd
 
 TRUE = np.array([0.243, 4.414, 0.793, 2.426])  # FHL (2005) CDNOW estimates, used as a realistic truth
 

@@ -1,24 +1,20 @@
-"""Valuation engines: probabilistic customer-base models, spend models and CLV.
+"""Valuation: probabilistic customer-base models, spend models, CLV, value and model checking.
 
-Engines are frozen configurations with a ``fit(summary)`` method returning an immutable fitted model;
-fitted models predict vectorised over a :class:`~clvkit.CustomerSummary` and persist as versioned JSON.
+Laid out by concern:
+
+- :mod:`clvkit.valuation.models` - engines (frozen configurations with ``fit(summary)``), the immutable
+  fitted models they return (versioned JSON) and the pure numpy kernels behind them;
+- :mod:`clvkit.valuation.value` - discounted CLV and equity, direct + indirect value, referrals;
+- :mod:`clvkit.valuation.checking` - holdout, tracking, fit histogram, model selection, uncertainty;
+- :mod:`clvkit.valuation.protocols` - the roles the parts play for each other (``TransactionModel``,
+  ``SpendModel``, ``ContractModel``, ``ValueEngine``, ...).
 """
 
-from ._base import Engine, FitInfo, FittedModel
-from ._estimation import FitProgress
-from .beta_geo import BetaGeo, BetaGeoParams, FittedBetaGeo
-from .beta_geo_beta_binom import BetaGeoBetaBinom, BetaGeoBetaBinomParams, FittedBetaGeoBetaBinom
-from .clv import ClvResult, SpendModel, TransactionModel, clv
-from .composite import (
-    CompositeResult,
-    CompositeValue,
-    EquitySplit,
-    format_value_table,
-    read_referrals,
-    synthetic_referrals,
-)
-from .delivered_value import CustomerDeliveredValue, DeliveredValueBatch
-from .diagnostics import (
+import sys as _sys
+
+from . import checking as checking, models as models, protocols as protocols, value as value
+from .checking import (
+    BootstrapResult,
     ConditionalExpectations,
     CountModel,
     FrequencyHistogram,
@@ -26,33 +22,93 @@ from .diagnostics import (
     InformationCriteria,
     LikelihoodRatioTest,
     ModelComparison,
+    ParameterIntervals,
+    PredictionIntervals,
     TrackingResult,
+    clv_intervals,
     compare,
     conditional_expectations,
     frequency_histogram,
     holdout_evaluation,
     information_criteria,
     likelihood_ratio_test,
-    tracking,
-)
-from .direct import DirectValue, DirectValueResult, discounted_lifetime
-from .gamma_gamma import FittedGammaGamma, GammaGamma, GammaGammaParams
-from .modified_beta_geo import FittedModifiedBetaGeo, ModifiedBetaGeo, ModifiedBetaGeoParams
-from .pareto_nbd import FittedParetoNBD, ParetoNBD, ParetoNBDParams
-from .protocols import IndirectValueSource, ValueEngine, engine_values, load_engine
-from .referral import AttributionRule, ReferralAttribution, ReferralGraph
-from .shifted_beta_geo import FittedShiftedBetaGeo, ShiftedBetaGeo, ShiftedBetaGeoParams
-from .uncertainty import (
-    BootstrapResult,
-    ParameterIntervals,
-    PredictionIntervals,
-    clv_intervals,
     parameter_intervals,
     parametric_bootstrap,
     prediction_intervals,
     sample_parameters,
+    tracking,
 )
-from .word_of_mouth import InfluencerReport, InfluencerRule, WordOfMouth, WordOfMouthPrior, influencers
+from .models import (
+    BetaGeo,
+    BetaGeoBetaBinom,
+    BetaGeoBetaBinomParams,
+    BetaGeoParams,
+    Engine,
+    FitInfo,
+    FitProgress,
+    FittedBetaGeo,
+    FittedBetaGeoBetaBinom,
+    FittedGammaGamma,
+    FittedModel,
+    FittedModifiedBetaGeo,
+    FittedParetoNBD,
+    FittedShiftedBetaGeo,
+    GammaGamma,
+    GammaGammaParams,
+    ModifiedBetaGeo,
+    ModifiedBetaGeoParams,
+    ParetoNBD,
+    ParetoNBDParams,
+    ShiftedBetaGeo,
+    ShiftedBetaGeoParams,
+)
+from .protocols import IndirectValueSource, SpendModel, TransactionModel, ValueEngine, engine_values, load_engine
+from .value import (
+    AttributionRule,
+    ClvResult,
+    CompositeResult,
+    CompositeValue,
+    CustomerDeliveredValue,
+    DeliveredValueBatch,
+    DirectValue,
+    DirectValueResult,
+    EquitySplit,
+    InfluencerReport,
+    InfluencerRule,
+    ReferralAttribution,
+    ReferralGraph,
+    WordOfMouth,
+    WordOfMouthPrior,
+    clv,
+    discounted_lifetime,
+    format_value_table,
+    influencers,
+    read_referrals,
+    synthetic_referrals,
+)
+
+# The module paths of clvkit 0.1 (one flat folder) keep importing for one release, as aliases of the
+# modules' new homes: ``from clvkit.valuation.beta_geo import BetaGeo`` still works. New code should import
+# from ``clvkit.valuation`` (or the subpackages).
+_MOVED = {
+    "beta_geo": "models.beta_geo",
+    "beta_geo_beta_binom": "models.beta_geo_beta_binom",
+    "gamma_gamma": "models.gamma_gamma",
+    "modified_beta_geo": "models.modified_beta_geo",
+    "pareto_nbd": "models.pareto_nbd",
+    "shifted_beta_geo": "models.shifted_beta_geo",
+    "clv": "value.clv",
+    "composite": "value.composite",
+    "delivered_value": "value.delivered_value",
+    "direct": "value.direct",
+    "referral": "value.referral",
+    "word_of_mouth": "value.word_of_mouth",
+    "diagnostics": "checking.diagnostics",
+    "uncertainty": "checking.uncertainty",
+}
+for _old, _new in _MOVED.items():
+    _sys.modules.setdefault(f"{__name__}.{_old}", _sys.modules[f"{__name__}.{_new}"])
+del _old, _new
 
 __all__ = [
     "AttributionRule",

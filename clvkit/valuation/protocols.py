@@ -23,12 +23,29 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
+from ..batch import CustomerSummary
 from ..errors import InvalidInputError
-from .clv import SpendModel, TransactionModel
 
 __all__ = ["IndirectValueSource", "SpendModel", "TransactionModel", "ValueEngine", "engine_values", "load_engine"]
 
 FloatArray = npt.NDArray[np.float64]
+
+
+@runtime_checkable
+class TransactionModel(Protocol):
+    """What :func:`clv` needs of a transaction model: expected purchases over a horizon."""
+
+    @property
+    def time_unit(self) -> str: ...
+
+    def expected_purchases(self, summary: CustomerSummary, t: Any) -> FloatArray: ...
+
+
+@runtime_checkable
+class SpendModel(Protocol):
+    """What :func:`clv` needs of a spend model: expected spend per transaction of each customer."""
+
+    def expected_spend(self, summary: CustomerSummary) -> FloatArray: ...
 
 
 @runtime_checkable

@@ -32,12 +32,12 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from .._validation import raise_if
-from ..errors import InvalidInputError, Problem
+from ..._validation import raise_if
+from ...errors import InvalidInputError, Problem
+from ..protocols import IndirectValueSource, ValueEngine, engine_values
 from . import _referral_kernels as k
 from .clv import ClvResult
 from .direct import DirectValue, DirectValueResult
-from .protocols import IndirectValueSource, ValueEngine, engine_values
 from .referral import AttributionRule, OnCycle, ReferralAttribution, ReferralGraph, _as_ids
 from .word_of_mouth import InfluencerReport, InfluencerRule, influencers
 

@@ -38,8 +38,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from .._frames import to_columns
-from .._summarize import (
+from ..._frames import to_columns
+from ..._summarize import (
     _code_ids,
     _period_of,
     _read_object_ids,
@@ -48,12 +48,12 @@ from .._summarize import (
     _source_is_aware,
     _to_periods,
 )
-from .._timeunits import UNIT_DAYS, unit_days
-from .._validation import raise_if
-from ..batch import CustomerSummary
-from ..errors import InvalidInputError, NotFittedError, Problem
-from ._base import FitInfo
-from .beta_geo import FittedBetaGeo
+from ..._timeunits import UNIT_DAYS, unit_days
+from ..._validation import raise_if
+from ...batch import CustomerSummary
+from ...errors import InvalidInputError, NotFittedError, Problem
+from ..models._base import FitInfo
+from ..models.beta_geo import FittedBetaGeo
 
 __all__ = [
     "ConditionalExpectations",

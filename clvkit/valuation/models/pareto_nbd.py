@@ -11,9 +11,9 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._rows import unique_rows
-from ..batch import CustomerSummary
-from ..errors import InvalidInputError
+from ..._rows import unique_rows
+from ...batch import CustomerSummary
+from ...errors import InvalidInputError
 from . import _paretonbd
 from ._base import Engine, FittedModel, ProgressCallback, check_horizon
 from .beta_geo import check_count
@@ -71,7 +71,7 @@ class FittedParetoNBD(FittedModel):
     Do Next?", Management Science 33(1). Fader & Hardie (2005), "A Note on Deriving the Pareto/NBD
     Model and Related Expressions". Fader, Hardie & Lee (2005), "RFM and CLV: Using Iso-Value Curves
     for Customer Base Analysis", Journal of Marketing Research 42(4) (DERT). Formulas and the
-    numerically stable forms used: :mod:`clvkit.valuation._paretonbd`.
+    numerically stable forms used: :mod:`clvkit.valuation.models._paretonbd`.
 
     Examples
     --------
@@ -216,7 +216,7 @@ class ParetoNBD(Engine):
 
     Uses the shared estimation routine: log-scale parameters, analytic gradient, compressed rows,
     standard errors from the observed information. The likelihood is evaluated in the numerically
-    stable form of :mod:`clvkit.valuation._paretonbd` (finite for frequencies in the thousands, where
+    stable form of :mod:`clvkit.valuation.models._paretonbd` (finite for frequencies in the thousands, where
     the textbook hypergeometric form overflows).
 
     Examples

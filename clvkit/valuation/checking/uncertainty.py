@@ -30,12 +30,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from ..batch import CustomerSummary
-from ..errors import ConvergenceError, ConvergenceWarning, InvalidInputError, ModelDomainError, NotFittedError
-from ._base import Engine, FittedModel
-from ._simulate import simulate_bgnbd
-from .beta_geo import FittedBetaGeo
-from .clv import clv
+from ...batch import CustomerSummary
+from ...errors import ConvergenceError, ConvergenceWarning, InvalidInputError, ModelDomainError, NotFittedError
+from ..models._base import Engine, FittedModel
+from ..models._simulate import simulate_bgnbd
+from ..models.beta_geo import FittedBetaGeo
+from ..value.clv import clv
 
 __all__ = [
     "BootstrapResult",
@@ -571,7 +571,7 @@ def parametric_bootstrap(
     """Simulate data sets from the fitted model with the customers' own ``T`` and refit each one.
 
     Implemented for BG/NBD (:class:`~clvkit.valuation.FittedBetaGeo`) with the vectorised simulator of
-    :mod:`clvkit.valuation._simulate`. Replicates whose refit raises :class:`~clvkit.ConvergenceError` are
+    :mod:`clvkit.valuation.models._simulate`. Replicates whose refit raises :class:`~clvkit.ConvergenceError` are
     counted in ``n_failed``; the refits' standard-error warnings are not relevant here and are silenced
     within the call only.
 

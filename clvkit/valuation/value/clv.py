@@ -11,36 +11,20 @@ and CLV", eq. 2 with purchases counted per period) and by lifetimes' ``customer_
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from .._timeunits import unit_days
-from .._validation import check_scalar
-from ..batch import CustomerSummary
-from ..errors import InvalidInputError
+from ..._timeunits import unit_days
+from ..._validation import check_scalar
+from ...batch import CustomerSummary
+from ...errors import InvalidInputError
+from ..protocols import SpendModel, TransactionModel
 
 __all__ = ["ClvResult", "SpendModel", "TransactionModel", "clv"]
 
 FloatArray = npt.NDArray[np.float64]
-
-
-@runtime_checkable
-class TransactionModel(Protocol):
-    """What :func:`clv` needs of a transaction model: expected purchases over a horizon."""
-
-    @property
-    def time_unit(self) -> str: ...
-
-    def expected_purchases(self, summary: CustomerSummary, t: Any) -> FloatArray: ...
-
-
-@runtime_checkable
-class SpendModel(Protocol):
-    """What :func:`clv` needs of a spend model: expected spend per transaction of each customer."""
-
-    def expected_spend(self, summary: CustomerSummary) -> FloatArray: ...
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Engine :class:`ShiftedBetaGeo`, result :class:`FittedShiftedBetaGeo`, parameters
 :class:`ShiftedBetaGeoParams`. The engine reads a :class:`~clvkit.ContractSummary` (not a
 :class:`~clvkit.CustomerSummary`), so it overrides ``fit`` but runs the same shared estimation routine
-(:func:`~clvkit.valuation._estimation.maximize_likelihood`) on compressed rows with an analytic gradient,
+(:func:`~clvkit.valuation.models._estimation.maximize_likelihood`) on compressed rows with an analytic gradient,
 and reports a :class:`~clvkit.valuation.FitInfo` built the same way as every other engine.
 """
 
@@ -17,9 +17,9 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._validation import check_scalar
-from ..contracts import ContractSummary
-from ..errors import InvalidInputError, ModelDomainError
+from ..._validation import check_scalar
+from ...contracts import ContractSummary
+from ...errors import InvalidInputError, ModelDomainError
 from . import _sbg
 from ._base import Engine, FitInfo, FittedModel, ProgressCallback
 from ._estimation import FitResult, LogLikelihood, maximize_likelihood

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import ConvergenceError, ConvergenceWarning
+from ...errors import ConvergenceError, ConvergenceWarning
 
 __all__ = ["FitProgress", "FitResult", "LogLikelihood", "maximize_likelihood"]
 

@@ -17,10 +17,10 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._rows import unique_rows
-from .._validation import check_scalar, raise_if, row_problem
-from ..batch import CustomerSummary
-from ..errors import InvalidInputError, ModelDomainError, Problem
+from ..._rows import unique_rows
+from ..._validation import check_scalar, raise_if, row_problem
+from ...batch import CustomerSummary
+from ...errors import InvalidInputError, ModelDomainError, Problem
 from . import _bgbb
 from ._base import Engine, FittedModel, ProgressCallback
 from .beta_geo import check_count
@@ -154,7 +154,7 @@ class FittedBetaGeoBetaBinom(FittedModel):
 
         Here ``n`` is the number of *transactions* (as in the other engines); the opportunities observed
         come from the summary's ``T``. Derived from the model's assumptions (see
-        :func:`clvkit.valuation._bgbb.probability_of_purchases`); summed over ``n = 0..t`` it is 1 and
+        :func:`clvkit.valuation.models._bgbb.probability_of_purchases`); summed over ``n = 0..t`` it is 1 and
         its mean is :meth:`expected_purchases`.
 
         Examples

@@ -9,9 +9,9 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._rows import unique_rows
-from ..batch import CustomerSummary
-from ..errors import InvalidInputError
+from ..._rows import unique_rows
+from ...batch import CustomerSummary
+from ...errors import InvalidInputError
 from . import _bgnbd
 from ._base import Engine, FittedModel, ProgressCallback, check_horizon
 

@@ -9,9 +9,9 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._validation import raise_if, row_problem
-from ..batch import CustomerSummary
-from ..errors import InvalidInputError, ModelDomainError
+from ..._validation import raise_if, row_problem
+from ...batch import CustomerSummary
+from ...errors import InvalidInputError, ModelDomainError
 from . import _gammagamma
 from ._base import Engine, FittedModel, ProgressCallback
 

@@ -25,9 +25,9 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._frames import to_columns
-from .._validation import as_float_array, raise_if, row_problem
-from ..errors import InvalidInputError, Problem
+from ..._frames import to_columns
+from ..._validation import as_float_array, raise_if, row_problem
+from ...errors import InvalidInputError, Problem
 
 __all__ = ["COST_COMPONENTS", "VALUE_COMPONENTS", "CustomerDeliveredValue", "DeliveredValueBatch"]
 

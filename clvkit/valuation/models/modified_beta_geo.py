@@ -14,8 +14,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._rows import unique_rows
-from ..batch import CustomerSummary
+from ..._rows import unique_rows
+from ...batch import CustomerSummary
 from . import _mbgnbd
 from ._base import Engine, FittedModel, ProgressCallback, check_horizon
 from .beta_geo import check_count

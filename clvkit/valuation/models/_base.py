@@ -18,10 +18,10 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._timeunits import UNIT_DAYS
-from .._version import __version__
-from ..batch import CustomerSummary
-from ..errors import InvalidInputError, NotFittedError
+from ..._timeunits import UNIT_DAYS
+from ..._version import __version__
+from ...batch import CustomerSummary
+from ...errors import InvalidInputError, NotFittedError
 from ._estimation import FitProgress, LogLikelihood, maximize_likelihood
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "Engine", "FitInfo", "FittedModel", "ProgressCallback"]
@@ -109,7 +109,7 @@ class FittedModel(BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         if cls.model_name:
-            from ..persistence import register
+            from ...persistence import register
 
             register(cls)
 

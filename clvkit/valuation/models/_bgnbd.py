@@ -154,7 +154,7 @@ def expected_purchases_path(
     The hypergeometric factor depends on ``(x, T)`` only and P(alive) not on the horizon, so the
     factor is evaluated once per distinct ``(x, T)`` pair and horizon, and P(alive) once per row.
     """
-    from .._rows import unique_rows
+    from ..._rows import unique_rows
 
     r, alpha, a, b = (float(v) for v in params)
     (xu, Tu), _, code = unique_rows([x, T], np.ones(x.shape[0]))

@@ -37,9 +37,9 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .._validation import check_scalar
-from ..domain.enums import SatisfactionLevel
-from ..errors import InvalidInputError
+from ..._validation import check_scalar
+from ...domain.enums import SatisfactionLevel
+from ...errors import InvalidInputError
 from . import _referral_kernels as k
 
 __all__ = [

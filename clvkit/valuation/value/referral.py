@@ -34,9 +34,9 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._frames import to_columns
-from .._validation import raise_if, row_problem
-from ..errors import MAX_ROWS_SHOWN, InvalidInputError, Problem
+from ..._frames import to_columns
+from ..._validation import raise_if, row_problem
+from ...errors import MAX_ROWS_SHOWN, InvalidInputError, Problem
 from . import _referral_kernels as k
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from ..errors import ConvergenceError
+from ...errors import ConvergenceError
 
 __all__ = [
     "dert",

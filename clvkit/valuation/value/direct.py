@@ -19,8 +19,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from .._validation import check_scalar, raise_if, row_problem
-from ..errors import InvalidInputError, Problem
+from ..._validation import check_scalar, raise_if, row_problem
+from ...errors import InvalidInputError, Problem
 from .clv import SpendModel, TransactionModel, clv
 
 __all__ = ["DirectValue", "DirectValueResult", "discounted_lifetime"]
@@ -421,9 +421,9 @@ def _ids_for(ids: npt.NDArray[Any] | None, arr: FloatArray) -> npt.NDArray[Any] 
 def _model_time(dv: DirectValue, summary: Any) -> tuple[FloatArray, str]:
     # Imported here: the engines import nothing from this module, but keep import time small for users
     # of the formula alone.
-    from .beta_geo_beta_binom import FittedBetaGeoBetaBinom
-    from .pareto_nbd import FittedParetoNBD
-    from .shifted_beta_geo import FittedShiftedBetaGeo
+    from ..models.beta_geo_beta_binom import FittedBetaGeoBetaBinom
+    from ..models.pareto_nbd import FittedParetoNBD
+    from ..models.shifted_beta_geo import FittedShiftedBetaGeo
 
     model, d, name = dv.model, dv.discount_rate, type(dv.model).__name__
     if summary is None:

@@ -1,0 +1,39 @@
+"""The models: engines (frozen configurations with ``fit``), their fitted results, and pure numpy kernels.
+
+Each model is a kernel module (``_bgnbd.py``, ``_paretonbd.py``, ...: arrays in, arrays out) plus a short
+declaration (``beta_geo.py``, ...) on the shared template of :mod:`._base` and :mod:`._estimation`.
+"""
+
+from ._base import Engine, FitInfo, FittedModel
+from ._estimation import FitProgress
+from .beta_geo import BetaGeo, BetaGeoParams, FittedBetaGeo
+from .beta_geo_beta_binom import BetaGeoBetaBinom, BetaGeoBetaBinomParams, FittedBetaGeoBetaBinom
+from .gamma_gamma import FittedGammaGamma, GammaGamma, GammaGammaParams
+from .modified_beta_geo import FittedModifiedBetaGeo, ModifiedBetaGeo, ModifiedBetaGeoParams
+from .pareto_nbd import FittedParetoNBD, ParetoNBD, ParetoNBDParams
+from .shifted_beta_geo import FittedShiftedBetaGeo, ShiftedBetaGeo, ShiftedBetaGeoParams
+
+__all__ = [
+    "BetaGeo",
+    "BetaGeoBetaBinom",
+    "BetaGeoBetaBinomParams",
+    "BetaGeoParams",
+    "Engine",
+    "FitInfo",
+    "FitProgress",
+    "FittedBetaGeo",
+    "FittedBetaGeoBetaBinom",
+    "FittedGammaGamma",
+    "FittedModel",
+    "FittedModifiedBetaGeo",
+    "FittedParetoNBD",
+    "FittedShiftedBetaGeo",
+    "GammaGamma",
+    "GammaGammaParams",
+    "ModifiedBetaGeo",
+    "ModifiedBetaGeoParams",
+    "ParetoNBD",
+    "ParetoNBDParams",
+    "ShiftedBetaGeo",
+    "ShiftedBetaGeoParams",
+]
