@@ -12,7 +12,10 @@ Laid out by concern:
 
 import sys as _sys
 
-from . import checking as checking, models as models, protocols as protocols, value as value
+from . import checking as checking
+from . import models as models
+from . import protocols as protocols
+from . import value as value
 from .checking import (
     BootstrapResult,
     ConditionalExpectations,
