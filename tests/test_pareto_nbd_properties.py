@@ -230,7 +230,8 @@ def test_time_unit_rescaling_rescales_alpha_and_beta_and_keeps_predictions() -> 
     np.testing.assert_allclose([fd.params.r, fd.params.s], [fw.params.r, fw.params.s], rtol=1e-5)
     np.testing.assert_allclose(fd.probability_alive(days), fw.probability_alive(weeks), rtol=1e-5)
     np.testing.assert_allclose(fd.expected_purchases(days, 70.0), fw.expected_purchases(weeks, 10.0), rtol=1e-5)
-    np.testing.assert_allclose(fd.discounted_expected_residual_transactions(days, 0.01 / 7.0),
+    # Discrete rates compound: 1% a week is 1.01 ** (1/7) - 1 a day.
+    np.testing.assert_allclose(fd.discounted_expected_residual_transactions(days, 1.01 ** (1 / 7) - 1.0),
                                fw.discounted_expected_residual_transactions(weeks, 0.01), rtol=1e-5)
     # The log-likelihood of the same customers differs by the Jacobian of the time change, x log 7.
     shift = float(weeks.frequency.sum()) * math.log(7.0)

@@ -283,15 +283,25 @@ def test_parametric_bootstrap_agrees_with_asymptotic_errors(fitted: FittedBetaGe
 
 
 def test_parametric_bootstrap_inputs(fitted: FittedBetaGeo, spend: FittedGammaGamma, cdnow: CustomerSummary) -> None:
-    with pytest.raises(InvalidInputError, match="FittedBetaGeo"):
+    with pytest.raises(InvalidInputError, match="count model"):
         parametric_bootstrap(GammaGamma(), spend, cdnow, 2, seed=0)
     with pytest.raises(InvalidInputError, match="whole numbers"):
         parametric_bootstrap(BetaGeo(), fitted, cdnow.with_weights(np.full(len(cdnow), 0.5)), 2, seed=0)
-    with pytest.raises(InvalidInputError, match="n_boot"):
+    with pytest.raises(InvalidInputError, match="n_draws"):
         parametric_bootstrap(BetaGeo(), fitted, cdnow, 0, seed=0)
     small = CustomerSummary(frequency=[0, 2], recency=[0, 10], T=[39, 39], weights=[2, 1], time_unit="W")
     boot = parametric_bootstrap(BetaGeo(), fitted, small, 2, seed=0)
     assert boot.draws.shape[0] + boot.n_failed == 2
+
+
+def test_parametric_bootstrap_n_boot_is_a_deprecated_spelling_of_n_draws(fitted: FittedBetaGeo) -> None:
+    small = CustomerSummary(frequency=[0, 2, 1], recency=[0, 10, 5], T=[39, 39, 30], time_unit="W")
+    new = parametric_bootstrap(BetaGeo(), fitted, small, n_draws=2, seed=4)
+    with pytest.warns(DeprecationWarning, match="'n_boot' argument is deprecated.*use 'n_draws'"):
+        old = parametric_bootstrap(BetaGeo(), fitted, small, n_boot=2, seed=4)
+    np.testing.assert_array_equal(old.draws, new.draws)
+    with pytest.raises(InvalidInputError, match="not both"):
+        parametric_bootstrap(BetaGeo(), fitted, small, 2, n_boot=2, seed=4)
 
 
 

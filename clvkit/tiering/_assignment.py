@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from ..errors import InvalidInputError
+from ..protocols import TieringPolicy
 
 __all__ = ["CODE_DTYPE", "IntArray", "TierAssignment", "TieringPolicy", "readonly"]
 
@@ -186,31 +187,3 @@ class TierAssignment:
         if self.classes is not None:
             text += f"; class {self.class_labels[int(self.classes[i])]}"
         return text
-
-
-@runtime_checkable
-class TieringPolicy(Protocol):
-    """A frozen tiering configuration that assigns every customer of a batch to exactly one tier.
-
-    ``data`` is optional and may be a mapping or data frame of columns, a
-    :class:`~clvkit.CustomerSummary`, a :class:`~clvkit.valuation.ClvResult` (its ``clv`` becomes
-    ``value``) or a plain array (the policy's first column, e.g. ``value``); keyword columns add to or
-    override it. Each policy documents the columns it reads.
-
-    Examples
-    --------
-    >>> from clvkit.tiering import KeyCustomers
-    >>> isinstance(KeyCustomers(), TieringPolicy)
-    True
-    """
-
-    def assign(self, data: Any = None, /, **columns: Any) -> TierAssignment:
-        """The tier of every customer of the batch.
-
-        Raises
-        ------
-        InvalidInputError
-            When a column is missing or has the wrong shape, or rows hold NaN, infinite or out-of-range
-            values (the first offending rows are named).
-        """
-        ...

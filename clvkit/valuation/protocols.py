@@ -1,98 +1,43 @@
-"""The protocols valuation engines satisfy, and the hook that loads an engine from outside clvkit.
+"""The valuation roles (re-exported from :mod:`clvkit.protocols`) and the hook that loads an engine from outside clvkit.
 
-Three roles, each a :class:`typing.Protocol` (structural: an engine never has to inherit from clvkit):
-
-- :class:`ValueEngine` - anything that values customers: ``value(summary) -> array of shape
-  (n_customers,)``. :class:`~clvkit.valuation.DirectValue` (book formula, retention rates or a fitted
-  model) and :class:`~clvkit.valuation.CompositeValue` satisfy it, and so does any class written outside
-  clvkit with that one method; :class:`~clvkit.valuation.CompositeValue` takes any of them as its direct
-  part, and the command line loads one with ``--engine module:Class`` through :func:`load_engine`.
-- :class:`IndirectValueSource` - what turns direct values into indirect (referral) values:
-  :class:`~clvkit.valuation.ReferralGraph` and :class:`~clvkit.valuation.WordOfMouth`.
-- :class:`TransactionModel` and :class:`SpendModel` (re-exported from :mod:`clvkit.valuation.clv`) - the
-  parts :func:`~clvkit.valuation.clv` composes: every fitted BTYD model is a transaction model, the
-  fitted Gamma-Gamma model a spend model. They are components, not value engines: wrap them with
-  :meth:`DirectValue.from_model <clvkit.valuation.DirectValue.from_model>` to get one.
+The protocols themselves live in :mod:`clvkit.protocols`, one module for every role. This module adds
+:func:`engine_values` (run a :class:`ValueEngine` and check its result) and :func:`load_engine` (the command
+line's ``--engine module:Class``). Fitted models are components, not value engines: wrap them with
+:meth:`DirectValue.from_model <clvkit.valuation.DirectValue.from_model>` to get one.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ..batch import CustomerSummary
 from ..errors import InvalidInputError
+from ..protocols import (
+    ContractModel,
+    CountModel,
+    EstimatedModel,
+    IndirectValueSource,
+    SpendModel,
+    TransactionModel,
+    ValueEngine,
+)
 
-__all__ = ["IndirectValueSource", "SpendModel", "TransactionModel", "ValueEngine", "engine_values", "load_engine"]
+__all__ = [
+    "ContractModel",
+    "CountModel",
+    "EstimatedModel",
+    "IndirectValueSource",
+    "SpendModel",
+    "TransactionModel",
+    "ValueEngine",
+    "engine_values",
+    "load_engine",
+]
 
 FloatArray = npt.NDArray[np.float64]
-
-
-@runtime_checkable
-class TransactionModel(Protocol):
-    """What :func:`clv` needs of a transaction model: expected purchases over a horizon."""
-
-    @property
-    def time_unit(self) -> str: ...
-
-    def expected_purchases(self, summary: CustomerSummary, t: Any) -> FloatArray: ...
-
-
-@runtime_checkable
-class SpendModel(Protocol):
-    """What :func:`clv` needs of a spend model: expected spend per transaction of each customer."""
-
-    def expected_spend(self, summary: CustomerSummary) -> FloatArray: ...
-
-
-@runtime_checkable
-class ValueEngine(Protocol):
-    """Anything that values a batch of customers.
-
-    The one method takes the customers (normally a :class:`~clvkit.CustomerSummary`; an engine may accept
-    more, e.g. ``None`` when it holds its own per-customer inputs) and returns one finite value per
-    customer, in the summary's row order, as an array of shape (n_customers,). Values are money over the
-    customer's (remaining) relationship; whether they are discounted, net of margin or capped at a horizon
-    is the engine's documented choice.
-
-    Examples
-    --------
-    A class written anywhere, with no clvkit base class:
-
-    >>> import numpy as np
-    >>> from clvkit import CustomerSummary
-    >>> class TenPerPurchase:
-    ...     def value(self, summary):
-    ...         return 10.0 * (summary.frequency + 1.0)
-    >>> isinstance(TenPerPurchase(), ValueEngine)
-    True
-    >>> s = CustomerSummary(frequency=[0, 3], recency=[0.0, 5.0], T=[8.0, 8.0])
-    >>> engine_values(TenPerPurchase(), s).tolist()
-    [10.0, 40.0]
-    """
-
-    def value(self, summary: Any) -> FloatArray: ...
-
-
-@runtime_checkable
-class IndirectValueSource(Protocol):
-    """What :class:`~clvkit.valuation.CompositeValue` needs of an indirect-value source.
-
-    ``indirect_value(direct, customer_id)`` returns, for the customers whose direct values are ``direct``
-    (shape (n_customers,), ids ``customer_id`` or ``None``), their indirect values in the same order.
-    ``overlaps_direct`` says whether that indirect value is money already counted in the direct value of
-    other customers of the same base (true for a referral graph: what a referrer is credited with is the
-    referred customers' own value) or money from outside the base (false for a word-of-mouth prior about
-    prospects); customer equity counts overlapping value once.
-    """
-
-    @property
-    def overlaps_direct(self) -> bool: ...
-
-    def indirect_value(self, direct: FloatArray, customer_id: npt.NDArray[Any] | None) -> FloatArray: ...
 
 
 def engine_values(engine: Any, summary: Any, *, where: str = "engine_values()") -> FloatArray:

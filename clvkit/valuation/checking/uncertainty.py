@@ -9,8 +9,11 @@ natural scale by the delta method). Here
 - :func:`prediction_intervals` rebuilds the fitted model at each draw and collects any per-customer
   prediction, and :func:`clv_intervals` does so for CLV with both the transaction and the spend model
   uncertain (their fits are independent, as in Fader, Hardie & Lee 2005b);
-- :func:`parametric_bootstrap` simulates new data sets from a fitted BG/NBD model and refits, for when
+- :func:`parametric_bootstrap` simulates new data sets from a fitted count model and refits, for when
   the normal approximation is doubtful (small samples, parameters near a boundary).
+
+Models are used only through :mod:`clvkit.protocols` (:class:`~clvkit.protocols.EstimatedModel`,
+:class:`~clvkit.protocols.CountModel`): any model that plays those roles gets intervals.
 
 The log scale is the natural one: it is the optimiser's scale, every draw and every interval stays
 positive, and the skew of the estimates of small shape parameters is captured. (Rejected: normal draws
@@ -24,17 +27,17 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 from scipy import special
 
+from ..._deprecation import MISSING, renamed_argument
 from ...batch import CustomerSummary
 from ...errors import ConvergenceError, ConvergenceWarning, InvalidInputError, ModelDomainError, NotFittedError
-from ..models._base import Engine, FittedModel
-from ..models._simulate import simulate_bgnbd
-from ..models.beta_geo import FittedBetaGeo
+from ...protocols import CountModel, EstimatedModel
+from ...protocols import SpendModel as _SpendModel
 from ..value.clv import clv
 
 __all__ = [
@@ -76,17 +79,21 @@ def _check_count(value: int, name: str, where: str, low: int = 1) -> int:
     return int(value)
 
 
-def _param_names(fitted: FittedModel) -> tuple[str, ...]:
-    params = getattr(fitted, "params", None)
-    dump = getattr(params, "model_dump", None)
-    if not callable(dump):
-        raise InvalidInputError(f"Expected a fitted clvkit model with a 'params' field. Got {type(fitted).__name__}.")
-    return tuple(dump().keys())
+class Fitter(Protocol):
+    """An engine: ``fit(summary)`` returns a fitted count model (every count engine of clvkit plays it)."""
+
+    def fit(self, data: Any, *, progress: Any = None) -> Any: ...
 
 
-def _log_normal(fitted: FittedModel, where: str) -> tuple[FloatArray, FloatArray]:
+def _param_names(fitted: EstimatedModel) -> tuple[str, ...]:
+    if not isinstance(fitted, EstimatedModel):
+        raise InvalidInputError(f"Expected a fitted clvkit model with named parameters. Got {type(fitted).__name__}.")
+    return tuple(fitted.param_names)
+
+
+def _log_normal(fitted: EstimatedModel, where: str) -> tuple[FloatArray, FloatArray]:
     """``(log params, Cholesky factor of their covariance)`` or a typed error saying why there is none."""
-    if not isinstance(fitted, FittedModel):
+    if not isinstance(fitted, EstimatedModel):
         raise InvalidInputError(f"{where} needs a fitted clvkit model. Got {type(fitted).__name__} instead.")
     name = type(fitted).__name__
     if fitted.fit_info is None:
@@ -110,7 +117,7 @@ def _log_normal(fitted: FittedModel, where: str) -> tuple[FloatArray, FloatArray
     return np.log(theta), chol
 
 
-def sample_parameters(fitted: FittedModel, n_draws: int, *, seed: Seed) -> FloatArray:
+def sample_parameters(fitted: EstimatedModel, n_draws: int, *, seed: Seed) -> FloatArray:
     """Draws of the parameters from their asymptotic normal distribution on the log scale.
 
     ``log(theta) ~ N(log(theta_hat), C)`` with ``C = Sigma / outer(theta_hat, theta_hat)`` the covariance of
@@ -190,7 +197,7 @@ class ParameterIntervals:
         return out
 
 
-def parameter_intervals(fitted: FittedModel, level: float = 0.9) -> ParameterIntervals:
+def parameter_intervals(fitted: EstimatedModel, level: float = 0.9) -> ParameterIntervals:
     """Wald intervals ``exp(log(theta_hat) +- z * se(log theta))`` with ``z = norm.ppf((1 + level) / 2)``.
 
     Parameters
@@ -236,11 +243,9 @@ def parameter_intervals(fitted: FittedModel, level: float = 0.9) -> ParameterInt
     )
 
 
-def _at(fitted: FittedModel, values: FloatArray) -> Any:
+def _at(fitted: EstimatedModel, values: FloatArray) -> Any:
     """The fitted model with its parameters replaced by ``values`` (and no fit diagnostics)."""
-    params = getattr(fitted, "params")  # noqa: B009 - every fitted model declares it
-    new_params = type(params)(**dict(zip(_param_names(fitted), values.tolist(), strict=True)))
-    return fitted.model_copy(update={"params": new_params, "fit_info": None})
+    return fitted.with_param_array(values)
 
 
 @dataclass(frozen=True)
@@ -308,7 +313,7 @@ def _evaluate(fn: Callable[[], Any], n_rows: int | None, where: str, draw: int |
 
 
 def _propagate(
-    models: list[FittedModel],
+    models: list[EstimatedModel],
     summary: CustomerSummary,
     fn: Callable[[list[Any], CustomerSummary], Any],
     *,
@@ -363,7 +368,7 @@ def _propagate(
 
 
 def prediction_intervals(
-    fitted: FittedModel,
+    fitted: EstimatedModel,
     summary: CustomerSummary | Any,
     fn: PredictionFn,
     *,
@@ -432,8 +437,8 @@ def prediction_intervals(
 
 
 def clv_intervals(
-    transaction_model: FittedModel,
-    spend_model: FittedModel | float | Any,
+    transaction_model: EstimatedModel,
+    spend_model: EstimatedModel | float | Any,
     summary: CustomerSummary,
     *,
     n_draws: int = 500,
@@ -485,7 +490,7 @@ def clv_intervals(
     True
     """
     where = "clv_intervals()"
-    if isinstance(spend_model, FittedModel):
+    if isinstance(spend_model, _SpendModel) and isinstance(spend_model, EstimatedModel):
         _log_normal(spend_model, where)  # typed error now rather than silently narrower intervals
         return _propagate([transaction_model, spend_model], summary,
                           lambda ms, s: clv(ms[0], ms[1], s, **clv_kwargs).clv,
@@ -561,19 +566,20 @@ def _customer_ages(summary: CustomerSummary, where: str) -> FloatArray:
 
 
 def parametric_bootstrap(
-    engine: Engine,
-    fitted: FittedModel,
+    engine: Fitter,
+    fitted: CountModel,
     summary: CustomerSummary,
-    n_boot: int,
+    n_draws: int = MISSING,
     *,
     seed: Seed,
+    n_boot: int = MISSING,
 ) -> BootstrapResult:
     """Simulate data sets from the fitted model with the customers' own ``T`` and refit each one.
 
-    Implemented for BG/NBD (:class:`~clvkit.valuation.FittedBetaGeo`) with the vectorised simulator of
-    :mod:`clvkit.valuation.models._simulate`. Replicates whose refit raises :class:`~clvkit.ConvergenceError` are
-    counted in ``n_failed``; the refits' standard-error warnings are not relevant here and are silenced
-    within the call only.
+    Works for every count model (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB): each simulates through its own
+    ``simulate(T, seed=...)`` (vectorised simulators in :mod:`clvkit.valuation.models._simulate`).
+    Replicates whose refit raises :class:`~clvkit.ConvergenceError` are counted in ``n_failed``; the refits'
+    standard-error warnings are not relevant here and are silenced within the call only.
 
     Parameters
     ----------
@@ -583,8 +589,8 @@ def parametric_bootstrap(
         The fitted model to simulate from.
     summary:
         The customers (their ``T`` is reused).
-    n_boot:
-        Number of replicates.
+    n_draws:
+        Number of replicates (``n_boot`` is its deprecated spelling).
     seed:
         Seed or ``numpy.random.Generator``.
 
@@ -595,7 +601,7 @@ def parametric_bootstrap(
     Raises
     ------
     InvalidInputError
-        For a model other than BG/NBD, or non-integer weights.
+        For a model that cannot simulate, or non-integer weights.
 
     Examples
     --------
@@ -608,13 +614,14 @@ def parametric_bootstrap(
     ((20, 4), 0)
     """
     where = "parametric_bootstrap()"
-    n = _check_count(n_boot, "n_boot", where)
-    if not isinstance(fitted, FittedBetaGeo):
-        raise InvalidInputError(f"{where} can simulate from a FittedBetaGeo only. Got {type(fitted).__name__}; "
-                                f"use parameter_intervals() for the asymptotic intervals instead.")
+    n = _check_count(renamed_argument(n_draws, n_boot, new="n_draws", old="n_boot", where=where), "n_draws", where)
+    if not isinstance(fitted, CountModel):
+        raise InvalidInputError(f"{where} simulates from a fitted count model (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB). "
+                                f"Got {type(fitted).__name__}; use parameter_intervals() for the asymptotic "
+                                f"intervals instead.")
     if not isinstance(summary, CustomerSummary):
         raise InvalidInputError(f"{where} needs a clvkit.CustomerSummary. Got {type(summary).__name__} instead.")
-    if not hasattr(engine, "fit"):
+    if not callable(getattr(engine, "fit", None)):
         raise InvalidInputError(f"The 'engine' parameter of {where} must be an engine with fit(). "
                                 f"Got {type(engine).__name__} instead.")
     T = _customer_ages(summary, where)
@@ -623,8 +630,7 @@ def parametric_bootstrap(
     rows: list[FloatArray] = []
     failed = 0
     for _ in range(n):
-        x, tx = simulate_bgnbd(params, T, rng)
-        sim = CustomerSummary(frequency=x, recency=tx, T=T, time_unit=summary.time_unit)
+        sim = fitted.simulate(T, seed=rng)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)

@@ -10,27 +10,31 @@ versioned JSON through :mod:`clvkit.persistence`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..._timeunits import UNIT_DAYS
-from ..._version import __version__
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError, NotFittedError
+from ...persistence import register, write_document
 from ._estimation import FitProgress, LogLikelihood, maximize_likelihood
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "Engine", "FitInfo", "FittedModel", "ProgressCallback"]
+__all__ = [
+    "Engine",
+    "FitInfo",
+    "FittedModel",
+    "ProgressCallback",
+    "check_count",
+    "check_horizon",
+    "rate_scaled_start",
+]
 
 FloatArray = npt.NDArray[np.float64]
 ProgressCallback = Callable[[FitProgress], None]
-
-SCHEMA = "clvkit.fitted_model"
-SCHEMA_VERSION = 1
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -53,6 +57,9 @@ class FitInfo(BaseModel):
         negative log-likelihood on the log-parameter scale.
     penalizer:
         The L2 penalty used.
+    n_params:
+        Number of estimated parameters (``None`` only in documents written before clvkit 0.2, where the
+        fitted model fills it in from its parameters when it loads).
     standard_errors, covariance:
         From the observed information (inverse Hessian of the negative log-likelihood), on the natural
         scale by the delta method; ``None`` when the Hessian is not positive definite.
@@ -71,36 +78,47 @@ class FitInfo(BaseModel):
     gradient_norm: float
     message: str
     penalizer: float
+    n_params: int | None = None
     standard_errors: dict[str, float] | None = None
     covariance: list[list[float]] | None = None
     seconds: float = 0.0
 
     @property
     def aic(self) -> float:
-        """Akaike information criterion, ``2k - 2 LL``."""
-        k = len(self.standard_errors) if self.standard_errors is not None else _n_params(self)
-        return 2.0 * k - 2.0 * self.log_likelihood
+        """Akaike information criterion, ``2k - 2 LL`` with k the number of estimated parameters."""
+        return 2.0 * self._k() - 2.0 * self.log_likelihood
 
     @property
     def bic(self) -> float:
         """Bayesian information criterion, ``k log(n) - 2 LL`` with n the number of customers."""
-        k = len(self.standard_errors) if self.standard_errors is not None else _n_params(self)
-        return k * float(np.log(self.n_customers)) - 2.0 * self.log_likelihood
+        return self._k() * float(np.log(self.n_customers)) - 2.0 * self.log_likelihood
+
+    def _k(self) -> int:
+        # k counts the parameters estimated, whether or not the Hessian gave standard errors.
+        if self.n_params is not None:
+            return self.n_params
+        if self.standard_errors is not None:
+            return len(self.standard_errors)
+        if self.covariance is not None:
+            return len(self.covariance)
+        raise NotFittedError("This FitInfo does not say how many parameters were estimated; set n_params.")
 
 
-def _n_params(info: FitInfo) -> int:
-    return len(info.covariance) if info.covariance is not None else 0
+_ModelT = TypeVar("_ModelT", bound="FittedModel")
 
 
 class FittedModel(BaseModel):
     """Base of every fitted model: frozen parameters, the time unit they are in, and fit diagnostics.
 
-    Subclasses declare ``model_name`` (the name used in JSON) and a ``params`` field.
+    A subclass declares ``model_name`` (the name used in JSON) and a ``params`` field whose type is a
+    frozen parameter model; ``param_names`` and ``params_type`` are read from that field.
     """
 
     model_config = _FROZEN
 
     model_name: ClassVar[str] = ""
+    params_type: ClassVar[type[BaseModel]]
+    param_names: ClassVar[tuple[str, ...]] = ()
 
     time_unit: str = Field("D", description="Time unit of the summaries the model was fitted on.")
     fit_info: FitInfo | None = Field(None, description="Diagnostics, or None for a model built from parameters.")
@@ -108,10 +126,22 @@ class FittedModel(BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
+        field = cls.model_fields.get("params")
+        if field is not None and isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+            cls.params_type = field.annotation
+            cls.param_names = tuple(field.annotation.model_fields)
         if cls.model_name:
-            from ...persistence import register
-
             register(cls)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_parameters(cls, data: Any) -> Any:
+        # Documents written before FitInfo.n_params existed: the number of parameters is the model's.
+        if isinstance(data, dict) and isinstance(data.get("fit_info"), dict) and cls.param_names:
+            info = data["fit_info"]
+            if info.get("n_params") is None:
+                data = {**data, "fit_info": {**info, "n_params": len(cls.param_names)}}
+        return data
 
     def model_post_init(self, context: Any, /) -> None:
         if self.time_unit not in UNIT_DAYS:
@@ -137,8 +167,28 @@ class FittedModel(BaseModel):
 
     def param_array(self) -> FloatArray:
         """The parameters as a float64 array in the papers' order."""
-        params = getattr(self, "params")  # noqa: B009 - declared by every subclass
+        params: BaseModel = getattr(self, "params")  # noqa: B009 - declared by every subclass
         return np.array(list(params.model_dump().values()), dtype=np.float64)
+
+    def with_param_array(self: _ModelT, values: Any) -> _ModelT:
+        """A copy of this model at other parameter values (in :attr:`param_names` order), without fit diagnostics.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``values`` has the wrong length or a value the parameter class refuses.
+        """
+        arr = np.asarray(values, dtype=np.float64).reshape(-1)
+        if arr.shape[0] != len(self.param_names):
+            raise InvalidInputError(
+                f"{type(self).__name__}.with_param_array() needs {len(self.param_names)} values "
+                f"{list(self.param_names)}. Got {arr.shape[0]} instead."
+            )
+        try:
+            params = self.params_type(**dict(zip(self.param_names, arr.tolist(), strict=True)))
+        except ValidationError as exc:
+            raise InvalidInputError(f"{type(self).__name__}.with_param_array(): {exc}") from None
+        return self.model_copy(update={"params": params, "fit_info": None})
 
     # ---------------------------------------------------------------- persistence
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -147,22 +197,14 @@ class FittedModel(BaseModel):
         Floats are written in Python's shortest round-trip form, so :func:`clvkit.load_json` restores the
         model exactly.
         """
-        body = self.model_dump(mode="python")
-        document = {
-            "schema": SCHEMA,
-            "schema_version": SCHEMA_VERSION,
-            "model": self.model_name,
-            "clvkit_version": __version__,
-            **body,
-        }
-        return json.dumps(document, indent=indent, allow_nan=False)
+        return write_document(self.model_name, self.model_dump(mode="python"), indent=indent)
 
     # ---------------------------------------------------------------- helpers for subclasses
-    def _check_summary(self, summary: CustomerSummary, where: str) -> None:
-        if not isinstance(summary, CustomerSummary):
+    def _check_summary(self, summary: Any, where: str, kind: type[Any] = CustomerSummary) -> None:
+        if not isinstance(summary, kind):
             raise InvalidInputError(
-                f"{type(self).__name__}.{where}() needs a clvkit.CustomerSummary. Got {type(summary).__name__}; "
-                f"build one with clvkit.summarize() or CustomerSummary(...)."
+                f"{type(self).__name__}.{where}() needs a clvkit.{kind.__name__}. Got {type(summary).__name__}; "
+                f"build one with clvkit.summarize() or {kind.__name__}(...)."
             )
         if summary.time_unit != self.time_unit:
             raise InvalidInputError(
@@ -173,7 +215,10 @@ class FittedModel(BaseModel):
 
 def check_horizon(t: Any, where: str, name: str = "t") -> FloatArray:
     """A non-negative finite horizon (scalar or array) as float64, or a typed error."""
-    arr = np.asarray(t, dtype=np.float64)
+    try:
+        arr = np.asarray(t, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = np.full(1, np.nan)
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise InvalidInputError(
             f"The '{name}' parameter of {where} must be finite and non-negative. Got {t!r} instead."
@@ -181,8 +226,40 @@ def check_horizon(t: Any, where: str, name: str = "t") -> FloatArray:
     return arr
 
 
-class Engine(BaseModel):
-    """Base of every engine: estimation settings shared by all models.
+def check_count(n: Any, where: str, name: str = "n") -> FloatArray:
+    """A non-negative whole number (or array of them) as float64, or a typed error."""
+    try:
+        arr = np.asarray(n, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = np.full(1, np.nan)
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.floor(arr)):
+        raise InvalidInputError(
+            f"The '{name}' parameter of {where} must be a non-negative whole number. Got {n!r} instead."
+        )
+    return arr
+
+
+def rate_scaled_start(data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
+    """Start ``(1, alpha, 1, 1)`` with ``alpha`` on the data's time scale (``r/alpha`` ~ the purchase rate).
+
+    Unit-free: ``alpha`` scales with ``T``. Used by the BG/NBD family.
+    """
+    mean_T = float(weights @ data["T"]) / float(weights.sum())
+    mean_x = float(weights @ data["x"]) / float(weights.sum())
+    return np.array([1.0, max(mean_T, 1e-6) / max(mean_x, 0.1), 1.0, 1.0])
+
+
+DataT = TypeVar("DataT")
+FittedT = TypeVar("FittedT", bound=FittedModel)
+
+
+class Engine(BaseModel, Generic[DataT, FittedT]):
+    """Base of every engine: estimation settings shared by all models, and the one ``fit``.
+
+    A model declares its fitted class (``fitted_class``, which fixes the parameter names), the data type it
+    reads (``data_type``), how it turns the data into compressed arrays and weights (``_prepare``), its
+    log-likelihood kernel (``_loglik``) and optionally its start values (``_default_start``). Everything
+    else - argument checks, the optimiser, standard errors, :class:`FitInfo`, the fitted result - is here.
 
     Attributes
     ----------
@@ -199,7 +276,12 @@ class Engine(BaseModel):
     model_config = _FROZEN
 
     name: ClassVar[str] = ""
-    param_names: ClassVar[tuple[str, ...]] = ()
+    fitted_class: ClassVar[type[FittedModel]]
+    data_type: ClassVar[type[Any]] = CustomerSummary
+    #: How to build the data, for error messages.
+    data_hint: ClassVar[str] = "build one with clvkit.summarize() or CustomerSummary(...)"
+    #: What one row of the data is, for error messages.
+    row_noun: ClassVar[str] = "customer"
     #: True when ``_loglik`` returns weighted totals (sufficient statistics) rather than per-row values.
     summed_loglik: ClassVar[bool] = False
 
@@ -208,11 +290,20 @@ class Engine(BaseModel):
     max_iter: int = Field(500, gt=0)
     initial_params: dict[str, float] | None = None
 
+    #: The parameters' names in the papers' order (the fitted class's).
+    param_names: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "fitted_class" in cls.__dict__:
+            cls.param_names = cls.fitted_class.param_names
+
     # To be provided by each engine -------------------------------------------------
     def _loglik(self, params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
         raise NotImplementedError
 
-    def _prepare(self, summary: CustomerSummary) -> tuple[dict[str, npt.NDArray[Any]], FloatArray]:
+    def _prepare(self, data: DataT) -> tuple[dict[str, npt.NDArray[Any]], FloatArray]:
         """Compressed data arrays and weights the likelihood is evaluated on (for a ``summed`` engine,
         sufficient statistics and ``weights`` of shape (1,) holding the number of customers)."""
         raise NotImplementedError
@@ -221,6 +312,30 @@ class Engine(BaseModel):
         return np.ones(len(self.param_names))
 
     # Shared template ----------------------------------------------------------------
+    def fit(self, data: DataT, *, progress: ProgressCallback | None = None) -> FittedT:
+        """Fit by maximum likelihood; returns a new immutable fitted model.
+
+        Parameters
+        ----------
+        data:
+            The customers (a :class:`~clvkit.CustomerSummary`; for the sBG model a
+            :class:`~clvkit.ContractSummary`), with optional ``weights``.
+        progress:
+            Optional callback receiving a :class:`~clvkit.valuation.FitProgress` after each iteration.
+
+        Raises
+        ------
+        InvalidInputError
+            If the data are of the wrong type, empty, or cannot identify the model (the message says why).
+        ConvergenceError
+            If no optimum is found; the message suggests what to change.
+        """
+        params, info = self._estimate(data, progress)
+        fitted = self.fitted_class(params=self.fitted_class.params_type(**params),
+                                   time_unit=data.time_unit,  # type: ignore[attr-defined]
+                                   fit_info=info)
+        return cast(FittedT, fitted)
+
     def _start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
         if self.initial_params is None:
             return self._default_start(data, weights)
@@ -234,32 +349,31 @@ class Engine(BaseModel):
             )
         return np.array(values, dtype=np.float64)
 
-    def _estimate(
-        self, summary: CustomerSummary, progress: ProgressCallback | None
-    ) -> tuple[dict[str, float], FitInfo]:
-        if not isinstance(summary, CustomerSummary):
+    def _estimate(self, source: DataT, progress: ProgressCallback | None) -> tuple[dict[str, float], FitInfo]:
+        kind = self.data_type
+        if not isinstance(source, kind):
             raise InvalidInputError(
-                f"{type(self).__name__}.fit() needs a clvkit.CustomerSummary. Got {type(summary).__name__}; "
-                f"build one with clvkit.summarize() or CustomerSummary(...)."
+                f"{type(self).__name__}.fit() needs a clvkit.{kind.__name__}. Got {type(source).__name__}; "
+                f"{self.data_hint}."
             )
-        data, weights = self._prepare(summary)
+        data, weights = self._prepare(source)
         if weights.shape[0] == 0 or not float(weights.sum()) > 0:
-            raise InvalidInputError(f"{type(self).__name__}.fit() needs at least one customer to fit. Got none.")
+            raise InvalidInputError(f"{type(self).__name__}.fit() needs at least one {self.row_noun} to fit. Got none.")
         loglik: LogLikelihood = self._loglik
+        names = self.param_names
         result = maximize_likelihood(
             loglik,
             data,
             weights,
             self._start(data, weights),
             model=self.name,
-            param_names=self.param_names,
+            param_names=names,
             penalizer=self.penalizer,
             tol=self.tol,
             max_iter=self.max_iter,
             progress=progress,
             summed=self.summed_loglik,
         )
-        names = self.param_names
         info = FitInfo(
             log_likelihood=result.log_likelihood,
             n_customers=float(weights.sum()),
@@ -270,6 +384,7 @@ class Engine(BaseModel):
             gradient_norm=result.gradient_norm,
             message=result.message,
             penalizer=self.penalizer,
+            n_params=len(names),
             standard_errors=(None if result.standard_errors is None
                              else dict(zip(names, result.standard_errors.tolist(), strict=True))),
             covariance=None if result.covariance is None else result.covariance.tolist(),

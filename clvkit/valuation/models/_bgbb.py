@@ -19,15 +19,21 @@ import numpy.typing as npt
 from scipy import special
 
 from ...errors import ConvergenceError
+from ._generic import fresh_customer_pmf, path_over_distinct_rows
+from ._simulate import simulate_bgbb as simulate
 
 __all__ = [
     "dert",
+    "discounted_residual",
     "expected_purchases",
     "expected_purchases_new",
+    "expected_purchases_path",
     "log_likelihood",
     "loglik",
     "probability_alive",
     "probability_of_purchases",
+    "probability_of_purchases_new",
+    "simulate",
     "survival_sum",
 ]
 
@@ -442,3 +448,17 @@ def probability_of_purchases(
     log_alive_n = log_t1 - ll
     out: FloatArray = np.exp(log_alive_n + log_given_alive) + np.where(k_ == 0.0, -np.expm1(log_alive_n), 0.0)
     return out
+
+
+def expected_purchases_path(params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray,
+                            ts: FloatArray) -> FloatArray:
+    """:func:`expected_purchases` at every horizon of ``ts``, shape (len(ts), n), once per distinct row."""
+    return path_over_distinct_rows(expected_purchases, params, x, tx, n, ts)
+
+
+def probability_of_purchases_new(params: FloatArray, k: FloatArray, t: FloatArray) -> FloatArray:
+    """P(X(t) = k) for a customer just acquired: :func:`probability_of_purchases` at x = t_x = n = 0."""
+    return fresh_customer_pmf(probability_of_purchases, params, k, t)
+
+
+discounted_residual = dert

@@ -14,9 +14,13 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
+from ..._rows import unique_rows
+from ._generic import discounted_residual_from_path
+from ._simulate import simulate_bgnbd as simulate
 from ._special import checked_scaled_residual, scaled_residual_factor
 
 __all__ = [
+    "discounted_residual",
     "expected_purchases",
     "expected_purchases_new",
     "expected_purchases_path",
@@ -24,6 +28,8 @@ __all__ = [
     "loglik",
     "probability_alive",
     "probability_of_purchases",
+    "probability_of_purchases_new",
+    "simulate",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -139,8 +145,12 @@ def expected_purchases(
     ``E = (a+b+x-1) * G * P(alive)`` with ``G = [1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)]/(a-1)``
     and ``z = t/(alpha+T+t)``; algebraically identical to eq. (10).
     """
-    r, alpha, a, b = (float(v) for v in params)
     t_arr = np.asarray(t, dtype=np.float64)
+    if t_arr.ndim == 0:
+        # One horizon: the path shares the hypergeometric factor across rows with the same (x, T).
+        one: FloatArray = expected_purchases_path(params, x, tx, T, t_arr.reshape(1))[0]
+        return one
+    r, alpha, a, b = (float(v) for v in params)
     CG = _scaled_residual(r, alpha, a, b, x, T, t_arr)
     out: FloatArray = CG * probability_alive(params, x, tx, T)
     return out
@@ -154,8 +164,6 @@ def expected_purchases_path(
     The hypergeometric factor depends on ``(x, T)`` only and P(alive) not on the horizon, so the
     factor is evaluated once per distinct ``(x, T)`` pair and horizon, and P(alive) once per row.
     """
-    from ..._rows import unique_rows
-
     r, alpha, a, b = (float(v) for v in params)
     (xu, Tu), _, code = unique_rows([x, T], np.ones(x.shape[0]))
     p_alive = probability_alive(params, x, tx, T)
@@ -214,3 +222,30 @@ def probability_of_purchases(
     p_alive = probability_alive(params, x, tx, T)
     out: FloatArray = p_alive * (stay + drop) + np.where(n_arr == 0, 1.0 - p_alive, 0.0)
     return out
+
+
+def probability_of_purchases_new(params: FloatArray, n: FloatArray, t: FloatArray) -> FloatArray:
+    """P(X(t) = n) for a customer just acquired, Fader, Hardie & Lee (2005) eq. (8).
+
+    ``P(X(t)=n) = B(a, b+n)/B(a, b) NB(n; r, alpha/(alpha+t)) + 1{n>0} B(a+1, b+n-1)/B(a, b) [1 - sum_{j<n}
+    NB(j)]``, where ``NB(n; r, p) = Gamma(r+n)/(Gamma(r) n!) p^r (1-p)^n`` and the bracket, the negative
+    binomial upper tail, is the regularised incomplete beta ``I_z(n, r)`` with ``z = t/(alpha+t)`` (no
+    cancellation when the sum is close to 1). ``n`` and ``t`` broadcast together.
+    """
+    r, alpha, a, b = (float(v) for v in params)
+    n_b, t_b = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(t, dtype=np.float64))
+    log_p0 = np.log(alpha) - np.log(alpha + t_b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_z = np.log(t_b) - np.log(alpha + t_b)
+        n_term = np.where(n_b > 0, n_b * log_z, 0.0)
+    log_nb = special.gammaln(r + n_b) - special.gammaln(r) - special.gammaln(n_b + 1.0) + r * log_p0 + n_term
+    log_b = special.betaln(a, b)
+    n_safe = np.where(n_b > 0, n_b, 1.0)
+    tail = np.exp(special.betaln(a + 1.0, b + n_safe - 1.0) - log_b) * special.betainc(n_safe, r, np.exp(log_z))
+    out: FloatArray = np.exp(special.betaln(a, b + n_b) - log_b + log_nb) + np.where(n_b > 0, tail, 0.0)
+    return out
+
+
+def discounted_residual(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, d: float) -> FloatArray:
+    """DERT at the discrete rate ``d`` per time unit (no closed form: see :mod:`._generic`)."""
+    return discounted_residual_from_path(expected_purchases_path, params, x, tx, T, d)

@@ -7,7 +7,7 @@ log-likelihood and its gradient with respect to the (positive) model parameters.
   the analytic gradient, on whatever rows it is given - callers pass compressed data with weights;
 - adds an optional L2 penalty ``penalizer * sum(params**2)`` to the mean negative log-likelihood (the
   same form as lifetimes, so equal penalizers give equal estimates);
-- computes the observed information by central differences of the analytic gradient at the optimum, and
+- computes the observed information by forward differences of the analytic gradient at the optimum, and
   from it the covariance and standard errors (delta method back to the natural scale);
 - reports diagnostics and raises :class:`~clvkit.errors.ConvergenceError` when no optimum is found.
 

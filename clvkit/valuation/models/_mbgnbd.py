@@ -26,15 +26,21 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
+from ._generic import discounted_residual_from_path, fresh_customer_pmf, path_over_distinct_rows
+from ._simulate import simulate_mbgnbd as simulate
 from ._special import residual_by_quadrature, residual_factor
 
 __all__ = [
+    "discounted_residual",
     "expected_purchases",
     "expected_purchases_new",
+    "expected_purchases_path",
     "log_odds_dead",
     "loglik",
     "probability_alive",
     "probability_of_purchases",
+    "probability_of_purchases_new",
+    "simulate",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -273,3 +279,19 @@ def probability_of_purchases(
     p_alive = probability_alive(params, x, tx, T)
     out: FloatArray = p_alive * (stay + drop) + np.where(n_arr == 0, 1.0 - p_alive, 0.0)
     return out
+
+
+def expected_purchases_path(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray,
+                            ts: FloatArray) -> FloatArray:
+    """:func:`expected_purchases` at every horizon of ``ts``, shape (len(ts), n), once per distinct row."""
+    return path_over_distinct_rows(expected_purchases, params, x, tx, T, ts)
+
+
+def probability_of_purchases_new(params: FloatArray, n: FloatArray, t: FloatArray) -> FloatArray:
+    """P(X(t) = n) for a customer just acquired: :func:`probability_of_purchases` at x = t_x = T = 0."""
+    return fresh_customer_pmf(probability_of_purchases, params, n, t)
+
+
+def discounted_residual(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, d: float) -> FloatArray:
+    """DERT at the discrete rate ``d`` per time unit (no closed form: see :mod:`._generic`)."""
+    return discounted_residual_from_path(expected_purchases_path, params, x, tx, T, d)

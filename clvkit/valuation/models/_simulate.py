@@ -1,4 +1,4 @@
-"""Vectorised simulation of customer summaries from a BG/NBD model (for bootstraps and coverage checks).
+"""Vectorised simulation of customer summaries from the count models (for bootstraps and coverage checks).
 
 Pure kernel: parameters and arrays in, arrays out; randomness only through the ``numpy.random.Generator``
 the caller passes.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["simulate_bgnbd"]
+__all__ = ["simulate_bgbb", "simulate_bgnbd", "simulate_mbgnbd", "simulate_paretonbd"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -47,6 +47,22 @@ def simulate_bgnbd(
     >>> x.shape, bool(np.all(tx <= 39.0))
     ((3,), True)
     """
+    return _beta_geometric(params, T, rng, shift=0.0)
+
+
+def simulate_mbgnbd(
+    params: FloatArray, T: FloatArray, rng: np.random.Generator
+) -> tuple[FloatArray, FloatArray]:
+    """Draw ``(frequency, recency)`` under MBG/NBD (Batislam, Denizel & Filiztekin 2007).
+
+    As :func:`simulate_bgnbd`, except that the customer may also drop out right after the first purchase,
+    so the repeat purchases made before dropping out are ``J - 1`` with ``J ~ Geometric(p)`` on ``1, 2, ...``.
+    """
+    return _beta_geometric(params, T, rng, shift=1.0)
+
+
+def _beta_geometric(params: FloatArray, T: FloatArray, rng: np.random.Generator, shift: float
+                    ) -> tuple[FloatArray, FloatArray]:
     r, alpha, a, b = (float(v) for v in params)
     T = np.asarray(T, dtype=np.float64)
     n_customers = T.shape[0]
@@ -54,11 +70,63 @@ def simulate_bgnbd(
     p = rng.beta(a, b, size=n_customers)
     # p can underflow to exactly 0 for small a; such a customer never drops out (J is unbounded).
     never = p <= 0.0
-    J = rng.geometric(np.where(never, 0.5, p)).astype(np.float64)
+    J = rng.geometric(np.where(never, 0.5, p)).astype(np.float64) - shift
     J[never] = np.inf
     N = rng.poisson(lam * T).astype(np.float64)
-    x = np.minimum(N, J)
+    return _last_of_first(np.minimum(N, J), N, T, rng)
+
+
+def _last_of_first(x: FloatArray, N: FloatArray, window: FloatArray, rng: np.random.Generator
+                   ) -> tuple[FloatArray, FloatArray]:
+    # Given N Poisson purchases in (0, window], their times are N ordered uniforms: the x-th is window * Beta(x, N-x+1).
     pos = x > 0
-    tx = np.zeros(n_customers)
-    tx[pos] = T[pos] * rng.beta(x[pos], N[pos] - x[pos] + 1.0)
+    tx = np.zeros(x.shape[0])
+    tx[pos] = window[pos] * rng.beta(x[pos], N[pos] - x[pos] + 1.0)
+    return x, tx
+
+
+def simulate_paretonbd(
+    params: FloatArray, T: FloatArray, rng: np.random.Generator
+) -> tuple[FloatArray, FloatArray]:
+    """Draw ``(frequency, recency)`` under Pareto/NBD (Schmittlein, Morrison & Colombo 1987).
+
+    Purchase rate ``lambda ~ Gamma(r, rate alpha)``, lifetime ``tau ~ Exponential(mu)`` with
+    ``mu ~ Gamma(s, rate beta)``; the customer buys as a Poisson process over ``(0, min(tau, T)]``.
+    """
+    r, alpha, s, beta = (float(v) for v in params)
+    T = np.asarray(T, dtype=np.float64)
+    n_customers = T.shape[0]
+    lam = rng.gamma(shape=r, scale=1.0 / alpha, size=n_customers)
+    mu = rng.gamma(shape=s, scale=1.0 / beta, size=n_customers)
+    with np.errstate(divide="ignore"):
+        tau = rng.exponential(np.where(mu > 0.0, 1.0 / np.maximum(mu, 1e-300), np.inf))
+    window = np.minimum(tau, T)
+    N = rng.poisson(lam * window).astype(np.float64)
+    return _last_of_first(N, N, window, rng)
+
+
+def simulate_bgbb(
+    params: FloatArray, n: FloatArray, rng: np.random.Generator
+) -> tuple[FloatArray, FloatArray]:
+    """Draw ``(frequency, recency)`` over ``n`` whole opportunities under BG/BB (Fader, Hardie & Shang 2010).
+
+    Transaction probability ``p ~ Beta(alpha, beta)`` at each opportunity while alive; the customer dies at
+    the start of each opportunity with probability ``theta ~ Beta(gamma, delta)``, so the opportunities
+    lived are ``min(n, L)`` with ``L ~ Geometric(theta) - 1``. ``recency`` is the last opportunity with a
+    transaction (0 when there is none).
+    """
+    a, b, g, d = (float(v) for v in params)
+    n = np.asarray(n, dtype=np.float64)
+    size = n.shape[0]
+    p = rng.beta(a, b, size=size)
+    theta = rng.beta(g, d, size=size)
+    alive = np.where(theta > 0.0, rng.geometric(np.where(theta > 0.0, theta, 0.5)) - 1.0, np.inf)
+    lived = np.minimum(n, alive).astype(np.int64)
+    # One Bernoulli(p) per opportunity lived: a row-wise loop over opportunities (n is small for BG/BB data).
+    x = np.zeros(size)
+    tx = np.zeros(size)
+    for k in range(1, int(lived.max(initial=0)) + 1):
+        buy = (lived >= k) & (rng.random(size) < p)
+        x += buy
+        tx[buy] = float(k)
     return x, tx

@@ -11,11 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..._rows import unique_rows
 from ...batch import CustomerSummary
-from ...errors import InvalidInputError
 from . import _bgnbd
-from ._base import Engine, FittedModel, ProgressCallback, check_horizon
+from ._base import Engine, FittedModel, check_count, rate_scaled_start
+from ._count import CountKernel, FittedCountModel
 
-__all__ = ["BetaGeo", "BetaGeoParams", "FittedBetaGeo"]
+__all__ = ["BetaGeo", "BetaGeoParams", "FittedBetaGeo", "check_count"]
 
 FloatArray = npt.NDArray[np.float64]
 PositiveFinite = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
@@ -32,15 +32,8 @@ class BetaGeoParams(BaseModel):
     b: PositiveFinite
 
 
-def check_count(n: Any, where: str) -> FloatArray:
-    """A non-negative whole number (or array of them) as float64, or a typed error."""
-    arr = np.asarray(n, dtype=np.float64)
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.floor(arr)):
-        raise InvalidInputError(f"The 'n' parameter of {where} must be a non-negative whole number. Got {n!r} instead.")
-    return arr
 
-
-class FittedBetaGeo(FittedModel):
+class FittedBetaGeo(FittedCountModel):
     """A BG/NBD model with known parameters; every prediction is vectorised over a summary.
 
     Build it by fitting (:meth:`BetaGeo.fit`) or directly from parameters.
@@ -57,62 +50,11 @@ class FittedBetaGeo(FittedModel):
     """
 
     model_name: ClassVar[str] = "BetaGeo"
+    kernel: ClassVar[CountKernel] = _bgnbd
     params: BetaGeoParams
 
-    def _arrays(self, summary: CustomerSummary, where: str) -> tuple[FloatArray, FloatArray, FloatArray]:
-        self._check_summary(summary, where)
-        return summary.frequency, summary.recency, summary.T
 
-    def expected_purchases(self, summary: CustomerSummary, t: Any) -> FloatArray:
-        """Expected purchases in the next ``t`` time units, E[X(T, T+t) | x, t_x, T] (eq. 10).
-
-        Parameters
-        ----------
-        summary:
-            Customers, shape (n_customers,).
-        t:
-            Horizon in the summary's time unit: a scalar or an array broadcastable to (n_customers,).
-
-        Returns
-        -------
-        numpy.ndarray of shape (n_customers,)
-        """
-        x, tx, T = self._arrays(summary, "expected_purchases")
-        t_arr = check_horizon(t, "FittedBetaGeo.expected_purchases()")
-        if t_arr.ndim == 0:
-            one: FloatArray = _bgnbd.expected_purchases_path(self.param_array(), x, tx, T, t_arr.reshape(1))[0]
-            return one
-        return _bgnbd.expected_purchases(self.param_array(), x, tx, T, t_arr)
-
-    def expected_purchases_path(self, summary: CustomerSummary, ts: Any) -> FloatArray:
-        """Expected purchases at each horizon of ``ts`` (1-D), shape (len(ts), n_customers).
-
-        The same numbers as calling :meth:`expected_purchases` per horizon, computed with the shared work
-        done once; :func:`clvkit.valuation.clv` uses it.
-        """
-        x, tx, T = self._arrays(summary, "expected_purchases_path")
-        ts_arr = check_horizon(ts, "FittedBetaGeo.expected_purchases_path()", name="ts").reshape(-1)
-        return _bgnbd.expected_purchases_path(self.param_array(), x, tx, T, ts_arr)
-
-    def probability_alive(self, summary: CustomerSummary) -> FloatArray:
-        """P(customer still active at T | x, t_x, T) (eq. 13); 1 for customers with no repeat purchase."""
-        x, tx, T = self._arrays(summary, "probability_alive")
-        return _bgnbd.probability_alive(self.param_array(), x, tx, T)
-
-    def probability_of_purchases(self, summary: CustomerSummary, n: Any, t: Any) -> FloatArray:
-        """P(exactly ``n`` purchases in (T, T+t] | x, t_x, T), shape (n_customers,)."""
-        x, tx, T = self._arrays(summary, "probability_of_purchases")
-        n_arr = check_count(n, "FittedBetaGeo.probability_of_purchases()")
-        t_arr = check_horizon(t, "FittedBetaGeo.probability_of_purchases()")
-        return _bgnbd.probability_of_purchases(self.param_array(), x, tx, T, n_arr, t_arr)
-
-    def expected_purchases_new_customer(self, t: Any) -> FloatArray:
-        """E[X(t)]: expected repeat purchases of a newly acquired customer in ``t`` time units (eq. 9)."""
-        t_arr = check_horizon(t, "FittedBetaGeo.expected_purchases_new_customer()")
-        return _bgnbd.expected_purchases_new(self.param_array(), t_arr)
-
-
-class BetaGeo(Engine):
+class BetaGeo(Engine[CustomerSummary, FittedBetaGeo]):
     """BG/NBD engine: maximum-likelihood fit on a :class:`~clvkit.CustomerSummary`.
 
     Uses the shared estimation routine: log-scale parameters, analytic gradient, compressed rows,
@@ -129,7 +71,7 @@ class BetaGeo(Engine):
     """
 
     name: ClassVar[str] = "BetaGeo"
-    param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    fitted_class: ClassVar[type[FittedModel]] = FittedBetaGeo
 
     def _loglik(self, params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
         lookups = {k: v for k, v in data.items() if k.startswith(("T_", "tx_"))}
@@ -143,26 +85,4 @@ class BetaGeo(Engine):
         return data, w
 
     def _default_start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
-        # alpha on the data's time scale (r/alpha ~ purchase rate), so the start is unit-free.
-        mean_T = float(weights @ data["T"]) / float(weights.sum())
-        mean_x = float(weights @ data["x"]) / float(weights.sum())
-        alpha = max(mean_T, 1e-6) / max(mean_x, 0.1)
-        return np.array([1.0, alpha, 1.0, 1.0])
-
-    def fit(self, summary: CustomerSummary, *, progress: ProgressCallback | None = None) -> FittedBetaGeo:
-        """Fit by maximum likelihood; returns a new immutable :class:`FittedBetaGeo`.
-
-        Parameters
-        ----------
-        summary:
-            Customers' ``frequency``, ``recency``, ``T`` (and optional ``weights``).
-        progress:
-            Optional callback receiving a :class:`~clvkit.valuation.FitProgress` after each iteration.
-
-        Raises
-        ------
-        ConvergenceError
-            If no optimum is found; the message suggests what to change.
-        """
-        params, info = self._estimate(summary, progress)
-        return FittedBetaGeo(params=BetaGeoParams(**params), time_unit=summary.time_unit, fit_info=info)
+        return rate_scaled_start(data, weights)

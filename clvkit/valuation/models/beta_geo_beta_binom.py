@@ -22,8 +22,8 @@ from ..._validation import check_scalar, raise_if, row_problem
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError, ModelDomainError, Problem
 from . import _bgbb
-from ._base import Engine, FittedModel, ProgressCallback
-from .beta_geo import check_count
+from ._base import Engine, FittedModel
+from ._count import CountKernel, FittedCountModel
 
 __all__ = [
     "BetaGeoBetaBinom",
@@ -94,7 +94,7 @@ def check_opportunities(t: Any, where: str, name: str = "t") -> FloatArray:
     return arr
 
 
-class FittedBetaGeoBetaBinom(FittedModel):
+class FittedBetaGeoBetaBinom(FittedCountModel):
     """A BG/BB model with known parameters; every prediction is vectorised over a summary.
 
     Build it by fitting (:meth:`BetaGeoBetaBinom.fit`) or directly from parameters. Horizons count
@@ -118,113 +118,36 @@ class FittedBetaGeoBetaBinom(FittedModel):
     """
 
     model_name: ClassVar[str] = "BetaGeoBetaBinom"
+    kernel: ClassVar[CountKernel] = _bgbb
     params: BetaGeoBetaBinomParams
 
-    def _arrays(self, summary: CustomerSummary, where: str) -> tuple[FloatArray, FloatArray, FloatArray]:
+    def _customers(self, summary: CustomerSummary, where: str) -> tuple[FloatArray, FloatArray, FloatArray]:
         self._check_summary(summary, where)
         check_discrete_summary(summary, f"FittedBetaGeoBetaBinom.{where}()")
         return summary.frequency, summary.recency, summary.T
 
-    def expected_purchases(self, summary: CustomerSummary, t: Any) -> FloatArray:
-        """Expected transactions in the next ``t`` opportunities, E[X(n, n+t) | x, t_x, n] (eq. 13).
+    def _check_t(self, t: Any, where: str, name: str = "t") -> FloatArray:
+        return check_opportunities(t, f"FittedBetaGeoBetaBinom.{where}()", name)
 
-        Parameters
-        ----------
-        summary:
-            Customers, shape (n_customers,).
-        t:
-            Number of future opportunities: a whole number or an array of them broadcastable to
-            (n_customers,).
-
-        Returns
-        -------
-        numpy.ndarray of shape (n_customers,)
-        """
-        x, tx, n = self._arrays(summary, "expected_purchases")
-        t_arr = check_opportunities(t, "FittedBetaGeoBetaBinom.expected_purchases()")
-        return _bgbb.expected_purchases(self.param_array(), x, tx, n, t_arr)
-
-    def probability_alive(self, summary: CustomerSummary) -> FloatArray:
-        """P(alive at opportunity n+1 | x, t_x, n) (eq. 11), shape (n_customers,)."""
-        x, tx, n = self._arrays(summary, "probability_alive")
-        return _bgbb.probability_alive(self.param_array(), x, tx, n)
-
-    def probability_of_purchases(self, summary: CustomerSummary, n: Any, t: Any) -> FloatArray:
-        """P(exactly ``n`` transactions in the next ``t`` opportunities | x, t_x, n_observed).
-
-        Here ``n`` is the number of *transactions* (as in the other engines); the opportunities observed
-        come from the summary's ``T``. Derived from the model's assumptions (see
-        :func:`clvkit.valuation.models._bgbb.probability_of_purchases`); summed over ``n = 0..t`` it is 1 and
-        its mean is :meth:`expected_purchases`.
-
-        Examples
-        --------
-        >>> from clvkit import CustomerSummary
-        >>> m = FittedBetaGeoBetaBinom(params=BetaGeoBetaBinomParams(alpha=1.2, beta=0.75, gamma=0.66, delta=2.8))
-        >>> s = CustomerSummary(frequency=[3], recency=[5], T=[6])
-        >>> pmf = [float(m.probability_of_purchases(s, k, 4)[0]) for k in range(5)]
-        >>> round(sum(pmf), 12), round(sum(k * p for k, p in enumerate(pmf)), 6) == round(
-        ...     float(m.expected_purchases(s, 4)[0]), 6)
-        (1.0, True)
-        """
-        x, tx, n_obs = self._arrays(summary, "probability_of_purchases")
-        k = check_count(n, "FittedBetaGeoBetaBinom.probability_of_purchases()")
-        t_arr = check_opportunities(t, "FittedBetaGeoBetaBinom.probability_of_purchases()")
-        return _bgbb.probability_of_purchases(self.param_array(), x, tx, n_obs, k, t_arr)
-
-    def expected_purchases_new_customer(self, t: Any) -> FloatArray:
-        """E[X(t)]: expected transactions of a new customer in the first ``t`` opportunities (eq. 7).
-
-        Examples
-        --------
-        >>> m = FittedBetaGeoBetaBinom(params=BetaGeoBetaBinomParams(alpha=1.204, beta=0.750, gamma=0.657,
-        ...                                                          delta=2.783))
-        >>> m.expected_purchases_new_customer([0, 1, 6]).round(4).tolist()
-        [0.0, 0.4985, 2.2196]
-        """
-        t_arr = check_opportunities(t, "FittedBetaGeoBetaBinom.expected_purchases_new_customer()")
-        return _bgbb.expected_purchases_new(self.param_array(), t_arr)
-
-    def discounted_expected_residual_transactions(self, summary: CustomerSummary, discount_rate: float) -> FloatArray:
-        """DERT: the present value of the expected future transactions, eq. (14).
-
-        ``sum_{s>=1} E[transaction at opportunity n+s | x, t_x, n] / (1 + d)^s``; multiply by the value
-        of a transaction to get the expected residual lifetime value.
-
-        Parameters
-        ----------
-        summary:
-            Customers, shape (n_customers,).
-        discount_rate:
-            ``d`` per opportunity: 0, or finite and at least 1e-7 (below that the continued fraction
-            for eq. 14 would need more than ~50,000 steps; the value is then within ~1e-7 relative of
-            a nearby rate anyway).
-
-        Raises
-        ------
-        InvalidInputError
-            If ``discount_rate`` is negative, not finite, or in (0, 1e-7).
-        ModelDomainError
-            If ``discount_rate`` is 0 and ``gamma <= 1``: the expected number of future transactions is
-            then infinite.
-        """
-        where = "FittedBetaGeoBetaBinom.discounted_expected_residual_transactions()"
+    def _check_rate(self, discount_rate: Any, where: str) -> float:
+        """``d`` per opportunity: 0 (when ``gamma > 1``), or finite and at least 1e-7 (below that the continued
+        fraction for eq. 14 would need more than ~50,000 steps; the value is then within ~1e-7 relative of a
+        nearby rate anyway)."""
         d = check_scalar(discount_rate, "discount_rate", where, low=0.0, high=np.inf, high_open=True)
         if 0.0 < d < _MIN_DISCOUNT_RATE:
             raise InvalidInputError(
                 f"The 'discount_rate' parameter of {where} must be 0 or at least {_MIN_DISCOUNT_RATE:g}. "
                 f"Got {discount_rate!r} instead."
             )
-        x, tx, n = self._arrays(summary, "discounted_expected_residual_transactions")
         if d == 0.0 and self.params.gamma <= 1.0:
             raise ModelDomainError(
                 f"{where}: with discount_rate = 0 the expected residual transactions are infinite for "
                 f"gamma <= 1 (gamma = {self.params.gamma!r}). Pass a positive discount_rate."
             )
-        return _bgbb.dert(self.param_array(), x, tx, n, d)
+        return d
 
 
-class BetaGeoBetaBinom(Engine):
+class BetaGeoBetaBinom(Engine[CustomerSummary, FittedBetaGeoBetaBinom]):
     """BG/BB engine: maximum-likelihood fit on a :class:`~clvkit.CustomerSummary` of discrete opportunities.
 
     ``frequency`` = x, ``recency`` = t_x and ``T`` = n (see the module docstring). Uses the shared
@@ -250,7 +173,7 @@ class BetaGeoBetaBinom(Engine):
     """
 
     name: ClassVar[str] = "BetaGeoBetaBinom"
-    param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
+    fitted_class: ClassVar[type[FittedModel]] = FittedBetaGeoBetaBinom
 
     def _loglik(self, params: FloatArray, data: Mapping[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
         return _bgbb.loglik(params, data["x"], data["tx"], data["n"])
@@ -259,24 +182,3 @@ class BetaGeoBetaBinom(Engine):
         check_discrete_summary(summary, f"{type(self).__name__}.fit()")
         (x, tx, n), w, _ = unique_rows([summary.frequency, summary.recency, summary.T], summary.weights_or_ones())
         return {"x": x, "tx": tx, "n": n}, w
-
-    def fit(self, summary: CustomerSummary, *, progress: ProgressCallback | None = None) -> FittedBetaGeoBetaBinom:
-        """Fit by maximum likelihood; returns a new immutable :class:`FittedBetaGeoBetaBinom`.
-
-        Parameters
-        ----------
-        summary:
-            ``frequency`` = x, ``recency`` = t_x, ``T`` = n (whole numbers) and optional ``weights``.
-        progress:
-            Optional callback receiving a :class:`~clvkit.valuation.FitProgress` after each iteration.
-
-        Raises
-        ------
-        InvalidInputError
-            If ``T`` or ``recency`` are not whole numbers or ``frequency > recency`` (all problems at once).
-        ConvergenceError
-            If no optimum is found; the message suggests what to change.
-        """
-        params, info = self._estimate(summary, progress)
-        return FittedBetaGeoBetaBinom(params=BetaGeoBetaBinomParams(**params), time_unit=summary.time_unit,
-                                      fit_info=info)

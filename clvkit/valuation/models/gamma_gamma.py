@@ -13,7 +13,7 @@ from ..._validation import raise_if, row_problem
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError, ModelDomainError
 from . import _gammagamma
-from ._base import Engine, FittedModel, ProgressCallback
+from ._base import Engine, FittedModel
 
 __all__ = ["FittedGammaGamma", "GammaGamma", "GammaGammaParams"]
 
@@ -81,8 +81,11 @@ class FittedGammaGamma(FittedModel):
         return _gammagamma.expected_spend(self.param_array(), summary.frequency, m)
 
 
-class GammaGamma(Engine):
+class GammaGamma(Engine[CustomerSummary, FittedGammaGamma]):
     """Gamma-Gamma engine, fitted on customers with at least one repeat purchase.
+
+    ``fit(summary)`` raises :class:`~clvkit.InvalidInputError` without ``monetary_value`` or where a repeat
+    customer has non-positive spend.
 
     Examples
     --------
@@ -93,7 +96,7 @@ class GammaGamma(Engine):
     """
 
     name: ClassVar[str] = "GammaGamma"
-    param_names: ClassVar[tuple[str, ...]] = ("p", "q", "v")
+    fitted_class: ClassVar[type[FittedModel]] = FittedGammaGamma
     summed_loglik: ClassVar[bool] = True
 
     def _loglik(self, params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
@@ -117,16 +120,3 @@ class GammaGamma(Engine):
         mean_m = float(data["mean_m"][0])
         # q = 2 keeps the mean finite; v chosen so the prior mean p v/(q-1) equals the observed mean.
         return np.array([1.0, 2.0, max(mean_m, 1e-9)])
-
-    def fit(self, summary: CustomerSummary, *, progress: ProgressCallback | None = None) -> FittedGammaGamma:
-        """Fit by maximum likelihood on the customers with ``frequency > 0``.
-
-        Raises
-        ------
-        InvalidInputError
-            Without ``monetary_value``, or where a repeat customer has non-positive spend.
-        ConvergenceError
-            If no optimum is found.
-        """
-        params, info = self._estimate(summary, progress)
-        return FittedGammaGamma(params=GammaGammaParams(**params), time_unit=summary.time_unit, fit_info=info)

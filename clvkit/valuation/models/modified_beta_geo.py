@@ -8,36 +8,29 @@ purchase, so P(alive) is below 1 even for customers without repeat purchases.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..._rows import unique_rows
 from ...batch import CustomerSummary
 from . import _mbgnbd
-from ._base import Engine, FittedModel, ProgressCallback, check_horizon
-from .beta_geo import check_count
+from ._base import Engine, FittedModel, rate_scaled_start
+from ._count import CountKernel, FittedCountModel
+from .beta_geo import BetaGeoParams
 
 __all__ = ["FittedModifiedBetaGeo", "ModifiedBetaGeo", "ModifiedBetaGeoParams"]
 
 FloatArray = npt.NDArray[np.float64]
-PositiveFinite = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 
 
-class ModifiedBetaGeoParams(BaseModel):
-    """MBG/NBD parameters: purchase rates ~ Gamma(shape ``r``, rate ``alpha``); dropout p ~ Beta(``a``, ``b``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    r: PositiveFinite
-    alpha: PositiveFinite
-    a: PositiveFinite
-    b: PositiveFinite
+class ModifiedBetaGeoParams(BetaGeoParams):
+    """MBG/NBD parameters: the BG/NBD's ``r, alpha, a, b`` with the same meaning (purchase rates ~ Gamma(``r``,
+    ``alpha``); dropout p ~ Beta(``a``, ``b``)), dropout possible also right after the first purchase."""
 
 
-class FittedModifiedBetaGeo(FittedModel):
+class FittedModifiedBetaGeo(FittedCountModel):
     """An MBG/NBD model with known parameters; every prediction is vectorised over a summary.
 
     Build it by fitting (:meth:`ModifiedBetaGeo.fit`) or directly from parameters.
@@ -55,66 +48,11 @@ class FittedModifiedBetaGeo(FittedModel):
     """
 
     model_name: ClassVar[str] = "ModifiedBetaGeo"
+    kernel: ClassVar[CountKernel] = _mbgnbd
     params: ModifiedBetaGeoParams
 
-    def _arrays(self, summary: CustomerSummary, where: str) -> tuple[FloatArray, FloatArray, FloatArray]:
-        self._check_summary(summary, where)
-        return summary.frequency, summary.recency, summary.T
 
-    def expected_purchases(self, summary: CustomerSummary, t: Any) -> FloatArray:
-        """Expected purchases in the next ``t`` time units, E[X(T, T+t) | x, t_x, T].
-
-        Parameters
-        ----------
-        summary:
-            Customers, shape (n_customers,).
-        t:
-            Horizon in the summary's time unit: a scalar or an array broadcastable to (n_customers,).
-
-        Returns
-        -------
-        numpy.ndarray of shape (n_customers,)
-        """
-        x, tx, T = self._arrays(summary, "expected_purchases")
-        t_arr = check_horizon(t, "FittedModifiedBetaGeo.expected_purchases()")
-        return _mbgnbd.expected_purchases(self.param_array(), x, tx, T, t_arr)
-
-    def probability_alive(self, summary: CustomerSummary) -> FloatArray:
-        """P(customer still active at T | x, t_x, T), shape (n_customers,); below 1 also when x = 0."""
-        x, tx, T = self._arrays(summary, "probability_alive")
-        return _mbgnbd.probability_alive(self.param_array(), x, tx, T)
-
-    def probability_of_purchases(self, summary: CustomerSummary, n: Any, t: Any) -> FloatArray:
-        """P(exactly ``n`` purchases in (T, T+t] | x, t_x, T), shape (n_customers,).
-
-        Parameters
-        ----------
-        summary:
-            Customers, shape (n_customers,).
-        n:
-            Number of purchases: a non-negative whole number (or an array broadcastable to the customers).
-        t:
-            Horizon in the summary's time unit.
-        """
-        x, tx, T = self._arrays(summary, "probability_of_purchases")
-        n_arr = check_count(n, "FittedModifiedBetaGeo.probability_of_purchases()")
-        t_arr = check_horizon(t, "FittedModifiedBetaGeo.probability_of_purchases()")
-        return _mbgnbd.probability_of_purchases(self.param_array(), x, tx, T, n_arr, t_arr)
-
-    def expected_purchases_new_customer(self, t: Any) -> FloatArray:
-        """E[X(t)]: expected repeat purchases of a newly acquired customer in ``t`` time units.
-
-        Examples
-        --------
-        >>> m = FittedModifiedBetaGeo(params=ModifiedBetaGeoParams(r=0.525, alpha=6.183, a=0.891, b=1.614))
-        >>> m.expected_purchases_new_customer([0.0, 39.0, 78.0]).round(3).tolist()
-        [0.0, 1.183, 1.805]
-        """
-        t_arr = check_horizon(t, "FittedModifiedBetaGeo.expected_purchases_new_customer()")
-        return _mbgnbd.expected_purchases_new(self.param_array(), t_arr)
-
-
-class ModifiedBetaGeo(Engine):
+class ModifiedBetaGeo(Engine[CustomerSummary, FittedModifiedBetaGeo]):
     """MBG/NBD engine: maximum-likelihood fit on a :class:`~clvkit.CustomerSummary`.
 
     Uses the shared estimation routine: log-scale parameters, analytic gradient, compressed rows,
@@ -140,7 +78,7 @@ class ModifiedBetaGeo(Engine):
     """
 
     name: ClassVar[str] = "ModifiedBetaGeo"
-    param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    fitted_class: ClassVar[type[FittedModel]] = FittedModifiedBetaGeo
 
     def _loglik(self, params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
         indices = (data.get("idx_x"), data.get("idx_tx"), data.get("idx_T"))
@@ -155,29 +93,4 @@ class ModifiedBetaGeo(Engine):
         return data, w
 
     def _default_start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
-        # alpha on the data's time scale (r/alpha ~ purchase rate), so the start is unit-free.
-        mean_T = float(weights @ data["T"]) / float(weights.sum())
-        mean_x = float(weights @ data["x"]) / float(weights.sum())
-        alpha = max(mean_T, 1e-6) / max(mean_x, 0.1)
-        return np.array([1.0, alpha, 1.0, 1.0])
-
-    def fit(self, summary: CustomerSummary, *, progress: ProgressCallback | None = None) -> FittedModifiedBetaGeo:
-        """Fit by maximum likelihood; returns a new immutable :class:`FittedModifiedBetaGeo`.
-
-        Parameters
-        ----------
-        summary:
-            Customers' ``frequency``, ``recency``, ``T`` (and optional ``weights``).
-        progress:
-            Optional callback receiving a :class:`~clvkit.valuation.FitProgress` after each iteration.
-
-        Raises
-        ------
-        InvalidInputError
-            If ``summary`` is not a :class:`~clvkit.CustomerSummary` or is empty.
-        ConvergenceError
-            If no optimum is found; the message suggests what to change.
-        """
-        params, info = self._estimate(summary, progress)
-        return FittedModifiedBetaGeo(params=ModifiedBetaGeoParams(**params), time_unit=summary.time_unit,
-                                     fit_info=info)
+        return rate_scaled_start(data, weights)

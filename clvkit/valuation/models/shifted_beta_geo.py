@@ -21,8 +21,7 @@ from ..._validation import check_scalar
 from ...contracts import ContractSummary
 from ...errors import InvalidInputError, ModelDomainError
 from . import _sbg
-from ._base import Engine, FitInfo, FittedModel, ProgressCallback
-from ._estimation import FitResult, LogLikelihood, maximize_likelihood
+from ._base import Engine, FittedModel
 
 __all__ = ["FittedShiftedBetaGeo", "ShiftedBetaGeo", "ShiftedBetaGeoParams"]
 
@@ -52,25 +51,6 @@ def check_periods(t: Any, where: str, name: str = "t", minimum: int = 0) -> Floa
             f"The '{name}' parameter of {where} must be a whole number of periods >= {minimum}. Got {t!r} instead."
         )
     return arr
-
-
-def _fit_info(result: FitResult, weights: FloatArray, penalizer: float, names: tuple[str, ...]) -> FitInfo:
-    # Same fields, same meaning as Engine._estimate builds for the summary-based engines.
-    return FitInfo(
-        log_likelihood=result.log_likelihood,
-        n_customers=float(weights.sum()),
-        n_rows=int(weights.shape[0]),
-        n_iterations=result.n_iterations,
-        n_evaluations=result.n_evaluations,
-        converged=result.converged,
-        gradient_norm=result.gradient_norm,
-        message=result.message,
-        penalizer=penalizer,
-        standard_errors=(None if result.standard_errors is None
-                         else dict(zip(names, result.standard_errors.tolist(), strict=True))),
-        covariance=None if result.covariance is None else result.covariance.tolist(),
-        seconds=result.seconds,
-    )
 
 
 class FittedShiftedBetaGeo(FittedModel):
@@ -253,7 +233,7 @@ class FittedShiftedBetaGeo(FittedModel):
         return out
 
 
-class ShiftedBetaGeo(Engine):
+class ShiftedBetaGeo(Engine[ContractSummary, FittedShiftedBetaGeo]):
     """sBG engine: maximum-likelihood fit on a :class:`~clvkit.ContractSummary`.
 
     Uses the shared estimation routine: log-scale parameters, analytic gradient, compressed rows,
@@ -275,66 +255,30 @@ class ShiftedBetaGeo(Engine):
     """
 
     name: ClassVar[str] = "ShiftedBetaGeo"
-    param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta")
+    fitted_class: ClassVar[type[FittedModel]] = FittedShiftedBetaGeo
+    data_type: ClassVar[type[Any]] = ContractSummary
+    row_noun: ClassVar[str] = "contract"
+    data_hint: ClassVar[str] = (
+        "build one with ContractSummary(duration, churned) or ContractSummary.from_survival_counts(alive)"
+    )
 
     def _loglik(self, params: FloatArray, data: Mapping[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
         return _sbg.loglik(params, data["duration"], data["churned"])
 
-    def _prepare_contracts(self, contracts: ContractSummary) -> tuple[dict[str, FloatArray], FloatArray]:
-        z = contracts.compress().summary
-        return {"duration": z.duration, "churned": z.churned.astype(np.float64)}, z.weights_or_ones()
+    def _prepare(self, contracts: ContractSummary) -> tuple[dict[str, npt.NDArray[Any]], FloatArray]:
+        """Compressed contracts; refuses data that cannot identify the model.
 
-    def fit(self, contracts: ContractSummary, *, progress: ProgressCallback | None = None) -> FittedShiftedBetaGeo:
-        """Fit by maximum likelihood; returns a new immutable :class:`FittedShiftedBetaGeo`.
-
-        Parameters
-        ----------
-        contracts:
-            Contracts' ``duration`` and ``churned`` (and optional ``weights``).
-        progress:
-            Optional callback receiving a :class:`~clvkit.valuation.FitProgress` after each iteration.
-
-        Raises
-        ------
-        InvalidInputError
-            If ``contracts`` is not a ContractSummary, or the data cannot identify the model: no contract
-            churned (retention looks perfect) or no contract ever renewed (churn looks certain); the
-            maximum is then at the edge of the parameter space.
-        ConvergenceError
-            If no optimum is found; the message suggests what to change.
+        With no contract churned (retention looks perfect) or none ever renewed (churn looks certain) the
+        likelihood keeps rising towards a boundary of the parameter space: a typed error says so.
         """
-        if not isinstance(contracts, ContractSummary):
-            raise InvalidInputError(
-                f"ShiftedBetaGeo.fit() needs a clvkit.ContractSummary. Got {type(contracts).__name__}; build one "
-                f"with ContractSummary(duration, churned) or ContractSummary.from_survival_counts(alive)."
-            )
-        data, weights = self._prepare_contracts(contracts)
-        if weights.shape[0] == 0:
-            raise InvalidInputError("ShiftedBetaGeo.fit() needs at least one contract to fit. Got none.")
+        z = contracts.compress().summary
+        data: dict[str, npt.NDArray[Any]] = {"duration": z.duration, "churned": z.churned.astype(np.float64)}
         churned = data["churned"] > 0
         renewals = data["duration"] - data["churned"]
-        if not churned.any() or not (renewals > 0).any():
+        if churned.size and (not churned.any() or not (renewals > 0).any()):
             what = "no contract churned" if not churned.any() else "no contract ever renewed"
             raise InvalidInputError(
                 f"ShiftedBetaGeo.fit(): {what}, so the sBG likelihood has no maximum (it keeps rising towards "
                 f"a boundary of the parameter space). Fit on contracts with both churn and renewals."
             )
-        loglik: LogLikelihood = self._loglik
-        result = maximize_likelihood(
-            loglik,
-            data,
-            weights,
-            self._start(data, weights),
-            model=self.name,
-            param_names=self.param_names,
-            penalizer=self.penalizer,
-            tol=self.tol,
-            max_iter=self.max_iter,
-            progress=progress,
-        )
-        params = dict(zip(self.param_names, result.params.tolist(), strict=True))
-        return FittedShiftedBetaGeo(
-            params=ShiftedBetaGeoParams(**params),
-            time_unit=contracts.time_unit,
-            fit_info=_fit_info(result, weights, self.penalizer, self.param_names),
-        )
+        return data, z.weights_or_ones()

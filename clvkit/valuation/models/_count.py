@@ -1,0 +1,235 @@
+"""The public prediction surface of every count model, written once (scipy.stats style).
+
+A count model ("buy till you die": BG/NBD, MBG/NBD, Pareto/NBD, BG/BB) is a kernel module of pure
+functions of arrays plus a short declaration::
+
+    class FittedBetaGeo(FittedCountModel):
+        model_name: ClassVar[str] = "BetaGeo"
+        kernel: ClassVar[CountKernel] = _bgnbd
+        params: BetaGeoParams
+
+:class:`FittedCountModel` checks every argument (the summary's type and time unit, horizons, counts,
+rates, broadcasting against the customers), raises the typed errors, calls the kernel and returns arrays.
+A fix in argument handling therefore reaches every model at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from ..._validation import check_scalar
+from ...batch import CustomerSummary
+from ...errors import InvalidInputError
+from ._base import FittedModel, check_count, check_horizon
+
+__all__ = ["CountKernel", "FittedCountModel"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class CountKernel(Protocol):
+    """The functions a count model's kernel module provides (arrays in, arrays out; natural-scale ``params``).
+
+    ``x, tx, T`` are the customers' frequency, recency and age, shape (n,); ``t`` a horizon broadcastable
+    to them; ``ts`` a 1-D array of horizons; ``n`` a number of purchases; ``d`` a discrete discount rate
+    per time unit; ``rng`` a :class:`numpy.random.Generator`.
+    """
+
+    def expected_purchases(self, params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray,
+                           /) -> FloatArray: ...
+
+    def expected_purchases_path(self, params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray,
+                                ts: FloatArray, /) -> FloatArray: ...
+
+    def probability_alive(self, params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, /) -> FloatArray:
+        ...
+
+    def probability_of_purchases(self, params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray,
+                                 n: FloatArray, t: FloatArray, /) -> FloatArray: ...
+
+    def expected_purchases_new(self, params: FloatArray, t: FloatArray, /) -> FloatArray: ...
+
+    def probability_of_purchases_new(self, params: FloatArray, n: FloatArray, t: FloatArray, /) -> FloatArray: ...
+
+    def discounted_residual(self, params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, d: float,
+                            /) -> FloatArray: ...
+
+    def simulate(self, params: FloatArray, T: FloatArray, rng: np.random.Generator, /
+                 ) -> tuple[FloatArray, FloatArray]: ...
+
+
+class FittedCountModel(FittedModel):
+    """A fitted count model: every prediction vectorised over the customers of a :class:`~clvkit.CustomerSummary`.
+
+    Horizons ``t`` are in the model's ``time_unit`` (for BG/BB: whole transaction opportunities); a
+    ``discount_rate`` is discrete, per time unit. Subclasses declare ``model_name``, ``kernel`` and the
+    ``params`` field; a model with extra rules overrides the small ``_check_*`` hooks.
+    """
+
+    kernel: ClassVar[CountKernel]
+
+    # ------------------------------------------------------------------ hooks a model may override
+    def _customers(self, summary: CustomerSummary, where: str) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """``(x, tx, T)`` of a summary checked for this model."""
+        self._check_summary(summary, where)
+        return summary.frequency, summary.recency, summary.T
+
+    def _check_t(self, t: Any, where: str, name: str = "t") -> FloatArray:
+        return check_horizon(t, f"{type(self).__name__}.{where}()", name)
+
+    def _check_rate(self, discount_rate: Any, where: str) -> float:
+        """A discount rate the model's residual value is finite for; continuous-time models need d > 0."""
+        d = check_scalar(discount_rate, "discount_rate", where, low=0.0, high=np.inf, low_open=True, high_open=True)
+        return d
+
+    # ------------------------------------------------------------------ shared checks
+    def _broadcast(self, x: FloatArray, where: str, **arrays: FloatArray) -> None:
+        try:
+            np.broadcast_shapes(x.shape, *(a.shape for a in arrays.values()))
+        except ValueError:
+            shapes = ", ".join(f"'{k}' (shape {v.shape})" for k, v in arrays.items())
+            raise InvalidInputError(
+                f"{type(self).__name__}.{where}(): {shapes} must be scalars or broadcastable to the "
+                f"{x.shape[0]} customers."
+            ) from None
+
+    # ------------------------------------------------------------------ the public surface
+    def expected_purchases(self, summary: CustomerSummary, t: Any) -> FloatArray:
+        """Expected purchases in the next ``t`` time units, E[X(T, T+t) | x, t_x, T].
+
+        Parameters
+        ----------
+        summary:
+            Customers, shape (n_customers,).
+        t:
+            Horizon in the summary's time unit: a scalar or an array broadcastable to (n_customers,).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_customers,)
+
+        Raises
+        ------
+        InvalidInputError
+            For a summary of another type or time unit, a negative or non-finite horizon, or a horizon array
+            that does not broadcast to the customers.
+        """
+        x, tx, T = self._customers(summary, "expected_purchases")
+        t_arr = self._check_t(t, "expected_purchases")
+        self._broadcast(x, "expected_purchases", t=t_arr)
+        return self.kernel.expected_purchases(self.param_array(), x, tx, T, t_arr)
+
+    def expected_purchases_path(self, summary: CustomerSummary, ts: Any) -> FloatArray:
+        """Expected purchases at each horizon of ``ts`` (1-D), shape (len(ts), n_customers).
+
+        The same numbers as :meth:`expected_purchases` per horizon, with the shared work done once;
+        :func:`clvkit.valuation.clv` uses it.
+        """
+        x, tx, T = self._customers(summary, "expected_purchases_path")
+        ts_arr = self._check_t(ts, "expected_purchases_path", name="ts").reshape(-1)
+        return self.kernel.expected_purchases_path(self.param_array(), x, tx, T, ts_arr)
+
+    def probability_alive(self, summary: CustomerSummary) -> FloatArray:
+        """P(customer still active at the end of observation | x, t_x, T), shape (n_customers,), in [0, 1]."""
+        x, tx, T = self._customers(summary, "probability_alive")
+        return self.kernel.probability_alive(self.param_array(), x, tx, T)
+
+    def probability_of_purchases(self, summary: CustomerSummary, n: Any, t: Any) -> FloatArray:
+        """P(exactly ``n`` purchases in the next ``t`` time units | x, t_x, T).
+
+        Parameters
+        ----------
+        summary:
+            Customers, shape (n_customers,).
+        n:
+            Number of purchases: a whole number >= 0, or an array of them broadcastable to (n_customers,).
+        t:
+            Horizon in the summary's time unit: a scalar or an array broadcastable to (n_customers,).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_customers,) (the broadcast shape), values in [0, 1]
+        """
+        x, tx, T = self._customers(summary, "probability_of_purchases")
+        n_arr = check_count(n, f"{type(self).__name__}.probability_of_purchases()")
+        t_arr = self._check_t(t, "probability_of_purchases")
+        self._broadcast(x, "probability_of_purchases", n=n_arr, t=t_arr)
+        return self.kernel.probability_of_purchases(self.param_array(), x, tx, T, n_arr, t_arr)
+
+    def expected_purchases_new_customer(self, t: Any) -> FloatArray:
+        """E[X(t)]: expected repeat purchases of a newly acquired customer in ``t`` time units.
+
+        Returns an array of the shape of ``t``.
+        """
+        t_arr = self._check_t(t, "expected_purchases_new_customer")
+        return self.kernel.expected_purchases_new(self.param_array(), t_arr)
+
+    def probability_of_purchases_new_customer(self, n: Any, t: Any) -> FloatArray:
+        """P(X(t) = n): probability that a newly acquired customer makes ``n`` repeat purchases in ``t``.
+
+        ``n`` and ``t`` broadcast together; the result has their broadcast shape.
+        """
+        where = "probability_of_purchases_new_customer"
+        n_arr = check_count(n, f"{type(self).__name__}.{where}()")
+        t_arr = self._check_t(t, where)
+        try:
+            np.broadcast_shapes(n_arr.shape, t_arr.shape)
+        except ValueError:
+            raise InvalidInputError(
+                f"{type(self).__name__}.{where}(): 'n' (shape {n_arr.shape}) and 't' (shape {t_arr.shape}) "
+                f"must broadcast together."
+            ) from None
+        return self.kernel.probability_of_purchases_new(self.param_array(), n_arr, t_arr)
+
+    def discounted_expected_residual_transactions(self, summary: CustomerSummary, discount_rate: Any) -> FloatArray:
+        """DERT: the present value of all the customer's future purchases, ``sum_k E[purchases in period k] /
+        (1 + d)^k`` in the limit of short periods (Fader, Hardie & Lee 2005, "RFM and CLV").
+
+        Multiply by margin and expected spend for the residual lifetime value.
+
+        Parameters
+        ----------
+        summary:
+            Customers, shape (n_customers,).
+        discount_rate:
+            ``d``, discrete, per time unit of the summary: an annual rate ``D`` is ``(1 + D)**(1/52) - 1`` on
+            a weekly summary. Continuous-time models need ``d > 0``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_customers,)
+        """
+        where = f"{type(self).__name__}.discounted_expected_residual_transactions()"
+        d = self._check_rate(discount_rate, where)
+        x, tx, T = self._customers(summary, "discounted_expected_residual_transactions")
+        return self.kernel.discounted_residual(self.param_array(), x, tx, T, d)
+
+    def simulate(self, T: Any, *, seed: Any = None) -> CustomerSummary:
+        """Customers drawn from the model, observed for ``T`` time units since their first purchase.
+
+        Parameters
+        ----------
+        T:
+            Ages, array of shape (n_customers,) (for BG/BB whole numbers of opportunities).
+        seed:
+            Anything :func:`numpy.random.default_rng` accepts, or a ``Generator``.
+
+        Returns
+        -------
+        CustomerSummary
+            ``frequency`` and ``recency`` drawn from the model, ``T`` as given, in the model's time unit.
+        """
+        ages = self._check_t(T, "simulate", name="T").reshape(-1)
+        try:
+            rng = np.random.default_rng(seed)
+        except (TypeError, ValueError):
+            raise InvalidInputError(
+                f"The 'seed' parameter of {type(self).__name__}.simulate() must be an integer, None or a numpy "
+                f"Generator. Got {seed!r} instead."
+            ) from None
+        x, tx = self.kernel.simulate(self.param_array(), ages, rng)
+        return CustomerSummary(frequency=x, recency=tx, T=ages, time_unit=self.time_unit)
+

@@ -1,0 +1,73 @@
+"""Kernel building blocks a count model can use when it has no closed form of its own.
+
+Pure functions of arrays (no Pydantic, no I/O), each taking the model's own kernel function:
+
+- :func:`path_over_distinct_rows` - expected purchases at many horizons, evaluated once per distinct
+  ``(x, t_x, T)`` row;
+- :func:`discounted_residual_from_path` - DERT, the discounted expected residual transactions, from the
+  expected-purchases path by a quadrature that converges exponentially;
+- :func:`fresh_customer_pmf` - the purchase PMF of a newly acquired customer from the conditional one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from ..._rows import unique_rows
+
+__all__ = ["discounted_residual_from_path", "fresh_customer_pmf", "path_over_distinct_rows"]
+
+FloatArray = npt.NDArray[np.float64]
+Expected = Callable[[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray], FloatArray]
+Path = Callable[[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray], FloatArray]
+Conditional = Callable[[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray], FloatArray]
+
+# Trapezoid rule in s = log(delta * t) on [log 1e-12, log 60]: the integrand v e^-v E[X(v/delta)] is smooth
+# in s and decays like v^2 below and e^-v above, so the rule converges exponentially in the step (checked
+# against the Pareto/NBD closed form: relative error 6e-10 at step 0.4, 1e-15 at 0.25, for discount rates
+# from 1e-6 to 5 per time unit). The part below 1e-12 is below 1e-24 of the total.
+_LOG_V = np.arange(math.log(1e-12), math.log(60.0), 0.25)
+_V = np.exp(_LOG_V)
+_WEIGHTS = 0.25 * _V * np.exp(-_V)
+
+
+def path_over_distinct_rows(expected: Expected, params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray,
+                            ts: FloatArray) -> FloatArray:
+    """``expected(params, x, tx, T, t)`` at every ``t`` of the 1-D ``ts``, shape (len(ts), n).
+
+    Expected purchases depend on the customer only through ``(x, t_x, T)``: each distinct row is evaluated
+    once per horizon and the result expanded.
+    """
+    (ux, utx, uT), _, inverse = unique_rows([x, tx, T], np.ones(x.shape[0]))
+    out = np.empty((ts.shape[0], ux.shape[0]))
+    for i, t in enumerate(ts):
+        out[i] = expected(params, ux, utx, uT, np.full(ux.shape[0], t))
+    result: FloatArray = out[:, inverse]
+    return result
+
+
+def discounted_residual_from_path(path: Path, params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray,
+                                  d: float) -> FloatArray:
+    """DERT at the discrete rate ``d`` per time unit, from the expected-purchases path.
+
+    With ``delta = log(1 + d)``, integration by parts gives
+    ``DERT = int_0^inf e^(-delta t) dE[X(t)] = int_0^inf e^(-v) E[X(v / delta)] dv`` (``E[X(0)] = 0``), which is
+    evaluated by the trapezoid rule in ``log v``.
+    """
+    delta = math.log1p(d)
+    values = path(params, x, tx, T, _V / delta)
+    result: FloatArray = _WEIGHTS @ values
+    return result
+
+
+def fresh_customer_pmf(conditional: Conditional, params: FloatArray, n: FloatArray, t: FloatArray) -> FloatArray:
+    """P(X(t) = n) of a newly acquired customer: the conditional PMF at ``x = t_x = T = 0``."""
+    n_b, t_b = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(t, dtype=np.float64))
+    zeros = np.zeros(n_b.size)
+    out = conditional(params, zeros, zeros, zeros, n_b.reshape(-1), t_b.reshape(-1))
+    result: FloatArray = np.asarray(out, dtype=np.float64).reshape(n_b.shape)
+    return result
