@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from clvkit import CustomerSummary, InvalidInputError
-from clvkit.valuation import BetaGeo, GammaGamma, clv
+from clvkit.valuation import BetaGeo, BetaGeoParams, FittedBetaGeo, GammaGamma, clv
 
 lifetimes = pytest.importorskip("lifetimes")
 
@@ -93,3 +93,18 @@ def test_bad_settings_are_named(days: CustomerSummary, models) -> None:  # type:
         clv(bg, np.ones(3), days, horizon=1, discount_rate=0.1)
     with pytest.raises(InvalidInputError, match="time unit"):
         clv(bg, gg, days.with_time_unit("W"), horizon=1, discount_rate=0.1)
+
+
+def test_compressed_summary_ranks_customers_not_groups() -> None:
+    # Defect (issue 9): clv was multiplied by the row weights while discounted_purchases was not, so on a
+    # compressed summary top() ranked groups (value x head count), not customers. Customer A is worth more
+    # per head than each of the 100 identical customers B.
+    bg = FittedBetaGeo(params=BetaGeoParams(r=0.243, alpha=4.414, a=0.793, b=2.426), time_unit="W")
+    s = CustomerSummary(frequency=[8, 1], recency=[38.0, 5.0], T=[39.0, 39.0], weights=[1, 100], time_unit="W")
+    res = clv(bg, 20.0, s, horizon=52, discount_rate=0.0)
+    one_each = clv(bg, 20.0, CustomerSummary(frequency=[8, 1], recency=[38.0, 5.0], T=[39.0, 39.0], time_unit="W"),
+                   horizon=52, discount_rate=0.0)
+    np.testing.assert_allclose(res.clv, one_each.clv, rtol=1e-12)  # per customer, like discounted_purchases
+    np.testing.assert_allclose(res.clv, 20.0 * res.discounted_purchases, rtol=1e-12)
+    assert res.top(1).tolist() == [0]
+    assert res.customer_equity == pytest.approx(one_each.clv[0] + 100 * one_each.clv[1], rel=1e-12)

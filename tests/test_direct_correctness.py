@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from clvkit.valuation.direct import DirectValue, discounted_lifetime
@@ -151,7 +149,7 @@ def test_pareto_nbd_dert_times_spend(weekly: CustomerSummary) -> None:
     m = FittedParetoNBD(params=ParetoNBDParams(r=0.553, alpha=10.578, s=0.606, beta=11.669), time_unit="W")
     d = 0.0027
     res = DirectValue.from_model(m, 25.0, discount_rate=d, margin=0.3).evaluate(weekly)
-    dert = m.discounted_expected_residual_transactions(weekly, math.log1p(d))
+    dert = m.discounted_expected_residual_transactions(weekly, d)  # discrete per week, like DirectValue's
     np.testing.assert_allclose(res.value, 0.3 * 25.0 * dert, rtol=1e-14)
     assert res.customer_id is not None and res.customer_id.tolist() == ["a", "b", "c"]
     assert "DERT" in res.source

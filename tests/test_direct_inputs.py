@@ -82,8 +82,8 @@ def test_shape_mismatch() -> None:
 def test_model_sources_refuse_what_they_cannot_do() -> None:
     s = CustomerSummary(frequency=[0, 2], recency=[0.0, 30.0], T=[38.0, 38.0], time_unit="W")
     bg = FittedBetaGeo(params=BetaGeoParams(r=0.243, alpha=4.414, a=0.793, b=2.426), time_unit="W")
-    with pytest.raises(InvalidInputError, match="give a horizon"):
-        DirectValue.from_model(bg, 10.0).value(s)
+    with pytest.raises(InvalidInputError, match="discount_rate > 0, or value a finite horizon"):
+        DirectValue.from_model(bg, 10.0).value(s)  # BG/NBD DERT needs discounting
     with pytest.raises(InvalidInputError, match="needs the customers"):
         DirectValue.from_model(bg, 10.0, horizon=4).value()
     with pytest.raises(InvalidInputError, match="needs spend_per_period"):

@@ -321,7 +321,6 @@ def _propagate(
     level: float,
     seed: Seed,
     where: str,
-    scale_by_weights: bool,
 ) -> PredictionIntervals:
     """Evaluate ``fn`` at the fitted parameters and at ``n_draws`` joint draws of every model in ``models``.
 
@@ -349,14 +348,11 @@ def _propagate(
     lo, med, hi = np.quantile(values, probs, axis=0)
     totals = values @ counts
     t_lo, t_med, t_hi = np.quantile(totals, probs)
-    w = summary.weights if isinstance(summary, CustomerSummary) else None
-    # clv() reports a weighted row's value times its weight; other predictions are per customer.
-    scale = w if (scale_by_weights and w is not None) else np.ones(inverse.shape[0])
     return PredictionIntervals(
-        point=_ro(point[inverse] * scale),
-        lower=_ro(lo[inverse] * scale),
-        median=_ro(med[inverse] * scale),
-        upper=_ro(hi[inverse] * scale),
+        point=_ro(point[inverse]),
+        lower=_ro(lo[inverse]),
+        median=_ro(med[inverse]),
+        upper=_ro(hi[inverse]),
         total_point=float(point @ counts),
         total_lower=float(t_lo),
         total_median=float(t_med),
@@ -433,7 +429,7 @@ def prediction_intervals(
         raise InvalidInputError(f"The 'fn' parameter of {where} must be callable as fn(model, summary). "
                                 f"Got {type(fn).__name__} instead.")
     return _propagate([fitted], summary, lambda ms, s: fn(ms[0], s), n_draws=n_draws, level=level, seed=seed,
-                      where=where, scale_by_weights=False)
+                      where=where)
 
 
 def clv_intervals(
@@ -469,8 +465,8 @@ def clv_intervals(
     Returns
     -------
     PredictionIntervals
-        Of CLV as :func:`clvkit.valuation.clv` reports it (a weighted row's value times its weight);
-        ``total_*`` are the intervals of customer equity.
+        Of CLV per customer as :func:`clvkit.valuation.clv` reports it; ``total_*`` are the intervals of
+        customer equity (a weighted row counted ``weight`` times).
 
     Raises
     ------
@@ -494,7 +490,7 @@ def clv_intervals(
         _log_normal(spend_model, where)  # typed error now rather than silently narrower intervals
         return _propagate([transaction_model, spend_model], summary,
                           lambda ms, s: clv(ms[0], ms[1], s, **clv_kwargs).clv,
-                          n_draws=n_draws, level=level, seed=seed, where=where, scale_by_weights=True)
+                          n_draws=n_draws, level=level, seed=seed, where=where)
     try:
         spend = np.asarray(spend_model, dtype=np.float64)
     except (TypeError, ValueError):
@@ -502,7 +498,7 @@ def clv_intervals(
     if spend.ndim == 0 and np.isfinite(spend) and spend >= 0:
         fixed = float(spend)
         return _propagate([transaction_model], summary, lambda ms, s: clv(ms[0], fixed, s, **clv_kwargs).clv,
-                          n_draws=n_draws, level=level, seed=seed, where=where, scale_by_weights=True)
+                          n_draws=n_draws, level=level, seed=seed, where=where)
     n = len(summary) if isinstance(summary, CustomerSummary) else -1
     if spend.shape != (n,) or not np.all(np.isfinite(spend)) or np.any(spend < 0):
         raise InvalidInputError(f"The 'spend_model' parameter of {where} must be a fitted spend model, a number or "
@@ -516,8 +512,7 @@ def clv_intervals(
     def value(ms: list[Any], s: CustomerSummary) -> Any:
         return clv(ms[0], s.monetary_value, s, **clv_kwargs).clv
 
-    return _propagate([transaction_model], carried, value, n_draws=n_draws, level=level, seed=seed, where=where,
-                      scale_by_weights=True)
+    return _propagate([transaction_model], carried, value, n_draws=n_draws, level=level, seed=seed, where=where)
 
 
 # ------------------------------------------------------------------------------------------ bootstrap

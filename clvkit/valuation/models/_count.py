@@ -82,7 +82,12 @@ class FittedCountModel(FittedModel):
 
     def _check_rate(self, discount_rate: Any, where: str) -> float:
         """A discount rate the model's residual value is finite for; continuous-time models need d > 0."""
-        d = check_scalar(discount_rate, "discount_rate", where, low=0.0, high=np.inf, low_open=True, high_open=True)
+        d = check_scalar(discount_rate, "discount_rate", where, low=0.0, high=np.inf, high_open=True)
+        if d == 0.0:
+            raise InvalidInputError(
+                f"{where}: without discounting the expected residual purchases of a continuous-time model can be "
+                f"infinite. Pass a discount_rate > 0, or value a finite horizon with clv()."
+            )
         return d
 
     # ------------------------------------------------------------------ shared checks

@@ -34,7 +34,8 @@ class ClvResult:
     Attributes
     ----------
     clv:
-        Array of shape (n_customers,): discounted value over the horizon.
+        Array of shape (n_customers,): discounted value of one customer of each row over the horizon (a
+        weighted row stands for ``weight`` customers of that value; see :attr:`customer_equity`).
     expected_purchases:
         Undiscounted expected purchases over the whole horizon, shape (n_customers,).
     discounted_purchases:
@@ -47,6 +48,8 @@ class ClvResult:
         The settings: ``horizon`` periods of ``period`` time units each.
     time_unit:
         The summary's time unit.
+    weights:
+        The summary's weights (customers per row), or ``None``.
     """
 
     clv: FloatArray
@@ -59,14 +62,16 @@ class ClvResult:
     margin: float
     period: float
     time_unit: str
+    weights: FloatArray | None = None
 
     @property
     def customer_equity(self) -> float:
-        """Sum of CLV over the customers (weighted by the summary's weights when it has them)."""
-        return float(self.clv.sum())
+        """Sum of CLV over the customers (each row counted ``weight`` times when the summary has weights)."""
+        return float(self.clv.sum() if self.weights is None else self.clv @ self.weights)
 
     def top(self, k: int = 10) -> npt.NDArray[np.intp]:
-        """Positions of the ``k`` most valuable customers, most valuable first (ties by position)."""
+        """Positions of the ``k`` most valuable customers (by value per customer), most valuable first (ties by
+        position)."""
         order = np.argsort(-self.clv, kind="stable")
         result: npt.NDArray[np.intp] = order[: max(int(k), 0)]
         return result
@@ -143,27 +148,18 @@ def clv(
 
     spend = _spend(spend_model, summary)
 
+    if not isinstance(transaction_model, TransactionModel):
+        raise InvalidInputError(
+            f"The 'transaction_model' parameter of clv() must be a fitted transaction model (with expected_purchases "
+            f"and expected_purchases_path, e.g. FittedBetaGeo). Got {type(transaction_model).__name__} instead."
+        )
     k = np.arange(1, int(horizon) + 1, dtype=np.float64)
     discount = (1.0 + d) ** -k
-    path = getattr(transaction_model, "expected_purchases_path", None)
-    if callable(path):
-        # The model shares work across horizons itself (e.g. BG/NBD: once per distinct (x, T)).
-        cumulative = np.asarray(path(summary, k * step), dtype=np.float64)
-        increments = np.diff(cumulative, axis=0, prepend=0.0)
-        discounted = discount @ increments
-        total = cumulative[-1]
-    else:
-        # Expected purchases depend only on (frequency, recency, T): evaluate distinct rows, then expand.
-        compressed = summary.compress(include_monetary=False)
-        unique = compressed.summary
-        cum = np.empty((k.shape[0], len(unique)))
-        for i, kk in enumerate(k):
-            cum[i] = transaction_model.expected_purchases(unique, kk * step)
-        discounted = (discount @ np.diff(cum, axis=0, prepend=0.0))[compressed.inverse]
-        total = cum[-1][compressed.inverse]
+    # The model shares work across horizons itself (e.g. once per distinct (x, t_x, T) row).
+    cumulative = np.asarray(transaction_model.expected_purchases_path(summary, k * step), dtype=np.float64)
+    discounted = discount @ np.diff(cumulative, axis=0, prepend=0.0)
+    total = cumulative[-1]
     value = mg * spend * discounted
-    if summary.weights is not None:
-        value = value * summary.weights
     if not np.all(np.isfinite(value)):
         bad = np.flatnonzero(~np.isfinite(value))[:5].tolist()
         raise InvalidInputError(f"clv() produced non-finite values at rows {bad}; check the models' parameters "
@@ -174,6 +170,7 @@ def clv(
         discounted_purchases=discounted,
         expected_spend=spend,
         customer_id=summary.customer_id,
+        weights=summary.weights,
         horizon=int(horizon),
         discount_rate=d,
         margin=mg,

@@ -21,7 +21,8 @@ import numpy.typing as npt
 
 from ..._validation import check_scalar, raise_if, row_problem
 from ...errors import InvalidInputError, Problem
-from .clv import SpendModel, TransactionModel, clv
+from ...protocols import ContractModel, CountModel, SpendModel, TransactionModel
+from .clv import clv
 
 __all__ = ["DirectValue", "DirectValueResult", "discounted_lifetime"]
 
@@ -301,16 +302,14 @@ class DirectValue:
     ) -> DirectValue:
         """Direct value with the retention time taken from a fitted probabilistic model.
 
-        - :class:`~clvkit.valuation.FittedParetoNBD` (no horizon): DERT, the discounted expected residual
-          transactions (Fader, Hardie & Lee 2005), at the continuous rate ``log(1 + d)`` per time unit of
-          the summary; needs ``d > 0``. Times spend per transaction.
-        - :class:`~clvkit.valuation.FittedBetaGeoBetaBinom` (no horizon): DERT over the remaining
-          opportunities, opportunity ``n + s`` discounted by ``(1+d)^-s`` (end of period).
-        - :class:`~clvkit.valuation.FittedShiftedBetaGeo`: DERL (Fader & Hardie 2010) times the value per
-          period; the next renewal is undiscounted (start of period). Value a
+        - a count model (:class:`~clvkit.protocols.CountModel`: BG/NBD, MBG/NBD, Pareto/NBD, BG/BB) without a
+          horizon: DERT, the discounted expected residual transactions (Fader, Hardie & Lee 2005) at ``d``
+          per time unit of the summary (per opportunity for BG/BB, opportunity ``n + s`` discounted by
+          ``(1+d)^-s``); continuous-time models need ``d > 0``. Times spend per transaction.
+        - a contract model (:class:`~clvkit.protocols.ContractModel`: sBG): DERL (Fader & Hardie 2010) times
+          the value per period; the next renewal is undiscounted (start of period). Value a
           :class:`~clvkit.ContractSummary` or an array of renewals made.
-        - any transaction model with ``expected_purchases`` (BG/NBD, MBG/NBD, ... ; also the two above
-          when a ``horizon`` is given): the discounted expected purchases of
+        - any transaction model with a ``horizon``: the discounted expected purchases of
           :func:`~clvkit.valuation.clv` over ``horizon`` periods of ``period``; purchases in period ``k``
           are discounted by ``(1+d)^-k``.
 
@@ -419,32 +418,23 @@ def _ids_for(ids: npt.NDArray[Any] | None, arr: FloatArray) -> npt.NDArray[Any] 
 
 
 def _model_time(dv: DirectValue, summary: Any) -> tuple[FloatArray, str]:
-    # Imported here: the engines import nothing from this module, but keep import time small for users
-    # of the formula alone.
-    from ..models.beta_geo_beta_binom import FittedBetaGeoBetaBinom
-    from ..models.pareto_nbd import FittedParetoNBD
-    from ..models.shifted_beta_geo import FittedShiftedBetaGeo
-
+    # The model is used through its role only (clvkit.protocols): contract model -> DERL; transaction model
+    # with a horizon -> clv()'s discounted expected purchases; count model without one -> DERT.
     model, d, name = dv.model, dv.discount_rate, type(dv.model).__name__
     if summary is None:
         raise InvalidInputError(f"DirectValue with a {name} needs the customers: pass a summary to value().")
-    if isinstance(model, FittedShiftedBetaGeo):
+    if isinstance(model, ContractModel):
         if dv.horizon is not None:
             raise InvalidInputError("DirectValue: the sBG residual lifetime (DERL) has no horizon; pass horizon=None.")
         return model.discounted_expected_residual_lifetime(summary, d), f"{name} DERL"
+    if not isinstance(model, TransactionModel):
+        raise InvalidInputError(f"DirectValue: {name} is not a transaction model (no expected_purchases).")
     if dv.horizon is not None:
-        if not isinstance(model, TransactionModel):
-            raise InvalidInputError(f"DirectValue: {name} is not a transaction model (no expected_purchases).")
         res = clv(model, 1.0, summary, horizon=dv.horizon, discount_rate=d, margin=1.0, period=dv.period)
         return res.discounted_purchases, f"{name} expected purchases over {dv.horizon} periods"
-    if isinstance(model, FittedParetoNBD):
-        if d <= 0.0:
-            raise InvalidInputError("DirectValue: Pareto/NBD DERT needs a discount_rate > 0 (the undiscounted "
-                                    "residual transactions can be infinite), or give a horizon.")
-        return model.discounted_expected_residual_transactions(summary, math.log1p(d)), f"{name} DERT"
-    if isinstance(model, FittedBetaGeoBetaBinom):
+    if isinstance(model, CountModel):
         return model.discounted_expected_residual_transactions(summary, d), f"{name} DERT"
     raise InvalidInputError(
-        f"DirectValue: {name} has no discounted residual lifetime; give a horizon (periods) to value its expected "
-        f"purchases with clv(), or use a Pareto/NBD, BG/BB or sBG model."
+        f"DirectValue: {name} has no discounted residual transactions; give a horizon (periods) to value its "
+        f"expected purchases with clv(), or use a clvkit count model or a contract model."
     )
