@@ -58,7 +58,7 @@ def test_n_and_t_must_broadcast_to_the_customers() -> None:
 @pytest.mark.parametrize("rate", [0.0, -0.1, float("nan"), float("inf"), "15%", None])
 def test_discount_rate_must_be_positive_and_finite(rate: object) -> None:
     with pytest.raises(InvalidInputError,
-                       match=r"FittedParetoNBD.discounted_expected_residual_transactions\(\).*discount_rate"):
+                       match=r"FittedParetoNBD\.discounted_expected_residual_transactions\(\)(.*discount_rate| must)"):
         MODEL.discounted_expected_residual_transactions(SUMMARY, rate)
 
 
