@@ -146,7 +146,7 @@ def expected_purchases(
     and ``z = t/(alpha+T+t)``; algebraically identical to eq. (10).
     """
     t_arr = np.asarray(t, dtype=np.float64)
-    if t_arr.ndim == 0:
+    if t_arr.ndim == 0 and np.ndim(x) == 1:
         # One horizon: the path shares the hypergeometric factor across rows with the same (x, T).
         one: FloatArray = expected_purchases_path(params, x, tx, T, t_arr.reshape(1))[0]
         return one
