@@ -167,7 +167,7 @@ def test_bgbb_dert_times_spend_model(weekly: CustomerSummary) -> None:
 def test_sbg_derl_times_value_per_period() -> None:
     m = FittedShiftedBetaGeo(params=ShiftedBetaGeoParams(alpha=0.704, beta=1.182), time_unit="Y")
     dv = DirectValue.from_model(m, 100.0, discount_rate=0.1)
-    np.testing.assert_allclose(dv.value([0, 1, 4]), m.residual_value(100.0, 0.1, [0, 1, 4]), rtol=1e-14)
+    np.testing.assert_allclose(dv.value([0, 1, 4]), m.expected_residual_value([0, 1, 4], 100.0, 0.1), rtol=1e-14)
     c = ContractSummary(duration=[1, 3, 2], churned=[True, False, False], time_unit="Y")
     np.testing.assert_allclose(dv.value(c), 100.0 * m.discounted_expected_residual_lifetime(c, 0.1), rtol=1e-14)
 

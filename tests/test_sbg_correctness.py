@@ -326,10 +326,17 @@ def test_residual_value_is_value_times_derl() -> None:
     m = FittedShiftedBetaGeo(params=ShiftedBetaGeoParams(alpha=0.668, beta=3.806), time_unit="Y")
     renewals = np.array([0, 3, 7])
     np.testing.assert_allclose(
-        m.residual_value(np.array([50.0, 80.0, 120.0]), 0.1, renewals),
+        m.expected_residual_value(renewals, np.array([50.0, 80.0, 120.0]), 0.1),
         np.array([50.0, 80.0, 120.0]) * m.discounted_expected_residual_lifetime(renewals, 0.1),
         rtol=1e-15,
     )
+
+
+def test_residual_value_is_the_deprecated_spelling_of_expected_residual_value() -> None:
+    m = FittedShiftedBetaGeo(params=ShiftedBetaGeoParams(alpha=0.668, beta=3.806), time_unit="Y")
+    with pytest.warns(DeprecationWarning, match=r"use expected_residual_value\(n_renewals, value_per_period"):
+        old = m.residual_value(80.0, 0.1, [0, 3])
+    np.testing.assert_array_equal(old, m.expected_residual_value([0, 3], 80.0, 0.1))
 
 
 def test_derl_of_a_contract_summary() -> None:

@@ -206,15 +206,15 @@ def test_discount_rate_is_validated(model: FittedShiftedBetaGeo, bad: object) ->
     with pytest.raises(InvalidInputError, match="'discount_rate' parameter"):
         model.discounted_expected_residual_lifetime(1, bad)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="'discount_rate' parameter"):
-        model.residual_value(10.0, bad, 1)  # type: ignore[arg-type]
+        model.expected_residual_value(1, 10.0, bad)  # type: ignore[arg-type]
 
 
 def test_other_prediction_arguments(model: FittedShiftedBetaGeo) -> None:
     with pytest.raises(InvalidInputError, match="'n0' parameter"):
         model.expected_survivors(-5, 3)
     with pytest.raises(InvalidInputError, match="'value_per_period' parameter"):
-        model.residual_value(math.nan, 0.1, 1)
-    assert model.residual_value(-10.0, 0.1, 0) < 0  # a loss-making contract has negative residual value
+        model.expected_residual_value(1, math.nan, 0.1)
+    assert model.expected_residual_value(0, -10.0, 0.1) < 0  # a loss-making contract has negative residual value
 
 
 def test_infinite_means_raise_model_domain_error(model: FittedShiftedBetaGeo) -> None:

@@ -10,6 +10,7 @@ and reports a :class:`~clvkit.valuation.FitInfo` built the same way as every oth
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
@@ -169,7 +170,7 @@ class FittedShiftedBetaGeo(FittedModel):
 
         The next renewal is counted undiscounted (it happens now, with probability ``r_n``); multiplied by
         the net cash flow per period this is the customer's expected residual value
-        (:meth:`residual_value`).
+        (:meth:`expected_residual_value`).
 
         Parameters
         ----------
@@ -204,33 +205,45 @@ class FittedShiftedBetaGeo(FittedModel):
             values = np.where(active > 0, values, 0.0)
         return values
 
-    def residual_value(self, value_per_period: Any, discount_rate: float, n_renewals: Any) -> FloatArray:
+    def expected_residual_value(self, contracts_or_renewals: Any, value_per_period: Any,
+                                discount_rate: float) -> FloatArray:
         """Expected residual value ``value_per_period * DERL`` (Fader & Hardie 2010).
+
+        Arguments in the order every residual method of clvkit takes them: the customers first, the
+        discount rate last.
 
         Parameters
         ----------
+        contracts_or_renewals:
+            Renewals already made, or a :class:`~clvkit.ContractSummary` (see
+            :meth:`discounted_expected_residual_lifetime`).
         value_per_period:
             Net cash flow received at each renewal (scalar or array broadcastable to the renewals).
         discount_rate:
             ``d`` per period, ``>= 0``.
-        n_renewals:
-            Renewals already made, or a :class:`~clvkit.ContractSummary` (see
-            :meth:`discounted_expected_residual_lifetime`).
 
         Examples
         --------
         >>> m = FittedShiftedBetaGeo(params=ShiftedBetaGeoParams(alpha=0.704, beta=1.182), time_unit="Y")
-        >>> m.residual_value(100.0, 0.1, [0, 1, 4]).round(2).tolist()
+        >>> m.expected_residual_value([0, 1, 4], 100.0, 0.1).round(2).tolist()
         [296.47, 410.35, 589.44]
         """
         v = np.asarray(value_per_period, dtype=np.float64)
         if not np.all(np.isfinite(v)):
             raise InvalidInputError(
-                f"The 'value_per_period' parameter of FittedShiftedBetaGeo.residual_value() must be finite. "
-                f"Got {value_per_period!r} instead."
+                f"The 'value_per_period' parameter of FittedShiftedBetaGeo.expected_residual_value() must be "
+                f"finite. Got {value_per_period!r} instead."
             )
-        out: FloatArray = v * self.discounted_expected_residual_lifetime(n_renewals, discount_rate)
+        out: FloatArray = v * self.discounted_expected_residual_lifetime(contracts_or_renewals, discount_rate)
         return out
+
+    def residual_value(self, value_per_period: Any, discount_rate: float, n_renewals: Any) -> FloatArray:
+        """Deprecated: :meth:`expected_residual_value` with the arguments ``(n_renewals, value_per_period,
+        discount_rate)``, the order of :meth:`discounted_expected_residual_lifetime`."""
+        warnings.warn("FittedShiftedBetaGeo.residual_value(value_per_period, discount_rate, n_renewals) is "
+                      "deprecated and will be removed in clvkit 0.3; use expected_residual_value(n_renewals, "
+                      "value_per_period, discount_rate).", DeprecationWarning, stacklevel=2)
+        return self.expected_residual_value(n_renewals, value_per_period, discount_rate)
 
 
 class ShiftedBetaGeo(Engine[ContractSummary, FittedShiftedBetaGeo]):
