@@ -14,6 +14,8 @@ x = 0), and ``n`` opportunities observed. ``params`` is the array ``(alpha, beta
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import numpy.typing as npt
 from scipy import special
@@ -23,18 +25,9 @@ from ._generic import fresh_customer_pmf, path_over_distinct_rows
 from ._simulate import simulate_bgbb as simulate
 
 __all__ = [
-    "dert",
-    "discounted_residual",
-    "expected_purchases",
-    "expected_purchases_new",
-    "expected_purchases_path",
-    "log_likelihood",
-    "loglik",
-    "probability_alive",
-    "probability_of_purchases",
-    "probability_of_purchases_new",
-    "simulate",
-    "survival_sum",
+    "dert", "discounted_residual", "expected_purchases", "expected_purchases_new", "expected_purchases_path",
+    "log_likelihood", "loglik", "probability_alive", "probability_of_purchases", "probability_of_purchases_new",
+    "simulate", "survival_sum",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -450,15 +443,12 @@ def probability_of_purchases(
     return out
 
 
-def expected_purchases_path(params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray,
-                            ts: FloatArray) -> FloatArray:
-    """:func:`expected_purchases` at every horizon of ``ts``, shape (len(ts), n), once per distinct row."""
-    return path_over_distinct_rows(expected_purchases, params, x, tx, n, ts)
+#: :func:`expected_purchases` at every horizon of a 1-D ``ts``, shape (len(ts), n), once per distinct row.
+expected_purchases_path = partial(path_over_distinct_rows, expected_purchases)
 
 
-def probability_of_purchases_new(params: FloatArray, k: FloatArray, t: FloatArray) -> FloatArray:
-    """P(X(t) = k) for a customer just acquired: :func:`probability_of_purchases` at x = t_x = n = 0."""
-    return fresh_customer_pmf(probability_of_purchases, params, k, t)
+#: P(X(t) = n) for a customer just acquired: :func:`probability_of_purchases` with no history.
+probability_of_purchases_new = partial(fresh_customer_pmf, probability_of_purchases)
 
 
 discounted_residual = dert

@@ -8,6 +8,7 @@ eq. (13), conditional expectation eq. (10), E[X(t)] eq. (9). ``params`` is the a
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,15 +21,8 @@ from ._simulate import simulate_bgnbd as simulate
 from ._special import checked_scaled_residual, scaled_residual_factor
 
 __all__ = [
-    "discounted_residual",
-    "expected_purchases",
-    "expected_purchases_new",
-    "expected_purchases_path",
-    "log_odds_dead",
-    "loglik",
-    "probability_alive",
-    "probability_of_purchases",
-    "probability_of_purchases_new",
+    "discounted_residual", "expected_purchases", "expected_purchases_new", "expected_purchases_path",
+    "log_odds_dead", "loglik", "probability_alive", "probability_of_purchases", "probability_of_purchases_new",
     "simulate",
 ]
 
@@ -246,6 +240,5 @@ def probability_of_purchases_new(params: FloatArray, n: FloatArray, t: FloatArra
     return out
 
 
-def discounted_residual(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, d: float) -> FloatArray:
-    """DERT at the discrete rate ``d`` per time unit (no closed form: see :mod:`._generic`)."""
-    return discounted_residual_from_path(expected_purchases_path, params, x, tx, T, d)
+#: DERT at the discrete rate ``d`` per time unit (no closed form: by quadrature, see :mod:`._generic`).
+discounted_residual = partial(discounted_residual_from_path, expected_purchases_path)

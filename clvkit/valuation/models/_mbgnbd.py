@@ -21,6 +21,7 @@ shape.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -31,15 +32,8 @@ from ._simulate import simulate_mbgnbd as simulate
 from ._special import residual_by_quadrature, residual_factor
 
 __all__ = [
-    "discounted_residual",
-    "expected_purchases",
-    "expected_purchases_new",
-    "expected_purchases_path",
-    "log_odds_dead",
-    "loglik",
-    "probability_alive",
-    "probability_of_purchases",
-    "probability_of_purchases_new",
+    "discounted_residual", "expected_purchases", "expected_purchases_new", "expected_purchases_path",
+    "log_odds_dead", "loglik", "probability_alive", "probability_of_purchases", "probability_of_purchases_new",
     "simulate",
 ]
 
@@ -281,17 +275,13 @@ def probability_of_purchases(
     return out
 
 
-def expected_purchases_path(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray,
-                            ts: FloatArray) -> FloatArray:
-    """:func:`expected_purchases` at every horizon of ``ts``, shape (len(ts), n), once per distinct row."""
-    return path_over_distinct_rows(expected_purchases, params, x, tx, T, ts)
+#: :func:`expected_purchases` at every horizon of a 1-D ``ts``, shape (len(ts), n), once per distinct row.
+expected_purchases_path = partial(path_over_distinct_rows, expected_purchases)
 
 
-def probability_of_purchases_new(params: FloatArray, n: FloatArray, t: FloatArray) -> FloatArray:
-    """P(X(t) = n) for a customer just acquired: :func:`probability_of_purchases` at x = t_x = T = 0."""
-    return fresh_customer_pmf(probability_of_purchases, params, n, t)
+#: P(X(t) = n) for a customer just acquired: :func:`probability_of_purchases` with no history.
+probability_of_purchases_new = partial(fresh_customer_pmf, probability_of_purchases)
 
 
-def discounted_residual(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, d: float) -> FloatArray:
-    """DERT at the discrete rate ``d`` per time unit (no closed form: see :mod:`._generic`)."""
-    return discounted_residual_from_path(expected_purchases_path, params, x, tx, T, d)
+#: DERT at the discrete rate ``d`` per time unit (no closed form: by quadrature, see :mod:`._generic`).
+discounted_residual = partial(discounted_residual_from_path, expected_purchases_path)

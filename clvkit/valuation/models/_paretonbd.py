@@ -47,6 +47,7 @@ to 1e4, parameters 1e-3..1e3).
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -62,20 +63,9 @@ from ._paretonbd_g import log_g
 from ._simulate import simulate_paretonbd as simulate
 
 __all__ = [
-    "Groups",
-    "dert",
-    "discounted_residual",
-    "expected_purchases",
-    "expected_purchases_new",
-    "expected_purchases_path",
-    "group_rows",
-    "log_g",
-    "log_probability_alive",
-    "loglik",
-    "probability_alive",
-    "probability_of_purchases",
-    "probability_of_purchases_new",
-    "simulate",
+    "Groups", "dert", "discounted_residual", "expected_purchases", "expected_purchases_new",
+    "expected_purchases_path", "group_rows", "log_g", "log_probability_alive", "loglik", "probability_alive",
+    "probability_of_purchases", "probability_of_purchases_new", "simulate",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -443,15 +433,12 @@ def dert(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, delta
     return out
 
 
-def expected_purchases_path(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray,
-                            ts: FloatArray) -> FloatArray:
-    """:func:`expected_purchases` at every horizon of ``ts``, shape (len(ts), n), once per distinct row."""
-    return path_over_distinct_rows(expected_purchases, params, x, tx, T, ts)
+#: :func:`expected_purchases` at every horizon of a 1-D ``ts``, shape (len(ts), n), once per distinct row.
+expected_purchases_path = partial(path_over_distinct_rows, expected_purchases)
 
 
-def probability_of_purchases_new(params: FloatArray, n: FloatArray, t: FloatArray) -> FloatArray:
-    """P(X(t) = n) for a customer just acquired: :func:`probability_of_purchases` at x = t_x = T = 0."""
-    return fresh_customer_pmf(probability_of_purchases, params, n, t)
+#: P(X(t) = n) for a customer just acquired: :func:`probability_of_purchases` with no history.
+probability_of_purchases_new = partial(fresh_customer_pmf, probability_of_purchases)
 
 
 def discounted_residual(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, d: float) -> FloatArray:

@@ -29,15 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-__all__ = [
-    "derl",
-    "expected_lifetime",
-    "log_survival",
-    "loglik",
-    "probability_churn",
-    "retention_rate",
-    "survival",
-]
+__all__ = ["derl", "expected_lifetime", "log_survival", "loglik", "probability_churn", "retention_rate", "survival"]
 
 FloatArray = npt.NDArray[np.float64]
 

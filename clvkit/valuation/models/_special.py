@@ -19,10 +19,7 @@ import numpy.typing as npt
 from scipy import special
 
 __all__ = [
-    "beta_gauss_rule",
-    "checked_scaled_residual",
-    "residual_by_quadrature",
-    "residual_factor",
+    "beta_gauss_rule", "checked_scaled_residual", "residual_by_quadrature", "residual_factor",
     "scaled_residual_factor",
 ]
 
