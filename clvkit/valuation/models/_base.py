@@ -11,7 +11,7 @@ versioned JSON through :mod:`clvkit.persistence`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,8 @@ __all__ = [
     "Engine",
     "FitInfo",
     "FittedModel",
+    "ModelParams",
+    "PositiveFinite",
     "ProgressCallback",
     "check_count",
     "check_horizon",
@@ -37,6 +39,15 @@ FloatArray = npt.NDArray[np.float64]
 ProgressCallback = Callable[[FitProgress], None]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+#: A model parameter: positive and finite (the optimiser works on its logarithm).
+PositiveFinite = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+
+
+class ModelParams(BaseModel):
+    """Base of every model's parameter class: frozen, no extra fields, declared in the papers' order."""
+
+    model_config = _FROZEN
 
 
 class FitInfo(BaseModel):

@@ -16,7 +16,7 @@ import numpy.typing as npt
 from scipy import special
 
 from ..._rows import unique_rows
-from ._generic import discounted_residual_from_path
+from ._generic import discounted_residual_from_path, fresh_customer_expectation
 from ._simulate import simulate_bgnbd as simulate
 from ._special import checked_scaled_residual, scaled_residual_factor
 
@@ -178,11 +178,8 @@ def _scaled_residual(r: float, alpha: float, a: float, b: float, x: FloatArray, 
     return checked_scaled_residual(r, a, b, xb, tb / (alpha + Tb), z, CG)
 
 
-def expected_purchases_new(params: FloatArray, t: FloatArray) -> FloatArray:
-    """E[X(t)] for a customer just acquired (eq. 9): the conditional expectation at x = tx = T = 0."""
-    t_arr = np.asarray(t, dtype=np.float64)
-    zeros = np.zeros_like(t_arr)
-    return expected_purchases(params, zeros, zeros, zeros, t_arr)
+#: E[X(t)] for a customer just acquired (eq. 9): the conditional expectation at x = tx = T = 0.
+expected_purchases_new = partial(fresh_customer_expectation, expected_purchases)
 
 
 def probability_of_purchases(

@@ -19,7 +19,12 @@ import numpy.typing as npt
 
 from ..._rows import unique_rows
 
-__all__ = ["discounted_residual_from_path", "fresh_customer_pmf", "path_over_distinct_rows"]
+__all__ = [
+    "discounted_residual_from_path",
+    "fresh_customer_expectation",
+    "fresh_customer_pmf",
+    "path_over_distinct_rows",
+]
 
 FloatArray = npt.NDArray[np.float64]
 Expected = Callable[[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray], FloatArray]
@@ -62,6 +67,13 @@ def discounted_residual_from_path(path: Path, params: FloatArray, x: FloatArray,
     values = path(params, x, tx, T, _V / delta)
     result: FloatArray = _WEIGHTS @ values
     return result
+
+
+def fresh_customer_expectation(expected: Expected, params: FloatArray, t: FloatArray) -> FloatArray:
+    """E[X(t)] of a newly acquired customer: the conditional expectation at ``x = t_x = T = 0`` (shape of ``t``)."""
+    t_arr = np.asarray(t, dtype=np.float64)
+    zeros = np.zeros_like(t_arr)
+    return expected(params, zeros, zeros, zeros, t_arr)
 
 
 def fresh_customer_pmf(conditional: Conditional, params: FloatArray, n: FloatArray, t: FloatArray) -> FloatArray:

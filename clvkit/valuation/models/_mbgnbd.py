@@ -27,7 +27,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from ._generic import discounted_residual_from_path, fresh_customer_pmf, path_over_distinct_rows
+from ._generic import (
+    discounted_residual_from_path,
+    fresh_customer_expectation,
+    fresh_customer_pmf,
+    path_over_distinct_rows,
+)
 from ._simulate import simulate_mbgnbd as simulate
 from ._special import residual_by_quadrature, residual_factor
 
@@ -226,15 +231,8 @@ def _residual_on_grid(r: float, alpha: float, a: float, b: float, x: FloatArray,
     return out
 
 
-def expected_purchases_new(params: FloatArray, t: FloatArray) -> FloatArray:
-    """E[X(t)] for a customer just acquired (Batislam et al. 2007; cf. FHL 2005 eq. 9).
-
-    ``E[X(t)] = b/(a-1) [1 - (alpha/(alpha+t))^r 2F1(r, b+1; a+b; t/(alpha+t))]``: the conditional
-    expectation at x = tx = T = 0, where P(alive) = b/(a+b).
-    """
-    t_arr = np.asarray(t, dtype=np.float64)
-    zeros = np.zeros_like(t_arr)
-    return expected_purchases(params, zeros, zeros, zeros, t_arr)
+#: E[X(t)] for a customer just acquired (Batislam et al. 2007; cf. FHL 2005 eq. 9).
+expected_purchases_new = partial(fresh_customer_expectation, expected_purchases)
 
 
 def probability_of_purchases(

@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..._rows import unique_rows
 from ...batch import CustomerSummary
 from . import _bgnbd
-from ._base import Engine, FittedModel, check_count, rate_scaled_start
+from ._base import Engine, FittedModel, ModelParams, PositiveFinite, check_count, rate_scaled_start
 from ._count import CountKernel, FittedCountModel
 
 __all__ = ["BetaGeo", "BetaGeoParams", "FittedBetaGeo", "check_count"]
 
 FloatArray = npt.NDArray[np.float64]
-PositiveFinite = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 
 
-class BetaGeoParams(BaseModel):
+class BetaGeoParams(ModelParams):
     """BG/NBD parameters: purchase rates ~ Gamma(shape ``r``, rate ``alpha``); dropout p ~ Beta(``a``, ``b``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     r: PositiveFinite
     alpha: PositiveFinite

@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..._validation import raise_if, row_problem
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError, ModelDomainError
 from . import _gammagamma
-from ._base import Engine, FittedModel
+from ._base import Engine, FittedModel, ModelParams, PositiveFinite
 
 __all__ = ["FittedGammaGamma", "GammaGamma", "GammaGammaParams"]
 
 FloatArray = npt.NDArray[np.float64]
-PositiveFinite = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 
 
-class GammaGammaParams(BaseModel):
+class GammaGammaParams(ModelParams):
     """Spend per transaction ~ Gamma(``p``, nu) with nu ~ Gamma(``q``, ``v``) across customers."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     p: PositiveFinite
     q: PositiveFinite

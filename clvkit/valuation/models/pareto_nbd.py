@@ -5,29 +5,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Annotated, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..._rows import unique_rows
 from ...batch import CustomerSummary
 from . import _paretonbd
-from ._base import Engine, FittedModel
+from ._base import Engine, FittedModel, ModelParams, PositiveFinite
 from ._count import CountKernel, FittedCountModel
 
 __all__ = ["FittedParetoNBD", "ParetoNBD", "ParetoNBDParams"]
 
 FloatArray = npt.NDArray[np.float64]
-PositiveFinite = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 
 
-class ParetoNBDParams(BaseModel):
+class ParetoNBDParams(ModelParams):
     """Pareto/NBD parameters: purchase rates ~ Gamma(shape ``r``, rate ``alpha``); dropout rates
     ~ Gamma(shape ``s``, rate ``beta``). ``alpha`` and ``beta`` are in the summary's time unit."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     r: PositiveFinite
     alpha: PositiveFinite
@@ -98,10 +94,10 @@ class ParetoNBD(Engine[CustomerSummary, FittedParetoNBD]):
     --------
     >>> from clvkit.datasets import load_cdnow_summary
     >>> fitted = ParetoNBD().fit(load_cdnow_summary())
+    >>> round(fitted.log_likelihood, 2)  # published: -9594.98
+    -9594.98
     >>> {k: round(v, 2) for k, v in fitted.params.model_dump().items()}
     {'r': 0.55, 'alpha': 10.58, 's': 0.61, 'beta': 11.67}
-    >>> round(fitted.log_likelihood, 2)
-    -9594.98
     """
 
     name: ClassVar[str] = "ParetoNBD"

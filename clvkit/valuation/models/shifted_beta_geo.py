@@ -12,28 +12,24 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..._validation import check_scalar
 from ...contracts import ContractSummary
 from ...errors import InvalidInputError, ModelDomainError
 from . import _sbg
-from ._base import Engine, FittedModel
+from ._base import Engine, FittedModel, ModelParams, PositiveFinite
 
 __all__ = ["FittedShiftedBetaGeo", "ShiftedBetaGeo", "ShiftedBetaGeoParams"]
 
 FloatArray = npt.NDArray[np.float64]
-PositiveFinite = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 
 
-class ShiftedBetaGeoParams(BaseModel):
+class ShiftedBetaGeoParams(ModelParams):
     """sBG parameters: the per-period churn probability ``theta ~ Beta(alpha, beta)`` across customers."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     alpha: PositiveFinite
     beta: PositiveFinite
