@@ -36,7 +36,8 @@ Examples
 0.782
 """
 
-from ._assignment import TierAssignment, TieringPolicy
+from ..protocols import TieringPolicy
+from ._assignment import TierAssignment
 from .budget import BudgetAllocation, budget_allocation, format_budget
 from .concentration import Concentration, concentration, gini, lorenz_curve, top_share
 from .cuts import AxisCut, QuantileCut, ThresholdCut

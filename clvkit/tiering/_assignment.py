@@ -24,9 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import InvalidInputError
-from ..protocols import TieringPolicy
 
-__all__ = ["CODE_DTYPE", "IntArray", "TierAssignment", "TieringPolicy", "readonly"]
+__all__ = ["CODE_DTYPE", "IntArray", "TierAssignment", "readonly"]
 
 #: dtype of tier codes and reason codes: one byte per customer keeps 10M-customer batches cheap; a policy
 #: has at most 127 tiers.

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import InvalidInputError
-from ._assignment import TierAssignment, TieringPolicy
+from ..protocols import TieringPolicy
+from ._assignment import TierAssignment
 from ._config import FrozenConfig
 from ._inputs import Column, read_columns
 from .lifecycle import LifecycleStage
