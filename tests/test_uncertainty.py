@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,15 +19,28 @@ from clvkit.valuation.uncertainty import (
 )
 from scipy import stats
 
-from clvkit import ConvergenceWarning, CustomerSummary, InvalidInputError, ModelDomainError, NotFittedError
-from clvkit.datasets import load_cdnow_summary
+from clvkit import (
+    ContractSummary,
+    ConvergenceWarning,
+    CustomerSummary,
+    InvalidInputError,
+    ModelDomainError,
+    NotFittedError,
+    summarize,
+)
+from clvkit.datasets import CDNOW_CALIBRATION_END, load_cdnow_summary, load_cdnow_transactions
 from clvkit.valuation import (
     BetaGeo,
+    BetaGeoBetaBinom,
     BetaGeoParams,
+    Engine,
     FittedBetaGeo,
     FittedGammaGamma,
     GammaGamma,
     GammaGammaParams,
+    ModifiedBetaGeo,
+    ParetoNBD,
+    ShiftedBetaGeo,
     clv,
 )
 from clvkit.valuation.models import _bgnbd as kernel
@@ -305,34 +320,75 @@ def test_parametric_bootstrap_n_boot_is_a_deprecated_spelling_of_n_draws(fitted:
 
 
 
-# ============================================================================ other engines (conformance)
-def _count_engines() -> list[Any]:
-    import importlib
-
-    found: list[Any] = [BetaGeo]
-    for module, engine in (("clvkit.valuation.pareto_nbd", "ParetoNBD"),
-                           ("clvkit.valuation.modified_beta_geo", "ModifiedBetaGeo")):
-        try:
-            found.append(getattr(importlib.import_module(module), engine))
-        except Exception:  # not landed yet, or mid-edit in a shared work tree
-            continue
-    return found
+# ============================================================================ every engine (conformance)
+# Every engine is listed here by name, imported at the top of the module: an engine that fails to import
+# fails the suite instead of silently dropping out of it. Each case names the data it is fitted on and a
+# prediction whose interval is drawn.
+@dataclass(frozen=True)
+class UncertaintyCase:
+    engine: type[Any]
+    data: str  # the fixture holding the batch it is fitted on
+    predict: Callable[[Any, Any], Any]
 
 
-@pytest.mark.parametrize("engine_cls", _count_engines(), ids=lambda c: c.__name__)
-def test_uncertainty_conformance_on_cdnow(engine_cls: Any, cdnow: CustomerSummary) -> None:
+UNCERTAINTY_CASES = {
+    "BetaGeo": UncertaintyCase(BetaGeo, "cdnow", _ep52),
+    "ModifiedBetaGeo": UncertaintyCase(ModifiedBetaGeo, "cdnow", _ep52),
+    "ParetoNBD": UncertaintyCase(ParetoNBD, "cdnow", _ep52),
+    # BG/BB counts purchase opportunities: CDNOW by day (a day is an opportunity), 52 weeks ahead.
+    "BetaGeoBetaBinom": UncertaintyCase(BetaGeoBetaBinom, "cdnow_days", lambda m, s: m.expected_purchases(s, 364.0)),
+    "GammaGamma": UncertaintyCase(GammaGamma, "cdnow", lambda m, s: m.expected_spend(s)),
+    "ShiftedBetaGeo": UncertaintyCase(ShiftedBetaGeo, "contracts",
+                                      lambda m, c: m.expected_survivors(1000, [8, 12])),
+}
+
+
+@pytest.fixture(scope="module")
+def cdnow_days() -> CustomerSummary:
+    log = load_cdnow_transactions()
+    return summarize(log, customer_id="customer_id", datetime="date", freq="D", calibration_end=CDNOW_CALIBRATION_END)
+
+
+@pytest.fixture(scope="module")
+def contracts() -> ContractSummary:
+    # Fader & Hardie (2007), the "regular" cohort's first seven years.
+    return ContractSummary.from_survival_counts([1000, 631, 468, 382, 326, 289, 262, 241], time_unit="Y")
+
+
+@pytest.mark.parametrize("name", list(UNCERTAINTY_CASES))
+def test_uncertainty_conformance(name: str, request: pytest.FixtureRequest) -> None:
+    case = UNCERTAINTY_CASES[name]
+    data = request.getfixturevalue(case.data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model = engine_cls().fit(cdnow)
+        model = case.engine().fit(data)
     theta = model.param_array()
     ci = parameter_intervals(model, level=0.9)
     assert np.all(ci.covers(theta)) and ci.names == tuple(model.params.model_dump())
+    assert np.all((ci.lower < theta) & (theta < ci.upper))
     draws = sample_parameters(model, 50, seed=2)
     assert draws.shape == (50, theta.shape[0]) and np.all(draws > 0)
-    pi = prediction_intervals(model, cdnow, _ep52, n_draws=30, seed=2)
-    np.testing.assert_allclose(pi.point, model.expected_purchases(cdnow, 52.0), rtol=1e-12)
+    pi = prediction_intervals(model, data, case.predict, n_draws=30, seed=2)
+    np.testing.assert_allclose(pi.point, case.predict(model, data), rtol=1e-12)
     assert pi.total_lower < pi.total_point < pi.total_upper
-    assert type(pi) is type(prediction_intervals(model, cdnow, _ep52, n_draws=2, seed=2))
+    assert type(pi) is type(prediction_intervals(model, data, case.predict, n_draws=2, seed=2))
+
+
+def test_uncertainty_conformance_covers_every_engine() -> None:
+    assert {c.engine for c in UNCERTAINTY_CASES.values()} == set(_exported_engines())
+    assert all(c.engine.__name__ == name for name, c in UNCERTAINTY_CASES.items())
+
+
+def _exported_engines() -> list[type[Any]]:
+    """Every estimation engine clvkit.valuation exports (a class with a name and parameter names)."""
+    import clvkit.valuation as valuation
+
+    found = []
+    for name in valuation.__all__:
+        obj = getattr(valuation, name)
+        if isinstance(obj, type) and issubclass(obj, Engine) and obj.name and obj.param_names:
+            found.append(obj)
+    return found
 
 
 def test_prediction_intervals_pass_other_batches_through() -> None:
