@@ -18,7 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import clvkit.tiering as tiering
 from clvkit.tiering import (
+    POLICIES,
     AxisCut,
     Criterion,
     FiveA,
@@ -149,6 +151,16 @@ def take(data: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]
 
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# ---------------------------------------------------------------------------------------------- coverage
+def test_the_suite_covers_every_registered_policy() -> None:
+    # A policy added to the registry (the names `clvkit tier --policy` accepts) must be added to CASES.
+    assert {type(c.policy) for c in CASES} == set(POLICIES.values())
+    # ... and every policy class the package exports is in the registry.
+    exported = [getattr(tiering, name) for name in tiering.__all__]
+    policies = {p for p in exported if isinstance(p, type) and p is not TieringPolicy and hasattr(p, "assign")}
+    assert policies == set(POLICIES.values())
 
 
 # ---------------------------------------------------------------------------------------------- protocol
