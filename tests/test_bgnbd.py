@@ -8,7 +8,7 @@ import warnings
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from clvkit import ConvergenceError, CustomerSummary, InvalidInputError, load_json
@@ -174,11 +174,16 @@ def test_probability_and_expectation_properties(rows, params, t1, t2) -> None:  
 
 @settings(max_examples=25, deadline=None)
 @given(st.lists(customer, min_size=1, max_size=5), param_st.filter(lambda p: p[1] > 0.02))
+@example([(191.0, 0.0625, 0.0625)], (100.0, 1.0, 1.0, 1.0))  # found by a randomized run; broke a fixed t = 1
 def test_pmf_sums_to_one_and_has_the_right_mean(rows, params) -> None:  # type: ignore[no-untyped-def]
     x, tx, T = (np.array(c) for c in zip(*rows, strict=True))
     s = CustomerSummary(frequency=x, recency=tx, T=T)
     m = FittedBetaGeo(params=BetaGeoParams(r=params[0], alpha=params[1], a=params[2], b=params[3]))
-    t = 1.0  # z = t/(alpha+T+t) <= 0.99 here, so the tail beyond n = 400 is below 1e-17
+    # Sum n = 0..399: the count is at most a negative binomial with shape r+x and z = t/(alpha+T+t), so
+    # a horizon with t <= alpha+T (z <= 1/2) and a mean (r+x) t/(alpha+T) <= 100 leaves a tail beyond 400
+    # far below 1e-12. (A fixed t = 1 does not: r = 100, x = 191, T = 1/16 puts the mean near 280.)
+    alpha_T = params[1] + T
+    t = float(min(1.0, alpha_T.min(), np.min(100.0 * alpha_T / (params[0] + x))))
     n = np.arange(0, 400.0)
     pmf = np.stack([m.probability_of_purchases(s, k, t) for k in n])
     assert np.all(pmf >= -1e-15)

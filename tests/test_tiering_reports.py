@@ -138,7 +138,7 @@ def test_format_inventory_lists_tiers_top_first_and_classes() -> None:
     lines = text.splitlines()
     assert lines[0] == "Customer inventory (FiveA): 100 customers, total value 5,050.00"
     assert [ln.split()[0] for ln in lines[3:8]] == ["A1", "A2", "A3", "A4", "A5"]
-    assert "Gini 0.330" in text and "Customers by tier and class:" in text
+    assert "Gini 0.330" in text and "Customers by tier and class:" in text  # Gini of 1..n: (n - 1)/(3n)
     assert format_inventory(inventory(values, a), title="Base").startswith("Base\n")
 
 
