@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,7 +18,69 @@ settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+# Data sets whose licences keep them out of the package (see shared/data/README.md of the workspace): a
+# folder ../shared/data beside the project root, or wherever CLVKIT_SHARED_DATA points. Tests that need
+# one of the files ask for it with the ``shared_data`` fixture and are skipped, loudly, without it: the
+# skip reason names the missing path and where the file comes from, and the report header and the
+# terminal summary say whether the folder was found and how many tests it cost.
+SHARED_DATA = Path(os.environ.get("CLVKIT_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+SHARED_SKIP = "shared data missing:"
+SHARED_SOURCES = {
+    "grocery_elog.csv": "the groceryElog data set of the R package BTYDplus written to CSV (cust, date in days "
+                        "since 1970-01-01)",
+    "apparel_trans.csv": "the apparel transactions of the R package CLVTools 0.12.1 written to CSV",
+    "apparel_static_cov.csv": "the apparel static covariates of the R package CLVTools 0.12.1 written to CSV",
+    "apparel_dyn_cov.csv.gz": "the apparel dynamic covariates of the R package CLVTools 0.12.1 written to CSV",
+}
+
+
+def _shared_path(name: str) -> Path:
+    path = SHARED_DATA / name
+    if not path.is_file():
+        source = SHARED_SOURCES.get(name, "the workspace's shared data")
+        pytest.skip(
+            f"{SHARED_SKIP} {path} does not exist. Put the workspace's shared/data folder beside the project "
+            f"root (expected at {SHARED_DATA}) or set CLVKIT_SHARED_DATA to a folder holding {name} "
+            f"({source}; see shared/data/README.md)."
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Callable[[str], Path]:
+    """``shared_data(name)``: the path of a shared data file, or skip the test naming what is missing."""
+    return _shared_path
+
+
+def _shared_users(config: pytest.Config) -> int:
+    return int(getattr(config, "_clvkit_shared_users", 0))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    config._clvkit_shared_users = sum(  # type: ignore[attr-defined]
+        "shared_data" in getattr(item, "fixturenames", ()) for item in items
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    state = "found" if SHARED_DATA.is_dir() else "MISSING"
+    return f"shared data: {state} at {SHARED_DATA}"
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    skipped = {
+        report.nodeid for report in terminalreporter.stats.get("skipped", [])
+        if SHARED_SKIP in str(report.longrepr)
+    }
+    users = _shared_users(config)
+    if not skipped:
+        terminalreporter.write_line(f"shared data: {SHARED_DATA} found ({users} tests use it)")
+    elif SHARED_DATA.is_dir():
+        terminalreporter.write_line(f"shared data: {SHARED_DATA} found, but files are missing - {len(skipped)} tests "
+                                    f"skipped", yellow=True, bold=True)
+    else:
+        terminalreporter.write_line(f"shared data: MISSING at {SHARED_DATA} - {len(skipped)} tests skipped",
+                                    yellow=True, bold=True)
 
 
 @pytest.fixture(scope="session")

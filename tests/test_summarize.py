@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,6 @@ import clvkit
 from clvkit import CustomerSummary, summarize
 
 DATA = Path(clvkit.__file__).parent / "data" / "cdnow_sample.txt"
-SHARED_DATA = Path(__file__).parents[1] / ".." / "shared" / "data"
 
 # =============================================================================== scalar reference
 Row = tuple[Any, dt.datetime, float]
@@ -348,11 +347,8 @@ def test_id_types_give_the_same_summary(kind: str) -> None:
 
 # =============================================================================== grocery log (numeric days)
 @pytest.fixture(scope="module")
-def grocery() -> pd.DataFrame:
-    path = SHARED_DATA / "grocery_elog.csv"
-    if not path.exists():
-        pytest.skip("the shared grocery log is not available in this checkout")
-    return pd.read_csv(path)
+def grocery(shared_data: Callable[[str], Path]) -> pd.DataFrame:
+    return pd.read_csv(shared_data("grocery_elog.csv"))
 
 
 def test_grocery_frequencies_match_plain_python(grocery: pd.DataFrame) -> None:

@@ -26,9 +26,8 @@ from clvkit import (
     InvalidInputError,
     ModelDomainError,
     NotFittedError,
-    summarize,
 )
-from clvkit.datasets import CDNOW_CALIBRATION_END, load_cdnow_summary, load_cdnow_transactions
+from clvkit.datasets import load_cdnow_summary
 from clvkit.valuation import (
     BetaGeo,
     BetaGeoBetaBinom,
@@ -335,8 +334,8 @@ UNCERTAINTY_CASES = {
     "BetaGeo": UncertaintyCase(BetaGeo, "cdnow", _ep52),
     "ModifiedBetaGeo": UncertaintyCase(ModifiedBetaGeo, "cdnow", _ep52),
     "ParetoNBD": UncertaintyCase(ParetoNBD, "cdnow", _ep52),
-    # BG/BB counts purchase opportunities: CDNOW by day (a day is an opportunity), 52 weeks ahead.
-    "BetaGeoBetaBinom": UncertaintyCase(BetaGeoBetaBinom, "cdnow_days", lambda m, s: m.expected_purchases(s, 364.0)),
+    # BG/BB counts purchase opportunities: the donations data it was published on (FHS 2010), 5 years ahead.
+    "BetaGeoBetaBinom": UncertaintyCase(BetaGeoBetaBinom, "donations", lambda m, s: m.expected_purchases(s, 5.0)),
     "GammaGamma": UncertaintyCase(GammaGamma, "cdnow", lambda m, s: m.expected_spend(s)),
     "ShiftedBetaGeo": UncertaintyCase(ShiftedBetaGeo, "contracts",
                                       lambda m, c: m.expected_survivors(1000, [8, 12])),
@@ -344,9 +343,10 @@ UNCERTAINTY_CASES = {
 
 
 @pytest.fixture(scope="module")
-def cdnow_days() -> CustomerSummary:
-    log = load_cdnow_transactions()
-    return summarize(log, customer_id="customer_id", datetime="date", freq="D", calibration_end=CDNOW_CALIBRATION_END)
+def donations() -> CustomerSummary:
+    df = pytest.importorskip("lifetimes.datasets").load_donations()
+    return CustomerSummary(frequency=df["frequency"].to_numpy(float), recency=df["recency"].to_numpy(float),
+                           T=df["periods"].to_numpy(float), weights=df["weights"].to_numpy(float), time_unit="Y")
 
 
 @pytest.fixture(scope="module")
