@@ -26,11 +26,11 @@ if os.environ.get("CI"):
 SHARED_DATA = Path(os.environ.get("CLVKIT_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 SHARED_SKIP = "shared data missing:"
 SHARED_SOURCES = {
-    "grocery_elog.csv": "the groceryElog data set of the R package BTYDplus written to CSV (cust, date in days "
+    "grocery_elog.csv": "the groceryElog data set of the R package BTYDplus as CSV, columns cust and date (days "
                         "since 1970-01-01)",
-    "apparel_trans.csv": "the apparel transactions of the R package CLVTools 0.12.1 written to CSV",
-    "apparel_static_cov.csv": "the apparel static covariates of the R package CLVTools 0.12.1 written to CSV",
-    "apparel_dyn_cov.csv.gz": "the apparel dynamic covariates of the R package CLVTools 0.12.1 written to CSV",
+    "apparel_trans.csv": "the apparel transactions of the R package CLVTools 0.12.1 as CSV",
+    "apparel_static_cov.csv": "the apparel static covariates of the R package CLVTools 0.12.1 as CSV",
+    "apparel_dyn_cov.csv.gz": "the apparel dynamic covariates of the R package CLVTools 0.12.1 as gzipped CSV",
 }
 
 
@@ -40,8 +40,8 @@ def _shared_path(name: str) -> Path:
         source = SHARED_SOURCES.get(name, "the workspace's shared data")
         pytest.skip(
             f"{SHARED_SKIP} {path} does not exist. Put the workspace's shared/data folder beside the project "
-            f"root (expected at {SHARED_DATA}) or set CLVKIT_SHARED_DATA to a folder holding {name} "
-            f"({source}; see shared/data/README.md)."
+            f"root (expected at {SHARED_DATA}) or set CLVKIT_SHARED_DATA to a folder holding {name}: {source} "
+            f"(see shared/data/README.md)."
         )
     return path
 
@@ -67,20 +67,20 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"shared data: {state} at {SHARED_DATA}"
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    skipped = {
-        report.nodeid for report in terminalreporter.stats.get("skipped", [])
-        if SHARED_SKIP in str(report.longrepr)
-    }
-    users = _shared_users(config)
-    if not skipped:
-        terminalreporter.write_line(f"shared data: {SHARED_DATA} found ({users} tests use it)")
-    elif SHARED_DATA.is_dir():
-        terminalreporter.write_line(f"shared data: {SHARED_DATA} found, but files are missing - {len(skipped)} tests "
-                                    f"skipped", yellow=True, bold=True)
-    else:
-        terminalreporter.write_line(f"shared data: MISSING at {SHARED_DATA} - {len(skipped)} tests skipped",
+    n = len({report.nodeid for report in terminalreporter.stats.get("skipped", [])
+             if SHARED_SKIP in str(report.longrepr)})
+    skipped = f"{n} test{'' if n == 1 else 's'} skipped"
+    if not SHARED_DATA.is_dir():
+        terminalreporter.write_line(f"shared data: MISSING at {SHARED_DATA} - {skipped}", yellow=True, bold=True)
+    elif n:
+        terminalreporter.write_line(f"shared data: {SHARED_DATA} found, but files are missing - {skipped}",
                                     yellow=True, bold=True)
+    else:
+        users = _shared_users(config)
+        terminalreporter.write_line(f"shared data: {SHARED_DATA} found ({users} test{'' if users == 1 else 's'} "
+                                    f"use it)")
 
 
 @pytest.fixture(scope="session")
