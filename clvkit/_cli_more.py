@@ -7,15 +7,14 @@ Kept apart from :mod:`clvkit.cli` (the transaction-model commands) so that each 
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from ._csvio import read_rows, write_csv
 from .errors import InvalidInputError
 
 __all__ = ["add_referral_options", "add_subcommands", "demo_referrals", "demo_tiering", "read_columns_csv",
@@ -24,12 +23,6 @@ __all__ = ["add_referral_options", "add_subcommands", "demo_referrals", "demo_ti
 
 class _Printer(Protocol):
     def print(self, text: str = "") -> None: ...
-
-
-def _open(path: Path) -> TextIO:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", newline="")
-    return path.open("r", encoding="utf-8", newline="")
 
 
 def read_columns_csv(
@@ -42,11 +35,10 @@ def read_columns_csv(
     Raises
     ------
     InvalidInputError
-        For an empty file or rows of the wrong length (naming the line).
+        For an empty file, rows of the wrong length or bytes that are not UTF-8 (naming the line).
     """
     p = Path(path)
-    with _open(p) as handle:
-        rows = list(csv.reader(handle))
+    rows = read_rows(p, where=f"The input file {p}")
     if not rows:
         raise InvalidInputError(f"{p} is empty; it needs a header row and one row per customer.")
     header, body = rows[0], rows[1:]
@@ -66,16 +58,6 @@ def read_columns_csv(
         except ValueError:
             out[name] = np.array(cells, dtype=object)
     return out
-
-
-def _write_columns_csv(path: Path, columns: Mapping[str, Any]) -> None:
-    names = list(columns)
-    arrays = [np.asarray(columns[n]) for n in names]
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(names)
-        for row in zip(*(a.tolist() for a in arrays), strict=True):
-            writer.writerow(row)
 
 
 def _cmd_tier(args: argparse.Namespace, console: _Printer) -> int:
@@ -102,7 +84,7 @@ def _cmd_tier(args: argparse.Namespace, console: _Printer) -> int:
     console.print(text.rstrip("\n"))
     if args.output:
         out = Path(args.output)
-        _write_columns_csv(out, assignment.to_columns(explain=args.explain))
+        write_csv(out, assignment.to_columns(explain=args.explain))
         console.print(f"tiers written to {out}")
     return 0
 
@@ -146,7 +128,7 @@ def demo_referrals(console: _Printer, direct: Any, customer_id: npt.NDArray[Any]
         console.print(format_value_table(composite, top).rstrip("\n"))
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
-        _write_columns_csv(output / "composite_synthetic.csv", composite.to_columns())
+        write_csv(output / "composite_synthetic.csv", composite.to_columns())
         console.print(f"synthetic composite values written to {output / 'composite_synthetic.csv'}")
 
 
@@ -192,7 +174,7 @@ def score_composite(console: _Printer, args: argparse.Namespace, scores: Any, to
         console.print(format_value_table(composite, top).rstrip("\n"))
     out = Path(args.output)
     composite_path = out.with_name(out.stem + "_composite.csv")
-    _write_columns_csv(composite_path, composite.to_columns())
+    write_csv(composite_path, composite.to_columns())
     console.print(f"composite values written to {composite_path}")
 
 

@@ -24,10 +24,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import contextlib
-import csv
 import datetime as _dt
-import gzip
-import io
 import json
 import math
 import operator
@@ -43,6 +40,7 @@ from typing import Any, TextIO
 import numpy as np
 import numpy.typing as npt
 
+from ._csvio import csv_reader, parse_ids, parse_iso_time, write_csv
 from ._timeunits import UNIT_DAYS, unit_days
 from ._version import __version__
 from .batch import CustomerSummary
@@ -161,25 +159,11 @@ def _money(x: float) -> str:
 
 
 # ================================================================================================ input
-def _parse_time(text: str, date_format: str | None) -> _dt.datetime:
-    """One timestamp: ISO 8601 (or ``date_format``); a UTC offset is converted to naive UTC."""
-    s = text.strip()
-    if date_format is not None:
-        value = _dt.datetime.strptime(s, date_format)
-    else:
-        if s.endswith(("Z", "z")):  # Python 3.10's fromisoformat does not read the Z suffix
-            s = s[:-1] + "+00:00"
-        value = _dt.datetime.fromisoformat(s)
-    if value.utcoffset() is not None:
-        value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-    return value
-
-
 def _date_option(text: str | None, name: str) -> _dt.datetime | None:
     if text is None:
         return None
     try:
-        return _parse_time(text, None)
+        return parse_iso_time(text, None)
     except ValueError:
         raise InvalidInputError(
             f"The '{name}' option must be an ISO 8601 date or time such as 1997-09-30. Got {text!r} instead."
@@ -210,7 +194,7 @@ def _parse_times(values: list[str], column: str, date_format: str | None, lines:
     failed = np.zeros(len(distinct), dtype=bool)
     for text, k in distinct.items():
         try:
-            parsed[k] = np.datetime64(_parse_time(text, date_format), "us")
+            parsed[k] = np.datetime64(parse_iso_time(text, date_format), "us")
         except (ValueError, OverflowError):
             parsed[k] = np.datetime64("NaT")
             failed[k] = True
@@ -241,25 +225,11 @@ def _parse_amounts(values: list[str], column: str, lines: _Lines, problems: list
     return out
 
 
-_CANONICAL_INT = re.compile(r"0|[1-9][0-9]{0,17}")
-
-
 def _parse_ids(values: list[str], column: str, lines: _Lines, problems: list[Problem]) -> npt.NDArray[Any]:
     if not all(values):
         empty = [i for i, v in enumerate(values) if not v]
         problems.append(_bad_rows(column, "is empty", empty, lines, "Every transaction needs a customer id."))
-    # Whole-number ids in canonical form (ASCII digits, no sign, no leading zero, at most 18 digits) become
-    # int64: faster to sort, and they print back exactly as they were read. Anything else ("007", "C-12")
-    # stays text.
-    if values and all(map(_CANONICAL_INT.fullmatch, values)):
-        return np.fromiter(map(int, values), dtype=np.int64, count=len(values))
-    return np.array(values, dtype=str)
-
-
-def _open_text(path: Path) -> TextIO:
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
-    return path.open("r", encoding="utf-8-sig", newline="")
+    return parse_ids(values)  # int64 ids sort faster than text
 
 
 def _careful_scan(reader: Iterator[list[str]], idx: Sequence[int]
@@ -303,36 +273,25 @@ def _read_csv(path: Path, names: Sequence[str], *, datetime_col: str, monetary_c
     where = f"The input file {path}"
     skipped: list[int] = []
     short: list[int] = []
-    try:
-        with _open_text(path) as fh:
-            reader = csv.reader(fh, delimiter=delimiter, skipinitialspace=True)
-            header = next(reader, None)
-            if header is None:
-                raise InvalidInputError(f"{where} is empty; it needs a header row naming the columns.")
-            header = [h.strip() for h in header]
-            missing = [n for n in names if n not in header]
-            if missing:
-                raise InvalidInputError(
-                    [Problem(n, "is not a column of the input", fix=f"Available columns: {header}.")
-                     for n in missing],
-                    context=where,
-                )
-            idx = [header.index(n) for n in names]
-            fast = _fast_scan(reader, idx)
-        if fast is not None:
-            cols = fast
-        else:  # a blank or short row: read again, carefully, to report or skip it
-            with _open_text(path) as fh:
-                reader = csv.reader(fh, delimiter=delimiter, skipinitialspace=True)
-                next(reader, None)
-                cols, skipped, short = _careful_scan(reader, idx)
-    except UnicodeDecodeError as exc:
-        raise InvalidInputError(f"{where} is not UTF-8 text ({exc.reason} at byte {exc.start}). "
-                                f"Save it as UTF-8 CSV.") from None
-    except csv.Error as exc:
-        raise InvalidInputError(f"{where} is not valid CSV: {exc}.") from None
-    except gzip.BadGzipFile as exc:
-        raise InvalidInputError(f"{where} is not a valid gzip file: {exc}.") from None
+    with csv_reader(path, where=where, delimiter=delimiter, skipinitialspace=True) as reader:
+        header = next(reader, None)
+        if header is None:
+            raise InvalidInputError(f"{where} is empty; it needs a header row naming the columns.")
+        header = [h.strip() for h in header]
+        missing = [n for n in names if n not in header]
+        if missing:
+            raise InvalidInputError(
+                [Problem(n, "is not a column of the input", fix=f"Available columns: {header}.") for n in missing],
+                context=where,
+            )
+        idx = [header.index(n) for n in names]
+        fast = _fast_scan(reader, idx)
+    if fast is not None:
+        cols = fast
+    else:  # a blank or short row: read again, carefully, to report or skip it
+        with csv_reader(path, where=where, delimiter=delimiter, skipinitialspace=True) as reader:
+            next(reader, None)
+            cols, skipped, short = _careful_scan(reader, idx)
     n_rows = len(cols[0])
     need = max(idx) + 1
     lines = _Lines(skipped)
@@ -667,10 +626,7 @@ def _write_scores(path: Path, scores: _Scores) -> None:
         cols["frequency_holdout"] = s.frequency_holdout.astype(np.int64).tolist()
     if path.parent != Path():
         path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(list(cols))
-        writer.writerows(zip(*cols.values(), strict=True))
+    write_csv(path, cols, lineterminator="\n")
 
 
 def _print_scores(console: _Console, scores: _Scores, top: int) -> None:
