@@ -41,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._csvio import csv_reader, parse_ids, parse_iso_time, write_csv
+from ._texttable import table_lines
 from ._timeunits import UNIT_DAYS, unit_days
 from ._version import __version__
 from .batch import CustomerSummary
@@ -141,17 +142,6 @@ def _one_line(exc: BaseException) -> str:
     head, rest = lines[0], [line.removeprefix("- ") for line in lines[1:]]
     rest = [item.rstrip(".") for item in rest[:-1]] + rest[-1:]
     return head + (" " + "; ".join(rest) if rest else "")
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> list[str]:
-    """Text table; ``align`` has one letter per column, ``l`` or ``r`` (default: first left, rest right)."""
-    align = align or "l" + "r" * (len(headers) - 1)
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-
-    def fmt(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, align, strict=True))
-
-    return [fmt(headers), "  ".join("-" * w for w in widths), *(fmt(r) for r in rows)]
 
 
 def _money(x: float) -> str:
@@ -494,8 +484,8 @@ def _param_block(console: _Console, title: str, model: Any, published: Mapping[s
             row.append(f"{published[name]:g}")
         rows.append(row)
     console.print(title)
-    for line in _table(headers, rows):
-        console.print("  " + line)
+    for line in table_lines(headers, rows, indent="  "):
+        console.print(line)
     info = model.fit_info
     if info is not None:
         ll = f"  log-likelihood {info.log_likelihood:.2f}"
@@ -645,8 +635,8 @@ def _print_scores(console: _Console, scores: _Scores, top: int) -> None:
                          "n/a" if scores.p_alive is None else f"{scores.p_alive[i]:.3f}",
                          f"{res.expected_purchases[i]:.2f}", _money(float(res.expected_spend[i])),
                          _money(float(res.clv[i]))])
-        for line in _table(headers, rows):
-            console.print("  " + line)
+        for line in table_lines(headers, rows, indent="  "):
+            console.print(line)
         console.print("  (E[purchases]: expected repeat purchases over the horizon; E[spend]: expected spend per "
                       "purchase)")
     console.print(f"Customer equity ({s.total_weight:,.0f} customers, {what}): {_money(res.customer_equity)}")

@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..._csvio import parse_ids, parse_iso_time, read_rows
+from ..._texttable import table_lines
 from ..._validation import raise_if
 from ...errors import InvalidInputError, Problem
 from ..protocols import IndirectValueSource, ValueEngine, engine_values
@@ -274,13 +275,10 @@ def format_value_table(result: CompositeResult, top: int = 10, *, by: Literal["t
         body.append([cid, f"{result.direct[i]:,.2f}", f"{result.indirect[i]:,.2f}", f"{result.total[i]:,.2f}",
                      "inf" if math.isinf(r) else f"{r:,.2f}"] + ([f"{counts[i]:,}"] if counts is not None else [])
                     + ["yes" if rep.is_key[i] else ""])
-    widths = [max(len(row[j]) for row in [head, *body]) for j in range(len(head))]
-    lines = [f"Top {len(idx)} customers by {by} value (indirect: {result.indirect_source})"]
-    if result.label:
-        lines.insert(0, result.label)
-    for row in [head, *body]:
-        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:-1], widths[1:-1], strict=True)]
-        lines.append(("  " + "  ".join(cells) + "  " + row[-1]).rstrip())
+    lines = [result.label] if result.label else []
+    lines.append(f"Top {len(idx)} customers by {by} value (indirect: {result.indirect_source})")
+    # the 'key' flag last and left-aligned; no rule, as the table sits between two sentences
+    lines += table_lines(head, body, align="l" + "r" * (len(head) - 2) + "l", indent="  ", rule=False)
     eq = result.equity
     if result.overlaps_direct:
         lines.append(f"Customer equity {eq.customer_equity:,.2f} = direct {eq.direct:,.2f} (indirect "
