@@ -20,14 +20,7 @@ from ._assignment import TierAssignment
 from ._inputs import read_values
 from .concentration import DEFAULT_TOP_SHARES, Concentration, _from_sorted
 
-__all__ = [
-    "Inventory",
-    "Migration",
-    "format_inventory",
-    "format_migration",
-    "inventory",
-    "migration",
-]
+__all__ = ["Inventory", "Migration", "format_inventory", "format_migration", "inventory", "migration"]
 
 FloatArray = npt.NDArray[np.float64]
 CountArray = npt.NDArray[np.intp]
