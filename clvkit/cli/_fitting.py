@@ -71,6 +71,7 @@ def _run_fit(console: Console, label: str, engine: Any, summary: CustomerSummary
 
 
 def fit_models(console: Console, summary: CustomerSummary, with_spend: bool) -> tuple[Any, Any | None]:
+    """BG/NBD, and Gamma-Gamma when ``with_spend`` (else ``None``), each fit reported as a progress step."""
     from ..valuation import BetaGeo, GammaGamma
 
     n = len(summary)
@@ -84,6 +85,7 @@ def fit_models(console: Console, summary: CustomerSummary, with_spend: bool) -> 
 
 def param_block(console: Console, title: str, model: Any, published: Mapping[str, float] | None = None,
                  published_ll: float | None = None, source: str = "") -> None:
+    """The estimates with standard errors (and the published values, compared, when given) under ``title``."""
     params = model.params.model_dump()
     se = model.standard_errors or {}
     headers = ["parameter", "estimate", "std. error"] + (["published"] if published else [])
@@ -114,6 +116,7 @@ def param_block(console: Console, title: str, model: Any, published: Mapping[str
 
 
 def holdout_check(console: Console, summary: CustomerSummary, transaction: Any) -> None:
+    """Predicted against actual repeat purchases in the holdout period (nothing without a holdout)."""
     if summary.frequency_holdout is None or summary.duration_holdout is None:
         return
     predicted = float(np.sum(transaction.expected_purchases(summary, summary.duration_holdout)))

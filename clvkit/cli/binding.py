@@ -7,7 +7,6 @@ Reads a folder of binding tables (default: the bundled synthetic B2B sample) and
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from ._args import Parents, non_negative_int
 from ._console import Console
@@ -15,7 +14,7 @@ from ._console import Console
 __all__ = ["register", "run"]
 
 
-def register(sub: Any, parents: Parents) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: Parents) -> None:
     """Add ``binding`` to the subcommands."""
     binding = sub.add_parser(
         "binding", parents=[parents.common], help="binding report: coverage, concentration, value at risk",
@@ -35,6 +34,7 @@ def register(sub: Any, parents: Parents) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
+    """Run ``clvkit binding``; return the exit status."""
     from ..binding import cli_report
 
     console.print(cli_report(args.directory, as_of=args.as_of, top=args.top, config=args.config,

@@ -33,7 +33,7 @@ PUBLISHED_BGNBD_LL = -9582.4
 PUBLISHED_GAMMA_GAMMA = {"p": 6.25, "q": 3.74, "v": 15.44}
 
 
-def register(sub: Any, parents: Parents) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: Parents) -> None:
     """Add ``demo`` to the subcommands."""
     demo = sub.add_parser("demo", parents=[parents.common, parents.valuation],
                           help="the whole job on the bundled CDNOW sample",
@@ -46,6 +46,7 @@ def register(sub: Any, parents: Parents) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
+    """Run ``clvkit demo``; return the exit status."""
     from ..datasets import CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END, load_cdnow_transactions
 
     with console.step("loading the bundled CDNOW sample"):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -21,7 +20,7 @@ from ._folder import SummarySettings, write_folder
 __all__ = ["register", "run"]
 
 
-def register(sub: Any, parents: Parents) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: Parents) -> None:
     """Add ``fit`` to the subcommands."""
     fit = sub.add_parser("fit", parents=[parents.common, parents.log],
                          help="fit BG/NBD (+ Gamma-Gamma) on a transaction log",
@@ -40,6 +39,7 @@ def register(sub: Any, parents: Parents) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
+    """Run ``clvkit fit``; return the exit status."""
     settings = SummarySettings(customer_id=args.customer_id, datetime=args.datetime,
                                monetary_value=args.monetary_value, freq=args.freq, time_unit=args.time_unit,
                                date_format=args.date_format)

@@ -23,7 +23,7 @@ from ._scoring import Scores, print_scores, score_customers, write_scores
 __all__ = ["register", "run"]
 
 
-def register(sub: Any, parents: Parents) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: Parents) -> None:
     """Add ``score`` to the subcommands."""
     score = sub.add_parser("score", parents=[parents.common, parents.log, parents.valuation],
                            help="score customers with saved models",
@@ -55,6 +55,7 @@ def register(sub: Any, parents: Parents) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
+    """Run ``clvkit score``; return the exit status."""
     if args.models is None and not args.model:
         raise InvalidInputError("score needs the models: --models DIR (written by 'clvkit fit') or --model FILE.")
     transaction, spend, saved = load_models(args.models, args.model)

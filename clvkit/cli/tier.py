@@ -23,7 +23,7 @@ from ._console import Console
 __all__ = ["read_columns_csv", "register", "run"]
 
 
-def register(sub: Any, parents: Parents) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: Parents) -> None:
     """Add ``tier`` to the subcommands."""
     from ..tiering import POLICIES
 
@@ -45,6 +45,7 @@ def register(sub: Any, parents: Parents) -> None:
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
+    """Run ``clvkit tier``; return the exit status."""
     from ..tiering import make_policy, tier_report
 
     config: str | None = None
