@@ -21,7 +21,6 @@ Regenerate the bundled files with ``python -m clvkit.binding._sample`` (it rewri
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .._csvio import write_csv
 from ..domain import Channel, TouchpointFunction
 from .entities import IndustryTieKind
 from .io import B2B_SAMPLE_AS_OF, B2B_SAMPLE_SEED
@@ -207,11 +207,7 @@ def write_b2b_sample(directory: str | Path, *, seed: int = B2B_SAMPLE_SEED) -> l
     paths = []
     for table, columns in tables.items():
         path = out / f"{table}.csv"
-        cols = {name: _text(name, arr) for name, arr in columns.items()}
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(list(cols))
-            writer.writerows(zip(*cols.values(), strict=True))
+        write_csv(path, {name: _text(name, arr) for name, arr in columns.items()}, lineterminator="\n")
         paths.append(path)
     return paths
 

@@ -14,10 +14,7 @@ Parquet needs pyarrow (the ``frames`` extra).
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
-import gzip
-import io
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
@@ -26,6 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from .._csvio import read_rows
 from .._frames import require, to_columns
 from ..errors import InvalidInputError, Problem
 from ._columns import read_bool, read_times
@@ -73,14 +71,10 @@ def _find(directory: Traversable, table: str) -> Traversable | None:
 
 
 def _read_csv(entry: Traversable) -> dict[str, npt.NDArray[Any]]:
-    raw = entry.read_bytes()
-    if entry.name.endswith(".gz"):
-        raw = gzip.decompress(raw)
-    reader = csv.reader(io.StringIO(raw.decode("utf-8-sig")))
-    header = next(reader, None)
+    rows = read_rows(entry, where=f"The file {entry.name}")
+    header = rows.pop(0) if rows else None
     if not header:
         raise InvalidInputError(f"The file {entry.name} is empty; it needs a header row with the column names.")
-    rows = list(reader)
     short = [i + 2 for i, r in enumerate(rows) if len(r) != len(header)]
     if short:
         raise InvalidInputError(

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .._texttable import table_lines
 from ..errors import InvalidInputError
 from .config import BindingConfig
 from .data import BindingData
@@ -26,17 +27,6 @@ from .risk import HandoverResult, simulate_handover
 from .team import key_customer_mask, team_report
 
 __all__ = ["cli_report", "format_report"]
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    """Columns separated by two spaces; the first column left-aligned, the others right-aligned."""
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
-
-    def fmt(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths,
-                                                                                               strict=True)))
-
-    return [("  " + fmt(r)).rstrip() for r in (headers, ["-" * w for w in widths], *rows)]
 
 
 def _money(x: float) -> str:
@@ -112,7 +102,7 @@ def _customers(m: BindingMeasures, values: np.ndarray[Any, Any] | None, key: np.
                "top share", "single", "days since", f"tp {m.config.frequency_days:.0f}d", "gap CV", "ties",
                "projects"]
     return [f"{title} (levels U/M/D/E = user, manager, decision maker, executive covered):",
-            *_table(headers, rows)]
+            *table_lines(headers, rows, indent="  ")]
 
 
 def _handover(h: HandoverResult, top: int) -> list[str]:
@@ -141,8 +131,8 @@ def _handover(h: HandoverResult, top: int) -> list[str]:
              f"{h.score_change[i]:+.1f}", str(int(h.before.n_employees[i])), str(int(h.after.n_employees[i])),
              "yes" if h.after.single_threaded[i] else ""] for i in idx.tolist()]
     if rows:
-        lines += _table(["customer", "score before", "after", "change", "empl before", "after", "single after"],
-                        rows)
+        lines += table_lines(["customer", "score before", "after", "change", "empl before", "after", "single after"],
+                             rows, indent="  ")
     return lines
 
 
@@ -195,8 +185,8 @@ def format_report(measures: BindingMeasures, *, values: Any = None, key_customer
                       f"{_money(r.value_unheld)}",
                   f"(share rule: holding = {m.config.strength_share_weight:g} x share of relationship strength + "
                   f"{1 - m.config.strength_share_weight:g} x share of recent touchpoints):",
-                  *_table(["employee", "team", "value at risk", "share", "sole-held value", "customers", "sole"],
-                          rows)]
+                  *table_lines(["employee", "team", "value at risk", "share", "sole-held value", "customers", "sole"],
+                               rows, indent="  ")]
         t = rep.teams
         rows = [[str(t["team"][i]), str(int(t["key_customers"][i])), _money(float(t["key_value"][i])),
                  f"{t['mean_score'][i]:.1f}", str(int(t["single_threaded"][i])),
@@ -204,15 +194,16 @@ def format_report(measures: BindingMeasures, *, values: Any = None, key_customer
                  f"{t['mean_levels_covered'][i]:.1f}", str(int(t["multi_employee"][i]))]
                 for i in range(len(t["team"]))]
         lines += ["", "Key customers by owning team (the team holding the largest share):",
-                  *_table(["team", "key customers", "key value", "mean score", "single", "single value",
-                           "DM reached", "levels", "multi-employee"], rows)]
+                  *table_lines(["team", "key customers", "key value", "mean score", "single", "single value",
+                                "DM reached", "levels", "multi-employee"], rows, indent="  ")]
         e = rep.employees
         rows = [[str(e["employee_id"][i]), str(e["team"][i]), "" if e["present"][i] else "left",
                  str(int(e["shared_customers"][i])), _money(float(e["shared_value"][i])),
                  str(int(e["solo_customers"][i])), _money(float(e["solo_value"][i]))]
                 for i in range(len(e["employee_id"]))][:top]
         lines += ["", "Rewards and penalties: value bound together with others vs held alone (best first):",
-                  *_table(["employee", "team", "status", "shared", "shared value", "alone", "alone value"], rows)]
+                  *table_lines(["employee", "team", "status", "shared", "shared value", "alone", "alone value"], rows,
+                               indent="  ")]
     for h in handovers:
         lines += ["", *_handover(h, top)]
     return "\n".join(lines) + "\n"

@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .._texttable import table_lines
 from .._validation import as_float_array
 from ..errors import InvalidInputError
 from ._assignment import TierAssignment
 from ._inputs import read_values
-from ._text import table
 
 __all__ = ["BudgetAllocation", "budget_allocation", "format_budget"]
 
@@ -119,5 +119,5 @@ def format_budget(alloc: BudgetAllocation, *, value_format: str = ",.2f") -> str
             row.append(f"{alloc.value_per_budget[k]:.2f}")
         rows.append(row)
     lines = [f"Ring-fenced budget: total {alloc.budget.sum():{value_format}}, unspent "
-             f"{alloc.unspent:{value_format}} (empty tiers)", *table(header, rows)]
+             f"{alloc.unspent:{value_format}} (empty tiers)", *table_lines(header, rows)]
     return "\n".join(lines)

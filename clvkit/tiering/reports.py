@@ -14,20 +14,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .._texttable import table_lines
 from ..errors import InvalidInputError
 from ._assignment import TierAssignment
 from ._inputs import read_values
-from ._text import table
 from .concentration import DEFAULT_TOP_SHARES, Concentration, _from_sorted
 
-__all__ = [
-    "Inventory",
-    "Migration",
-    "format_inventory",
-    "format_migration",
-    "inventory",
-    "migration",
-]
+__all__ = ["Inventory", "Migration", "format_inventory", "format_migration", "inventory", "migration"]
 
 FloatArray = npt.NDArray[np.float64]
 CountArray = npt.NDArray[np.intp]
@@ -240,7 +233,7 @@ def format_inventory(inv: Inventory, *, value_format: str = ",.2f", title: str |
     rows = [[inv.labels[k], f"{inv.counts[k]:,}", f"{inv.count_shares[k]:.1%}", f"{inv.values[k]:{value_format}}",
              f"{inv.value_shares[k]:.1%}", f"{inv.mean_values[k]:{value_format}}"]
             for k in _display_order(len(inv.labels), inv.ordered)]
-    lines = [head, *table(["tier", "customers", "customers %", "value", "value %", "mean value"], rows)]
+    lines = [head, *table_lines(["tier", "customers", "customers %", "value", "value %", "mean value"], rows)]
     c = inv.concentration
     if c is None:
         lines.append("Concentration: not reported (some values are negative).")
@@ -254,7 +247,7 @@ def format_inventory(inv: Inventory, *, value_format: str = ",.2f", title: str |
     if inv.class_counts is not None:
         order = _display_order(len(inv.labels), inv.ordered)
         rows = [[inv.labels[k], *(f"{v:,}" for v in inv.class_counts[k])] for k in order]
-        lines += ["Customers by tier and class:", *table(["tier", *inv.class_labels], rows)]
+        lines += ["Customers by tier and class:", *table_lines(["tier", *inv.class_labels], rows)]
     return "\n".join(lines)
 
 
@@ -279,5 +272,5 @@ def format_migration(m: Migration) -> str:
     if m.n_entered is not None:
         lines[0] += f" ({m.n_entered:,} entered, {m.n_left:,} left)"
     rows = [[lab, *(f"{v:,}" for v in m.counts[k])] for k, lab in enumerate(m.labels)]
-    lines += table(["before \\ after", *m.labels], rows)
+    lines += table_lines(["before \\ after", *m.labels], rows)
     return "\n".join(lines)

@@ -20,11 +20,7 @@ word-of-mouth prior, whose buyers are outside the base, it is the total.
 
 from __future__ import annotations
 
-import csv
-import datetime as _dt
-import gzip
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +28,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from ..._csvio import parse_ids, parse_iso_time, read_rows
+from ..._texttable import table_lines
 from ..._validation import raise_if
 from ...errors import InvalidInputError, Problem
 from ..protocols import IndirectValueSource, ValueEngine, engine_values
@@ -277,13 +275,10 @@ def format_value_table(result: CompositeResult, top: int = 10, *, by: Literal["t
         body.append([cid, f"{result.direct[i]:,.2f}", f"{result.indirect[i]:,.2f}", f"{result.total[i]:,.2f}",
                      "inf" if math.isinf(r) else f"{r:,.2f}"] + ([f"{counts[i]:,}"] if counts is not None else [])
                     + ["yes" if rep.is_key[i] else ""])
-    widths = [max(len(row[j]) for row in [head, *body]) for j in range(len(head))]
-    lines = [f"Top {len(idx)} customers by {by} value (indirect: {result.indirect_source})"]
-    if result.label:
-        lines.insert(0, result.label)
-    for row in [head, *body]:
-        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:-1], widths[1:-1], strict=True)]
-        lines.append(("  " + "  ".join(cells) + "  " + row[-1]).rstrip())
+    lines = [result.label] if result.label else []
+    lines.append(f"Top {len(idx)} customers by {by} value (indirect: {result.indirect_source})")
+    # the 'key' flag last and left-aligned; no rule, as the table sits between two sentences
+    lines += table_lines(head, body, align="l" + "r" * (len(head) - 2) + "l", indent="  ", rule=False)
     eq = result.equity
     if result.overlaps_direct:
         lines.append(f"Customer equity {eq.customer_equity:,.2f} = direct {eq.direct:,.2f} (indirect "
@@ -360,7 +355,8 @@ def read_referrals(path: str | Path, *, customer_ids: Any = None, on_cycle: OnCy
     Raises
     ------
     InvalidInputError
-        For a missing column, short rows or bad times (naming the lines), and every graph problem of
+        For a missing column, short rows, bad times or bytes that are not UTF-8 (naming the lines), and every
+        graph problem of
         :meth:`ReferralGraph.from_pairs` (rows counted from 0 after the header).
 
     Examples
@@ -373,10 +369,8 @@ def read_referrals(path: str | Path, *, customer_ids: Any = None, on_cycle: OnCy
     (4, 2, 'int64', 'referrals.csv')
     """
     p = Path(path)
-    opener = gzip.open if p.suffix == ".gz" else open
-    with opener(p, "rt", encoding="utf-8-sig", newline="") as fh:
-        rows = [r for r in csv.reader(fh, delimiter=delimiter)]
     where = f"Referral file {p.name}"
+    rows = read_rows(p, where=where, delimiter=delimiter)
     header = [h.strip().lower() for h in rows[0]] if rows else []
     missing = [c for c in ("referrer", "referred") if c not in header]
     if missing:
@@ -389,7 +383,7 @@ def read_referrals(path: str | Path, *, customer_ids: Any = None, on_cycle: OnCy
         raise InvalidInputError([Problem("referred", f"rows have fewer than {max(cols) + 1} fields",
                                          rows=tuple(short[:5]), n_bad=len(short), row_label="line")], context=where)
     values = [[r[c].strip() for _, r in body] for c in cols]
-    ids = [_read_ids(v) for v in values[:2]]
+    ids = [parse_ids(v) for v in values[:2]]
     time = _read_times(values[2], [line for line, _ in body], where) if len(cols) == 3 else None
     try:
         return ReferralGraph.from_pairs(ids[0], ids[1], time, customer_ids=customer_ids, on_cycle=on_cycle,
@@ -398,15 +392,6 @@ def read_referrals(path: str | Path, *, customer_ids: Any = None, on_cycle: OnCy
         if not exc.problems:
             raise
         raise InvalidInputError(exc.problems, context=f"{where} (rows counted from 0 after the header)") from None
-
-
-_CANONICAL_INT = re.compile(r"0|[1-9][0-9]{0,17}")
-
-
-def _read_ids(values: list[str]) -> npt.NDArray[Any]:
-    if values and all(map(_CANONICAL_INT.fullmatch, values)):
-        return np.fromiter(map(int, values), dtype=np.int64, count=len(values))
-    return np.array(values, dtype=str)
 
 
 def _read_times(values: list[str], lines: list[int], where: str) -> npt.NDArray[Any]:
@@ -418,13 +403,9 @@ def _read_times(values: list[str], lines: list[int], where: str) -> npt.NDArray[
     bad: list[int] = []
     for v, line in zip(values, lines, strict=True):
         try:
-            t = _dt.datetime.fromisoformat(v[:-1] + "+00:00" if v.endswith("Z") else v)
+            out.append(np.datetime64(parse_iso_time(v), "us"))
         except ValueError:
             bad.append(line)
-            continue
-        if t.tzinfo is not None:
-            t = t.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-        out.append(np.datetime64(t, "us"))
     if bad:
         raise InvalidInputError([Problem("time", "is neither a number nor an ISO 8601 date/time", rows=tuple(bad[:5]),
                                          n_bad=len(bad), row_label="line")], context=where)

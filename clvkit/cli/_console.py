@@ -1,0 +1,94 @@
+"""What the commands print: results to stdout, progress and warnings to stderr, errors on one line."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from typing import TextIO
+
+__all__ = ["UNIT_NAMES", "Console", "money", "one_line"]
+
+#: Time units as the printed text names them.
+UNIT_NAMES = {"s": "seconds", "min": "minutes", "h": "hours", "D": "days", "W": "weeks", "M": "months",
+              "Q": "quarters", "Y": "years"}
+
+
+class Console:
+    """Results to ``out``; progress and warnings to ``err`` (silenced by ``--quiet``)."""
+
+    def __init__(self, out: TextIO, err: TextIO, *, verbose: bool = False, quiet: bool = False) -> None:
+        self.out = out
+        self.err = err
+        self.verbose = verbose and not quiet
+        self.quiet = quiet
+        self._open_line = False
+
+    def print(self, text: str = "") -> None:
+        self.out.write(text + "\n")
+
+    def note(self, text: str) -> None:
+        """A progress line on stderr."""
+        if not self.quiet:
+            self._close_line()
+            self.err.write(text + "\n")
+            self.err.flush()
+
+    def detail(self, text: str) -> None:
+        """A progress line shown only with ``--verbose``."""
+        if self.verbose:
+            self.note(text)
+
+    def error(self, text: str) -> None:
+        self._close_line()
+        self.err.write(text + "\n")
+        self.err.flush()
+
+    def _close_line(self) -> None:
+        if self._open_line:
+            self.err.write("\n")
+            self._open_line = False
+
+    @contextlib.contextmanager
+    def step(self, what: str) -> Iterator[Callable[[str], None]]:
+        """``what ... done in 0.05 s`` on stderr around a block; the block may add a suffix to the line."""
+        suffix: list[str] = []
+        if not self.quiet:
+            self._close_line()
+            self.err.write(f"{what} ...")
+            self.err.flush()
+            self._open_line = True
+        t0 = time.perf_counter()
+        try:
+            yield suffix.append
+        except BaseException:
+            if not self.quiet:
+                if self._open_line:
+                    self.err.write(" failed\n")
+                    self._open_line = False
+                else:
+                    self.err.write(f"{what} failed\n")
+            raise
+        seconds = time.perf_counter() - t0
+        if not self.quiet:
+            extra = f" ({', '.join(suffix)})" if suffix else ""
+            if self._open_line:
+                self.err.write(f" done in {seconds:.2f} s{extra}\n")
+            else:  # verbose lines were printed in between
+                self.err.write(f"{what} done in {seconds:.2f} s{extra}\n")
+            self.err.flush()
+            self._open_line = False
+
+
+def one_line(exc: BaseException) -> str:
+    """An error message on one line: multi-problem messages are joined with '; '."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    head, rest = lines[0], [line.removeprefix("- ") for line in lines[1:]]
+    rest = [item.rstrip(".") for item in rest[:-1]] + rest[-1:]
+    return head + (" " + "; ".join(rest) if rest else "")
+
+
+def money(x: float) -> str:
+    return f"{x:,.2f}"

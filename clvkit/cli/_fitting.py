@@ -1,0 +1,129 @@
+"""From a log to a summary to fitted models, and the printed estimates: what ``demo``, ``fit`` and ``score`` share."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .._texttable import table_lines
+from ..batch import CustomerSummary
+from ._args import date_option
+from ._console import UNIT_NAMES, Console, one_line
+from ._folder import SummarySettings
+from ._log import read_log
+
+__all__ = ["fit_models", "holdout_check", "param_block", "read_and_summarize", "summarize_log"]
+
+
+def summarize_log(columns: Mapping[str, npt.NDArray[Any]], settings: SummarySettings, *,
+                  observation_end: _dt.datetime | None, calibration_end: _dt.datetime | None,
+                  refunds: str) -> CustomerSummary:
+    """:func:`clvkit.summarize` with the saved settings, in the settings' time unit."""
+    from .. import summarize
+
+    summary = summarize(columns, customer_id=settings.customer_id, datetime=settings.datetime,
+                        monetary_value=settings.monetary_value, freq=settings.freq,
+                        observation_end=observation_end, calibration_end=calibration_end,
+                        refunds=refunds)  # type: ignore[arg-type]
+    return summary if summary.time_unit == settings.time_unit else summary.with_time_unit(settings.time_unit)
+
+
+def read_and_summarize(args: argparse.Namespace, console: Console, settings: SummarySettings) -> CustomerSummary:
+    """Read the log named on the command line and summarize it with ``settings``, reporting progress."""
+    calibration_end = date_option(args.calibration_end, "--calibration-end")
+    observation_end = date_option(args.observation_end, "--observation-end")
+    with console.step(f"reading {args.input}") as add:
+        columns = read_log(args.input, customer_id=settings.customer_id, datetime=settings.datetime,
+                           monetary_value=settings.monetary_value, fmt=args.format, delimiter=args.delimiter,
+                           date_format=settings.date_format)
+        add(f"{len(columns[settings.customer_id]):,} rows")
+    with console.step(f"summarizing (periods of {settings.freq}, time in {settings.time_unit})") as add:
+        summary = summarize_log(columns, settings, observation_end=observation_end, calibration_end=calibration_end,
+                                refunds=args.refunds)
+        add(f"{len(summary):,} customers")
+    return summary
+
+
+def _fit_progress(console: Console) -> Callable[[Any], None]:
+    def report(p: Any) -> None:
+        params = " ".join(f"{k}={v:.6g}" for k, v in p.params.items())
+        console.detail(f"  {p.model} iteration {p.iteration}: log-likelihood {p.log_likelihood:.6f}  {params}")
+
+    return report
+
+
+def _run_fit(console: Console, label: str, engine: Any, summary: CustomerSummary, who: str) -> Any:
+    with console.step(f"fitting {label} on {who}") as add, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = engine.fit(summary, progress=_fit_progress(console) if console.verbose else None)
+        info = model.fit_info
+        if info is not None:
+            add(f"{info.n_iterations} iterations")
+    for w in caught:
+        console.note(f"clvkit: warning: {one_line(Exception(str(w.message)))}")
+    return model
+
+
+def fit_models(console: Console, summary: CustomerSummary, with_spend: bool) -> tuple[Any, Any | None]:
+    """BG/NBD, and Gamma-Gamma when ``with_spend`` (else ``None``), each fit reported as a progress step."""
+    from ..valuation import BetaGeo, GammaGamma
+
+    n = len(summary)
+    bg = _run_fit(console, "BG/NBD", BetaGeo(), summary, f"{n:,} customers")
+    gg = None
+    if with_spend:
+        repeat = int(np.count_nonzero(summary.frequency > 0))
+        gg = _run_fit(console, "Gamma-Gamma", GammaGamma(), summary, f"{repeat:,} repeat customers")
+    return bg, gg
+
+
+def param_block(console: Console, title: str, model: Any, published: Mapping[str, float] | None = None,
+                 published_ll: float | None = None, source: str = "") -> None:
+    """The estimates with standard errors (and the published values, compared, when given) under ``title``."""
+    params = model.params.model_dump()
+    se = model.standard_errors or {}
+    headers = ["parameter", "estimate", "std. error"] + (["published"] if published else [])
+    rows = []
+    for name, value in params.items():
+        row = [name, f"{value:.4f}", f"{se[name]:.4f}" if name in se else "n/a"]
+        if published:
+            row.append(f"{published[name]:g}")
+        rows.append(row)
+    console.print(title)
+    for line in table_lines(headers, rows, indent="  "):
+        console.print(line)
+    info = model.fit_info
+    if info is not None:
+        ll = f"  log-likelihood {info.log_likelihood:.2f}"
+        if published_ll is not None:
+            ll += f" (published {published_ll:g})"
+        console.print(ll + f"; {info.n_customers:,.0f} customers, {info.n_iterations} iterations, "
+                      f"{'converged' if info.converged else 'NOT converged'}")
+    if published:
+        rel = {k: abs(params[k] - v) / abs(v) for k, v in published.items()}
+        worst = max(rel, key=rel.__getitem__)
+        printed_digits = all(
+            round(params[k], max(len(f"{v:g}".partition(".")[2]), 0)) == v for k, v in published.items()
+        )
+        verdict = "equal at the published precision" if printed_digits else "close"
+        console.print(f"  vs {source}: {verdict}; largest relative difference {rel[worst]:.2%} ({worst})")
+
+
+def holdout_check(console: Console, summary: CustomerSummary, transaction: Any) -> None:
+    """Predicted against actual repeat purchases in the holdout period (nothing without a holdout)."""
+    if summary.frequency_holdout is None or summary.duration_holdout is None:
+        return
+    predicted = float(np.sum(transaction.expected_purchases(summary, summary.duration_holdout)))
+    actual = float(np.sum(summary.frequency_holdout))
+    unit = UNIT_NAMES.get(summary.time_unit, summary.time_unit)
+    console.print(f"Holdout check ({summary.duration_holdout:g} {unit} after the calibration end):")
+    console.print(f"  predicted repeat purchases  {predicted:10,.1f}")
+    console.print(f"  actual repeat purchases     {actual:10,.0f}")
+    if actual > 0:
+        console.print(f"  predicted / actual          {predicted / actual:10.3f}")

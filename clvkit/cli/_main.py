@@ -1,0 +1,77 @@
+"""The ``clvkit`` program: the argument parser (each command module adds its subcommand) and :func:`main`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from .._version import __version__
+from ..errors import ClvkitError
+from . import binding, demo, fit, score, tier
+from ._args import Parents
+from ._console import Console, one_line
+
+__all__ = ["build_parser", "main"]
+
+#: The subcommands in the order ``clvkit --help`` lists them.
+_COMMANDS = (demo, fit, score, tier, binding)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``clvkit`` command (exposed for documentation tools and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="clvkit",
+        description="Customer lifetime value from a transaction log (BG/NBD + Gamma-Gamma fits, scores, CLV), "
+                    "tiering and binding reports.",
+        epilog="Run 'clvkit demo' for the whole job on the bundled CDNOW sample.",
+    )
+    parser.add_argument("--version", action="version", version=f"clvkit {__version__}")
+    parents = Parents.build()
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in _COMMANDS:
+        command.register(sub, parents)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``clvkit`` command line; return the exit status.
+
+    Parameters
+    ----------
+    argv:
+        Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success; 2 for a usage error or any :class:`~clvkit.errors.ClvkitError` (reported as one
+        line on stderr); 1 for other I/O failures; 130 when interrupted.
+
+    Examples
+    --------
+    >>> main(["--version"])  # doctest: +ELLIPSIS
+    clvkit ...
+    0
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help, --version and usage errors
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    console = Console(sys.stdout, sys.stderr, verbose=getattr(args, "verbose", False),
+                      quiet=getattr(args, "quiet", False))
+    handler: Callable[[argparse.Namespace, Console], int] = args.handler
+    try:
+        return handler(args, console)
+    except ClvkitError as exc:
+        console.error(f"clvkit {args.command}: error: {one_line(exc)}")
+        return 2
+    except OSError as exc:
+        console.error(f"clvkit {args.command}: error: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        console.error("clvkit: interrupted")
+        return 130
+    finally:
+        sys.stdout.flush()

@@ -1,0 +1,106 @@
+"""Scoring customers with fitted models, as ``demo`` and ``score`` do: CLV columns, the CSV, the top list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .._csvio import write_csv
+from .._texttable import table_lines
+from .._timeunits import UNIT_DAYS, unit_days
+from ..batch import CustomerSummary
+from ..errors import InvalidInputError
+from ._console import UNIT_NAMES, Console, money
+
+__all__ = ["Scores", "print_scores", "score_customers", "write_scores"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass
+class Scores:
+    """The customers scored: their summary, P(alive) (``None`` when the model has none), the ClvResult."""
+
+    summary: CustomerSummary
+    p_alive: FloatArray | None
+    result: Any  # ClvResult
+    period_label: str
+
+
+def _period(text: str, time_unit: str) -> tuple[float | str, str]:
+    """``--period``: a unit name, or a number of days; returns what clv() takes and a label."""
+    if text in UNIT_DAYS:
+        return text, UNIT_NAMES[text].rstrip("s")
+    try:
+        days = float(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"The '--period' option must be one of {list(UNIT_DAYS)} or a number of days. Got {text!r} instead."
+        ) from None
+    step = unit_days(days, name="period", where="--period") / unit_days(time_unit)
+    return step, f"{days:g}-day period"
+
+
+def score_customers(summary: CustomerSummary, transaction: Any, spend: Any, *, horizon: int, period: str,
+                    discount_rate: float, margin: float) -> Scores:
+    """CLV of every customer (``--period`` a unit or a number of days) and P(alive) where the model gives it."""
+    from ..valuation import clv
+
+    if summary.time_unit != transaction.time_unit:
+        summary = summary.with_time_unit(transaction.time_unit)
+    step, label = _period(period, summary.time_unit)
+    result = clv(transaction, spend, summary, horizon=horizon, discount_rate=discount_rate, margin=margin,
+                 period=step)
+    alive = getattr(transaction, "probability_alive", None)
+    p_alive = np.asarray(alive(summary), dtype=np.float64) if callable(alive) else None
+    return Scores(summary, p_alive, result, label)
+
+
+def write_scores(path: Path, scores: Scores) -> None:
+    s, res = scores.summary, scores.result
+    n = len(s)
+    cols: dict[str, list[Any]] = {
+        "customer_id": s.customer_id.tolist() if s.customer_id is not None else list(range(n)),
+        "frequency": s.frequency.astype(np.int64).tolist(),
+        "recency": s.recency.tolist(),
+        "T": s.T.tolist(),
+    }
+    if s.monetary_value is not None:
+        cols["monetary_value"] = s.monetary_value.tolist()
+    if scores.p_alive is not None:
+        cols["p_alive"] = scores.p_alive.tolist()
+    cols["expected_purchases"] = res.expected_purchases.tolist()
+    cols["expected_spend"] = res.expected_spend.tolist()
+    cols["clv"] = res.clv.tolist()
+    if s.frequency_holdout is not None:
+        cols["frequency_holdout"] = s.frequency_holdout.astype(np.int64).tolist()
+    if path.parent != Path():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(path, cols, lineterminator="\n")
+
+
+def print_scores(console: Console, scores: Scores, top: int) -> None:
+    s, res = scores.summary, scores.result
+    unit = s.time_unit
+    what = (f"{res.horizon} {scores.period_label}s at {res.discount_rate * 100:g}% per {scores.period_label}, "
+            f"margin {res.margin:g}")
+    if top > 0:
+        console.print(f"Top {min(top, len(s))} customers by CLV ({what}):")
+        headers = ["customer_id", "frequency", f"recency ({unit})", f"T ({unit})", "P(alive)",
+                   "E[purchases]", "E[spend]", "CLV"]
+        rows = []
+        for i in res.top(top).tolist():
+            cid = s.customer_id[i].item() if s.customer_id is not None else i
+            rows.append([str(cid), f"{s.frequency[i]:.0f}", f"{s.recency[i]:.2f}", f"{s.T[i]:.2f}",
+                         "n/a" if scores.p_alive is None else f"{scores.p_alive[i]:.3f}",
+                         f"{res.expected_purchases[i]:.2f}", money(float(res.expected_spend[i])),
+                         money(float(res.clv[i]))])
+        for line in table_lines(headers, rows, indent="  "):
+            console.print(line)
+        console.print("  (E[purchases]: expected repeat purchases over the horizon; E[spend]: expected spend per "
+                      "purchase)")
+    console.print(f"Customer equity ({s.total_weight:,.0f} customers, {what}): {money(res.customer_equity)}")

@@ -1,0 +1,60 @@
+"""``clvkit fit LOG --customer-id C --datetime D [--monetary-value M]``: fit models on a transaction log.
+
+Summarizes the log (CSV or Parquet), fits BG/NBD (and Gamma-Gamma when amounts are given) and saves the
+models as versioned JSON, with the summary settings, in a folder that ``clvkit score`` reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from .._timeunits import UNIT_DAYS
+from ._args import Parents
+from ._console import UNIT_NAMES, Console
+from ._fitting import fit_models, holdout_check, param_block, read_and_summarize
+from ._folder import SummarySettings, write_folder
+
+__all__ = ["register", "run"]
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: Parents) -> None:
+    """Add ``fit`` to the subcommands."""
+    fit = sub.add_parser("fit", parents=[parents.common, parents.log],
+                         help="fit BG/NBD (+ Gamma-Gamma) on a transaction log",
+                         description="Summarize a transaction log, fit BG/NBD (and Gamma-Gamma when "
+                                     "--monetary-value is given) and save the models as JSON.")
+    fit.add_argument("--customer-id", required=True, metavar="COL", help="customer id column")
+    fit.add_argument("--datetime", required=True, metavar="COL", help="transaction time column")
+    fit.add_argument("--monetary-value", metavar="COL", help="amount column (fits Gamma-Gamma too)")
+    fit.add_argument("--freq", default="D", choices=list(UNIT_DAYS),
+                     help="period in which purchases are counted once (default D)")
+    fit.add_argument("--time-unit", default="W", choices=list(UNIT_DAYS),
+                     help="time unit of recency, T and the parameters (default W, as the papers)")
+    fit.add_argument("--output", "-o", default="clvkit-model", metavar="DIR",
+                     help="directory for the JSON models (default ./clvkit-model)")
+    fit.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """Run ``clvkit fit``; return the exit status."""
+    settings = SummarySettings(customer_id=args.customer_id, datetime=args.datetime,
+                               monetary_value=args.monetary_value, freq=args.freq, time_unit=args.time_unit,
+                               date_format=args.date_format)
+    summary = read_and_summarize(args, console, settings)
+    repeat = int(np.count_nonzero(summary.frequency > 0))
+    console.print(f"{len(summary):,} customers, {repeat:,} with repeat purchases; time unit "
+                  f"{UNIT_NAMES[summary.time_unit]}")
+    console.print()
+    bg, gg = fit_models(console, summary, with_spend=settings.monetary_value is not None)
+    param_block(console, f"BG/NBD (time unit: {UNIT_NAMES[summary.time_unit]})", bg)
+    if gg is not None:
+        console.print()
+        param_block(console, "Gamma-Gamma (spend per repeat purchase)", gg)
+    if summary.frequency_holdout is not None:
+        console.print()
+        holdout_check(console, summary, bg)
+    models = [bg] if gg is None else [bg, gg]
+    return write_folder(console, Path(args.output), models, settings, {})

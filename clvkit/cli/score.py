@@ -1,0 +1,134 @@
+"""``clvkit score LOG --models DIR --output scores.csv``: value customers with saved models.
+
+Summarizes a log the way ``clvkit fit`` did, loads the models with :func:`clvkit.load_json` and writes
+per-customer P(alive), expected purchases, expected spend and discounted CLV. With ``--referrals`` (or a value
+engine, ``--engine``) it also writes and prints direct, indirect and total value (``*_composite.csv``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .._csvio import write_csv
+from .._timeunits import UNIT_DAYS
+from ..errors import InvalidInputError
+from ._args import Parents, amount, fraction, positive_int
+from ._console import Console
+from ._fitting import holdout_check, read_and_summarize
+from ._folder import SummarySettings, load_models
+from ._scoring import Scores, print_scores, score_customers, write_scores
+
+__all__ = ["register", "run"]
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: Parents) -> None:
+    """Add ``score`` to the subcommands."""
+    score = sub.add_parser("score", parents=[parents.common, parents.log, parents.valuation],
+                           help="score customers with saved models",
+                           description="Summarize a transaction log as 'clvkit fit' did and write per-customer "
+                                       "P(alive), expected purchases, expected spend and CLV.")
+    src = score.add_argument_group("models")
+    src.add_argument("--models", metavar="DIR", help="directory written by 'clvkit fit'")
+    src.add_argument("--model", action="extend", nargs="+", metavar="FILE",
+                     help="JSON model files: a transaction model and optionally a spend model")
+    src.add_argument("--spend", type=amount, metavar="AMOUNT",
+                     help="fixed spend per purchase instead of a Gamma-Gamma model")
+    score.add_argument("--customer-id", metavar="COL", help="customer id column (default: as saved by fit)")
+    score.add_argument("--datetime", metavar="COL", help="transaction time column (default: as saved by fit)")
+    score.add_argument("--monetary-value", metavar="COL", help="amount column (default: as saved by fit)")
+    score.add_argument("--freq", choices=list(UNIT_DAYS), help="purchase period (default: as saved by fit, else D)")
+    score.add_argument("--output", "-o", required=True, metavar="FILE", help="CSV file for the scores")
+    g = score.add_argument_group("indirect value")
+    g.add_argument("--referrals", metavar="FILE",
+                   help="referral CSV with columns referrer,referred[,time]; adds indirect value")
+    g.add_argument("--on-cycle", choices=("error", "break"), default="error",
+                   help="referral cycles: reject (default) or drop the latest edge of each cycle")
+    g.add_argument("--referral-levels", type=positive_int, default=1,
+                   help="levels of referrals credited (default 1)")
+    g.add_argument("--referral-decay", type=fraction, default=0.5,
+                   help="credit kept per further level, in [0, 1] (default 0.5)")
+    g.add_argument("--engine", metavar="MODULE:NAME",
+                   help="a value engine (clvkit.valuation.ValueEngine) for the direct part instead of clv()")
+    score.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """Run ``clvkit score``; return the exit status."""
+    if args.models is None and not args.model:
+        raise InvalidInputError("score needs the models: --models DIR (written by 'clvkit fit') or --model FILE.")
+    transaction, spend, saved = load_models(args.models, args.model)
+    settings = _settings(args, transaction.time_unit, saved)
+    spend_model: Any = args.spend if args.spend is not None else spend
+    if spend_model is None:
+        raise InvalidInputError("score needs a spend model (fit with --monetary-value, which saves a Gamma-Gamma "
+                                "model) or a fixed spend per purchase with --spend AMOUNT.")
+    summary = read_and_summarize(args, console, settings)
+    with console.step("scoring") as add:
+        scores = score_customers(summary, transaction, spend_model, horizon=args.horizon, period=args.period,
+                                 discount_rate=args.discount_rate, margin=args.margin)
+        add(f"{len(summary):,} customers")
+    output = Path(args.output)
+    with console.step(f"writing {output}"):
+        write_scores(output, scores)
+    if summary.frequency_holdout is not None:
+        holdout_check(console, scores.summary, transaction)
+        console.print()
+    print_scores(console, scores, args.top)
+    _composite(console, args, scores)
+    console.print()
+    console.print(f"Wrote:\n  {output}")
+    return 0
+
+
+def _settings(args: argparse.Namespace, time_unit: str, saved: SummarySettings | None) -> SummarySettings:
+    """The options on the command line, else the settings saved by ``clvkit fit``."""
+    if args.customer_id is None and saved is None:
+        raise InvalidInputError("score needs --customer-id and --datetime (a model directory written by "
+                                "'clvkit fit' records them; --model files do not).")
+    base = saved or SummarySettings(customer_id="", datetime="", monetary_value=None, freq="D", time_unit=time_unit)
+    monetary = args.monetary_value if args.monetary_value is not None else base.monetary_value
+    if args.spend is not None:
+        monetary = args.monetary_value  # a fixed spend per purchase needs no amounts
+    settings = SummarySettings(
+        customer_id=args.customer_id or base.customer_id,
+        datetime=args.datetime or base.datetime,
+        monetary_value=monetary,
+        freq=args.freq or base.freq,
+        time_unit=time_unit,
+        date_format=args.date_format if args.date_format is not None else base.date_format,
+    )
+    if not settings.datetime:
+        raise InvalidInputError("score needs --datetime (the name of the time column).")
+    return settings
+
+
+def _composite(console: Console, args: argparse.Namespace, scores: Scores) -> None:
+    """The composite (direct + indirect) table and CSV when referrals or an engine are given."""
+    if not (args.referrals or args.engine):
+        return
+    from ..valuation import (
+        AttributionRule,
+        CompositeValue,
+        engine_values,
+        format_value_table,
+        load_engine,
+        read_referrals,
+    )
+
+    s = scores.summary
+    direct = scores.result if not args.engine else engine_values(load_engine(args.engine), s, where="--engine")
+    graph = read_referrals(args.referrals, customer_ids=s.customer_id, on_cycle=args.on_cycle) \
+        if args.referrals else None
+    if graph is not None and graph.broken:
+        console.print(f"{len(graph.broken)} referral cycle(s) broken; dropped {list(graph.broken[:5])}")
+    rule = AttributionRule(max_levels=args.referral_levels, decay=args.referral_decay) if graph is not None else None
+    composite = CompositeValue(direct=direct, indirect=graph, attribution=rule).evaluate(customer_id=s.customer_id)
+    if args.top > 0:
+        console.print()
+        console.print(format_value_table(composite, args.top).rstrip("\n"))
+    out = Path(args.output)
+    composite_path = out.with_name(out.stem + "_composite.csv")
+    write_csv(composite_path, composite.to_columns())
+    console.print(f"composite values written to {composite_path}")

@@ -1,0 +1,109 @@
+"""``clvkit tier INPUT --policy NAME``: assign customers to tiers and print the inventory.
+
+The input is a CSV file with one row per customer (e.g. the ``scores.csv`` of ``clvkit score``), read by
+:func:`read_columns_csv`; ``--output`` writes the per-customer tiers (and with ``--explain`` the rule that
+placed each customer).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .._csvio import read_rows, write_csv
+from ..errors import InvalidInputError
+from ._args import Parents
+from ._console import Console
+
+__all__ = ["read_columns_csv", "register", "run"]
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: Parents) -> None:
+    """Add ``tier`` to the subcommands."""
+    from ..tiering import POLICIES
+
+    tier = sub.add_parser(
+        "tier", parents=[parents.common],
+        help="assign tiers (5A, key customers, stars, RFM, matrices, loyalty, lifecycle)",
+        description="Assign customers to tiers with a tiering policy and print the inventory (count, value and "
+                    "share per tier, concentration, Gini).")
+    tier.add_argument("input", metavar="INPUT", help="CSV with one row per customer (e.g. scores.csv)")
+    tier.add_argument("--policy", required=True, choices=sorted(POLICIES), help="tiering policy")
+    tier.add_argument("--config", metavar="JSON", help="policy configuration: JSON text or a JSON file")
+    tier.add_argument("--value-column", default="value", metavar="COL",
+                      help="column with the customers' values for the inventory (default 'value')")
+    tier.add_argument("--history-columns", nargs="+", metavar="COL",
+                      help="period value columns, oldest first (the loyalty policy's history)")
+    tier.add_argument("--output", "-o", metavar="FILE", help="CSV file for the per-customer tiers")
+    tier.add_argument("--explain", action="store_true", help="add the rule that placed each customer")
+    tier.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, console: Console) -> int:
+    """Run ``clvkit tier``; return the exit status."""
+    from ..tiering import make_policy, tier_report
+
+    config: str | None = None
+    if args.config is not None:
+        candidate = Path(args.config)
+        config = candidate.read_text(encoding="utf-8") if candidate.exists() else args.config
+    policy = make_policy(args.policy, config)
+    columns = read_columns_csv(args.input)
+    if args.history_columns:
+        missing = [c for c in args.history_columns if c not in columns]
+        if missing:
+            raise InvalidInputError(f"--history-columns names columns the input lacks: {missing}.")
+        columns["history"] = np.column_stack([columns.pop(c) for c in args.history_columns]).astype(np.float64)
+    if args.value_column not in columns:
+        raise InvalidInputError(
+            f"The input has no column {args.value_column!r} (--value-column); columns are {sorted(columns)}."
+        )
+    # Policies rank on 'value' (and 'monetary'/'recency'... for RFM): the chosen value column is 'value'.
+    columns.setdefault("value", columns[args.value_column])
+    assignment, text = tier_report(policy, columns, value_column=args.value_column)
+    console.print(text.rstrip("\n"))
+    if args.output:
+        out = Path(args.output)
+        write_csv(out, assignment.to_columns(explain=args.explain))
+        console.print(f"tiers written to {out}")
+    return 0
+
+
+def read_columns_csv(
+    path: str | Path, *, text_columns: Sequence[str] = ("customer_id",)
+) -> dict[str, npt.NDArray[Any]]:
+    """Read a CSV (or .csv.gz) into columns: numbers where every cell parses as one, text otherwise.
+
+    Columns named in ``text_columns`` stay text even when they look numeric (ids).
+
+    Raises
+    ------
+    InvalidInputError
+        For an empty file, rows of the wrong length or bytes that are not UTF-8 (naming the line).
+    """
+    p = Path(path)
+    rows = read_rows(p, where=f"The input file {p}")
+    if not rows:
+        raise InvalidInputError(f"{p} is empty; it needs a header row and one row per customer.")
+    header, body = rows[0], rows[1:]
+    bad = [i + 2 for i, row in enumerate(body) if len(row) != len(header)]
+    if bad:
+        raise InvalidInputError(
+            f"{p}: {len(bad)} row(s) do not have {len(header)} fields, first at line {bad[0]}. Check the delimiter."
+        )
+    out: dict[str, npt.NDArray[Any]] = {}
+    for j, name in enumerate(header):
+        cells = [row[j] for row in body]
+        if name in text_columns:
+            out[name] = np.array(cells, dtype=object)
+            continue
+        try:
+            out[name] = np.array([float(c) for c in cells], dtype=np.float64)
+        except ValueError:
+            out[name] = np.array(cells, dtype=object)
+    return out
