@@ -14,6 +14,7 @@ from .._texttable import table_lines
 from .._timeunits import UNIT_DAYS, unit_days
 from ..batch import CustomerSummary
 from ..errors import InvalidInputError
+from ..protocols import CountModel
 from ._console import UNIT_NAMES, Console, money
 
 __all__ = ["Scores", "print_scores", "score_customers", "write_scores"]
@@ -55,8 +56,9 @@ def score_customers(summary: CustomerSummary, transaction: Any, spend: Any, *, h
     step, label = _period(period, summary.time_unit)
     result = clv(transaction, spend, summary, horizon=horizon, discount_rate=discount_rate, margin=margin,
                  period=step)
-    alive = getattr(transaction, "probability_alive", None)
-    p_alive = np.asarray(alive(summary), dtype=np.float64) if callable(alive) else None
+    # P(alive) where the model plays the full count-model role (every clvkit count model does).
+    p_alive = (np.asarray(transaction.probability_alive(summary), dtype=np.float64)
+               if isinstance(transaction, CountModel) else None)
     return Scores(summary, p_alive, result, label)
 
 
