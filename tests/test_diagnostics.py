@@ -12,7 +12,6 @@ import mpmath
 import numpy as np
 import pytest
 from clvkit.valuation.diagnostics import (
-    _bgnbd_pmf,
     compare,
     conditional_expectations,
     frequency_histogram,
@@ -39,6 +38,7 @@ from clvkit.valuation import (
     ParetoNBD,
     ShiftedBetaGeo,
 )
+from clvkit.valuation.checking.histogram import _bgnbd_pmf
 from clvkit.valuation.models import _bgnbd as kernel
 
 # Fader, Hardie & Lee (2005), Marketing Science 24(2), section 4: BG/NBD estimates on CDNOW (weeks).

@@ -106,7 +106,7 @@ _MOVED = {
     "direct": "value.direct",
     "referral": "value.referral",
     "word_of_mouth": "value.word_of_mouth",
-    "diagnostics": "checking.diagnostics",
+    "diagnostics": "checking",
     "uncertainty": "checking.uncertainty",
 }
 for _old, _new in _MOVED.items():

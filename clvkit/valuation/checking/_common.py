@@ -1,0 +1,88 @@
+"""What the model checks share: the :class:`CountModel` surface they use, result arrays, input checks."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from ...batch import CustomerSummary
+from ...errors import InvalidInputError
+from ..models._base import FitInfo
+
+__all__ = ["CountModel", "FloatArray", "IntArray", "check_max_frequency", "frequency_labels", "need_holdout",
+           "need_summary", "read_only", "relative_error"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+class CountModel(Protocol):
+    """The prediction surface every fitted transaction-count model offers (BG/NBD, Pareto/NBD, ...).
+
+    Methods take a :class:`~clvkit.CustomerSummary` in the model's ``time_unit`` and return arrays of
+    shape (n_customers,).
+    """
+
+    @property
+    def time_unit(self) -> str: ...
+
+    @property
+    def fit_info(self) -> FitInfo | None: ...
+
+    def expected_purchases(self, summary: CustomerSummary, t: Any) -> FloatArray: ...
+
+    def probability_of_purchases(self, summary: CustomerSummary, n: Any, t: Any) -> FloatArray: ...
+
+    def expected_purchases_new_customer(self, t: Any) -> FloatArray: ...
+
+    def param_array(self) -> FloatArray: ...
+
+
+def read_only(arr: npt.ArrayLike) -> FloatArray:
+    """A read-only float64 copy, for the arrays of the frozen results."""
+    out = np.array(arr, dtype=np.float64)
+    out.flags.writeable = False
+    return out
+
+
+def relative_error(predicted: float, actual: float) -> float:
+    """``(predicted - actual) / actual``; +-inf when nothing happened but something was predicted."""
+    if actual != 0.0:
+        return (predicted - actual) / actual
+    return 0.0 if predicted == 0.0 else math.copysign(math.inf, predicted)
+
+
+def need_summary(summary: CustomerSummary, where: str) -> None:
+    """Raise unless ``summary`` is a :class:`~clvkit.CustomerSummary`."""
+    if not isinstance(summary, CustomerSummary):
+        raise InvalidInputError(f"{where} needs a clvkit.CustomerSummary. Got {type(summary).__name__} instead.")
+
+
+def need_holdout(summary: CustomerSummary, where: str) -> tuple[FloatArray, float]:
+    """The holdout frequency and duration of a non-empty summary; raise when it has no holdout columns."""
+    need_summary(summary, where)
+    if summary.frequency_holdout is None or summary.duration_holdout is None:
+        raise InvalidInputError(
+            f"{where} needs a summary with holdout columns ('frequency_holdout', 'duration_holdout'). Build it "
+            f"with clvkit.summarize(..., calibration_end=...) or pass frequency_holdout= and duration_holdout= "
+            f"to CustomerSummary."
+        )
+    if len(summary) == 0:
+        raise InvalidInputError(f"{where} needs at least one customer. Got an empty summary.")
+    return summary.frequency_holdout, summary.duration_holdout
+
+
+def check_max_frequency(max_frequency: int, where: str) -> int:
+    """``max_frequency`` (the first frequency of the last, open bin) as an int >= 1, or raise."""
+    if isinstance(max_frequency, bool) or not isinstance(max_frequency, (int, np.integer)) or max_frequency < 1:
+        raise InvalidInputError(f"The 'max_frequency' parameter of {where} must be a whole number >= 1. "
+                                f"Got {max_frequency!r} instead.")
+    return int(max_frequency)
+
+
+def frequency_labels(max_frequency: int) -> tuple[str, ...]:
+    """Bin labels ``"0", "1", ..., f"{max_frequency}+"``."""
+    return (*(str(x) for x in range(max_frequency)), f"{max_frequency}+")
