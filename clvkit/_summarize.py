@@ -21,13 +21,26 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from ._frames import frame_kind, to_columns
+from ._aggregate import aggregate
+from ._customer_codes import Codes, code_ids, read_object_ids
+from ._frames import to_columns
+from ._timecolumns import (
+    NUMERIC_LIMIT,
+    as_metadata,
+    period_of,
+    read_param,
+    read_times,
+    same_unit,
+    scalar_key,
+    show_time,
+    source_is_aware,
+    to_periods,
+)
 from ._timeunits import UNIT_DAYS
 from ._validation import raise_if, row_problem
 from .batch import CustomerSummary
@@ -42,11 +55,6 @@ FloatArray = npt.NDArray[np.float64]
 
 _CONTEXT = "summarize()"
 _REFUND_OPTIONS = ("error", "drop", "net")
-_FIXED_SECONDS = {"s": 1, "min": 60, "h": 3600, "D": 86400}
-_TICKS_PER_SECOND = {"ns": 10**9, "us": 10**6, "ms": 10**3, "s": 1}
-_EPOCH = _dt.datetime(1970, 1, 1)
-#: Numeric times must stay well inside int64 once floored to whole periods.
-_NUMERIC_LIMIT = 2.0**62
 _REFUND_FIX = (
     "Refunds must be handled explicitly: pass refunds='drop' to ignore refund rows, refunds='net' to net "
     "them against the same customer's spend in the same period, or remove them from the log."
@@ -195,7 +203,7 @@ def summarize(
         columns[datetime],
         None if monetary_value is None else columns[monetary_value],
         names=(customer_id, datetime, monetary_value or ""),
-        source_aware=_source_is_aware(transactions, datetime),
+        source_aware=source_is_aware(transactions, datetime),
         freq=freq,
         observation_end=observation_end,
         calibration_end=calibration_end,
@@ -314,446 +322,6 @@ def _check_parameters(freq: Any, refunds: Any) -> list[Problem | None]:
     return problems
 
 
-def _source_is_aware(frame: Any, name: str) -> bool:
-    """Whether the time column of a frame (or a series in a mapping) carries a time zone."""
-    kind = frame_kind(frame)
-    try:
-        if kind == "pandas":
-            return _dtype_tz(frame[name].dtype) is not None
-        if kind == "polars":
-            return getattr(frame.schema[name], "time_zone", None) is not None
-        if kind == "pyarrow":
-            return getattr(frame.schema.field(name).type, "tz", None) is not None
-        if kind == "mapping":
-            value = frame[name]
-            root = type(value).__module__.split(".")[0]
-            if root == "pandas":
-                return _dtype_tz(value.dtype) is not None
-            if root == "polars":
-                return getattr(value.dtype, "time_zone", None) is not None
-            if root == "pyarrow":
-                return getattr(value.type, "tz", None) is not None
-    except (KeyError, AttributeError, TypeError):
-        return False
-    return False
-
-
-def _dtype_tz(dtype: Any) -> Any:
-    tz = getattr(dtype, "tz", None)
-    if tz is None:
-        tz = getattr(getattr(dtype, "pyarrow_dtype", None), "tz", None)
-    return tz
-
-
-def _is_null(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(value != value)  # NaN, NaT
-    except (TypeError, ValueError):  # pandas.NA refuses to be a bool
-        return True
-
-
-def _zone_key(value: _dt.datetime) -> str:
-    """A name for the time zone of an aware datetime ("" when naive)."""
-    tz = value.tzinfo
-    if tz is None or value.utcoffset() is None:
-        return ""
-    for attr in ("key", "zone"):  # zoneinfo, pytz
-        name = getattr(tz, attr, None)
-        if isinstance(name, str):
-            return name
-    return str(tz)
-
-
-@dataclass
-class _Times:
-    """A time column read into numbers: naive ``datetime64`` (UTC when aware) or numbers of periods."""
-
-    values: npt.NDArray[Any]
-    numeric: bool
-    aware: bool
-
-
-def _read_times(arr: npt.NDArray[Any], column: str, source_aware: bool,
-                problems: list[Problem | None]) -> _Times | None:
-    kind = arr.dtype.kind
-    if kind == "M":
-        problems.append(row_problem(np.isnat(arr), column, "is missing (NaT)", "Drop or fill the missing times."))
-        return _Times(arr, numeric=False, aware=source_aware)
-    if kind in "iu":
-        if arr.size and (int(arr.max()) >= _NUMERIC_LIMIT or int(arr.min()) <= -_NUMERIC_LIMIT):
-            problems.append(row_problem((arr >= _NUMERIC_LIMIT) | (arr <= -_NUMERIC_LIMIT), column,
-                                        "is too large to count periods in", "Use a coarser unit."))
-        return _Times(arr, numeric=True, aware=False)
-    if kind == "f":
-        with np.errstate(invalid="ignore"):
-            bad = ~(np.abs(arr) < _NUMERIC_LIMIT)
-        problems.append(row_problem(bad, column, "is missing or not finite (NaN/inf)",
-                                    "Drop or fill the missing times."))
-        return _Times(arr, numeric=True, aware=False)
-    if kind == "O":
-        return _read_object_times(arr, column, problems)
-    problems.append(Problem(column, f"cannot be read as times (dtype {arr.dtype})",
-                            fix="Pass datetimes, or numbers counted in units of freq."))
-    return None
-
-
-def _read_object_times(arr: npt.NDArray[Any], column: str, problems: list[Problem | None]) -> _Times | None:
-    """Times held as Python objects: datetimes/dates (one zone, or all naive) or plain numbers."""
-    values = arr.tolist()
-    n = len(values)
-    null = np.fromiter(map(_is_null, values), dtype=bool, count=n)
-    present = [v for v, bad in zip(values, null.tolist(), strict=True) if not bad]
-    problems.append(row_problem(null, column, "is missing (None/NaT/NaN)", "Drop or fill the missing times."))
-    if present and all(isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
-                       for v in present):
-        out = np.array([math.nan if b else v for v, b in zip(values, null.tolist(), strict=True)], dtype=np.float64)
-        with np.errstate(invalid="ignore"):
-            problems.append(row_problem(~null & ~(np.abs(out) < _NUMERIC_LIMIT), column, "is not finite (inf)",
-                                        "Drop the row or fix the time."))
-        return _Times(out, numeric=True, aware=False)
-    unreadable = np.zeros(n, dtype=bool)
-    zones: list[str | None] = []
-    for i, v in enumerate(values):
-        if null[i]:
-            zones.append(None)
-        elif isinstance(v, _dt.datetime):
-            zones.append(_zone_key(v))
-        elif isinstance(v, (_dt.date, np.datetime64)):
-            zones.append("")
-        else:
-            zones.append(None)
-            unreadable[i] = True
-    problems.append(row_problem(unreadable, column, "cannot be read as a datetime",
-                                "Pass datetime objects, numpy datetime64 or numbers in units of freq."))
-    reference = next((z for z in zones if z is not None), "")
-    mixed = np.fromiter((z is not None and z != reference for z in zones), dtype=bool, count=n)
-    shown = "naive" if reference == "" else repr(reference)
-    problems.append(row_problem(
-        mixed, column, f"mixes time zones (first value is {shown}, these rows differ)",
-        "Convert the column to one time zone (e.g. UTC) first; a column mixing zones, or aware and naive "
-        "values, is usually a parsing mistake."))
-    out = np.full(n, np.datetime64("NaT", "us"))
-    aware = reference != ""
-    for i, v in enumerate(values):
-        if zones[i] is None or mixed[i]:
-            continue
-        if isinstance(v, _dt.datetime) and aware:
-            v = v.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-        out[i] = np.datetime64(v.replace(tzinfo=None) if isinstance(v, _dt.datetime) else v, "us")
-    return _Times(out, numeric=False, aware=aware)
-
-
-def _to_datetime64(value: Any) -> np.datetime64:
-    to64 = getattr(value, "to_datetime64", None)  # pandas.Timestamp keeps its nanoseconds this way
-    out: np.datetime64 = np.datetime64(to64()) if callable(to64) else np.datetime64(value)
-    return out
-
-
-def _read_param(value: Any, name: str, times: _Times, problems: list[Problem | None]) -> Any:
-    """``observation_end``/``calibration_end`` in the log's representation, or ``None`` (reported)."""
-    if times.numeric:
-        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
-            x = float(value)
-            if abs(x) < _NUMERIC_LIMIT:
-                return x
-        problems.append(Problem(name, f"must be a finite number for a numeric time column; got {value!r}",
-                                fix="Give it in the same units as the time column (units of freq)."))
-        return None
-    if isinstance(value, str):
-        try:
-            value = _dt.datetime.fromisoformat(value)
-        except ValueError:
-            problems.append(Problem(name, f"is not an ISO date/time string; got {value!r}",
-                                    fix="Pass a datetime or a string like '2024-01-31'."))
-            return None
-    aware = False
-    if isinstance(value, _dt.datetime) and not _is_null(value):
-        aware = value.utcoffset() is not None
-        if aware:
-            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-    elif not (isinstance(value, (_dt.date, np.datetime64)) and not _is_null(value)):
-        problems.append(Problem(name, f"must be a datetime, date, numpy.datetime64 or ISO string; got {value!r}"))
-        return None
-    if aware != times.aware:
-        if times.aware:
-            msg, fix = "is naive but the time column is time-zone aware", "Pass an aware datetime."
-        else:
-            msg, fix = "is time-zone aware but the time column is naive", "Pass a naive datetime."
-        problems.append(Problem(name, msg, fix=fix))
-        return None
-    return _to_datetime64(value)
-
-
-def _as_metadata(value: Any, times: _Times, freq: str) -> _dt.datetime | None:
-    if times.numeric:
-        try:
-            return _EPOCH + _dt.timedelta(days=float(value) * UNIT_DAYS[freq])
-        except (OverflowError, ValueError):  # beyond the years 1..9999: no datetime to show
-            return None
-    out = np.datetime64(value, "us").item()
-    if isinstance(out, _dt.date) and not isinstance(out, _dt.datetime):
-        out = _dt.datetime(out.year, out.month, out.day)
-    if not isinstance(out, _dt.datetime):  # pragma: no cover - datetime64[us] of a valid date
-        raise TypeError(value)
-    return out.replace(tzinfo=_dt.timezone.utc) if times.aware else out
-
-
-# ---------------------------------------------------------------------------------------------- ids
-@dataclass
-class _Codes:
-    """Dense integer codes of customer ids; ``decode`` maps codes back to ids in ascending id order."""
-
-    codes: IntArray
-    n_codes: int
-    uniques: npt.NDArray[Any] | None = None
-    offset: int = 0
-    dtype: Any = None
-
-    def decode(self, codes: IntArray) -> npt.NDArray[Any]:
-        out: npt.NDArray[Any]
-        if self.uniques is not None:
-            out = self.uniques[codes]
-        elif np.dtype(self.dtype) == np.uint64:
-            out = codes.astype(np.uint64) + np.uint64(self.offset)
-        else:
-            out = (codes + self.offset).astype(self.dtype)
-        return out
-
-    def take(self, keep: BoolArray) -> _Codes:
-        return _Codes(self.codes[keep], self.n_codes, self.uniques, self.offset, self.dtype)
-
-
-def _factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], IntArray]:
-    """Sorted distinct values and the code of each value (one argsort; numpy's ``unique`` is slower)."""
-    n = values.shape[0]
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    new = np.empty(n, dtype=bool)
-    new[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
-    codes = np.empty(n, dtype=np.int64)
-    codes[order] = np.cumsum(new) - 1
-    return ordered[new], codes
-
-
-def _code_ids(ids: npt.NDArray[Any]) -> _Codes:
-    n = ids.shape[0]
-    if ids.dtype.kind in "iu" and n:
-        lo, hi = int(ids.min()), int(ids.max())
-        if hi - lo < 2 * n + 1024:
-            # Dense enough: the id minus the smallest id is the code (no sort needed); ids that are
-            # already small non-negative int64 are their own codes (no copy).
-            if ids.dtype == np.int64 and 0 <= lo and hi < 2 * n + 1024:
-                return _Codes(ids, hi + 1, offset=0, dtype=ids.dtype)
-            if ids.dtype == np.uint64:
-                codes = (ids - np.uint64(lo)).astype(np.int64)
-            else:
-                codes = ids.astype(np.int64, copy=False) - lo
-            return _Codes(codes, hi - lo + 1, offset=lo, dtype=ids.dtype)
-    uniques, codes = _factorize(ids)
-    return _Codes(codes, int(uniques.shape[0]), uniques=uniques)
-
-
-def _read_object_ids(ids: npt.NDArray[Any], column: str, problems: list[Problem | None]) -> _Codes | None:
-    """Code an object column of ids with a hash table; ``None`` (reported) when they cannot be ordered.
-
-    Sorting Python objects compares them one by one in the interpreter; hashing each row once and
-    sorting only the distinct ids is much faster.
-    """
-    values = ids.tolist()
-    distinct = list(dict.fromkeys(values))
-    nulls = [v for v in distinct if _is_null(v)]
-    if nulls:
-        bad = np.fromiter(map(_is_null, values), dtype=bool, count=len(values))
-        problems.append(row_problem(bad, column, "is missing (null customer id)",
-                                    "Drop the rows or fill in the customer."))
-        distinct = [v for v in distinct if not _is_null(v)]
-    try:
-        distinct.sort()
-    except TypeError:
-        kinds = sorted({type(v).__name__ for v in distinct})
-        problems.append(Problem(column, f"mixes id types that cannot be ordered ({', '.join(kinds)})",
-                                fix="Make every customer id the same type, e.g. all strings."))
-        return None
-    if nulls:
-        return None
-    code_of = {v: i for i, v in enumerate(distinct)}
-    codes = np.fromiter(map(code_of.__getitem__, values), dtype=np.int64, count=len(values))
-    id_types = {type(v) for v in distinct}
-    if id_types <= {str}:
-        uniques: npt.NDArray[Any] = np.array(distinct, dtype=str)
-    elif id_types <= {int} and -(2**63) <= distinct[0] and distinct[-1] < 2**63:
-        uniques = np.array(distinct, dtype=np.int64)
-    else:
-        uniques = np.empty(len(distinct), dtype=object)
-        uniques[:] = distinct
-    return _Codes(codes, len(distinct), uniques=uniques)
-
-
-# ---------------------------------------------------------------------------------------------- periods
-def _to_periods(values: npt.NDArray[Any], numeric: bool, freq: str) -> IntArray:
-    """Integer period index of each time: floor to periods of ``freq`` (pandas ``to_period`` semantics)."""
-    out: IntArray
-    if numeric:
-        out = values.astype(np.int64) if values.dtype.kind in "iu" else np.floor(values).astype(np.int64)
-        return out
-    unit, count = np.datetime_data(values.dtype)
-    if freq in ("M", "Q", "Y"):
-        out = values.astype("datetime64[Y]" if freq == "Y" else "datetime64[M]").view(np.int64)
-        if freq == "Q":
-            np.floor_divide(out, 3, out=out)  # quarters end in March, June, September, December
-        return out
-    if unit == "D" and count == 1:
-        ticks, raw = 1, values.view(np.int64)
-        seconds_per_tick = 86400
-    elif unit in _TICKS_PER_SECOND and count == 1:
-        ticks, raw = _TICKS_PER_SECOND[unit], values.view(np.int64)
-        seconds_per_tick = 1
-    else:
-        ticks, raw = 1, values.astype("datetime64[s]").view(np.int64)
-        seconds_per_tick = 1
-    if freq == "W":
-        # 1970-01-01 is a Thursday: day + 3 counts from the Monday before, so weeks run Monday to Sunday
-        # like pandas' "W" (= "W-SUN") periods.
-        out = raw + 3 if seconds_per_tick == 86400 else np.floor_divide(raw, 86400 * ticks) + 3
-        np.floor_divide(out, 7, out=out)
-        return out
-    period_seconds = _FIXED_SECONDS[freq]
-    if seconds_per_tick == 86400:  # whole days: every day holds a whole number of periods
-        out = raw * (86400 // period_seconds)
-    else:
-        out = np.floor_divide(raw, period_seconds * ticks)
-    return out
-
-
-def _period_of(value: Any, times: _Times, freq: str) -> int:
-    arr = np.array([value], dtype=np.float64) if times.numeric else np.array([np.datetime64(value)])
-    return int(_to_periods(arr, times.numeric, freq)[0])
-
-
-# ---------------------------------------------------------------------------------------------- kernel
-@dataclass
-class _Aggregate:
-    customers: IntArray  # customer codes, ascending
-    first: IntArray  # first purchase period
-    last: IntArray
-    n_periods: IntArray
-    spend_repeat: FloatArray | None  # total spend over the repeat periods
-    n_periods_holdout: IntArray | None
-    spend_holdout: FloatArray | None
-
-
-def _run_starts(sorted_values: npt.NDArray[Any]) -> npt.NDArray[np.intp]:
-    """Positions where a run of equal values starts in a sorted array."""
-    n = sorted_values.shape[0]
-    new = np.empty(n, dtype=bool)
-    new[:1] = True
-    np.not_equal(sorted_values[1:], sorted_values[:-1], out=new[1:])
-    return np.flatnonzero(new)
-
-
-def _sum_by(codes: IntArray, weights: FloatArray, n_codes: int) -> FloatArray:
-    """Sum of ``weights`` per code (``np.bincount``; its stubs claim an integer result)."""
-    out: FloatArray = np.bincount(codes, weights=weights, minlength=n_codes).astype(np.float64, copy=False)
-    return out
-
-
-def _aggregate(codes: IntArray, n_codes: int, periods: IntArray, amounts: FloatArray | None,
-               holdout: BoolArray | None, net: bool) -> _Aggregate:
-    """Per-customer purchase periods and spend from per-row customer codes and periods.
-
-    Rows are encoded as one int64 key ``(code, period, is_holdout)`` and sorted; runs of equal keys are
-    the distinct customer-periods. Without netting, spend never needs the sorted order: the repeat spend
-    of a customer is the sum of its rows outside its first period (``np.bincount``), so only the key is
-    sorted (``np.sort`` is several times faster than ``np.argsort``, and no permutation is stored).
-    Full-size arrays are built in place where possible: this runs on the whole log.
-    """
-    pmin = int(periods.min())
-    span = int(periods.max()) - pmin + 1
-    shift = 0 if holdout is None else 1
-    key_periods = periods
-    decode_period: npt.NDArray[np.int64] | None = None
-    if n_codes * (span << shift) >= 2**62:  # too many periods to pack: only their order matters, use ranks
-        decode_period, key_periods = _factorize(periods)
-        span, pmin = int(decode_period.shape[0]), 0
-    stride = span << shift
-    # key = code * stride + (period - pmin) * 2**shift + is_holdout, without full-size temporaries
-    key = codes * stride
-    for _ in range(1 << shift):
-        key += key_periods
-    if pmin:
-        key -= pmin << shift
-    if holdout is not None:
-        key += holdout
-    del key_periods
-
-    totals: FloatArray | None = None
-    if net and amounts is not None:
-        order = np.argsort(key)
-        key = key[order]
-        sorted_amounts = amounts[order]
-        del order
-        run = _run_starts(key)
-        pair_key = key[run]
-        del key
-        totals = np.add.reduceat(sorted_amounts, run) if run.size else np.zeros(0)
-        del sorted_amounts, run
-        positive = totals > 0
-        pair_key, totals = pair_key[positive], totals[positive]
-    else:
-        key.sort()
-        pair_key = key[_run_starts(key)]
-        del key
-
-    hold_customer = None
-    in_cal = None
-    if holdout is not None:
-        in_cal = (pair_key & 1) == 0
-        hold_customer = pair_key[~in_cal] // stride
-        pair_key = pair_key[in_cal]
-    pair_customer = pair_key // stride
-    starts = _run_starts(pair_customer)
-    customers = pair_customer[starts]
-    del pair_customer
-    ends = np.empty_like(starts)
-    ends[:-1] = starts[1:]
-    ends[-1:] = pair_key.shape[0]
-    first = (pair_key[starts] % stride) >> shift
-    last = (pair_key[ends - 1] % stride) >> shift
-    if decode_period is None:
-        first += pmin
-        last += pmin
-    else:
-        first, last = decode_period[first], decode_period[last]
-
-    spend_repeat: FloatArray | None = None
-    spend_hold: FloatArray | None = None
-    n_hold: IntArray | None = None
-    if hold_customer is not None:
-        n_hold = np.bincount(hold_customer, minlength=n_codes)[customers].astype(np.int64)
-    if amounts is not None and totals is not None:  # netted: everything at the customer-period level
-        cal_totals = totals if in_cal is None else totals[in_cal]
-        repeat_totals = cal_totals.copy()
-        repeat_totals[starts] = 0.0
-        spend_repeat = np.add.reduceat(repeat_totals, starts) if starts.size else np.zeros(0)
-        if hold_customer is not None and in_cal is not None:
-            spend_hold = _sum_by(hold_customer, totals[~in_cal], n_codes)[customers]
-    elif amounts is not None:
-        del pair_key
-        first_of_code = np.full(n_codes, np.iinfo(np.int64).min, dtype=np.int64)
-        first_of_code[customers] = first
-        repeat_row = periods != first_of_code[codes]
-        del first_of_code
-        if holdout is not None:
-            repeat_row &= ~holdout
-            spend_hold = _sum_by(codes, np.where(holdout, amounts, 0.0), n_codes)[customers]
-        spend_repeat = _sum_by(codes, np.where(repeat_row, amounts, 0.0), n_codes)[customers]
-
-    return _Aggregate(customers, first, last, (ends - starts).astype(np.int64), spend_repeat, n_hold, spend_hold)
-
-
 # ---------------------------------------------------------------------------------------------- driver
 def _summarize_columns(
     ids: npt.NDArray[Any],
@@ -790,9 +358,9 @@ def _summarize_columns(
         raise_if(problems, context)
 
     # ---- ids
-    coded: _Codes | None = None
+    coded: Codes | None = None
     if ids.dtype.kind == "O":
-        coded = _read_object_ids(ids, id_col, problems)
+        coded = read_object_ids(ids, id_col, problems)
     elif ids.dtype.kind == "f":
         problems.append(row_problem(np.isnan(ids), id_col, "is missing (null customer id)",
                                     "Drop the rows or fill in the customer."))
@@ -801,7 +369,7 @@ def _summarize_columns(
                                     "Drop the rows or fill in the customer."))
 
     # ---- times
-    times = _read_times(times_in, time_col, source_aware, problems)
+    times = read_times(times_in, time_col, source_aware, problems)
 
     # ---- amounts
     amounts: FloatArray | None = None
@@ -839,7 +407,7 @@ def _summarize_columns(
         values = times.values
         if times.numeric:
             with np.errstate(invalid="ignore"):
-                valid = np.abs(values) < _NUMERIC_LIMIT
+                valid = np.abs(values) < NUMERIC_LIMIT
         else:
             valid = ~np.isnat(values)
         if keep is not None:
@@ -849,50 +417,50 @@ def _summarize_columns(
         first_time = usable.min() if have_times else None
         last_time = usable.max() if have_times else None
         del usable
-        t_min = None if first_time is None else _scalar_key(first_time)
-        t_max = None if last_time is None else _scalar_key(last_time)
+        t_min = None if first_time is None else scalar_key(first_time)
+        t_max = None if last_time is None else scalar_key(last_time)
         if observation_end is not None:
-            obs = _read_param(observation_end, "observation_end", times, problems)
+            obs = read_param(observation_end, "observation_end", times, problems)
         else:
             obs = last_time
         if calibration_end is not None:
-            cal = _read_param(calibration_end, "calibration_end", times, problems)
-        obs_key = None if obs is None else _scalar_key(obs)
-        cal_key = None if cal is None else _scalar_key(cal)
+            cal = read_param(calibration_end, "calibration_end", times, problems)
+        obs_key = None if obs is None else scalar_key(obs)
+        cal_key = None if cal is None else scalar_key(cal)
         if obs_key is not None and t_max is not None and calibration_end is None and obs_key < t_max:
-            after = values > _same_unit(obs, values)
+            after = values > same_unit(obs, values)
             if keep is not None:
                 after &= keep
             problems.append(row_problem(
-                after, time_col, f"is after observation_end ({_show(obs, times)})",
+                after, time_col, f"is after observation_end ({show_time(obs, times)})",
                 "Pass a later observation_end (the default is the last transaction), remove those rows, "
                 "or pass calibration_end to summarize a calibration period with a holdout."))
         if cal_key is not None and obs_key is not None and t_min is not None and t_max is not None:
             cal_problem = None
             if cal_key >= obs_key:
-                cal_problem = f"must be before observation_end ({_show(obs, times)})"
+                cal_problem = f"must be before observation_end ({show_time(obs, times)})"
             elif cal_key < t_min:
-                cal_problem = f"is before the first transaction ({_show(first_time, times)})"
+                cal_problem = f"is before the first transaction ({show_time(first_time, times)})"
             elif cal_key >= t_max:
                 cal_problem = "is not before the last transaction: there are no holdout rows"
-            elif freq_ok and _period_of(cal, times, freq) == _period_of(obs, times, freq):
-                cal_problem = f"falls in the same {freq!r} period as observation_end ({_show(obs, times)})"
+            elif freq_ok and period_of(cal, times, freq) == period_of(obs, times, freq):
+                cal_problem = f"falls in the same {freq!r} period as observation_end ({show_time(obs, times)})"
             if cal_problem is not None:
-                problems.append(Problem("calibration_end", f"{_show(cal, times)} {cal_problem}",
+                problems.append(Problem("calibration_end", f"{show_time(cal, times)} {cal_problem}",
                                         fix="Pick a calibration end inside the data, at least one period "
                                             "before observation_end."))
         if freq_ok and obs is not None:
-            obs_meta = _as_metadata(obs, times, freq)
+            obs_meta = as_metadata(obs, times, freq)
         if freq_ok and cal is not None:
-            cal_meta = _as_metadata(cal, times, freq)
+            cal_meta = as_metadata(cal, times, freq)
     raise_if(problems, context)
     if times is None or obs is None:  # pragma: no cover - reported above
         raise AssertionError("unreachable")
 
     # ---- select the rows used
     values = times.values
-    if cal is not None and _scalar_key(obs) < _scalar_key(values.max()):
-        within = values <= _same_unit(obs, values)
+    if cal is not None and scalar_key(obs) < scalar_key(values.max()):
+        within = values <= same_unit(obs, values)
         keep = within if keep is None else keep & within
     if keep is not None and not keep.all():
         ids = ids[keep]
@@ -900,18 +468,18 @@ def _summarize_columns(
         amounts = None if amounts is None else amounts[keep]
         coded = None if coded is None else coded.take(keep)
     if coded is None:
-        coded = _code_ids(ids)
-    holdout = None if cal is None else values > _same_unit(cal, values)
-    periods = _to_periods(values, times.numeric, freq)
+        coded = code_ids(ids)
+    holdout = None if cal is None else values > same_unit(cal, values)
+    periods = to_periods(values, times.numeric, freq)
     del values
-    agg = _aggregate(coded.codes, coded.n_codes, periods, amounts, holdout, net=refunds == "net")
+    agg = aggregate(coded.codes, coded.n_codes, periods, amounts, holdout, net=refunds == "net")
     del periods, holdout
     if agg.customers.shape[0] == 0:
         raise InvalidInputError([Problem(amount_col, "has no customer-period with a positive net total",
                                          fix="With refunds='net' only periods of positive net spend count.")],
                                 context=context)
 
-    end_period = _period_of(obs if cal is None else cal, times, freq)
+    end_period = period_of(obs if cal is None else cal, times, freq)
     frequency = (agg.n_periods - 1).astype(np.float64)
     monetary = None
     if agg.spend_repeat is not None:
@@ -920,7 +488,7 @@ def _summarize_columns(
     if cal is not None and agg.n_periods_holdout is not None:
         n_hold = agg.n_periods_holdout.astype(np.float64)
         holdout_kwargs["frequency_holdout"] = n_hold
-        holdout_kwargs["duration_holdout"] = float(_period_of(obs, times, freq) - end_period)
+        holdout_kwargs["duration_holdout"] = float(period_of(obs, times, freq) - end_period)
         if agg.spend_holdout is not None:
             holdout_kwargs["monetary_value_holdout"] = np.divide(
                 agg.spend_holdout, n_hold, out=np.zeros_like(n_hold), where=n_hold > 0)
@@ -935,33 +503,3 @@ def _summarize_columns(
         calibration_end=cal_meta,
         **holdout_kwargs,
     )
-
-
-_NS_PER_UNIT = {"W": 7 * 86400 * 10**9, "D": 86400 * 10**9, "h": 3600 * 10**9, "m": 60 * 10**9, "s": 10**9,
-                "ms": 10**6, "us": 10**3, "ns": 1}
-
-
-def _scalar_key(value: Any) -> float | int:
-    """A time as an exact Python number (nanoseconds for datetimes) for comparisons across units."""
-    if not isinstance(value, np.datetime64):
-        return float(value)
-    unit, count = np.datetime_data(value.dtype)
-    if unit not in _NS_PER_UNIT:
-        value = value.astype("datetime64[D]") if unit in ("Y", "M") else value.astype("datetime64[ns]")
-        unit, count = np.datetime_data(value.dtype)
-    return int(value.astype(np.int64)) * _NS_PER_UNIT[unit] * count
-
-
-def _same_unit(value: Any, values: npt.NDArray[Any]) -> Any:
-    """``value`` cast to the dtype of ``values`` (a datetime scalar inside the column's range)."""
-    if values.dtype.kind == "M":
-        return np.datetime64(value).astype(values.dtype)
-    return value
-
-
-def _show(value: Any, times: _Times) -> str:
-    if times.numeric:
-        return f"{float(value):g}"
-    text = str(np.datetime64(value, "s"))
-    return text + ("Z" if times.aware else "")
-

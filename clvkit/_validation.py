@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from .errors import MAX_ROWS_SHOWN, InvalidInputError, Problem
 
-__all__ = ["as_float_array", "check_scalar", "raise_if", "row_problem"]
+__all__ = ["as_float_array", "check_scalar", "is_null", "raise_if", "row_problem"]
 
 
 def row_problem(
@@ -94,3 +94,13 @@ def check_scalar(
             f"The '{name}' parameter of {where} must be in {lb}{low:g}, {high:g}{rb}. Got {value!r} instead."
         )
     return x
+
+
+def is_null(value: Any) -> bool:
+    """Whether a scalar is missing: ``None``, NaN, NaT or ``pandas.NA``."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN, NaT
+    except (TypeError, ValueError):  # pandas.NA refuses to be a bool
+        return True

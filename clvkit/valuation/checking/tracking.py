@@ -8,16 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from ..._customer_codes import code_ids, read_object_ids
 from ..._frames import to_columns
-from ..._summarize import (
-    _code_ids,
-    _period_of,
-    _read_object_ids,
-    _read_param,
-    _read_times,
-    _source_is_aware,
-    _to_periods,
-)
+from ..._timecolumns import period_of, read_param, read_times, source_is_aware, to_periods
 from ..._timeunits import UNIT_DAYS, unit_days
 from ..._validation import raise_if
 from ...errors import InvalidInputError, Problem
@@ -176,19 +169,19 @@ def tracking(
     ids, raw_times = columns[customer_id], columns[datetime]
     if ids.shape[0] == 0:
         raise InvalidInputError([Problem(datetime, "the transaction log is empty (0 rows)")], context=where)
-    times = _read_times(raw_times, datetime, _source_is_aware(transactions, datetime), problems)
-    coded = _read_object_ids(ids, customer_id, problems) if ids.dtype.kind == "O" else _code_ids(ids)
-    cal = _read_param(calibration_end, "calibration_end", times, problems) if times is not None else None
+    times = read_times(raw_times, datetime, source_is_aware(transactions, datetime), problems)
+    coded = read_object_ids(ids, customer_id, problems) if ids.dtype.kind == "O" else code_ids(ids)
+    cal = read_param(calibration_end, "calibration_end", times, problems) if times is not None else None
     obs = None
     if observation_end is not None and times is not None:
-        obs = _read_param(observation_end, "observation_end", times, problems)
+        obs = read_param(observation_end, "observation_end", times, problems)
     raise_if(problems, where)
     if times is None or coded is None or cal is None:  # pragma: no cover - reported above
         raise AssertionError("unreachable")
 
-    periods = _to_periods(times.values, times.numeric, freq)
-    cal_period = _period_of(cal, times, freq)
-    obs_period = int(periods.max()) if obs is None else _period_of(obs, times, freq)
+    periods = to_periods(times.values, times.numeric, freq)
+    cal_period = period_of(cal, times, freq)
+    obs_period = int(periods.max()) if obs is None else period_of(obs, times, freq)
     first_all = int(periods.min())
     if not first_all <= cal_period < obs_period:
         raise InvalidInputError([Problem(
