@@ -10,10 +10,10 @@ are floored to periods of ``freq``, a customer's purchases in one period count o
 - ``monetary_value`` = mean, over the repeat periods, of the customer's total spend in the period
   (the first purchase period is excluded; 0 when ``frequency`` is 0).
 
-The hot path is numpy only: customers are coded as dense integers, times floored to integer periods, and
-one sort of a packed ``(customer, period)`` key gives the distinct purchase periods; spend is summed with
-``np.bincount``. A pandas ``groupby`` (what lifetimes does) was rejected: it is several times slower and
-needs several copies of the log in memory.
+The hot path (:mod:`clvkit._aggregate`) is numpy only: customers are coded as dense integers, times
+floored to integer periods, and one sort of a packed ``(customer, period)`` key gives the distinct
+purchase periods; spend is summed with ``np.bincount``. A pandas ``groupby`` (what lifetimes does) was
+rejected: it is several times slower and needs several copies of the log in memory.
 """
 
 from __future__ import annotations
@@ -21,16 +21,18 @@ from __future__ import annotations
 import datetime as _dt
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from ._aggregate import aggregate
+from ._aggregate import Aggregate, aggregate
 from ._customer_codes import Codes, code_ids, read_object_ids
 from ._frames import to_columns
 from ._timecolumns import (
     NUMERIC_LIMIT,
+    Times,
     as_metadata,
     period_of,
     read_param,
@@ -62,17 +64,9 @@ _REFUND_FIX = (
 
 
 # ---------------------------------------------------------------------------------------------- public API
-def summarize(
-    transactions: Any,
-    *,
-    customer_id: str,
-    datetime: str,
-    monetary_value: str | None = None,
-    freq: str = "D",
-    observation_end: Any = None,
-    calibration_end: Any = None,
-    refunds: Refunds = "error",
-) -> CustomerSummary:
+def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_value: str | None = None,
+              freq: str = "D", observation_end: Any = None, calibration_end: Any = None,
+              refunds: Refunds = "error") -> CustomerSummary:
     """Summarize a transaction log into per-customer frequency, recency, ``T`` and spend.
 
     Each transaction's time is floored to a period of ``freq``; a customer's transactions in one period
@@ -86,8 +80,7 @@ def summarize(
 
     These are the definitions of lifetimes' ``summary_data_from_transaction_data`` and
     ``calibration_and_holdout_data``; clvkit reproduces their numbers for ``freq`` ``"s"``, ``"h"``,
-    ``"D"`` and ``"W"`` (tested), and lifetimes 0.11.3 cannot compute the other units (see Notes, also
-    for the one holdout difference).
+    ``"D"`` and ``"W"`` (tested; see Notes for the other units and the one holdout difference).
 
     Parameters
     ----------
@@ -108,8 +101,7 @@ def summarize(
         no ``monetary_value`` column.
     freq:
         Period length: ``"s"``, ``"min"``, ``"h"``, ``"D"``, ``"W"`` (weeks Monday to Sunday, as pandas'
-        ``"W"``), ``"M"``, ``"Q"`` or ``"Y"`` (calendar months, quarters and years). Also the
-        ``time_unit`` of the result.
+        ``"W"``), ``"M"``, ``"Q"`` or ``"Y"`` (calendar months, quarters and years).
     observation_end:
         End of the study (a ``datetime``, ``date``, ``numpy.datetime64`` or ISO string; a number for a
         numeric time column). Default: the last transaction. It must be time-zone aware exactly when the
@@ -117,12 +109,12 @@ def summarize(
         ``calibration_end``, rows after ``observation_end`` lie outside the study window and are not used.
     calibration_end:
         Optional end of the calibration period, inclusive. The summary then describes the rows up to
-        ``calibration_end`` (``T`` counts to ``calibration_end``; customers whose first purchase is later
-        are left out) and adds holdout columns from the rows in ``(calibration_end, observation_end]``:
-        ``frequency_holdout`` (number of distinct purchase periods), ``monetary_value_holdout`` (mean
-        spend per holdout purchase period, 0 when none) and ``duration_holdout`` (period of
-        ``observation_end`` - period of ``calibration_end``). Must lie in
-        ``[first transaction, last transaction)`` and before ``observation_end``, in an earlier period.
+        ``calibration_end`` (customers whose first purchase is later are left out) and adds holdout
+        columns from the rows in ``(calibration_end, observation_end]``: ``frequency_holdout`` (number of
+        distinct purchase periods), ``monetary_value_holdout`` (mean spend per holdout purchase period, 0
+        when none) and ``duration_holdout`` (period of ``observation_end`` - period of
+        ``calibration_end``). Must lie in ``[first transaction, last transaction)``, in an earlier period
+        than ``observation_end``.
     refunds:
         What to do with negative amounts (refunds); never done silently:
 
@@ -147,10 +139,8 @@ def summarize(
     ------
     InvalidInputError
         Listing every problem at once, each with the column, the number of bad rows and the first bad
-        row positions: missing columns; null customer ids; NaT/NaN or unreadable times; mixed time
-        zones; NaN/inf amounts; refunds under ``refunds="error"``; rows after ``observation_end``
-        (without ``calibration_end``); ``calibration_end`` outside the data or not before
-        ``observation_end``; an empty log; an unknown ``freq`` or ``refunds``.
+        row positions: missing columns; null customer ids; NaT/NaN or unreadable times; NaN/inf amounts;
+        an empty log; and each case the parameters above call an error.
 
     Notes
     -----
@@ -190,26 +180,12 @@ def summarize(
     """
     problems: list[Problem | None] = _check_parameters(freq, refunds)
     names = [customer_id, datetime] + ([monetary_value] if monetary_value is not None else [])
-    try:
-        columns = to_columns(transactions, list(dict.fromkeys(names)), context=_CONTEXT)
-    except InvalidInputError as exc:
-        if not exc.problems:
-            raise
-        problems.extend(exc.problems)
-        raise_if(problems, _CONTEXT)
-        raise  # pragma: no cover - raise_if always raises here
+    columns = _read_columns(transactions, names, problems)
     return _summarize_columns(
-        columns[customer_id],
-        columns[datetime],
-        None if monetary_value is None else columns[monetary_value],
-        names=(customer_id, datetime, monetary_value or ""),
-        source_aware=source_is_aware(transactions, datetime),
-        freq=freq,
-        observation_end=observation_end,
-        calibration_end=calibration_end,
-        refunds=refunds,
-        problems=problems,
-    )
+        columns[customer_id], columns[datetime], None if monetary_value is None else columns[monetary_value],
+        names=(customer_id, datetime, monetary_value or ""), source_aware=source_is_aware(transactions, datetime),
+        freq=freq, observation_end=observation_end, calibration_end=calibration_end, refunds=refunds,
+        problems=problems)
 
 
 def summarize_transactions(
@@ -247,10 +223,23 @@ def summarize_transactions(
         :func:`summarize` (errors about rows name the columns ``customer_id``, ``timestamp`` and
         ``amount`` and the positions in the iterable).
     """
+    problems: list[Problem | None] = _check_parameters(freq, refunds)
+    ids, times, amounts, flagged = _entity_columns(transactions, problems)
+    return _summarize_columns(
+        ids, times, amounts, names=("customer_id", "timestamp", "amount"), source_aware=False, freq=freq,
+        observation_end=observation_end, calibration_end=calibration_end, refunds=refunds,
+        context="summarize_transactions()", flagged_refunds=flagged, problems=problems)
+
+
+def _entity_columns(transactions: Iterable[Any], problems: list[Problem | None]) -> tuple[
+        npt.NDArray[Any], npt.NDArray[Any], FloatArray, BoolArray]:
+    """Ids, UTC times, amounts (refunds negative) and refund flags of the entities, as columns.
+
+    Items that are not ``Transaction`` entities are reported at once; mixed currencies with the rest.
+    """
     # Lazy: the domain layer sits on top of the batch layer, so the batch layer must not import it eagerly.
     from .domain import Transaction
 
-    problems: list[Problem | None] = _check_parameters(freq, refunds)
     ids: list[Any] = []
     times: list[Any] = []
     amounts: list[float] = []
@@ -274,7 +263,14 @@ def summarize_transactions(
         amounts.append(-abs(amount) if tr.is_refund else amount)
         flagged.append(bool(tr.is_refund))
         currency_rows.setdefault(str(tr.currency), []).append(i)
-    n = len(ids)
+    _entity_problems(len(ids), not_entity, currency_rows, problems)
+    return (_object_column(ids), _object_column(times), np.asarray(amounts, dtype=np.float64),
+            np.asarray(flagged, dtype=bool))
+
+
+def _entity_problems(n: int, not_entity: list[int], currency_rows: dict[str, list[int]],
+                     problems: list[Problem | None]) -> None:
+    """Report items that are not entities (raising at once) and currencies other than the most common."""
     if not_entity:
         bad = np.zeros(n, dtype=bool)
         bad[not_entity] = True
@@ -291,27 +287,28 @@ def summarize_transactions(
             "Convert the amounts to one currency first, or summarize each currency separately."))
     if not_entity:
         raise_if(problems, "summarize_transactions()")
-    id_arr = np.empty(n, dtype=object)
-    id_arr[:] = ids
-    time_arr = np.empty(n, dtype=object)
-    time_arr[:] = times
-    return _summarize_columns(
-        id_arr,
-        time_arr,
-        np.asarray(amounts, dtype=np.float64),
-        names=("customer_id", "timestamp", "amount"),
-        source_aware=False,
-        freq=freq,
-        observation_end=observation_end,
-        calibration_end=calibration_end,
-        refunds=refunds,
-        context="summarize_transactions()",
-        flagged_refunds=np.asarray(flagged, dtype=bool),
-        problems=problems,
-    )
+
+
+def _object_column(values: list[Any]) -> npt.NDArray[Any]:
+    """``values`` as they are in a 1-D object array (``np.asarray`` would convert strings and numbers)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- checks
+def _read_columns(transactions: Any, names: list[str], problems: list[Problem | None]) -> dict[str, npt.NDArray[Any]]:
+    """The named columns as arrays; missing ones are reported with the parameter problems found so far."""
+    try:
+        return to_columns(transactions, list(dict.fromkeys(names)), context=_CONTEXT)
+    except InvalidInputError as exc:
+        if not exc.problems:
+            raise
+        problems.extend(exc.problems)
+        raise_if(problems, _CONTEXT)
+        raise  # pragma: no cover - raise_if always raises here
+
+
 def _check_parameters(freq: Any, refunds: Any) -> list[Problem | None]:
     problems: list[Problem | None] = []
     if not (isinstance(freq, str) and freq in UNIT_DAYS):
@@ -341,7 +338,46 @@ def _summarize_columns(
     """The shared body: ``problems`` holds the parameter problems found so far (reported with the rest)."""
     id_col, time_col, amount_col = names
     problems = [] if problems is None else problems
-    freq_ok = freq in UNIT_DAYS
+    _check_lengths(ids, times_in, amounts_in, names, problems, context)
+    coded = _read_ids(ids, id_col, problems)
+    times = read_times(times_in, time_col, source_aware, problems)
+    amounts, negative = _read_amounts(amounts_in, amount_col, flagged_refunds, refunds, problems)
+    keep = _kept_after_drop(negative, refunds, amount_col, problems)
+    ends = None if times is None else _read_ends(times, keep, observation_end, calibration_end, freq, time_col,
+                                                 problems)
+    raise_if(problems, context)
+    if times is None or ends is None or ends.obs is None:  # pragma: no cover - reported above
+        raise AssertionError("unreachable")
+
+    # ---- select the rows used
+    values = times.values
+    if ends.cal is not None and scalar_key(ends.obs) < scalar_key(values.max()):
+        within = values <= same_unit(ends.obs, values)
+        keep = within if keep is None else keep & within
+    if keep is not None and not keep.all():
+        ids = ids[keep]
+        values = values[keep]
+        amounts = None if amounts is None else amounts[keep]
+        coded = None if coded is None else coded.take(keep)
+    if coded is None:
+        coded = code_ids(ids)
+    holdout = None if ends.cal is None else values > same_unit(ends.cal, values)
+    periods = to_periods(values, times.numeric, freq)
+    del values
+    agg = aggregate(coded.codes, coded.n_codes, periods, amounts, holdout, net=refunds == "net")
+    del periods, holdout
+    if agg.customers.shape[0] == 0:
+        raise InvalidInputError([Problem(amount_col, "has no customer-period with a positive net total",
+                                         fix="With refunds='net' only periods of positive net spend count.")],
+                                context=context)
+    return _build_summary(agg, coded, times, ends, freq)
+
+
+# ---------------------------------------------------------------------------------------------- steps
+def _check_lengths(ids: npt.NDArray[Any], times_in: npt.NDArray[Any], amounts_in: npt.NDArray[Any] | None,
+                   names: tuple[str, str, str], problems: list[Problem | None], context: str) -> None:
+    """Raise, with the problems found so far, unless the columns are 1-D, of one length and not empty."""
+    id_col, time_col, amount_col = names
     n = int(times_in.shape[0]) if times_in.ndim == 1 else int(ids.size)
     lengths = {id_col: ids, time_col: times_in}
     if amounts_in is not None:
@@ -357,138 +393,139 @@ def _summarize_columns(
                                 fix="Pass at least one transaction."))
         raise_if(problems, context)
 
-    # ---- ids
-    coded: Codes | None = None
+
+def _read_ids(ids: npt.NDArray[Any], column: str, problems: list[Problem | None]) -> Codes | None:
+    """Codes of an object column of ids (``None`` when unreadable); other dtypes are coded later, if valid."""
     if ids.dtype.kind == "O":
-        coded = read_object_ids(ids, id_col, problems)
-    elif ids.dtype.kind == "f":
-        problems.append(row_problem(np.isnan(ids), id_col, "is missing (null customer id)",
+        return read_object_ids(ids, column, problems)
+    if ids.dtype.kind == "f":
+        problems.append(row_problem(np.isnan(ids), column, "is missing (null customer id)",
                                     "Drop the rows or fill in the customer."))
     elif ids.dtype.kind == "M":
-        problems.append(row_problem(np.isnat(ids), id_col, "is missing (null customer id)",
+        problems.append(row_problem(np.isnat(ids), column, "is missing (null customer id)",
                                     "Drop the rows or fill in the customer."))
+    return None
 
-    # ---- times
-    times = read_times(times_in, time_col, source_aware, problems)
 
-    # ---- amounts
-    amounts: FloatArray | None = None
-    negative: BoolArray | None = None
-    if amounts_in is not None:
-        try:
-            amounts = np.asarray(amounts_in, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            problems.append(Problem(amount_col, f"cannot be read as numbers ({exc})",
-                                    fix="Pass numeric amounts; fill or drop the missing ones."))
-        if amounts is not None:
-            problems.append(row_problem(~np.isfinite(amounts), amount_col, "is not finite (NaN or inf)",
-                                        "Drop or fill the missing amounts."))
-            with np.errstate(invalid="ignore"):
-                negative = amounts < 0
-            if flagged_refunds is not None:
-                negative |= flagged_refunds
-            if not negative.any():
-                negative = None
-            elif refunds == "error":
-                problems.append(row_problem(negative, amount_col, "is a refund (negative amount)", _REFUND_FIX))
+def _read_amounts(amounts_in: npt.NDArray[Any] | None, column: str, flagged_refunds: BoolArray | None,
+                  refunds: str, problems: list[Problem | None]) -> tuple[FloatArray | None, BoolArray | None]:
+    """The amounts as float64 and the refund rows (``None`` when there are none)."""
+    if amounts_in is None:
+        return None, None
+    try:
+        amounts = np.asarray(amounts_in, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        problems.append(Problem(column, f"cannot be read as numbers ({exc})",
+                                fix="Pass numeric amounts; fill or drop the missing ones."))
+        return None, None
+    problems.append(row_problem(~np.isfinite(amounts), column, "is not finite (NaN or inf)",
+                                "Drop or fill the missing amounts."))
+    with np.errstate(invalid="ignore"):
+        negative = amounts < 0
+    if flagged_refunds is not None:
+        negative |= flagged_refunds
+    if not negative.any():
+        return amounts, None
+    if refunds == "error":
+        problems.append(row_problem(negative, column, "is a refund (negative amount)", _REFUND_FIX))
+    return amounts, negative
 
-    keep: BoolArray | None = None
-    if refunds == "drop" and negative is not None:
-        keep = ~negative
-        if not keep.any():
-            problems.append(Problem(amount_col, "has only refunds; nothing is left after refunds='drop'"))
 
-    # ---- observation and calibration ends (compared as exact Python numbers: numpy silently wraps
-    # when it casts a far-away datetime to the nanosecond unit of a column)
-    obs: Any = None
-    cal: Any = None
-    obs_meta = cal_meta = None
-    if times is not None:
-        values = times.values
-        if times.numeric:
-            with np.errstate(invalid="ignore"):
-                valid = np.abs(values) < NUMERIC_LIMIT
-        else:
-            valid = ~np.isnat(values)
+def _kept_after_drop(negative: BoolArray | None, refunds: str, column: str,
+                     problems: list[Problem | None]) -> BoolArray | None:
+    """The rows left by ``refunds='drop'`` (``None``: every row)."""
+    if refunds != "drop" or negative is None:
+        return None
+    keep = ~negative
+    if not keep.any():
+        problems.append(Problem(column, "has only refunds; nothing is left after refunds='drop'"))
+    return keep
+
+
+@dataclass
+class _Ends:
+    """``observation_end`` and ``calibration_end`` in the log's representation, and as summary metadata."""
+
+    obs: Any  # None when unreadable (reported)
+    cal: Any  # None when not given or unreadable (reported)
+    obs_meta: _dt.datetime | None
+    cal_meta: _dt.datetime | None
+
+
+def _read_ends(times: Times, keep: BoolArray | None, observation_end: Any, calibration_end: Any, freq: str,
+               time_col: str, problems: list[Problem | None]) -> _Ends:
+    """Read both ends (``observation_end`` defaults to the last transaction) and check them against the data.
+
+    Times are compared as exact Python numbers: numpy silently wraps when it casts a far-away datetime
+    to the nanosecond unit of a column.
+    """
+    first_time, last_time = _time_range(times, keep)
+    if observation_end is not None:
+        obs = read_param(observation_end, "observation_end", times, problems)
+    else:
+        obs = last_time
+    cal = None if calibration_end is None else read_param(calibration_end, "calibration_end", times, problems)
+    # Without a calibration end every row must lie in the study; with one, later rows are just not used.
+    rows_after = calibration_end is None and obs is not None and last_time is not None
+    if rows_after and scalar_key(obs) < scalar_key(last_time):
+        after = times.values > same_unit(obs, times.values)
         if keep is not None:
-            valid &= keep
-        have_times = bool(valid.any())
-        usable = values if bool(valid.all()) else values[valid]
-        first_time = usable.min() if have_times else None
-        last_time = usable.max() if have_times else None
-        del usable
-        t_min = None if first_time is None else scalar_key(first_time)
-        t_max = None if last_time is None else scalar_key(last_time)
-        if observation_end is not None:
-            obs = read_param(observation_end, "observation_end", times, problems)
-        else:
-            obs = last_time
-        if calibration_end is not None:
-            cal = read_param(calibration_end, "calibration_end", times, problems)
-        obs_key = None if obs is None else scalar_key(obs)
-        cal_key = None if cal is None else scalar_key(cal)
-        if obs_key is not None and t_max is not None and calibration_end is None and obs_key < t_max:
-            after = values > same_unit(obs, values)
-            if keep is not None:
-                after &= keep
-            problems.append(row_problem(
-                after, time_col, f"is after observation_end ({show_time(obs, times)})",
-                "Pass a later observation_end (the default is the last transaction), remove those rows, "
-                "or pass calibration_end to summarize a calibration period with a holdout."))
-        if cal_key is not None and obs_key is not None and t_min is not None and t_max is not None:
-            cal_problem = None
-            if cal_key >= obs_key:
-                cal_problem = f"must be before observation_end ({show_time(obs, times)})"
-            elif cal_key < t_min:
-                cal_problem = f"is before the first transaction ({show_time(first_time, times)})"
-            elif cal_key >= t_max:
-                cal_problem = "is not before the last transaction: there are no holdout rows"
-            elif freq_ok and period_of(cal, times, freq) == period_of(obs, times, freq):
-                cal_problem = f"falls in the same {freq!r} period as observation_end ({show_time(obs, times)})"
-            if cal_problem is not None:
-                problems.append(Problem("calibration_end", f"{show_time(cal, times)} {cal_problem}",
-                                        fix="Pick a calibration end inside the data, at least one period "
-                                            "before observation_end."))
-        if freq_ok and obs is not None:
-            obs_meta = as_metadata(obs, times, freq)
-        if freq_ok and cal is not None:
-            cal_meta = as_metadata(cal, times, freq)
-    raise_if(problems, context)
-    if times is None or obs is None:  # pragma: no cover - reported above
-        raise AssertionError("unreachable")
+            after &= keep
+        problems.append(row_problem(
+            after, time_col, f"is after observation_end ({show_time(obs, times)})",
+            "Pass a later observation_end (the default is the last transaction), remove those rows, "
+            "or pass calibration_end to summarize a calibration period with a holdout."))
+    if cal is not None and obs is not None and first_time is not None and last_time is not None:
+        problems.append(_calibration_problem(cal, obs, first_time, last_time, times, freq))
+    freq_ok = freq in UNIT_DAYS
+    return _Ends(obs, cal, as_metadata(obs, times, freq) if freq_ok and obs is not None else None,
+                 as_metadata(cal, times, freq) if freq_ok and cal is not None else None)
 
-    # ---- select the rows used
+
+def _time_range(times: Times, keep: BoolArray | None) -> tuple[Any, Any]:
+    """The first and last valid time among the rows kept, or ``(None, None)``."""
     values = times.values
-    if cal is not None and scalar_key(obs) < scalar_key(values.max()):
-        within = values <= same_unit(obs, values)
-        keep = within if keep is None else keep & within
-    if keep is not None and not keep.all():
-        ids = ids[keep]
-        values = values[keep]
-        amounts = None if amounts is None else amounts[keep]
-        coded = None if coded is None else coded.take(keep)
-    if coded is None:
-        coded = code_ids(ids)
-    holdout = None if cal is None else values > same_unit(cal, values)
-    periods = to_periods(values, times.numeric, freq)
-    del values
-    agg = aggregate(coded.codes, coded.n_codes, periods, amounts, holdout, net=refunds == "net")
-    del periods, holdout
-    if agg.customers.shape[0] == 0:
-        raise InvalidInputError([Problem(amount_col, "has no customer-period with a positive net total",
-                                         fix="With refunds='net' only periods of positive net spend count.")],
-                                context=context)
+    if times.numeric:
+        with np.errstate(invalid="ignore"):
+            valid = np.abs(values) < NUMERIC_LIMIT
+    else:
+        valid = ~np.isnat(values)
+    if keep is not None:
+        valid &= keep
+    if not valid.any():
+        return None, None
+    usable = values if bool(valid.all()) else values[valid]
+    return usable.min(), usable.max()
 
-    end_period = period_of(obs if cal is None else cal, times, freq)
+
+def _calibration_problem(cal: Any, obs: Any, first_time: Any, last_time: Any, times: Times,
+                         freq: str) -> Problem | None:
+    cal_key = scalar_key(cal)
+    if cal_key >= scalar_key(obs):
+        problem = f"must be before observation_end ({show_time(obs, times)})"
+    elif cal_key < scalar_key(first_time):
+        problem = f"is before the first transaction ({show_time(first_time, times)})"
+    elif cal_key >= scalar_key(last_time):
+        problem = "is not before the last transaction: there are no holdout rows"
+    elif freq in UNIT_DAYS and period_of(cal, times, freq) == period_of(obs, times, freq):
+        problem = f"falls in the same {freq!r} period as observation_end ({show_time(obs, times)})"
+    else:
+        return None
+    return Problem("calibration_end", f"{show_time(cal, times)} {problem}",
+                   fix="Pick a calibration end inside the data, at least one period before observation_end.")
+
+
+def _build_summary(agg: Aggregate, coded: Codes, times: Times, ends: _Ends, freq: str) -> CustomerSummary:
+    end_period = period_of(ends.obs if ends.cal is None else ends.cal, times, freq)
     frequency = (agg.n_periods - 1).astype(np.float64)
     monetary = None
     if agg.spend_repeat is not None:
         monetary = np.divide(agg.spend_repeat, frequency, out=np.zeros_like(frequency), where=frequency > 0)
     holdout_kwargs: dict[str, Any] = {}
-    if cal is not None and agg.n_periods_holdout is not None:
+    if ends.cal is not None and agg.n_periods_holdout is not None:
         n_hold = agg.n_periods_holdout.astype(np.float64)
         holdout_kwargs["frequency_holdout"] = n_hold
-        holdout_kwargs["duration_holdout"] = float(period_of(obs, times, freq) - end_period)
+        holdout_kwargs["duration_holdout"] = float(period_of(ends.obs, times, freq) - end_period)
         if agg.spend_holdout is not None:
             holdout_kwargs["monetary_value_holdout"] = np.divide(
                 agg.spend_holdout, n_hold, out=np.zeros_like(n_hold), where=n_hold > 0)
@@ -499,7 +536,7 @@ def _summarize_columns(
         monetary_value=monetary,
         customer_id=coded.decode(agg.customers),
         time_unit=freq,
-        observation_end=obs_meta,
-        calibration_end=cal_meta,
+        observation_end=ends.obs_meta,
+        calibration_end=ends.cal_meta,
         **holdout_kwargs,
     )

@@ -4,7 +4,7 @@ holdout (Fader, Hardie & Lee 2005, Figures 2 and 3; references in :mod:`clvkit.v
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -89,17 +89,8 @@ class TrackingResult:
         return float(np.mean(np.abs(self.expected_incremental - self.actual_incremental)))
 
 
-def tracking(
-    model: CountModel,
-    transactions: Any,
-    *,
-    customer_id: str,
-    datetime: str,
-    calibration_end: Any,
-    freq: str = "D",
-    period_length: int = 1,
-    observation_end: Any = None,
-) -> TrackingResult:
+def tracking(model: CountModel, transactions: Any, *, customer_id: str, datetime: str, calibration_end: Any,
+             freq: str = "D", period_length: int = 1, observation_end: Any = None) -> TrackingResult:
     """Expected vs actual repeat transactions per calendar period for the cohort in a transaction log.
 
     As in Fader, Hardie & Lee (2005, Figures 2 and 3): a customer whose first purchase is at calendar
@@ -158,6 +149,26 @@ def tracking(
     [4166, 4339]
     """
     where = "tracking()"
+    _check_parameters(freq, period_length, where)
+    log = _read_log(transactions, customer_id, datetime, calibration_end, observation_end, freq, where)
+    cohort = _cohort(log, int(period_length))
+    ends = cohort.ends
+    scale = unit_days(freq) / unit_days(model.time_unit)
+    expected_cum = _expected_cumulative(model, cohort.first, ends, scale)
+    return TrackingResult(
+        period=np.arange(1, ends.shape[0] + 1, dtype=np.int64),
+        elapsed=read_only((ends - cohort.origin + 1).astype(np.float64) * scale),
+        expected_incremental=read_only(np.diff(expected_cum, prepend=0.0)),
+        expected_cumulative=read_only(expected_cum),
+        actual_incremental=read_only(cohort.actual_incremental),
+        actual_cumulative=read_only(np.cumsum(cohort.actual_incremental)),
+        n_calibration_periods=int(np.count_nonzero(ends <= log.cal_rel)),
+        n_customers=int(cohort.first.shape[0]),
+        time_unit=model.time_unit,
+    )
+
+
+def _check_parameters(freq: str, period_length: int, where: str) -> None:
     problems: list[Problem | None] = []
     if not (isinstance(freq, str) and freq in UNIT_DAYS):
         problems.append(Problem("freq", f"must be one of {list(UNIT_DAYS)}; got {freq!r}"))
@@ -165,6 +176,23 @@ def tracking(
         problems.append(Problem("period_length", f"must be a positive whole number of freq periods; got "
                                                  f"{period_length!r}", fix="E.g. freq='D', period_length=7 for weeks."))
     raise_if(problems, where)
+
+
+@dataclass(frozen=True)
+class _Log:
+    """The log's purchases in periods of ``freq`` counted from the first transaction's period."""
+
+    codes: IntArray  # customer code of each row up to observation_end
+    n_codes: int
+    rel: IntArray  # period of each of those rows
+    cal_rel: int  # period of calibration_end
+    obs_rel: int  # period of observation_end (default: the last transaction's)
+
+
+def _read_log(transactions: Any, customer_id: str, datetime: str, calibration_end: Any, observation_end: Any,
+              freq: str, where: str) -> _Log:
+    """Read and check the two columns and the two ends; floor times to periods as summarize() does."""
+    problems: list[Problem | None] = []
     columns = to_columns(transactions, list(dict.fromkeys([customer_id, datetime])), context=where)
     ids, raw_times = columns[customer_id], columns[datetime]
     if ids.shape[0] == 0:
@@ -188,45 +216,41 @@ def tracking(
             "calibration_end", "must fall in a period from the first transaction up to (not including) the "
                                "period of observation_end",
             fix="Pick a calibration end inside the tracked data.")], context=where)
-
     keep = periods <= obs_period
-    codes, periods = coded.codes[keep], periods[keep]
+    return _Log(coded.codes[keep], coded.n_codes, periods[keep] - first_all, cal_period - first_all,
+                obs_period - first_all)
+
+
+class _Cohort(NamedTuple):
+    first: IntArray  # first purchase period of each cohort customer
+    origin: int  # start of the first tracking period: the cohort's first purchase period
+    ends: IntArray  # last period of each tracking period (the last may be short)
+    actual_incremental: FloatArray  # the cohort's repeat transactions in each tracking period
+
+
+def _cohort(log: _Log, period_length: int) -> _Cohort:
+    """The cohort (first purchase on or before calibration_end), its tracking periods and repeat transactions."""
     # Distinct (customer, period) pairs: one purchase per customer and period, as in summarize().
-    rel = periods - first_all
-    span = int(rel.max()) + 1
-    pairs = np.unique(codes * span + rel)
+    span = int(log.rel.max()) + 1
+    pairs = np.unique(log.codes * span + log.rel)
     pair_code, pair_rel = pairs // span, pairs % span
-    first_rel = np.full(coded.n_codes, np.iinfo(np.int64).max, dtype=np.int64)
+    first_rel = np.full(log.n_codes, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first_rel, pair_code, pair_rel)
-    cal_rel = cal_period - first_all
-    obs_rel = obs_period - first_all
-    in_cohort = first_rel <= cal_rel
-    n_customers = int(np.count_nonzero(in_cohort))
+    in_cohort = first_rel <= log.cal_rel
     cohort_first = first_rel[in_cohort]
     origin = int(cohort_first.min())
-
     is_repeat = (pair_rel > first_rel[pair_code]) & in_cohort[pair_code]
-    P = int(period_length)
-    n_periods = (obs_rel - origin) // P + 1
+    P = period_length
+    n_periods = (log.obs_rel - origin) // P + 1
     actual_inc = np.bincount((pair_rel[is_repeat] - origin) // P, minlength=n_periods).astype(np.float64)
+    ends = np.minimum(origin + P * np.arange(1, n_periods + 1) - 1, log.obs_rel)
+    return _Cohort(cohort_first, origin, ends, actual_inc)
 
-    # End (in freq periods, relative to the first transaction) of each tracking period; the last may be short.
-    ends = np.minimum(origin + P * np.arange(1, n_periods + 1) - 1, obs_rel)
+
+def _expected_cumulative(model: CountModel, cohort_first: IntArray, ends: IntArray, scale: float) -> FloatArray:
+    """The cohort's expected cumulative repeat transactions at each period end, one model call in all."""
     starts, counts = np.unique(cohort_first, return_counts=True)
-    scale = unit_days(freq) / unit_days(model.time_unit)
     elapsed = np.maximum(ends[None, :] - starts[:, None], 0).astype(np.float64) * scale
     expected_by_start = np.asarray(model.expected_purchases_new_customer(elapsed.ravel()), dtype=np.float64)
-    expected_cum = counts.astype(np.float64) @ expected_by_start.reshape(elapsed.shape)
-    expected_inc = np.diff(expected_cum, prepend=0.0)
-    n_cal = int(np.count_nonzero(ends <= cal_rel))
-    return TrackingResult(
-        period=np.arange(1, n_periods + 1, dtype=np.int64),
-        elapsed=read_only((ends - origin + 1).astype(np.float64) * scale),
-        expected_incremental=read_only(expected_inc),
-        actual_incremental=read_only(actual_inc),
-        expected_cumulative=read_only(expected_cum),
-        actual_cumulative=read_only(np.cumsum(actual_inc)),
-        n_calibration_periods=n_cal,
-        n_customers=n_customers,
-        time_unit=model.time_unit,
-    )
+    out: FloatArray = counts.astype(np.float64) @ expected_by_start.reshape(elapsed.shape)
+    return out
