@@ -45,7 +45,7 @@ from ._timecolumns import (
 )
 from ._timeunits import UNIT_DAYS
 from ._validation import raise_if, row_problem
-from .batch import CustomerSummary
+from .batch import CustomerSummary, _register_entity_summarizer
 from .errors import InvalidInputError, Problem
 
 __all__ = ["summarize", "summarize_transactions"]
@@ -229,6 +229,9 @@ def summarize_transactions(
         ids, times, amounts, names=("customer_id", "timestamp", "amount"), source_aware=False, freq=freq,
         observation_end=observation_end, calibration_end=calibration_end, refunds=refunds,
         context="summarize_transactions()", flagged_refunds=flagged, problems=problems)
+
+
+_register_entity_summarizer(summarize_transactions)  # CustomerSummary.from_entities() calls it
 
 
 def _entity_columns(transactions: Iterable[Any], problems: list[Problem | None]) -> tuple[

@@ -8,12 +8,13 @@ validates every invariant on construction so that the numerical kernels never ne
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
+from ._frames import require, to_columns
 from ._rows import unique_rows
 from ._timeunits import check_unit, unit_days
 from ._validation import as_float_array, raise_if, row_problem
@@ -24,6 +25,16 @@ __all__ = ["CompressedSummary", "CustomerSummary"]
 FloatArray = npt.NDArray[np.float64]
 
 _CONTEXT = "CustomerSummary"
+
+#: What :meth:`CustomerSummary.from_entities` delegates to: :func:`clvkit.summarize_transactions`. Summarizing
+#: sits a layer above the batch (it builds batches), so this module must not import it; ``clvkit._summarize``
+#: registers the function here when it is imported, which ``import clvkit`` always does first.
+_entity_summarizer: Callable[..., CustomerSummary] | None = None
+
+
+def _register_entity_summarizer(summarizer: Callable[..., CustomerSummary]) -> None:
+    global _entity_summarizer
+    _entity_summarizer = summarizer
 
 
 def _readonly(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -516,8 +527,6 @@ class CustomerSummary:
 
         Column names default to the field's convention; pass the names your frame uses.
         """
-        from ._frames import to_columns
-
         wanted = {"frequency": frequency, "recency": recency, "T": T}
         optional = {"monetary_value": monetary_value, "weights": weights, "customer_id": customer_id}
         names = list(wanted.values()) + [v for v in optional.values() if v is not None]
@@ -550,10 +559,10 @@ class CustomerSummary:
         >>> s.frequency.tolist(), s.recency.tolist(), s.T.tolist(), s.monetary_value.tolist()
         ([1.0, 0.0], [4.0, 0.0], [9.0, 7.0], [30.0, 0.0])
         """
-        from ._summarize import summarize_transactions
-
-        return summarize_transactions(transactions, freq=freq, observation_end=observation_end,
-                                      calibration_end=calibration_end, refunds=refunds)  # type: ignore[arg-type]
+        if _entity_summarizer is None:  # pragma: no cover - importing clvkit registers it
+            raise AssertionError("clvkit._summarize has not registered the entity summarizer")
+        return _entity_summarizer(transactions, freq=freq, observation_end=observation_end,
+                                  calibration_end=calibration_end, refunds=refunds)
 
     def to_columns(self) -> dict[str, npt.NDArray[Any]]:
         """The summary as a mapping of column name to array (present columns only)."""
@@ -567,8 +576,6 @@ class CustomerSummary:
 
     def to_pandas(self) -> Any:
         """The summary as a pandas DataFrame (needs the ``frames`` extra)."""
-        from ._frames import require
-
         pd = require("pandas")
         cols = self.to_columns()
         index = cols.pop("customer_id", None)
