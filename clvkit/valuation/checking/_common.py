@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError
-from ..models._base import FitInfo
+
+if TYPE_CHECKING:  # only named in annotations: checking needs no runtime import of the models here
+    from ..models._base import FitInfo
 
 __all__ = ["CountModel", "FloatArray", "IntArray", "check_max_frequency", "frequency_labels", "need_holdout",
            "need_summary", "read_only", "relative_error"]
