@@ -38,8 +38,8 @@ from clvkit.valuation import (
     ParetoNBD,
     ShiftedBetaGeo,
 )
-from clvkit.valuation.checking.histogram import _bgnbd_pmf
 from clvkit.valuation.models import _bgnbd as kernel
+from clvkit.valuation.models._bgnbd import probability_of_purchases_new as _bgnbd_pmf
 
 # Fader, Hardie & Lee (2005), Marketing Science 24(2), section 4: BG/NBD estimates on CDNOW (weeks).
 PUBLISHED = BetaGeoParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
@@ -66,7 +66,7 @@ def _fit_info(ll: float, n: float = 100.0) -> FitInfo:
 
 
 class DuckModel:
-    """A model that is not a FittedBetaGeo but offers the common prediction surface (delegating to one)."""
+    """A model that is not a FittedBetaGeo but plays the CountModel role (delegating to one)."""
 
     def __init__(self, inner: FittedBetaGeo, *, n_params: int | None = None, fit_info: FitInfo | None = None,
                  own_pmf: bool = False) -> None:
@@ -94,6 +94,11 @@ class DuckModel:
     def param_array(self) -> Any:
         p = self.inner.param_array()
         return p if self._n_params is None else np.ones(self._n_params)
+
+    def __getattr__(self, name: str) -> Any:  # the rest of the CountModel role, from the inner model
+        if name.startswith("_") or name in ("inner", "probability_of_purchases_new_customer"):
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
 
 # ============================================================================ fit histogram
@@ -192,13 +197,14 @@ def test_histogram_invariant_to_compression_and_row_order(bg: FittedBetaGeo, cdn
         np.testing.assert_array_equal(other.actual, h.actual)
 
 
-def test_histogram_uses_model_pmf_or_generic_fallback(bg: FittedBetaGeo, cdnow: CustomerSummary) -> None:
+def test_histogram_uses_the_models_own_new_customer_pmf(bg: FittedBetaGeo, cdnow: CustomerSummary) -> None:
     ref = frequency_histogram(bg, cdnow)
-    own = DuckModel(bg, own_pmf=True)
+    own = DuckModel(bg, own_pmf=True)  # any model playing the CountModel role
     np.testing.assert_allclose(frequency_histogram(own, cdnow).expected, ref.expected, rtol=1e-12)  # type: ignore[arg-type]
     assert own.pmf_calls == 7
-    generic = DuckModel(bg)  # no PMF method, not a FittedBetaGeo: conditional PMF at zero history
-    np.testing.assert_allclose(frequency_histogram(generic, cdnow).expected, ref.expected, rtol=1e-10)  # type: ignore[arg-type]
+    partial_surface = DuckModel(bg)  # no new-customer PMF: not a CountModel, a typed error says which role
+    with pytest.raises(InvalidInputError, match=r"clvkit.protocols.CountModel"):
+        frequency_histogram(partial_surface, cdnow)  # type: ignore[arg-type]
 
 
 def test_histogram_inputs(bg: FittedBetaGeo, cdnow: CustomerSummary) -> None:

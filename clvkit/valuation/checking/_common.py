@@ -1,46 +1,22 @@
-"""What the model checks share: the :class:`CountModel` surface they use, result arrays, input checks."""
+"""What the model checks share: result arrays and input checks. Models are used through
+:class:`clvkit.protocols.CountModel` (re-exported here) and nothing else."""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError
-
-if TYPE_CHECKING:  # only named in annotations: checking needs no runtime import of the models here
-    from ..models._base import FitInfo
+from ...protocols import CountModel
 
 __all__ = ["CountModel", "FloatArray", "IntArray", "check_max_frequency", "frequency_labels", "need_holdout",
            "need_summary", "read_only", "relative_error"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-
-class CountModel(Protocol):
-    """The prediction surface every fitted transaction-count model offers (BG/NBD, Pareto/NBD, ...).
-
-    Methods take a :class:`~clvkit.CustomerSummary` in the model's ``time_unit`` and return arrays of
-    shape (n_customers,).
-    """
-
-    @property
-    def time_unit(self) -> str: ...
-
-    @property
-    def fit_info(self) -> FitInfo | None: ...
-
-    def expected_purchases(self, summary: CustomerSummary, t: Any) -> FloatArray: ...
-
-    def probability_of_purchases(self, summary: CustomerSummary, n: Any, t: Any) -> FloatArray: ...
-
-    def expected_purchases_new_customer(self, t: Any) -> FloatArray: ...
-
-    def param_array(self) -> FloatArray: ...
 
 
 def read_only(arr: npt.ArrayLike) -> FloatArray:

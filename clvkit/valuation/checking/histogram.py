@@ -11,47 +11,14 @@ from scipy import special
 
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError
-from ..models.beta_geo import FittedBetaGeo
 from ._common import CountModel, FloatArray, check_max_frequency, frequency_labels, need_summary, read_only
 
 __all__ = ["FrequencyHistogram", "frequency_histogram"]
 
 
-def _bgnbd_pmf(params: FloatArray, n: int, t: FloatArray) -> FloatArray:
-    """P(X(t) = n) for a newly acquired BG/NBD customer: Fader, Hardie & Lee (2005), eq. (8).
-
-    ``P = B(a, b+n)/B(a, b) * NB(n; r, alpha/(alpha+t)) + 1{n>0} B(a+1, b+n-1)/B(a, b) * P(NB >= n)``,
-    where ``NB(n; r, p) = Gamma(r+n)/(Gamma(r) n!) p^r (1-p)^n`` and the bracket of eq. (8),
-    ``1 - (alpha/(alpha+t))^r sum_{j<n} Gamma(r+j)/(Gamma(r) j!) (t/(alpha+t))^j``, is the negative
-    binomial upper tail, evaluated as the regularised incomplete beta ``I_z(n, r)`` with
-    ``z = t/(alpha+t)`` (no cancellation when the sum is close to 1).
-    """
-    r, alpha, a, b = (float(v) for v in params)
-    t = np.asarray(t, dtype=np.float64)
-    log_p0 = np.log(alpha) - np.log(alpha + t)  # log(alpha/(alpha+t))
-    with np.errstate(divide="ignore"):
-        log_z = np.log(t) - np.log(alpha + t)
-    log_nb = special.gammaln(r + n) - special.gammaln(r) - special.gammaln(n + 1.0) + r * log_p0
-    if n > 0:
-        log_nb = log_nb + n * log_z
-    log_b = special.betaln(a, b)
-    out: FloatArray = np.exp(special.betaln(a, b + n) - log_b + log_nb)
-    if n > 0:
-        out = out + np.exp(special.betaln(a + 1.0, b + n - 1.0) - log_b) * special.betainc(n, r, np.exp(log_z))
-    return out
-
-
 def _new_customer_pmf(model: CountModel, n: int, t: FloatArray) -> FloatArray:
-    """P(X(t) = n) for a new customer at each horizon in ``t``, from whatever the model offers."""
-    own = getattr(model, "probability_of_purchases_new_customer", None)
-    if callable(own):
-        return np.asarray(own(n, t), dtype=np.float64)
-    if isinstance(model, FittedBetaGeo):
-        return _bgnbd_pmf(model.param_array(), n, t)
-    # A customer just acquired has x = t_x = T = 0: the conditional PMF is then the unconditional one.
-    zeros = np.zeros(t.shape[0])
-    fresh = CustomerSummary(frequency=zeros, recency=zeros, T=zeros, time_unit=model.time_unit)
-    return np.asarray(model.probability_of_purchases(fresh, n, t), dtype=np.float64)
+    """P(X(t) = n) for a new customer at each horizon in ``t``: the model's own new-customer PMF."""
+    return np.asarray(model.probability_of_purchases_new_customer(n, t), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -152,6 +119,9 @@ def _check_inputs(model: CountModel, summary: CustomerSummary, max_frequency: in
     """``(max_frequency, dof)`` once the bins, the summary and its time unit suit the model; raise otherwise."""
     m = check_max_frequency(max_frequency, where)
     need_summary(summary, where)
+    if not isinstance(model, CountModel):
+        raise InvalidInputError(f"{where} needs a fitted count model (clvkit.protocols.CountModel: BG/NBD, MBG/NBD, "
+                                f"Pareto/NBD, BG/BB or one of your own). Got {type(model).__name__} instead.")
     if summary.time_unit != model.time_unit:
         raise InvalidInputError(f"{where}: the model is in time unit {model.time_unit!r} but the summary is in "
                                 f"{summary.time_unit!r}. Convert with summary.with_time_unit({model.time_unit!r}).")

@@ -17,7 +17,7 @@ from scipy import special
 
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError, NotFittedError
-from ..models._base import FitInfo
+from ...protocols import EstimatedModel, FitDiagnostics
 from ._common import CountModel, need_holdout
 from .holdout import holdout_evaluation
 
@@ -44,15 +44,15 @@ class InformationCriteria:
     bic: float
 
 
-def _fit_info(fitted: CountModel | Any, where: str) -> FitInfo:
-    info = getattr(fitted, "fit_info", None)
-    if not isinstance(info, FitInfo):
+def _fit_info(fitted: EstimatedModel | Any, where: str) -> FitDiagnostics:
+    info = fitted.fit_info if isinstance(fitted, EstimatedModel) else None
+    if not isinstance(info, FitDiagnostics):
         raise NotFittedError(f"{where} needs a fitted model with fit diagnostics; this {type(fitted).__name__} was "
                              f"built from parameters. Fit it with its engine's fit() first.")
     return info
 
 
-def information_criteria(fitted: CountModel) -> InformationCriteria:
+def information_criteria(fitted: EstimatedModel) -> InformationCriteria:
     """AIC ``2k - 2 LL`` and BIC ``k log(n) - 2 LL`` of a fitted model (k parameters, n customers).
 
     ``k`` is the length of the model's parameter array, so the criteria are defined even when the
@@ -94,7 +94,8 @@ class LikelihoodRatioTest:
     log_likelihood_full: float
 
 
-def likelihood_ratio_test(restricted: CountModel, full: CountModel, df: int | None = None) -> LikelihoodRatioTest:
+def likelihood_ratio_test(restricted: EstimatedModel, full: EstimatedModel, df: int | None = None
+                          ) -> LikelihoodRatioTest:
     """Likelihood-ratio test of a restricted model nested in a fuller one, fitted on the same customers.
 
     Parameters
@@ -220,8 +221,8 @@ def compare(
     rows: list[dict[str, Any]] = []
     for name, model in models.items():
         ev = holdout_evaluation(model, summary)
-        info = getattr(model, "fit_info", None)
-        ic = information_criteria(model) if isinstance(info, FitInfo) else None
+        info = model.fit_info if isinstance(model, EstimatedModel) else None
+        ic = information_criteria(model) if isinstance(info, FitDiagnostics) else None
         rows.append({
             "name": str(name),
             "model": type(model).__name__,
