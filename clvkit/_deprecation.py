@@ -19,8 +19,9 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
-def renamed_argument(new_value: Any, old_value: Any, *, new: str, old: str, where: str) -> Any:
-    """The value of an argument renamed from ``old`` to ``new``: the new one, or the old one with a warning.
+def renamed_argument(new_value: Any, old_value: Any, *, new: str, old: str, where: str, default: Any = MISSING) -> Any:
+    """The value of an argument renamed from ``old`` to ``new``: the new one, or the old one with a warning
+    (``default`` when neither is given and there is one).
 
     Raises
     ------
@@ -39,6 +40,8 @@ def renamed_argument(new_value: Any, old_value: Any, *, new: str, old: str, wher
     """
     if old_value is MISSING:
         if new_value is MISSING:
+            if default is not MISSING:
+                return default
             raise InvalidInputError(f"{where} needs the '{new}' argument.")
         return new_value
     if new_value is not MISSING:

@@ -29,6 +29,7 @@ import numpy.typing as npt
 
 from ._aggregate import Aggregate, aggregate
 from ._customer_codes import Codes, code_ids, read_object_ids
+from ._deprecation import MISSING, renamed_argument
 from ._frames import to_columns
 from ._timecolumns import (
     NUMERIC_LIMIT,
@@ -65,12 +66,12 @@ _REFUND_FIX = (
 
 # ---------------------------------------------------------------------------------------------- public API
 def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_value: str | None = None,
-              freq: str = "D", observation_end: Any = None, calibration_end: Any = None,
-              refunds: Refunds = "error") -> CustomerSummary:
+              time_unit: str = MISSING, observation_end: Any = None, calibration_end: Any = None,
+              refunds: Refunds = "error", freq: str = MISSING) -> CustomerSummary:
     """Summarize a transaction log into per-customer frequency, recency, ``T`` and spend.
 
-    Each transaction's time is floored to a period of ``freq``; a customer's transactions in one period
-    count as one purchase (their amounts are added). Then, in units of ``freq``:
+    Each transaction's time is floored to a period of ``time_unit``; a customer's transactions in one
+    period count as one purchase (their amounts are added). Then, in units of ``time_unit``:
 
     - ``frequency`` = number of distinct purchase periods - 1 (repeat purchases);
     - ``recency`` = last purchase period - first purchase period;
@@ -79,7 +80,7 @@ def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_va
       (the first period is excluded; 0 when ``frequency`` is 0).
 
     These are the definitions of lifetimes' ``summary_data_from_transaction_data`` and
-    ``calibration_and_holdout_data``; clvkit reproduces their numbers for ``freq`` ``"s"``, ``"h"``,
+    ``calibration_and_holdout_data`` (their ``freq``); clvkit reproduces their numbers for ``"s"``, ``"h"``,
     ``"D"`` and ``"W"`` (tested; see Notes for the other units and the one holdout difference).
 
     Parameters
@@ -94,14 +95,15 @@ def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_va
         pyarrow datetimes and dates (time-zone-aware columns are converted to UTC); Python
         ``datetime``/``date`` objects (all naive, or all aware in one time zone - a column mixing zones,
         or aware and naive values, is an error); or **numbers, which are taken as times already
-        counted in units of** ``freq`` (e.g. days since 1970-01-01 with ``freq="D"``) and are floored
+        counted in units of** ``time_unit`` (e.g. days since 1970-01-01 with ``time_unit="D"``) and are floored
         to whole periods.
     monetary_value:
         Optional name of the column of transaction amounts (finite numbers). Without it the summary has
         no ``monetary_value`` column.
-    freq:
-        Period length: ``"s"``, ``"min"``, ``"h"``, ``"D"``, ``"W"`` (weeks Monday to Sunday, as pandas'
-        ``"W"``), ``"M"``, ``"Q"`` or ``"Y"`` (calendar months, quarters and years).
+    time_unit:
+        Period length and the summary's time unit (default ``"D"``): ``"s"``, ``"min"``, ``"h"``, ``"D"``,
+        ``"W"`` (weeks Monday to Sunday, as pandas' ``"W"``), ``"M"``, ``"Q"`` or ``"Y"`` (calendar months,
+        quarters and years). ``freq`` is its deprecated spelling (clvkit 0.1, lifetimes).
     observation_end:
         End of the study (a ``datetime``, ``date``, ``numpy.datetime64`` or ISO string; a number for a
         numeric time column). Default: the last transaction. It must be time-zone aware exactly when the
@@ -130,9 +132,9 @@ def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_va
     Returns
     -------
     CustomerSummary
-        One row per customer, sorted by ``customer_id`` (ascending), with ``time_unit=freq`` and the
+        One row per customer, sorted by ``customer_id`` (ascending), with that ``time_unit`` and the
         ``observation_end`` and ``calibration_end`` metadata (UTC-aware when the time column is aware;
-        for a numeric time column, the nominal datetime ``1970-01-01 + value * freq``, with ``"M"``,
+        for a numeric time column, the nominal datetime ``1970-01-01 + value * time_unit``, with ``"M"``,
         ``"Q"`` and ``"Y"`` taken as mean Gregorian lengths, or ``None`` outside the years 1 to 9999).
 
     Raises
@@ -178,6 +180,7 @@ def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_va
     clvkit.errors.InvalidInputError: summarize() has 1 problem:
       - 'amount': is a refund (negative amount) (1 row fail; first at row 3). Refunds must be handled explicitly: ...
     """
+    freq = renamed_argument(time_unit, freq, new="time_unit", old="freq", where="summarize()", default="D")
     problems: list[Problem | None] = _check_parameters(freq, refunds)
     names = [customer_id, datetime] + ([monetary_value] if monetary_value is not None else [])
     columns = _read_columns(transactions, names, problems)
@@ -191,10 +194,11 @@ def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_va
 def summarize_transactions(
     transactions: Iterable[Any],
     *,
-    freq: str = "D",
+    time_unit: str = MISSING,
     observation_end: Any = None,
     calibration_end: Any = None,
     refunds: Refunds = "error",
+    freq: str = MISSING,
 ) -> CustomerSummary:
     """Summarize :class:`clvkit.domain.Transaction` entities; the same definitions as :func:`summarize`.
 
@@ -208,8 +212,8 @@ def summarize_transactions(
     ----------
     transactions:
         Iterable of ``Transaction`` entities, all in one currency.
-    freq, observation_end, calibration_end, refunds:
-        As in :func:`summarize`.
+    time_unit, observation_end, calibration_end, refunds:
+        As in :func:`summarize` (``freq`` is the deprecated spelling of ``time_unit``).
 
     Returns
     -------
@@ -223,6 +227,8 @@ def summarize_transactions(
         :func:`summarize` (errors about rows name the columns ``customer_id``, ``timestamp`` and
         ``amount`` and the positions in the iterable).
     """
+    freq = renamed_argument(time_unit, freq, new="time_unit", old="freq", where="summarize_transactions()",
+                            default="D")
     problems: list[Problem | None] = _check_parameters(freq, refunds)
     ids, times, amounts, flagged = _entity_columns(transactions, problems)
     return _summarize_columns(
@@ -315,7 +321,7 @@ def _read_columns(transactions: Any, names: list[str], problems: list[Problem | 
 def _check_parameters(freq: Any, refunds: Any) -> list[Problem | None]:
     problems: list[Problem | None] = []
     if not (isinstance(freq, str) and freq in UNIT_DAYS):
-        problems.append(Problem("freq", f"must be one of {list(UNIT_DAYS)}; got {freq!r}",
+        problems.append(Problem("time_unit", f"must be one of {list(UNIT_DAYS)}; got {freq!r}",
                                 fix="Pick the period length to count purchases in."))
     if refunds not in _REFUND_OPTIONS:
         problems.append(Problem("refunds", f"must be one of {list(_REFUND_OPTIONS)}; got {refunds!r}"))

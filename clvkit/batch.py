@@ -540,12 +540,14 @@ class CustomerSummary:
         cls,
         transactions: Any,
         *,
-        freq: str = "D",
+        time_unit: str = "D",
         observation_end: Any = None,
         calibration_end: Any = None,
         refunds: str = "error",
+        **deprecated: Any,
     ) -> CustomerSummary:
-        """Build from :class:`clvkit.domain.Transaction` entities (see :func:`clvkit.summarize_transactions`).
+        """Build from :class:`clvkit.domain.Transaction` entities (see :func:`clvkit.summarize_transactions`;
+        ``freq`` is the deprecated spelling of ``time_unit``).
 
         Examples
         --------
@@ -561,8 +563,11 @@ class CustomerSummary:
         """
         if _entity_summarizer is None:  # pragma: no cover - importing clvkit registers it
             raise AssertionError("clvkit._summarize has not registered the entity summarizer")
-        return _entity_summarizer(transactions, freq=freq, observation_end=observation_end,
-                                  calibration_end=calibration_end, refunds=refunds)
+        if "freq" in deprecated and time_unit == "D":  # the old spelling: summarize_transactions() warns
+            return _entity_summarizer(transactions, observation_end=observation_end, calibration_end=calibration_end,
+                                      refunds=refunds, **deprecated)
+        return _entity_summarizer(transactions, time_unit=time_unit, observation_end=observation_end,
+                                  calibration_end=calibration_end, refunds=refunds, **deprecated)
 
     def to_columns(self) -> dict[str, npt.NDArray[Any]]:
         """The summary as a mapping of column name to array (present columns only)."""

@@ -75,7 +75,7 @@ def load_cdnow_summary(*, time_unit: str = "W", holdout: bool = True) -> Custome
         customer_id="customer_id",
         datetime="date",
         monetary_value="amount",
-        freq="D",
+        time_unit="D",
         calibration_end=CDNOW_CALIBRATION_END if holdout else None,
         observation_end=CDNOW_OBSERVATION_END if holdout else CDNOW_CALIBRATION_END,
     ) if holdout else summarize(
@@ -83,7 +83,7 @@ def load_cdnow_summary(*, time_unit: str = "W", holdout: bool = True) -> Custome
         customer_id="customer_id",
         datetime="date",
         monetary_value="amount",
-        freq="D",
+        time_unit="D",
         observation_end=CDNOW_CALIBRATION_END,
     )
     return summary.with_time_unit(time_unit)

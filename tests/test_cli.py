@@ -75,7 +75,7 @@ def log_parquet(tmp_path_factory: pytest.TempPathFactory, cdnow_log: dict[str, A
 
 def in_process_summary(cdnow_log: dict[str, Any], *, split: bool) -> clvkit.CustomerSummary:
     kw: dict[str, Any] = {"calibration_end": CDNOW_CALIBRATION_END, "observation_end": CDNOW_OBSERVATION_END}
-    s = clvkit.summarize(cdnow_log, customer_id="cust", datetime="when", monetary_value="amount", freq="D",
+    s = clvkit.summarize(cdnow_log, customer_id="cust", datetime="when", monetary_value="amount", time_unit="D",
                          **(kw if split else {}))
     return s.with_time_unit("W")
 
@@ -242,7 +242,7 @@ def test_score_with_model_files_and_fixed_spend(tmp_path: Path, capsys: pytest.C
     assert code == 0, err
     bg = load_json((model_dir / "beta_geo.json").read_text())
     assert bg.time_unit == "D"
-    s = clvkit.summarize(cdnow_log, customer_id="cust", datetime="when", freq="D")
+    s = clvkit.summarize(cdnow_log, customer_id="cust", datetime="when", time_unit="D")
     ref = clv(bg, 20.0, s, horizon=12, discount_rate=0.01, period="M")
     np.testing.assert_allclose(read_scores(out_csv)["clv"], ref.clv, rtol=1e-12)
 

@@ -222,7 +222,7 @@ def test_histogram_inputs(bg: FittedBetaGeo, cdnow: CustomerSummary) -> None:
 @pytest.fixture(scope="module")
 def weekly(bg: FittedBetaGeo, log: dict[str, Any]) -> Any:
     return tracking(bg, log, customer_id="customer_id", datetime="date",
-                    calibration_end=CDNOW_CALIBRATION_END, freq="D", period_length=7)
+                    calibration_end=CDNOW_CALIBRATION_END, time_unit="D", period=7)
 
 
 def test_tracking_reproduces_cdnow_curve(weekly: Any, cdnow: CustomerSummary) -> None:
@@ -323,7 +323,7 @@ def test_tracking_accepts_frames_and_counts_one_purchase_per_period(bg: FittedBe
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame({"cid": log["customer_id"].astype(str), "when": pd.to_datetime(log["date"])})
     dup = pd.concat([frame, frame.iloc[:500]])  # same-day duplicates are one purchase period
-    res = tracking(bg, dup, customer_id="cid", datetime="when", calibration_end="1997-09-30", period_length=7)
+    res = tracking(bg, dup, customer_id="cid", datetime="when", calibration_end="1997-09-30", period=7)
     np.testing.assert_array_equal(res.actual_incremental, weekly.actual_incremental)
     np.testing.assert_allclose(res.expected_cumulative, weekly.expected_cumulative, rtol=1e-12)
 
@@ -347,17 +347,17 @@ def test_tracking_cohort_excludes_customers_acquired_after_calibration(bg: Fitte
 
 def test_tracking_inputs(bg: FittedBetaGeo, log: dict[str, Any]) -> None:
     kw: dict[str, Any] = {"customer_id": "customer_id", "datetime": "date"}
-    with pytest.raises(InvalidInputError, match="period_length"):
-        tracking(bg, log, calibration_end="1997-09-30", period_length=0, **kw)
-    with pytest.raises(InvalidInputError, match="freq"):
-        tracking(bg, log, calibration_end="1997-09-30", freq="fortnight", **kw)
+    with pytest.raises(InvalidInputError, match="'period'"):
+        tracking(bg, log, calibration_end="1997-09-30", period=0, **kw)
+    with pytest.raises(InvalidInputError, match="time_unit"):
+        tracking(bg, log, calibration_end="1997-09-30", time_unit="fortnight", **kw)
     with pytest.raises(InvalidInputError, match="calibration_end"):
         tracking(bg, log, calibration_end="1999-01-01", **kw)
     with pytest.raises(InvalidInputError, match="calibration_end"):
         tracking(bg, log, calibration_end="not a date", **kw)
     with pytest.raises(InvalidInputError, match="nope"):
         tracking(bg, log, calibration_end="1997-09-30", customer_id="nope", datetime="date")
-    short = tracking(bg, log, calibration_end="1997-09-30", observation_end="1998-03-31", period_length=7, **kw)
+    short = tracking(bg, log, calibration_end="1997-09-30", observation_end="1998-03-31", period=7, **kw)
     assert len(short.period) == 65  # 455 days: 65 weeks
 
 
@@ -520,7 +520,7 @@ COUNT_MODELS: dict[str, tuple[type[Any], str]] = {
 
 @pytest.fixture(scope="module")
 def cdnow_days(log: dict[str, Any]) -> CustomerSummary:
-    return clvkit.summarize(log, customer_id="customer_id", datetime="date", freq="D",
+    return clvkit.summarize(log, customer_id="customer_id", datetime="date", time_unit="D",
                             calibration_end=CDNOW_CALIBRATION_END)
 
 
@@ -545,7 +545,7 @@ def test_diagnostics_conformance_on_cdnow(name: str, log: dict[str, Any], reques
     assert h.actual[0] == 1411  # the data: customers without a repeat purchase (FHL 2005, Figure 1)
     assert abs(h.expected[0] - 1411) / 1411 < 0.05
     tr = tracking(model, log, customer_id="customer_id", datetime="date", calibration_end="1997-09-30",
-                  period_length=7)
+                  period=7)
     e39, a39 = tr.cumulative_at(39)
     e78, a78 = tr.cumulative_at(78)
     assert (a39, a78) == (2457, 4339)
@@ -590,7 +590,7 @@ def test_tracking_cumulative_is_consistent(r: float, alpha: float, a: float, b: 
     cal = int(days.min())  # at least the first customer is in the cohort
     model = FittedBetaGeo(params=BetaGeoParams(r=r, alpha=alpha, a=a, b=b), time_unit="D")
     res = tracking(model, {"c": ids, "t": days}, customer_id="c", datetime="t", calibration_end=cal,
-                   period_length=period_length)
+                   period=period_length)
     assert np.all(np.diff(res.expected_cumulative) >= -1e-12) and res.expected_cumulative[0] >= 0
     assert np.all(res.actual_incremental >= 0) and res.actual_cumulative[-1] == res.actual_incremental.sum()
     # Customer by customer: period k ends on day origin + k * period_length - 1 (or at the last day), and
@@ -610,6 +610,17 @@ def test_tracking_cumulative_is_consistent(r: float, alpha: float, a: float, b: 
     # Shuffling the log changes nothing.
     order = np.random.default_rng(0).permutation(len(ids))
     again = tracking(model, {"c": ids[order], "t": days[order]}, customer_id="c", datetime="t",
-                     calibration_end=cal, period_length=period_length)
+                     calibration_end=cal, period=period_length)
     np.testing.assert_array_equal(again.actual_incremental, res.actual_incremental)
     np.testing.assert_allclose(again.expected_cumulative, res.expected_cumulative, rtol=1e-12)
+
+
+def test_tracking_freq_and_period_length_are_deprecated_spellings(bg: FittedBetaGeo, log: dict[str, Any]) -> None:
+    kw: dict[str, Any] = {"customer_id": "customer_id", "datetime": "date", "calibration_end": "1997-09-30"}
+    new = tracking(bg, log, time_unit="D", period=7, **kw)
+    with pytest.warns(DeprecationWarning) as caught:
+        old = tracking(bg, log, freq="D", period_length=7, **kw)
+    messages = sorted(str(w.message) for w in caught)
+    assert "'freq' argument is deprecated" in messages[1] and "use 'time_unit'" in messages[1]
+    assert "'period_length' argument is deprecated" in messages[0] and "use 'period'" in messages[0]
+    np.testing.assert_array_equal(old.expected_cumulative, new.expected_cumulative)

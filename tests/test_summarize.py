@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import clvkit
-from clvkit import CustomerSummary, summarize
+from clvkit import CustomerSummary, InvalidInputError, summarize
 
 DATA = Path(clvkit.__file__).parent / "data" / "cdnow_sample.txt"
 
@@ -174,14 +174,14 @@ def assert_matches_lifetimes(summary: CustomerSummary, expected: pd.DataFrame, s
 
 @pytest.mark.parametrize("freq", ["D", "W", "h"])
 def test_cdnow_matches_lifetimes_summary(lt_utils: Any, cdnow: pd.DataFrame, freq: str) -> None:
-    s = summarize(cdnow, customer_id="cust", datetime="when", monetary_value="amount", freq=freq)
+    s = summarize(cdnow, customer_id="cust", datetime="when", monetary_value="amount", time_unit=freq)
     assert s.time_unit == freq and len(s) == 2357
     assert_matches_lifetimes(s, lifetimes_summary(lt_utils, cdnow, freq))
 
 
 @pytest.mark.parametrize("freq", ["D", "W"])
 def test_cdnow_matches_lifetimes_calibration_and_holdout(lt_utils: Any, cdnow: pd.DataFrame, freq: str) -> None:
-    s = summarize(cdnow, customer_id="cust", datetime="when", monetary_value="amount", freq=freq,
+    s = summarize(cdnow, customer_id="cust", datetime="when", monetary_value="amount", time_unit=freq,
                   calibration_end="1997-09-30")
     expected = lifetimes_calibration(lt_utils, cdnow, freq, "1997-09-30")
     assert_matches_lifetimes(s, expected, suffix="_cal")
@@ -199,7 +199,7 @@ def test_holdout_spend_matches_lifetimes_with_one_transaction_per_period(
     # monetary_value); with one transaction per customer-period the two definitions coincide.
     per_period = (cdnow.assign(period=cdnow["when"].dt.to_period(freq))
                   .groupby(["cust", "period"], as_index=False).agg(when=("when", "min"), amount=("amount", "sum")))
-    s = summarize(per_period, customer_id="cust", datetime="when", monetary_value="amount", freq=freq,
+    s = summarize(per_period, customer_id="cust", datetime="when", monetary_value="amount", time_unit=freq,
                   calibration_end="1997-09-30")
     expected = lifetimes_calibration(lt_utils, per_period, freq, "1997-09-30")
     assert_matches_lifetimes(s, expected, suffix="_cal")
@@ -225,7 +225,7 @@ def test_cdnow_matches_published_summary(cdnow: pd.DataFrame) -> None:
     # spend per repeat purchase day; values rounded to 2 decimals.
     datasets = pytest.importorskip("lifetimes.datasets")
     published = pd.read_csv(Path(datasets.__file__).parent / "cdnow_customers_summary_with_transactions.csv")
-    s = summarize(cdnow, customer_id="cust", datetime="when", monetary_value="amount", freq="D",
+    s = summarize(cdnow, customer_id="cust", datetime="when", monetary_value="amount", time_unit="D",
                   calibration_end=dt.datetime(1997, 9, 30)).with_time_unit("W")
     assert s.time_unit == "W"
     np.testing.assert_array_equal(s.customer_id, published["ID"].to_numpy())
@@ -239,12 +239,12 @@ def test_cdnow_matches_published_summary(cdnow: pd.DataFrame) -> None:
 @pytest.mark.parametrize("freq", ["D", "W", "h", "s"])
 def test_random_logs_match_lifetimes(lt_utils: Any, seed: int, freq: str) -> None:
     log = random_log(seed)
-    s = summarize(log, customer_id="cust", datetime="when", monetary_value="amount", freq=freq)
+    s = summarize(log, customer_id="cust", datetime="when", monetary_value="amount", time_unit=freq)
     assert_matches_lifetimes(s, lifetimes_summary(lt_utils, log, freq))
     cal_end = pd.Timestamp("2021-11-17 13:00")  # mid-day, mid-week: the boundary period is split
     obs_end = pd.Timestamp("2022-03-01 18:30")
     s = summarize(log[log["when"] <= obs_end], customer_id="cust", datetime="when", monetary_value="amount",
-                  freq=freq, calibration_end=cal_end, observation_end=obs_end)
+                  time_unit=freq, calibration_end=cal_end, observation_end=obs_end)
     expected = lifetimes_calibration(lt_utils, log, freq, cal_end, obs_end)
     assert_matches_lifetimes(s, expected, suffix="_cal")
     np.testing.assert_array_equal(s.frequency_holdout, expected["frequency_holdout"].to_numpy())
@@ -257,10 +257,10 @@ def test_random_logs_match_lifetimes(lt_utils: Any, seed: int, freq: str) -> Non
 def test_random_logs_match_reference(seed: int, freq: str) -> None:
     log = random_log(seed, span_days=900)
     rows = rows_of(log)
-    s = summarize(log, customer_id="cust", datetime="when", monetary_value="amount", freq=freq)
+    s = summarize(log, customer_id="cust", datetime="when", monetary_value="amount", time_unit=freq)
     assert_matches_reference(s, reference_summary(rows, freq=freq))
     cal_end = dt.datetime(2022, 6, 15, 12)
-    s = summarize(log, customer_id="cust", datetime="when", monetary_value="amount", freq=freq,
+    s = summarize(log, customer_id="cust", datetime="when", monetary_value="amount", time_unit=freq,
                   calibration_end=cal_end)
     assert s.duration_holdout == periods_between(period_start(cal_end, freq),
                                                  period_start(max(t for _, t, _ in rows), freq), freq)
@@ -273,10 +273,10 @@ def test_refund_options_match_reference(refunds: str, freq: str) -> None:
     log = random_log(5, refunds=True)
     assert (log["amount"] < 0).sum() > 50
     rows = rows_of(log)
-    s = summarize(log, customer_id="cust", datetime="when", monetary_value="amount", freq=freq, refunds=refunds)
+    s = summarize(log, customer_id="cust", datetime="when", monetary_value="amount", time_unit=freq, refunds=refunds)
     assert_matches_reference(s, reference_summary(rows, freq=freq, refunds=refunds))
     cal_end = dt.datetime(2021, 12, 1)
-    s = summarize(log, customer_id="cust", datetime="when", monetary_value="amount", freq=freq, refunds=refunds,
+    s = summarize(log, customer_id="cust", datetime="when", monetary_value="amount", time_unit=freq, refunds=refunds,
                   calibration_end=cal_end)
     assert_matches_reference(s, reference_summary(rows, freq=freq, refunds=refunds, calibration_end=cal_end))
 
@@ -300,7 +300,7 @@ def test_net_refunds_by_hand() -> None:
 
 def test_numeric_times_are_periods_of_freq() -> None:
     log = {"c": np.array([1, 1, 1, 2]), "t": np.array([0.5, 0.9, 3.2, 2.0]), "v": np.array([1.0, 2.0, 4.0, 8.0])}
-    s = summarize(log, customer_id="c", datetime="t", monetary_value="v", freq="W")
+    s = summarize(log, customer_id="c", datetime="t", monetary_value="v", time_unit="W")
     assert s.time_unit == "W"
     assert (s.frequency.tolist(), s.recency.tolist(), s.T.tolist()) == ([1.0, 0.0], [3.0, 0.0], [3.0, 1.0])
     assert s.monetary_value.tolist() == [4.0, 0.0]
@@ -353,7 +353,7 @@ def grocery(shared_data: Callable[[str], Path]) -> pd.DataFrame:
 
 def test_grocery_frequencies_match_plain_python(grocery: pd.DataFrame) -> None:
     # Days since 1970-01-01: calibration to 2006-12-31 (day 13513), holdout through 2007-12-30 (day 13877).
-    s = summarize(grocery, customer_id="cust", datetime="date", freq="D", calibration_end=13513)
+    s = summarize(grocery, customer_id="cust", datetime="date", time_unit="D", calibration_end=13513)
     days: dict[int, set[int]] = {}
     hold: dict[int, set[int]] = {}
     for c, d in zip(grocery["cust"].tolist(), grocery["date"].tolist(), strict=True):
@@ -402,13 +402,13 @@ def test_property_matches_reference(rows: list[tuple[int, int, float]], freq: st
     log = _frame(rows)
     ref_rows = [(c, t, a) for c, t, a in zip(log["cust"].tolist(), log["when"].astype(dt.datetime).tolist(),
                                              log["amount"].tolist(), strict=True)]
-    s = summarize(log, customer_id="cust", datetime="when", monetary_value="amount", freq=freq)
+    s = summarize(log, customer_id="cust", datetime="when", monetary_value="amount", time_unit=freq)
     assert_matches_reference(s, reference_summary(ref_rows, freq=freq))
     cal_end = dt.datetime(2023, 2, 1) + dt.timedelta(hours=split)
     times = [r[1] for r in ref_rows]
     obs = max(times)
     if min(times) <= cal_end < obs and period_start(cal_end, freq) != period_start(obs, freq):
-        h = summarize(log, customer_id="cust", datetime="when", monetary_value="amount", freq=freq,
+        h = summarize(log, customer_id="cust", datetime="when", monetary_value="amount", time_unit=freq,
                       calibration_end=cal_end)
         assert_matches_reference(h, reference_summary(ref_rows, freq=freq, calibration_end=cal_end))
 
@@ -438,3 +438,13 @@ def test_property_split_by_customer_then_concat(rows: list[tuple[int, int, float
     joined = CustomerSummary.concat(pieces)
     for column in ("customer_id", "frequency", "recency", "T", "monetary_value"):
         np.testing.assert_array_equal(getattr(joined, column), getattr(whole, column))
+
+
+def test_freq_is_the_deprecated_spelling_of_time_unit(cdnow: pd.DataFrame) -> None:
+    new = summarize(cdnow, customer_id="cust", datetime="when", time_unit="W")
+    with pytest.warns(DeprecationWarning, match="'freq' argument is deprecated.*use 'time_unit'"):
+        old = summarize(cdnow, customer_id="cust", datetime="when", freq="W")
+    assert old.time_unit == "W"
+    np.testing.assert_array_equal(old.T, new.T)
+    with pytest.raises(InvalidInputError, match="not both"):
+        summarize(cdnow, customer_id="cust", datetime="when", freq="W", time_unit="W")

@@ -225,17 +225,17 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_parameter_and_column_problems_are_reported_together() -> None:
-    err = errors_of(lambda: summarize(small_log(), customer_id="cust", datetime="nope", freq="fortnight",
+    err = errors_of(lambda: summarize(small_log(), customer_id="cust", datetime="nope", time_unit="fortnight",
                                       refunds="ignore"))
-    assert err.columns == ("freq", "refunds", "nope")
+    assert err.columns == ("time_unit", "refunds", "nope")
 
 
 def test_unknown_freq_with_bad_rows() -> None:
     log = small_log()
     log.loc[2, "amount"] = np.nan
     err = errors_of(lambda: summarize(log, customer_id="cust", datetime="when", monetary_value="amount",
-                                      freq="fortnight"))
-    assert err.columns == ("freq", "amount")
+                                      time_unit="fortnight"))
+    assert err.columns == ("time_unit", "amount")
 
 
 def test_null_ids_of_every_kind() -> None:

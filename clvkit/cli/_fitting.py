@@ -28,7 +28,7 @@ def summarize_log(columns: Mapping[str, npt.NDArray[Any]], settings: SummarySett
     from .. import summarize
 
     summary = summarize(columns, customer_id=settings.customer_id, datetime=settings.datetime,
-                        monetary_value=settings.monetary_value, freq=settings.freq,
+                        monetary_value=settings.monetary_value, time_unit=settings.freq,
                         observation_end=observation_end, calibration_end=calibration_end,
                         refunds=refunds)  # type: ignore[arg-type]
     return summary if summary.time_unit == settings.time_unit else summary.with_time_unit(settings.time_unit)
