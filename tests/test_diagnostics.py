@@ -620,7 +620,7 @@ def test_tracking_freq_and_period_length_are_deprecated_spellings(bg: FittedBeta
     new = tracking(bg, log, time_unit="D", period=7, **kw)
     with pytest.warns(DeprecationWarning) as caught:
         old = tracking(bg, log, freq="D", period_length=7, **kw)
-    messages = sorted(str(w.message) for w in caught)
-    assert "'freq' argument is deprecated" in messages[1] and "use 'time_unit'" in messages[1]
-    assert "'period_length' argument is deprecated" in messages[0] and "use 'period'" in messages[0]
+    messages = " | ".join(str(w.message) for w in caught)
+    assert "'freq' argument is deprecated and will be removed in clvkit 0.3; use 'time_unit'" in messages
+    assert "'period_length' argument is deprecated and will be removed in clvkit 0.3; use 'period'" in messages
     np.testing.assert_array_equal(old.expected_cumulative, new.expected_cumulative)
