@@ -107,7 +107,7 @@ _MOVED = {
     "referral": "value.referral",
     "word_of_mouth": "value.word_of_mouth",
     "diagnostics": "checking",
-    "uncertainty": "checking.uncertainty",
+    "uncertainty": "checking",
 }
 for _old, _new in _MOVED.items():
     _sys.modules.setdefault(f"{__name__}.{_old}", _sys.modules[f"{__name__}.{_new}"])

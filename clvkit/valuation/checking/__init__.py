@@ -29,6 +29,7 @@ http://brucehardie.com/notes/014/.
 """
 
 from ._common import CountModel
+from .bootstrap import BootstrapResult, parametric_bootstrap
 from .histogram import FrequencyHistogram, frequency_histogram
 from .holdout import ConditionalExpectations, HoldoutEvaluation, conditional_expectations, holdout_evaluation
 from .selection import (
@@ -41,12 +42,10 @@ from .selection import (
 )
 from .tracking import TrackingResult, tracking
 from .uncertainty import (
-    BootstrapResult,
     ParameterIntervals,
     PredictionIntervals,
     clv_intervals,
     parameter_intervals,
-    parametric_bootstrap,
     prediction_intervals,
     sample_parameters,
 )

@@ -149,7 +149,7 @@ def tracking(model: CountModel, transactions: Any, *, customer_id: str, datetime
     ...               calibration_end="1997-09-30", period=7)
     >>> len(tr.period), tr.n_calibration_periods
     (78, 39)
-    >>> int(tr.actual_cumulative[-1])  # repeat purchases in the 78 weeks (FHL 2005, Figure 2: 4,339... actual)
+    >>> int(tr.actual_cumulative[-1])  # repeat purchases in the 78 weeks: a count of the data
     4339
     >>> bool(abs(tr.total_relative_error) < 0.05)  # the model tracks the total within 5% over 78 weeks
     True
