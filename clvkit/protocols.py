@@ -114,23 +114,13 @@ class TransactionModel(Protocol):
 
 
 @runtime_checkable
-class CountModel(TransactionModel, Protocol):
-    """A fitted count ("buy till you die") model: the whole prediction surface.
+class CountModel(TransactionModel, EstimatedModel, Protocol):
+    """A fitted count ("buy till you die") model: the whole prediction surface, with its parameters.
 
     Every method is vectorised over the customers of a :class:`~clvkit.CustomerSummary`;
     ``discounted_expected_residual_transactions`` takes a discrete rate per time unit; ``simulate`` draws a
     summary of customers observed for ``T`` time units from the model.
     """
-
-    @property
-    def param_names(self) -> tuple[str, ...]: ...
-
-    @property
-    def fit_info(self) -> FitDiagnostics | None: ...
-
-    def param_array(self) -> FloatArray: ...
-
-    def with_param_array(self, values: Any) -> Any: ...
 
     def probability_alive(self, summary: CustomerSummary) -> FloatArray: ...
 

@@ -325,12 +325,16 @@ class DirectValue:
 
         Examples
         --------
+        The Pareto/NBD estimates for CDNOW, 20 per purchase, all future purchases discounted at 15% a year
+        (a weekly summary, so the rate per week):
+
         >>> from clvkit import CustomerSummary
-        >>> from clvkit.valuation import FittedBetaGeo, BetaGeoParams
-        >>> bg = FittedBetaGeo(params=BetaGeoParams(r=0.243, alpha=4.414, a=0.793, b=2.426), time_unit="W")
-        >>> s = CustomerSummary(frequency=[0, 2], recency=[0.0, 30.43], T=[38.86, 38.86], time_unit="W")
-        >>> DirectValue.from_model(bg, 20.0, horizon=52).value(s).round(2).tolist()   # = clv(bg, 20, s, ...)
-        [5.04, 31.17]
+        >>> from clvkit.valuation import FittedParetoNBD, ParetoNBDParams
+        >>> pnbd = FittedParetoNBD(params=ParetoNBDParams(r=0.553, alpha=10.578, s=0.606, beta=11.669), time_unit="W")
+        >>> weekly = CustomerSummary(frequency=[0, 2], recency=[0.0, 30.43], T=[38.86, 38.86], time_unit="W")
+        >>> result = DirectValue.from_model(pnbd, 20.0, discount_rate=1.15 ** (1 / 52) - 1).evaluate(weekly)
+        >>> result.source, result.value.round(1).tolist()
+        ('FittedParetoNBD DERT', [9.6, 130.0])
         """
         return cls(spend_per_period=spend_per_period, model=model, margin=margin, discount_rate=discount_rate,
                    horizon=horizon, period=period, customer_id=customer_id)
