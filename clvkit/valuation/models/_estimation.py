@@ -228,6 +228,36 @@ def maximize_likelihood(
     counter = [0]
     fun = _objective(loglik, data, weights, total_weight, penalizer, counter, summed)
     theta0 = np.log(np.asarray(start, dtype=np.float64))
+    _check_start(fun, theta0, model, param_names)
+    search = _Search(fun, max_iter, _progress_callback(fun, progress, model, param_names, total_weight))
+    # ``tol`` is the aim; ``grad_tol`` is what counts as converged (see _find_optimum for why they differ).
+    grad_tol = max(1e3 * tol, 1e-6)
+    best_theta, message, nit, hess = _find_optimum(search, theta0, tol, grad_tol)
+    value, grad = fun(best_theta)
+    grad_norm = float(np.max(np.abs(grad))) if math.isfinite(value) else math.inf
+    params = np.exp(best_theta)
+    if not math.isfinite(value) or grad_norm >= grad_tol:
+        raise ConvergenceError(
+            f"{model}: the optimiser stopped without converging ({message}); "
+            f"gradient norm {grad_norm:.3g} at {dict(zip(param_names, params.tolist(), strict=True))}. "
+            f"Try other initial_params, a small penalizer (e.g. 1e-3), or check the data for extreme rows."
+        )
+    ll_total = -(value - penalizer * float(params @ params)) * total_weight
+    covariance, standard_errors = _covariance(fun, best_theta, grad, hess, total_weight, params, model)
+    return FitResult(
+        params=params, log_likelihood=float(ll_total), covariance=covariance, standard_errors=standard_errors,
+        n_iterations=nit, n_evaluations=counter[0], converged=True, gradient_norm=grad_norm, message=message,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- steps
+Objective = Callable[[FloatArray], tuple[float, FloatArray]]
+
+
+def _progress_callback(fun: Objective, progress: Callable[[FitProgress], None] | None, model: str,
+                       param_names: tuple[str, ...], total_weight: float) -> Callable[[FloatArray], None]:
+    """The optimiser callback: counts iterations over all attempts and reports each one to ``progress``."""
     iteration = [0]
 
     def callback(xk: FloatArray) -> None:
@@ -243,6 +273,10 @@ def maximize_likelihood(
                 )
             )
 
+    return callback
+
+
+def _check_start(fun: Objective, theta0: FloatArray, model: str, param_names: tuple[str, ...]) -> None:
     f0, _ = fun(theta0)
     if not math.isfinite(f0):
         raise ConvergenceError(
@@ -250,70 +284,94 @@ def maximize_likelihood(
             f"{dict(zip(param_names, np.exp(theta0).tolist(), strict=True))}. Pass other initial_params."
         )
 
-    # Imported here, not at module level: scipy.optimize costs ~0.3 s of import time that scoring never needs.
-    from scipy import optimize
 
-    def attempt(theta_start: FloatArray, gtol: float) -> Any:
-        options: dict[str, Any] = {"gtol": gtol, "maxiter": max_iter}
-        # Seed BFGS with the inverse of the true Hessian at the start (k gradient evaluations) when it is
-        # positive definite: the default identity ignores the scale and the ridges of these likelihoods
-        # (e.g. BG/NBD's a-b ridge) and costs many more iterations than it saves.
-        # Far from the optimum the Hessian may be indefinite: flip negative eigenvalues and floor small ones
-        # (|H|, the usual positive-definite modification), which keeps the curvature scale of each direction.
-        start_value, start_grad = fun(theta_start)
-        if math.isfinite(start_value):
-            h0 = _hessian(fun, theta_start, start_grad)
-            try:
-                if np.all(np.isfinite(h0)):
-                    eig, vec = np.linalg.eigh(h0)
-                    eig = np.maximum(np.abs(eig), 1e-8 * max(float(np.max(np.abs(eig))), 1e-300))
-                    h_inv = (vec / eig) @ vec.T
-                    h_inv = 0.5 * (h_inv + h_inv.T)
-                    np.linalg.cholesky(h_inv)  # what scipy checks; an ill-conditioned inverse fails here
-                    options["hess_inv0"] = h_inv
-            except np.linalg.LinAlgError:
-                pass
+@dataclass(frozen=True)
+class _Search:
+    """The objective and what every optimiser run of one fit shares (the iteration limit, the callback)."""
+
+    fun: Objective
+    max_iter: int
+    callback: Callable[[FloatArray], None]
+
+    def bfgs(self, theta_start: FloatArray, gtol: float) -> Any:
+        """One BFGS run from ``theta_start``, seeded with the inverse Hessian there when it can be."""
+        # Imported here, not at module level: scipy.optimize costs ~0.3 s of import time that scoring never needs.
+        from scipy import optimize
+
+        options: dict[str, Any] = {"gtol": gtol, "maxiter": self.max_iter}
+        h_inv = _initial_inverse_hessian(self.fun, theta_start)
+        if h_inv is not None:
+            options["hess_inv0"] = h_inv
         with warnings.catch_warnings():
-            # scipy warns on imprecise line searches; convergence is judged below from the gradient.
+            # scipy warns on imprecise line searches; convergence is judged afterwards from the gradient.
             warnings.simplefilter("ignore", RuntimeWarning)
             return optimize.minimize(
-                fun, theta_start, jac=True, method="BFGS", callback=callback, options=options,
+                self.fun, theta_start, jac=True, method="BFGS", callback=self.callback, options=options,
             )
 
+    def nelder_mead(self, theta_start: FloatArray) -> FloatArray:
+        """The end point of a derivative-free run from ``theta_start``."""
+        from scipy import optimize
+
+        nm = optimize.minimize(lambda th: self.fun(th)[0], theta_start, method="Nelder-Mead",
+                               options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20 * self.max_iter})
+        x: FloatArray = nm.x
+        return x
+
+
+def _initial_inverse_hessian(fun: Objective, theta_start: FloatArray) -> FloatArray | None:
+    """The positive-definite inverse of the Hessian at ``theta_start`` to seed BFGS with, or ``None``."""
+    # Seed BFGS with the inverse of the true Hessian at the start (k gradient evaluations) when it is
+    # positive definite: the default identity ignores the scale and the ridges of these likelihoods
+    # (e.g. BG/NBD's a-b ridge) and costs many more iterations than it saves.
+    # Far from the optimum the Hessian may be indefinite: flip negative eigenvalues and floor small ones
+    # (|H|, the usual positive-definite modification), which keeps the curvature scale of each direction.
+    start_value, start_grad = fun(theta_start)
+    if not math.isfinite(start_value):
+        return None
+    h0 = _hessian(fun, theta_start, start_grad)
+    try:
+        if not np.all(np.isfinite(h0)):
+            return None
+        eig, vec = np.linalg.eigh(h0)
+        eig = np.maximum(np.abs(eig), 1e-8 * max(float(np.max(np.abs(eig))), 1e-300))
+        h_inv: FloatArray = (vec / eig) @ vec.T
+        h_inv = 0.5 * (h_inv + h_inv.T)
+        np.linalg.cholesky(h_inv)  # what scipy checks; an ill-conditioned inverse fails here
+    except np.linalg.LinAlgError:
+        return None
+    return h_inv
+
+
+def _find_optimum(search: _Search, theta0: FloatArray, tol: float,
+                  grad_tol: float) -> tuple[FloatArray, str, int, FloatArray | None]:
+    """The best point found, the optimiser's message, the iterations and a Hessian valid there (or ``None``)."""
+    fun = search.fun
     # BFGS to a coarse optimum, then Newton steps with the Hessian (which the standard errors need
     # anyway): near the optimum Newton converges in one or two steps where BFGS spends many line
     # searches, and on the ridges of e.g. the Gamma-Gamma likelihood it avoids dozens of evaluations.
-    res = attempt(theta0, max(tol, _COARSE_GTOL))
+    res = search.bfgs(theta0, max(tol, _COARSE_GTOL))
     # ``tol`` is the aim; ``grad_tol`` is what counts as converged. Newton may stall between the two at the
     # rounding noise of a sum over millions of customers - then more BFGS line searches only burn
     # evaluations, so BFGS runs again only when Newton did not reach ``grad_tol``.
-    grad_tol = max(1e3 * tol, 1e-6)
     theta, value, grad, hess, n_newton = _newton_polish(fun, res.x, tol, grad_tol)
     if not (math.isfinite(value) and np.max(np.abs(grad)) < grad_tol):
-        res = attempt(theta, tol)
+        res = search.bfgs(theta, tol)
         theta, hess = res.x, None
     best_theta, best_fun, message, nit = theta, fun(theta)[0], str(res.message), int(res.nit) + n_newton
     if not (math.isfinite(best_fun) and np.max(np.abs(fun(best_theta)[1])) < grad_tol):
         # Restart: a derivative-free pass from the best point so far, then BFGS again.
-        nm_start = best_theta if math.isfinite(best_fun) else theta0
-        nm = optimize.minimize(lambda th: fun(th)[0], nm_start, method="Nelder-Mead",
-                               options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20 * max_iter})
-        res2 = attempt(nm.x, tol)
+        res2 = search.bfgs(search.nelder_mead(best_theta if math.isfinite(best_fun) else theta0), tol)
         if math.isfinite(res2.fun) and res2.fun <= best_fun:
             best_theta, message, nit, hess = res2.x, str(res2.message), nit + int(res2.nit), None
-    value, grad = fun(best_theta)
-    grad_norm = float(np.max(np.abs(grad))) if math.isfinite(value) else math.inf
-    params = np.exp(best_theta)
-    if not math.isfinite(value) or grad_norm >= grad_tol:
-        raise ConvergenceError(
-            f"{model}: the optimiser stopped without converging ({message}); "
-            f"gradient norm {grad_norm:.3g} at {dict(zip(param_names, params.tolist(), strict=True))}. "
-            f"Try other initial_params, a small penalizer (e.g. 1e-3), or check the data for extreme rows."
-        )
-    ll_total = -(value - penalizer * float(params @ params)) * total_weight
+    return best_theta, message, nit, hess
 
+
+def _covariance(fun: Objective, theta: FloatArray, grad: FloatArray, hess: FloatArray | None, total_weight: float,
+                params: FloatArray, model: str) -> tuple[FloatArray | None, FloatArray | None]:
+    """Covariance and standard errors of the natural-scale parameters (delta method), or a warning and ``None``."""
     if hess is None:
-        hess = _hessian(fun, best_theta, grad)
+        hess = _hessian(fun, theta, grad)
     hess = hess * total_weight
     covariance: FloatArray | None = None
     standard_errors: FloatArray | None = None
@@ -331,17 +389,6 @@ def maximize_likelihood(
             f"{model}: the observed information matrix is not positive definite at the optimum; standard "
             f"errors are not available (parameters may be weakly identified by these data).",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=4,  # past this step, maximize_likelihood and the engine's _estimate: at its fit()
         )
-    return FitResult(
-        params=params,
-        log_likelihood=float(ll_total),
-        covariance=covariance,
-        standard_errors=standard_errors,
-        n_iterations=nit,
-        n_evaluations=counter[0],
-        converged=True,
-        gradient_norm=grad_norm,
-        message=message,
-        seconds=time.perf_counter() - t0,
-    )
+    return covariance, standard_errors
