@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +40,9 @@ _DAY = 86400.0
 _TEAMS = ("North", "South", "East", "West", "Central", "Coast", "Mountain", "Valley")
 _INDUSTRIES = ("dairy", "logistics", "machinery", "retail", "healthcare", "construction")
 Tables = dict[str, dict[str, npt.NDArray[Any]]]
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 def _ids(prefix: str, n: int, as_int: bool, width: int) -> npt.NDArray[Any]:
@@ -72,7 +75,32 @@ def generate_b2b(n_customers: int, n_employees: int, n_touchpoints: int, *, seed
     rng = np.random.default_rng(seed)
     t0 = as_of.timestamp()
     n_c, n_e = int(n_customers), int(n_employees)
-    # employees: teams are contiguous blocks of about five
+    # One generator, drawn from in this order: changing the order changes every table.
+    staff = _draw_employees(rng, t0, n_e)
+    k, assigned = _draw_assignments(rng, staff, n_c)
+    con = _draw_contacts(rng, n_c)
+    rel = _draw_relationships(rng, t0, staff, k, assigned, con)
+    tp = _draw_touchpoints(rng, t0, n_touchpoints, staff, k, assigned, con)
+    ties = _draw_industry_ties(rng, t0, n_c)
+    prj = _draw_projects(rng, t0, n_c, n_e, assigned)
+    cus = _draw_customers(rng, n_c, k)
+    return _tables(staff, con, rel, tp, ties, prj, cus, int_ids)
+
+
+# ---------------------------------------------------------------------------------------------- steps
+# The draws give customers, employees, contacts and projects as positions; _tables names them.
+# ``k`` is how many employees serve each customer and ``assigned`` which ones (slot 0 = the primary one).
+class _Staff(NamedTuple):
+    team: IntArray  # each employee's team: teams are contiguous blocks
+    team_start: IntArray  # each team's first employee
+    team_size: IntArray
+    level: IntArray
+    gone: BoolArray  # left before as_of
+    left_at: FloatArray  # NaN for those who stay
+
+
+def _draw_employees(rng: np.random.Generator, t0: float, n_e: int) -> _Staff:
+    # teams are contiguous blocks of about five
     n_teams = max(1, min(len(_TEAMS), round(n_e / 5)))
     emp_team = np.minimum(np.arange(n_e) * n_teams // max(n_e, 1), n_teams - 1)
     team_start = np.searchsorted(emp_team, np.arange(n_teams))
@@ -87,14 +115,31 @@ def generate_b2b(n_customers: int, n_employees: int, n_touchpoints: int, *, seed
     left_at = np.full(n_e, np.nan)
     left_at[leaving] = t0 + rng.uniform(14, 120, leaving.sum()).round() * _DAY
     left_at[gone] = t0 - rng.uniform(30, 300, gone.sum()).round() * _DAY
-    # customers and the employees serving them (slot 0 = primary)
+    return _Staff(emp_team, team_start, team_size, level, gone, left_at)
+
+
+def _draw_assignments(rng: np.random.Generator, staff: _Staff, n_c: int) -> tuple[IntArray, IntArray]:
+    """The employees serving each customer: 1-4, mostly from the primary employee's team."""
+    n_e = staff.team.shape[0]
     k = rng.choice(np.arange(1, 5), size=n_c, p=[0.35, 0.3, 0.2, 0.15])
     primary = rng.integers(0, n_e, n_c)
-    pt = emp_team[primary]
-    same_team = team_start[pt][:, None] + (rng.random((n_c, 3)) * team_size[pt][:, None]).astype(np.int64)
+    pt = staff.team[primary]
+    same_team = staff.team_start[pt][:, None] + (rng.random((n_c, 3)) * staff.team_size[pt][:, None]).astype(np.int64)
     anyone = rng.integers(0, n_e, (n_c, 3))
     assigned = np.concatenate([primary[:, None], np.where(rng.random((n_c, 3)) < 0.7, same_team, anyone)], axis=1)
-    # contacts: contiguous per customer, the first one a decision maker
+    return k, assigned
+
+
+class _Contacts(NamedTuple):
+    customer: IntArray  # contiguous per customer
+    first: IntArray  # each customer's first contact, a decision maker
+    per_customer: IntArray  # how many contacts each customer has
+    is_first: BoolArray
+    org: IntArray
+    successor: BoolArray
+
+
+def _draw_contacts(rng: np.random.Generator, n_c: int) -> _Contacts:
     m = rng.integers(2, 7, n_c)
     con_cust = np.repeat(np.arange(n_c), m)
     first_con = np.cumsum(m) - m
@@ -105,36 +150,88 @@ def generate_b2b(n_customers: int, n_employees: int, n_touchpoints: int, *, seed
     successor = np.zeros(con_cust.shape[0], dtype=bool)
     successor[first_con[succ_cust] + 1] = True  # the second contact of the customer
     org[successor] = 2
-    # relationships: ~80% of contacts, the decision maker with the primary employee
-    has_rel = is_first | (rng.random(con_cust.shape[0]) < 0.78)
+    return _Contacts(con_cust, first_con, m, is_first, org, successor)
+
+
+class _Relationships(NamedTuple):
+    contact: IntArray
+    customer: IntArray
+    employee: IntArray
+    strength: FloatArray
+    start: FloatArray
+    end: FloatArray  # NaN while ongoing
+
+
+def _draw_relationships(rng: np.random.Generator, t0: float, staff: _Staff, k: IntArray, assigned: IntArray,
+                        con: _Contacts) -> _Relationships:
+    """About 80% of contacts, the decision maker with the primary employee; 10% ended."""
+    has_rel = con.is_first | (rng.random(con.customer.shape[0]) < 0.78)
     rc = np.flatnonzero(has_rel)
-    rcust = con_cust[rc]
-    slot = np.where(is_first[rc], 0, (rng.random(rc.shape[0]) * k[rcust]).astype(np.int64))
+    rcust = con.customer[rc]
+    slot = np.where(con.is_first[rc], 0, (rng.random(rc.shape[0]) * k[rcust]).astype(np.int64))
     remp = assigned[rcust, slot]
     strength = np.round(0.1 + 0.9 * rng.beta(2.0, 2.0, rc.shape[0]), 2)
     rstart = t0 - rng.uniform(30, 1500, rc.shape[0]).round() * _DAY
     ended = rng.random(rc.shape[0]) < 0.10
     rend = np.where(ended, rstart + (t0 - rstart) * rng.random(rc.shape[0]), np.inf)
-    rend = np.where(gone[remp], np.minimum(rend, np.nan_to_num(left_at[remp], nan=np.inf)), rend)
+    rend = np.where(staff.gone[remp], np.minimum(rend, np.nan_to_num(staff.left_at[remp], nan=np.inf)), rend)
     rend = np.maximum(rend, rstart)  # ties of people who had left before they began end as they start
     rend[np.isinf(rend)] = np.nan
-    # touchpoints: activity-weighted customers, the primary employee more often, within two years
+    return _Relationships(rc, rcust, remp, strength, rstart, rend)
+
+
+class _Touchpoints(NamedTuple):
+    customer: IntArray
+    employee: IntArray
+    contact: IntArray
+    known: BoolArray  # whether the contact is recorded
+    time: FloatArray
+    channel: IntArray
+    functions: IntArray
+
+
+def _draw_touchpoints(rng: np.random.Generator, t0: float, n: int, staff: _Staff, k: IntArray, assigned: IntArray,
+                      con: _Contacts) -> _Touchpoints:
+    """Activity-weighted customers, the primary employee more often than the others, within two years."""
+    n_c = k.shape[0]
     activity = rng.gamma(1.5, 1.0, n_c) * k
-    tcust = rng.choice(n_c, size=n_touchpoints, p=activity / activity.sum())
-    tslot = (rng.random(n_touchpoints) ** 2 * k[tcust]).astype(np.int64)
+    tcust = rng.choice(n_c, size=n, p=activity / activity.sum())
+    tslot = (rng.random(n) ** 2 * k[tcust]).astype(np.int64)
     temp = assigned[tcust, tslot]
-    ttime = t0 - np.round(rng.exponential(120.0, n_touchpoints) % 730.0 * _DAY, -2)
-    ttime = np.where(gone[temp], np.minimum(ttime, left_at[temp] - _DAY), ttime)
-    tcon = first_con[tcust] + (rng.random(n_touchpoints) * m[tcust]).astype(np.int64)
-    known = rng.random(n_touchpoints) < 0.7
-    single_fn = rng.choice([1, 2, 4, 8, 16], size=n_touchpoints, p=[0.3, 0.25, 0.2, 0.15, 0.1])
-    functions = np.where(rng.random(n_touchpoints) < 0.3, single_fn | rng.choice([1, 4, 8], n_touchpoints),
-                         single_fn)
-    channel = rng.choice(len(Channel), size=n_touchpoints, p=[0.25, 0.25, 0.2, 0.1, 0.08, 0.07, 0.05])
-    # industry ties and projects
+    ttime = t0 - np.round(rng.exponential(120.0, n) % 730.0 * _DAY, -2)
+    ttime = np.where(staff.gone[temp], np.minimum(ttime, staff.left_at[temp] - _DAY), ttime)
+    tcon = con.first[tcust] + (rng.random(n) * con.per_customer[tcust]).astype(np.int64)
+    known = rng.random(n) < 0.7
+    single_fn = rng.choice([1, 2, 4, 8, 16], size=n, p=[0.3, 0.25, 0.2, 0.15, 0.1])
+    functions = np.where(rng.random(n) < 0.3, single_fn | rng.choice([1, 4, 8], n), single_fn)
+    channel = rng.choice(len(Channel), size=n, p=[0.25, 0.25, 0.2, 0.1, 0.08, 0.07, 0.05])
+    return _Touchpoints(tcust, temp, tcon, known, ttime, channel, functions)
+
+
+class _Ties(NamedTuple):
+    customer: IntArray
+    kind: IntArray  # position in IndustryTieKind
+    start: FloatArray
+
+
+def _draw_industry_ties(rng: np.random.Generator, t0: float, n_c: int) -> _Ties:
+    """A third of the customers have one or two."""
     tie_cust = np.repeat(np.arange(n_c), np.where(rng.random(n_c) < 0.33, rng.integers(1, 3, n_c), 0))
     tie_kind = rng.integers(0, len(IndustryTieKind), tie_cust.shape[0])
     tie_start = t0 - rng.uniform(60, 2000, tie_cust.shape[0]).round() * _DAY
+    return _Ties(tie_cust, tie_kind, tie_start)
+
+
+class _Projects(NamedTuple):
+    customer: IntArray
+    start: FloatArray
+    end: FloatArray  # NaN while running
+    member_project: IntArray
+    member_employee: IntArray
+
+
+def _draw_projects(rng: np.random.Generator, t0: float, n_c: int, n_e: int, assigned: IntArray) -> _Projects:
+    """A quarter of the customers have one or two, with teams of 1-4: mostly the customer's employees."""
     prj_cust = np.repeat(np.arange(n_c), np.where(rng.random(n_c) < 0.25, rng.integers(1, 3, n_c), 0))
     n_p = prj_cust.shape[0]
     pstart = t0 - rng.uniform(20, 900, n_p).round() * _DAY
@@ -145,38 +242,55 @@ def generate_b2b(n_customers: int, n_employees: int, n_touchpoints: int, *, seed
     mem_emp = np.where(mem_slot < 4, assigned[prj_cust[mem_prj], np.minimum(mem_slot, 3)], 0)
     mem_emp = np.where(rng.random(mem_prj.shape[0]) < 0.2, rng.integers(0, n_e, mem_prj.shape[0]), mem_emp)
     keep = np.r_[True, (mem_prj[1:] != mem_prj[:-1]) | (mem_emp[1:] != mem_emp[:-1])]
-    mem_prj, mem_emp = mem_prj[keep], mem_emp[keep]
-    # customer values (synthetic CLV) and tiers by value quintile
+    return _Projects(prj_cust, pstart, pend, mem_prj[keep], mem_emp[keep])
+
+
+class _Customers(NamedTuple):
+    value: npt.NDArray[np.floating[Any]]  # a synthetic CLV
+    tier: IntArray  # 1 = top fifth by value ... 5
+    industry: IntArray  # position in _INDUSTRIES
+
+
+def _draw_customers(rng: np.random.Generator, n_c: int, k: IntArray) -> _Customers:
     value = np.round(rng.lognormal(10.0, 1.2, n_c) * (0.6 + 0.2 * k), 0)
     rank = np.argsort(np.argsort(-value, kind="stable"), kind="stable")
     tier = 1 + rank * 5 // max(n_c, 1)
+    return _Customers(value, tier, rng.integers(0, len(_INDUSTRIES), n_c))
 
+
+def _tables(staff: _Staff, con: _Contacts, rel: _Relationships, tp: _Touchpoints, ties: _Ties, prj: _Projects,
+            cus: _Customers, int_ids: bool) -> Tables:
+    """The drawn positions as ids, codes as the names in the tables, times as ``datetime64[s]``."""
+    n_c, n_e, n_tp = cus.value.shape[0], staff.team.shape[0], tp.customer.shape[0]
     cid, eid = _ids("C-", n_c, int_ids, 4), _ids("E-", n_e, int_ids, 3)
-    pid, prid = _ids("P-", con_cust.shape[0], int_ids, 5), _ids("PR-", n_p, int_ids, 4)
-    names = np.array(_TEAMS[:n_teams])
-    tp_order = np.lexsort((temp, ttime, tcust))
+    pid, prid = _ids("P-", con.customer.shape[0], int_ids, 5), _ids("PR-", prj.customer.shape[0], int_ids, 4)
+    names = np.array(_TEAMS[:staff.team_start.shape[0]])
+    tp_order = np.lexsort((tp.employee, tp.time, tp.customer))
+    # int ids have no "missing" value: every contact is known then
+    contact = pid[tp.contact] if int_ids else np.where(tp.known, pid[tp.contact], "")
+    channels, tie_kinds = np.array([c.value for c in Channel]), np.array([x.value for x in IndustryTieKind])
     s = "datetime64[s]"
     return {
-        "employees": {"employee_id": eid, "level": level, "team": names[emp_team],
-                      "active": ~gone, "left_at": np.where(np.isnan(left_at), np.nan, left_at).astype(s)},
-        "contacts": {"contact_id": pid, "customer_id": cid[con_cust], "org_level": org, "is_successor": successor},
-        "relationships": {"employee_id": eid[remp], "contact_id": pid[rc], "customer_id": cid[rcust],
-                          "strength": strength, "start": rstart.astype(s), "end": rend.astype(s)},
-        "touchpoints": {"touchpoint_id": _ids("T-", n_touchpoints, int_ids, 7),
-                        "customer_id": cid[tcust][tp_order], "timestamp": ttime[tp_order].astype(s),
-                        "employee_id": eid[temp][tp_order],
-                        # int ids have no "missing" value: every contact is known then
-                        "contact_id": (pid[tcon] if int_ids else np.where(known, pid[tcon], ""))[tp_order],
-                        "channel": np.array([c.value for c in Channel])[channel][tp_order],
-                        "functions": functions[tp_order]},
-        "industry_ties": {"customer_id": cid[tie_cust],
-                          "kind": np.array([x.value for x in IndustryTieKind])[tie_kind],
-                          "start": tie_start.astype(s)},
-        "projects": {"project_id": prid, "customer_id": cid[prj_cust], "start": pstart.astype(s),
-                     "end": pend.astype(s)},
-        "project_members": {"project_id": prid[mem_prj], "employee_id": eid[mem_emp]},
-        "customers": {"customer_id": cid, "industry": np.array(_INDUSTRIES)[rng.integers(0, len(_INDUSTRIES), n_c)],
-                      "value": value, "tier": tier, "key_customer": tier == 1},
+        "employees": {"employee_id": eid, "level": staff.level, "team": names[staff.team], "active": ~staff.gone,
+                      "left_at": np.where(np.isnan(staff.left_at), np.nan, staff.left_at).astype(s)},
+        "contacts": {"contact_id": pid, "customer_id": cid[con.customer], "org_level": con.org,
+                     "is_successor": con.successor},
+        "relationships": {"employee_id": eid[rel.employee], "contact_id": pid[rel.contact],
+                          "customer_id": cid[rel.customer], "strength": rel.strength, "start": rel.start.astype(s),
+                          "end": rel.end.astype(s)},
+        "touchpoints": {"touchpoint_id": _ids("T-", n_tp, int_ids, 7),
+                        "customer_id": cid[tp.customer][tp_order], "timestamp": tp.time[tp_order].astype(s),
+                        "employee_id": eid[tp.employee][tp_order],
+                        "contact_id": contact[tp_order],
+                        "channel": channels[tp.channel][tp_order],
+                        "functions": tp.functions[tp_order]},
+        "industry_ties": {"customer_id": cid[ties.customer], "kind": tie_kinds[ties.kind],
+                          "start": ties.start.astype(s)},
+        "projects": {"project_id": prid, "customer_id": cid[prj.customer], "start": prj.start.astype(s),
+                     "end": prj.end.astype(s)},
+        "project_members": {"project_id": prid[prj.member_project], "employee_id": eid[prj.member_employee]},
+        "customers": {"customer_id": cid, "industry": np.array(_INDUSTRIES)[cus.industry], "value": cus.value,
+                      "tier": cus.tier, "key_customer": cus.tier == 1},
     }
 
 
