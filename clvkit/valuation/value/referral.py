@@ -217,42 +217,14 @@ class ReferralGraph:
         t = None if time is None else _times(time, b.shape[0], problems)
         universe = None if customer_ids is None else _as_ids(customer_ids, "customer_ids", problems)
         raise_if(problems, _CONTEXT)
-        if universe is None:
-            a, b = k.harmonize([a, b])
-            ids, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
-            ra, rb = (c.astype(np.int64) for c in np.split(inverse.ravel(), [a.shape[0]]))
-        else:
-            a, b, universe = k.harmonize([a, b, universe])
-            ids, counts = np.unique(universe, return_counts=True)
-            problems.append(_repeated(ids, counts))
-            ra, rb = k.lookup(ids, a, is_sorted=True), k.lookup(ids, b, is_sorted=True)
-        problems.append(row_problem(ra < 0, "referrer", "is not among customer_ids", ids=a))
-        problems.append(row_problem(rb < 0, "referred", "is not among customer_ids", ids=b))
-        problems.append(row_problem((ra == rb) & (ra >= 0), "referred", "is referred by itself (self-referral)",
-                                    "Drop the row: a customer cannot refer themselves.", ids=b))
-        counts = np.bincount(rb[rb >= 0], minlength=ids.shape[0])
-        dup = (rb >= 0) & (counts[np.maximum(rb, 0)] > 1)
-        problems.append(row_problem(dup, "referred", "is referred more than once (a customer has at most one "
-                                    "referrer)", "Keep one referral per referred customer (e.g. the first).",
-                                    ids=b))
-        raise_if(problems, _CONTEXT)
+        ids, ra, rb = _code_pairs(a, b, universe)
         parent = np.full(ids.shape[0], -1, dtype=np.int64)
         parent[rb] = ra
         node_time = None
         if t is not None:
             node_time = np.full(ids.shape[0], np.nan if t.dtype.kind == "f" else np.datetime64("NaT"), dtype=t.dtype)
             node_time[rb] = t
-        labels = k.cycle_labels(parent)
-        broken: tuple[tuple[Any, Any], ...] = ()
-        if (labels >= 0).any():
-            if on_cycle == "error":
-                raise InvalidInputError([_cycle_problem(ids, parent, labels)], context=_CONTEXT)
-            old = parent
-            parent, dropped = k.break_cycles(parent, labels, node_time)
-            broken = tuple((_plain(ids[p]), _plain(ids[c])) for p, c in zip(old[dropped].tolist(), dropped.tolist(),
-                                                                             strict=True))
-            if node_time is not None:
-                node_time[dropped] = np.nan if node_time.dtype.kind == "f" else np.datetime64("NaT")
+        parent, node_time, broken = _without_cycles(ids, parent, node_time, on_cycle)
         return cls(ids, parent, node_time, broken, label)
 
     @classmethod
@@ -439,6 +411,50 @@ def _cycle_problem(ids: npt.NDArray[Any], parent: npt.NDArray[np.int64], labels:
                    f"customers), which would credit customers with their own value", rows=shown, n_bad=n_cycles,
                    fix='Fix the data, or pass on_cycle="break" to drop the latest referral of each cycle.',
                    row_label="cycle")
+
+
+def _code_pairs(a: npt.NDArray[Any], b: npt.NDArray[Any], universe: npt.NDArray[Any] | None
+                ) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The customers (sorted) and the codes of referrer and referred; raises listing every bad pair."""
+    problems: list[Problem | None] = []
+    if universe is None:
+        a, b = k.harmonize([a, b])
+        ids, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+        ra, rb = (c.astype(np.int64) for c in np.split(inverse.ravel(), [a.shape[0]]))
+    else:
+        a, b, universe = k.harmonize([a, b, universe])
+        ids, counts = np.unique(universe, return_counts=True)
+        problems.append(_repeated(ids, counts))
+        ra, rb = k.lookup(ids, a, is_sorted=True), k.lookup(ids, b, is_sorted=True)
+    problems.append(row_problem(ra < 0, "referrer", "is not among customer_ids", ids=a))
+    problems.append(row_problem(rb < 0, "referred", "is not among customer_ids", ids=b))
+    problems.append(row_problem((ra == rb) & (ra >= 0), "referred", "is referred by itself (self-referral)",
+                                "Drop the row: a customer cannot refer themselves.", ids=b))
+    counts = np.bincount(rb[rb >= 0], minlength=ids.shape[0])
+    dup = (rb >= 0) & (counts[np.maximum(rb, 0)] > 1)
+    problems.append(row_problem(dup, "referred", "is referred more than once (a customer has at most one "
+                                "referrer)", "Keep one referral per referred customer (e.g. the first).",
+                                ids=b))
+    raise_if(problems, _CONTEXT)
+    return ids, ra, rb
+
+
+def _without_cycles(ids: npt.NDArray[Any], parent: npt.NDArray[np.int64], node_time: npt.NDArray[Any] | None,
+                    on_cycle: OnCycle
+                    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[Any] | None, tuple[tuple[Any, Any], ...]]:
+    """Refuse cycles (``on_cycle="error"``) or drop one referral per cycle; also returns the dropped pairs."""
+    labels = k.cycle_labels(parent)
+    if not (labels >= 0).any():
+        return parent, node_time, ()
+    if on_cycle == "error":
+        raise InvalidInputError([_cycle_problem(ids, parent, labels)], context=_CONTEXT)
+    old = parent
+    parent, dropped = k.break_cycles(parent, labels, node_time)
+    broken = tuple((_plain(ids[p]), _plain(ids[c])) for p, c in zip(old[dropped].tolist(), dropped.tolist(),
+                                                                     strict=True))
+    if node_time is not None:
+        node_time[dropped] = np.nan if node_time.dtype.kind == "f" else np.datetime64("NaT")
+    return parent, node_time, broken
 
 
 def _times(time: Any, n: int, problems: list[Problem | None]) -> npt.NDArray[Any]:
