@@ -129,12 +129,18 @@ def team_report(measures: BindingMeasures, values: Any, *, key_customers: Any = 
     >>> r.teams["team"].tolist(), r.teams["key_value"].tolist(), r.teams["single_threaded"].tolist()
     (['North', 'South'], [900.0, 100.0], [0, 1])
     """
-    data = measures.data
-    c = data._c
-    v = customer_values(data, values, where="team_report()")
+    v = customer_values(measures.data, values, where="team_report()")
     key = key_customer_mask(v, key_customers=key_customers, tiers=tiers, key_tiers=key_tiers, key_share=key_share)
     risk = value_at_risk(measures, v)
-    n_e, n_c = c.n_employees, len(measures)
+    return TeamReport(employees=_employee_rows(measures, v, risk), teams=_team_rows(measures, v, key),
+                      key_customers=key, risk=risk)
+
+
+def _employee_rows(measures: BindingMeasures, v: FloatArray, risk: EmployeeRisk) -> dict[str, npt.NDArray[Any]]:
+    """The employees table: shared and solo customers and value, value at risk; best balance first."""
+    data = measures.data
+    c = data._c
+    n_e = c.n_employees
     pc, pe, h = measures.pair_customer, measures.pair_employee, measures.pair_holding
     single = measures.single_threaded
     shared_pair = (h > 0) & ~single[pc]
@@ -146,7 +152,7 @@ def team_report(measures: BindingMeasures, values: Any, *, key_customers: Any = 
     shared_value = sum_by(pe, shared_pair * v[pc], n_e)
     solo_value = sum_by(top[solo], v[solo], n_e)
     order = np.lexsort((np.arange(n_e), -(shared_value - solo_value)))
-    employees = {
+    return {
         "employee_id": c.employee_ids[order],
         "team": np.where(teams_of_emp == "", NO_TEAM, teams_of_emp)[order],
         "present": c.employee_present()[order],
@@ -156,6 +162,14 @@ def team_report(measures: BindingMeasures, values: Any, *, key_customers: Any = 
         "solo_value": solo_value[order],
         "value_at_risk": var[order],
     }
+
+
+def _team_rows(measures: BindingMeasures, v: FloatArray, key: BoolArray) -> dict[str, npt.NDArray[Any]]:
+    """The teams table: the key customers each team owns and how well they are bound; by key value."""
+    c = measures.data._c
+    n_c = len(measures)
+    pc, pe, h = measures.pair_customer, measures.pair_employee, measures.pair_holding
+    single = measures.single_threaded
     # owning team per customer: the team with the largest summed holding (team codes; n_t = no team)
     n_t = c.team_names.shape[0]
     emp_team = np.where(c.employee_team >= 0, c.employee_team, n_t)
@@ -180,5 +194,4 @@ def team_report(measures: BindingMeasures, values: Any, *, key_customers: Any = 
     }
     rows = np.flatnonzero(n_key > 0)
     rows = rows[np.lexsort((rows, -cols["key_value"][rows]))]
-    teams = {"team": names[rows], **{name: col[rows] for name, col in cols.items()}}
-    return TeamReport(employees=employees, teams=teams, key_customers=key, risk=risk)
+    return {"team": names[rows], **{name: col[rows] for name, col in cols.items()}}
