@@ -38,6 +38,7 @@ __all__ = ["build", "future_problem", "read_as_of"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+Fields = dict[str, npt.NDArray[Any]]
 _UTC = _dt.timezone.utc
 
 
@@ -93,7 +94,7 @@ def build(t: Mapping[str, Columns | None], as_of: float) -> Coded:
     assert emp is not None and con is not None and rel is not None and tp is not None
 
     # Employees and contacts define their ids. Without a customers table the customers are every id referenced,
-    # so all columns that refer to other tables are read before any is coded (and their problems come first).
+    # so all columns that refer to other tables are read before any is coded (their problems are listed first).
     emp_dict, emp_fields = _employees(emp, p)
     contacts = _read_contacts(con, p)
     refs = _read_references(rel, tp, ties, prj, p)
@@ -112,9 +113,8 @@ def build(t: Mapping[str, Columns | None], as_of: float) -> Coded:
 
 
 # ---------------------------------------------------------------------------------------------- steps
-# Each step returns its table's fields of Coded by name. Problems are appended to ``p`` in the order the
-# columns are read, which is the order of the error message.
-Fields = dict[str, npt.NDArray[Any]]
+# Each step returns its table's fields of Coded by name (Fields). Problems are appended to ``p`` in the order
+# the columns are read, which is the order of the error message.
 
 
 def _ids_or_empty(cols: Columns | None, name: str, column: str, p: list[Problem | None]) -> npt.NDArray[Any]:
