@@ -152,3 +152,14 @@ def test_with_param_array_is_a_copy_at_other_parameters() -> None:
         model.with_param_array([1.0])
     with pytest.raises(InvalidInputError, match="with_param_array"):
         model.with_param_array([1.0, -1.0, 1.0, 1.0])
+
+
+def test_fit_keeps_its_argument_names() -> None:
+    # Users' code calls fit(summary=...) and, for sBG, fit(contracts=...): the names are part of the contract.
+    from clvkit import ContractSummary
+    from clvkit.datasets import load_cdnow_summary
+    from clvkit.valuation import BetaGeo, ShiftedBetaGeo
+
+    assert BetaGeo().fit(summary=load_cdnow_summary()).fit_info is not None
+    alive = [1000, 631, 468, 382, 326, 289, 262, 241]
+    assert ShiftedBetaGeo().fit(contracts=ContractSummary.from_survival_counts(alive, time_unit="Y")).fit_info

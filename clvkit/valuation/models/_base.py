@@ -323,14 +323,14 @@ class Engine(BaseModel, Generic[DataT, FittedT]):
         return np.ones(len(self.param_names))
 
     # Shared template ----------------------------------------------------------------
-    def fit(self, data: DataT, *, progress: ProgressCallback | None = None) -> FittedT:
+    def fit(self, summary: DataT, *, progress: ProgressCallback | None = None) -> FittedT:
         """Fit by maximum likelihood; returns a new immutable fitted model.
 
         Parameters
         ----------
-        data:
+        summary:
             The customers (a :class:`~clvkit.CustomerSummary`; for the sBG model a
-            :class:`~clvkit.ContractSummary`), with optional ``weights``.
+            :class:`~clvkit.ContractSummary`, passed as ``contracts``), with optional ``weights``.
         progress:
             Optional callback receiving a :class:`~clvkit.valuation.FitProgress` after each iteration.
 
@@ -341,9 +341,9 @@ class Engine(BaseModel, Generic[DataT, FittedT]):
         ConvergenceError
             If no optimum is found; the message suggests what to change.
         """
-        params, info = self._estimate(data, progress)
+        params, info = self._estimate(summary, progress)
         fitted = self.fitted_class(params=self.fitted_class.params_type(**params),
-                                   time_unit=data.time_unit,  # type: ignore[attr-defined]
+                                   time_unit=summary.time_unit,  # type: ignore[attr-defined]
                                    fit_info=info)
         return cast(FittedT, fitted)
 

@@ -21,7 +21,7 @@ from ..._validation import check_scalar
 from ...contracts import ContractSummary
 from ...errors import InvalidInputError, ModelDomainError
 from . import _sbg
-from ._base import Engine, FittedModel, ModelParams, PositiveFinite
+from ._base import Engine, FittedModel, ModelParams, PositiveFinite, ProgressCallback
 
 __all__ = ["FittedShiftedBetaGeo", "ShiftedBetaGeo", "ShiftedBetaGeoParams"]
 
@@ -270,6 +270,11 @@ class ShiftedBetaGeo(Engine[ContractSummary, FittedShiftedBetaGeo]):
     data_hint: ClassVar[str] = (
         "build one with ContractSummary(duration, churned) or ContractSummary.from_survival_counts(alive)"
     )
+
+    def fit(self, contracts: ContractSummary, *, progress: ProgressCallback | None = None) -> FittedShiftedBetaGeo:
+        """Fit by maximum likelihood on contracts (:meth:`Engine.fit <clvkit.valuation.Engine.fit>`; the
+        argument keeps its name ``contracts``)."""
+        return super().fit(contracts, progress=progress)
 
     def _loglik(self, params: FloatArray, data: Mapping[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
         return _sbg.loglik(params, data["duration"], data["churned"])
