@@ -66,3 +66,22 @@ def test_every_01_module_path_still_imports_its_names(module: str) -> None:
     loaded = importlib.import_module(f"clvkit.valuation.{module}")
     missing = [name for name in OLD_EXPORTS[module].split() if not hasattr(loaded, name)]
     assert missing == []
+
+
+def test_models_saved_by_clvkit_01_still_load() -> None:
+    # tests/data/models_v0_1.json: every engine's to_json() written by clvkit 0.1 (commit ec57ee4), fitted on the
+    # bundled CDNOW summary (sBG: the "regular" cohort; BG/BB: the donations data). They load into today's
+    # classes with the same parameters and diagnostics, and AIC counts every parameter.
+    import json
+    import pathlib
+
+    import clvkit
+
+    documents = json.loads((pathlib.Path(__file__).parent / "data" / "models_v0_1.json").read_text(encoding="utf-8"))
+    assert sorted(documents) == sorted(clvkit.persistence.registered_models())
+    for name, document in documents.items():
+        model = clvkit.load_json(json.dumps(document))
+        assert model.model_name == name
+        assert model.params.model_dump() == document["params"]
+        assert model.fit_info is not None and model.fit_info.n_params == len(document["params"])
+        assert model.fit_info.aic == 2 * len(document["params"]) - 2 * document["fit_info"]["log_likelihood"]
