@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import mpmath
 import numpy as np
 import pytest
 from clvkit.valuation.beta_geo_beta_binom import BetaGeoBetaBinom, BetaGeoBetaBinomParams, FittedBetaGeoBetaBinom
+from conftest import fit_oracle
 
 from clvkit import ConvergenceError, CustomerSummary
 from clvkit.valuation.models import _bgbb as kernel
@@ -37,17 +37,8 @@ def fitted(donations: CustomerSummary) -> FittedBetaGeoBetaBinom:
 
 @pytest.fixture(scope="module")
 def oracle(donations: CustomerSummary):  # type: ignore[no-untyped-def]
-    # lifetimes starts its optimiser at a draw of numpy's global generator: fix it (and restore it), so the
-    # oracle is the same in every run and test order.
-    state = np.random.get_state()  # noqa: NPY002 - the legacy generator is the one lifetimes draws from
-    np.random.seed(20050101)  # noqa: NPY002
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return lifetimes.BetaGeoBetaBinomFitter().fit(donations.frequency, donations.recency, donations.T,
-                                                          weights=donations.weights)
-    finally:
-        np.random.set_state(state)  # noqa: NPY002
+    fitter = lifetimes.BetaGeoBetaBinomFitter()
+    return fit_oracle(lambda: fitter.fit(donations.frequency, donations.recency, donations.T, weights=donations.weights))
 
 
 def _model(params: np.ndarray) -> FittedBetaGeoBetaBinom:

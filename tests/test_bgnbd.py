@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import mpmath
 import numpy as np
 import pytest
+from conftest import fit_oracle
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -25,16 +25,7 @@ def fitted(cdnow_weeks: CustomerSummary) -> FittedBetaGeo:
 
 @pytest.fixture(scope="module")
 def oracle(cdnow_weeks: CustomerSummary):  # type: ignore[no-untyped-def]
-    # lifetimes starts its optimiser at a draw of numpy's global generator: fix it (and restore it), so the
-    # oracle is the same in every run and test order.
-    state = np.random.get_state()  # noqa: NPY002 - the legacy generator is the one lifetimes draws from
-    np.random.seed(20050101)  # noqa: NPY002
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return lifetimes.BetaGeoFitter().fit(cdnow_weeks.frequency, cdnow_weeks.recency, cdnow_weeks.T)
-    finally:
-        np.random.set_state(state)  # noqa: NPY002
+    return fit_oracle(lambda: lifetimes.BetaGeoFitter().fit(cdnow_weeks.frequency, cdnow_weeks.recency, cdnow_weeks.T))
 
 
 # ----------------------------------------------------------------------------- published values

@@ -10,6 +10,7 @@ import mpmath
 import numpy as np
 import pytest
 from clvkit.valuation.pareto_nbd import FittedParetoNBD, ParetoNBD, ParetoNBDParams
+from conftest import fit_oracle
 
 from clvkit import CustomerSummary
 from clvkit.datasets import load_cdnow_summary
@@ -133,16 +134,8 @@ def test_reproduces_published_cdnow_estimates() -> None:
 
 @pytest.fixture(scope="module")
 def oracle(cdnow_weeks: CustomerSummary) -> Any:
-    # lifetimes starts its optimiser at a draw of numpy's global generator: fix it (and restore it), so the
-    # oracle is the same in every run and test order.
-    state = np.random.get_state()  # noqa: NPY002 - the legacy generator is the one lifetimes draws from
-    np.random.seed(20050101)  # noqa: NPY002
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return lifetimes.ParetoNBDFitter().fit(cdnow_weeks.frequency, cdnow_weeks.recency, cdnow_weeks.T)
-    finally:
-        np.random.set_state(state)  # noqa: NPY002
+    fitter = lifetimes.ParetoNBDFitter()
+    return fit_oracle(lambda: fitter.fit(cdnow_weeks.frequency, cdnow_weeks.recency, cdnow_weeks.T))
 
 
 def test_same_optimum_as_lifetimes(cdnow_weeks: CustomerSummary, oracle: Any) -> None:
