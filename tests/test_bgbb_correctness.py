@@ -37,8 +37,8 @@ def fitted(donations: CustomerSummary) -> FittedBetaGeoBetaBinom:
 
 @pytest.fixture(scope="module")
 def oracle(donations: CustomerSummary):  # type: ignore[no-untyped-def]
-    fitter = lifetimes.BetaGeoBetaBinomFitter()
-    return fit_oracle(lambda: fitter.fit(donations.frequency, donations.recency, donations.T, weights=donations.weights))
+    fitter, d = lifetimes.BetaGeoBetaBinomFitter(), donations
+    return fit_oracle(lambda: fitter.fit(d.frequency, d.recency, d.T, weights=d.weights))
 
 
 def _model(params: np.ndarray) -> FittedBetaGeoBetaBinom:
