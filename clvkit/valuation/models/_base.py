@@ -211,11 +211,11 @@ class FittedModel(BaseModel):
         return write_document(self.model_name, self.model_dump(mode="python"), indent=indent)
 
     # ---------------------------------------------------------------- helpers for subclasses
-    def _check_summary(self, summary: Any, where: str, kind: type[Any] = CustomerSummary) -> None:
-        if not isinstance(summary, kind):
+    def _check_summary(self, summary: Any, where: str) -> None:
+        if not isinstance(summary, CustomerSummary):
             raise InvalidInputError(
-                f"{type(self).__name__}.{where}() needs a clvkit.{kind.__name__}. Got {type(summary).__name__}; "
-                f"build one with clvkit.summarize() or {kind.__name__}(...)."
+                f"{type(self).__name__}.{where}() needs a clvkit.CustomerSummary. Got {type(summary).__name__}; "
+                f"build one with clvkit.summarize() or CustomerSummary(...)."
             )
         if summary.time_unit != self.time_unit:
             raise InvalidInputError(
