@@ -113,7 +113,7 @@ def simulate_bgbb(
     Transaction probability ``p ~ Beta(alpha, beta)`` at each opportunity while alive; the customer dies at
     the start of each opportunity with probability ``theta ~ Beta(gamma, delta)``, so the opportunities
     lived are ``min(n, L)`` with ``L ~ Geometric(theta) - 1``. ``recency`` is the last opportunity with a
-    transaction (0 when there is none).
+    transaction (0 when there is none). Constant work per customer, however many opportunities.
     """
     a, b, g, d = (float(v) for v in params)
     n = np.asarray(n, dtype=np.float64)
@@ -121,12 +121,15 @@ def simulate_bgbb(
     p = rng.beta(a, b, size=size)
     theta = rng.beta(g, d, size=size)
     alive = np.where(theta > 0.0, rng.geometric(np.where(theta > 0.0, theta, 0.5)) - 1.0, np.inf)
-    lived = np.minimum(n, alive).astype(np.int64)
-    # One Bernoulli(p) per opportunity lived: a row-wise loop over opportunities (n is small for BG/BB data).
-    x = np.zeros(size)
-    tx = np.zeros(size)
-    for k in range(1, int(lived.max(initial=0)) + 1):
-        buy = (lived >= k) & (rng.random(size) < p)
-        x += buy
-        tx[buy] = float(k)
+    lived = np.minimum(n, alive)
+    # O(1) per customer, whatever the number of opportunities: read the lived opportunities backwards. They
+    # are independent Bernoulli(p) trials, so the failures after the last transaction are Geometric(p) - 1;
+    # the last transaction is at lived - failures (none when the failures cover every opportunity), and the
+    # opportunities before it hold Binomial(tx - 1, p) more transactions.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        trailing = np.where(p > 0.0, rng.geometric(np.where(p > 0.0, p, 0.5)) - 1.0, np.inf)
+    bought = trailing < lived
+    tx = np.where(bought, lived - trailing, 0.0)
+    before = np.where(bought, tx - 1.0, 0.0)
+    x = np.where(bought, 1.0 + rng.binomial(before.astype(np.int64), np.clip(p, 0.0, 1.0)), 0.0)
     return x, tx
