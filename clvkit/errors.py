@@ -9,8 +9,10 @@ reported together rather than one per call.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
     "ClvkitError",
@@ -21,10 +23,30 @@ __all__ = [
     "ModelDomainError",
     "NotFittedError",
     "Problem",
+    "describe_json",
 ]
 
 #: How many offending rows an error message lists before it says "and N more".
 MAX_ROWS_SHOWN = 5
+#: Longest rendering of one offending value in a message (a huge list is cut, not printed whole).
+MAX_VALUE_SHOWN = 80
+
+
+def describe_json(value: Any) -> str:
+    """How ``value`` reads in JSON (``true``, ``"0.5"``, ``null``), cut to :data:`MAX_VALUE_SHOWN` characters.
+
+    For messages about JSON documents, which should show what the file says rather than Python's repr.
+
+    Examples
+    --------
+    >>> describe_json(True), describe_json("0.5"), describe_json(None)
+    ('true', '"0.5"', 'null')
+    """
+    try:
+        text = json.dumps(value, allow_nan=True)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= MAX_VALUE_SHOWN else text[: MAX_VALUE_SHOWN - 3] + "..."
 
 
 @dataclass(frozen=True)

@@ -133,5 +133,5 @@ def load_json(text: str | bytes) -> FittedModel:
 
     try:
         return cast("FittedModel", cls.model_validate(body))
-    except ValidationError as exc:
+    except (ValidationError, InvalidInputError) as exc:  # clvkit's models raise InvalidInputError themselves
         raise InvalidInputError(f"load_json(): the {model} document is invalid: {exc}") from None

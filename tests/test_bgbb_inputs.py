@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from clvkit.valuation.beta_geo_beta_binom import BetaGeoBetaBinom, BetaGeoBetaBinomParams, FittedBetaGeoBetaBinom
-from pydantic import ValidationError
 
 from clvkit import CustomerSummary, InvalidInputError, ModelDomainError
 
@@ -84,7 +83,7 @@ def test_empty_summary_cannot_be_fitted() -> None:
 @pytest.mark.parametrize("bad", [{"alpha": 0.0}, {"beta": -1.0}, {"gamma": float("nan")}, {"delta": float("inf")}])
 def test_parameters_must_be_positive_and_finite(bad: dict[str, float]) -> None:
     values = {"alpha": 1.0, "beta": 1.0, "gamma": 1.0, "delta": 1.0, **bad}
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInputError):
         BetaGeoBetaBinomParams(**values)
 
 

@@ -268,15 +268,15 @@ def test_handover_arguments_are_checked() -> None:
 
 
 def test_config_is_validated_and_round_trips() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInputError):
         ScoreWeights(hierarchy=0, breadth=0, spread=0, presence=0, industry=0, project=0)
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInputError):
         LevelWeights(user=-1.0)
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInputError):
         BindingConfig(target_employees=1.0)
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInputError):
         BindingConfig(tie_weights={"association": float("inf")})
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInputError):
         BindingConfig(unknown=1)
     cfg = BindingConfig(window_days=90, weights=ScoreWeights(project=0.0))
     assert BindingConfig.model_validate_json(cfg.model_dump_json()) == cfg

@@ -18,12 +18,12 @@ SUMMARY = CustomerSummary(frequency=[0, 2], recency=[0.0, 30.43], T=[38.86, 38.8
 @pytest.mark.parametrize("bad", [{"r": 0.0}, {"alpha": -1.0}, {"a": float("nan")}, {"b": float("inf")}])
 def test_parameters_must_be_positive_and_finite(bad: dict[str, float]) -> None:
     values = {"r": 0.5, "alpha": 6.0, "a": 0.9, "b": 1.6, **bad}
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInputError):
         ModifiedBetaGeoParams(**values)
 
 
 def test_parameters_are_frozen_and_closed() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInputError):
         ModifiedBetaGeoParams(r=0.5, alpha=6.0, a=0.9, b=1.6, s=1.0)  # type: ignore[call-arg]
     with pytest.raises(ValidationError):
         MODEL.params.r = 1.0  # type: ignore[misc]
@@ -67,7 +67,7 @@ def test_initial_params_are_checked(initial: dict[str, float]) -> None:
 
 @pytest.mark.parametrize("settings", [{"penalizer": -1.0}, {"tol": 0.0}, {"max_iter": 0}, {"unknown": 1}])
 def test_engine_settings_are_validated(settings: dict[str, float]) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInputError):
         ModifiedBetaGeo(**settings)
 
 

@@ -104,7 +104,7 @@ def test_attribution_inputs() -> None:
 
 def test_attribution_rule_is_validated_and_frozen() -> None:
     for bad in ({"max_levels": 0}, {"decay": 1.5}, {"share": -0.1}, {"decay": float("nan")}):
-        with pytest.raises(ValidationError):
+        with pytest.raises(InvalidInputError):
             AttributionRule(**bad)  # type: ignore[arg-type]
     rule = AttributionRule()
     with pytest.raises(ValidationError):

@@ -3,15 +3,17 @@
 The texts name hierarchical, industry and project binding but give no formula, so every number below
 is clvkit's own documented default, never the book's. Each is one argument away: all models are frozen
 Pydantic models, so ``BindingConfig(window_days=180)`` or
-``BindingConfig.model_validate_json(text)`` gives a new configuration.
+``BindingConfig.model_validate_json(text)`` gives a new configuration; a bad value raises
+:class:`~clvkit.InvalidInputError` naming the field (``level_weights.user``).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
+from pydantic import Field, PositiveFloat, model_validator
 
+from .._pydantic import FrozenModel
 from ..domain import AccountManagerLevel, OrgLevel
 from .entities import IndustryTieKind
 
@@ -21,7 +23,7 @@ __all__ = ["BindingConfig", "LevelMatch", "LevelWeights", "ScoreWeights"]
 Weight = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 
 
-class LevelMatch(BaseModel):
+class LevelMatch(FrozenModel):
     """The lowest :class:`~clvkit.domain.AccountManagerLevel` of ours that *matches* each customer level.
 
     Matching rule: a relationship with a contact at org level ``L`` is matched when our employee's level
@@ -36,8 +38,6 @@ class LevelMatch(BaseModel):
     >>> m.required(OrgLevel.EXECUTIVE).name
     'PERSONAL_ADVISER'
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     user: AccountManagerLevel = AccountManagerLevel.SALES_REP
     manager: AccountManagerLevel = AccountManagerLevel.ACCOUNT_MANAGER
@@ -54,7 +54,7 @@ class LevelMatch(BaseModel):
         return (int(self.user), int(self.manager), int(self.decision_maker), int(self.executive))
 
 
-class LevelWeights(BaseModel):
+class LevelWeights(FrozenModel):
     """Weight of each customer org level (and of serving the successor) in the hierarchical sub-score.
 
     The weights are fixed per customer - they do not depend on which contacts are on record - so adding
@@ -66,8 +66,6 @@ class LevelWeights(BaseModel):
     >>> LevelWeights(decision_maker=2.0).level_weights()
     (1.0, 1.0, 2.0, 1.0)
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     user: Weight = 1.0
     manager: Weight = 1.0
@@ -86,7 +84,7 @@ class LevelWeights(BaseModel):
         return self
 
 
-class ScoreWeights(BaseModel):
+class ScoreWeights(FrozenModel):
     """Weights of the six sub-scores (each in [0, 1]) in the 0-100 binding score.
 
     ``score = 100 * sum(w_k * sub_k) / sum(w_k)``. Defaults: hierarchy 0.30, presence 0.20, breadth 0.15,
@@ -99,8 +97,6 @@ class ScoreWeights(BaseModel):
     >>> round(sum(w.as_tuple()), 2)
     0.8
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     hierarchy: Weight = 0.30
     breadth: Weight = 0.15
@@ -124,7 +120,7 @@ def _default_tie_weights() -> dict[IndustryTieKind, float]:
     return {kind: (2.0 if kind is IndustryTieKind.STANDARD_SUPPLIER else 1.0) for kind in IndustryTieKind}
 
 
-class BindingConfig(BaseModel):
+class BindingConfig(FrozenModel):
     """Settings of :func:`~clvkit.binding.measure_binding` and of the measures built on it.
 
     Every field is clvkit's documented default (the texts give none). Times are in days.
@@ -172,8 +168,6 @@ class BindingConfig(BaseModel):
     >>> BindingConfig.model_validate_json(cfg.model_dump_json()) == cfg
     True
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     min_strength: float = Field(default=0.0, ge=0.0, lt=1.0)
     window_days: PositiveFloat = Field(default=365.0, allow_inf_nan=False)

@@ -1,29 +1,28 @@
 """The base of every tiering configuration: frozen, no unknown fields, errors as :class:`InvalidInputError`.
 
 Pydantic reports a bad configuration as ``pydantic.ValidationError``. clvkit promises one error type for bad
-input, so :class:`FrozenConfig` converts every validation failure - on construction, ``model_validate`` and
-``model_validate_json`` - into :class:`~clvkit.errors.InvalidInputError` whose problems name the field by
-its dotted path (``"cut.shares"``). Cross-field checks raise :class:`InvalidInputError` themselves inside a
-validator; Pydantic wraps it, and the conversion unwraps it so its field names survive.
+input, so :class:`FrozenConfig` (a :class:`clvkit._pydantic.FrozenModel`, the base of every clvkit model)
+converts every validation failure - on construction, ``model_validate`` and ``model_validate_json`` - into
+:class:`~clvkit.errors.InvalidInputError` whose problems name the field by its dotted path
+(``"cut.shares"``). Cross-field checks raise :class:`InvalidInputError` themselves inside a validator;
+Pydantic wraps it, and the conversion unwraps it so its field names survive.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
+from .._pydantic import FrozenModel, validation_error
 from ..errors import InvalidInputError, Problem
 
 __all__ = ["Finite", "FrozenConfig", "check_increasing", "check_labels", "close_to", "config_error"]
 
 #: A float that refuses NaN and infinities (Pydantic accepts both by default).
 Finite = Annotated[float, Field(allow_inf_nan=False)]
-
-_C = TypeVar("_C", bound="FrozenConfig")
-
 
 #: Tags of the discriminated union of cut rules; Pydantic puts the tag in an error's location
 #: (``cut.quantiles.shares``), which names no field the caller wrote, so it is dropped.
@@ -37,48 +36,21 @@ def _path(loc: Sequence[int | str]) -> str:
 
 def config_error(exc: ValidationError, owner: str) -> InvalidInputError:
     """One :class:`InvalidInputError` listing every problem of a Pydantic ``ValidationError``."""
-    problems: list[Problem] = []
-    for err in exc.errors():
-        loc = _path(err["loc"])
-        inner = (err.get("ctx") or {}).get("error")
-        if isinstance(inner, InvalidInputError) and inner.problems:
-            for p in inner.problems:
-                column = f"{loc}.{p.column}" if loc else p.column
-                problems.append(Problem(column, p.message, p.rows, p.n_bad, p.fix))
-            continue
-        message = str(err["msg"]).removeprefix("Value error, ")
-        if err["type"] != "missing":
-            message += f"; got {err['input']!r}"
-        problems.append(Problem(loc or "(configuration)", message))
-    return InvalidInputError(problems, context=f"{owner} configuration")
+    return validation_error(exc, owner, context=f"{owner} configuration", path=_path)
 
 
-class FrozenConfig(BaseModel):
-    """Frozen Pydantic model that refuses unknown fields and raises :class:`InvalidInputError`."""
+class FrozenConfig(FrozenModel):
+    """Frozen Pydantic model that refuses unknown fields and raises :class:`InvalidInputError`.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    The conversion is :class:`clvkit._pydantic.FrozenModel`'s, shared by every clvkit model; a tiering
+    configuration adds "configuration" to the message head and drops the tags of the cut rules from paths.
+    """
 
-    def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise config_error(exc, type(self).__name__) from None
+    _error_context: ClassVar[str] = "{name} configuration"
 
     @classmethod
-    def model_validate(cls: type[_C], obj: Any, *args: Any, **kwargs: Any) -> _C:
-        """Validate a mapping (or instance); errors are :class:`InvalidInputError`."""
-        try:
-            return super().model_validate(obj, *args, **kwargs)
-        except ValidationError as exc:
-            raise config_error(exc, cls.__name__) from None
-
-    @classmethod
-    def model_validate_json(cls: type[_C], json_data: Any, *args: Any, **kwargs: Any) -> _C:
-        """Validate a JSON document; errors are :class:`InvalidInputError`."""
-        try:
-            return super().model_validate_json(json_data, *args, **kwargs)
-        except ValidationError as exc:
-            raise config_error(exc, cls.__name__) from None
+    def _error_path(cls, loc: Sequence[int | str]) -> str:
+        return _path(loc)
 
 
 def check_increasing(values: Sequence[float], field: str, *, strict: bool = True) -> Problem | None:

@@ -81,6 +81,8 @@ def _criteria_from_mapping(value: Any) -> Any:
     # {"value": 0.6, "frequency": 0.4} is shorthand for two Criterion objects with those weights.
     if isinstance(value, Mapping):
         return tuple(Criterion(name=str(k), weight=w) for k, w in value.items())
+    if isinstance(value, list):  # a JSON array: strict JSON validation (the default) takes a tuple from here on
+        return tuple(value)
     return value
 
 

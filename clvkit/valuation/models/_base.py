@@ -15,8 +15,9 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..._pydantic import FrozenModel
 from ..._timeunits import UNIT_DAYS
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError, NotFittedError
@@ -44,13 +45,18 @@ _FROZEN = ConfigDict(frozen=True, extra="forbid")
 PositiveFinite = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 
 
-class ModelParams(BaseModel):
-    """Base of every model's parameter class: frozen, no extra fields, declared in the papers' order."""
+class ModelParams(FrozenModel):
+    """Base of every model's parameter class: frozen, no extra fields, declared in the papers' order.
+
+    Python construction takes ints and numpy numbers for the float parameters
+    (``BetaGeoParams(r=1, alpha=np.float64(2.5), ...)``). Bad values raise :class:`~clvkit.InvalidInputError`
+    naming the parameter.
+    """
 
     model_config = _FROZEN
 
 
-class FitInfo(BaseModel):
+class FitInfo(FrozenModel):
     """Diagnostics of one maximum-likelihood fit.
 
     Attributes
@@ -118,11 +124,12 @@ class FitInfo(BaseModel):
 _ModelT = TypeVar("_ModelT", bound="FittedModel")
 
 
-class FittedModel(BaseModel):
+class FittedModel(FrozenModel):
     """Base of every fitted model: frozen parameters, the time unit they are in, and fit diagnostics.
 
     A subclass declares ``model_name`` (the name used in JSON) and a ``params`` field whose type is a
-    frozen parameter model; ``param_names`` and ``params_type`` are read from that field.
+    frozen parameter model; ``param_names`` and ``params_type`` are read from that field. Bad fields raise
+    :class:`~clvkit.InvalidInputError` naming them (``params.r``, ``time_unit``).
     """
 
     model_config = _FROZEN
@@ -197,7 +204,7 @@ class FittedModel(BaseModel):
             )
         try:
             params = self.params_type(**dict(zip(self.param_names, arr.tolist(), strict=True)))
-        except ValidationError as exc:
+        except ValueError as exc:  # InvalidInputError, or ValidationError from a third-party parameter class
             raise InvalidInputError(f"{type(self).__name__}.with_param_array(): {exc}") from None
         return self.model_copy(update={"params": params, "fit_info": None})
 
@@ -264,7 +271,7 @@ DataT = TypeVar("DataT")
 FittedT = TypeVar("FittedT", bound=FittedModel)
 
 
-class Engine(BaseModel, Generic[DataT, FittedT]):
+class Engine(FrozenModel, Generic[DataT, FittedT]):
     """Base of every engine: estimation settings shared by all models, and the one ``fit``.
 
     A model declares its fitted class (``fitted_class``, which fixes the parameter names), the data type it
@@ -282,6 +289,8 @@ class Engine(BaseModel, Generic[DataT, FittedT]):
         Iteration limit of one optimiser attempt.
     initial_params:
         Optional start values by parameter name (all of them); otherwise the engine's defaults.
+
+    Bad settings raise :class:`~clvkit.InvalidInputError` naming the setting (``BetaGeo(penalizer=-1)``).
     """
 
     model_config = _FROZEN
@@ -342,9 +351,9 @@ class Engine(BaseModel, Generic[DataT, FittedT]):
             If no optimum is found; the message suggests what to change.
         """
         params, info = self._estimate(summary, progress)
-        fitted = self.fitted_class(params=self.fitted_class.params_type(**params),
+        fitted = self.fitted_class(params=self.fitted_class.params_type(**params),  # type: ignore[call-arg]
                                    time_unit=summary.time_unit,  # type: ignore[attr-defined]
-                                   fit_info=info)
+                                   fit_info=info)  # (params: declared by each subclass)
         return cast(FittedT, fitted)
 
     def _start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:

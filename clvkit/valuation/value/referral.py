@@ -32,9 +32,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ..._frames import to_columns
+from ..._pydantic import FrozenModel
 from ..._validation import raise_if, row_problem
 from ...errors import MAX_ROWS_SHOWN, InvalidInputError, Problem
 from . import _referral_kernels as k
@@ -49,7 +50,7 @@ OnCycle = Literal["error", "break"]
 _CONTEXT = "ReferralGraph"
 
 
-class AttributionRule(BaseModel):
+class AttributionRule(FrozenModel):
     """How much of a referred customer's direct value is credited to the referrers above them.
 
     Level ``k`` (the referrer's referrer's ... ``k`` steps up) is credited ``share * decay^(k-1)``
@@ -66,13 +67,13 @@ class AttributionRule(BaseModel):
         Fraction of a referred customer's value credited at level 1, in [0, 1]; default 1 (the book
         counts the whole referral revenue).
 
+    Bad values raise :class:`~clvkit.InvalidInputError` naming the field.
+
     Examples
     --------
     >>> AttributionRule(max_levels=3, decay=0.5).weights(3).tolist()
     [1.0, 0.5, 0.25]
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     max_levels: int | None = Field(1, ge=1)
     decay: float = Field(0.5, ge=0.0, le=1.0, allow_inf_nan=False)
