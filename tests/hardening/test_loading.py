@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import clvkit
 from clvkit import InvalidInputError
 from clvkit.binding import BindingConfig
 from clvkit.binding.config import LevelMatch, LevelWeights, ScoreWeights
@@ -139,3 +140,23 @@ def test_python_construction_still_accepts_ints_and_numpy_numbers() -> None:
     assert all(type(v) is float for v in p.model_dump().values())
     assert BetaGeo(penalizer=0, max_iter=np.int64(10)).max_iter == 10
     assert AttributionRule(decay=0, share=1).decay == 0.0
+
+
+# ---------------------------------------------------------------- 3. subnormal parameters are refused at once
+@pytest.mark.parametrize("value", [5e-324, 1e-310, 2.225073858507201e-308])
+def test_subnormal_parameters_are_refused(value: float) -> None:
+    for _name, (_fitted, params, good) in FITTED.items():
+        first = next(iter(good))
+        err = _error(lambda params=params, good=good, first=first: params(**(good | {first: value})))
+        assert first in str(err) and "2.2250738585072014e-308" in str(err)
+    assert BetaGeoParams(r=2.2250738585072014e-308, alpha=1, a=1, b=1).r == 2.2250738585072014e-308
+
+
+@pytest.mark.xfail(raises=ZeroDivisionError, strict=True,
+                   reason="kernel: clvkit/valuation/models/_special.py beta_gauss_rule divides by (q-1)+(p-1)+2 in "
+                          "Python floats, zero when p, q < 1.1e-16 (BG/NBD a, b); the kernels are the numerics "
+                          "work's (issue 10) - remove this mark when it is fixed")
+def test_tiny_but_normal_beta_parameters_give_a_finite_prediction() -> None:
+    summary = clvkit.CustomerSummary(frequency=[0, 2], recency=[0.0, 3.0], T=[10.0, 10.0], time_unit="W")
+    model = FittedBetaGeo(params=BetaGeoParams(r=1.5, alpha=1.5, a=1e-17, b=1e-17), time_unit="W")
+    assert np.all(np.isfinite(model.expected_purchases(summary, 5.0)))

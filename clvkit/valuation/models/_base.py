@@ -15,7 +15,7 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from ..._pydantic import FrozenModel
 from ..._timeunits import UNIT_DAYS
@@ -25,6 +25,7 @@ from ...persistence import register, write_document
 from ._estimation import FitProgress, LogLikelihood, maximize_likelihood
 
 __all__ = [
+    "SMALLEST_NORMAL",
     "Engine",
     "FitInfo",
     "FittedModel",
@@ -41,8 +42,23 @@ ProgressCallback = Callable[[FitProgress], None]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
-#: A model parameter: positive and finite (the optimiser works on its logarithm).
-PositiveFinite = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+#: The smallest positive normal double, 2.2250738585072014e-308 (``sys.float_info.min``).
+SMALLEST_NORMAL = 2.2250738585072014e-308
+
+
+def _check_positive_normal(value: float) -> float:
+    if value <= 0.0:
+        raise ValueError("must be > 0 (a model parameter is positive)")
+    if value < SMALLEST_NORMAL:
+        raise ValueError(f"must be at least {SMALLEST_NORMAL!r}, the smallest normal float (subnormal values lose "
+                         f"precision and overflow when inverted)")
+    return value
+
+
+#: A model parameter: a positive, finite, *normal* float (at least :data:`SMALLEST_NORMAL`; the optimiser
+#: works on its logarithm). Subnormal values (5e-324 ... 2.2e-308) are refused: they carry fewer than 53
+#: significant bits, their reciprocals overflow, and no fit produces them.
+PositiveFinite = Annotated[float, Field(allow_inf_nan=False), AfterValidator(_check_positive_normal)]
 
 
 class ModelParams(FrozenModel):
