@@ -14,16 +14,21 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
+import re
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
 from ._version import __version__
-from .errors import InvalidInputError
+from .errors import InvalidInputError, describe_json
 
 if TYPE_CHECKING:  # for the annotation only: persistence imports nothing of the valuation package
     from .valuation.models._base import FittedModel
 
 __all__ = [
     "BUILTIN_MODELS",
+    "MAX_DEPTH",
+    "MAX_DOCUMENT_BYTES",
+    "MAX_INTEGER",
     "SCHEMA",
     "SCHEMA_VERSION",
     "load_json",
@@ -85,22 +90,184 @@ def write_document(model_name: str, body: dict[str, Any], *, indent: int | None 
     return json.dumps(document, indent=indent, allow_nan=False)
 
 
-def _model_class(model: Any) -> type[Loadable]:
+def _model_class(model: Any, where: str) -> type[Loadable]:
     if isinstance(model, str) and model not in _REGISTRY and model in BUILTIN_MODELS:
         importlib.import_module(BUILTIN_MODELS[model])  # defining the class registers it
     if not isinstance(model, str) or model not in _REGISTRY:
-        raise InvalidInputError(f"load_json(): unknown model {model!r}; known models are {list(registered_models())}.")
+        raise InvalidInputError(
+            f"{where}: 'model': unknown model {describe_json(model)}; known models are {list(registered_models())}."
+        )
     return _REGISTRY[model]
 
 
-def load_json(text: str | bytes) -> FittedModel:
+#: Largest document :func:`load_json` reads, in bytes of UTF-8 (1 MiB; a model is a few kilobytes, the
+#: covariance of 100 parameters about 250 KB).
+MAX_DOCUMENT_BYTES = 1 << 20
+#: Deepest nesting of arrays and objects :func:`load_json` reads (a model document nests 3 deep).
+MAX_DEPTH = 32
+#: Largest magnitude of a JSON integer :func:`load_json` accepts (the int64 range).
+MAX_INTEGER = 2**63 - 1
+
+# A JSON string (with its escapes) or one bracket: strings are skipped whole, so brackets inside them do not
+# count towards the depth. The closing quote is optional so that an unterminated string is consumed to the
+# end in one match (the decoder stops there anyway); a required quote would rescan the rest of the text from
+# every escaped quote in it, quadratic time on text such as '"a\\"a\\"a\\"...'.
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
+
+
+def _check_depth(text: str, where: str) -> None:
+    # Counted before json.loads, whose decoder recurses once per level (RecursionError, or worse, at depth).
+    depth = 0
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InvalidInputError(
+                    f"{where}: the JSON nests arrays and objects more than {MAX_DEPTH} deep (at character "
+                    f"{match.start()}); a clvkit model nests 3 deep. This is not a document written by to_json()."
+                )
+        elif token in "]}":
+            depth -= 1
+            if depth < 0:  # the decoder stops here: not JSON
+                return
+
+
+class _BigInteger:
+    """An integer of more than 20 digits, kept as text (converting it costs time quadratic in its length)."""
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+
+def _integer(digits: str) -> int | _BigInteger:
+    return int(digits) if len(digits) <= 20 else _BigInteger(digits)
+
+
+class _NonFinite:
+    """A ``NaN``/``Infinity`` token, kept to be reported with its field path."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        dup = next(k for k in keys if keys.count(k) > 1)
+        raise ValueError(f"duplicate key {dup!r} in one object (which value is meant is ambiguous)")
+    return dict(pairs)
+
+
+def _check_numbers(value: Any, path: str, where: str) -> None:
+    """Refuse non-finite numbers and integers beyond :data:`MAX_INTEGER`, naming the field."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_numbers(v, f"{path}.{k}" if path else k, where)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_numbers(v, f"{path}.{i}" if path else str(i), where)
+    elif isinstance(value, _NonFinite) or (isinstance(value, float) and not math.isfinite(value)):
+        shown = value.token if isinstance(value, _NonFinite) else "a number beyond the float range"
+        raise InvalidInputError(
+            f"{where}: '{path}': must be a finite number, got {shown}. JSON written by to_json() has none; "
+            f"the document was edited or written by another program."
+        )
+    elif isinstance(value, _BigInteger):
+        raise InvalidInputError(f"{where}: '{path}': the integer {value.digits[:20]}... ({len(value.digits)} "
+                                f"digits) is beyond the int64 range.")
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
+        raise InvalidInputError(f"{where}: '{path}': the integer {value} is beyond the int64 range.")
+
+
+def _parse(text: Any, where: str) -> Any:
+    """The document as Python objects: size, encoding, depth and numbers checked, duplicate keys refused."""
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        if len(text) > MAX_DOCUMENT_BYTES:
+            raise InvalidInputError(
+                f"{where}: the document has {len(text):,} bytes; load_json() reads at most {MAX_DOCUMENT_BYTES:,}."
+            )
+        try:
+            text = bytes(text).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidInputError(
+                f"{where}: the document is not UTF-8 (byte {exc.start}); save it as UTF-8 JSON."
+            ) from None
+    elif isinstance(text, str):
+        # A character is 1-4 bytes of UTF-8: a long text is refused on its length, only one near the limit is
+        # encoded to count its bytes.
+        n_bytes = len(text)
+        if MAX_DOCUMENT_BYTES // 4 < n_bytes <= MAX_DOCUMENT_BYTES:
+            n_bytes = len(text.encode("utf-8", "surrogatepass"))
+        if n_bytes > MAX_DOCUMENT_BYTES:
+            raise InvalidInputError(
+                f"{where}: the document has {n_bytes:,} bytes; load_json() reads at most {MAX_DOCUMENT_BYTES:,}."
+            )
+        text = text.removeprefix("\ufeff")
+    else:
+        raise InvalidInputError(
+            f"{where} needs the JSON text (str or bytes) written by to_json(). Got {type(text).__name__}."
+        )
+    _check_depth(text, where)
+    try:
+        document = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_NonFinite,
+                              parse_int=_integer)
+    except (ValueError, RecursionError) as exc:  # RecursionError: only if the depth scan were wrong
+        raise InvalidInputError(f"{where} needs the JSON text written by to_json(); it is not JSON ({exc}).") from None
+    _check_numbers(document, "", where)
+    return document
+
+
+def _check_header(document: Any, where: str) -> None:
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+        got = describe_json(document.get("schema")) if isinstance(document, dict) else type(document).__name__
+        raise InvalidInputError(
+            f"{where}: 'schema': load_json() needs a document with \"schema\": \"{SCHEMA}\"; this one has {got}."
+        )
+    version = document.get("schema_version")
+    if type(version) is not int or not 1 <= version <= SCHEMA_VERSION:
+        hint = "Upgrade clvkit to read it." if type(version) is int and version > SCHEMA_VERSION else (
+            "It must be a whole number written by to_json().")
+        raise InvalidInputError(
+            f"{where}: 'schema_version': load_json() reads schema versions 1..{SCHEMA_VERSION}; this document has "
+            f"{describe_json(version)}. {hint}"
+        )
+    if "clvkit_version" in document and not isinstance(document["clvkit_version"], str):
+        raise InvalidInputError(
+            f"{where}: 'clvkit_version': must be a string, got {describe_json(document['clvkit_version'])}."
+        )
+
+
+def load_json(text: str | bytes, *, source: str | None = None) -> FittedModel:
     """Restore a fitted model written by ``fitted.to_json()``.
+
+    The document is read strictly and within bounds, so a damaged or hostile file is refused with a
+    typed error before it can cost memory, recursion or a silently different model:
+
+    - at most :data:`MAX_DOCUMENT_BYTES` bytes (1 MiB) of UTF-8 (a byte-order mark is allowed);
+    - arrays and objects nested at most :data:`MAX_DEPTH` (32) deep, checked before the JSON is parsed;
+    - no duplicate keys in an object;
+    - numbers finite (no ``NaN``/``Infinity`` tokens, nothing that overflows to infinity), integers within
+      the int64 range: a loaded model can always be written back by ``to_json()``;
+    - strict types: a number field takes a JSON number (an integer is fine for a float), never ``true``/
+      ``false`` or a string such as ``"0.5"``; a whole-number field takes an integer, not ``1016.0``;
+    - ``schema`` is ``"clvkit.fitted_model"``, ``schema_version`` an integer this clvkit reads,
+      ``model`` a registered model name, ``clvkit_version`` a string;
+    - the model's own fields (``params``, ``time_unit``, ``fit_info``) as the model class validates them:
+      parameters positive, finite and normal, no unknown or missing fields.
+
+    Parameters
+    ----------
+    text:
+        The JSON document, as ``str`` or UTF-8 ``bytes``.
+    source:
+        Where the text comes from (e.g. the file name), named in error messages.
 
     Raises
     ------
     InvalidInputError
-        If the text is not JSON, is not a clvkit model document, has a newer schema version than this
-        clvkit reads, names an unknown model, or has invalid fields.
+        For any of the above; the message names the source, the field by its path (``params.r``) and
+        the value found, e.g. ``"params.r: must be a number; got true"``.
 
     Examples
     --------
@@ -108,30 +275,31 @@ def load_json(text: str | bytes) -> FittedModel:
     >>> m = FittedBetaGeo(params=BetaGeoParams(r=0.24, alpha=4.41, a=0.79, b=2.43), time_unit="W")
     >>> load_json(m.to_json()) == m
     True
+    >>> load_json(m.to_json().replace("0.24", "true"), source="bg.json")
+    Traceback (most recent call last):
+    ...
+    clvkit.errors.InvalidInputError: load_json() of bg.json: the BetaGeo document is invalid; it has 1 problem:
+      - 'params.r': must be a number; got true. Pass a number (not a string or a boolean).
     """
-    try:
-        document: Any = json.loads(text)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"load_json() needs the JSON text written by to_json(); it is not JSON ({exc})."
-        ) from None
-    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
-        raise InvalidInputError(
-            f"load_json() needs a document with \"schema\": \"{SCHEMA}\"; this one has "
-            f"{document.get('schema') if isinstance(document, dict) else type(document).__name__!r}."
-        )
-    version = document.get("schema_version")
-    if not isinstance(version, int) or version < 1 or version > SCHEMA_VERSION:
-        raise InvalidInputError(
-            f"load_json() reads schema versions 1..{SCHEMA_VERSION}; this document has {version!r}. "
-            f"Upgrade clvkit to read it."
-        )
+    where = f"load_json() of {source}" if source else "load_json()"
+    document = _parse(text, where)
+    _check_header(document, where)
     model = document.get("model")
-    cls = _model_class(model)
+    cls = _model_class(model, where)
     body = {k: v for k, v in document.items() if k not in ("schema", "schema_version", "model", "clvkit_version")}
-    from pydantic import ValidationError
+    from pydantic import BaseModel, ValidationError
+
+    from ._pydantic import validation_error
 
     try:
+        # Strict: no bool-as-number or number-as-string; a JSON integer still fills a float field. The core
+        # validator is called directly so that errors keep Pydantic's locations and show inputs as JSON.
+        if isinstance(cls, type) and issubclass(cls, BaseModel):
+            return cast("FittedModel", cls.__pydantic_validator__.validate_python(body, strict=True))
         return cast("FittedModel", cls.model_validate(body))
-    except (ValidationError, InvalidInputError) as exc:  # clvkit's models raise InvalidInputError themselves
-        raise InvalidInputError(f"load_json(): the {model} document is invalid: {exc}") from None
+    except ValidationError as exc:
+        fields = tuple(cls.model_fields) if isinstance(cls, type) and issubclass(cls, BaseModel) else ()
+        raise validation_error(exc, model, context=f"{where}: the {model} document is invalid; it",
+                               describe=describe_json, fields=fields) from None
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{where}: the {model} document is invalid: {exc}") from None

@@ -65,7 +65,8 @@ class ModelParams(FrozenModel):
     """Base of every model's parameter class: frozen, no extra fields, declared in the papers' order.
 
     Python construction takes ints and numpy numbers for the float parameters
-    (``BetaGeoParams(r=1, alpha=np.float64(2.5), ...)``). Bad values raise :class:`~clvkit.InvalidInputError`
+    (``BetaGeoParams(r=1, alpha=np.float64(2.5), ...)``); :func:`clvkit.load_json` validates documents
+    strictly (no booleans or strings for numbers). Bad values raise :class:`~clvkit.InvalidInputError`
     naming the parameter.
     """
 
