@@ -7,6 +7,7 @@ naming the field) or a correct object - never ``pydantic.ValidationError``, ``Re
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable
@@ -272,6 +273,36 @@ def test_python_construction_still_accepts_ints_and_numpy_numbers() -> None:
     assert all(type(v) is float for v in p.model_dump().values())
     assert BetaGeo(penalizer=0, max_iter=np.int64(10)).max_iter == 10
     assert AttributionRule(decay=0, share=1).decay == 0.0
+
+
+@pytest.mark.parametrize("change", [
+    {"log_likelihood": math.nan}, {"gradient_norm": math.inf}, {"n_customers": -math.inf}, {"seconds": math.nan},
+    {"penalizer": math.inf}, {"standard_errors": {"r": math.nan}}, {"covariance": [[1.0, math.inf], [0.0, 1.0]]},
+])
+def test_fit_info_holds_finite_numbers_only(change: dict[str, Any]) -> None:
+    # A model holding a NaN could never be written by to_json() (JSON has no NaN): refused when built.
+    field = next(iter(change))
+    assert field in str(_error(lambda: FitInfo(**(FIT_INFO | change))))
+
+
+def test_a_fit_whose_covariance_overflows_reports_no_standard_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    from clvkit.valuation.models import _base
+
+    real = _base.maximize_likelihood
+
+    def overflowing(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
+        cov = result.covariance.copy()
+        cov[0, 0] = math.inf  # what the delta method gives for parameters near 1e160
+        return dataclasses.replace(result, covariance=cov, standard_errors=np.sqrt(np.diag(cov)))
+
+    monkeypatch.setattr(_base, "maximize_likelihood", overflowing)
+    summary = clvkit.CustomerSummary(frequency=[0, 1, 4, 2, 0, 7], recency=[0, 3, 20, 9, 0, 30],
+                                     T=[30, 30, 31, 32, 33, 35], time_unit="W")
+    with pytest.warns(clvkit.ConvergenceWarning, match="standard errors"):
+        model = BetaGeo().fit(summary)
+    assert model.standard_errors is None and model.fit_info is not None and model.fit_info.covariance is None
+    assert load_json(model.to_json()) == model
 
 
 # ---------------------------------------------------------------- 3. subnormal parameters are refused at once

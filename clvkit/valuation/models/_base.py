@@ -10,6 +10,7 @@ versioned JSON through :mod:`clvkit.persistence`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, Generic, TypeVar, cast
 
@@ -20,7 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from ..._pydantic import FrozenModel
 from ..._timeunits import UNIT_DAYS
 from ...batch import CustomerSummary
-from ...errors import InvalidInputError, NotFittedError
+from ...errors import ConvergenceWarning, InvalidInputError, NotFittedError
 from ...persistence import register, write_document
 from ._estimation import FitProgress, LogLikelihood, maximize_likelihood
 
@@ -54,6 +55,9 @@ def _check_positive_normal(value: float) -> float:
                          f"precision and overflow when inverted)")
     return value
 
+
+#: A finite float (Pydantic accepts NaN and infinities by default).
+_Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 #: A model parameter: a positive, finite, *normal* float (at least :data:`SMALLEST_NORMAL`; the optimiser
 #: works on its logarithm). Subnormal values (5e-324 ... 2.2e-308) are refused: they carry fewer than 53
@@ -99,23 +103,26 @@ class FitInfo(FrozenModel):
         scale by the delta method; ``None`` when the Hessian is not positive definite.
     seconds:
         Wall time of the optimisation.
+
+    Every number is finite (a NaN or infinity raises :class:`~clvkit.InvalidInputError`), so a fitted model
+    can always be written by ``to_json()``: JSON has no NaN.
     """
 
     model_config = _FROZEN
 
-    log_likelihood: float
-    n_customers: float
+    log_likelihood: _Finite
+    n_customers: _Finite
     n_rows: int
     n_iterations: int
     n_evaluations: int
     converged: bool
-    gradient_norm: float
+    gradient_norm: _Finite
     message: str
-    penalizer: float
+    penalizer: _Finite
     n_params: int | None = None
-    standard_errors: dict[str, float] | None = None
-    covariance: list[list[float]] | None = None
-    seconds: float = 0.0
+    standard_errors: dict[str, _Finite] | None = None
+    covariance: list[list[_Finite]] | None = None
+    seconds: _Finite = 0.0
 
     @property
     def aic(self) -> float:
@@ -411,6 +418,18 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             progress=progress,
             summed=self.summed_loglik,
         )
+        covariance, standard_errors = result.covariance, result.standard_errors
+        if covariance is not None and standard_errors is not None and not (
+                np.all(np.isfinite(covariance)) and np.all(np.isfinite(standard_errors))):
+            # The delta method overflows for parameters near 1e160: as unusable as a Hessian that is not
+            # positive definite, and reported the same way (a NaN could not be saved by to_json()).
+            covariance = standard_errors = None
+            warnings.warn(
+                f"{self.name}: the covariance of the parameters overflows at the optimum; standard errors are not "
+                f"available (the parameters are extreme: check the data's time unit and scale).",
+                ConvergenceWarning,
+                stacklevel=3,  # at the caller of fit()
+            )
         info = FitInfo(
             log_likelihood=result.log_likelihood,
             n_customers=float(weights.sum()),
@@ -422,9 +441,9 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             message=result.message,
             penalizer=self.penalizer,
             n_params=len(names),
-            standard_errors=(None if result.standard_errors is None
-                             else dict(zip(names, result.standard_errors.tolist(), strict=True))),
-            covariance=None if result.covariance is None else result.covariance.tolist(),
+            standard_errors=(None if standard_errors is None
+                             else dict(zip(names, standard_errors.tolist(), strict=True))),
+            covariance=None if covariance is None else covariance.tolist(),
             seconds=result.seconds,
         )
         return dict(zip(names, result.params.tolist(), strict=True)), info
