@@ -255,6 +255,13 @@ def test_configuration_json_is_strict(make: Callable[[], Any], field: str) -> No
     assert field in str(_error(make))
 
 
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"window_days":' * 100_000, "x" * 10_000, "", "null"])
+def test_configuration_json_nesting_and_garbage_are_typed_errors(text: str) -> None:
+    # Pydantic's own JSON parser bounds the depth; the error arrives as InvalidInputError.
+    _error(lambda: BindingConfig.model_validate_json(text))
+    _error(lambda: make_policy("five-a", text))
+
+
 def test_configuration_json_takes_integers_for_floats() -> None:
     assert BindingConfig.model_validate_json('{"window_days": 180}').window_days == 180.0
     assert KeyCustomers.model_validate_json('{"share": 1}').share == 1.0
