@@ -28,6 +28,7 @@ __all__ = ["FrozenModel", "validation_error"]
 
 _M = TypeVar("_M", bound="FrozenModel")
 
+
 def _describe_python(value: Any) -> str:
     try:
         text = repr(value)
