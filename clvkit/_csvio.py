@@ -24,6 +24,7 @@ import gzip
 import io
 import os
 import re
+import secrets
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -37,7 +38,8 @@ from .errors import InvalidInputError
 if TYPE_CHECKING:
     from importlib.abc import Traversable
 
-__all__ = ["CsvSource", "csv_reader", "parse_ids", "parse_iso_time", "read_rows", "write_csv"]
+__all__ = ["FORMULA_PREFIXES", "CsvSource", "atomic_output", "csv_reader", "neutralize_formula", "parse_ids",
+           "parse_iso_time", "read_rows", "write_csv", "write_csv_to"]
 
 #: A file to read: a path, or a :class:`importlib.abc.Traversable` (files bundled in the package).
 CsvSource = Union[str, "os.PathLike[str]", "Traversable"]
@@ -63,14 +65,18 @@ def _first_undecodable(source: Traversable) -> tuple[int, int, str]:
     Run only after decoding failed: the text layer decodes in chunks, so its error positions are relative to a
     chunk, not to the file. Splitting at ``\\n`` is safe, as no multi-byte UTF-8 sequence contains that byte.
     """
-    with _binary(source) as fh:
-        for number, line in enumerate(fh, start=1):
-            if number == 1 and line.startswith(codecs.BOM_UTF8):
-                line = line[len(codecs.BOM_UTF8):]
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return number, exc.start + 1, str(exc.reason)
+    number = 0
+    try:
+        with _binary(source) as fh:
+            for number, line in enumerate(fh, start=1):
+                if number == 1 and line.startswith(codecs.BOM_UTF8):
+                    line = line[len(codecs.BOM_UTF8):]
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    return number, exc.start + 1, str(exc.reason)
+    except (gzip.BadGzipFile, EOFError, zlib.error):  # a broken .gz: the bad bytes were in its last, cut line
+        return number + 1, 0, "undecodable bytes in the last line of a gzip file that ends early"
     return 0, 0, "undecodable bytes"  # pragma: no cover - decoding the same bytes failed before
 
 
@@ -115,8 +121,8 @@ def csv_reader(source: CsvSource, *, where: str, delimiter: str = ",",
             yield csv.reader(text, delimiter=delimiter, skipinitialspace=skipinitialspace)
     except UnicodeDecodeError:
         line, byte, reason = _first_undecodable(entry)
-        raise InvalidInputError(f"{where} is not UTF-8 text ({reason} at line {line}, byte {byte}). "
-                                f"Save it as UTF-8 CSV.") from None
+        at = f"at line {line}, byte {byte}" if byte else f"at line {line}"
+        raise InvalidInputError(f"{where} is not UTF-8 text ({reason} {at}). Save it as UTF-8 CSV.") from None
     except csv.Error as exc:
         raise InvalidInputError(f"{where} is not valid CSV: {exc}.") from None
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
@@ -130,14 +136,136 @@ def read_rows(source: CsvSource, *, where: str, delimiter: str = ",",
         return list(rows)
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP's "CSV injection" list).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def neutralize_formula(cell: Any) -> Any:
+    """``cell`` with a single quote in front when it is text a spreadsheet would run as a formula.
+
+    OWASP's rule for CSV injection: a text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return gets a leading ``'``. Numbers (``int``/``float``) are never changed, nor is text that is a plain
+    decimal number such as ``"-2.5"`` (a spreadsheet reads it as that number, not as a formula).
+
+    Examples
+    --------
+    >>> [neutralize_formula(c) for c in ["=1+1", "@SUM(1)", "-2+3", "-2.5", -2.5, "ok"]]
+    ["'=1+1", "'@SUM(1)", "'-2+3", '-2.5', -2.5, 'ok']
+    """
+    if isinstance(cell, str) and cell.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (a no-op where directories cannot be opened, e.g. Windows)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some file systems refuse fsync on directories
+        pass
+    finally:
+        os.close(fd)
+
+
+def _temporary_sibling(path: Path, suffix: str = ".tmp") -> tuple[int, Path]:
+    """A new, empty file next to ``path`` (same folder, so ``os.replace`` is atomic): descriptor and path.
+
+    Created with ``O_EXCL`` and mode 0o666 so the process umask applies, as for a plain ``open``
+    (:func:`tempfile.mkstemp` would make it 0o600 and the output would lose its usual permissions).
+    """
+    for _ in range(100):
+        candidate = path.with_name(f".{path.name}.{secrets.token_hex(4)}{suffix}")
+        try:
+            return os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                           0o666), candidate
+        except FileExistsError:  # pragma: no cover - 2**32 names
+            continue
+    raise FileExistsError(f"no free temporary name next to {path}")  # pragma: no cover
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
+    """A binary file that replaces ``path`` only when the block ends without an error.
+
+    The bytes go to a temporary file in the same folder, which is flushed, ``fsync``-ed and renamed over
+    ``path`` with :func:`os.replace` (atomic on POSIX and Windows). If anything fails - disk full, a
+    permission, an exception in the block - the temporary file is removed and ``path`` keeps its old
+    content (or stays absent): a reader never sees a half-written file.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
+    >>> with atomic_output(path) as fh:
+    ...     _ = fh.write(b"first")
+    >>> try:
+    ...     with atomic_output(path) as fh:
+    ...         _ = fh.write(b"half of the sec")
+    ...         raise OSError("disk full")
+    ... except OSError:
+    ...     pass
+    >>> path.read_bytes(), sorted(p.name for p in path.parent.iterdir())
+    (b'first', ['out.txt'])
+    """
+    target = Path(path)
+    fd, temporary = _temporary_sibling(target)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temporary, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        if exc.filename is None:  # a failed write() names no file: name the output (disk full, file too large)
+            raise OSError(exc.errno, exc.strerror or str(exc), os.fspath(target)) from exc
+        raise
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    _fsync_directory(target.parent)
+
+
 def write_csv(path: str | os.PathLike[str], columns: Mapping[str, Sequence[Any] | npt.NDArray[Any]], *,
-              lineterminator: str = "\r\n") -> None:
-    """Write columns of equal length as a UTF-8 CSV file (no byte-order mark), the names as the header."""
+              lineterminator: str = "\r\n", neutralize_formulas: bool = True) -> None:
+    """Write columns of equal length as a UTF-8 CSV file (no byte-order mark), the names as the header.
+
+    The file is replaced atomically (:func:`atomic_output`): after an error the old file, if any, is intact
+    and no partial file is left.
+
+    Text cells that a spreadsheet would run as a formula - starting with ``=``, ``+``, ``-``, ``@``, a tab or
+    a carriage return - get a leading single quote (``'=1+1``), OWASP's rule against CSV injection
+    (:func:`neutralize_formula`). Numbers are written unchanged, and so is text that is a plain decimal
+    number. Pass ``neutralize_formulas=False`` to write every cell as it is.
+    """
+    with atomic_output(path) as fh:
+        write_csv_to(fh, columns, lineterminator=lineterminator, neutralize_formulas=neutralize_formulas)
+
+
+def write_csv_to(raw: IO[bytes], columns: Mapping[str, Sequence[Any] | npt.NDArray[Any]], *,
+                 lineterminator: str = "\r\n", neutralize_formulas: bool = True) -> None:
+    """:func:`write_csv` into an open binary file (e.g. one of :func:`atomic_output`), which stays open."""
     values = [c.tolist() if isinstance(c, np.ndarray) else list(c) for c in columns.values()]
-    with Path(path).open("w", encoding="utf-8", newline="") as fh:
+    header: list[Any] = list(columns)
+    if neutralize_formulas:
+        header = [neutralize_formula(h) for h in header]
+        values = [[neutralize_formula(v) for v in col] if any(isinstance(v, str) for v in col) else col
+                  for col in values]
+    fh = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+    try:
         writer = csv.writer(fh, lineterminator=lineterminator)
-        writer.writerow(list(columns))
+        writer.writerow(header)
         writer.writerows(zip(*values, strict=True))
+        fh.flush()
+    finally:
+        fh.detach()  # leave ``raw`` open for its owner
 
 
 _CANONICAL_INT = re.compile(r"0|[1-9][0-9]{0,17}")
