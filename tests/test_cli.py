@@ -436,7 +436,7 @@ def test_score_with_referrals_adds_indirect_value(tmp_path: Path, capsys: pytest
     # a referral to an unknown customer is a one-line error naming the id
     referrals.write_text("referrer,referred\n1,999999\n", encoding="utf-8")
     code, _, err = run(capsys, "score", str(log_csv), "--models", str(model_dir), "--output", str(scores_path),
-                       "--referrals", str(referrals), "-q")
+                       "--referrals", str(referrals), "--force", "-q")
     assert code == 2 and "999999" in err
 
 
@@ -455,5 +455,5 @@ def test_score_with_an_external_engine(tmp_path: Path, capsys: pytest.CaptureFix
     # SpendMultiple(multiple=3): 3 x mean spend x (repeat purchases + 1)
     np.testing.assert_allclose(direct, 3.0 * scores["monetary_value"] * (scores["frequency"] + 1.0), rtol=1e-12)
     code, _, err = run(capsys, "score", str(log_csv), "--models", str(model_dir), "--output", str(scores_path),
-                       "--engine", "external_engine.engines:Broken", "-q")
+                       "--engine", "external_engine.engines:Broken", "--force", "-q")
     assert code == 2 and "engine" in err.lower()

@@ -13,8 +13,15 @@
 - ``clvkit tier INPUT --policy NAME`` assigns tiers and prints the inventory; ``clvkit binding [DIR]``
   prints the binding report.
 
-Results go to stdout, progress to stderr. Every :class:`~clvkit.errors.ClvkitError` is reported as one
-line on stderr (no traceback) with exit status 2, like a usage error; other I/O failures exit with 1.
+Results go to stdout, progress to stderr. Every :class:`~clvkit.errors.ClvkitError` and every
+operating-system error (permission denied, disk full, ...) is reported as one line on stderr (no traceback)
+with exit status 2, like a usage error.
+
+Outputs are written atomically (a temporary file in the same folder, synced, then renamed): after a failure
+no partial file is left and an old output is intact. A command refuses an output that is one of its inputs,
+and replaces an existing output only with ``--force``. A model folder is written as a whole, with a
+``manifest.json`` of its files' SHA-256, which ``score`` checks. Text cells of the CSV outputs that a
+spreadsheet would run as formulas get a leading ``'`` (:func:`clvkit._csvio.neutralize_formula`).
 
 CSV is read with the standard library (pandas is not needed; a UTF-8 byte-order mark is fine); Parquet needs
 pyarrow (the ``frames`` extra). Times in CSV are ISO 8601 (``2024-03-01``, ``2024-03-01 14:05:00``,

@@ -1,8 +1,10 @@
 """The model folder that ``clvkit fit`` writes and ``clvkit score`` reads.
 
 A folder holds one versioned JSON file per fitted model (``beta_geo.json``, ``gamma_gamma.json``; read with
-:func:`clvkit.load_json`) and :data:`SETTINGS_FILE`, the :class:`SummarySettings` the log was summarized with,
-so ``score`` summarizes a new log the same way.
+:func:`clvkit.load_json`), :data:`SETTINGS_FILE`, the :class:`SummarySettings` the log was summarized with,
+so ``score`` summarizes a new log the same way, and ``manifest.json``, naming every file with its SHA-256.
+The folder is written as a whole or not at all; ``score`` refuses a folder whose files do not match the
+manifest (mixed from two runs, or edited) and an old folder without one.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._csvio import atomic_output
 from .._version import __version__
 from ..errors import InvalidInputError
 from ._console import Console, one_line
+from ._output import MANIFEST_FILE, MANIFEST_SCHEMA, read_json_file, sha256_of, write_folder_atomically
 
 __all__ = ["SETTINGS_FILE", "SETTINGS_SCHEMA", "SummarySettings", "load_models", "write_folder"]
 
@@ -25,6 +29,9 @@ SETTINGS_FILE = "summary_settings.json"
 SETTINGS_SCHEMA = "clvkit.cli.summary_settings"
 #: The ``schema`` of a fitted model's JSON (see :func:`clvkit.load_json`).
 _MODEL_SCHEMA = "clvkit.fitted_model"
+#: Files ``clvkit fit`` and ``clvkit demo`` write: ``--force`` replaces a folder holding only these (and its
+#: manifest's), never one holding anything else.
+KNOWN_FILES = ("beta_geo.json", "gamma_gamma.json", SETTINGS_FILE, "scores.csv", "composite_synthetic.csv")
 
 
 @dataclass(frozen=True)
@@ -46,15 +53,39 @@ class SummarySettings:
         return json.dumps(doc, indent=2)
 
     @classmethod
-    def from_document(cls, doc: Mapping[str, Any], source: Path) -> SummarySettings:
-        try:
-            return cls(customer_id=str(doc["customer_id"]), datetime=str(doc["datetime"]),
-                       monetary_value=None if doc.get("monetary_value") is None else str(doc["monetary_value"]),
-                       freq=str(doc["freq"]), time_unit=str(doc["time_unit"]),
-                       date_format=None if doc.get("date_format") is None else str(doc["date_format"]))
-        except KeyError as exc:
-            raise InvalidInputError(f"The settings file {source} lacks the field {exc}; rewrite it with "
-                                    f"'clvkit fit'.") from None
+    def from_document(cls, doc: Any, source: Path) -> SummarySettings:
+        """The settings of a parsed ``summary_settings.json``, checked strictly (types, units, schema version).
+
+        Raises
+        ------
+        InvalidInputError
+            Naming the file and the field, for a document that ``clvkit fit`` did not write.
+        """
+        from .._timeunits import UNIT_DAYS
+
+        def fail(what: str) -> InvalidInputError:
+            return InvalidInputError(f"The settings file {source} {what}; write the folder again with 'clvkit fit'.")
+
+        if not isinstance(doc, dict) or doc.get("schema") != SETTINGS_SCHEMA:
+            raise fail(f"is not clvkit summary settings (schema {SETTINGS_SCHEMA!r})")
+        version = doc.get("schema_version")
+        if type(version) is not int or version != 1:
+            raise fail(f"has schema_version {version!r}; this clvkit reads version 1")
+        fields: dict[str, str | None] = {}
+        for name, optional in (("customer_id", False), ("datetime", False), ("monetary_value", True),
+                               ("freq", False), ("time_unit", False), ("date_format", True)):
+            if name not in doc and not optional:
+                raise fail(f"lacks the field '{name}'")
+            value = doc.get(name)
+            if not (isinstance(value, str) and value) and not (optional and value is None):
+                raise fail(f"has an invalid '{name}': {value!r} (expected {'text or null' if optional else 'text'})")
+            fields[name] = value
+        for name in ("freq", "time_unit"):
+            if fields[name] not in UNIT_DAYS:
+                raise fail(f"has an invalid '{name}': {fields[name]!r} (expected one of {list(UNIT_DAYS)})")
+        return cls(customer_id=str(fields["customer_id"]), datetime=str(fields["datetime"]),
+                   monetary_value=fields["monetary_value"], freq=str(fields["freq"]),
+                   time_unit=str(fields["time_unit"]), date_format=fields["date_format"])
 
 
 def _snake(name: str) -> str:
@@ -63,24 +94,21 @@ def _snake(name: str) -> str:
 
 def write_folder(console: Console, directory: Path, models: Sequence[Any], settings: SummarySettings | None,
                  files: Mapping[str, Callable[[Path], None]]) -> int:
-    """Write the models (and the settings, and ``files``: name -> writer) to ``directory``; list what was written.
+    """Write the models (and the settings, and ``files``: name -> writer) as the folder ``directory``; list them.
+
+    The folder is written as a whole or not at all, with a ``manifest.json`` naming every file and its SHA-256
+    (:func:`~clvkit.cli._output.write_folder_atomically`); ``clvkit score --models`` checks it.
 
     Returns the exit status, 0.
     """
+    writers: dict[str, Callable[[Path], None]] = {}
+    for m in models:
+        writers[f"{_snake(m.model_name)}.json"] = _text_writer(m.to_json() + "\n")
+    if settings is not None:
+        writers[SETTINGS_FILE] = _text_writer(settings.to_json() + "\n")
+    writers.update(files)
     with console.step(f"writing {directory}"):
-        directory.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for m in models:
-            path = directory / f"{_snake(m.model_name)}.json"
-            path.write_text(m.to_json() + "\n", encoding="utf-8")
-            paths.append(path)
-        if settings is not None:
-            settings_path = directory / SETTINGS_FILE
-            settings_path.write_text(settings.to_json() + "\n", encoding="utf-8")
-            paths.append(settings_path)
-        for name, write in files.items():
-            write(directory / name)
-            paths.append(directory / name)
+        paths = write_folder_atomically(directory, writers, known=KNOWN_FILES)
     console.print()
     console.print("Wrote:")
     for p in paths:
@@ -88,22 +116,62 @@ def write_folder(console: Console, directory: Path, models: Sequence[Any], setti
     return 0
 
 
+def _text_writer(text: str) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        with atomic_output(path) as fh:
+            fh.write(text.encode("utf-8"))
+
+    return write
+
+
 def _load_model_file(path: Path) -> Any:
     from .. import load_json
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInputError(f"The model file {path} does not exist.") from None
+    text, _ = read_json_file(path, f"The model file {path}")
     try:
         return load_json(text)
-    except InvalidInputError as exc:
-        raise InvalidInputError(f"{path}: {one_line(exc)}") from None
+    except (InvalidInputError, RecursionError) as exc:
+        raise InvalidInputError(f"The model file {path} cannot be loaded: {one_line(exc)}") from None
+
+
+def _checked_folder(d: Path) -> dict[str, Any]:
+    """The files of a model folder, checked against its manifest: name -> parsed JSON (``None``: not JSON)."""
+    where = f"The model folder {d}"
+    manifest_path = d / MANIFEST_FILE
+    if not manifest_path.is_file():
+        raise InvalidInputError(f"{where} has no {MANIFEST_FILE}: it was written by an older clvkit (or by hand), so "
+                                f"its files cannot be checked; re-run 'clvkit fit' to write the folder again.")
+    _, manifest = read_json_file(manifest_path, f"The manifest {manifest_path}")
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    version = manifest.get("schema_version") if isinstance(manifest, dict) else None
+    if (not isinstance(manifest, dict) or manifest.get("schema") != MANIFEST_SCHEMA or type(version) is not int
+            or version != 1 or not isinstance(files, dict)
+            or not all(isinstance(v, dict) and isinstance(v.get("sha256"), str) for v in files.values())):
+        raise InvalidInputError(f"The manifest {manifest_path} is not a clvkit model-folder manifest (schema "
+                                f"{MANIFEST_SCHEMA!r}, version 1). Re-run 'clvkit fit' to write the folder again.")
+    unlisted = sorted(p.name for p in d.glob("*.json") if p.name != MANIFEST_FILE and p.name not in files)
+    if unlisted:
+        raise InvalidInputError(f"{where} holds {unlisted[0]}, which its {MANIFEST_FILE} does not list (a file from "
+                                f"another run?). Remove it or re-run 'clvkit fit'.")
+    docs: dict[str, Any] = {}
+    for name, entry in sorted(files.items()):
+        path = d / name
+        if Path(name).name != name or not path.is_file():
+            raise InvalidInputError(f"{where} lacks {name}, which its {MANIFEST_FILE} lists. Re-run 'clvkit fit'.")
+        if sha256_of(path) != entry["sha256"]:
+            raise InvalidInputError(f"The file {path} does not match the folder's {MANIFEST_FILE} (changed after "
+                                    f"'clvkit fit' wrote it, or copied from another run). Re-run 'clvkit fit'.")
+        docs[name] = read_json_file(path, f"The file {path}")[1] if name.endswith(".json") else None
+    return docs
 
 
 def load_models(model_dir: str | None, model_files: Sequence[str] | None
                 ) -> tuple[Any, Any | None, SummarySettings | None]:
-    """The transaction model, the spend model (or None) and the saved summary settings (or None)."""
+    """The transaction model, the spend model (or None) and the saved summary settings (or None).
+
+    A model folder must carry the ``manifest.json`` that ``clvkit fit`` writes, and every file must match it;
+    the settings and models are parsed strictly. Every failure is an :class:`InvalidInputError` naming the file.
+    """
     from ..valuation import SpendModel, TransactionModel
 
     files: list[Path] = [Path(f) for f in (model_files or [])]
@@ -112,15 +180,18 @@ def load_models(model_dir: str | None, model_files: Sequence[str] | None
         d = Path(model_dir)
         if not d.is_dir():
             raise InvalidInputError(f"The model directory {d} does not exist; write one with 'clvkit fit'.")
-        for path in sorted(d.glob("*.json")):
-            try:
-                doc = json.loads(path.read_text(encoding="utf-8"))
-            except ValueError:
+        for name, doc in _checked_folder(d).items():
+            path = d / name
+            if not name.endswith(".json"):
                 continue
-            if isinstance(doc, dict) and doc.get("schema") == SETTINGS_SCHEMA:
+            schema = doc.get("schema") if isinstance(doc, dict) else None
+            if name == SETTINGS_FILE or schema == SETTINGS_SCHEMA:
                 settings = SummarySettings.from_document(doc, path)
-            elif isinstance(doc, dict) and doc.get("schema") == _MODEL_SCHEMA:
+            elif schema == _MODEL_SCHEMA:
                 files.append(path)
+            else:
+                raise InvalidInputError(f"The file {path} is neither a clvkit model (schema {_MODEL_SCHEMA!r}) nor the "
+                                        f"summary settings. Re-run 'clvkit fit'.")
     loaded = [(p, _load_model_file(p)) for p in files]
     transaction = [(p, m) for p, m in loaded if isinstance(m, TransactionModel)]
     spend = [(p, m) for p, m in loaded if isinstance(m, SpendModel)]

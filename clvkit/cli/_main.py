@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
@@ -12,7 +13,7 @@ from . import binding, demo, fit, score, tier
 from ._args import Parents
 from ._console import Console, one_line
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "os_error_message"]
 
 #: The subcommands in the order ``clvkit --help`` lists them.
 _COMMANDS = (demo, fit, score, tier, binding)
@@ -45,8 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success; 2 for a usage error or any :class:`~clvkit.errors.ClvkitError` (reported as one
-        line on stderr); 1 for other I/O failures; 130 when interrupted.
+        0 on success; 2 for a usage error, any :class:`~clvkit.errors.ClvkitError` or an operating-system
+        error such as a permission denied or a full disk (each reported as one line on stderr, naming the
+        file); 130 when interrupted.
 
     Examples
     --------
@@ -67,11 +69,20 @@ def main(argv: list[str] | None = None) -> int:
     except ClvkitError as exc:
         console.error(f"clvkit {args.command}: error: {one_line(exc)}")
         return 2
-    except OSError as exc:
-        console.error(f"clvkit {args.command}: error: {exc}")
-        return 1
+    except OSError as exc:  # permission denied, a folder where a file is expected, disk full, ...
+        console.error(f"clvkit {args.command}: error: {os_error_message(exc)}")
+        return 2
     except KeyboardInterrupt:
         console.error("clvkit: interrupted")
         return 130
     finally:
         sys.stdout.flush()
+
+
+def os_error_message(exc: OSError) -> str:
+    """An operating-system error in words, naming the file: ``Permission denied: out/scores.csv.``"""
+    what = exc.strerror or type(exc).__name__
+    if exc.filename is None:
+        return f"{what}." if exc.strerror else one_line(exc)
+    names = f"{os.fsdecode(exc.filename)}" + (f" -> {os.fsdecode(exc.filename2)}" if exc.filename2 else "")
+    return f"{what}: {names}."

@@ -17,7 +17,7 @@ from ..errors import InvalidInputError
 from ..protocols import CountModel
 from ._console import UNIT_NAMES, Console, money
 
-__all__ = ["Scores", "print_scores", "score_customers", "write_scores"]
+__all__ = ["Scores", "print_scores", "score_columns", "score_customers", "write_scores"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -63,6 +63,14 @@ def score_customers(summary: CustomerSummary, transaction: Any, spend: Any, *, h
 
 
 def write_scores(path: Path, scores: Scores) -> None:
+    """Write the scores as CSV, atomically (text cells that look like formulas are neutralised)."""
+    if path.parent != Path():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(path, score_columns(scores), lineterminator="\n")
+
+
+def score_columns(scores: Scores) -> dict[str, list[Any]]:
+    """The columns of ``scores.csv``."""
     s, res = scores.summary, scores.result
     n = len(s)
     cols: dict[str, list[Any]] = {
@@ -80,9 +88,7 @@ def write_scores(path: Path, scores: Scores) -> None:
     cols["clv"] = res.clv.tolist()
     if s.frequency_holdout is not None:
         cols["frequency_holdout"] = s.frequency_holdout.astype(np.int64).tolist()
-    if path.parent != Path():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    write_csv(path, cols, lineterminator="\n")
+    return cols
 
 
 def print_scores(console: Console, scores: Scores, top: int) -> None:

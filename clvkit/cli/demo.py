@@ -19,7 +19,8 @@ from ..batch import CustomerSummary
 from ._args import Parents
 from ._console import Console, money
 from ._fitting import fit_models, holdout_check, param_block, summarize_log
-from ._folder import SummarySettings, write_folder
+from ._folder import KNOWN_FILES, SummarySettings, write_folder
+from ._output import check_outputs
 from ._scoring import print_scores, score_customers, write_scores
 
 __all__ = ["PUBLISHED_BGNBD", "PUBLISHED_BGNBD_LL", "PUBLISHED_GAMMA_GAMMA", "register", "run"]
@@ -42,6 +43,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
                                       "the holdout, rank customers by CLV and write models and scores.")
     demo.add_argument("--output", "-o", default="clvkit-demo-output", metavar="DIR",
                       help="directory for the JSON models and scores.csv (default ./clvkit-demo-output)")
+    demo.add_argument("--force", action="store_true", help="replace an existing output directory")
     demo.set_defaults(handler=run)
 
 
@@ -49,6 +51,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
     """Run ``clvkit demo``; return the exit status."""
     from ..datasets import CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END, load_cdnow_transactions
 
+    output = Path(args.output)
+    check_outputs([output], [], force=args.force, folder=True,
+                  known=KNOWN_FILES)
     with console.step("loading the bundled CDNOW sample"):
         log = load_cdnow_transactions()
     settings = SummarySettings(customer_id="customer_id", datetime="date", monetary_value="amount",
@@ -74,9 +79,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
     console.print()
     _print_tiers(console, scores.result.clv, summary.customer_id)
     console.print()
-    output = Path(args.output)
-    _print_referrals(console, scores.result, np.asarray(summary.customer_id), args.top, output)
-    return write_folder(console, output, [bg, gg], None, {"scores.csv": lambda path: write_scores(path, scores)})
+    composite = _print_referrals(console, scores.result, np.asarray(summary.customer_id), args.top, output)
+    return write_folder(console, output, [bg, gg], None, {
+        "scores.csv": lambda path: write_scores(path, scores),
+        "composite_synthetic.csv": lambda path: write_csv(path, composite.to_columns()),
+    })
 
 
 def _print_sample(console: Console, log: dict[str, npt.NDArray[Any]], summary: CustomerSummary) -> None:
@@ -113,12 +120,12 @@ def _print_tiers(console: Console, values: npt.NDArray[np.float64], customer_id:
                   f"holding {share:.1%} of customer equity")
 
 
-def _print_referrals(console: Console, direct: Any, customer_id: npt.NDArray[Any], top: int, output: Path) -> None:
+def _print_referrals(console: Console, direct: Any, customer_id: npt.NDArray[Any], top: int, output: Path) -> Any:
     """Direct, indirect and total value of the top customers over a SYNTHETIC referral layer.
 
     The CDNOW sample has no referral data; :func:`clvkit.valuation.synthetic_referrals` draws a clearly
-    labelled layer so the demo can show the composite value. Written to ``composite_synthetic.csv`` (never
-    into ``scores.csv``, which stays real data).
+    labelled layer so the demo can show the composite value. Returned, for the output folder to write as
+    ``composite_synthetic.csv`` (never into ``scores.csv``, which stays real data).
     """
     from ..valuation import CompositeValue, format_value_table, synthetic_referrals
 
@@ -126,6 +133,5 @@ def _print_referrals(console: Console, direct: Any, customer_id: npt.NDArray[Any
     composite = CompositeValue(direct=direct, indirect=graph).evaluate(customer_id=customer_id)
     if top > 0:
         console.print(format_value_table(composite, top).rstrip("\n"))
-    output.mkdir(parents=True, exist_ok=True)
-    write_csv(output / "composite_synthetic.csv", composite.to_columns())
     console.print(f"synthetic composite values written to {output / 'composite_synthetic.csv'}")
+    return composite

@@ -15,7 +15,8 @@ from .._timeunits import UNIT_DAYS
 from ._args import Parents
 from ._console import UNIT_NAMES, Console
 from ._fitting import fit_models, holdout_check, param_block, read_and_summarize
-from ._folder import SummarySettings, write_folder
+from ._folder import KNOWN_FILES, SummarySettings, write_folder
+from ._output import check_outputs
 
 __all__ = ["register", "run"]
 
@@ -35,6 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
                      help="time unit of recency, T and the parameters (default W, as the papers)")
     fit.add_argument("--output", "-o", default="clvkit-model", metavar="DIR",
                      help="directory for the JSON models (default ./clvkit-model)")
+    fit.add_argument("--force", action="store_true", help="replace an existing model directory")
     fit.set_defaults(handler=run)
 
 
@@ -43,6 +45,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     settings = SummarySettings(customer_id=args.customer_id, datetime=args.datetime,
                                monetary_value=args.monetary_value, freq=args.freq, time_unit=args.time_unit,
                                date_format=args.date_format)
+    check_outputs([Path(args.output)], [Path(args.input)], force=args.force, folder=True,
+                  known=KNOWN_FILES)
     summary = read_and_summarize(args, console, settings)
     repeat = int(np.count_nonzero(summary.frequency > 0))
     console.print(f"{len(summary):,} customers, {repeat:,} with repeat purchases; time unit "

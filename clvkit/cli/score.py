@@ -8,17 +8,19 @@ engine, ``--engine``) it also writes and prints direct, indirect and total value
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 from typing import Any
 
-from .._csvio import write_csv
+from .._csvio import atomic_output, write_csv_to
 from .._timeunits import UNIT_DAYS
 from ..errors import InvalidInputError
 from ._args import Parents, amount, fraction, positive_int
 from ._console import Console
 from ._fitting import holdout_check, read_and_summarize
 from ._folder import SummarySettings, load_models
-from ._scoring import Scores, print_scores, score_customers, write_scores
+from ._output import check_outputs
+from ._scoring import Scores, print_scores, score_columns, score_customers
 
 __all__ = ["register", "run"]
 
@@ -40,6 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
     score.add_argument("--monetary-value", metavar="COL", help="amount column (default: as saved by fit)")
     score.add_argument("--freq", choices=list(UNIT_DAYS), help="purchase period (default: as saved by fit, else D)")
     score.add_argument("--output", "-o", required=True, metavar="FILE", help="CSV file for the scores")
+    score.add_argument("--force", action="store_true", help="replace existing output files")
     g = score.add_argument_group("indirect value")
     g.add_argument("--referrals", metavar="FILE",
                    help="referral CSV with columns referrer,referred[,time]; adds indirect value")
@@ -58,6 +61,13 @@ def run(args: argparse.Namespace, console: Console) -> int:
     """Run ``clvkit score``; return the exit status."""
     if args.models is None and not args.model:
         raise InvalidInputError("score needs the models: --models DIR (written by 'clvkit fit') or --model FILE.")
+    output = Path(args.output)
+    outputs = [output] + ([_composite_path(output)] if args.referrals or args.engine else [])
+    inputs = [Path(args.input), *(Path(m) for m in args.model or []),
+              *([Path(args.referrals)] if args.referrals else [])]
+    if args.models is not None and Path(args.models).is_dir():
+        inputs += list(Path(args.models).iterdir())
+    check_outputs(outputs, inputs, force=args.force)
     transaction, spend, saved = load_models(args.models, args.model)
     settings = _settings(args, transaction.time_unit, saved)
     spend_model: Any = args.spend if args.spend is not None else spend
@@ -69,14 +79,20 @@ def run(args: argparse.Namespace, console: Console) -> int:
         scores = score_customers(summary, transaction, spend_model, horizon=args.horizon, period=args.period,
                                  discount_rate=args.discount_rate, margin=args.margin)
         add(f"{len(summary):,} customers")
-    output = Path(args.output)
-    with console.step(f"writing {output}"):
-        write_scores(output, scores)
+    composite = _composite(args, scores)
+    # Both files or neither: each goes to a temporary file, renamed over its output only when both are written.
+    if output.parent != Path():
+        output.parent.mkdir(parents=True, exist_ok=True)
+    with console.step(f"writing {output}"), contextlib.ExitStack() as files:
+        write_csv_to(files.enter_context(atomic_output(output)), score_columns(scores), lineterminator="\n")
+        if composite is not None:
+            write_csv_to(files.enter_context(atomic_output(outputs[1])), composite[0].to_columns())
     if summary.frequency_holdout is not None:
         holdout_check(console, scores.summary, transaction)
         console.print()
     print_scores(console, scores, args.top)
-    _composite(console, args, scores)
+    if composite is not None:
+        _print_composite(console, args, composite, outputs[1])
     console.print()
     console.print(f"Wrote:\n  {output}")
     return 0
@@ -104,31 +120,33 @@ def _settings(args: argparse.Namespace, time_unit: str, saved: SummarySettings |
     return settings
 
 
-def _composite(console: Console, args: argparse.Namespace, scores: Scores) -> None:
-    """The composite (direct + indirect) table and CSV when referrals or an engine are given."""
+def _composite_path(output: Path) -> Path:
+    return output.with_name(output.stem + "_composite.csv")
+
+
+def _composite(args: argparse.Namespace, scores: Scores) -> tuple[Any, Any] | None:
+    """The composite (direct + indirect) values and the referral graph, when referrals or an engine are given."""
     if not (args.referrals or args.engine):
-        return
-    from ..valuation import (
-        AttributionRule,
-        CompositeValue,
-        engine_values,
-        format_value_table,
-        load_engine,
-        read_referrals,
-    )
+        return None
+    from ..valuation import AttributionRule, CompositeValue, engine_values, load_engine, read_referrals
 
     s = scores.summary
     direct = scores.result if not args.engine else engine_values(load_engine(args.engine), s, where="--engine")
     graph = read_referrals(args.referrals, customer_ids=s.customer_id, on_cycle=args.on_cycle) \
         if args.referrals else None
-    if graph is not None and graph.broken:
-        console.print(f"{len(graph.broken)} referral cycle(s) broken; dropped {list(graph.broken[:5])}")
     rule = AttributionRule(max_levels=args.referral_levels, decay=args.referral_decay) if graph is not None else None
     composite = CompositeValue(direct=direct, indirect=graph, attribution=rule).evaluate(customer_id=s.customer_id)
+    return composite, graph
+
+
+def _print_composite(console: Console, args: argparse.Namespace, computed: tuple[Any, Any], path: Path) -> None:
+    """The composite table (and the referral cycles broken), as printed before the files were written."""
+    from ..valuation import format_value_table
+
+    composite, graph = computed
+    if graph is not None and graph.broken:
+        console.print(f"{len(graph.broken)} referral cycle(s) broken; dropped {list(graph.broken[:5])}")
     if args.top > 0:
         console.print()
         console.print(format_value_table(composite, args.top).rstrip("\n"))
-    out = Path(args.output)
-    composite_path = out.with_name(out.stem + "_composite.csv")
-    write_csv(composite_path, composite.to_columns())
-    console.print(f"composite values written to {composite_path}")
+    console.print(f"composite values written to {path}")

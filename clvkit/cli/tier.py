@@ -19,6 +19,7 @@ from .._csvio import read_rows, write_csv
 from ..errors import InvalidInputError
 from ._args import Parents
 from ._console import Console
+from ._output import check_outputs
 
 __all__ = ["read_columns_csv", "register", "run"]
 
@@ -41,6 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
                       help="period value columns, oldest first (the loyalty policy's history)")
     tier.add_argument("--output", "-o", metavar="FILE", help="CSV file for the per-customer tiers")
     tier.add_argument("--explain", action="store_true", help="add the rule that placed each customer")
+    tier.add_argument("--force", action="store_true", help="replace an existing --output file")
     tier.set_defaults(handler=run)
 
 
@@ -49,9 +51,16 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from ..tiering import make_policy, tier_report
 
     config: str | None = None
+    config_file: Path | None = None
     if args.config is not None:
         candidate = Path(args.config)
-        config = candidate.read_text(encoding="utf-8") if candidate.exists() else args.config
+        if candidate.exists():
+            config, config_file = candidate.read_text(encoding="utf-8"), candidate
+        else:
+            config = args.config
+    if args.output:
+        check_outputs([Path(args.output)], [Path(args.input), *([config_file] if config_file else [])],
+                      force=args.force)
     policy = make_policy(args.policy, config)
     columns = read_columns_csv(args.input)
     if args.history_columns:

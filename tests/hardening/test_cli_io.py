@@ -13,8 +13,11 @@ import csv
 import gzip
 import hashlib
 import json
+import os
 import random
 import shutil
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -94,6 +97,146 @@ def rewrite_manifest(folder: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------ 1. atomic outputs
+def test_fit_writes_a_manifest_naming_every_file_and_its_sha256(model: Path) -> None:
+    manifest = json.loads((model / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["schema"] == "clvkit.cli.model_folder" and manifest["schema_version"] == 1
+    files = {p.name for p in model.iterdir()} - {"manifest.json"}
+    assert set(manifest["files"]) == files == {"beta_geo.json", "gamma_gamma.json", "summary_settings.json"}
+    for name, entry in manifest["files"].items():
+        data = (model / name).read_bytes()
+        assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def test_demo_folder_has_a_manifest_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, _ = run(capsys, "demo", "--output", tmp_path / "d", "--top", "0", "-q")
+    assert code == 0
+    manifest = json.loads((tmp_path / "d" / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["files"]) == {"beta_geo.json", "gamma_gamma.json", "scores.csv", "composite_synthetic.csv"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]  # no temporary sibling left
+
+
+def test_score_refuses_a_tampered_model_file(fitted: tuple[Path, Path], model: Path, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    doc = json.loads((model / "beta_geo.json").read_text(encoding="utf-8"))
+    doc["params"]["a"] *= 1.5  # still a valid model: only the manifest can tell
+    (model / "beta_geo.json").write_text(json.dumps(doc), encoding="utf-8")
+    code, _, err = run(capsys, "score", fitted[0], "--models", model, "--output", tmp_path / "s.csv", "-q")
+    assert_clean_failure(code, err, "beta_geo.json", "manifest")
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_score_refuses_a_mixed_folder(fitted: tuple[Path, Path], model: Path, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    other = write_log(tmp_path / "other.csv", seed=99)
+    assert main(["fit", str(other), *FIT, "--output", str(tmp_path / "other")]) == 0
+    shutil.copy(tmp_path / "other" / "gamma_gamma.json", model / "gamma_gamma.json")
+    code, _, err = run(capsys, "score", fitted[0], "--models", model, "--output", tmp_path / "s.csv", "-q")
+    assert_clean_failure(code, err, "gamma_gamma.json", "manifest")
+
+
+def test_score_refuses_a_model_file_the_manifest_does_not_list(fitted: tuple[Path, Path], model: Path,
+                                                               tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(model / "beta_geo.json", model / "pareto_nbd.json")
+    code, _, err = run(capsys, "score", fitted[0], "--models", model, "--output", tmp_path / "s.csv", "-q")
+    assert_clean_failure(code, err, "pareto_nbd.json", "manifest")
+
+
+def test_score_refuses_an_old_folder_without_manifest_and_says_to_refit(
+        fitted: tuple[Path, Path], model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (model / "manifest.json").unlink()
+    code, _, err = run(capsys, "score", fitted[0], "--models", model, "--output", tmp_path / "s.csv", "-q")
+    assert_clean_failure(code, err, "manifest.json", "re-run 'clvkit fit'")
+
+
+@pytest.mark.parametrize("content", ["", "{", "[1, 2]", '{"schema": "clvkit.cli.model_folder"}',
+                                     '{"schema": "clvkit.cli.model_folder", "schema_version": true, "files": {}}'])
+def test_score_refuses_a_broken_manifest(fitted: tuple[Path, Path], model: Path, tmp_path: Path, content: str,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    (model / "manifest.json").write_text(content, encoding="utf-8")
+    code, _, err = run(capsys, "score", fitted[0], "--models", model, "--output", tmp_path / "s.csv", "-q")
+    assert_clean_failure(code, err, "manifest.json")
+
+
+def test_every_writing_command_refuses_an_existing_output_without_force(
+        fitted: tuple[Path, Path], model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = fitted[0]
+    scores = tmp_path / "scores.csv"
+    scores.write_text("old\n", encoding="utf-8")
+    code, _, err = run(capsys, "score", log, "--models", model, "--output", scores, "-q")
+    assert_clean_failure(code, err, str(scores), "--force")
+    assert scores.read_text(encoding="utf-8") == "old\n"
+    before = listing(model)
+    code, _, err = run(capsys, "fit", log, *FIT, "--output", model)
+    assert_clean_failure(code, err, str(model), "--force")
+    assert listing(model) == before
+    tiers = tmp_path / "tiers.csv"
+    tiers.write_text("old\n", encoding="utf-8")
+    assert main(["score", str(log), "--models", str(model), "--output", str(tmp_path / "new.csv"), "-q"]) == 0
+    code, _, err = run(capsys, "tier", tmp_path / "new.csv", "--policy", "five-a", "--value-column", "clv",
+                       "--output", tiers, "-q")
+    assert_clean_failure(code, err, str(tiers), "--force")
+    assert tiers.read_text(encoding="utf-8") == "old\n"
+    demo = tmp_path / "demo"
+    demo.mkdir()
+    (demo / "scores.csv").write_text("old\n", encoding="utf-8")
+    code, _, err = run(capsys, "demo", "--output", demo, "-q")
+    assert_clean_failure(code, err, str(demo), "--force")
+    assert listing(demo) == {"scores.csv": b"old\n"}
+
+
+def test_force_replaces_outputs(fitted: tuple[Path, Path], model: Path, tmp_path: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    log = fitted[0]
+    scores = tmp_path / "scores.csv"
+    scores.write_text("old\n", encoding="utf-8")
+    assert main(["score", str(log), "--models", str(model), "--output", str(scores), "--force", "-q"]) == 0
+    assert scores.read_text(encoding="utf-8").startswith("customer_id,")
+    assert main(["fit", str(log), *FIT, "--output", str(model), "--force"]) == 0
+    assert json.loads((model / "manifest.json").read_text(encoding="utf-8"))["files"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "scores.csv"]  # nothing left beside them
+    capsys.readouterr()
+
+
+def test_force_never_replaces_a_folder_holding_other_files(fitted: tuple[Path, Path], tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    log = shutil.copy(fitted[0], folder / "log.csv")
+    code, _, err = run(capsys, "fit", log, *FIT, "--output", folder, "--force")
+    assert_clean_failure(code, err, "log.csv")
+    assert listing(folder) == {"log.csv": fitted[0].read_bytes()}
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "notes.txt").write_text("mine\n", encoding="utf-8")
+    code, _, err = run(capsys, "fit", fitted[0], *FIT, "--output", notes, "--force")
+    assert_clean_failure(code, err, "notes.txt", "clvkit did not write")
+    assert listing(notes) == {"notes.txt": b"mine\n"}
+    code, _, err = run(capsys, "fit", fitted[0], *FIT, "--output", notes / "notes.txt", "--force")
+    assert_clean_failure(code, err, "not a folder")
+    assert listing(notes) == {"notes.txt": b"mine\n"}
+
+
+@pytest.mark.parametrize("spelling", ["same", "dotdot", "symlink"])
+def test_output_equal_to_an_input_is_refused(fitted: tuple[Path, Path], model: Path, tmp_path: Path, spelling: str,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    log = Path(shutil.copy(fitted[0], tmp_path / "log.csv"))
+    original = log.read_bytes()
+    out = {"same": log, "dotdot": tmp_path / "sub" / ".." / "log.csv", "symlink": tmp_path / "link.csv"}[spelling]
+    (tmp_path / "sub").mkdir()
+    if spelling == "symlink":
+        out.symlink_to(log)
+    for argv in (["score", log, "--models", model, "--output", out, "--force", "-q"],
+                 ["tier", log, "--policy", "five-a", "--value-column", "amount", "--output", out, "--force", "-q"],
+                 ["score", log, "--models", model, "--output", model / "beta_geo.json", "--force", "-q"]):
+        code, _, err = run(capsys, *argv)
+        assert_clean_failure(code, err, "input")
+        assert log.read_bytes() == original
+    code, _, err = run(capsys, "fit", log, *FIT, "--output", out, "--force")
+    assert_clean_failure(code, err)
+    assert log.read_bytes() == original
+
+
 def _interrupted_writer(real: Any) -> Any:
     """A csv.writer whose writerows writes some rows, then fails like a full disk."""
     class Writer:
@@ -110,6 +253,55 @@ def _interrupted_writer(real: Any) -> Any:
     return Writer
 
 
+def test_interrupted_score_leaves_the_old_scores_intact(fitted: tuple[Path, Path], model: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    scores = tmp_path / "out" / "scores.csv"
+    scores.parent.mkdir()
+    scores.write_text("old,scores\n", encoding="utf-8")
+    monkeypatch.setattr(clvkit._csvio.csv, "writer", _interrupted_writer(csv.writer))
+    code, _, err = run(capsys, "score", fitted[0], "--models", model, "--output", scores, "--force", "-q")
+    assert_clean_failure(code, err, "No space left on device")
+    assert listing(scores.parent) == {"scores.csv": b"old,scores\n"}
+
+
+def test_interrupted_score_with_referrals_writes_neither_file(fitted: tuple[Path, Path], model: Path,
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    referrals = tmp_path / "referrals.csv"
+    referrals.write_text("referrer,referred\nc1,c2\nc1,c3\n", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    real = csv.writer
+    calls = []
+
+    def second_fails(fh: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return (_interrupted_writer(real) if len(calls) == 2 else real)(fh, **kwargs)
+
+    monkeypatch.setattr(clvkit._csvio.csv, "writer", second_fails)
+    code, _, err = run(capsys, "score", fitted[0], "--models", model, "--output", out / "s.csv",
+                       "--referrals", referrals, "-q")
+    assert_clean_failure(code, err)
+    assert listing(out) == {}
+
+
+def test_interrupted_fit_leaves_the_old_model_folder_intact(fitted: tuple[Path, Path], model: Path,
+                                                            tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    before = listing(model)
+    from clvkit.valuation import FittedGammaGamma
+
+    def fail(self: Any, *args: Any, **kwargs: Any) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(FittedGammaGamma, "to_json", fail)  # beta_geo.json is written, gamma_gamma.json fails
+    code, _, err = run(capsys, "fit", fitted[0], *FIT, "--output", model, "--force")
+    assert_clean_failure(code, err, "No space left on device")
+    assert listing(model) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
 def _limited(limit: int) -> Any:
     def preexec() -> None:
         import resource
@@ -119,7 +311,75 @@ def _limited(limit: int) -> Any:
     return preexec
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+def test_disk_full_in_a_subprocess_leaves_nothing_partial(fitted: tuple[Path, Path], model: Path, tmp_path: Path
+                                                          ) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "scores.csv").write_text("old\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "clvkit", "score", str(fitted[0]), "--models", str(model),
+                           "--output", str(out / "scores.csv"), "--force", "-q"],
+                          capture_output=True, text=True, check=False, preexec_fn=_limited(2048))
+    assert_clean_failure(proc.returncode, proc.stderr, "scores.csv")
+    assert listing(out) == {"scores.csv": b"old\n"}
+    before = listing(model)
+    proc = subprocess.run([sys.executable, "-m", "clvkit", "fit", str(fitted[0]), *FIT, "--output", str(model),
+                           "--force"], capture_output=True, text=True, check=False, preexec_fn=_limited(600))
+    assert_clean_failure(proc.returncode, proc.stderr)
+    assert listing(model) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "out"]
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root writes into read-only folders")
+def test_unwritable_folder_is_a_clean_error(fitted: tuple[Path, Path], model: Path, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "ro"
+    out.mkdir()
+    out.chmod(0o555)
+    try:
+        code, _, err = run(capsys, "score", fitted[0], "--models", model, "--output", out / "s.csv", "-q")
+        assert_clean_failure(code, err, "Permission denied", str(out))
+        code, _, err = run(capsys, "fit", fitted[0], *FIT, "--output", out / "m")
+        assert_clean_failure(code, err, "Permission denied", str(out))
+        assert listing(out) == {}
+    finally:
+        out.chmod(0o755)
+
+
 # ------------------------------------------------------------------------------------------ 2. strict model folder
+@pytest.mark.parametrize("content", ["", '{"schema": "clvkit.cli.summary_settings", "schema_ver',
+                                     '{"schema": "clvkit.cli.summary_settings", "schema_version": 1}',
+                                     '{"schema": "clvkit.cli.summary_settings", "schema_version": 1, '
+                                     '"customer_id": "cust", "datetime": "when", "monetary_value": "amount", '
+                                     '"freq": 7, "time_unit": "W", "date_format": null}',
+                                     '{"schema": "clvkit.cli.summary_settings", "schema_version": 1, '
+                                     '"customer_id": "cust", "datetime": "when", "monetary_value": "amount", '
+                                     '"freq": "fortnight", "time_unit": "W", "date_format": null}',
+                                     "[" * 100_000 + "]" * 100_000])
+def test_invalid_summary_settings_is_an_error_naming_the_file(fitted: tuple[Path, Path], model: Path,
+                                                              tmp_path: Path, content: str,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    (model / "summary_settings.json").write_text(content, encoding="utf-8")
+    rewrite_manifest(model)  # consistent with the manifest: only strict parsing can catch it
+    code, _, err = run(capsys, "score", fitted[0], "--models", model, "--output", tmp_path / "s.csv", "-q")
+    assert_clean_failure(code, err, "summary_settings.json")
+    assert not (tmp_path / "s.csv").exists()
+
+
+@pytest.mark.parametrize("content", ["", '{"schema": "clvkit.fitted_model", "schema_version": 1, "mo',
+                                     "not json", "[" * 100_000 + "]" * 100_000])
+def test_corrupt_model_file_is_an_error_naming_the_file(fitted: tuple[Path, Path], model: Path, tmp_path: Path,
+                                                        content: str, capsys: pytest.CaptureFixture[str]) -> None:
+    (model / "beta_geo.json").write_text(content, encoding="utf-8")
+    rewrite_manifest(model)
+    code, _, err = run(capsys, "score", fitted[0], "--models", model, "--output", tmp_path / "s.csv", "-q")
+    assert_clean_failure(code, err, "beta_geo.json")
+    assert "No transaction model" not in err
+    code, _, err = run(capsys, "score", fitted[0], "--model", model / "beta_geo.json", "--customer-id", "cust",
+                       "--datetime", "when", "--spend", "10", "--output", tmp_path / "s.csv", "-q")
+    assert_clean_failure(code, err, "beta_geo.json")
+
+
 # ------------------------------------------------------------------------------------------ 3. raw exceptions
 def test_truncated_gzip_is_a_clean_error_everywhere(tmp_path: Path, fitted: tuple[Path, Path], model: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
@@ -164,6 +424,32 @@ def test_garbage_projects_file_in_binding_is_a_clean_error(tmp_path: Path, conte
 
 # ------------------------------------------------------------------------------------------ 4. mixed time zones
 # ------------------------------------------------------------------------------------------ 5. formula injection
+def test_formula_prefixes_are_neutralised_in_every_csv_the_cli_writes(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    ids = HOSTILE_IDS + [f"c{i}" for i in range(300)]
+    log = write_log(tmp_path / "log.csv", ids=ids)
+    assert main(["fit", str(log), *FIT, "--output", str(tmp_path / "m")]) == 0
+    referrals = tmp_path / "referrals.csv"
+    with referrals.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([["referrer", "referred"], [HOSTILE_IDS[0], HOSTILE_IDS[1]], ["c1", HOSTILE_IDS[3]]])
+    assert main(["score", str(log), "--models", str(tmp_path / "m"), "--output", str(tmp_path / "s.csv"),
+                 "--referrals", str(referrals), "-q"]) == 0
+    assert main(["tier", str(tmp_path / "s.csv"), "--policy", "five-a", "--value-column", "clv", "--explain",
+                 "--output", str(tmp_path / "t.csv"), "-q"]) == 0
+    capsys.readouterr()
+    for name in ("s.csv", "s_composite.csv", "t.csv"):
+        with (tmp_path / name).open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        written = {r["customer_id"] for r in rows}
+        for hostile in HOSTILE_IDS:
+            assert hostile not in written and "'" + hostile in written, (name, hostile)
+        for row in rows:
+            for key, cell in row.items():
+                assert not cell.startswith(("=", "+", "@", "\t", "\r")), (name, key, cell)
+                if cell.startswith("-"):
+                    float(cell)  # only numbers may start with a minus sign
+
+
 def test_numbers_are_never_altered(tmp_path: Path) -> None:
     path = tmp_path / "n.csv"
     clvkit._csvio.write_csv(path, {"id": ["-2", "=1+1", "-2+3", "1e5", "\tx", "\rx", "@a"],
