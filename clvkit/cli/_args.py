@@ -11,7 +11,7 @@ from typing import Any
 from .._csvio import parse_iso_time
 from ..errors import InvalidInputError
 
-__all__ = ["Parents", "amount", "date_option", "fraction", "non_negative_int", "positive_int", "rate"]
+__all__ = ["Parents", "amount", "date_option", "delimiter", "fraction", "non_negative_int", "positive_int", "rate"]
 
 
 # ------------------------------------------------------------------------------------------ numbers
@@ -56,6 +56,14 @@ def fraction(text: str) -> float:
 def amount(text: str) -> float:
     value: float = _parse_number(text, float)
     _check(math.isfinite(value) and value >= 0.0, f"must be finite and >= 0, got {value:g}")
+    return value
+
+
+def delimiter(text: str) -> str:
+    """``--delimiter``: one character that can separate CSV fields (``\\t`` spelled out means a tab)."""
+    value = "\t" if text in ("\\t", "tab", "TAB") else text
+    _check(len(value) == 1, f"must be one character, got {text!r} (e.g. ';', or '\\t' for a tab)")
+    _check(value not in ('"', "\n", "\r"), f"cannot be {text!r}, which CSV reserves for quoting and line ends")
     return value
 
 
@@ -123,7 +131,8 @@ def _log() -> argparse.ArgumentParser:
     g = log_in.add_argument_group("input")
     g.add_argument("input", metavar="INPUT", help="transaction log: .csv (.csv.gz, .tsv) or .parquet")
     g.add_argument("--format", choices=("csv", "parquet"), help="input format (default: from the file name)")
-    g.add_argument("--delimiter", help="CSV field separator (default ',', tab for .tsv)")
+    g.add_argument("--delimiter", type=delimiter, help="CSV field separator, one character (default ',', tab for "
+                   ".tsv)")
     g.add_argument("--date-format", help="strptime format of the CSV time column, e.g. %%Y%%m%%d "
                    "(default ISO 8601)")
     g.add_argument("--calibration-end", metavar="DATE",

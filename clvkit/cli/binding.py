@@ -7,9 +7,13 @@ Reads a folder of binding tables (default: the bundled synthetic B2B sample) and
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import Any
 
+from ..errors import InvalidInputError
 from ._args import Parents, non_negative_int
-from ._console import Console
+from ._console import Console, one_line
+from ._output import parse_json_text, read_json_text
 
 __all__ = ["register", "run"]
 
@@ -37,6 +41,23 @@ def run(args: argparse.Namespace, console: Console) -> int:
     """Run ``clvkit binding``; return the exit status."""
     from ..binding import cli_report
 
-    console.print(cli_report(args.directory, as_of=args.as_of, top=args.top, config=args.config,
+    config = None if args.config is None else _config(args.config)
+    console.print(cli_report(args.directory, as_of=args.as_of, top=args.top, config=config,
                              handover=args.handover).rstrip("\n"))
     return 0
+
+
+def _config(value: str) -> Any:
+    """The ``--config`` file as a :class:`~clvkit.binding.BindingConfig`, read with the size and depth limits."""
+    from pydantic import ValidationError
+
+    from ..binding import BindingConfig
+
+    path = Path(value)
+    text = read_json_text(path, f"The --config file {path}")
+    parse_json_text(text, f"The --config file {path}")  # refuses deep nesting before pydantic sees it
+    try:
+        return BindingConfig.model_validate_json(text)
+    except (ValidationError, ValueError) as exc:
+        raise InvalidInputError(f"The --config file {path} is not a valid binding configuration: "
+                                f"{one_line(exc)}") from None

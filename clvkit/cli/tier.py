@@ -18,8 +18,8 @@ import numpy.typing as npt
 from .._csvio import read_rows, write_csv
 from ..errors import InvalidInputError
 from ._args import Parents
-from ._console import Console
-from ._output import check_outputs
+from ._console import Console, one_line
+from ._output import check_outputs, json_option
 
 __all__ = ["read_columns_csv", "register", "run"]
 
@@ -53,15 +53,16 @@ def run(args: argparse.Namespace, console: Console) -> int:
     config: str | None = None
     config_file: Path | None = None
     if args.config is not None:
-        candidate = Path(args.config)
-        if candidate.exists():
-            config, config_file = candidate.read_text(encoding="utf-8"), candidate
-        else:
-            config = args.config
+        config, config_file = json_option(args.config, "--config")
     if args.output:
         check_outputs([Path(args.output)], [Path(args.input), *([config_file] if config_file else [])],
                       force=args.force)
-    policy = make_policy(args.policy, config)
+    try:
+        policy = make_policy(args.policy, config)
+    except InvalidInputError as exc:
+        if config_file is None:
+            raise
+        raise InvalidInputError(f"The --config file {config_file}: {one_line(exc)}") from None
     columns = read_columns_csv(args.input)
     if args.history_columns:
         missing = [c for c in args.history_columns if c not in columns]
@@ -93,9 +94,12 @@ def read_columns_csv(
     Raises
     ------
     InvalidInputError
-        For an empty file, rows of the wrong length or bytes that are not UTF-8 (naming the line).
+        For a missing or empty file, rows of the wrong length or bytes that are not UTF-8 (naming the line).
     """
     p = Path(path)
+    if not p.is_file():
+        state = "is not a file" if p.exists() else "does not exist"
+        raise InvalidInputError(f"The input file {p} {state}.")
     rows = read_rows(p, where=f"The input file {p}")
     if not rows:
         raise InvalidInputError(f"{p} is empty; it needs a header row and one row per customer.")

@@ -346,6 +346,42 @@ def test_unwritable_folder_is_a_clean_error(fitted: tuple[Path, Path], model: Pa
         out.chmod(0o755)
 
 
+def test_os_errors_exit_2_naming_the_path(fitted: tuple[Path, Path], model: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    # an output that is a folder, and an output below a plain file
+    code, _, err = run(capsys, "score", fitted[0], "--models", model, "--output", tmp_path, "--force", "-q")
+    assert_clean_failure(code, err, str(tmp_path))
+    code, _, err = run(capsys, "score", fitted[0], "--models", model, "--output", fitted[0] / "s.csv", "-q")
+    assert_clean_failure(code, err, str(fitted[0]))
+    # an input that is a folder, in every command that reads one
+    for argv in (["fit", tmp_path, *FIT, "--output", tmp_path / "m"],
+                 ["score", tmp_path, "--models", model, "--output", tmp_path / "s.csv", "-q"],
+                 ["tier", tmp_path, "--policy", "five-a", "-q"],
+                 ["tier", fitted[0], "--policy", "five-a", "--config", tmp_path, "-q"],
+                 ["binding", fitted[0], "-q"]):
+        code, _, err = run(capsys, *argv)
+        assert_clean_failure(code, err, str(argv[1] if argv[0] != "tier" or "--config" not in argv else tmp_path))
+    # permission denied while reading (simulated: root reads anything)
+    real_open = os.open
+
+    def deny(path: Any, *args: Any, **kwargs: Any) -> int:
+        if str(path).endswith("log.csv"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    def deny_path_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self.name == "log.csv":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_path_open(self, *args, **kwargs)
+
+    real_path_open = Path.open
+    monkeypatch.setattr(os, "open", deny)
+    monkeypatch.setattr(Path, "open", deny_path_open)
+    code, _, err = run(capsys, "fit", fitted[0], *FIT, "--output", tmp_path / "m2")
+    assert_clean_failure(code, err, "Permission denied", str(fitted[0]))
+
+
 # ------------------------------------------------------------------------------------------ 2. strict model folder
 @pytest.mark.parametrize("content", ["", '{"schema": "clvkit.cli.summary_settings", "schema_ver',
                                      '{"schema": "clvkit.cli.summary_settings", "schema_version": 1}',
@@ -399,6 +435,13 @@ def test_truncated_gzip_is_a_clean_error_everywhere(tmp_path: Path, fitted: tupl
     assert_clean_failure(code, err, "not UTF-8", "line 5002")
 
 
+@pytest.mark.parametrize("delimiter", ["", ";;", "\n", '"'])
+def test_bad_delimiter_is_a_usage_error(fitted: tuple[Path, Path], tmp_path: Path, delimiter: str,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "fit", fitted[0], *FIT, "--delimiter", delimiter, "--output", tmp_path / "m")
+    assert code == 2 and "--delimiter" in err and "Traceback" not in err
+
+
 # guard: already a clean error on main
 def test_tier_reads_latin1_and_a_bom_like_every_reader(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "t.csv"
@@ -420,6 +463,41 @@ def test_garbage_projects_file_in_binding_is_a_clean_error(tmp_path: Path, conte
     (folder / "projects.csv").write_bytes(content)
     code, _, err = run(capsys, "binding", folder, "-q")
     assert_clean_failure(code, err, "projects")
+
+
+def test_long_and_nested_config_json_is_decided_without_the_os(fitted: tuple[Path, Path], tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    long_labels = json.dumps({"share": 0.1, "labels": ["x" * 5000, "key"]})
+    code, _, err = run(capsys, "tier", fitted[0], "--policy", "key-customers", "--value-column", "amount",
+                         "--config", long_labels, "-q")
+    assert code == 0, err
+    for nested in ("[" * 100_000 + "]" * 100_000, '{"cut": ' * 5000 + "1" + "}" * 5000):
+        code, _, err = run(capsys, "tier", fitted[0], "--policy", "five-a", "--config", nested, "-q")
+        assert_clean_failure(code, err, "--config")
+        config = tmp_path / "nested.json"
+        config.write_text(nested, encoding="utf-8")
+        code, _, err = run(capsys, "tier", fitted[0], "--policy", "five-a", "--config", config, "-q")
+        assert_clean_failure(code, err, "nested.json")
+        code, _, err = run(capsys, "binding", "--config", config, "-q")
+        assert_clean_failure(code, err, "nested.json")
+    config.write_bytes(b'{"share": 0.\xe9}')
+    code, _, err = run(capsys, "tier", fitted[0], "--policy", "key-customers", "--config", config, "-q")
+    assert_clean_failure(code, err, "nested.json", "UTF-8")
+    code, _, err = run(capsys, "tier", fitted[0], "--policy", "key-customers", "--config", tmp_path / "no.json",
+                       "-q")
+    assert_clean_failure(code, err, "no.json")
+
+
+def test_a_missing_input_is_exit_2_in_every_command(tmp_path: Path, model: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "missing.csv"
+    for argv in (["fit", missing, *FIT, "--output", tmp_path / "m"],
+                 ["score", missing, "--models", model, "--output", tmp_path / "s.csv", "-q"],
+                 ["tier", missing, "--policy", "five-a", "-q"],
+                 ["binding", tmp_path / "missing", "-q"],
+                 ["binding", "--config", missing, "-q"]):
+        code, _, err = run(capsys, *argv)
+        assert_clean_failure(code, err, "missing")
 
 
 # ------------------------------------------------------------------------------------------ 4. mixed time zones
