@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from importlib.abc import Traversable
 
 __all__ = ["FORMULA_PREFIXES", "CsvSource", "atomic_output", "csv_reader", "neutralize_formula", "parse_ids",
-           "parse_iso_time", "read_rows", "write_csv", "write_csv_to"]
+           "parse_iso_time", "parse_time_and_zone", "read_rows", "write_csv", "write_csv_to"]
 
 #: A file to read: a path, or a :class:`importlib.abc.Traversable` (files bundled in the package).
 CsvSource = Union[str, "os.PathLike[str]", "Traversable"]
@@ -287,6 +287,20 @@ def parse_ids(values: Sequence[str]) -> npt.NDArray[Any]:
     return np.array(values, dtype=str)
 
 
+def parse_time_and_zone(text: str, date_format: str | None = None) -> tuple[_dt.datetime, bool]:
+    """:func:`parse_iso_time`, and whether the text carried a UTC offset (readers refuse a mix of both)."""
+    s = text.strip()
+    if date_format is not None:
+        value = _dt.datetime.strptime(s, date_format)
+    else:
+        if s.endswith(("Z", "z")):  # Python 3.10's fromisoformat does not read the Z suffix
+            s = s[:-1] + "+00:00"
+        value = _dt.datetime.fromisoformat(s)
+    if value.utcoffset() is not None:
+        return value.astimezone(_dt.timezone.utc).replace(tzinfo=None), True
+    return value, False
+
+
 def parse_iso_time(text: str, date_format: str | None = None) -> _dt.datetime:
     """One timestamp, ISO 8601 (or :func:`~datetime.datetime.strptime` ``date_format``), as naive UTC.
 
@@ -302,13 +316,4 @@ def parse_iso_time(text: str, date_format: str | None = None) -> _dt.datetime:
     >>> parse_iso_time(" 2024-03-01T14:05:00+02:00 "), parse_iso_time("2024-03-01Z")
     (datetime.datetime(2024, 3, 1, 12, 5), datetime.datetime(2024, 3, 1, 0, 0))
     """
-    s = text.strip()
-    if date_format is not None:
-        value = _dt.datetime.strptime(s, date_format)
-    else:
-        if s.endswith(("Z", "z")):  # Python 3.10's fromisoformat does not read the Z suffix
-            s = s[:-1] + "+00:00"
-        value = _dt.datetime.fromisoformat(s)
-    if value.utcoffset() is not None:
-        value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-    return value
+    return parse_time_and_zone(text, date_format)[0]

@@ -301,7 +301,7 @@ def test_parquet_without_pyarrow_names_the_extra(tmp_path: Path, capsys: pytest.
 def test_read_log_parses_ids_times_and_amounts(tmp_path: Path) -> None:
     path = tmp_path / "log.tsv"
     path.write_text("id\tts\tamt\n007\t2024-01-01T10:00:00+02:00\t1.5\nC-2\t2024-01-02 00:00:00Z\t2\n"
-                    "007\t2024-01-03\t-0.5\n")
+                    "007\t2024-01-03T00:00:00Z\t-0.5\n")  # naive times may not mix with offsets
     cols = read_log(path, customer_id="id", datetime="ts", monetary_value="amt")
     assert cols["id"].tolist() == ["007", "C-2", "007"]  # text ids keep their leading zeros
     assert cols["ts"].astype(str).tolist() == ["2024-01-01T08:00:00.000000", "2024-01-02T00:00:00.000000",

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .._csvio import csv_reader, parse_ids, parse_iso_time
+from .._csvio import csv_reader, parse_ids, parse_time_and_zone
 from ..errors import InvalidInputError, Problem
 
 __all__ = ["read_log"]
@@ -50,12 +50,27 @@ def _parse_times(values: list[str], column: str, date_format: str | None, lines:
     codes = np.fromiter(map(distinct.__getitem__, values), dtype=np.intp, count=len(values))
     parsed = np.empty(len(distinct), dtype="datetime64[us]")
     failed = np.zeros(len(distinct), dtype=bool)
+    aware = np.zeros(len(distinct), dtype=bool)
     for text, k in distinct.items():
         try:
-            parsed[k] = np.datetime64(parse_iso_time(text, date_format), "us")
+            value, aware[k] = parse_time_and_zone(text, date_format)
+            parsed[k] = np.datetime64(value, "us")
         except (ValueError, OverflowError):
             parsed[k] = np.datetime64("NaT")
             failed[k] = True
+    # As clvkit.summarize refuses a column of naive and aware datetimes: the naive ones' zone is unknown, so
+    # converting only the others to UTC would shift them against each other. Offsets alone are instants.
+    readable = np.flatnonzero(~failed[codes])
+    if readable.size:
+        first_aware = bool(aware[codes[readable[0]]])
+        mixed = (~failed & (aware != first_aware))[codes]
+        if mixed.any():
+            shown = "has a UTC offset" if first_aware else "is naive"
+            problems.append(_bad_rows(
+                column, f"mixes time zones (the first value {shown}, these lines differ)",
+                np.flatnonzero(mixed).tolist(), lines,
+                "Give every time a UTC offset (e.g. +00:00), or none; a column mixing aware and naive values is "
+                "usually a parsing mistake."))
     if failed.any():
         bad = np.flatnonzero(failed[codes]).tolist()
         example = values[bad[0]]

@@ -501,6 +501,19 @@ def test_a_missing_input_is_exit_2_in_every_command(tmp_path: Path, model: Path,
 
 
 # ------------------------------------------------------------------------------------------ 4. mixed time zones
+def test_naive_and_offset_times_in_one_log_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "mixed.csv"
+    log.write_text("cust,when,amount\n1,1997-01-01,5\n1,1997-02-01T10:00:00+05:00,6\n2,1997-01-03,7\n"
+                   "2,1997-03-01 12:00:00+05:00,8\n", encoding="utf-8")
+    code, _, err = run(capsys, "fit", log, *FIT, "--output", tmp_path / "m")
+    assert_clean_failure(code, err, "'when'", "mixes time zones", "line 3")
+    assert not (tmp_path / "m").exists()
+    log.write_text("cust,when,amount\n1,1997-01-01T00:00:00+05:00,5\n1,1997-02-01T10:00:00+02:00,6\n",
+                   encoding="utf-8")  # offsets only: instants, converted to UTC as documented
+    assert main(["fit", str(log), *FIT, "--output", str(tmp_path / "m")]) in (0, 2)
+    assert "mixes time zones" not in capsys.readouterr().err
+
+
 # ------------------------------------------------------------------------------------------ 5. formula injection
 def test_formula_prefixes_are_neutralised_in_every_csv_the_cli_writes(tmp_path: Path,
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
