@@ -1,6 +1,6 @@
 """Hardening of the command line's files (issue 10): nothing lost, no raw exception, no partial file.
 
-Each test was written before its fix and failed on main then, except two marked *guard* (the behaviour
+Each test was written before its fix and failed on main then, except three marked *guard* (the behaviour
 was already right; they keep it so). The invariant is the same throughout: a run either succeeds or ends with
 one line on stderr and exit status 2, and after a failure no partial or temporary file is left and an old output
 is byte-for-byte intact. Fault injection covers a full disk (a small ``RLIMIT_FSIZE`` in a subprocess), an
@@ -566,3 +566,21 @@ def _readers(tmp_path: Path, model: Path, log: Path) -> dict[str, tuple[Path, li
     }
 
 
+# guard: each reader already did this on main (through clvkit._csvio); this checks all four in one place
+def test_every_csv_reader_accepts_a_bom_and_names_the_line_of_bad_bytes(fitted: tuple[Path, Path], model: Path,
+                                                                       tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    log = Path(shutil.copy(fitted[0], tmp_path / "log.csv"))
+    (tmp_path / "referrals.csv").write_text("referrer,referred\nc1,c2\n", encoding="utf-8")
+    (tmp_path / "tier.csv").write_text("customer_id,value\nc1,1\nc2,2\n", encoding="utf-8")
+    for what, (path, argv) in _readers(tmp_path, model, log).items():
+        good = path.read_bytes()
+        path.write_bytes(b"\xef\xbb\xbf" + good)
+        code, _, err = run(capsys, *argv)
+        assert code == 0, (what, err)
+        lines = good.split(b"\n")
+        lines[1] = lines[1] + b"\xe9"
+        path.write_bytes(b"\n".join(lines))
+        code, _, err = run(capsys, *argv)
+        assert_clean_failure(code, err, "not UTF-8", "line 2")
+        path.write_bytes(good)
