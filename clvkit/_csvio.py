@@ -20,6 +20,7 @@ import codecs
 import contextlib
 import csv
 import datetime as _dt
+import errno
 import gzip
 import io
 import os
@@ -213,7 +214,12 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     (b'first', ['out.txt'])
     """
     target = Path(path)
-    fd, temporary = _temporary_sibling(target)
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(target))
+    try:
+        fd, temporary = _temporary_sibling(target)
+    except OSError as exc:  # e.g. permission denied: name the output, not the temporary file
+        raise OSError(exc.errno, exc.strerror or str(exc), os.fspath(target)) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
@@ -223,7 +229,9 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     except OSError as exc:
         with contextlib.suppress(OSError):
             temporary.unlink()
-        if exc.filename is None:  # a failed write() names no file: name the output (disk full, file too large)
+        # A failed write() names no file (disk full, file too large), a failed rename the temporary one:
+        # name the output the user asked for.
+        if exc.filename is None or exc.filename == os.fspath(temporary):
             raise OSError(exc.errno, exc.strerror or str(exc), os.fspath(target)) from exc
         raise
     except BaseException:

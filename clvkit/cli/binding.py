@@ -7,13 +7,12 @@ Reads a folder of binding tables (default: the bundled synthetic B2B sample) and
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInputError
 from ._args import Parents, non_negative_int
 from ._console import Console, one_line
-from ._output import parse_json_text, read_json_text
+from ._output import json_option
 
 __all__ = ["register", "run"]
 
@@ -30,7 +29,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
                               "bundled synthetic sample")
     binding.add_argument("--as-of", metavar="DATE", help="ISO 8601 date/time described (default: latest touchpoint)")
     binding.add_argument("--top", type=non_negative_int, default=10, help="rows per table (default 10)")
-    binding.add_argument("--config", metavar="JSON", help="BindingConfig JSON file")
+    binding.add_argument("--config", metavar="JSON", help="BindingConfig: JSON text or a JSON file")
     binding.add_argument("--handover", action="extend", nargs="+", metavar="EMPLOYEE",
                          help="employees whose hand-over to simulate (default: announced departures, else the "
                               "top risk)")
@@ -48,16 +47,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
 
 def _config(value: str) -> Any:
-    """The ``--config`` file as a :class:`~clvkit.binding.BindingConfig`, read with the size and depth limits."""
+    """``--config`` (JSON text, or a JSON file) as a :class:`~clvkit.binding.BindingConfig`."""
     from pydantic import ValidationError
 
     from ..binding import BindingConfig
 
-    path = Path(value)
-    text = read_json_text(path, f"The --config file {path}")
-    parse_json_text(text, f"The --config file {path}")  # refuses deep nesting before pydantic sees it
+    text, path = json_option(value, "--config")  # JSON text or a file, bounded in size and nesting
+    where = "The --config JSON" if path is None else f"The --config file {path}"
     try:
         return BindingConfig.model_validate_json(text)
     except (ValidationError, ValueError) as exc:
-        raise InvalidInputError(f"The --config file {path} is not a valid binding configuration: "
-                                f"{one_line(exc)}") from None
+        raise InvalidInputError(f"{where} is not a valid binding configuration: {one_line(exc)}") from None

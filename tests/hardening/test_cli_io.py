@@ -351,7 +351,7 @@ def test_os_errors_exit_2_naming_the_path(fitted: tuple[Path, Path], model: Path
                                           capsys: pytest.CaptureFixture[str]) -> None:
     # an output that is a folder, and an output below a plain file
     code, _, err = run(capsys, "score", fitted[0], "--models", model, "--output", tmp_path, "--force", "-q")
-    assert_clean_failure(code, err, str(tmp_path))
+    assert_clean_failure(code, err, f"Is a directory: {tmp_path}.")
     code, _, err = run(capsys, "score", fitted[0], "--models", model, "--output", fitted[0] / "s.csv", "-q")
     assert_clean_failure(code, err, str(fitted[0]))
     # an input that is a folder, in every command that reads one
@@ -486,6 +486,14 @@ def test_long_and_nested_config_json_is_decided_without_the_os(fitted: tuple[Pat
     code, _, err = run(capsys, "tier", fitted[0], "--policy", "key-customers", "--config", tmp_path / "no.json",
                        "-q")
     assert_clean_failure(code, err, "no.json")
+
+
+def test_binding_config_is_json_text_or_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "binding", "--config", '{"min_strength": 0.2}', "--top", "1", "-q")
+    assert code == 0 and "SYNTHETIC SAMPLE DATA" in out, err
+    code, _, err = run(capsys, "binding", "--config", '{"min_strength": "' + "x" * 5000 + '"}', "-q")
+    assert_clean_failure(code, err, "--config", "min_strength")
+    assert "File name too long" not in err
 
 
 def test_a_missing_input_is_exit_2_in_every_command(tmp_path: Path, model: Path,
