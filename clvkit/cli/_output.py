@@ -220,7 +220,10 @@ def write_folder_atomically(directory: Path, files: Mapping[str, Callable[[Path]
     parent = directory.parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = parent / f".{directory.name}.{secrets.token_hex(4)}.tmp"
-    staging.mkdir()
+    try:
+        staging.mkdir()
+    except OSError as exc:  # e.g. permission denied: name the folder asked for, not the temporary one
+        raise OSError(exc.errno, exc.strerror or str(exc), os.fspath(directory)) from exc
     old: Path | None = None
     try:
         entries: dict[str, dict[str, Any]] = {}
