@@ -68,6 +68,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
         missing = [c for c in args.history_columns if c not in columns]
         if missing:
             raise InvalidInputError(f"--history-columns names columns the input lacks: {missing}.")
+        not_numbers = [c for c in args.history_columns if columns[c].dtype.kind not in "fiu"]
+        if not_numbers:
+            raise InvalidInputError(f"--history-columns names columns that do not hold numbers only: {not_numbers}. "
+                                    f"Each is one period's value per customer.")
         columns["history"] = np.column_stack([columns.pop(c) for c in args.history_columns]).astype(np.float64)
     if args.value_column not in columns:
         raise InvalidInputError(

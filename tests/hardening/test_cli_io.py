@@ -518,6 +518,13 @@ def test_binding_config_is_json_text_or_a_file(tmp_path: Path, capsys: pytest.Ca
     assert "File name too long" not in err
 
 
+def test_text_history_columns_are_a_clean_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("customer_id,value,p1,p2\nc1,1,2,x\nc2,2,3,4\n", encoding="utf-8")
+    code, _, err = run(capsys, "tier", path, "--policy", "loyalty", "--history-columns", "p1", "p2", "-q")
+    assert_clean_failure(code, err, "'p2'", "--history-columns")
+
+
 def test_a_missing_input_is_exit_2_in_every_command(tmp_path: Path, model: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "missing.csv"
