@@ -29,9 +29,10 @@ SETTINGS_FILE = "summary_settings.json"
 SETTINGS_SCHEMA = "clvkit.cli.summary_settings"
 #: The ``schema`` of a fitted model's JSON (see :func:`clvkit.load_json`).
 _MODEL_SCHEMA = "clvkit.fitted_model"
-#: Files ``clvkit fit`` and ``clvkit demo`` write: ``--force`` replaces a folder holding only these (and its
-#: manifest's), never one holding anything else.
-KNOWN_FILES = ("beta_geo.json", "gamma_gamma.json", SETTINGS_FILE, "scores.csv", "composite_synthetic.csv")
+#: The files ``clvkit fit`` and ``clvkit demo`` write: ``--force`` replaces a folder holding only these (and
+#: those its manifest lists), never one holding anything else (a user's own scores.csv beside a model, say).
+FIT_FILES = ("beta_geo.json", "gamma_gamma.json", SETTINGS_FILE)
+DEMO_FILES = ("beta_geo.json", "gamma_gamma.json", "scores.csv", "composite_synthetic.csv")
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,12 @@ def _snake(name: str) -> str:
 
 
 def write_folder(console: Console, directory: Path, models: Sequence[Any], settings: SummarySettings | None,
-                 files: Mapping[str, Callable[[Path], None]]) -> int:
+                 files: Mapping[str, Callable[[Path], None]], *, known: Sequence[str] = FIT_FILES) -> int:
     """Write the models (and the settings, and ``files``: name -> writer) as the folder ``directory``; list them.
 
     The folder is written as a whole or not at all, with a ``manifest.json`` naming every file and its SHA-256
-    (:func:`~clvkit.cli._output.write_folder_atomically`); ``clvkit score --models`` checks it.
+    (:func:`~clvkit.cli._output.write_folder_atomically`); ``clvkit score --models`` checks it. An existing
+    folder is replaced only when it holds nothing but ``known`` files and those its manifest lists.
 
     Returns the exit status, 0.
     """
@@ -108,7 +110,7 @@ def write_folder(console: Console, directory: Path, models: Sequence[Any], setti
         writers[SETTINGS_FILE] = _text_writer(settings.to_json() + "\n")
     writers.update(files)
     with console.step(f"writing {directory}"):
-        paths = write_folder_atomically(directory, writers, known=KNOWN_FILES)
+        paths = write_folder_atomically(directory, writers, known=known)
     console.print()
     console.print("Wrote:")
     for p in paths:

@@ -19,7 +19,7 @@ from ..batch import CustomerSummary
 from ._args import Parents
 from ._console import Console, money
 from ._fitting import fit_models, holdout_check, param_block, summarize_log
-from ._folder import KNOWN_FILES, SummarySettings, write_folder
+from ._folder import DEMO_FILES, SummarySettings, write_folder
 from ._output import check_outputs
 from ._scoring import print_scores, score_customers, write_scores
 
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
 
     output = Path(args.output)
     check_outputs([output], [], force=args.force, folder=True,
-                  known=KNOWN_FILES)
+                  known=DEMO_FILES)
     with console.step("loading the bundled CDNOW sample"):
         log = load_cdnow_transactions()
     settings = SummarySettings(customer_id="customer_id", datetime="date", monetary_value="amount",
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     return write_folder(console, output, [bg, gg], None, {
         "scores.csv": lambda path: write_scores(path, scores),
         "composite_synthetic.csv": lambda path: write_csv(path, composite.to_columns()),
-    })
+    }, known=DEMO_FILES)
 
 
 def _print_sample(console: Console, log: dict[str, npt.NDArray[Any]], summary: CustomerSummary) -> None:

@@ -15,7 +15,7 @@ from .._timeunits import UNIT_DAYS
 from ._args import Parents
 from ._console import UNIT_NAMES, Console
 from ._fitting import fit_models, holdout_check, param_block, read_and_summarize
-from ._folder import KNOWN_FILES, SummarySettings, write_folder
+from ._folder import FIT_FILES, SummarySettings, write_folder
 from ._output import check_outputs
 
 __all__ = ["register", "run"]
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
                                monetary_value=args.monetary_value, freq=args.freq, time_unit=args.time_unit,
                                date_format=args.date_format)
     check_outputs([Path(args.output)], [Path(args.input)], force=args.force, folder=True,
-                  known=KNOWN_FILES)
+                  known=FIT_FILES)
     summary = read_and_summarize(args, console, settings)
     repeat = int(np.count_nonzero(summary.frequency > 0))
     console.print(f"{len(summary):,} customers, {repeat:,} with repeat purchases; time unit "

@@ -212,6 +212,12 @@ def test_force_never_replaces_a_folder_holding_other_files(fitted: tuple[Path, P
     code, _, err = run(capsys, "fit", fitted[0], *FIT, "--output", notes, "--force")
     assert_clean_failure(code, err, "notes.txt", "clvkit did not write")
     assert listing(notes) == {"notes.txt": b"mine\n"}
+    model = tmp_path / "model"
+    assert main(["fit", str(fitted[0]), *FIT, "--output", str(model)]) == 0
+    (model / "scores.csv").write_text("mine\n", encoding="utf-8")  # a user's file beside the models
+    code, _, err = run(capsys, "fit", fitted[0], *FIT, "--output", model, "--force")
+    assert_clean_failure(code, err, "scores.csv", "clvkit did not write")
+    assert (model / "scores.csv").read_text(encoding="utf-8") == "mine\n"
     code, _, err = run(capsys, "fit", fitted[0], *FIT, "--output", notes / "notes.txt", "--force")
     assert_clean_failure(code, err, "not a folder")
     assert listing(notes) == {"notes.txt": b"mine\n"}
