@@ -45,9 +45,9 @@ from ._timecolumns import (
     to_periods,
 )
 from ._timeunits import UNIT_DAYS
-from ._validation import raise_if, row_problem
+from ._validation import non_number_problem, raise_if, row_problem
 from .batch import CustomerSummary, _register_entity_summarizer
-from .errors import InvalidInputError, Problem
+from .errors import MAX_ROWS_SHOWN, InvalidInputError, Problem
 
 __all__ = ["summarize", "summarize_transactions"]
 
@@ -298,6 +298,14 @@ def _entity_problems(n: int, not_entity: list[int], currency_rows: dict[str, lis
         raise_if(problems, "summarize_transactions()")
 
 
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 def _object_column(values: list[Any]) -> npt.NDArray[Any]:
     """``values`` as they are in a 1-D object array (``np.asarray`` would convert strings and numbers)."""
     out = np.empty(len(values), dtype=object)
@@ -373,12 +381,15 @@ def _summarize_columns(
     holdout = None if ends.cal is None else values > same_unit(ends.cal, values)
     periods = to_periods(values, times.numeric, freq)
     del values
-    agg = aggregate(coded.codes, coded.n_codes, periods, amounts, holdout, net=refunds == "net")
+    with np.errstate(over="ignore"):  # an overflowing customer total is reported below, naming the column
+        agg = aggregate(coded.codes, coded.n_codes, periods, amounts, holdout, net=refunds == "net")
     del periods, holdout
     if agg.customers.shape[0] == 0:
         raise InvalidInputError([Problem(amount_col, "has no customer-period with a positive net total",
                                          fix="With refunds='net' only periods of positive net spend count.")],
                                 context=context)
+    if amounts is not None:
+        _overflow_problem(agg, coded, amount_col, context)
     return _build_summary(agg, coded, times, ends, freq)
 
 
@@ -406,7 +417,14 @@ def _check_lengths(ids: npt.NDArray[Any], times_in: npt.NDArray[Any], amounts_in
 def _read_ids(ids: npt.NDArray[Any], column: str, problems: list[Problem | None]) -> Codes | None:
     """Codes of an object column of ids (``None`` when unreadable); other dtypes are coded later, if valid."""
     if ids.dtype.kind == "O":
-        return read_object_ids(ids, column, problems)
+        try:
+            return read_object_ids(ids, column, problems)
+        except TypeError:  # unhashable ids (lists, dicts): name them rather than fail in the hash table
+            values = ids.tolist()
+            bad = np.fromiter((not _hashable(v) for v in values), dtype=bool, count=len(values))
+            problems.append(row_problem(bad, column, "must be hashable scalars such as strings or integers",
+                                        "Pass one plain id per row."))
+            return None
     if ids.dtype.kind == "f":
         problems.append(row_problem(np.isnan(ids), column, "is missing (null customer id)",
                                     "Drop the rows or fill in the customer."))
@@ -421,6 +439,12 @@ def _read_amounts(amounts_in: npt.NDArray[Any] | None, column: str, flagged_refu
     """The amounts as float64 and the refund rows (``None`` when there are none)."""
     if amounts_in is None:
         return None, None
+    if amounts_in.dtype.kind in "cO":  # numpy would drop an imaginary part with only a warning
+        problem = non_number_problem(amounts_in, column) if amounts_in.dtype.kind == "c" else _complex_rows(
+            amounts_in, column)
+        if problem is not None:
+            problems.append(problem)
+            return None, None
     try:
         amounts = np.asarray(amounts_in, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -486,7 +510,7 @@ def _read_ends(times: Times, keep: BoolArray | None, observation_end: Any, calib
             "or pass calibration_end to summarize a calibration period with a holdout."))
     if cal is not None and obs is not None and first_time is not None and last_time is not None:
         problems.append(_calibration_problem(cal, obs, first_time, last_time, times, freq))
-    freq_ok = freq in UNIT_DAYS
+    freq_ok = isinstance(freq, str) and freq in UNIT_DAYS
     return _Ends(obs, cal, as_metadata(obs, times, freq) if freq_ok and obs is not None else None,
                  as_metadata(cal, times, freq) if freq_ok and cal is not None else None)
 
@@ -516,12 +540,36 @@ def _calibration_problem(cal: Any, obs: Any, first_time: Any, last_time: Any, ti
         problem = f"is before the first transaction ({show_time(first_time, times)})"
     elif cal_key >= scalar_key(last_time):
         problem = "is not before the last transaction: there are no holdout rows"
-    elif freq in UNIT_DAYS and period_of(cal, times, freq) == period_of(obs, times, freq):
+    elif isinstance(freq, str) and freq in UNIT_DAYS and period_of(cal, times, freq) == period_of(obs, times, freq):
         problem = f"falls in the same {freq!r} period as observation_end ({show_time(obs, times)})"
     else:
         return None
     return Problem("calibration_end", f"{show_time(cal, times)} {problem}",
                    fix="Pick a calibration end inside the data, at least one period before observation_end.")
+
+
+def _complex_rows(amounts_in: npt.NDArray[Any], column: str) -> Problem | None:
+    """The rows of an object column of amounts that hold complex numbers, as a problem."""
+    values = amounts_in.tolist()
+    bad = np.fromiter((isinstance(v, (complex, np.complexfloating)) for v in values), dtype=bool, count=len(values))
+    return row_problem(bad, column, "holds complex numbers, not real amounts",
+                       "Pass real numbers; the imaginary part would be dropped.")
+
+
+def _overflow_problem(agg: Aggregate, coded: Codes, column: str, context: str) -> None:
+    """Raise naming the user's amount column when a customer's summed spend overflows float64."""
+    bad = np.zeros(agg.customers.shape[0], dtype=bool)
+    for spend in (agg.spend_repeat, agg.spend_holdout):
+        if spend is not None:
+            bad |= ~np.isfinite(spend)
+    n_bad = int(np.count_nonzero(bad))
+    if n_bad:
+        first = coded.decode(agg.customers[np.flatnonzero(bad)[:MAX_ROWS_SHOWN]])
+        rows = tuple(repr(v.item() if isinstance(v, np.generic) else v) for v in first)
+        raise InvalidInputError([Problem(column, "sums to more than float64 can hold (overflow to infinity) for a "
+                                         "customer", rows=rows, n_bad=n_bad, row_label="customer",
+                                         fix="Rescale the amounts (e.g. to thousands) before summarizing.")],
+                                context=context)
 
 
 def _build_summary(agg: Aggregate, coded: Codes, times: Times, ends: _Ends, freq: str) -> CustomerSummary:

@@ -16,8 +16,8 @@ import numpy.typing as npt
 
 from ._frames import require, to_columns
 from ._rows import unique_rows
-from ._timeunits import check_unit, unit_days
-from ._validation import as_float_array, raise_if, row_problem
+from ._timeunits import UNIT_DAYS, check_unit, unit_days
+from ._validation import as_float_array, id_problems, raise_if, row_problem
 from .errors import InvalidInputError, Problem
 
 __all__ = ["CompressedSummary", "CustomerSummary"]
@@ -35,6 +35,15 @@ _entity_summarizer: Callable[..., CustomerSummary] | None = None
 def _register_entity_summarizer(summarizer: Callable[..., CustomerSummary]) -> None:
     global _entity_summarizer
     _entity_summarizer = summarizer
+
+
+def _unit_name(value: Any, where: str) -> str:
+    """``value`` if it is a string; otherwise a typed error (a list or a dict cannot even be looked up)."""
+    if not isinstance(value, str):
+        raise InvalidInputError(
+            f"The 'time_unit' parameter of {where} must be one of {list(UNIT_DAYS)}. Got {value!r} instead."
+        )
+    return value
 
 
 def _readonly(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -141,7 +150,7 @@ class CustomerSummary:
         calibration_end: _dt.datetime | None = None,
         _validate: bool = True,
     ) -> None:
-        self._time_unit = check_unit(time_unit, where="CustomerSummary")
+        self._time_unit = check_unit(_unit_name(time_unit, "CustomerSummary"), where="CustomerSummary")
         self._frequency = as_float_array(frequency, "frequency", _CONTEXT)
         self._recency = as_float_array(recency, "recency", _CONTEXT)
         self._T = as_float_array(T, "T", _CONTEXT)
@@ -224,6 +233,11 @@ class CustomerSummary:
                             "Recency is the time from the first to the last purchase; with no repeat "
                             "purchase it is 0.", ids)
             )
+            problems.append(
+                row_problem((x > 0) & (tx <= 0), "recency", "must be > 0 where frequency > 0",
+                            "A repeat purchase falls after the first one: recency is the time from the first "
+                            "to the last purchase.", ids)
+            )
             if self._monetary_value is not None:
                 m = self._monetary_value
                 problems.append(row_problem(~np.isfinite(m), "monetary_value", "must be finite (no NaN or inf)",
@@ -250,29 +264,8 @@ class CustomerSummary:
         ):
             problems.append(Problem("duration_holdout", f"must be finite and > 0; got {self._duration_holdout!r}"))
         if self._customer_id is not None and n > 0:
-            problems.append(self._duplicate_ids(self._customer_id))
+            problems.extend(id_problems(self._customer_id, "customer_id"))
         raise_if(problems, _CONTEXT)
-
-    @staticmethod
-    def _duplicate_ids(ids: npt.NDArray[Any]) -> Problem | None:
-        if ids.dtype == object:
-            seen: set[object] = set()
-            dup_pos: list[int] = []
-            for i, v in enumerate(ids.tolist()):
-                if v in seen:
-                    dup_pos.append(i)
-                seen.add(v)
-            bad = np.zeros(ids.shape[0], dtype=bool)
-            bad[dup_pos] = True
-        else:
-            order = np.argsort(ids, kind="stable")
-            s = ids[order]
-            dup_sorted = np.zeros(s.shape[0], dtype=bool)
-            dup_sorted[1:] = s[1:] == s[:-1]
-            bad = np.zeros(s.shape[0], dtype=bool)
-            bad[order[dup_sorted]] = True
-        return row_problem(bad, "customer_id", "must be unique", "Aggregate to one row per customer.",
-                           ids if ids.dtype != object else None)
 
     # ------------------------------------------------------------------ read-only attributes
     @property
@@ -486,19 +479,30 @@ class CustomerSummary:
     def with_time_unit(self, time_unit: str) -> CustomerSummary:
         """The same customers with ``recency``, ``T`` and the holdout duration expressed in ``time_unit``.
 
+        Raises
+        ------
+        InvalidInputError
+            For an unknown unit, or times that overflow float64 in the new unit (naming the column and rows).
+
         Examples
         --------
         >>> s = CustomerSummary(frequency=[1], recency=[7.0], T=[14.0], time_unit="D")
         >>> s.with_time_unit("W").T.tolist()
         [2.0]
         """
-        factor = unit_days(self._time_unit) / unit_days(time_unit, where="with_time_unit()")
-        return self._replace(
-            recency=self._recency * factor,
-            T=self._T * factor,
-            time_unit=time_unit,
-            duration_holdout=None if self._duration_holdout is None else self._duration_holdout * factor,
-        )
+        where = "with_time_unit()"
+        factor = unit_days(self._time_unit) / unit_days(_unit_name(time_unit, where), where=where)
+        with np.errstate(over="ignore"):
+            recency, T = self._recency * factor, self._T * factor
+            duration = None if self._duration_holdout is None else self._duration_holdout * factor
+        ids = self._customer_id if self._customer_id is None or self._customer_id.dtype != object else None
+        fix = f"These times do not fit in float64 in {time_unit!r}: use a coarser time unit."
+        problems = [row_problem(~np.isfinite(col), name, "overflows to infinity", fix, ids)
+                    for name, col in (("recency", recency), ("T", T))]
+        if duration is not None and not np.isfinite(duration):
+            problems.append(Problem("duration_holdout", "overflows to infinity", fix=fix))
+        raise_if(problems, f"CustomerSummary.{where}")
+        return self._replace(recency=recency, T=T, time_unit=time_unit, duration_holdout=duration)
 
     def with_weights(self, weights: Any) -> CustomerSummary:
         """The same customers with new weights (validated)."""

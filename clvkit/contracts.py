@@ -21,8 +21,7 @@ import numpy.typing as npt
 
 from ._rows import unique_rows
 from ._timeunits import check_unit
-from ._validation import as_float_array, raise_if, row_problem
-from .batch import CustomerSummary
+from ._validation import as_float_array, id_problems, raise_if, row_problem
 from .errors import InvalidInputError, Problem
 
 __all__ = ["CompressedContracts", "ContractSummary"]
@@ -192,7 +191,7 @@ class ContractSummary:
                 problems.append(row_problem(~(np.isfinite(w) & (w > 0)), "weights", "must be finite and > 0",
                                             "Drop rows that stand for no contract.", ids))
         if ids is not None and n > 0:
-            problems.append(CustomerSummary._duplicate_ids(ids))
+            problems.extend(id_problems(ids, "customer_id"))
         raise_if(problems, _CONTEXT)
         return churned
 

@@ -178,7 +178,7 @@ _rows = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 
 
 def _summary(rows: list[tuple[int, int, int, float]]) -> CustomerSummary:
     x = np.array([r[0] for r in rows], dtype=float)
-    tx = np.where(x > 0, np.array([r[1] for r in rows], dtype=float), 0.0)
+    tx = np.where(x > 0, np.array([r[1] for r in rows], dtype=float) + 1.0, 0.0)  # a repeat comes after the first
     T = tx + np.array([r[2] for r in rows], dtype=float)
     m = np.where(x > 0, np.array([r[3] for r in rows]), 0.0)
     return CustomerSummary(frequency=x, recency=tx, T=T, monetary_value=m, customer_id=np.arange(len(rows)))

@@ -264,7 +264,7 @@ def _customers(discrete: bool) -> Any:
         return st.integers(1, 60).flatmap(lambda n: st.integers(0, n).flatmap(
             lambda x: st.tuples(st.just(float(x)), st.integers(x, n).map(float) if x > 0 else st.just(0.0),
                                 st.just(float(n)))))
-    return st.tuples(st.integers(0, 300), st.floats(0, 1), st.floats(0.01, 500.0)).map(
+    return st.tuples(st.integers(0, 300), st.floats(1e-6, 1), st.floats(0.01, 500.0)).map(  # recency > 0 when x > 0
         lambda v: (float(v[0]), v[1] * v[2] if v[0] > 0 else 0.0, v[2])
     )
 

@@ -24,6 +24,7 @@ def customers(draw: st.DrawFn, max_size: int = 8) -> CustomerSummary:
     T = draw(st.lists(st.floats(0.0, 1e4, allow_nan=False), min_size=size, max_size=size))
     frac = draw(st.lists(st.floats(0.0, 1.0), min_size=size, max_size=size))
     tx = [0.0 if xi == 0 else Ti * fi for xi, Ti, fi in zip(x, T, frac, strict=True)]
+    x = [xi if ti > 0 else 0 for xi, ti in zip(x, tx, strict=True)]  # a repeat purchase needs recency > 0
     return CustomerSummary(frequency=x, recency=tx, T=T, time_unit="W")
 
 
@@ -36,7 +37,7 @@ def simulate(seed: int, size: int, params: tuple[float, float, float, float] = (
     lam, p = rng.gamma(r, 1.0 / alpha, size), rng.beta(a, b, size)
     N, J = rng.poisson(lam * T), rng.geometric(p) - 1
     x = np.minimum(N, J)
-    tx = np.where(x > 0, np.round(T * rng.beta(np.maximum(x, 1), N - x + 1) * 7.0) / 7.0, 0.0)
+    tx = np.where(x > 0, np.maximum(np.round(T * rng.beta(np.maximum(x, 1), N - x + 1) * 7.0), 1.0) / 7.0, 0.0)
     return CustomerSummary(frequency=x, recency=np.minimum(tx, T), T=T, time_unit="W")
 
 

@@ -29,6 +29,7 @@ def customers(draw: st.DrawFn, max_size: int = 6) -> CustomerSummary:
     T = draw(st.lists(st.floats(0.0, 1e4, allow_nan=False), min_size=size, max_size=size))
     frac = draw(st.lists(st.floats(0.0, 1.0), min_size=size, max_size=size))
     tx = [0.0 if xi == 0 else Ti * fi for xi, Ti, fi in zip(x, T, frac, strict=True)]
+    x = [xi if ti > 0 else 0 for xi, ti in zip(x, tx, strict=True)]  # a repeat purchase needs recency > 0
     return CustomerSummary(frequency=x, recency=tx, T=T, time_unit="W")
 
 
@@ -47,7 +48,7 @@ def simulate(seed: int, size: int, params: tuple[float, float, float, float] = (
     active = np.minimum(rng.exponential(1.0, size) / mu, T)
     x = rng.poisson(lam * active)
     # The last of x uniform purchase times on (0, active): active * Beta(x, 1).
-    tx = np.where(x > 0, np.floor(active * rng.beta(np.maximum(x, 1), 1.0) * 7.0) / 7.0, 0.0)
+    tx = np.where(x > 0, np.maximum(np.floor(active * rng.beta(np.maximum(x, 1), 1.0) * 7.0), 1.0) / 7.0, 0.0)
     return CustomerSummary(frequency=x, recency=np.minimum(tx, T), T=T, time_unit="W")
 
 
@@ -94,6 +95,7 @@ def test_new_customer_is_the_conditional_at_zero(params: tuple[float, ...], t: f
 def test_pmf_sums_to_one_with_the_expected_mean(r: float, alpha: float, s: float, beta: float, x: int, T: float,
                                                 frac: float, t: float) -> None:
     params = np.array([r, alpha, s, beta])
+    x = x if T * frac > 0 else 0  # a repeat purchase needs recency > 0
     X, TX, TT = np.array([float(x)]), np.array([0.0 if x == 0 else T * frac]), np.array([T])
     n = np.arange(0.0, 800.0)
     pmf = kernel.probability_of_purchases(params, X, TX, TT, n, t)

@@ -219,7 +219,8 @@ def test_prediction_intervals_fast_on_10k_customers(fitted: FittedBetaGeo, rng: 
     # 500 draws x 10,000 customers (ages and recencies on whole days, as from a transaction log).
     T = np.round(rng.uniform(1.0, 39.0, 10_000) * 7.0) / 7.0
     x, tx = simulate_bgnbd(TRUE, T, rng)
-    s = CustomerSummary(frequency=x, recency=np.round(tx * 7.0) / 7.0, T=T, time_unit="W")
+    s = CustomerSummary(frequency=x, recency=np.where(x > 0, np.maximum(np.round(tx * 7.0), 1.0), 0.0) / 7.0, T=T,
+                        time_unit="W")
     start = time.perf_counter()
     pi = prediction_intervals(fitted, s, _ep52, n_draws=500, seed=1)
     elapsed = time.perf_counter() - start

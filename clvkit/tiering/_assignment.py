@@ -171,13 +171,37 @@ class TierAssignment:
         return out
 
     # ------------------------------------------------------------------ explanations
+    def _row(self, i: Any, where: str) -> int:
+        """``i`` as a row position in ``[0, n)`` (negative positions count from the end), or a typed error."""
+        n = len(self)
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
+            raise InvalidInputError(f"The 'i' parameter of TierAssignment.{where}() must be a row position (an "
+                                    f"integer). Got {i!r} instead.")
+        if not -n <= int(i) < n:
+            raise InvalidInputError(f"The 'i' parameter of TierAssignment.{where}() must be a row position in "
+                                    f"[0, {n}) (or [-{n}, 0) from the end). Got {int(i)} instead.")
+        return int(i) % n
+
     def reason(self, i: int) -> str:
-        """The rule applied to the customer at row ``i``, with its numbers filled in."""
-        return self.rules[int(self.reasons[i])].format_map(_Row(self.features, int(i)))
+        """The rule applied to the customer at row ``i``, with its numbers filled in.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``i`` is not an integer row position in ``[-n, n)``.
+        """
+        i = self._row(i, "reason")
+        return self.rules[int(self.reasons[i])].format_map(_Row(self.features, i))
 
     def explain(self, i: int) -> str:
-        """One sentence: who, which tier (and class) and why, for the customer at row ``i``."""
-        i = int(i)
+        """One sentence: who, which tier (and class) and why, for the customer at row ``i``.
+
+        Raises
+        ------
+        InvalidInputError
+            If ``i`` is not an integer row position in ``[-n, n)``.
+        """
+        i = self._row(i, "explain")
         who = f"customer {i}"
         if self.customer_id is not None:
             cid = self.customer_id[i]

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._frames import frame_kind, to_columns
-from .._validation import as_float_array, raise_if, row_problem
+from .._validation import as_float_array, id_problems, raise_if, row_problem
 from ..batch import CustomerSummary
 from ..errors import InvalidInputError, Problem
 from ._assignment import CODE_DTYPE, IntArray, TierAssignment
@@ -175,6 +175,9 @@ def read_columns(data: Any, columns: Mapping[str, Any], specs: Sequence[Column],
                for k, v in out.items() if v.shape[0] != n]
     raise_if(list(lengths), context)
     ids = out.get("customer_id")
+    if ids is not None:
+        # One id given twice would get two tiers (and two rows in a tier file).
+        problems.extend(id_problems(ids, "customer_id"))
     row_ids = ids if ids is not None and ids.dtype != object else None
     for spec in specs:
         if spec.name in out and spec.kind != "label":

@@ -232,7 +232,14 @@ def maximize_likelihood(
     search = _Search(fun, max_iter, _progress_callback(fun, progress, model, param_names, total_weight))
     # ``tol`` is the aim; ``grad_tol`` is what counts as converged (see _find_optimum for why they differ).
     grad_tol = max(1e3 * tol, 1e-6)
-    best_theta, message, nit, hess = _find_optimum(search, theta0, tol, grad_tol)
+    try:
+        best_theta, message, nit, hess = _find_optimum(search, theta0, tol, grad_tol)
+    except _FlatLikelihoodError:
+        raise ConvergenceError(
+            f"{model}: the data cannot identify the model: the log-likelihood does not change with the "
+            f"parameters at the start values (e.g. no customer made a repeat purchase and every customer's "
+            f"observation time T is 0). Use a longer observation period or more customers."
+        ) from None
     value, grad = fun(best_theta)
     grad_norm = float(np.max(np.abs(grad))) if math.isfinite(value) else math.inf
     params = np.exp(best_theta)
@@ -319,6 +326,10 @@ class _Search:
         return x
 
 
+class _FlatLikelihoodError(Exception):
+    """The log-likelihood has zero gradient and zero curvature at the start: the data carry no information."""
+
+
 def _initial_inverse_hessian(fun: Objective, theta_start: FloatArray) -> FloatArray | None:
     """The positive-definite inverse of the Hessian at ``theta_start`` to seed BFGS with, or ``None``."""
     # Seed BFGS with the inverse of the true Hessian at the start (k gradient evaluations) when it is
@@ -330,6 +341,10 @@ def _initial_inverse_hessian(fun: Objective, theta_start: FloatArray) -> FloatAr
     if not math.isfinite(start_value):
         return None
     h0 = _hessian(fun, theta_start, start_grad)
+    if not np.any(start_grad) and np.all(h0 == 0.0):
+        # Neither slope nor curvature: the likelihood is flat here (e.g. nobody repeats and every T is 0, so
+        # every customer's likelihood is 1 whatever the parameters). No optimiser can find an estimate.
+        raise _FlatLikelihoodError
     try:
         if not np.all(np.isfinite(h0)):
             return None
@@ -337,6 +352,8 @@ def _initial_inverse_hessian(fun: Objective, theta_start: FloatArray) -> FloatAr
         eig = np.maximum(np.abs(eig), 1e-8 * max(float(np.max(np.abs(eig))), 1e-300))
         h_inv: FloatArray = (vec / eig) @ vec.T
         h_inv = 0.5 * (h_inv + h_inv.T)
+        if not np.all(np.isfinite(h_inv)):
+            return None
         np.linalg.cholesky(h_inv)  # what scipy checks; an ill-conditioned inverse fails here
     except np.linalg.LinAlgError:
         return None
