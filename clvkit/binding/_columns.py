@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import math
-import warnings
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -197,6 +197,15 @@ def _one_time(value: Any) -> float:
     raise TypeError(type(value).__name__)
 
 
+#: The end of an ISO 8601 time with a UTC offset or "Z" (e.g. "10:00:00+05:00", "10:00Z", "10:00-0300").
+_OFFSET = re.compile(r"\d:\d\d(?::\d\d(?:[.,]\d*)?)?\s*(?:[zZ]|[+-]\d\d(?::?\d\d)?)\s*$")
+
+
+def _any_offset(arr: npt.NDArray[np.str_]) -> bool:
+    """Whether any string looks like a time with a UTC offset (which numpy cannot parse correctly)."""
+    return any(_OFFSET.search(v) is not None for v in arr.tolist())
+
+
 def read_times(values: Any, column: str, problems: list[Problem | None], *, required: bool) -> FloatArray:
     """Times as float64 POSIX seconds (UTC), NaN where missing (a problem when ``required``).
 
@@ -211,14 +220,15 @@ def read_times(values: Any, column: str, problems: list[Problem | None], *, requ
         out = arr.astype(np.float64)
     else:
         parsed_out: FloatArray | None = None
-        if arr.dtype.kind == "U":
+        # numpy warns on, and mis-reads, strings with a UTC offset or "Z": those take the slow path below.
+        # (Checked up front rather than by turning warnings into errors: warnings.catch_warnings swaps the
+        # process-wide filters and is not thread-safe.)
+        if arr.dtype.kind == "U" and not _any_offset(arr):
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("error")  # numpy warns on, and mis-reads, strings with an offset
-                    parsed = arr.astype("datetime64[us]")
+                parsed = arr.astype("datetime64[us]")
                 parsed_out = parsed.astype(np.int64).astype(np.float64) / 1e6
                 parsed_out[np.isnat(parsed)] = np.nan
-            except (ValueError, UserWarning, DeprecationWarning):
+            except (ValueError, OverflowError):
                 parsed_out = None
         if parsed_out is not None:
             out = parsed_out

@@ -7,7 +7,6 @@ boundary). Every count model simulates through its own ``simulate(T, seed=...)``
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -15,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..._deprecation import MISSING, renamed_argument
+from ..._local_warnings import silenced
 from ...batch import CustomerSummary
 from ...errors import ConvergenceError, ConvergenceWarning, InvalidInputError
 from ...protocols import CountModel
@@ -142,8 +142,7 @@ def parametric_bootstrap(
     for _ in range(n):
         sim = fitted.simulate(T, seed=rng)
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
+            with silenced(ConvergenceWarning):  # this thread only; warnings.filters stay as they are
                 refit = engine.fit(sim)
         except ConvergenceError:
             failed += 1

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..._local_warnings import warn
 from ...errors import ConvergenceError, ConvergenceWarning
 
 __all__ = ["FitProgress", "FitResult", "LogLikelihood", "maximize_likelihood"]
@@ -309,9 +309,9 @@ class _Search:
         h_inv = _initial_inverse_hessian(self.fun, theta_start)
         if h_inv is not None:
             options["hess_inv0"] = h_inv
-        with warnings.catch_warnings():
-            # scipy warns on imprecise line searches; convergence is judged afterwards from the gradient.
-            warnings.simplefilter("ignore", RuntimeWarning)
+        # Trial points far out overflow (handled: a non-finite value rejects the point); convergence is
+        # judged afterwards from the gradient. np.errstate is thread-local; warnings.catch_warnings is not.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return optimize.minimize(
                 self.fun, theta_start, jac=True, method="BFGS", callback=self.callback, options=options,
             )
@@ -402,7 +402,7 @@ def _covariance(fun: Objective, theta: FloatArray, grad: FloatArray, hess: Float
     except np.linalg.LinAlgError:
         pass
     if covariance is None:
-        warnings.warn(
+        warn(
             f"{model}: the observed information matrix is not positive definite at the optimum; standard "
             f"errors are not available (parameters may be weakly identified by these data).",
             ConvergenceWarning,
