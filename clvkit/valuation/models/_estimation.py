@@ -28,7 +28,13 @@ import numpy.typing as npt
 from ..._local_warnings import warn
 from ...errors import ConvergenceError, ConvergenceWarning
 
-__all__ = ["FitProgress", "FitResult", "LogLikelihood", "maximize_likelihood"]
+__all__ = ["EVALUATIONS_PER_ITERATION", "FitProgress", "FitResult", "LogLikelihood", "maximize_likelihood"]
+
+#: Limit on the log-likelihood evaluations of one fit, per allowed iteration: a fit stops with
+#: :class:`~clvkit.errors.ConvergenceError` after ``EVALUATIONS_PER_ITERATION * max_iter`` evaluations (5000 at
+#: the default ``max_iter=500``), whichever optimiser (BFGS, Newton steps, the Nelder-Mead restart) spends them.
+#: Converging fits use tens (BG/NBD on CDNOW: 28); the limit bounds the time of a fit that does not converge.
+EVALUATIONS_PER_ITERATION = 10
 
 FloatArray = npt.NDArray[np.float64]
 LogLikelihood = Callable[[FloatArray, Mapping[str, npt.NDArray[Any]]], tuple[FloatArray, FloatArray]]
@@ -70,6 +76,7 @@ def _objective(
     penalizer: float,
     counter: list[int],
     summed: bool,
+    limit: list[float],
 ) -> Callable[[FloatArray], tuple[float, FloatArray]]:
     last: dict[bytes, tuple[float, FloatArray]] = {}
 
@@ -85,6 +92,8 @@ def _objective(
         return value, g
 
     def evaluate(theta: FloatArray) -> tuple[float, FloatArray]:
+        if counter[0] >= limit[0]:
+            raise _EvaluationLimitError
         counter[0] += 1
         params = np.exp(theta)
         if not np.all(np.isfinite(params)) or np.any(params <= 0.0):
@@ -207,7 +216,7 @@ def maximize_likelihood(
     max_iter:
         Maximum optimiser iterations per attempt.
     progress:
-        Optional callback called after every iteration.
+        Optional callback called after every iteration of every optimiser (BFGS and the Nelder-Mead restart).
     summed:
         The kernel returns weighted totals (sufficient-statistic kernels); ``weights`` is then unused
         except through ``total_weight``.
@@ -221,25 +230,37 @@ def maximize_likelihood(
     Raises
     ------
     ConvergenceError
-        When neither BFGS nor a Nelder-Mead restart reaches a finite optimum with a small gradient.
+        When neither BFGS nor a Nelder-Mead restart reaches a finite optimum with a small gradient; when the
+        fit has used ``EVALUATIONS_PER_ITERATION * max_iter`` log-likelihood evaluations (see
+        :data:`EVALUATIONS_PER_ITERATION`); or when the log-likelihood is flat at the start (the data cannot
+        identify the model, e.g. nobody repeats and every ``T`` is 0).
     """
     t0 = time.perf_counter()
     total_weight = float(weights.sum()) if total_weight is None else float(total_weight)
     counter = [0]
-    fun = _objective(loglik, data, weights, total_weight, penalizer, counter, summed)
+    limit = [float(EVALUATIONS_PER_ITERATION * max_iter)]
+    fun = _objective(loglik, data, weights, total_weight, penalizer, counter, summed, limit)
     theta0 = np.log(np.asarray(start, dtype=np.float64))
     _check_start(fun, theta0, model, param_names)
-    search = _Search(fun, max_iter, _progress_callback(fun, progress, model, param_names, total_weight))
+    callback, report = _progress_callbacks(fun, progress, model, param_names, total_weight)
+    search = _Search(fun, max_iter, callback, report)
     # ``tol`` is the aim; ``grad_tol`` is what counts as converged (see _find_optimum for why they differ).
     grad_tol = max(1e3 * tol, 1e-6)
     try:
         best_theta, message, nit, hess = _find_optimum(search, theta0, tol, grad_tol)
+    except _EvaluationLimitError:
+        raise ConvergenceError(
+            f"{model}: the optimiser stopped after {counter[0]} log-likelihood evaluations (the limit, "
+            f"{EVALUATIONS_PER_ITERATION} x max_iter={max_iter}) without converging. Try a small penalizer "
+            f"(e.g. 1e-3), other initial_params, or check the data for extreme rows; a larger max_iter allows more."
+        ) from None
     except _FlatLikelihoodError:
         raise ConvergenceError(
             f"{model}: the data cannot identify the model: the log-likelihood does not change with the "
             f"parameters at the start values (e.g. no customer made a repeat purchase and every customer's "
             f"observation time T is 0). Use a longer observation period or more customers."
         ) from None
+    limit[0] = math.inf  # the search is over: the standard errors need k more gradients
     value, grad = fun(best_theta)
     grad_norm = float(np.max(np.abs(grad))) if math.isfinite(value) else math.inf
     params = np.exp(best_theta)
@@ -262,15 +283,19 @@ def maximize_likelihood(
 Objective = Callable[[FloatArray], tuple[float, FloatArray]]
 
 
-def _progress_callback(fun: Objective, progress: Callable[[FitProgress], None] | None, model: str,
-                       param_names: tuple[str, ...], total_weight: float) -> Callable[[FloatArray], None]:
-    """The optimiser callback: counts iterations over all attempts and reports each one to ``progress``."""
+def _progress_callbacks(fun: Objective, progress: Callable[[FitProgress], None] | None, model: str,
+                        param_names: tuple[str, ...], total_weight: float
+                        ) -> tuple[Callable[[FloatArray], None], Callable[[FloatArray, float], None]]:
+    """The optimisers' callbacks: they count iterations over all attempts and report each one to ``progress``.
+
+    The first (BFGS) takes the point and looks its value up (the objective remembers the last point); the
+    second (Nelder-Mead) is given the value as well.
+    """
     iteration = [0]
 
-    def callback(xk: FloatArray) -> None:
+    def report(xk: FloatArray, value: float) -> None:
         iteration[0] += 1
         if progress is not None:
-            value = fun(xk)[0]
             progress(
                 FitProgress(
                     model=model,
@@ -280,7 +305,13 @@ def _progress_callback(fun: Objective, progress: Callable[[FitProgress], None] |
                 )
             )
 
-    return callback
+    def callback(xk: FloatArray) -> None:
+        if progress is None:
+            iteration[0] += 1
+            return
+        report(xk, fun(xk)[0])
+
+    return callback, report
 
 
 def _check_start(fun: Objective, theta0: FloatArray, model: str, param_names: tuple[str, ...]) -> None:
@@ -299,6 +330,7 @@ class _Search:
     fun: Objective
     max_iter: int
     callback: Callable[[FloatArray], None]
+    report: Callable[[FloatArray, float], None]
 
     def bfgs(self, theta_start: FloatArray, gtol: float) -> Any:
         """One BFGS run from ``theta_start``, seeded with the inverse Hessian there when it can be."""
@@ -317,13 +349,25 @@ class _Search:
             )
 
     def nelder_mead(self, theta_start: FloatArray) -> FloatArray:
-        """The end point of a derivative-free run from ``theta_start``."""
+        """The end point of a derivative-free run from ``theta_start``.
+
+        It reports every iteration to the progress callback (from the simplex's best value, so no extra
+        evaluation) and ends at the fit's evaluation limit (the objective raises there).
+        """
         from scipy import optimize
 
-        nm = optimize.minimize(lambda th: self.fun(th)[0], theta_start, method="Nelder-Mead",
-                               options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20 * self.max_iter})
+        def report(intermediate_result: Any) -> None:  # scipy passes the OptimizeResult by this parameter name
+            self.report(np.asarray(intermediate_result.x), float(intermediate_result.fun))
+
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            nm = optimize.minimize(lambda th: self.fun(th)[0], theta_start, method="Nelder-Mead", callback=report,
+                                   options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20 * self.max_iter})
         x: FloatArray = nm.x
         return x
+
+
+class _EvaluationLimitError(Exception):
+    """The fit used its allowed number of log-likelihood evaluations (see :data:`EVALUATIONS_PER_ITERATION`)."""
 
 
 class _FlatLikelihoodError(Exception):
