@@ -19,7 +19,8 @@ import numpy.typing as npt
 from .._validation import as_float_array, raise_if, row_problem
 from ..errors import InvalidInputError
 
-__all__ = ["DEFAULT_TOP_SHARES", "Concentration", "concentration", "gini", "lorenz_curve", "top_share"]
+__all__ = ["DEFAULT_TOP_SHARES", "MAX_LORENZ_POINTS", "Concentration", "concentration", "gini", "lorenz_curve",
+           "top_share"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -84,6 +85,11 @@ def _from_sorted(s: FloatArray, top: Sequence[float], points: int) -> Concentrat
     return Concentration(min(max(g, 0.0), 1.0), shares, grid, lorenz)
 
 
+#: Most Lorenz curve points :func:`concentration` and :func:`lorenz_curve` compute (two float64 arrays of this
+#: length: 16 MB); a plotted curve needs a few hundred.
+MAX_LORENZ_POINTS = 1_000_000
+
+
 def concentration(values: Any, *, top: Sequence[float] = DEFAULT_TOP_SHARES, points: int = 101) -> Concentration:
     """Gini, top shares and Lorenz curve of non-negative ``values`` (array of shape (n_customers,)).
 
@@ -95,6 +101,12 @@ def concentration(values: Any, *, top: Sequence[float] = DEFAULT_TOP_SHARES, poi
         Population shares in (0, 1] whose share of value to report.
     points:
         Number of Lorenz curve points (at least 2), evenly spaced in population share.
+
+    Raises
+    ------
+    InvalidInputError
+        For negative or non-finite values, a share outside (0, 1], or ``points`` outside
+        ``[2, MAX_LORENZ_POINTS]`` (:data:`MAX_LORENZ_POINTS`, checked before anything is allocated).
 
     Examples
     --------
@@ -108,6 +120,9 @@ def concentration(values: Any, *, top: Sequence[float] = DEFAULT_TOP_SHARES, poi
     if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or points < 2:
         raise InvalidInputError(f"The 'points' parameter of {where} must be a whole number >= 2. "
                                 f"Got {points!r} instead.")
+    if points > MAX_LORENZ_POINTS:
+        raise InvalidInputError(f"The 'points' parameter of {where} must be at most MAX_LORENZ_POINTS = "
+                                f"{MAX_LORENZ_POINTS:,} (clvkit.tiering.concentration). Got {points!r} instead.")
     bad = [p for p in top if not 0.0 < p <= 1.0]
     if bad:
         raise InvalidInputError(f"The 'top' parameter of {where} must hold shares in (0, 1]. Got {bad} instead.")
@@ -140,6 +155,8 @@ def top_share(values: Any, share: float) -> float:
 
 def lorenz_curve(values: Any, points: int = 101) -> tuple[FloatArray, FloatArray]:
     """Lorenz curve: (cumulative population share, cumulative value share), ``points`` even steps.
+
+    ``points`` is at most :data:`MAX_LORENZ_POINTS` (an :class:`~clvkit.errors.InvalidInputError` otherwise).
 
     Examples
     --------

@@ -7,6 +7,7 @@ Each test failed before its fix (issue 10: 22 GB for ``lorenz_curve(points=10**9
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from clvkit.errors import ConvergenceError
+from clvkit.errors import ConvergenceError, InvalidInputError
 from clvkit.valuation.models import _estimation
 from clvkit.valuation.models._estimation import FitProgress, maximize_likelihood
 
@@ -50,3 +51,90 @@ def test_the_fallback_reports_progress_and_stops_at_the_evaluation_limit() -> No
     # The derivative-free restart reported its iterations too (BFGS alone stops after a handful).
     assert len(seen) > 10
     assert [p.iteration for p in seen] == list(range(1, len(seen) + 1))
+
+
+# ---------------------------------------------------------------------------------------------- allocation sizes
+# Each call below allocated (or looped) in proportion to one argument before its limit: with 10**12 numpy
+# failed at once with MemoryError (10**9 grew to 22 GB in lorenz_curve; the bootstrap would run for hours).
+@pytest.fixture(scope="module")
+def fitted_pair() -> tuple[Any, Any, Any]:
+    from clvkit import CustomerSummary
+    from clvkit.valuation import BetaGeoParams, FittedBetaGeo, FittedGammaGamma, GammaGammaParams
+
+    s = CustomerSummary(frequency=[0, 2, 5], recency=[0.0, 10.0, 30.0], T=[40.0, 40.0, 35.0],
+                        monetary_value=[0.0, 10.0, 20.0], time_unit="W")
+    bg = FittedBetaGeo(params=BetaGeoParams(r=0.243, alpha=4.414, a=0.793, b=2.426), time_unit="W")
+    gg = FittedGammaGamma(params=GammaGammaParams(p=6.25, q=3.74, v=15.44), time_unit="W")
+    return bg, gg, s
+
+
+@pytest.mark.parametrize("points", [10**12, 2**62])
+def test_lorenz_points_are_bounded(points: int) -> None:
+    from clvkit.tiering import concentration, lorenz_curve
+    module = importlib.import_module("clvkit.tiering.concentration")
+
+    limit = getattr(module, "MAX_LORENZ_POINTS", None)
+    with pytest.raises(InvalidInputError, match="MAX_LORENZ_POINTS"):
+        lorenz_curve([1.0, 2.0], points=points)
+    with pytest.raises(InvalidInputError, match="MAX_LORENZ_POINTS"):
+        concentration([1.0, 2.0], points=points)
+    assert limit is not None and len(lorenz_curve([1.0, 2.0], points=limit)[0]) == limit
+
+
+def test_clv_horizon_is_bounded(fitted_pair: tuple[Any, Any, Any]) -> None:
+    from clvkit.valuation import clv
+    module = importlib.import_module("clvkit.valuation.value.clv")
+
+    bg, gg, s = fitted_pair
+    with pytest.raises(InvalidInputError, match="MAX_HORIZON"):
+        clv(bg, gg, s, horizon=10**12, discount_rate=0.01)
+    # horizon x customers: the expected-purchases path has one float per period and customer.
+    assert module.MAX_PATH_CELLS // len(s) > module.MAX_HORIZON  # so that this horizon is refused by the cells
+    many = s.take(np.zeros(1, dtype=np.intp))
+    assert clv(bg, gg, many, horizon=module.MAX_HORIZON, discount_rate=0.01).clv.shape == (1,)
+
+
+def test_clv_horizon_times_customers_is_bounded(fitted_pair: tuple[Any, Any, Any], monkeypatch: Any) -> None:
+    from clvkit.valuation import clv
+    module = importlib.import_module("clvkit.valuation.value.clv")
+
+    bg, gg, s = fitted_pair
+    monkeypatch.setattr(module, "MAX_PATH_CELLS", 10)
+    with pytest.raises(InvalidInputError, match="MAX_PATH_CELLS"):
+        clv(bg, gg, s, horizon=4, discount_rate=0.01)
+
+
+@pytest.mark.parametrize("n_draws", [10**12, 2**62])
+def test_parameter_draws_are_bounded(n_draws: int) -> None:
+    from clvkit.datasets import load_cdnow_summary
+    from clvkit.valuation import BetaGeo, GammaGamma
+    from clvkit.valuation.checking import parametric_bootstrap, prediction_intervals, sample_parameters
+
+    s = load_cdnow_summary().take(np.arange(200))
+    fitted = BetaGeo().fit(s)
+    with pytest.raises(InvalidInputError, match="MAX_DRAWS"):
+        sample_parameters(fitted, n_draws, seed=0)
+    with pytest.raises(InvalidInputError, match="MAX_DRAWS"):
+        prediction_intervals(fitted, s, lambda m, x: m.expected_purchases(x, 10), n_draws=n_draws, seed=0)
+    with pytest.raises(InvalidInputError, match="MAX_BOOTSTRAP_DRAWS"):
+        parametric_bootstrap(GammaGamma(), fitted, s, n_draws, seed=0)
+
+
+def test_prediction_interval_matrix_is_bounded(monkeypatch: Any) -> None:
+    from clvkit.datasets import load_cdnow_summary
+    from clvkit.valuation import BetaGeo
+    from clvkit.valuation.checking import prediction_intervals, uncertainty
+
+    s = load_cdnow_summary().take(np.arange(200))
+    fitted = BetaGeo().fit(s)
+    monkeypatch.setattr(uncertainty, "MAX_DRAW_CELLS", 100)
+    with pytest.raises(InvalidInputError, match="MAX_DRAW_CELLS"):
+        prediction_intervals(fitted, s, lambda m, x: m.expected_purchases(x, 10), n_draws=50, seed=0)
+
+
+def test_histogram_bins_are_bounded(fitted_pair: tuple[Any, Any, Any]) -> None:
+    from clvkit.valuation.checking import frequency_histogram
+
+    bg, _, s = fitted_pair
+    with pytest.raises(InvalidInputError, match="MAX_FREQUENCY_BINS"):
+        frequency_histogram(bg, s, max_frequency=10**12)

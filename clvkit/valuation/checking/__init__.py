@@ -28,8 +28,8 @@ P. S. Fader, B. G. S. Hardie and K. L. Lee (2007), "Creating a Fit Histogram for
 http://brucehardie.com/notes/014/.
 """
 
-from ._common import CountModel
-from .bootstrap import BootstrapResult, parametric_bootstrap
+from ._common import MAX_FREQUENCY_BINS, CountModel
+from .bootstrap import MAX_BOOTSTRAP_DRAWS, BootstrapResult, parametric_bootstrap
 from .histogram import FrequencyHistogram, frequency_histogram
 from .holdout import ConditionalExpectations, HoldoutEvaluation, conditional_expectations, holdout_evaluation
 from .selection import (
@@ -42,6 +42,8 @@ from .selection import (
 )
 from .tracking import TrackingResult, tracking
 from .uncertainty import (
+    MAX_DRAW_CELLS,
+    MAX_DRAWS,
     ParameterIntervals,
     PredictionIntervals,
     clv_intervals,
@@ -51,6 +53,10 @@ from .uncertainty import (
 )
 
 __all__ = [
+    "MAX_BOOTSTRAP_DRAWS",
+    "MAX_DRAWS",
+    "MAX_DRAW_CELLS",
+    "MAX_FREQUENCY_BINS",
     "BootstrapResult",
     "ConditionalExpectations",
     "CountModel",

@@ -12,8 +12,18 @@ from ...batch import CustomerSummary
 from ...errors import InvalidInputError
 from ...protocols import CountModel
 
-__all__ = ["CountModel", "FloatArray", "IntArray", "check_max_frequency", "frequency_labels", "need_holdout",
-           "need_summary", "read_only", "relative_error"]
+__all__ = [
+    "MAX_FREQUENCY_BINS",
+    "CountModel",
+    "FloatArray",
+    "IntArray",
+    "check_max_frequency",
+    "frequency_labels",
+    "need_holdout",
+    "need_summary",
+    "read_only",
+    "relative_error",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -53,11 +63,18 @@ def need_holdout(summary: CustomerSummary, where: str) -> tuple[FloatArray, floa
     return summary.frequency_holdout, summary.duration_holdout
 
 
+#: Most bins of a frequency histogram (``max_frequency`` + 1): the expected counts are computed bin by bin.
+MAX_FREQUENCY_BINS = 10_000
+
+
 def check_max_frequency(max_frequency: int, where: str) -> int:
-    """``max_frequency`` (the first frequency of the last, open bin) as an int >= 1, or raise."""
+    """``max_frequency`` (the first frequency of the last, open bin) as an int in [1, MAX_FREQUENCY_BINS), or raise."""
     if isinstance(max_frequency, bool) or not isinstance(max_frequency, (int, np.integer)) or max_frequency < 1:
         raise InvalidInputError(f"The 'max_frequency' parameter of {where} must be a whole number >= 1. "
                                 f"Got {max_frequency!r} instead.")
+    if max_frequency >= MAX_FREQUENCY_BINS:
+        raise InvalidInputError(f"The 'max_frequency' parameter of {where} must be below MAX_FREQUENCY_BINS = "
+                                f"{MAX_FREQUENCY_BINS:,} (clvkit.valuation.checking). Got {max_frequency!r} instead.")
     return int(max_frequency)
 
 

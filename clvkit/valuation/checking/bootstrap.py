@@ -20,7 +20,10 @@ from ...errors import ConvergenceError, ConvergenceWarning, InvalidInputError
 from ...protocols import CountModel
 from .uncertainty import Seed, _check_count, _check_level, _param_names, _ro
 
-__all__ = ["BootstrapResult", "Fitter", "parametric_bootstrap"]
+__all__ = ["MAX_BOOTSTRAP_DRAWS", "BootstrapResult", "Fitter", "parametric_bootstrap"]
+
+#: Most replicates :func:`parametric_bootstrap` refits (``n_draws``): each is a whole fit.
+MAX_BOOTSTRAP_DRAWS = 10_000
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -111,7 +114,8 @@ def parametric_bootstrap(
     Raises
     ------
     InvalidInputError
-        For a model that cannot simulate, or non-integer weights.
+        For a model that cannot simulate, non-integer weights, or ``n_draws`` above
+        :data:`MAX_BOOTSTRAP_DRAWS` (checked before any refit).
 
     Examples
     --------
@@ -124,7 +128,8 @@ def parametric_bootstrap(
     ((20, 4), 0)
     """
     where = "parametric_bootstrap()"
-    n = _check_count(renamed_argument(n_draws, n_boot, new="n_draws", old="n_boot", where=where), "n_draws", where)
+    n = _check_count(renamed_argument(n_draws, n_boot, new="n_draws", old="n_boot", where=where), "n_draws", where,
+                     high=MAX_BOOTSTRAP_DRAWS, high_name="MAX_BOOTSTRAP_DRAWS")
     if not isinstance(fitted, CountModel):
         raise InvalidInputError(f"{where} simulates from a fitted count model (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB). "
                                 f"Got {type(fitted).__name__}; use parameter_intervals() for the asymptotic "

@@ -83,8 +83,8 @@ def frequency_histogram(model: CountModel, summary: CustomerSummary, max_frequen
     Raises
     ------
     InvalidInputError
-        For a bad ``max_frequency``, too few bins for the number of parameters, or a summary in another
-        time unit.
+        For a bad ``max_frequency`` (a whole number in ``[1, MAX_FREQUENCY_BINS)``), too few bins for the number
+        of parameters, or a summary in another time unit.
 
     Examples
     --------

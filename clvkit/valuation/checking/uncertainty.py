@@ -40,6 +40,8 @@ from ...protocols import SpendModel as _SpendModel
 from ..value.clv import clv
 
 __all__ = [
+    "MAX_DRAWS",
+    "MAX_DRAW_CELLS",
     "ParameterIntervals",
     "PredictionIntervals",
     "clv_intervals",
@@ -47,6 +49,12 @@ __all__ = [
     "prediction_intervals",
     "sample_parameters",
 ]
+
+#: Most parameter draws (``n_draws``) :func:`sample_parameters`, :func:`prediction_intervals` and
+#: :func:`clv_intervals` take; intervals settle within a few thousand.
+MAX_DRAWS = 1_000_000
+#: Most values the interval functions hold at once: ``n_draws x distinct customers`` float64 values (2 GB).
+MAX_DRAW_CELLS = 250_000_000
 
 FloatArray = npt.NDArray[np.float64]
 Seed = int | np.random.Generator | None
@@ -69,10 +77,14 @@ def _check_level(level: float, where: str) -> float:
     return value
 
 
-def _check_count(value: int, name: str, where: str, low: int = 1) -> int:
+def _check_count(value: int, name: str, where: str, low: int = 1, *, high: int = MAX_DRAWS,
+                 high_name: str = "MAX_DRAWS") -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise InvalidInputError(f"The '{name}' parameter of {where} must be a whole number >= {low}. "
                                 f"Got {value!r} instead.")
+    if value > high:
+        raise InvalidInputError(f"The '{name}' parameter of {where} must be at most {high_name} = {high:,} "
+                                f"(clvkit.valuation.checking). Got {value!r} instead.")
     return int(value)
 
 
@@ -135,6 +147,8 @@ def sample_parameters(fitted: EstimatedModel, n_draws: int, *, seed: Seed) -> Fl
         For a model built from parameters.
     ModelDomainError
         When the fit has no (positive-definite) covariance.
+    InvalidInputError
+        For ``n_draws`` outside ``[1, MAX_DRAWS]`` (:data:`MAX_DRAWS`).
 
     Examples
     --------
@@ -331,6 +345,12 @@ def _propagate(
         point = _evaluate(lambda: fn(models, unique), None, where, None)
         inverse, counts = np.arange(point.shape[0]), np.ones(point.shape[0])
     n_rows = point.shape[0]
+    if n * n_rows > MAX_DRAW_CELLS:
+        raise InvalidInputError(
+            f"{where} would hold n_draws x distinct customers = {n:,} x {n_rows:,} values, more than "
+            f"MAX_DRAW_CELLS = {MAX_DRAW_CELLS:,} (clvkit.valuation.checking). Use fewer draws or run it on "
+            f"chunks of customers."
+        )
     values = np.empty((n, n_rows))
     for i in range(n):
         at_draw = [_at(m, d[i]) for m, d in zip(models, draws, strict=True)]
@@ -401,7 +421,8 @@ def prediction_intervals(
         As :func:`sample_parameters`; also when ``fn`` fails at a draw for a parameter value where the model
         is undefined.
     InvalidInputError
-        For bad settings or an ``fn`` returning the wrong shape.
+        For bad settings or an ``fn`` returning the wrong shape; ``n_draws`` above :data:`MAX_DRAWS`, or
+        ``n_draws x distinct customers`` above :data:`MAX_DRAW_CELLS` (checked before the draws are evaluated).
 
     Examples
     --------
@@ -464,7 +485,9 @@ def clv_intervals(
     NotFittedError, ModelDomainError
         When either fitted model has no covariance (pass a fixed spend to ignore spend uncertainty).
     InvalidInputError
-        For bad settings, or a spend array of the wrong shape or with negative or non-finite entries.
+        For bad settings, or a spend array of the wrong shape or with negative or non-finite entries; for the
+        limits of :func:`clvkit.valuation.clv` and :func:`prediction_intervals` (:data:`MAX_DRAWS`,
+        :data:`MAX_DRAW_CELLS`).
 
     Examples
     --------

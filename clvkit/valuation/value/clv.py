@@ -22,7 +22,13 @@ from ...batch import CustomerSummary
 from ...errors import InvalidInputError
 from ..protocols import SpendModel, TransactionModel
 
-__all__ = ["ClvResult", "SpendModel", "TransactionModel", "clv"]
+__all__ = ["MAX_HORIZON", "MAX_PATH_CELLS", "ClvResult", "SpendModel", "TransactionModel", "clv"]
+
+#: Most discounting periods :func:`clv` sums over (e.g. 8,000 years of months): the cost grows with the horizon.
+MAX_HORIZON = 100_000
+#: Most entries of the expected-purchases path :func:`clv` builds, ``horizon x n_customers`` float64 values
+#: (2 GB; 12 monthly periods of 20 million customers fit). Value larger batches in chunks of customers.
+MAX_PATH_CELLS = 250_000_000
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -118,7 +124,9 @@ def clv(
     Raises
     ------
     InvalidInputError
-        For a horizon, rate, margin or period out of range, or a spend array of the wrong shape.
+        For a horizon, rate, margin or period out of range, or a spend array of the wrong shape; for a horizon
+        above :data:`MAX_HORIZON` or ``horizon x n_customers`` above :data:`MAX_PATH_CELLS` (checked before any
+        work starts).
 
     Examples
     --------
@@ -134,6 +142,10 @@ def clv(
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
         raise InvalidInputError(f"The 'horizon' parameter of clv() must be a positive whole number of periods. "
                                 f"Got {horizon!r} instead.")
+    if horizon > MAX_HORIZON:
+        raise InvalidInputError(f"The 'horizon' parameter of clv() must be at most MAX_HORIZON = {MAX_HORIZON:,} "
+                                f"periods (clvkit.valuation.value.clv). Got {horizon!r} instead; use a longer "
+                                f"'period' for long horizons.")
     d = check_scalar(discount_rate, "discount_rate", where, low=0.0, high=1.0, high_open=True)
     mg = check_scalar(margin, "margin", where, low=0.0, high=1.0)
     if not isinstance(summary, CustomerSummary):
@@ -146,6 +158,12 @@ def clv(
     else:
         step = check_scalar(period, "period", where, low=0.0, low_open=True)
 
+    if int(horizon) * len(summary) > MAX_PATH_CELLS:
+        raise InvalidInputError(
+            f"clv() would build a path of horizon x customers = {int(horizon):,} x {len(summary):,} values, more "
+            f"than MAX_PATH_CELLS = {MAX_PATH_CELLS:,} (clvkit.valuation.value.clv). Value the customers in "
+            f"chunks (summary.take(...)), compress the summary, or use fewer, longer periods."
+        )
     spend = _spend(spend_model, summary)
 
     if not isinstance(transaction_model, TransactionModel):
