@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._frames import frame_kind, to_columns
-from .._validation import as_float_array, id_problems, raise_if, row_problem
+from .._validation import as_float_array, id_problems, non_number_problem, raise_if, row_problem
 from ..batch import CustomerSummary
 from ..errors import InvalidInputError, Problem
 from ._assignment import CODE_DTYPE, IntArray, TierAssignment
@@ -94,6 +94,10 @@ def _source(data: Any, wanted: Sequence[str], context: str) -> dict[str, Any]:
 
 def _as_numeric(raw: Any, name: str, ndim: int) -> tuple[npt.NDArray[np.float64] | None, Problem | None]:
     try:
+        # numpy would parse strings and read booleans, times and complex numbers silently: refuse them.
+        problem = non_number_problem(np.asarray(raw), name)
+        if problem is not None:
+            return None, problem
         arr = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         return None, Problem(name, f"cannot be read as numbers ({exc})", fix="Pass numeric values.")

@@ -159,3 +159,20 @@ def test_tiering_refuses_duplicate_customer_ids() -> None:
 
 def test_every_failure_here_is_a_clvkit_error() -> None:
     assert issubclass(InvalidInputError, ClvkitError)
+
+
+def test_tiering_refuses_numeric_strings() -> None:
+    from clvkit.tiering import FiveA
+
+    with pytest.raises(InvalidInputError) as exc:
+        FiveA().assign(value=["3", "4"])
+    assert _columns_of(exc) == ("value",)
+
+
+def test_direct_value_refuses_numeric_strings_and_ids_of_another_length() -> None:
+    from clvkit.valuation.value import DirectValue
+
+    with pytest.raises(InvalidInputError, match="spend_per_period"):
+        DirectValue(spend_per_period=["3"], retention_rate=[0.8]).value()
+    with pytest.raises(InvalidInputError, match="customer_id"):
+        DirectValue(spend_per_period=np.ones(3), retention_time=np.ones(3), customer_id=[1, 2]).value()

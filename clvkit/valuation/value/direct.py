@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..._validation import check_scalar, raise_if, row_problem
+from ..._validation import check_scalar, non_number_problem, raise_if, row_problem
 from ...errors import InvalidInputError, Problem
 from ...protocols import ContractModel, CountModel, SpendModel, TransactionModel
 from .clv import clv
@@ -172,6 +172,12 @@ class DirectValueResult:
 
 
 def _array(values: Any, column: str) -> FloatArray:
+    try:
+        problem = non_number_problem(np.asarray(values), column)
+    except (TypeError, ValueError):
+        problem = None  # reported below as unreadable
+    if problem is not None:  # numpy would parse strings and read booleans, times and complex numbers silently
+        raise InvalidInputError([problem], context=_CONTEXT)
     try:
         arr = np.array(values, dtype=np.float64)  # a private copy: the caller's array stays writable and ours fixed
     except (TypeError, ValueError):
@@ -365,6 +371,9 @@ class DirectValue:
                 f"not match {'the ' + str(n) + ' customers' if n is not None else 'each other'}."
             ) from None
         shape = shape if shape else (1,)
+        if self.customer_id is not None and self.customer_id.shape != shape:
+            raise InvalidInputError(f"DirectValue: 'customer_id' has shape {self.customer_id.shape} but the values "
+                                    f"have shape {shape}. Pass one id per customer.")
         time_b = np.broadcast_to(time, shape).astype(np.float64)
         spend_b = np.broadcast_to(spend, shape).astype(np.float64)
         value = self.margin * spend_b * time_b
