@@ -30,10 +30,15 @@ import numpy.typing as npt
 
 from .._csvio import write_csv
 from ..domain import Channel, TouchpointFunction
+from ..errors import InvalidInputError
 from .entities import IndustryTieKind
 from .io import B2B_SAMPLE_AS_OF, B2B_SAMPLE_SEED
 
-__all__ = ["B2B_SAMPLE_AS_OF", "B2B_SAMPLE_SEED", "generate_b2b", "write_b2b_sample"]
+__all__ = ["B2B_SAMPLE_AS_OF", "B2B_SAMPLE_SEED", "MAX_SAMPLE_SIZE", "generate_b2b", "write_b2b_sample"]
+
+#: Largest ``n_customers``, ``n_employees`` or ``n_touchpoints`` :func:`generate_b2b` draws (each table grows
+#: with it; 10 million touchpoints take about a gigabyte).
+MAX_SAMPLE_SIZE = 10_000_000
 
 
 _DAY = 86400.0
@@ -66,12 +71,22 @@ def generate_b2b(n_customers: int, n_employees: int, n_touchpoints: int, *, seed
     Also returns a ``customers`` table with a synthetic ``value`` (lognormal, a stand-in for CLV from the
     valuation layer), ``tier`` (1 = top fifth by value ... 5) and ``key_customer`` (tier 1).
 
+    Raises
+    ------
+    InvalidInputError
+        For a size outside ``[1, MAX_SAMPLE_SIZE]`` (:data:`MAX_SAMPLE_SIZE`), checked before anything is drawn.
+
     Examples
     --------
     >>> t = generate_b2b(20, 6, 300, seed=1)
     >>> len(t["touchpoints"]["timestamp"]), len(t["customers"]["customer_id"]), t["employees"]["employee_id"][:2]
     (300, 20, array(['E-001', 'E-002'], dtype='<U5'))
     """
+    for name, value in (("n_customers", n_customers), ("n_employees", n_employees),
+                        ("n_touchpoints", n_touchpoints)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_SAMPLE_SIZE:
+            raise InvalidInputError(f"The '{name}' parameter of generate_b2b() must be a whole number in "
+                                    f"[1, MAX_SAMPLE_SIZE = {MAX_SAMPLE_SIZE:,}]. Got {value!r} instead.")
     rng = np.random.default_rng(seed)
     t0 = as_of.timestamp()
     n_c, n_e = int(n_customers), int(n_employees)

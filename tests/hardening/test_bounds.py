@@ -138,3 +138,11 @@ def test_histogram_bins_are_bounded(fitted_pair: tuple[Any, Any, Any]) -> None:
     bg, _, s = fitted_pair
     with pytest.raises(InvalidInputError, match="MAX_FREQUENCY_BINS"):
         frequency_histogram(bg, s, max_frequency=10**12)
+
+
+@pytest.mark.parametrize("sizes", [(10**12, 5, 10), (5, 10**12, 10), (5, 5, 10**12), (-1, 5, 10), (5, 0, 10)])
+def test_synthetic_b2b_sizes_are_bounded(sizes: tuple[int, int, int]) -> None:
+    from clvkit.binding import _sample
+
+    with pytest.raises(InvalidInputError, match="generate_b2b"):
+        _sample.generate_b2b(*sizes, seed=0)
