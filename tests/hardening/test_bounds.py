@@ -146,3 +146,19 @@ def test_synthetic_b2b_sizes_are_bounded(sizes: tuple[int, int, int]) -> None:
 
     with pytest.raises(InvalidInputError, match="generate_b2b"):
         _sample.generate_b2b(*sizes, seed=0)
+
+
+def test_tracking_points_are_bounded(fitted_pair: tuple[Any, Any, Any], monkeypatch: Any) -> None:
+    import datetime as dt
+
+    from clvkit.valuation.checking import tracking
+
+    module = importlib.import_module("clvkit.valuation.checking.tracking")
+    bg, _, _ = fitted_pair
+    log = {"c": ["a", "a", "b"], "t": [dt.datetime(2024, 1, 1), dt.datetime(2027, 3, 1), dt.datetime(2024, 1, 2)]}
+    # In seconds, 3 years are 100 million tracking periods (x 2 first-purchase periods): refused up front.
+    with pytest.raises(InvalidInputError, match="MAX_TRACKING_CELLS"):
+        tracking(bg, log, customer_id="c", datetime="t", calibration_end=dt.datetime(2024, 1, 31), time_unit="s")
+    monkeypatch.setattr(module, "MAX_TRACKING_CELLS", 10)
+    with pytest.raises(InvalidInputError, match="MAX_TRACKING_CELLS"):
+        tracking(bg, log, customer_id="c", datetime="t", calibration_end=dt.datetime(2024, 1, 31), time_unit="D")

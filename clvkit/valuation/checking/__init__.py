@@ -40,7 +40,7 @@ from .selection import (
     information_criteria,
     likelihood_ratio_test,
 )
-from .tracking import TrackingResult, tracking
+from .tracking import MAX_TRACKING_CELLS, TrackingResult, tracking
 from .uncertainty import (
     MAX_DRAW_CELLS,
     MAX_DRAWS,
@@ -57,6 +57,7 @@ __all__ = [
     "MAX_DRAWS",
     "MAX_DRAW_CELLS",
     "MAX_FREQUENCY_BINS",
+    "MAX_TRACKING_CELLS",
     "BootstrapResult",
     "ConditionalExpectations",
     "CountModel",

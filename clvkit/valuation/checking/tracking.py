@@ -17,7 +17,11 @@ from ..._validation import raise_if
 from ...errors import InvalidInputError, Problem
 from ._common import CountModel, FloatArray, IntArray, read_only, relative_error
 
-__all__ = ["TrackingResult", "tracking"]
+__all__ = ["MAX_TRACKING_CELLS", "TrackingResult", "tracking"]
+
+#: Most model evaluations :func:`tracking` makes: distinct first-purchase periods x tracking periods (each a
+#: float64 in one array: 800 MB). A finer ``time_unit`` or a shorter ``period`` grows both factors.
+MAX_TRACKING_CELLS = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -138,7 +142,8 @@ def tracking(model: CountModel, transactions: Any, *, customer_id: str, datetime
     ------
     InvalidInputError
         For missing or unreadable columns, a bad ``time_unit``/``period``, or a ``calibration_end``
-        before the first transaction or after ``observation_end``.
+        before the first transaction or after ``observation_end``; when first-purchase periods x tracking
+        periods exceed :data:`MAX_TRACKING_CELLS` (checked before the model is evaluated).
 
     Examples
     --------
@@ -251,6 +256,13 @@ def _cohort(log: _Log, period_length: int) -> _Cohort:
     is_repeat = (pair_rel > first_rel[pair_code]) & in_cohort[pair_code]
     P = period_length
     n_periods = (log.obs_rel - origin) // P + 1
+    n_starts = int(np.unique(cohort_first).shape[0])
+    if n_starts * n_periods > MAX_TRACKING_CELLS:
+        raise InvalidInputError(
+            f"tracking() would evaluate the model at first-purchase periods x tracking periods = {n_starts:,} x "
+            f"{n_periods:,} points, more than MAX_TRACKING_CELLS = {MAX_TRACKING_CELLS:,} "
+            f"(clvkit.valuation.checking). Use a coarser time_unit or a longer period."
+        )
     actual_inc = np.bincount((pair_rel[is_repeat] - origin) // P, minlength=n_periods).astype(np.float64)
     ends = np.minimum(origin + P * np.arange(1, n_periods + 1) - 1, log.obs_rel)
     return _Cohort(cohort_first, origin, ends, actual_inc)
