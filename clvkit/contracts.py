@@ -138,6 +138,9 @@ class ContractSummary:
         time_unit: str = "M",
         _validate: bool = True,
     ) -> None:
+        if not isinstance(time_unit, str):  # a list or dict cannot even be looked up among the unit names
+            raise InvalidInputError(f"The 'time_unit' parameter of ContractSummary must be a unit name such as 'M'. "
+                                    f"Got {time_unit!r} instead.")
         self._time_unit = check_unit(time_unit, where="ContractSummary")
         self._duration = as_float_array(duration, "duration", _CONTEXT)
         self._weights = None if weights is None else as_float_array(weights, "weights", _CONTEXT)

@@ -176,3 +176,13 @@ def test_direct_value_refuses_numeric_strings_and_ids_of_another_length() -> Non
         DirectValue(spend_per_period=["3"], retention_rate=[0.8]).value()
     with pytest.raises(InvalidInputError, match="customer_id"):
         DirectValue(spend_per_period=np.ones(3), retention_time=np.ones(3), customer_id=[1, 2]).value()
+
+
+def test_contract_summary_refuses_unhashable_time_unit_and_strings() -> None:
+    from clvkit import ContractSummary
+
+    with pytest.raises(InvalidInputError, match="time_unit"):
+        ContractSummary([1, 2], [True, False], time_unit=["M"])  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError) as exc:
+        ContractSummary(["1", "2"], [True, False])
+    assert _columns_of(exc) == ("duration",)
