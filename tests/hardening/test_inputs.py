@@ -186,3 +186,16 @@ def test_contract_summary_refuses_unhashable_time_unit_and_strings() -> None:
     with pytest.raises(InvalidInputError) as exc:
         ContractSummary(["1", "2"], [True, False])
     assert _columns_of(exc) == ("duration",)
+
+
+def test_clv_with_models_in_the_wrong_roles_is_a_typed_error() -> None:
+    # Already typed on main when this suite was written (kept as a regression test for issue 10).
+    from clvkit.valuation import BetaGeoParams, FittedBetaGeo, FittedGammaGamma, GammaGammaParams, clv
+
+    s = CustomerSummary([0, 2], [0.0, 10.0], [40.0, 40.0], monetary_value=[0.0, 10.0], time_unit="W")
+    bg = FittedBetaGeo(params=BetaGeoParams(r=0.243, alpha=4.414, a=0.793, b=2.426), time_unit="W")
+    gg = FittedGammaGamma(params=GammaGammaParams(p=6.25, q=3.74, v=15.44), time_unit="W")
+    with pytest.raises(InvalidInputError, match="transaction_model"):
+        clv(gg, gg, s, horizon=3, discount_rate=0.0)
+    with pytest.raises(InvalidInputError, match="spend_model"):
+        clv(bg, bg, s, horizon=3, discount_rate=0.0)
