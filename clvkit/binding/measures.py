@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..domain import OrgLevel, TouchpointFunction
+from ..errors import InvalidInputError
 from ._kernels import Params, measure
 from .config import BindingConfig
 from .data import BindingData
@@ -212,6 +213,15 @@ def measure_binding(data: BindingData, config: BindingConfig | None = None) -> B
     >>> round(float(m.score[0]), 2)  # 0.30 * 22.22 + 0.15 * 33.33 + 0.20 * 83.33
     28.33
     """
+    if not isinstance(data, BindingData):
+        hint = ""
+        if isinstance(getattr(data, "data", None), BindingData):
+            hint = " (pass dataset.data: read_binding_dir() and load_b2b_sample() return a BindingDataset)"
+        raise InvalidInputError(f"The 'data' parameter of measure_binding() must be a BindingData. "
+                                f"Got {type(data).__name__} instead{hint}.")
+    if config is not None and not isinstance(config, BindingConfig):
+        raise InvalidInputError(f"The 'config' parameter of measure_binding() must be a BindingConfig or None. "
+                                f"Got {type(config).__name__} instead.")
     cfg = config if config is not None else BindingConfig()
     c = data._c
     out = measure(c, Params(cfg))

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .._validation import check_scalar, raise_if, row_problem
+from .._validation import check_scalar, non_number_problem, raise_if, row_problem
 from ..errors import InvalidInputError
 from ._kernels import sum_by
 from .config import BindingConfig
@@ -47,8 +47,19 @@ def customer_values(data: BindingData, values: Any, *, where: str = "value_at_ri
     ([0.0, 7.0], [1.0, 2.0])
     """
     if isinstance(values, Mapping):
+        bad = [k for k, v in values.items()
+               if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating))]
+        if bad:
+            raise InvalidInputError(f"The 'values' parameter of {where} must map customer ids to real numbers; "
+                                    f"{len(bad)} do not, first {bad[0]!r}: {values[bad[0]]!r}.")
         arr = data.align(values)
     else:
+        try:
+            problem = non_number_problem(np.asarray(values), "values")
+        except (TypeError, ValueError):
+            problem = None  # reported below as unreadable
+        if problem is not None:  # numpy would parse strings and drop imaginary parts silently
+            raise_if([problem], where)
         try:
             arr = np.asarray(values, dtype=np.float64).reshape(-1)
         except (TypeError, ValueError):

@@ -199,3 +199,26 @@ def test_clv_with_models_in_the_wrong_roles_is_a_typed_error() -> None:
         clv(gg, gg, s, horizon=3, discount_rate=0.0)
     with pytest.raises(InvalidInputError, match="spend_model"):
         clv(bg, bg, s, horizon=3, discount_rate=0.0)
+
+
+def test_measure_binding_with_the_dataset_instead_of_its_data_is_a_typed_error() -> None:
+    from clvkit.binding import BindingConfig, load_b2b_sample, measure_binding
+
+    dataset = load_b2b_sample()
+    with pytest.raises(InvalidInputError, match=r"dataset\.data"):
+        measure_binding(dataset)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="config"):
+        measure_binding(dataset.data, config={"x": 1})  # type: ignore[arg-type]
+    assert isinstance(BindingConfig(), BindingConfig)
+
+
+def test_binding_values_refuse_strings_complex_and_non_scalar_mapping_values() -> None:
+    from clvkit.binding import load_b2b_sample, measure_binding, value_at_risk
+
+    dataset = load_b2b_sample()
+    m = measure_binding(dataset.data)
+    n = dataset.data.n_customers
+    first = dataset.data.customer_ids[0]
+    for bad in (["1"] * n, np.ones(n) * (1 + 1j), {first: [1, 2]}, {first: "3"}):
+        with pytest.raises(InvalidInputError, match="values"):
+            value_at_risk(m, bad)
