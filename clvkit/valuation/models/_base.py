@@ -19,6 +19,7 @@ import numpy.typing as npt
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from ..._pydantic import FrozenModel
+from ..._rows import unique_rows
 from ..._timeunits import UNIT_DAYS
 from ...batch import CustomerSummary
 from ...errors import ConvergenceWarning, InvalidInputError, NotFittedError
@@ -35,6 +36,7 @@ __all__ = [
     "ProgressCallback",
     "check_count",
     "check_horizon",
+    "observed_rows",
     "rate_scaled_start",
 ]
 
@@ -279,6 +281,24 @@ def check_count(n: Any, where: str, name: str = "n") -> FloatArray:
             f"The '{name}' parameter of {where} must be a non-negative whole number. Got {n!r} instead."
         )
     return arr
+
+
+def observed_rows(summary: CustomerSummary, where: str) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Distinct ``(frequency, recency, T)`` rows and their weights, for a count model's likelihood.
+
+    Raises
+    ------
+    InvalidInputError
+        When no customer was observed for any time (``T = 0`` everywhere, e.g. a log whose purchases all fall
+        in one period): no purchase rate or dropout can be estimated from that.
+    """
+    (x, tx, T), w, _ = unique_rows([summary.frequency, summary.recency, summary.T], summary.weights_or_ones())
+    if T.size and not float(w @ T) > 0.0:
+        raise InvalidInputError(
+            f"{where}: every customer has T = 0 (observed for no time after the first purchase), so the data cannot "
+            f"identify the model. Summarize with a later observation_end or a finer time_unit."
+        )
+    return x, tx, T, w
 
 
 def rate_scaled_start(data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:

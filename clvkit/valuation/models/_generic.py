@@ -38,6 +38,8 @@ Conditional = Callable[[FloatArray, FloatArray, FloatArray, FloatArray, FloatArr
 _LOG_V = np.arange(math.log(1e-12), math.log(60.0), 0.25)
 _V = np.exp(_LOG_V)
 _WEIGHTS = 0.25 * _V * np.exp(-_V)
+for _table in (_LOG_V, _V, _WEIGHTS):
+    _table.flags.writeable = False
 
 
 def path_over_distinct_rows(expected: Expected, params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray,

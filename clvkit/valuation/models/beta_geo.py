@@ -8,10 +8,9 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from ..._rows import unique_rows
 from ...batch import CustomerSummary
 from . import _bgnbd
-from ._base import Engine, FittedModel, ModelParams, PositiveFinite, check_count, rate_scaled_start
+from ._base import Engine, FittedModel, ModelParams, PositiveFinite, check_count, observed_rows, rate_scaled_start
 from ._count import CountKernel, FittedCountModel
 
 __all__ = ["BetaGeo", "BetaGeoParams", "FittedBetaGeo", "check_count"]
@@ -74,7 +73,7 @@ class BetaGeo(Engine[CustomerSummary, FittedBetaGeo]):
         return _bgnbd.loglik(params, data["x"], data["tx"], data["T"], data["x_unique"], data["x_code"], lookups)
 
     def _prepare(self, summary: CustomerSummary) -> tuple[dict[str, npt.NDArray[Any]], FloatArray]:
-        (x, tx, T), w, _ = unique_rows([summary.frequency, summary.recency, summary.T], summary.weights_or_ones())
+        x, tx, T, w = observed_rows(summary, "BetaGeo.fit()")
         x_unique, x_code = np.unique(x, return_inverse=True)
         data = {"x": x, "tx": tx, "T": T, "x_unique": x_unique, "x_code": x_code.reshape(-1)}
         data.update(_bgnbd.lookup_tables(tx, T))

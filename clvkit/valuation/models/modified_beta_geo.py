@@ -13,10 +13,9 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from ..._rows import unique_rows
 from ...batch import CustomerSummary
 from . import _mbgnbd
-from ._base import Engine, FittedModel, rate_scaled_start
+from ._base import Engine, FittedModel, observed_rows, rate_scaled_start
 from ._count import CountKernel, FittedCountModel
 from .beta_geo import BetaGeoParams
 
@@ -76,7 +75,7 @@ class ModifiedBetaGeo(Engine[CustomerSummary, FittedModifiedBetaGeo]):
         return _mbgnbd.loglik(params, data["x"], data["tx"], data["T"], indices)
 
     def _prepare(self, summary: CustomerSummary) -> tuple[dict[str, npt.NDArray[Any]], FloatArray]:
-        (x, tx, T), w, _ = unique_rows([summary.frequency, summary.recency, summary.T], summary.weights_or_ones())
+        x, tx, T, w = observed_rows(summary, "ModifiedBetaGeo.fit()")
         data: dict[str, npt.NDArray[Any]] = {"x": x, "tx": tx, "T": T}
         for name, idx in zip(("idx_x", "idx_tx", "idx_T"), _mbgnbd.count_indices(x, tx, T), strict=True):
             if idx is not None:

@@ -10,10 +10,9 @@ from typing import ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from ..._rows import unique_rows
 from ...batch import CustomerSummary
 from . import _paretonbd
-from ._base import Engine, FittedModel, ModelParams, PositiveFinite
+from ._base import Engine, FittedModel, ModelParams, PositiveFinite, observed_rows
 from ._count import CountKernel, FittedCountModel
 
 __all__ = ["FittedParetoNBD", "ParetoNBD", "ParetoNBDParams"]
@@ -107,7 +106,7 @@ class ParetoNBD(Engine[CustomerSummary, FittedParetoNBD]):
         return _paretonbd.loglik(params, data["x"], data["tx"], data["T"], _groups_from(data))
 
     def _prepare(self, summary: CustomerSummary) -> tuple[dict[str, FloatArray], FloatArray]:
-        (x, tx, T), w, _ = unique_rows([summary.frequency, summary.recency, summary.T], summary.weights_or_ones())
+        x, tx, T, w = observed_rows(summary, "ParetoNBD.fit()")
         data = {"x": x, "tx": tx, "T": T}
         # The distinct (x), (x, tx) and (x, T) values, computed once per fit. The data mapping holds
         # float arrays only, so positions are stored as float64 (exact below 2**53).
