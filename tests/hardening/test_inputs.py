@@ -136,7 +136,7 @@ def test_fit_on_a_log_where_nobody_repeats_is_a_typed_error(engine: str) -> None
     import clvkit.valuation
 
     s = clvkit.summarize({"cust": ["a", "b", "c"], "when": [_day(1)] * 3}, customer_id="cust", datetime="when")
-    with pytest.raises(clvkit.InvalidInputError, match="every customer has T = 0.*cannot identify"):
+    with pytest.raises(clvkit.InvalidInputError, match=r"every customer has T = 0.*cannot identify"):
         getattr(clvkit.valuation, engine)().fit(s)
 
 
