@@ -174,3 +174,19 @@ def test_bgbb_fit_with_a_thousand_opportunities_is_fast() -> None:
     start = time.perf_counter()
     BetaGeoBetaBinom().fit(summary)
     assert time.perf_counter() - start < 5.0
+
+
+def test_bgbb_purchase_distribution_at_long_horizons_is_fast_and_consistent() -> None:
+    # Was a loop over every opportunity of the horizon (O(t)); now O(k + log t).
+    p = np.array([1.204, 0.750, 0.657, 2.783])
+    ks = np.arange(0.0, 400.0)
+    one = np.ones_like(ks)
+    pmf = _bgbb.probability_of_purchases(p, 3 * one, 5 * one, 6 * one, ks, 300 * one)
+    mean = _bgbb.expected_purchases(p, np.array([3.0]), np.array([5.0]), np.array([6.0]), 300.0)[0]
+    assert pmf.sum() == pytest.approx(1.0, abs=1e-12)
+    assert (ks * pmf).sum() == pytest.approx(mean, rel=1e-11)
+    start = time.perf_counter()
+    far = _bgbb.probability_of_purchases(p, np.array([0.0, 3.0]), np.array([0.0, 5.0]), np.array([6.0, 6.0]),
+                                         np.array([3.0, 50.0]), np.array([1e8, 1e8]))
+    assert time.perf_counter() - start < 0.5
+    assert np.isfinite(far).all() and ((far > 0) & (far < 1)).all()

@@ -122,7 +122,7 @@ def _lgamma_diff(y: FloatArray, c: FloatArray | float, yc: FloatArray | None = N
 
 def _ratio_sum(
     top: FloatArray, bottom: FloatArray, diff: FloatArray, const: FloatArray, m: FloatArray, w_top: FloatArray,
-    w_bottom: FloatArray, w_const: FloatArray,
+    w_bottom: FloatArray, w_const: FloatArray, n_direct_min: int = _DIRECT_TERMS,
 ) -> tuple[FloatArray, FloatArray]:
     """``log S`` and ``V / S`` for ``S = sum_{i<m} f(i)``, ``V_q = sum_{i<m} f(i) v_q(i)``, in O(log m) per row.
 
@@ -130,9 +130,10 @@ def _ratio_sum(
     ``v_q(u) = w_const_q + sum_j [w_top_qj psi(top_j + u) + w_bottom_qj psi(bottom_j + u)]``: the terms of
     Fader, Hardie & Shang (2010) eq. (5) and their parameter derivatives (digamma differences).
 
-    The first :data:`_DIRECT_TERMS` terms are added one by one. The rest, a smooth function of ``i`` that
-    decays polynomially (``f(u) ~ u^-(alpha+x+gamma+1)`` in eq. 5), is the midpoint form of the
-    Euler-Maclaurin formula, ``sum_{i=N}^{m-1} f(i) = int_{N-1/2}^{m-1/2} f - [f']/24 + 7 [f''']/5760 - ...``
+    The first ``n_direct_min`` (default :data:`_DIRECT_TERMS`) terms are added one by one. The rest, a
+    smooth function of ``i`` that decays polynomially (``f(u) ~ u^-(alpha+x+gamma+1)`` in eq. 5), is the
+    midpoint form of the Euler-Maclaurin formula,
+    ``sum_{i=N}^{m-1} f(i) = int_{N-1/2}^{m-1/2} f - [f']/24 + 7 [f''']/5760 - ...``
     (``[.]`` the difference between the ends); the first neglected term is ``31 [f^(5)]/967680``, relative
     size ``~3e-5 s^5 / N^5`` (1e-13 for s = 1, 5e-9 of the tail for s = 20 at N = 128). The integral is a
     Gauss-Legendre rule on panels at most an octave wide in ``log u`` (``f`` is analytic with its
@@ -154,7 +155,7 @@ def _ratio_sum(
         ``log S`` of shape (n_rows,) (``-inf`` where m = 0) and ``V / S`` of shape (n_rows, n_q).
     """
     rows, nq = top.shape[0], w_const.shape[0]
-    n_direct = int(min(float(np.max(m, initial=0.0)), _DIRECT_TERMS))
+    n_direct = int(min(float(np.max(m, initial=0.0)), n_direct_min))
     M = np.full(rows, -np.inf)
     S = np.zeros(rows)
     V = np.zeros((rows, nq))
@@ -170,10 +171,10 @@ def _ratio_sum(
         S = S * scale + e
         V = V * scale[:, None] + e[:, None] * vi
         M = new_m
-    long_ = m > _DIRECT_TERMS
+    long_ = m > n_direct_min
     if long_.any():
         tl, bl, dl, cl = top[long_], bottom[long_], diff[long_], const[long_]
-        lo = _DIRECT_TERMS - 0.5
+        lo = n_direct_min - 0.5
         hi = m[long_] - 0.5
         span = np.log(hi / lo)
         n_panels = max(1, int(np.ceil(float(np.max(span)) / _TAIL_PANEL)))
@@ -517,8 +518,9 @@ def probability_of_purchases(
     * B(gamma+1, delta+n+s)/B(gamma, delta+n)
     + C(t,k) B(alpha+x+k, beta+n-x+t-k)/B(alpha+x, beta+n-x) * B(gamma, delta+n+t)/B(gamma, delta+n)``
 
-    and ``P(X = k) = A P(X = k | alive) + 1{k=0} (1 - A)``. The sum over s runs up to max(t) with a
-    mask, accumulated in log space.
+    and ``P(X = k) = A P(X = k | alive) + 1{k=0} (1 - A)``. The sum over s is a sum of log-gamma ratios
+    taken by :func:`_ratio_sum` (its first max(128, 8k) terms one by one, the rest by the Euler-Maclaurin
+    formula), so a horizon of t opportunities costs O(k + log t), not O(t).
     """
     alpha, beta, gamma, delta = (float(v) for v in params)
     x_, tx_, n_, k_, t_ = np.broadcast_arrays(x, tx, n, np.asarray(k, dtype=np.float64),
@@ -532,30 +534,25 @@ def probability_of_purchases(
     ll, log_t1, _ = _terms(params, x_.ravel(), tx_.ravel(), n_.ravel(), False)
     shape = x_.shape
     ll, log_t1 = ll.reshape(shape), log_t1.reshape(shape)
-    a_post, b_post = alpha + x_, beta + (n_ - x_)
+    xf, nf, kf, tf = (v.ravel().astype(np.float64) for v in (x_, n_, k_, t_))
+    a_post, b_post, d_post = alpha + xf, beta + (nf - xf), delta + nf
     lb_p = special.betaln(a_post, b_post)
-    lb_th = special.betaln(gamma, delta + n_)
-    M = np.full(shape, -np.inf)
-    S = np.zeros(shape)
-    top = int(t_.max()) if t_.size else 0
-    for s in range(top + 1):
-        fs = float(s)
-        use = (fs >= k_) & (fs <= t_)
-        if not use.any():
-            continue
-        kk = np.where(use, k_, 0.0)
-        log_binom = special.gammaln(fs + 1.0) - special.gammaln(kk + 1.0) - special.gammaln(fs - kk + 1.0)
-        log_p = special.betaln(a_post + kk, b_post + (fs - kk)) - lb_p
-        log_th = np.where(fs < t_, special.betaln(gamma + 1.0, delta + n_ + fs),
-                          special.betaln(gamma, delta + n_ + fs)) - lb_th
-        li = np.where(use, log_binom + log_p + log_th, -np.inf)
-        new_m = np.maximum(M, li)
-        finite = np.isfinite(new_m)
-        safe_m = np.where(finite, new_m, 0.0)
-        S = np.where(finite, S * np.exp(np.where(np.isfinite(M), M - safe_m, -np.inf)) + np.exp(li - safe_m), S)
-        M = new_m
-    with np.errstate(divide="ignore"):
-        log_given_alive = M + np.log(S)
+    lb_th = special.betaln(gamma, d_post)
+    # Terms s = k + i, i = 0 .. t-k-1, as lgamma ratios in i (see _ratio_sum): O(k + log t) per row.
+    top = np.stack([kf + 1.0, b_post, d_post + kf], axis=1)
+    bottom = np.stack([np.ones_like(kf), a_post + b_post + kf, gamma + d_post + kf + 1.0], axis=1)
+    diff = np.stack([kf, -(a_post + kf), np.full(kf.shape, -(gamma + 1.0))], axis=1)
+    const = (-special.gammaln(kf + 1.0) + special.gammaln(a_post + kf) + special.gammaln(gamma + 1.0)) - lb_p - lb_th
+    none = np.zeros((0, 3))
+    # Euler-Maclaurin's neglected term grows like (k/N)^5: at least 8k terms one by one.
+    n_direct = max(_DIRECT_TERMS, 8 * int(np.max(kf, initial=0.0)))
+    log_s, _ = _ratio_sum(top, bottom, diff, const, np.maximum(tf - kf, 0.0), none, none, np.zeros(0), n_direct)
+    ok = kf <= tf
+    kk = np.where(ok, kf, 0.0)
+    log_last = np.where(ok, special.gammaln(tf + 1.0) - special.gammaln(kk + 1.0) - special.gammaln(tf - kk + 1.0)
+                        + special.betaln(a_post + kk, b_post + (tf - kk)) - lb_p
+                        + special.betaln(gamma, d_post + tf) - lb_th, -np.inf)
+    log_given_alive = np.logaddexp(log_s, log_last).reshape(shape)
     log_alive_n = log_t1 - ll
     out: FloatArray = np.exp(log_alive_n + log_given_alive) + np.where(k_ == 0.0, -np.expm1(log_alive_n), 0.0)
     return out
