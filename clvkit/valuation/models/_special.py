@@ -173,7 +173,12 @@ def beta_gauss_rule(p: float, q: float, n_nodes: int) -> tuple[FloatArray, Float
     diag[1:] = (bj * bj - aj * aj) / (s2[1:] * (s2[1:] + 2.0))
     kk = k[1:]
     s = 2.0 * kk + aj + bj
-    off = np.sqrt(4.0 * kk * (kk + aj) * (kk + bj) * (kk + aj + bj) / (s * s * (s + 1.0) * (s - 1.0)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        off2 = 4.0 * kk * (kk + aj) * (kk + bj) * (kk + aj + bj) / (s * s * (s + 1.0) * (s - 1.0))
+    if n_nodes > 1:
+        # k = 1: the factor (1 + aj + bj) / (s - 1) is exactly 1 (0/0 in floats when p + q -> 0)
+        off2[0] = 4.0 * (1.0 + aj) * (1.0 + bj) / ((2.0 + aj + bj) ** 2 * (3.0 + aj + bj))
+    off = np.sqrt(off2)
     from scipy import linalg  # the quadrature fallback is rare; keep it out of import time
 
     nodes, vecs = linalg.eigh_tridiagonal(diag, off)
@@ -190,9 +195,17 @@ _ROW_CHUNK = 32  # rows per vectorised block (memory: rows x panels x nodes)
 
 
 def _log_h(R: float, ts: FloatArray, p: FloatArray) -> FloatArray:
-    """``log h(p)``, ``h(p) = (1 - (1 + t'p)^-R) / p``, the expected purchases given (lambda-integrated) p."""
+    """``log h(p)``, ``h(p) = (1 - (1 + t'p)^-R) / p``, the expected purchases given (lambda-integrated) p.
+
+    Written as ``h = R t' [log1p(y)/y] exprel(-R log1p(y))``, ``y = t'p``, which is finite at p = 0 (a node
+    of the rule when ``a`` is tiny) and loses nothing to subnormal numbers.
+    """
+    y = ts * p
+    L = np.log1p(y)
+    safe = np.where(y > 0.0, y, 1.0)
+    ratio = np.where(y > 0.0, L / safe, 1.0)
     with np.errstate(divide="ignore"):
-        out: FloatArray = np.log(-np.expm1(-R * np.log1p(ts * p))) - np.log(p)
+        out: FloatArray = np.log(R * ts) + np.log(ratio) + np.log(special.exprel(-R * L))
     return out
 
 
@@ -242,6 +255,8 @@ def _composite_expectation(a: float, bp: float, R: float, ts: FloatArray) -> Flo
     width = min(_PANEL_LOG_WIDTH, 0.5 * math.sqrt(float(special.polygamma(1, a) + special.polygamma(1, bp))))
     v_head, w_head = beta_gauss_rule(a, 1.0, _PANEL_NODES)
     v_tail, w_tail = beta_gauss_rule(bp, 1.0, _PANEL_NODES)
+    with np.errstate(divide="ignore"):  # Gauss weights underflow to 0 when a or b' is tiny: log -> -inf, fine
+        log_w_head, log_w_tail = np.log(w_head), np.log(w_tail)
     log_e1 = min(-math.log(4.0 * (a + 1.0)), math.log(0.25))
     e1 = math.exp(log_e1)
     s_hi, lw_hi = _log_panels(np.array([[log_e1]]), width)  # in log(1 - p); the same for every row
@@ -255,7 +270,7 @@ def _composite_expectation(a: float, bp: float, R: float, ts: FloatArray) -> Flo
         log_e0 = np.minimum(-np.log(4.0 * kappa), math.log(0.25))
         # [0, e0]: int p^(a-1) f(p) dp = e0^a / a * E[f(e0 v)], v ~ Beta(a, 1)
         ph = np.exp(log_e0) * v_head[None, :]
-        dens_head = a * log_e0 - math.log(a) + np.log(w_head)[None, :] + (bp - 1.0) * np.log1p(-ph)
+        dens_head = a * log_e0 - math.log(a) + log_w_head[None, :] + (bp - 1.0) * np.log1p(-ph)
         # [e0, 1/2] in s = log p
         s_lo, lw_lo = _log_panels(log_e0, width)
         p_lo = np.exp(s_lo)
@@ -263,7 +278,7 @@ def _composite_expectation(a: float, bp: float, R: float, ts: FloatArray) -> Flo
         # [1/2, 1 - e1] in s = log(1 - p)
         dens_hi = lw_hi + (a - 1.0) * np.log(p_hi) + (bp - 1.0) * s_hi
         # [1 - e1, 1]: int (1-p)^(bp-1) g(p) dp = e1^bp / bp * E[g(1 - e1 v)], v ~ Beta(bp, 1)
-        dens_tail = (bp * log_e1 - math.log(bp) + np.log(w_tail)[None, :] + (a - 1.0) * np.log(p_tail))
+        dens_tail = (bp * log_e1 - math.log(bp) + log_w_tail[None, :] + (a - 1.0) * np.log(p_tail))
         dens = np.concatenate([dens_head, dens_lo, np.broadcast_to(dens_hi, (tc.shape[0], dens_hi.shape[1])),
                                np.broadcast_to(dens_tail, (tc.shape[0], dens_tail.shape[1]))], axis=1)
         log_h = np.concatenate([_log_h(R, tc, ph), _log_h(R, tc, p_lo), _log_h(R, tc, p_hi),
