@@ -322,12 +322,6 @@ def test_subnormal_parameters_are_refused(value: float) -> None:
     assert BetaGeoParams(r=2.2250738585072014e-308, alpha=1, a=1, b=1).r == 2.2250738585072014e-308
 
 
-@pytest.mark.xfail(raises=(ZeroDivisionError, ValueError), strict=True,
-                   reason="kernels: BG/NBD - _special.beta_gauss_rule divides by (q-1)+(p-1)+2 in Python floats, "
-                          "zero when a, b < 1.1e-16 (ZeroDivisionError); MBG/NBD - scipy's 'array must not "
-                          "contain infs or NaNs' at the same a, b. The kernels are the numerics work's (issue 10): "
-                          "remove this mark when they give a typed error or a finite number")
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the kernel's, on the way to the error
 @pytest.mark.parametrize(("fitted", "params"), [(FittedBetaGeo, BetaGeoParams),
                                                 (FittedModifiedBetaGeo, ModifiedBetaGeoParams)])
 def test_tiny_but_normal_beta_parameters_give_a_typed_error_or_a_finite_prediction(fitted: Any, params: Any) -> None:

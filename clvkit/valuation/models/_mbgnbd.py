@@ -34,7 +34,7 @@ from ._generic import (
     path_over_distinct_rows,
 )
 from ._simulate import simulate_mbgnbd as simulate
-from ._special import residual_by_quadrature, residual_factor
+from ._special import residual_factor, scaled_residual_by_quadrature
 
 __all__ = [
     "discounted_residual", "expected_purchases", "expected_purchases_new", "expected_purchases_path",
@@ -173,7 +173,7 @@ def expected_purchases(
     into ``(1-z)^(a-1) 2F1(a+b-r, a-1; a+b+x; z)``, so ``E = C * G * P(alive)`` with ``C = a+b+x`` and
     ``G = residual_factor(a+b-r, a-1, C, z)``; this form stays finite for a near 1 and x in the
     thousands. Where scipy's ``hyp2f1`` fails (large parameters with z near 1) G is taken from an
-    integral over a Beta distribution instead (:func:`._special.residual_by_quadrature`).
+    integral over a Beta distribution instead (:func:`._special.scaled_residual_by_quadrature`).
     """
     r, alpha, a, b = (float(v) for v in params)
     t_arr = np.asarray(t, dtype=np.float64)
@@ -196,7 +196,8 @@ def _residual(r: float, alpha: float, a: float, b: float, x: FloatArray, T: Floa
     if bad.any():
         xb, Tb, tb = np.broadcast_arrays(x, T, t)
         G = np.array(G, dtype=np.float64)
-        G[bad] = residual_by_quadrature(a, b + 1.0, r, xb[bad], tb[bad] / (alpha + Tb[bad]))
+        # C = a + b + x directly: a + (b + 1) + x - 1 is 0 in floats when a, b < 1e-16
+        G[bad] = scaled_residual_by_quadrature(a, b + 1.0, r, xb[bad], tb[bad] / (alpha + Tb[bad])) / (a + b + xb[bad])
     out: FloatArray = G
     return out
 
