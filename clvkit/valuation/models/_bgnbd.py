@@ -202,7 +202,7 @@ def probability_of_purchases(
     with np.errstate(divide="ignore"):
         log_z = np.log(z)
     log_nb = (special.gammaln(rx + n_arr) - special.gammaln(rx) - special.gammaln(n_arr + 1.0)
-              + rx * log1mz + np.where(n_arr > 0, n_arr * log_z, 0.0))
+              + rx * log1mz + n_arr * np.where(n_arr > 0, log_z, 0.0))  # no 0 * log(0) at n = 0
     log_beta0 = special.betaln(a, b + x)
     stay = np.exp(special.betaln(a, b + x + n_arr) - log_beta0 + log_nb)
     n_pos = n_arr > 0

@@ -81,7 +81,10 @@ def check_discrete_summary(summary: CustomerSummary, where: str) -> None:
 
 def check_opportunities(t: Any, where: str, name: str = "t") -> FloatArray:
     """A non-negative whole number of opportunities (scalar or array) as float64, or a typed error."""
-    arr = np.asarray(t, dtype=np.float64)
+    try:
+        arr = np.asarray(t, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = np.full(1, np.nan)
     if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.floor(arr)):
         raise InvalidInputError(
             f"The '{name}' parameter of {where} must be a non-negative whole number of transaction "
