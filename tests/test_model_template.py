@@ -169,7 +169,8 @@ def test_fit_keeps_its_argument_names() -> None:
 def test_simulated_frequency_has_the_new_customer_mean(name: str) -> None:
     # A customer simulated over an age T has E[X(T)] repeat purchases (the unconditional expectation, eq. 9 of
     # FHL 2005 for BG/NBD, eq. 7 of Fader, Hardie & Shang 2010 for BG/BB): the sample mean of 200,000 draws is
-    # within 5 standard errors of it. BG/BB also at 10**12 opportunities (constant work per customer).
+    # within 5 standard errors of it. BG/BB also at 10**9 opportunities, the MAX_SIMULATED_AGE (constant work per
+    # customer); beyond it, a typed error.
     model = ALL[name]
     age = 6.0 if name == "BetaGeoBetaBinom" else 39.0
     sim = model.simulate(np.full(200_000, age), seed=3)
@@ -177,5 +178,7 @@ def test_simulated_frequency_has_the_new_customer_mean(name: str) -> None:
     assert abs(sim.frequency.mean() - expected) < 5 * sim.frequency.std() / math.sqrt(200_000)
     assert np.all(sim.recency <= sim.T) and np.all((sim.frequency > 0) | (sim.recency == 0))
     if name == "BetaGeoBetaBinom":
-        huge = model.simulate(np.full(3, 1e12), seed=1)
+        huge = model.simulate(np.full(3, 1e9), seed=1)
         assert np.all(huge.frequency <= huge.recency)
+    with pytest.raises(InvalidInputError, match="MAX_SIMULATED_AGE"):
+        model.simulate([1e12], seed=1)

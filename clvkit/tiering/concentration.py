@@ -65,7 +65,13 @@ def _top_count(share: float, n: int) -> int:
 
 def _from_sorted(s: FloatArray, top: Sequence[float], points: int) -> Concentration:
     n = s.shape[0]
-    cum = np.cumsum(s)
+    with np.errstate(over="ignore"):  # an overflow is caught just below and the values rescaled
+        cum = np.cumsum(s)
+    if n and not (np.isfinite(2.0 * float(cum.sum())) and np.isfinite(n * float(cum[-1]))):
+        # Every measure here is scale-free: dividing by the largest value keeps the sums finite for values near
+        # the float64 maximum (1e308 + 1e308 overflows to inf, and the Gini to NaN).
+        s = s / s[-1]
+        cum = np.cumsum(s)
     total = float(cum[-1]) if n else 0.0
     grid = np.linspace(0.0, 1.0, points)
     if n == 0 or total == 0.0:

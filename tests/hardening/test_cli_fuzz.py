@@ -56,10 +56,13 @@ def _run(argv: list[str]) -> tuple[int, str]:
 
 
 def _judge(area: str, status: int, stderr: str) -> None:
-    errors = [line for line in stderr.splitlines() if "error" in line.lower()]
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    # A typed error is one line "clvkit COMMAND: error: ..." (argparse puts its usage above a usage error).
+    one_error = bool(lines) and lines[-1].startswith("clvkit") and ": error: " in lines[-1] and \
+        sum(": error: " in line for line in lines) == 1
     if status == 0 and "Traceback" not in stderr:
         record(area, CORRECT)
-    elif status == 2 and "Traceback" not in stderr and len(errors) <= 2:  # usage line + error line at most
+    elif status == 2 and "Traceback" not in stderr and one_error:
         record(area, TYPED)
     else:
         record(area, OTHER)

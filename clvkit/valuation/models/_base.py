@@ -27,6 +27,7 @@ from ...persistence import register, write_document
 from ._estimation import FitProgress, LogLikelihood, maximize_likelihood
 
 __all__ = [
+    "MAX_COUNT",
     "SMALLEST_NORMAL",
     "Engine",
     "FitInfo",
@@ -261,7 +262,7 @@ def check_horizon(t: Any, where: str, name: str = "t") -> FloatArray:
     """A non-negative finite horizon (scalar or array) as float64, or a typed error."""
     try:
         arr = np.asarray(t, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         arr = np.full(1, np.nan)
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise InvalidInputError(
@@ -270,15 +271,19 @@ def check_horizon(t: Any, where: str, name: str = "t") -> FloatArray:
     return arr
 
 
+#: Largest count of purchases a prediction takes: every whole number up to it is exact in float64 (2**53).
+MAX_COUNT = 2.0**53
+
+
 def check_count(n: Any, where: str, name: str = "n") -> FloatArray:
-    """A non-negative whole number (or array of them) as float64, or a typed error."""
+    """A whole number in ``[0, MAX_COUNT]`` (or an array of them) as float64, or a typed error."""
     try:
         arr = np.asarray(n, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         arr = np.full(1, np.nan)
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.floor(arr)):
+    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr > MAX_COUNT) or np.any(arr != np.floor(arr)):
         raise InvalidInputError(
-            f"The '{name}' parameter of {where} must be a non-negative whole number. Got {n!r} instead."
+            f"The '{name}' parameter of {where} must be a whole number in [0, 2**53] (MAX_COUNT). Got {n!r} instead."
         )
     return arr
 

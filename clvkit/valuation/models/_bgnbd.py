@@ -198,9 +198,11 @@ def probability_of_purchases(
     n_arr = np.asarray(n, dtype=np.float64)
     rx = r + x
     z = t_arr / (alpha + T + t_arr)
-    log1mz = np.log1p(-z)
+    # log(1 - z) and log(z) from the sums themselves: finite even where z rounds to 1 (a horizon far beyond T).
+    log_total = np.log(alpha + T + t_arr)
+    log1mz = np.log(alpha + T) - log_total
     with np.errstate(divide="ignore"):
-        log_z = np.log(z)
+        log_z = np.log(t_arr) - log_total
     log_nb = (special.gammaln(rx + n_arr) - special.gammaln(rx) - special.gammaln(n_arr + 1.0)
               + rx * log1mz + n_arr * np.where(n_arr > 0, log_z, 0.0))  # no 0 * log(0) at n = 0
     log_beta0 = special.betaln(a, b + x)

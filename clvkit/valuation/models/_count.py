@@ -25,7 +25,13 @@ from ...batch import CustomerSummary
 from ...errors import InvalidInputError
 from ._base import FittedModel, check_count, check_horizon
 
-__all__ = ["CountKernel", "FittedCountModel"]
+__all__ = ["MAX_SIMULATED_AGE", "MIN_DISCOUNT_RATE", "CountKernel", "FittedCountModel"]
+
+#: Smallest discount rate per time unit DERT takes for a continuous-time model (its quadrature reaches to 60 / d
+#: time units).
+MIN_DISCOUNT_RATE = 1e-9
+#: Largest age (time units since the first purchase) :meth:`FittedCountModel.simulate` draws customers for.
+MAX_SIMULATED_AGE = 1e9
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -87,6 +93,12 @@ class FittedCountModel(FittedModel):
             raise InvalidInputError(
                 f"{where}: without discounting the expected residual purchases of a continuous-time model can be "
                 f"infinite. Pass a discount_rate > 0, or value a finite horizon with clv()."
+            )
+        if d < MIN_DISCOUNT_RATE:
+            raise InvalidInputError(
+                f"The 'discount_rate' parameter of {where} must be 0 < d, at least MIN_DISCOUNT_RATE = "
+                f"{MIN_DISCOUNT_RATE:g} per time unit (the discounting would reach beyond 1e11 time units). "
+                f"Got {discount_rate!r} instead; value a finite horizon with clv() for so small a rate."
             )
         return d
 
@@ -228,6 +240,11 @@ class FittedCountModel(FittedModel):
             ``frequency`` and ``recency`` drawn from the model, ``T`` as given, in the model's time unit.
         """
         ages = self._check_t(T, "simulate", name="T").reshape(-1)
+        if np.any(ages > MAX_SIMULATED_AGE):
+            raise InvalidInputError(
+                f"The 'T' parameter of {type(self).__name__}.simulate() must be at most MAX_SIMULATED_AGE = "
+                f"{MAX_SIMULATED_AGE:g} time units. Got a largest age of {float(ages.max())!r} instead."
+            )
         try:
             rng = np.random.default_rng(seed)
         except (TypeError, ValueError):
@@ -235,6 +252,12 @@ class FittedCountModel(FittedModel):
                 f"The 'seed' parameter of {type(self).__name__}.simulate() must be an integer, None or a numpy "
                 f"Generator. Got {seed!r} instead."
             ) from None
-        x, tx = self.kernel.simulate(self.param_array(), ages, rng)
+        try:
+            x, tx = self.kernel.simulate(self.param_array(), ages, rng)
+        except ValueError as exc:  # numpy's samplers refuse rates they cannot draw from (e.g. "lam value too large")
+            raise InvalidInputError(
+                f"{type(self).__name__}.simulate(): the model's parameters and these ages give draws numpy cannot "
+                f"make ({exc}). Simulate shorter ages or check the parameters."
+            ) from None
         return CustomerSummary(frequency=x, recency=tx, T=ages, time_unit=self.time_unit)
 
