@@ -18,7 +18,7 @@ from ..._local_warnings import silenced
 from ...batch import CustomerSummary
 from ...errors import ConvergenceError, ConvergenceWarning, InvalidInputError
 from ...protocols import CountModel
-from .uncertainty import Seed, _check_count, _check_level, _param_names, _ro
+from .uncertainty import Seed, _check_count, _check_level, _param_names, _rng, _ro
 
 __all__ = ["MAX_BOOTSTRAP_DRAWS", "BootstrapResult", "Fitter", "parametric_bootstrap"]
 
@@ -141,7 +141,7 @@ def parametric_bootstrap(
                                 f"Got {type(engine).__name__} instead.")
     T = _customer_ages(summary, where)
     params = fitted.param_array()
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed, where)
     rows: list[FloatArray] = []
     failed = 0
     for _ in range(n):

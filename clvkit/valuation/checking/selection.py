@@ -211,7 +211,7 @@ def compare(
     ('published', ['published', 'perturbed'])
     """
     where = "compare()"
-    if criterion not in _CRITERIA:
+    if not isinstance(criterion, str) or criterion not in _CRITERIA:
         raise InvalidInputError(f"The 'criterion' parameter of {where} must be one of {list(_CRITERIA)}. "
                                 f"Got {criterion!r} instead.")
     if not isinstance(models, Mapping) or len(models) == 0:

@@ -67,6 +67,15 @@ def _ro(arr: npt.ArrayLike) -> FloatArray:
     return out
 
 
+def _rng(seed: Any, where: str) -> np.random.Generator:
+    """``numpy.random.default_rng(seed)``, or a typed error naming what a seed may be."""
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"The 'seed' parameter of {where} must be a non-negative integer, None or a numpy "
+                                f"Generator. Got {seed!r} instead.") from None
+
+
 def _check_level(level: float, where: str) -> float:
     try:
         value = float(level)
@@ -162,7 +171,7 @@ def sample_parameters(fitted: EstimatedModel, n_draws: int, *, seed: Seed) -> Fl
     where = "sample_parameters()"
     n = _check_count(n_draws, "n_draws", where)
     mean, chol = _log_normal(fitted, where)
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed, where)
     z = rng.standard_normal((n, mean.shape[0]))
     out: FloatArray = np.exp(mean + z @ chol.T)
     return out
@@ -333,7 +342,7 @@ def _propagate(
     """
     n = _check_count(n_draws, "n_draws", where)
     lv = _check_level(level, where)
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed, where)
     draws = [sample_parameters(m, n, seed=rng) for m in models]
     unique: Any
     if isinstance(summary, CustomerSummary):
