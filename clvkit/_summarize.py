@@ -45,7 +45,7 @@ from ._timecolumns import (
     to_periods,
 )
 from ._timeunits import UNIT_DAYS
-from ._validation import non_number_problem, raise_if, row_problem
+from ._validation import is_hashable, non_number_problem, raise_if, row_problem
 from .batch import CustomerSummary, _register_entity_summarizer
 from .errors import MAX_ROWS_SHOWN, InvalidInputError, Problem
 
@@ -298,14 +298,6 @@ def _entity_problems(n: int, not_entity: list[int], currency_rows: dict[str, lis
         raise_if(problems, "summarize_transactions()")
 
 
-def _hashable(value: object) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
-
-
 def _object_column(values: list[Any]) -> npt.NDArray[Any]:
     """``values`` as they are in a 1-D object array (``np.asarray`` would convert strings and numbers)."""
     out = np.empty(len(values), dtype=object)
@@ -421,7 +413,7 @@ def _read_ids(ids: npt.NDArray[Any], column: str, problems: list[Problem | None]
             return read_object_ids(ids, column, problems)
         except TypeError:  # unhashable ids (lists, dicts): name them rather than fail in the hash table
             values = ids.tolist()
-            bad = np.fromiter((not _hashable(v) for v in values), dtype=bool, count=len(values))
+            bad = np.fromiter((not is_hashable(v) for v in values), dtype=bool, count=len(values))
             problems.append(row_problem(bad, column, "must be hashable scalars such as strings or integers",
                                         "Pass one plain id per row."))
             return None

@@ -10,7 +10,10 @@ import numpy.typing as npt
 
 from .errors import MAX_ROWS_SHOWN, InvalidInputError, Problem
 
-__all__ = ["as_float_array", "check_scalar", "id_problems", "is_null", "non_number_problem", "raise_if", "row_problem"]
+__all__ = [
+    "as_float_array", "check_scalar", "id_problems", "is_hashable", "is_null", "non_number_problem", "raise_if",
+    "row_problem",
+]
 
 
 def row_problem(
@@ -157,7 +160,8 @@ def is_null(value: Any) -> bool:
         return True
 
 
-def _hashable(value: object) -> bool:
+def is_hashable(value: object) -> bool:
+    """Whether ``value`` can be a dictionary key (a customer id must be)."""
     try:
         hash(value)
     except TypeError:
@@ -179,7 +183,7 @@ def id_problems(ids: npt.NDArray[Any], column: str) -> list[Problem | None]:
     if kind != "O":
         return [_duplicates(ids, column)]
     values = ids.tolist()
-    unhashable = np.fromiter((not _hashable(v) for v in values), dtype=bool, count=len(values))
+    unhashable = np.fromiter((not is_hashable(v) for v in values), dtype=bool, count=len(values))
     if unhashable.any():
         example = type(values[int(np.argmax(unhashable))]).__name__
         return [row_problem(unhashable, column, f"must be hashable scalars such as strings or integers (got {example})",
