@@ -213,11 +213,29 @@ def test_zoneinfo_datetimes_round_trip_or_are_refused(local: datetime, zone: str
     offset = aware.utcoffset()
     assert offset is not None
     kwargs: dict[str, Any] = {"customer_id": "C", "amount": 1.0}
+    # A wall time in a spring-forward gap does not exist (independent check: it does not survive UTC and back).
+    in_gap = aware.astimezone(timezone.utc).astimezone(aware.tzinfo).replace(tzinfo=None) != local
     if offset % timedelta(minutes=1):
         with pytest.raises(ValidationError, match="not a whole number of minutes"):
+            Transaction(timestamp=aware, **kwargs)
+    elif in_gap:
+        with pytest.raises(ValidationError, match="does not exist there"):
             Transaction(timestamp=aware, **kwargs)
     else:
         t = Transaction(timestamp=aware, **kwargs)
         back = Transaction.model_validate_json(t.model_dump_json())
         assert back == t
         assert back.timestamp.utcoffset() == offset
+
+
+def test_daylight_saving_gap_is_refused_and_fold_round_trips() -> None:
+    # Found by Hypothesis: 2000-04-02 00:01 did not exist in St. John's (clocks jumped to 01:01, -02:30);
+    # it was accepted and then compared unequal to its own JSON round trip (PEP 495 gap semantics).
+    kwargs: dict[str, Any] = {"customer_id": "C", "amount": 1.0}
+    with pytest.raises(ValidationError, match="does not exist there"):
+        Transaction(timestamp=datetime(2000, 4, 2, 0, 1, tzinfo=ZoneInfo("America/St_Johns")), **kwargs)
+    # The repeated hour of a fall-back (fold=1 is the second, standard-time 02:30) keeps its own offset.
+    second = datetime(2000, 10, 29, 2, 30, fold=1, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    t = Transaction(timestamp=second, **kwargs)
+    assert t.timestamp.utcoffset() == timedelta(hours=1)
+    assert Transaction.model_validate_json(t.model_dump_json()) == t

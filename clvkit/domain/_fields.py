@@ -7,7 +7,7 @@ Each type is an ``Annotated`` alias whose validator raises a ``ValueError`` (wra
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
 from pydantic import AfterValidator, ValidationInfo, WithJsonSchema
@@ -55,6 +55,18 @@ def _check_aware(value: datetime, info: ValidationInfo) -> datetime:
             f"'{_name(info)}' has the UTC offset {offset}, which is not a whole number of minutes and cannot be "
             f"stored exactly in JSON; got {value.isoformat()}. Convert it first, e.g. value.astimezone(timezone.utc)."
         )
+    if value.tzinfo is not None and not isinstance(value.tzinfo, timezone):
+        # A zone with daylight saving time (zoneinfo, dateutil, pytz): a wall time in the spring-forward gap
+        # does not exist, and Python compares times in a gap or fold as unequal to every other zone's, so
+        # the value would not survive a JSON round trip. Refuse the gap; pin everything else to its offset.
+        round_trip = value.astimezone(timezone.utc).astimezone(value.tzinfo)
+        if round_trip.replace(tzinfo=None, fold=0) != value.replace(tzinfo=None, fold=0):
+            raise ValueError(
+                f"'{_name(info)}' is {value.replace(tzinfo=None).isoformat()} in {value.tzinfo}, a local time "
+                f"that does not exist there (clocks were moved forward). Pass the time with its UTC offset, "
+                f"e.g. {round_trip.isoformat()}, or convert it with .astimezone(timezone.utc)."
+            )
+        value = value.replace(tzinfo=timezone(offset), fold=0)
     return value
 
 
