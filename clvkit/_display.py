@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Iterable, Sequence
 from numbers import Integral, Real
 from typing import Any
@@ -19,10 +20,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["MAX_REPR", "MISSING", "block", "cell_text", "count", "describe", "key_value_table", "number", "percent", "shorten", "table"]
+__all__ = [
+    "MAX_REPR", "MISSING", "block", "cell_text", "count", "describe", "key_value_table", "number", "percent",
+    "shorten", "table",
+]
 
 #: Longest text ``repr`` of a result object (longer ones are cut with ``...``).
 MAX_REPR = 300
+
+_NUMERIC_TEXT = re.compile(r"^[-+]?[\d.,]+(e[-+]\d+)?%?$")
 
 #: What a missing number shows as.
 MISSING = "\u2014"
@@ -90,7 +96,8 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]], *, caption: str 
             if j == 0 and row_headers:
                 cells.append(f'<th scope="row">{cell_text(value)}</th>')
             else:
-                cells.append(f'<td style="text-align:right">{cell_text(value)}</td>' if not isinstance(value, str)
+                numeric = not isinstance(value, str) or _NUMERIC_TEXT.match(value) is not None
+                cells.append(f'<td style="text-align:right">{cell_text(value)}</td>' if numeric
                              else f"<td>{cell_text(value)}</td>")
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table>")

@@ -65,8 +65,8 @@ class HoldoutEvaluation:
         Parameters
         ----------
         backend:
-            ``"pandas"`` (default): index ``customer_id``; ``"polars"``: a first ``customer_id`` column. Without customer ids the rows are keyed by position, named
-            ``row``.
+            ``"pandas"`` (default): index ``customer_id``; ``"polars"``: a first ``customer_id`` column. Without
+            customer ids the rows are keyed by position, named ``row``.
 
         Raises
         ------
