@@ -245,7 +245,7 @@ def test_fitted_has_no_field_named_summary(bg: Any) -> None:
 
 @pytest.mark.parametrize("level", [0.0, 1.0, -0.5, 95, "high", None])
 def test_summary_refuses_a_bad_level(bg: Any, level: Any) -> None:
-    with pytest.raises(InvalidInputError, match="'level' parameter of FittedBetaGeo.summary"):
+    with pytest.raises(InvalidInputError, match=r"'level' parameter of FittedBetaGeo\.summary"):
         bg.summary(level)
 
 
@@ -469,7 +469,7 @@ def test_tier_display_escapes_user_text() -> None:
 
 
 def test_binding_displays(binding: Any) -> None:
-    sample, measures, report = binding
+    _sample, measures, report = binding
     check_repr(measures)
     page = parse_html(measures._repr_html_())
     assert fmt(float(measures.score.mean())) in page and f"{int(measures.single_threaded.sum())}" in page
