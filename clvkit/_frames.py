@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from .errors import InvalidInputError, MissingDependencyError, Problem
 
-__all__ = ["frame_kind", "require", "to_columns"]
+__all__ = ["BACKENDS", "check_backend", "frame_kind", "make_frame", "require", "to_columns"]
 
 _EXTRA_OF = {"pandas": "frames", "polars": "frames", "pyarrow": "frames", "matplotlib": "plot",
              "dask": "dask", "lifetimes": "test"}
@@ -104,3 +104,42 @@ def _from_polars(series: Any) -> npt.NDArray[Any]:
         series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
     arr = series.to_numpy()
     return np.asarray(arr)
+
+
+#: The DataFrame libraries ``to_frame()`` and ``summary()`` can return.
+BACKENDS = ("pandas", "polars")
+
+
+def check_backend(backend: Any, where: str) -> str:
+    """``backend`` if it is one of :data:`BACKENDS`, else :class:`InvalidInputError` naming the choices."""
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise InvalidInputError(f"The 'backend' parameter of {where} must be one of {list(BACKENDS)}. "
+                                f"Got {backend!r} instead.")
+    return backend
+
+
+def make_frame(columns: Mapping[str, npt.NDArray[Any]], *, key: npt.NDArray[Any] | None, backend: Any,
+               where: str, key_name: str = "customer_id", fallback_key: str = "row") -> Any:
+    """A pandas or polars DataFrame of one-dimensional ``columns`` (copied), keyed by ``key``.
+
+    pandas: ``key`` is the index, named ``key_name``; polars (no index): ``key`` is the first column,
+    ``key_name``. Without a key the rows are keyed by position, named ``fallback_key``.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``backend`` is not ``"pandas"`` or ``"polars"``.
+    MissingDependencyError
+        If that library is not installed (the ``frames`` extra).
+    """
+    kind = check_backend(backend, where)
+    n = len(next(iter(columns.values()))) if columns else (0 if key is None else len(key))
+    name = key_name if key is not None else fallback_key
+    keys = key if key is not None else np.arange(n, dtype=np.int64)
+    if kind == "pandas":
+        pd = require("pandas")
+        return pd.DataFrame({c: np.array(v) for c, v in columns.items()},
+                            index=pd.Index(np.array(keys), name=name))
+    pl = require("polars")
+    data = {name: keys, **columns}
+    return pl.DataFrame({c: (v.tolist() if v.dtype == object else np.array(v)) for c, v in data.items()})

@@ -14,7 +14,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from ._frames import require, to_columns
+from ._display import block, count, describe, key_value_table
+from ._frames import make_frame, require, to_columns
 from ._rows import unique_rows
 from ._timeunits import UNIT_DAYS, check_unit, unit_days
 from ._validation import as_float_array, id_problems, raise_if, row_problem
@@ -345,6 +346,20 @@ class CustomerSummary:
                  if getattr(self, name) is not None]
         return f"CustomerSummary(n_customers={len(self)}, time_unit={self._time_unit!r}, columns=+{extra})"
 
+    def _repr_html_(self) -> str:
+        facts: list[tuple[str, Any]] = [("rows", len(self)), ("customers (sum of weights)", count(self.total_weight)),
+                                        ("time unit", self._time_unit)]
+        for label, when in (("calibration end", self._calibration_end), ("observation end", self._observation_end)):
+            if when is not None:
+                facts.append((label, when.isoformat()))
+        if self._duration_holdout is not None:
+            facts.append(("holdout length", self._duration_holdout))
+        cols = [(name, getattr(self, name)) for name in ("frequency", "recency", "T", "monetary_value",
+                                                          "frequency_holdout", "monetary_value_holdout")
+                if getattr(self, name) is not None]
+        return block("CustomerSummary", key_value_table(facts), describe(cols, self._weights),
+                     note="Means are weighted by the rows' weights." if self._weights is not None else None)
+
     # ------------------------------------------------------------------ builders
     def _replace(self, **changes: Any) -> CustomerSummary:
         fields: dict[str, Any] = {
@@ -589,4 +604,36 @@ class CustomerSummary:
         cols = self.to_columns()
         index = cols.pop("customer_id", None)
         return pd.DataFrame(cols, index=pd.Index(index, name="customer_id") if index is not None else None)
+
+    def to_frame(self, backend: str = "pandas") -> Any:
+        """Every per-customer column as a DataFrame keyed by customer id (needs the ``frames`` extra).
+
+        Parameters
+        ----------
+        backend:
+            ``"pandas"`` (default): index ``customer_id``; ``"polars"``: a first ``customer_id`` column. Without
+            customer ids the rows are keyed by position, named ``row``.
+
+        Returns
+        -------
+        pandas.DataFrame or polars.DataFrame
+            Columns ``frequency, recency, T`` and those present of ``monetary_value, weights,
+            frequency_holdout, monetary_value_holdout`` (copies).
+
+        Raises
+        ------
+        InvalidInputError
+            For another ``backend``.
+        MissingDependencyError
+            If the library is not installed: ``pip install 'clvkit[frames]'``.
+
+        Examples
+        --------
+        >>> s = CustomerSummary(frequency=[0, 2], recency=[0.0, 10.0], T=[40.0, 40.0], customer_id=["a", "b"])
+        >>> s.to_frame().loc["b", "recency"]
+        np.float64(10.0)
+        """
+        cols = self.to_columns()
+        key = cols.pop("customer_id", None)
+        return make_frame(cols, key=key, backend=backend, where="CustomerSummary.to_frame()")
 

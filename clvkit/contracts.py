@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from ._display import block, count, describe, key_value_table
 from ._rows import unique_rows
 from ._timeunits import check_unit
 from ._validation import as_float_array, id_problems, raise_if, row_problem
@@ -239,6 +240,17 @@ class ContractSummary:
     def __repr__(self) -> str:
         extra = [name for name in ("weights", "customer_id") if getattr(self, name) is not None]
         return f"ContractSummary(n_contracts={len(self)}, time_unit={self._time_unit!r}, columns=+{extra})"
+
+    def _repr_html_(self) -> str:
+        w = self.weights_or_ones()
+        churned = float(w[self._churned].sum())
+        facts: list[tuple[str, Any]] = [
+            ("rows", len(self)), ("contracts (sum of weights)", count(self.total_weight)),
+            ("time unit", self._time_unit), ("churned", count(churned)),
+            ("active", count(self.total_weight - churned)),
+        ]
+        return block("ContractSummary", key_value_table(facts), describe([("duration", self._duration)], self._weights),
+                     note="Means are weighted by the rows' weights." if self._weights is not None else None)
 
     # ------------------------------------------------------------------ builders
     def take(self, indices: Any) -> ContractSummary:

@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .._display import block, describe, key_value_table
+from .._frames import make_frame
 from ..domain import OrgLevel, TouchpointFunction
 from ..errors import InvalidInputError
 from ._kernels import Params, measure
@@ -130,6 +132,41 @@ class BindingMeasures:
         mean = float(self.score.mean()) if n else float("nan")
         return (f"BindingMeasures(as_of={self.data.as_of.date().isoformat()}, customers={n}, "
                 f"mean_score={mean:.1f}, single_threaded={int(self.single_threaded.sum())})")
+
+    def _repr_html_(self) -> str:
+        n = len(self)
+        facts = key_value_table([("as of", self.data.as_of.isoformat()), ("customers", n),
+                                 ("single-threaded customers", int(self.single_threaded.sum())),
+                                 ("customers nobody holds", int((self.top_employee_code < 0).sum()))])
+        scores = describe([("score", self.score), *((f"{k}_score", getattr(self, f"{k}_score")) for k in SUB_SCORES),
+                           ("n_employees", self.n_employees), ("levels_covered", self.levels_covered)])
+        return block("BindingMeasures", facts, scores)
+
+    def to_frame(self, backend: str = "pandas") -> Any:
+        """The per-customer measures (:meth:`to_columns`) as a DataFrame keyed by customer id.
+
+        Parameters
+        ----------
+        backend:
+            ``"pandas"`` (default): index ``customer_id``; ``"polars"``: a first ``customer_id`` column.
+
+        Raises
+        ------
+        InvalidInputError
+            For another ``backend``.
+        MissingDependencyError
+            If the library is not installed: ``pip install 'clvkit[frames]'``.
+
+        Examples
+        --------
+        >>> from clvkit.binding import load_b2b_sample
+        >>> frame = measure_binding(load_b2b_sample().data).to_frame()
+        >>> frame.index.name, frame.shape[0], "score" in frame.columns
+        ('customer_id', 60, True)
+        """
+        cols = self.to_columns()
+        key = cols.pop("customer_id")
+        return make_frame(cols, key=key, backend=backend, where="BindingMeasures.to_frame()")
 
     @property
     def levels_covered(self) -> IntArray:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .._display import block, number, shorten, table
 from .._validation import check_scalar
 from ..domain import OrgLevel
 from ..errors import InvalidInputError
@@ -98,6 +99,39 @@ class TeamReport:
     teams: dict[str, npt.NDArray[Any]] = field(repr=False)
     key_customers: BoolArray = field(repr=False)
     risk: EmployeeRisk = field(repr=False)
+
+    #: Most rows of each table the notebook display shows.
+    DISPLAY_ROWS = 10
+
+    def __repr__(self) -> str:
+        n_e, n_t = len(self.employees["employee_id"]), len(self.teams["team"])
+        key_value = float(np.sum(self.teams["key_value"]))
+        solo = float(np.sum(self.employees["solo_value"]))
+        return shorten(f"TeamReport({n_e} employees; {int(self.key_customers.sum())} key customers in {n_t} teams, "
+                       f"worth {number(key_value)}; value held solo {number(solo)})")
+
+    def _repr_html_(self) -> str:
+        k = self.DISPLAY_ROWS
+        emp_cols = ["employee_id", "team", "shared_customers", "shared_value", "solo_customers", "solo_value",
+                    "value_at_risk"]
+        team_cols = ["team", "key_customers", "key_value", "mean_score", "single_threaded", "decision_maker_reached",
+                     "mean_levels_covered"]
+        parts = []
+        for title, cols, source in (("Employees (best balance of shared over solo value first)", emp_cols,
+                                     self.employees),
+                                    ("Teams by key value", team_cols, self.teams)):
+            n = len(source[cols[0]])
+            rows = [[_cell(source[c][i]) for c in cols] for i in range(min(n, k))]
+            shown = f" (first {k} of {n})" if n > k else ""
+            parts.append(table([c.replace("_", " ") for c in cols], rows, caption=title + shown))
+        return block(f"TeamReport: {len(self.employees['employee_id'])} employees, {len(self.teams['team'])} teams, "
+                     f"{int(self.key_customers.sum())} key customers", *parts)
+
+
+def _cell(value: Any) -> Any:
+    """A table cell from a numpy scalar: Python numbers stay numbers, ids and names become text."""
+    item = value.item() if isinstance(value, np.generic) else value
+    return item if isinstance(item, (int, float)) and not isinstance(item, bool) else str(item)
 
 
 def team_report(measures: BindingMeasures, values: Any, *, key_customers: Any = None, tiers: Any = None,

@@ -23,14 +23,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .._display import block, number, shorten, table
+from .._frames import make_frame
 from ..errors import InvalidInputError
+from ._kernels import CODE_DTYPE, IntArray
 
 __all__ = ["CODE_DTYPE", "IntArray", "TierAssignment", "readonly"]
 
-#: dtype of tier codes and reason codes: one byte per customer keeps 10M-customer batches cheap; a policy
-#: has at most 127 tiers.
-CODE_DTYPE = np.int8
-IntArray = npt.NDArray[np.int8]
 
 
 def readonly(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -169,6 +168,60 @@ class TierAssignment:
         if explain:
             out["reason"] = np.array([self.reason(i) for i in range(len(self))], dtype=np.str_)
         return out
+
+    def to_frame(self, backend: str = "pandas", *, explain: bool = False) -> Any:
+        """Every per-customer array as a DataFrame keyed by customer id (needs the ``frames`` extra).
+
+        Parameters
+        ----------
+        backend:
+            ``"pandas"`` (default): index ``customer_id``; ``"polars"``: a first ``customer_id`` column. Without
+            customer ids the rows are keyed by position, named ``row``.
+        explain:
+            Add the rendered ``reason`` of every customer (a Python-level loop: slow for millions of
+            customers).
+
+        Returns
+        -------
+        pandas.DataFrame or polars.DataFrame
+            The columns of :meth:`to_columns` (``tier_code``, ``tier``, ``class`` when classes were given, the
+            ordered ``components``, ``reason`` with ``explain=True``), then ``rule`` (the index into ``rules``
+            of the rule applied) and every feature as ``feature_<name>``.
+
+        Raises
+        ------
+        InvalidInputError
+            For another ``backend``.
+        MissingDependencyError
+            If the library is not installed: ``pip install 'clvkit[frames]'``.
+
+        Examples
+        --------
+        >>> from clvkit.tiering import KeyCustomers
+        >>> frame = KeyCustomers(share=0.5).assign(value=[3.0, 8.0], customer_id=["a", "b"]).to_frame()
+        >>> frame.loc["b", "tier"], float(frame.loc["b", "feature_value"])
+        ('key', 8.0)
+        """
+        cols = self.to_columns(explain=explain)
+        key = cols.pop("customer_id", None)
+        cols["rule"] = self.reasons
+        cols.update({f"feature_{name}": arr for name, arr in self.features.items()})
+        return make_frame(cols, key=key, backend=backend, where="TierAssignment.to_frame()")
+
+    def __repr__(self) -> str:
+        counts = self.counts()
+        tiers = ", ".join(f"{lab} {number(int(c))}" for lab, c in zip(self.labels, counts, strict=True))
+        return shorten(f"TierAssignment({self.policy}: {number(len(self))} customers in {self.n_tiers} tiers; "
+                       f"{tiers})")
+
+    def _repr_html_(self) -> str:
+        counts = self.counts()
+        n = max(len(self), 1)
+        order = range(self.n_tiers - 1, -1, -1) if self.ordered else range(self.n_tiers)
+        rows = [[self.labels[k], int(counts[k]), f"{counts[k] / n:.1%}"] for k in order]
+        kind = "highest tier first" if self.ordered else "unordered segments"
+        return block(f"TierAssignment ({self.policy}): {len(self):,} customers in {self.n_tiers} tiers ({kind})",
+                     table(["tier", "customers", "share"], rows))
 
     # ------------------------------------------------------------------ explanations
     def _row(self, i: Any, where: str) -> int:

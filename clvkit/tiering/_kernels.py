@@ -17,9 +17,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._assignment import CODE_DTYPE, IntArray
+#: dtype of tier codes and reason codes: one byte per customer keeps 10M-customer batches cheap; a policy
+#: has at most 127 tiers. (Defined here, not in ``_assignment``: a kernel imports nothing above it.)
+CODE_DTYPE = np.int8
+IntArray = npt.NDArray[np.int8]
 
 __all__ = [
+    "CODE_DTYPE",
+    "IntArray",
     "add_scaled",
     "count_passed",
     "order_statistics",

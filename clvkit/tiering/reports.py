@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .._display import block, key_value_table, number, percent, shorten, table
 from .._texttable import table_lines
 from ..errors import InvalidInputError
 from ._assignment import TierAssignment
@@ -71,6 +72,30 @@ class Inventory:
         return [{"tier": lab, "customers": int(self.counts[k]), "customer_share": float(self.count_shares[k]),
                  "value": float(self.values[k]), "value_share": float(self.value_shares[k]),
                  "mean_value": float(self.mean_values[k])} for k, lab in enumerate(self.labels)]
+
+    def __repr__(self) -> str:
+        gini = "" if self.concentration is None else f", Gini {number(self.concentration.gini)}"
+        return shorten(f"Inventory({self.policy}: {number(self.n_customers)} customers in {len(self.labels)} tiers, "
+                       f"total value {number(self.total_value)}{gini})")
+
+    def _repr_html_(self) -> str:
+        rows = [[self.labels[k], int(self.counts[k]), percent(float(self.count_shares[k])), float(self.values[k]),
+                 percent(float(self.value_shares[k])), float(self.mean_values[k])]
+                for k in _display_order(len(self.labels), self.ordered)]
+        parts = [table(["tier", "customers", "customers %", "value", "value %", "mean value"], rows)]
+        c = self.concentration
+        if c is not None:
+            parts.append(key_value_table([("Gini", c.gini), *((f"top {p:.0%} hold", percent(v))
+                                                               for p, v in c.top_shares.items())],
+                                         caption="Concentration of value"))
+        if self.class_counts is not None:
+            order = _display_order(len(self.labels), self.ordered)
+            parts.append(table(["tier", *self.class_labels],
+                               [[self.labels[k], *(int(v) for v in self.class_counts[k])] for k in order],
+                               caption="Customers by tier and class"))
+        note = "Concentration not reported: some values are negative." if c is None else None
+        return block(f"Inventory ({self.policy}): {self.n_customers:,} customers, total value "
+                     f"{number(self.total_value)}", *parts, note=note)
 
 
 def inventory(values: Any, assignment: TierAssignment, *, top: Sequence[float] = DEFAULT_TOP_SHARES,

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..._display import block, count, key_value_table, number, percent, shorten
+from ..._frames import make_frame
 from ...batch import CustomerSummary
 from ._common import (
     CountModel,
@@ -56,6 +58,53 @@ class HoldoutEvaluation:
     total_predicted: float
     total_actual: float
     relative_error: float
+
+    def to_frame(self, backend: str = "pandas") -> Any:
+        """Predicted and actual holdout purchases per customer, as a DataFrame keyed by customer id.
+
+        Parameters
+        ----------
+        backend:
+            ``"pandas"`` (default): index ``customer_id``; ``"polars"``: a first ``customer_id`` column. Without
+            customer ids the rows are keyed by position, named ``row``.
+
+        Raises
+        ------
+        InvalidInputError
+            For another ``backend``.
+        MissingDependencyError
+            If the library is not installed: ``pip install 'clvkit[frames]'``.
+
+        Returns
+        -------
+        pandas.DataFrame or polars.DataFrame
+            Columns ``predicted, actual``.
+
+        Examples
+        --------
+        >>> from clvkit.datasets import load_cdnow_summary
+        >>> from clvkit.valuation import BetaGeoParams, FittedBetaGeo
+        >>> bg = FittedBetaGeo(params=BetaGeoParams(r=0.243, alpha=4.414, a=0.793, b=2.426), time_unit="W")
+        >>> frame = holdout_evaluation(bg, load_cdnow_summary()).to_frame()
+        >>> int(frame["actual"].sum()), list(frame.columns)
+        (1882, ['predicted', 'actual'])
+        """
+        return make_frame({"predicted": self.predicted, "actual": self.actual}, key=self.customer_id,
+                          backend=backend, where="HoldoutEvaluation.to_frame()")
+
+    def __repr__(self) -> str:
+        return shorten(f"HoldoutEvaluation({count(self.predicted.shape[0])} customers, holdout of "
+                       f"{number(self.duration)} time units: {number(self.total_predicted)} purchases predicted vs "
+                       f"{number(self.total_actual)} actual ({self.relative_error:+.1%}); MAE {number(self.mae)}, "
+                       f"RMSE {number(self.rmse)})")
+
+    def _repr_html_(self) -> str:
+        return block("HoldoutEvaluation", key_value_table([
+            ("customers (rows)", self.predicted.shape[0]), ("holdout length (time units)", self.duration),
+            ("purchases predicted", self.total_predicted), ("purchases actual", self.total_actual),
+            ("relative error", percent(self.relative_error)), ("MAE per customer", self.mae),
+            ("RMSE per customer", self.rmse),
+        ]))
 
 
 def holdout_evaluation(model: CountModel, summary: CustomerSummary) -> HoldoutEvaluation:

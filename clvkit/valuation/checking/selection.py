@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy import special
 
+from ..._display import block, number, shorten, table
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError, NotFittedError
 from ...protocols import EstimatedModel, FitDiagnostics
@@ -173,6 +174,22 @@ class ModelComparison:
     best: str
     reason: str
     criterion: str
+
+    def __repr__(self) -> str:
+        ranked = ", ".join(f"{row['name']!r} {number(row['rmse'])}" for row in self.rows[:4])
+        more = f", +{len(self.rows) - 4} more" if len(self.rows) > 4 else ""
+        return shorten(f"ModelComparison(best {self.best!r} by {self.criterion}; holdout RMSE: {ranked}{more})")
+
+    def _repr_html_(self) -> str:
+        cols = ["name", "model", "n_params", "log_likelihood", "aic", "bic", "mae", "rmse", "total_predicted",
+                "total_actual", "relative_error"]
+        rows = [[str(row["name"]), str(row["model"]), *(row.get(c) for c in cols[2:])] for row in self.rows]
+        return block(f"ModelComparison (best: {self.best}, by {_CRITERION_LABELS.get(self.criterion, self.criterion)})",
+                     table([_HEADERS.get(c, c.replace("_", " ")) for c in cols], rows), note=self.reason)
+
+
+_HEADERS = {"n_params": "parameters", "log_likelihood": "log-likelihood", "aic": "AIC", "bic": "BIC", "mae": "MAE",
+            "rmse": "RMSE"}
 
 
 _CRITERIA: dict[str, str] = {"rmse": "rmse", "mae": "mae", "aggregate": "abs_relative_error"}

@@ -10,7 +10,8 @@ import numpy as np
 
 from ..._customer_codes import code_ids, read_object_ids
 from ..._deprecation import MISSING, renamed_argument
-from ..._frames import to_columns
+from ..._display import block, count, key_value_table, percent, shorten, table
+from ..._frames import make_frame, to_columns
 from ..._timecolumns import period_of, read_param, read_times, source_is_aware, to_periods
 from ..._timeunits import UNIT_DAYS, unit_days
 from ..._validation import raise_if
@@ -59,6 +60,71 @@ class TrackingResult:
     n_calibration_periods: int
     n_customers: int
     time_unit: str
+
+    def to_frame(self, backend: str = "pandas") -> Any:
+        """The per-period curves as a DataFrame keyed by period.
+
+        Parameters
+        ----------
+        backend:
+            ``"pandas"`` (default): index ``period``; ``"polars"``: a first ``period`` column.
+
+        Raises
+        ------
+        InvalidInputError
+            For another ``backend``.
+        MissingDependencyError
+            If the library is not installed: ``pip install 'clvkit[frames]'``.
+
+        Returns
+        -------
+        pandas.DataFrame or polars.DataFrame
+            Columns ``elapsed, expected_incremental, actual_incremental, expected_cumulative,
+            actual_cumulative`` and ``calibration`` (true for the first ``n_calibration_periods`` periods).
+
+        Examples
+        --------
+        >>> from clvkit.datasets import CDNOW_CALIBRATION_END, load_cdnow_transactions
+        >>> from clvkit.valuation import BetaGeoParams, FittedBetaGeo
+        >>> bg = FittedBetaGeo(params=BetaGeoParams(r=0.243, alpha=4.414, a=0.793, b=2.426), time_unit="W")
+        >>> res = tracking(bg, load_cdnow_transactions(), customer_id="customer_id", datetime="date",
+        ...                calibration_end=CDNOW_CALIBRATION_END, time_unit="D", period=7)
+        >>> frame = res.to_frame()
+        >>> len(frame), int(frame["calibration"].sum()), int(frame["actual_cumulative"].iloc[-1])
+        (78, 39, 4339)
+        """
+        cols = {"elapsed": self.elapsed, "expected_incremental": self.expected_incremental,
+                "actual_incremental": self.actual_incremental, "expected_cumulative": self.expected_cumulative,
+                "actual_cumulative": self.actual_cumulative,
+                "calibration": np.arange(self.period.shape[0]) < self.n_calibration_periods}
+        return make_frame(cols, key=self.period, backend=backend, where="TrackingResult.to_frame()",
+                          key_name="period")
+
+    def __repr__(self) -> str:
+        n = self.period.shape[0]
+        if n == 0:
+            return f"TrackingResult(no periods, {count(self.n_customers)} customers)"
+        e, a = float(self.expected_cumulative[-1]), float(self.actual_cumulative[-1])
+        return shorten(f"TrackingResult({n} periods ({self.n_calibration_periods} calibration), "
+                       f"{count(self.n_customers)} customers: {e:,.1f} repeat transactions expected vs {a:,.0f} "
+                       f"actual by the end ({self.total_relative_error:+.1%})")
+
+    def _repr_html_(self) -> str:
+        n = self.period.shape[0]
+        facts = [("periods", n), ("calibration periods", self.n_calibration_periods),
+                 ("customers in the cohort", self.n_customers), ("time unit", self.time_unit)]
+        if n == 0:
+            return block("TrackingResult", key_value_table(facts))
+        facts += [("relative error, end of calibration", percent(self.calibration_relative_error)),
+                  ("relative error, holdout periods", percent(self.holdout_relative_error)),
+                  ("relative error, end", percent(self.total_relative_error)),
+                  ("mean absolute error per period", self.incremental_mae)]
+        marks = sorted({k for k in (1, self.n_calibration_periods, n) if 1 <= k <= n})
+        rows = [[str(k), float(self.elapsed[k - 1]), float(self.expected_cumulative[k - 1]),
+                 float(self.actual_cumulative[k - 1])] for k in marks]
+        curve = table(["period", "elapsed", "expected cumulative", "actual cumulative"], rows,
+                      caption="Cumulative repeat transactions")
+        return block("TrackingResult", key_value_table(facts), curve)
 
     def cumulative_at(self, k: int) -> tuple[float, float]:
         """``(expected, actual)`` cumulative repeat transactions at the end of period ``k`` (1-based)."""

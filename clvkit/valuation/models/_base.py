@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from ..._display import block, count, key_value_table, number, shorten, table
 from ..._pydantic import FrozenModel
 from ..._rows import unique_rows
 from ..._timeunits import UNIT_DAYS
@@ -124,7 +125,7 @@ class FitInfo(FrozenModel):
     penalizer: _Finite
     n_params: int | None = None
     standard_errors: dict[str, _Finite] | None = None
-    covariance: list[list[_Finite]] | None = None
+    covariance: list[list[_Finite]] | None = Field(None, repr=False)  # n x n numbers: too long for a repr
     seconds: _Finite = 0.0
 
     @property
@@ -234,6 +235,108 @@ class FittedModel(FrozenModel):
         except ValueError as exc:  # InvalidInputError, or ValidationError from a third-party parameter class
             raise InvalidInputError(f"{type(self).__name__}.with_param_array(): {exc}") from None
         return self.model_copy(update={"params": params, "fit_info": None})
+
+    # ---------------------------------------------------------------- display
+    def summary(self, level: float = 0.95, *, backend: str = "pandas") -> Any:
+        """The parameter table: estimate, standard error and Wald interval of every parameter.
+
+        The interval is :func:`~clvkit.valuation.checking.parameter_intervals`' (symmetric on the log scale,
+        so it stays positive); the standard error is the delta-method one on the natural scale.
+
+        Parameters
+        ----------
+        level:
+            Coverage of the interval, in (0, 1); default 95%.
+        backend:
+            ``"pandas"`` (default): a DataFrame indexed by parameter name (index ``parameter``) with columns
+            ``estimate, standard_error, lower, upper``. ``"polars"``: the same columns after a ``parameter``
+            column (polars has no index).
+
+        Returns
+        -------
+        pandas.DataFrame or polars.DataFrame
+            One row per parameter, in the papers' order. For a model built from parameters, or a fit whose
+            observed information was not positive definite, ``standard_error``, ``lower`` and ``upper`` are
+            missing (NaN in pandas, null in polars): there is no uncertainty to report.
+
+        Raises
+        ------
+        InvalidInputError
+            For ``level`` outside (0, 1) or another ``backend``.
+        MissingDependencyError
+            If pandas (or polars) is not installed: ``pip install 'clvkit[frames]'``.
+
+        Examples
+        --------
+        >>> from clvkit.datasets import load_cdnow_summary
+        >>> from clvkit.valuation import BetaGeo
+        >>> table = BetaGeo().fit(load_cdnow_summary()).summary()
+        >>> table.round(4)  # doctest: +NORMALIZE_WHITESPACE
+                   estimate  standard_error   lower   upper
+        parameter
+        r            0.2426          0.0126  0.2192  0.2685
+        alpha        4.4136          0.3782  3.7312  5.2208
+        a            0.7929          0.1857  0.5010  1.2549
+        b            2.4259          0.7054  1.3720  4.2893
+        """
+        from ..._frames import check_backend, require
+        from ..checking.uncertainty import _check_level
+
+        where = f"{type(self).__name__}.summary()"
+        lv = _check_level(level, where)
+        kind = check_backend(backend, where)
+        module = require(kind)
+        names, estimate, se, lower, upper = self._parameter_table(lv)
+        if kind == "pandas":
+            return module.DataFrame({"estimate": estimate, "standard_error": se, "lower": lower, "upper": upper},
+                                    index=module.Index(list(names), name="parameter"))
+        return module.DataFrame({"parameter": list(names), "estimate": estimate, "standard_error": se,
+                                 "lower": lower, "upper": upper})
+
+    def _parameter_table(self, level: float) -> tuple[tuple[str, ...], list[float], list[float | None],
+                                                      list[float | None], list[float | None]]:
+        """Names, estimates, standard errors and interval bounds (``None`` where the fit gives no uncertainty)."""
+        from ...errors import ClvkitError
+        from ..checking.uncertainty import parameter_intervals
+
+        names = tuple(self.param_names)
+        estimate = [float(v) for v in self.param_array()]
+        missing: list[float | None] = [None] * len(names)
+        try:
+            ci = parameter_intervals(self, level)  # type: ignore[arg-type]
+        except ClvkitError:  # built from parameters, or no positive-definite covariance
+            return names, estimate, missing, list(missing), list(missing)
+        return (names, estimate, [float(v) for v in ci.standard_errors], [float(v) for v in ci.lower],
+                [float(v) for v in ci.upper])
+
+    def __repr__(self) -> str:
+        params = " ".join(f"{n}={number(v)}" for n, v in zip(self.param_names, self.param_array(), strict=True))
+        head = f"{type(self).__name__}({params}; time unit {self.time_unit!r}"
+        info = self.fit_info
+        if info is None:
+            return shorten(head + "; built from parameters, not fitted)")
+        state = "converged" if info.converged else "NOT converged"
+        return shorten(f"{head}; LL={number(info.log_likelihood)}, {count(info.n_customers)} customers, {state})")
+
+    def _repr_html_(self) -> str:
+        level = 0.95
+        names, estimate, se, lower, upper = self._parameter_table(level)
+        params = table(["parameter", "estimate", "standard error", f"{level:.0%} lower", f"{level:.0%} upper"],
+                       zip(names, estimate, se, lower, upper, strict=True))
+        info = self.fit_info
+        title = f"{type(self).__name__} (time unit {self.time_unit!r})"
+        if info is None:
+            return block(title, params, note="Built from parameters, not fitted: no standard errors or fit "
+                                             "diagnostics.")
+        fit = key_value_table([
+            ("log-likelihood", info.log_likelihood), ("AIC", info.aic), ("BIC", info.bic),
+            ("customers", count(info.n_customers)), ("distinct rows", info.n_rows), ("converged", info.converged),
+            ("iterations", info.n_iterations), ("gradient norm", info.gradient_norm),
+            ("penalizer", info.penalizer), ("seconds", info.seconds),
+        ], caption="Fit")
+        note = None if se[0] is not None or not names else (
+            "No standard errors: the observed information was not positive definite.")
+        return block(title, params, fit, note=note)
 
     # ---------------------------------------------------------------- persistence
     def to_json(self, *, indent: int | None = 2) -> str:

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..._display import block, count, describe, key_value_table, number, shorten, table
+from ..._frames import make_frame
 from ..._timeunits import unit_days
 from ..._validation import check_scalar
 from ...batch import CustomerSummary
@@ -81,6 +83,70 @@ class ClvResult:
         order = np.argsort(-self.clv, kind="stable")
         result: npt.NDArray[np.intp] = order[: max(int(k), 0)]
         return result
+
+    def to_frame(self, backend: str = "pandas") -> Any:
+        """The per-customer results as a DataFrame keyed by customer id (needs the ``frames`` extra).
+
+        Parameters
+        ----------
+        backend:
+            ``"pandas"`` (default): index ``customer_id``; ``"polars"``: a first ``customer_id`` column. Without
+            customer ids the rows are keyed by position, named ``row``.
+
+        Returns
+        -------
+        pandas.DataFrame or polars.DataFrame
+            Columns ``clv, expected_purchases, discounted_purchases, expected_spend`` and ``weights`` when the
+            summary had weights.
+
+        Raises
+        ------
+        InvalidInputError
+            For another ``backend``.
+        MissingDependencyError
+            If the library is not installed: ``pip install 'clvkit[frames]'``.
+
+        Examples
+        --------
+        >>> from clvkit.datasets import load_cdnow_summary
+        >>> from clvkit.valuation import BetaGeo, GammaGamma
+        >>> s = load_cdnow_summary()
+        >>> res = clv(BetaGeo().fit(s), GammaGamma().fit(s), s, horizon=12, discount_rate=0.01, period="M")
+        >>> frame = res.to_frame()
+        >>> frame.index.name, list(frame.columns)
+        ('customer_id', ['clv', 'expected_purchases', 'discounted_purchases', 'expected_spend'])
+        """
+        cols = {"clv": self.clv, "expected_purchases": self.expected_purchases,
+                "discounted_purchases": self.discounted_purchases, "expected_spend": self.expected_spend}
+        if self.weights is not None:
+            cols["weights"] = self.weights
+        return make_frame(cols, key=self.customer_id, backend=backend, where="ClvResult.to_frame()")
+
+    def _customers(self) -> float:
+        return float(self.clv.shape[0] if self.weights is None else self.weights.sum())
+
+    def __repr__(self) -> str:
+        return shorten(f"ClvResult({count(self._customers())} customers, customer equity "
+                       f"{number(self.customer_equity)}; horizon {self.horizon} periods of {number(self.period)} "
+                       f"{self.time_unit}, discount rate {number(self.discount_rate)} per period, margin "
+                       f"{number(self.margin)})")
+
+    def _repr_html_(self) -> str:
+        facts = key_value_table([
+            ("customers", count(self._customers())), ("customer equity", self.customer_equity),
+            ("horizon (periods)", self.horizon), ("period length", f"{number(self.period)} {self.time_unit}"),
+            ("discount rate per period", self.discount_rate), ("margin", self.margin),
+        ])
+        spread = describe([("clv", self.clv), ("expected_purchases", self.expected_purchases),
+                           ("expected_spend", self.expected_spend)], self.weights)
+        top = self.top(5)
+        ids = self.customer_id
+        rows = [[(ids[i].item() if isinstance(ids[i], np.generic) else ids[i]) if ids is not None else int(i),
+                 float(self.clv[i]), float(self.expected_purchases[i]), float(self.expected_spend[i])] for i in top]
+        head = "customer_id" if ids is not None else "row"
+        best = table([head, "clv", "expected purchases", "expected spend"],
+                     [[str(r[0]), *r[1:]] for r in rows], caption=f"Top {len(rows)} customers by CLV")
+        return block("ClvResult", facts, spread, best)
 
 
 def clv(
