@@ -28,10 +28,10 @@ import numpy as np
 import numpy.typing as npt
 
 from ._aggregate import Aggregate, aggregate
+from ._csvio import parse_time_and_zone
 from ._customer_codes import Codes, code_ids, read_object_ids
 from ._deprecation import MISSING, renamed_argument
 from ._frames import to_columns
-from ._csvio import parse_time_and_zone
 from ._timecolumns import (
     NUMERIC_LIMIT,
     Times,

@@ -14,7 +14,8 @@ from .._csvio import parse_iso_time
 from .._timecolumns import days_to_dates, yyyymmdd_to_dates
 from ..errors import InvalidInputError
 
-__all__ = ["Parents", "amount", "date_format", "date_option", "delimiter", "fraction", "non_negative_int", "positive_int", "rate"]
+__all__ = ["Parents", "amount", "date_format", "date_option", "delimiter", "fraction", "non_negative_int",
+           "positive_int", "rate"]
 
 
 # ------------------------------------------------------------------------------------------ numbers

@@ -112,8 +112,8 @@ def _parse_times(values: list[str], column: str, date_format: str | None, lines:
         example = values[bad[0]]
         expected = f"the format {date_format!r}" if date_format else "ISO 8601 (e.g. 2024-03-01 14:05:00)"
         problems.append(_bad_rows(column, f"cannot be read as a date/time in {expected}; got {example!r}",
-                                  bad, lines, "Fix the values or pass --date-format: a strptime format such as %d/%m/%Y, "
-                                  "or yyyymmdd or days for numbers."))
+                                  bad, lines, "Fix the values or pass --date-format: a strptime format such as "
+                                  "%d/%m/%Y, or yyyymmdd or days for numbers."))
     return parsed[codes]
 
 
