@@ -246,7 +246,7 @@ def summarize_transactions(
     datetime_format:
         As in :func:`summarize`; entity timestamps are datetimes already, so it applies to
         ``observation_end`` and ``calibration_end`` only (e.g. ``observation_end=19980630`` with
-        ``"yyyymmdd"``).
+        ``"yyyymmdd"``, taken as that date in UTC).
 
     Returns
     -------
@@ -393,8 +393,8 @@ def _summarize_columns(
     times = None if formatted is None else read_times(formatted, time_col, source_aware, problems)
     amounts, negative = _read_amounts(amounts_in, amount_col, flagged_refunds, refunds, problems)
     keep = _kept_after_drop(negative, refunds, amount_col, problems)
-    ends = None if times is None else _read_ends(times, keep, _format_end(observation_end, "observation_end", fmt),
-                                                 _format_end(calibration_end, "calibration_end", fmt), freq,
+    ends = None if times is None else _read_ends(times, keep, _format_end(observation_end, fmt, times.aware),
+                                                 _format_end(calibration_end, fmt, times.aware), freq,
                                                  time_col, problems)
     raise_if(problems, context)
     if times is None or ends is None or ends.obs is None:  # pragma: no cover - reported above
@@ -549,12 +549,12 @@ def _read_ends(times: Times, keep: BoolArray | None, observation_end: Any, calib
                  as_metadata(cal, times, freq) if freq_ok and cal is not None else None)
 
 
-def _format_end(value: Any, name: str, datetime_format: str | None) -> Any:
+def _format_end(value: Any, datetime_format: str | None, aware: bool) -> Any:
     """An end given the way ``datetime_format`` reads the time column, as a datetime (else as it is).
 
     ``observation_end=19980630`` with ``"yyyymmdd"``, a day count with ``"days"``, a string in the strptime
     format; a value that does not read this way is left for :func:`read_param` to accept (a datetime, an ISO
-    string) or to report.
+    string) or to report. A number names no time zone: against an aware time column it is a UTC date.
     """
     if datetime_format in ("days", "yyyymmdd") and isinstance(value, (int, float, np.integer, np.floating)) \
             and not isinstance(value, (bool, np.bool_)):
@@ -563,7 +563,10 @@ def _format_end(value: Any, name: str, datetime_format: str | None) -> Any:
         except OverflowError:
             return value
         dates, bad = (yyyymmdd_to_dates if datetime_format == "yyyymmdd" else days_to_dates)(number)
-        return value if bool(bad[0]) else dates[0]
+        if bool(bad[0]):
+            return value
+        when = dates.astype("datetime64[us]")[0].item()
+        return when.replace(tzinfo=_dt.timezone.utc) if aware else when
     if datetime_format is not None and "%" in datetime_format and isinstance(value, str):
         try:
             when, aware = parse_time_and_zone(value, datetime_format)

@@ -167,11 +167,17 @@ def test_entities_take_ends_in_the_format() -> None:
 
     utc = dt.timezone.utc
     log = [Transaction(customer_id="a", timestamp=dt.datetime(1997, 1, d, tzinfo=utc), amount=10.0) for d in (1, 9)]
-    expected = summarize_transactions(log, observation_end=dt.datetime(1997, 2, 1, tzinfo=utc))
-    # Entities are aware, so a naive end is refused: an aware ISO-string end read by the format is not needed.
-    err = problem_of(lambda: summarize_transactions(log, observation_end=19970201, datetime_format="yyyymmdd"))
-    assert err.columns == ("observation_end",)
-    assert expected.T.tolist() == [31.0]
+    expected = summarize_transactions(log, observation_end=dt.datetime(1997, 2, 1, tzinfo=utc),
+                                      calibration_end=dt.datetime(1997, 1, 5, tzinfo=utc))
+    assert expected.T.tolist() == [4.0] and expected.duration_holdout == 27.0
+    # Entity times are aware (UTC); an end written as a number names no zone and is taken as a UTC date.
+    assert_same(summarize_transactions(log, observation_end=19970201, calibration_end=19970105,
+                                       datetime_format="yyyymmdd"), expected)
+    assert_same(CustomerSummary.from_entities(log, observation_end=(dt.date(1997, 2, 1) - EPOCH).days,
+                                              calibration_end=(dt.date(1997, 1, 5) - EPOCH).days,
+                                              datetime_format="days"), expected)
+    err = problem_of(lambda: summarize_transactions(log, observation_end=19970230, datetime_format="yyyymmdd"))
+    assert err.columns == ("observation_end",) and "19970230" in str(err)
     err = problem_of(lambda: summarize_transactions(log, datetime_format="iso"))
     assert err.columns == ("datetime_format",)
 
