@@ -17,9 +17,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import clvkit
 from clvkit import CustomerSummary, InvalidInputError, summarize, summarize_transactions
+from clvkit._timecolumns import DAYS_MAX, DAYS_MIN, days_to_dates, yyyymmdd_to_dates
 from clvkit.cli import main
 
 RAW_CDNOW = Path(clvkit.__file__).parent / "data" / "cdnow_sample.txt"
@@ -118,10 +121,14 @@ def test_numpy_and_frame_columns_equal_iso_strings() -> None:
     pframe = pl.DataFrame({"c": cust, "t": [ymd(d) for d in dates], "a": amount})
     assert_same(summarize(pframe, customer_id="c", datetime="t", monetary_value="a", time_unit="W",
                           datetime_format="yyyymmdd"), expected)
+    assert_same(summarize(pl.DataFrame({"c": cust, "t": iso, "a": amount}), customer_id="c", datetime="t",
+                          monetary_value="a", time_unit="W"), expected)
     pa = pytest.importorskip("pyarrow")
     table = pa.table({"c": cust, "t": pa.array([(d - EPOCH).days for d in dates], pa.int32()), "a": amount})
     assert_same(summarize(table, customer_id="c", datetime="t", monetary_value="a", time_unit="W",
                           datetime_format="days"), expected)
+    assert_same(summarize(pa.table({"c": cust, "t": iso, "a": amount}), customer_id="c", datetime="t",
+                          monetary_value="a", time_unit="W"), expected)
 
 
 def test_fractional_days_are_parts_of_a_day() -> None:
@@ -429,3 +436,34 @@ def test_cli_parquet_integer_dates(tmp_path: Path, cdnow_csvs: dict[str, Path],
     # Without the format the integers are refused, naming the fix.
     code = main(["fit", str(tmp_path / "log.parquet"), *args, "--output", str(tmp_path / "no")])
     assert code == 2 and "yyyymmdd" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------ the kernels, by property
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(min_value=-10, max_value=100_000_000), min_size=1, max_size=40))
+def test_yyyymmdd_kernel_agrees_with_the_calendar(values: list[int]) -> None:
+    # Reference: Python's date constructor decides what a valid (year, month, day) is.
+    dates, bad = yyyymmdd_to_dates(np.array(values, dtype=np.float64))
+    for v, got, is_bad in zip(values, dates.tolist(), bad.tolist(), strict=True):
+        try:
+            expected = dt.date(v // 10000, v // 100 % 100, v % 100) if v > 0 else None
+        except ValueError:
+            expected = None
+        assert is_bad == (expected is None), v
+        assert got == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=DAYS_MIN, max_value=DAYS_MAX), min_size=1, max_size=40),
+       st.integers(min_value=0, max_value=86_399))
+def test_days_kernel_agrees_with_the_calendar(days: list[int], second: int) -> None:
+    # Reference: 1970-01-01 plus a timedelta, the definition of "days since 1970-01-01".
+    values = np.array(days, dtype=np.float64) + second / 86400
+    got, bad = days_to_dates(values)
+    assert not bad.any()
+    for d, out in zip(days, got.tolist(), strict=True):
+        expected = dt.datetime(1970, 1, 1) + dt.timedelta(days=d, seconds=second)
+        # float64 holds days + fraction to one part in 2**52: a microsecond near the present, 40 us in 4840.
+        assert abs((out - expected).total_seconds()) <= 1e-6 + 2 * (abs(d) + 1) * 86400 * 2.0**-52
+    _, bad = days_to_dates(np.array([DAYS_MIN - 1, DAYS_MAX + 1, np.nan, np.inf]))
+    assert bad.all()
