@@ -28,13 +28,17 @@ import numpy as np
 import numpy.typing as npt
 
 from ._aggregate import Aggregate, aggregate
+from ._csvio import parse_time_and_zone
 from ._customer_codes import Codes, code_ids, read_object_ids
 from ._deprecation import MISSING, renamed_argument
 from ._frames import to_columns
 from ._timecolumns import (
     NUMERIC_LIMIT,
     Times,
+    apply_datetime_format,
     as_metadata,
+    check_datetime_format,
+    days_to_dates,
     period_of,
     read_param,
     read_times,
@@ -43,6 +47,7 @@ from ._timecolumns import (
     show_time,
     source_is_aware,
     to_periods,
+    yyyymmdd_to_dates,
 )
 from ._timeunits import UNIT_DAYS
 from ._validation import is_hashable, non_number_problem, raise_if, row_problem
@@ -67,7 +72,8 @@ _REFUND_FIX = (
 # ---------------------------------------------------------------------------------------------- public API
 def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_value: str | None = None,
               time_unit: str = MISSING, observation_end: Any = None, calibration_end: Any = None,
-              refunds: Refunds = "error", freq: str = MISSING) -> CustomerSummary:
+              refunds: Refunds = "error", freq: str = MISSING,
+              datetime_format: str | None = None) -> CustomerSummary:
     """Summarize a transaction log into per-customer frequency, recency, ``T`` and spend.
 
     Each transaction's time is floored to a period of ``time_unit``; a customer's transactions in one
@@ -91,12 +97,15 @@ def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_va
     customer_id:
         Name of the column of customer ids (integers, strings or any sortable scalars; no nulls).
     datetime:
-        Name of the column of transaction times. Accepted: numpy ``datetime64``; pandas, polars and
-        pyarrow datetimes and dates (time-zone-aware columns are converted to UTC); Python
-        ``datetime``/``date`` objects (all naive, or all aware in one time zone - a column mixing zones,
-        or aware and naive values, is an error); or **numbers, which are taken as times already
-        counted in units of** ``time_unit`` (e.g. days since 1970-01-01 with ``time_unit="D"``) and are floored
-        to whole periods.
+        Name of the column of transaction times. Accepted without ``datetime_format``: numpy
+        ``datetime64``; pandas, polars and pyarrow datetimes and dates (time-zone-aware columns are
+        converted to UTC); Python ``datetime``/``date`` objects (all naive, or all aware in one time zone -
+        a column mixing zones, or aware and naive values, is an error); ISO 8601 strings (``"2024-03-01"``,
+        ``"2024-03-01 14:05:00+02:00"``; offsets are converted to UTC, and a column mixing naive and offset
+        strings is an error); or **numbers, which are taken as times already counted in units of**
+        ``time_unit`` since 1970-01-01 (e.g. days with ``time_unit="D"``, weeks with ``"W"``) and are
+        floored to whole periods. Whole numbers that all look like ``YYYYMMDD`` dates (every value in
+        19000101..21001231 with a valid month and day) are refused: pass ``datetime_format``.
     monetary_value:
         Optional name of the column of transaction amounts (finite numbers). Without it the summary has
         no ``monetary_value`` column.
@@ -128,6 +137,22 @@ def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_va
           cancels that period's spend, not the earlier purchase), and a customer with no period of
           positive net total is left out. Under ``"net"`` a period whose purchases total exactly 0 does
           not count either.
+    datetime_format:
+        How to read the time column (default ``None``: as described under ``datetime``):
+
+        - ``"yyyymmdd"``: whole numbers (or digit strings) such as ``19970101`` are dates; a value whose
+          month is not 1-12 or whose day is not in the month (``20230230``), a fraction, a negative number
+          or a missing value is an error naming the row;
+        - ``"days"``: numbers are days since 1970-01-01 (``0`` is 1970-01-01; a fraction is part of a day),
+          floored to periods of ``time_unit`` like datetimes (so ``time_unit="W"`` counts Monday-to-Sunday
+          weeks); values outside the years 1 to 9999 are an error;
+        - ``"periods"``: numbers counted in units of ``time_unit`` since 1970-01-01, as without a format
+          but without the ``YYYYMMDD`` check;
+        - a :func:`~datetime.datetime.strptime` format such as ``"%d/%m/%Y"`` for a column of strings.
+
+        With ``"yyyymmdd"`` or ``"days"``, ``observation_end`` and ``calibration_end`` may also be given
+        as such numbers; with a strptime format, as strings in that format. The result is the same as
+        for the same log given as datetimes.
 
     Returns
     -------
@@ -173,6 +198,9 @@ def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_va
     >>> h = clvkit.summarize(log, customer_id="cust", datetime="when", calibration_end=np.datetime64("2024-01-10"))
     >>> h.frequency.tolist(), h.T.tolist(), h.frequency_holdout.tolist(), h.duration_holdout
     ([0.0, 0.0], [0.0, 9.0], [0.0, 1.0], 5.0)
+    >>> ymd = {"cust": [7, 7, 7, 3], "when": [20240101, 20240101, 20240115, 20240110]}
+    >>> clvkit.summarize(ymd, customer_id="cust", datetime="when", datetime_format="yyyymmdd").T.tolist()
+    [5.0, 14.0]
     >>> log["amount"][3] = -7.0
     >>> clvkit.summarize(log, customer_id="cust", datetime="when", monetary_value="amount")
     Traceback (most recent call last):
@@ -181,14 +209,14 @@ def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_va
       - 'amount': is a refund (negative amount) (1 row fail; first at row 3). Refunds must be handled explicitly: ...
     """
     freq = renamed_argument(time_unit, freq, new="time_unit", old="freq", where="summarize()", default="D")
-    problems: list[Problem | None] = _check_parameters(freq, refunds)
+    problems: list[Problem | None] = _check_parameters(freq, refunds, datetime_format)
     names = [customer_id, datetime] + ([monetary_value] if monetary_value is not None else [])
     columns = _read_columns(transactions, names, problems)
     return _summarize_columns(
         columns[customer_id], columns[datetime], None if monetary_value is None else columns[monetary_value],
         names=(customer_id, datetime, monetary_value or ""), source_aware=source_is_aware(transactions, datetime),
         freq=freq, observation_end=observation_end, calibration_end=calibration_end, refunds=refunds,
-        problems=problems)
+        datetime_format=datetime_format, problems=problems)
 
 
 def summarize_transactions(
@@ -199,6 +227,7 @@ def summarize_transactions(
     calibration_end: Any = None,
     refunds: Refunds = "error",
     freq: str = MISSING,
+    datetime_format: str | None = None,
 ) -> CustomerSummary:
     """Summarize :class:`clvkit.domain.Transaction` entities; the same definitions as :func:`summarize`.
 
@@ -214,6 +243,10 @@ def summarize_transactions(
         Iterable of ``Transaction`` entities, all in one currency.
     time_unit, observation_end, calibration_end, refunds:
         As in :func:`summarize` (``freq`` is the deprecated spelling of ``time_unit``).
+    datetime_format:
+        As in :func:`summarize`; entity timestamps are datetimes already, so it applies to
+        ``observation_end`` and ``calibration_end`` only (e.g. ``observation_end=19980630`` with
+        ``"yyyymmdd"``, taken as that date in UTC).
 
     Returns
     -------
@@ -229,12 +262,13 @@ def summarize_transactions(
     """
     freq = renamed_argument(time_unit, freq, new="time_unit", old="freq", where="summarize_transactions()",
                             default="D")
-    problems: list[Problem | None] = _check_parameters(freq, refunds)
+    problems: list[Problem | None] = _check_parameters(freq, refunds, datetime_format)
     ids, times, amounts, flagged = _entity_columns(transactions, problems)
     return _summarize_columns(
         ids, times, amounts, names=("customer_id", "timestamp", "amount"), source_aware=False, freq=freq,
         observation_end=observation_end, calibration_end=calibration_end, refunds=refunds,
-        context="summarize_transactions()", flagged_refunds=flagged, problems=problems)
+        context="summarize_transactions()", flagged_refunds=flagged, datetime_format=datetime_format,
+        format_column=False, problems=problems)
 
 
 _register_entity_summarizer(summarize_transactions)  # CustomerSummary.from_entities() calls it
@@ -318,13 +352,14 @@ def _read_columns(transactions: Any, names: list[str], problems: list[Problem | 
         raise  # pragma: no cover - raise_if always raises here
 
 
-def _check_parameters(freq: Any, refunds: Any) -> list[Problem | None]:
+def _check_parameters(freq: Any, refunds: Any, datetime_format: Any) -> list[Problem | None]:
     problems: list[Problem | None] = []
     if not (isinstance(freq, str) and freq in UNIT_DAYS):
         problems.append(Problem("time_unit", f"must be one of {list(UNIT_DAYS)}; got {freq!r}",
                                 fix="Pick the period length to count purchases in."))
     if refunds not in _REFUND_OPTIONS:
         problems.append(Problem("refunds", f"must be one of {list(_REFUND_OPTIONS)}; got {refunds!r}"))
+    problems.append(check_datetime_format(datetime_format))
     return problems
 
 
@@ -342,6 +377,8 @@ def _summarize_columns(
     refunds: str,
     context: str = _CONTEXT,
     flagged_refunds: BoolArray | None = None,
+    datetime_format: str | None = None,
+    format_column: bool = True,
     problems: list[Problem | None] | None = None,
 ) -> CustomerSummary:
     """The shared body: ``problems`` holds the parameter problems found so far (reported with the rest)."""
@@ -349,11 +386,16 @@ def _summarize_columns(
     problems = [] if problems is None else problems
     _check_lengths(ids, times_in, amounts_in, names, problems, context)
     coded = _read_ids(ids, id_col, problems)
-    times = read_times(times_in, time_col, source_aware, problems)
+    fmt = datetime_format if check_datetime_format(datetime_format) is None else None
+    formatted: npt.NDArray[Any] | None = times_in
+    if format_column:
+        formatted, source_aware = apply_datetime_format(times_in, time_col, fmt, source_aware, problems)
+    times = None if formatted is None else read_times(formatted, time_col, source_aware, problems)
     amounts, negative = _read_amounts(amounts_in, amount_col, flagged_refunds, refunds, problems)
     keep = _kept_after_drop(negative, refunds, amount_col, problems)
-    ends = None if times is None else _read_ends(times, keep, observation_end, calibration_end, freq, time_col,
-                                                 problems)
+    ends = None if times is None else _read_ends(times, keep, _format_end(observation_end, fmt, times.aware),
+                                                 _format_end(calibration_end, fmt, times.aware), freq,
+                                                 time_col, problems)
     raise_if(problems, context)
     if times is None or ends is None or ends.obs is None:  # pragma: no cover - reported above
         raise AssertionError("unreachable")
@@ -505,6 +547,33 @@ def _read_ends(times: Times, keep: BoolArray | None, observation_end: Any, calib
     freq_ok = isinstance(freq, str) and freq in UNIT_DAYS
     return _Ends(obs, cal, as_metadata(obs, times, freq) if freq_ok and obs is not None else None,
                  as_metadata(cal, times, freq) if freq_ok and cal is not None else None)
+
+
+def _format_end(value: Any, datetime_format: str | None, aware: bool) -> Any:
+    """An end given the way ``datetime_format`` reads the time column, as a datetime (else as it is).
+
+    ``observation_end=19980630`` with ``"yyyymmdd"``, a day count with ``"days"``, a string in the strptime
+    format; a value that does not read this way is left for :func:`read_param` to accept (a datetime, an ISO
+    string) or to report. A number names no time zone: against an aware time column it is a UTC date.
+    """
+    if datetime_format in ("days", "yyyymmdd") and isinstance(value, (int, float, np.integer, np.floating)) \
+            and not isinstance(value, (bool, np.bool_)):
+        try:
+            number = np.array([float(value)])
+        except OverflowError:
+            return value
+        dates, bad = (yyyymmdd_to_dates if datetime_format == "yyyymmdd" else days_to_dates)(number)
+        if bool(bad[0]):
+            return value
+        when = dates.astype("datetime64[us]")[0].item()
+        return when.replace(tzinfo=_dt.timezone.utc) if aware else when
+    if datetime_format is not None and "%" in datetime_format and isinstance(value, str):
+        try:
+            when, aware = parse_time_and_zone(value, datetime_format)
+        except ValueError:
+            return value
+        return when.replace(tzinfo=_dt.timezone.utc) if aware else when
+    return value
 
 
 def _time_range(times: Times, keep: BoolArray | None) -> tuple[Any, Any]:

@@ -16,13 +16,16 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ._csvio import parse_time_and_zone
 from ._frames import frame_kind
 from ._timeunits import UNIT_DAYS
 from ._validation import is_null, row_problem
 from .errors import Problem
 
-__all__ = ["NUMERIC_LIMIT", "Times", "as_metadata", "period_of", "read_param", "read_times", "same_unit",
-           "scalar_key", "show_time", "source_is_aware", "to_periods"]
+__all__ = ["DAYS_MAX", "DAYS_MIN", "NAMED_FORMATS", "NUMERIC_LIMIT", "YYYYMMDD_LIKE", "Times",
+           "apply_datetime_format", "as_metadata", "check_datetime_format", "days_to_dates", "period_of",
+           "read_param", "read_times", "same_unit", "scalar_key", "show_time", "source_is_aware", "to_periods",
+           "yyyymmdd_to_dates"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -278,3 +281,258 @@ def show_time(value: Any, times: Times) -> str:
         return f"{float(value):g}"
     text = str(np.datetime64(value, "s"))
     return text + ("Z" if times.aware else "")
+
+
+# ---------------------------------------------------------------------------------------------- formats
+#: The named values of ``datetime_format``; any other value must be a :func:`~datetime.datetime.strptime`
+#: format (it holds a ``%``) for a column of strings.
+NAMED_FORMATS = ("days", "yyyymmdd", "periods")
+#: 0001-01-01 and 9999-12-31 in days since 1970-01-01: the dates a ``datetime`` can hold.
+DAYS_MIN, DAYS_MAX = -719162, 2932896
+#: Whole numbers in this range whose month and day are valid are taken for ``YYYYMMDD`` dates, not day counts.
+YYYYMMDD_LIKE = (19000101, 21001231)
+_FORMAT_FIX = ("Pass datetime_format='yyyymmdd' (integers such as 19970101), 'days' (days since 1970-01-01), "
+               "'periods' (numbers counted in units of time_unit) or a strptime format such as '%d/%m/%Y'.")
+
+
+def check_datetime_format(value: Any) -> Problem | None:
+    """A problem when ``value`` is neither ``None``, a named format nor a strptime format."""
+    if value is None or value in NAMED_FORMATS or (isinstance(value, str) and "%" in value):
+        return None
+    return Problem("datetime_format", f"must be None, one of {list(NAMED_FORMATS)} or a strptime format "
+                   f"holding '%'; got {value!r}", fix=_FORMAT_FIX)
+
+
+def yyyymmdd_to_dates(values: npt.NDArray[np.float64]) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+    """``YYYYMMDD`` numbers as ``datetime64[D]``, and the rows that are no such date (NaT there).
+
+    A row is bad when it is not finite, not a whole number, outside ``00010101..99991231``, or its month is
+    not 1-12 or its day not within the month (``20230230``). ``NaN`` rows are bad too; callers that report
+    missing values separately mask them out.
+    """
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(values) & (values >= 10101) & (values <= 99991231)
+    ok &= np.floor(np.where(ok, values, 0.0)) == np.where(ok, values, 0.0)
+    whole = np.where(ok, values, 19700101.0).astype(np.int64)
+    year, month, day = whole // 10000, whole // 100 % 100, whole % 100
+    ok &= (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1)
+    month_index = (year - 1970) * 12 + np.clip(month, 1, 12) - 1
+    starts = month_index.astype("datetime64[M]").astype("datetime64[D]")
+    lengths = ((month_index + 1).astype("datetime64[M]").astype("datetime64[D]") - starts).astype(np.int64)
+    ok &= day <= lengths
+    out = starts + (np.clip(day, 1, 31) - 1).astype("timedelta64[D]")
+    out[~ok] = np.datetime64("NaT")
+    return out, ~ok
+
+
+def days_to_dates(values: npt.NDArray[np.float64]) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
+    """Days since 1970-01-01 (fractions are parts of a day) as ``datetime64[us]``, and the rows out of range."""
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(values) & (values >= DAYS_MIN) & (values < DAYS_MAX + 1)
+    micros = np.round(np.where(ok, values, 0.0) * 86400e6).astype(np.int64)
+    out = micros.astype("datetime64[us]")
+    out[~ok] = np.datetime64("NaT")
+    return out, ~ok
+
+
+def _as_numbers(arr: npt.NDArray[Any]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_],
+                                                 npt.NDArray[np.bool_]]:
+    """A column as float64 numbers, its missing rows, and the rows that are not numbers at all.
+
+    Integers, floats and digit strings are numbers; booleans, datetimes and other text are not.
+    """
+    kind = arr.dtype.kind
+    if kind in "iuf":
+        with np.errstate(over="ignore"):
+            out = arr.astype(np.float64)
+        missing = np.isnan(out) if kind == "f" else np.zeros(arr.shape, dtype=bool)
+        return out, missing, np.zeros(arr.shape, dtype=bool)
+    values = arr.tolist() if kind in "OUS" else [None] * arr.shape[0]
+    n = len(values)
+    out = np.full(n, np.nan)
+    missing = np.zeros(n, dtype=bool)
+    not_number = np.zeros(n, dtype=bool) if kind in "OUS" else np.ones(n, dtype=bool)
+    for i, v in enumerate(values):
+        if kind not in "OUS":
+            break
+        if isinstance(v, bytes):
+            v = v.decode("ascii", "replace")
+        if isinstance(v, str):
+            text = v.strip()
+            try:
+                out[i] = float(int(text)) if text.lstrip("-").isdigit() else float(text)
+            except OverflowError:  # a digit string beyond float64: a number, out of every range
+                out[i] = math.inf
+            except ValueError:
+                not_number[i] = True
+        elif is_null(v):
+            missing[i] = True
+        elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)):
+            try:
+                out[i] = float(v)
+            except OverflowError:
+                out[i] = math.inf
+        else:
+            not_number[i] = True
+    return out, missing, not_number
+
+
+def _first(values: npt.NDArray[Any], bad: npt.NDArray[np.bool_]) -> Any:
+    value = values[int(np.flatnonzero(bad)[0])]
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _parse_strings(arr: npt.NDArray[Any], column: str, date_format: str | None,
+                   problems: list[Problem | None]) -> tuple[npt.NDArray[Any] | None, bool]:
+    """A column of strings parsed as ISO 8601 (or ``date_format``), as naive UTC ``datetime64[us]``."""
+    values = arr.tolist()
+    n = len(values)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    missing = np.zeros(n, dtype=bool)
+    failed = np.zeros(n, dtype=bool)
+    aware = np.zeros(n, dtype=bool)
+    cache: dict[str, tuple[Any, bool] | None] = {}
+    for i, v in enumerate(values):
+        if isinstance(v, bytes):
+            v = v.decode("utf-8", "replace")
+        if not isinstance(v, str):
+            if is_null(v):
+                missing[i] = True
+            else:
+                failed[i] = True
+            continue
+        if v not in cache:
+            try:
+                cache[v] = parse_time_and_zone(v, date_format)
+            except (ValueError, OverflowError):
+                cache[v] = None
+        got = cache[v]
+        if got is None:
+            failed[i] = True
+        else:
+            out[i] = np.datetime64(got[0], "us")
+            aware[i] = got[1]
+    start = len(problems)
+    problems.append(row_problem(missing, column, "is missing (None/NaN)", "Drop or fill the missing times."))
+    if failed.any():
+        expected = f"the format {date_format!r}" if date_format else "ISO 8601 (e.g. 2024-03-01 14:05:00)"
+        fix = ("Fix the values, or pass datetime_format: a strptime format such as '%d/%m/%Y', or 'yyyymmdd' / "
+               "'days' for numbers." if date_format is None else "Fix the values or the datetime_format.")
+        problems.append(row_problem(failed, column, f"cannot be read as a date/time in {expected}; got "
+                                    f"{_first(arr, failed)!r}", fix))
+    good = np.flatnonzero(~missing & ~failed)
+    first_aware = bool(aware[good[0]]) if good.size else False
+    mixed = ~missing & ~failed & (aware != first_aware)
+    shown = "has a UTC offset" if first_aware else "is naive"
+    problems.append(row_problem(
+        mixed, column, f"mixes time zones (the first value {shown}, these rows differ)",
+        "Give every time a UTC offset (e.g. +00:00), or none; a column mixing aware and naive values is usually "
+        "a parsing mistake."))
+    if any(p is not None for p in problems[start:]):
+        return None, False
+    return out, first_aware
+
+
+def _all_strings(arr: npt.NDArray[Any]) -> bool:
+    if arr.dtype.kind in "US":
+        return True
+    if arr.dtype.kind != "O":
+        return False
+    present = [v for v in arr.tolist() if not is_null(v)]
+    return bool(present) and all(isinstance(v, (str, bytes)) for v in present)
+
+
+def apply_datetime_format(arr: npt.NDArray[Any], column: str, datetime_format: str | None, source_aware: bool,
+                          problems: list[Problem | None]) -> tuple[npt.NDArray[Any] | None, bool]:
+    """The time column as :func:`read_times` takes it, given ``datetime_format``, and whether it is aware.
+
+    - ``None``: strings are ISO 8601; datetimes and numbers pass through, but whole numbers that all look
+      like ``YYYYMMDD`` dates are refused (they used to be read silently as counts of ``time_unit``);
+    - ``"periods"``: numbers counted in units of ``time_unit`` (what ``None`` does with other numbers);
+    - ``"days"``: numbers of days since 1970-01-01 (fractions are parts of a day);
+    - ``"yyyymmdd"``: whole numbers (or digit strings) such as 19970101;
+    - a strptime format: strings in that format.
+
+    Returns ``(None, False)`` with the problems appended when the column cannot be read this way.
+    """
+    kind = arr.dtype.kind
+    if datetime_format is None or datetime_format == "periods":
+        if kind in "US" or (kind == "O" and datetime_format is None and _all_strings(arr)):
+            if datetime_format == "periods":
+                problems.append(Problem(column, "holds text, not numbers counted in periods",
+                                        fix="Pass numbers, or drop datetime_format='periods' to read ISO text."))
+                return None, False
+            return _parse_strings(arr, column, None, problems)
+        if datetime_format is None:
+            problems.append(_yyyymmdd_like_problem(arr, column))
+        return arr, source_aware
+    if kind == "M" or (kind == "O" and any(isinstance(v, (_dt.date, np.datetime64)) for v in arr.tolist())):
+        problems.append(Problem(column, f"holds datetimes already; datetime_format={datetime_format!r} is for "
+                                f"{'strings' if '%' in datetime_format else 'numbers'}",
+                                fix="Drop datetime_format (datetimes are read as they are)."))
+        return None, False
+    if "%" in datetime_format:
+        if not _all_strings(arr):
+            problems.append(Problem(column, f"holds {arr.dtype} values, not strings for the strptime format "
+                                    f"{datetime_format!r}",
+                                    fix="Pass strings, or datetime_format='yyyymmdd' or 'days' for numbers."))
+            return None, False
+        return _parse_strings(arr, column, datetime_format, problems)
+    numbers, missing, not_number = _as_numbers(arr)
+    start = len(problems)
+    problems.append(row_problem(missing, column, "is missing (None/NaN)", "Drop or fill the missing times."))
+    problems.append(row_problem(not_number, column, f"is not a number (datetime_format={datetime_format!r}); got "
+                                f"{_first(arr, not_number) if not_number.any() else ''!r}",
+                                "Pass whole numbers such as 19970101 (yyyymmdd) or day counts (days)."))
+    if datetime_format == "yyyymmdd":
+        out, bad = yyyymmdd_to_dates(numbers)
+        bad &= ~missing & ~not_number
+        if bad.any():
+            problems.append(row_problem(
+                bad, column, f"is not a valid YYYYMMDD date; got {_first(arr, bad)!r}",
+                "Each value must be a whole number YYYYMMDD with the month 01-12 and the day within the month "
+                "(e.g. 19970101)."))
+    else:
+        out, bad = days_to_dates(numbers)
+        bad &= ~missing & ~not_number
+        if bad.any():
+            problems.append(row_problem(
+                bad, column, f"is not a finite number of days in the years 1 to 9999; got {_first(arr, bad)!r}",
+                f"Days since 1970-01-01 must lie in [{DAYS_MIN}, {DAYS_MAX}]."))
+    if any(p is not None for p in problems[start:]):
+        return None, False
+    return out, False
+
+
+def _yyyymmdd_like_problem(arr: npt.NDArray[Any], column: str) -> Problem | None:
+    """A problem when every value of a numeric column is a whole number that reads as a ``YYYYMMDD`` date."""
+    kind = arr.dtype.kind
+    if kind == "O":
+        values = arr.tolist()
+        if not values or not all(isinstance(v, (int, float, np.integer, np.floating))
+                                 and not isinstance(v, (bool, np.bool_)) for v in values):
+            return None
+        numbers = np.array([float(v) if abs(v) < 1e300 else math.inf for v in values])
+    elif kind in "iuf":
+        numbers = arr
+    else:
+        return None
+    if numbers.size == 0:
+        return None
+    low, high = YYYYMMDD_LIKE
+    with np.errstate(invalid="ignore"):
+        if not (numbers.min() >= low and numbers.max() <= high):  # also False when a NaN is present
+            return None
+    floats = numbers.astype(np.float64)
+    if not bool(np.all(np.floor(floats) == floats)):
+        return None
+    _, bad = yyyymmdd_to_dates(floats)
+    if bad.any():
+        return None
+    first = _first(arr, np.ones(1, dtype=bool))
+    return Problem(
+        column, f"holds whole numbers that all look like YYYYMMDD dates (row 0 is {first!r}); "
+        "without datetime_format they would be read as counts of time_unit since 1970-01-01, not as dates",
+        rows=(0,), n_bad=int(numbers.size),
+        fix="Pass datetime_format='yyyymmdd' if they are dates such as 19970101, or datetime_format='days' if "
+            "they are days since 1970-01-01 (datetime_format='periods' keeps counts of time_unit).")

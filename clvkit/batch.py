@@ -563,10 +563,12 @@ class CustomerSummary:
         observation_end: Any = None,
         calibration_end: Any = None,
         refunds: str = "error",
+        datetime_format: str | None = None,
         **deprecated: Any,
     ) -> CustomerSummary:
         """Build from :class:`clvkit.domain.Transaction` entities (see :func:`clvkit.summarize_transactions`;
-        ``freq`` is the deprecated spelling of ``time_unit``).
+        ``freq`` is the deprecated spelling of ``time_unit``; ``datetime_format`` says how ``observation_end``
+        and ``calibration_end`` are written, as there).
 
         Examples
         --------
@@ -584,9 +586,10 @@ class CustomerSummary:
             raise AssertionError("clvkit._summarize has not registered the entity summarizer")
         if "freq" in deprecated and time_unit == "D":  # the old spelling: summarize_transactions() warns
             return _entity_summarizer(transactions, observation_end=observation_end, calibration_end=calibration_end,
-                                      refunds=refunds, **deprecated)
+                                      refunds=refunds, datetime_format=datetime_format, **deprecated)
         return _entity_summarizer(transactions, time_unit=time_unit, observation_end=observation_end,
-                                  calibration_end=calibration_end, refunds=refunds, **deprecated)
+                                  calibration_end=calibration_end, refunds=refunds, datetime_format=datetime_format,
+                                  **deprecated)
 
     def to_columns(self) -> dict[str, npt.NDArray[Any]]:
         """The summary as a mapping of column name to array (present columns only)."""

@@ -262,7 +262,11 @@ def test_ids_of_unorderable_mixed_types() -> None:
 def test_missing_and_unreadable_times() -> None:
     err = errors_of(lambda: summarize({"c": [1, 2, 3], "t": [1.0, np.nan, np.inf]}, customer_id="c", datetime="t"))
     assert err.problems[0].rows == (1, 2)
-    err = errors_of(lambda: summarize({"c": [1, 2], "t": ["2024-01-01", "2024-01-02"]}, customer_id="c",
+    # ISO strings are read (since 0.2); other text is refused naming the row and datetime_format.
+    err = errors_of(lambda: summarize({"c": [1, 2], "t": ["2024-01-01", "Jan 2 2024"]}, customer_id="c",
+                                      datetime="t"))
+    assert err.problems[0].rows == (1,) and "datetime_format" in str(err)
+    err = errors_of(lambda: summarize({"c": [1, 2], "t": np.array([1, 2], dtype=complex)}, customer_id="c",
                                       datetime="t"))
     assert "cannot be read as times" in str(err)
     times = np.array([dt.datetime(2024, 1, 1), "soon", None], dtype=object)

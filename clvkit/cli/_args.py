@@ -8,10 +8,14 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .._csvio import parse_iso_time
+from .._timecolumns import days_to_dates, yyyymmdd_to_dates
 from ..errors import InvalidInputError
 
-__all__ = ["Parents", "amount", "date_option", "delimiter", "fraction", "non_negative_int", "positive_int", "rate"]
+__all__ = ["Parents", "amount", "date_format", "date_option", "delimiter", "fraction", "non_negative_int",
+           "positive_int", "rate"]
 
 
 # ------------------------------------------------------------------------------------------ numbers
@@ -67,15 +71,41 @@ def delimiter(text: str) -> str:
     return value
 
 
-def date_option(text: str | None, name: str) -> _dt.datetime | None:
-    """A date option's value (``None`` when not given); checked when the command runs, not by argparse."""
+def date_format(text: str) -> str:
+    """``--date-format``: ``days``, ``yyyymmdd`` or a strptime format (which holds a ``%``)."""
+    _check(text in ("days", "yyyymmdd") or "%" in text,
+           f"must be 'days', 'yyyymmdd' or a strptime format such as %d/%m/%Y, got {text!r}")
+    return text
+
+
+def date_option(text: str | None, name: str, date_format: str | None = None) -> _dt.datetime | None:
+    """A date option's value (``None`` when not given); checked when the command runs, not by argparse.
+
+    ISO 8601, or written as ``--date-format`` says the log's times are (``19980630`` with ``yyyymmdd``,
+    ``10407`` with ``days``, ``30/06/1998`` with ``%d/%m/%Y``).
+    """
     if text is None:
         return None
+    if date_format in ("days", "yyyymmdd"):
+        try:
+            number = np.array([float(text)])
+        except ValueError:
+            number = np.array([np.nan])
+        dates, bad = (yyyymmdd_to_dates if date_format == "yyyymmdd" else days_to_dates)(number)
+        if not bad[0]:
+            out: _dt.datetime = dates.astype("datetime64[us]")[0].item()
+            return out
+    elif date_format is not None:
+        try:
+            return parse_iso_time(text, date_format)
+        except ValueError:
+            pass
     try:
         return parse_iso_time(text)
     except ValueError:
+        also = f" or in --date-format {date_format}" if date_format else ""
         raise InvalidInputError(
-            f"The '{name}' option must be an ISO 8601 date or time such as 1997-09-30. Got {text!r} instead."
+            f"The '{name}' option must be an ISO 8601 date or time such as 1997-09-30{also}. Got {text!r} instead."
         ) from None
 
 
@@ -133,8 +163,9 @@ def _log() -> argparse.ArgumentParser:
     g.add_argument("--format", choices=("csv", "parquet"), help="input format (default: from the file name)")
     g.add_argument("--delimiter", type=delimiter, help="CSV field separator, one character (default ',', tab for "
                    ".tsv)")
-    g.add_argument("--date-format", help="strptime format of the CSV time column, e.g. %%Y%%m%%d "
-                   "(default ISO 8601)")
+    g.add_argument("--date-format", metavar="FORMAT", type=date_format,
+                   help="how times are written: a strptime format such as %%d/%%m/%%Y, 'yyyymmdd' for whole "
+                        "numbers like 19970101, or 'days' for days since 1970-01-01 (default ISO 8601)")
     g.add_argument("--calibration-end", metavar="DATE",
                    help="end of the calibration period (inclusive); later rows form the holdout")
     g.add_argument("--observation-end", metavar="DATE", help="end of the observation (default: last transaction)")

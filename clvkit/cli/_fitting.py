@@ -36,8 +36,8 @@ def summarize_log(columns: Mapping[str, npt.NDArray[Any]], settings: SummarySett
 
 def read_and_summarize(args: argparse.Namespace, console: Console, settings: SummarySettings) -> CustomerSummary:
     """Read the log named on the command line and summarize it with ``settings``, reporting progress."""
-    calibration_end = date_option(args.calibration_end, "--calibration-end")
-    observation_end = date_option(args.observation_end, "--observation-end")
+    calibration_end = date_option(args.calibration_end, "--calibration-end", settings.date_format)
+    observation_end = date_option(args.observation_end, "--observation-end", settings.date_format)
     with console.step(f"reading {args.input}") as add:
         columns = read_log(args.input, customer_id=settings.customer_id, datetime=settings.datetime,
                            monetary_value=settings.monetary_value, fmt=args.format, delimiter=args.delimiter,

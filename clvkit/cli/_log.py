@@ -3,8 +3,9 @@
 CSV is read with the standard library through :func:`clvkit._csvio.csv_reader` (pandas is not needed; a UTF-8
 byte-order mark and ``.gz`` files are fine); Parquet needs pyarrow (the ``frames`` extra). Times in CSV are
 ISO 8601 (``2024-03-01``, ``2024-03-01 14:05:00``, ``...+02:00``; times with a UTC offset are converted to
-UTC) unless ``--date-format`` gives a :func:`~datetime.datetime.strptime` format. Unreadable values are
-reported with their file line numbers, all problems at once.
+UTC) unless ``--date-format`` gives a :func:`~datetime.datetime.strptime` format, or ``yyyymmdd`` (whole
+numbers such as ``19970101``) or ``days`` (days since 1970-01-01). Unreadable values are reported with their
+file line numbers, all problems at once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._csvio import csv_reader, parse_ids, parse_time_and_zone
+from .._timecolumns import DAYS_MAX, DAYS_MIN, days_to_dates, yyyymmdd_to_dates
 from ..errors import InvalidInputError, Problem
 
 __all__ = ["read_log"]
@@ -43,8 +45,42 @@ def _bad_rows(column: str, message: str, bad: Sequence[int], lines: _Lines, fix:
     return Problem(column, message, rows=shown, n_bad=len(bad), fix=fix, row_label="line")
 
 
+#: ``--date-format`` values that read numbers rather than text.
+NUMERIC_DATE_FORMATS = ("days", "yyyymmdd")
+
+
+def _parse_number_times(values: list[str], column: str, date_format: str, lines: _Lines,
+                        problems: list[Problem]) -> npt.NDArray[Any]:
+    """Times written as numbers: ``yyyymmdd`` (19970101) or ``days`` since 1970-01-01."""
+    distinct = {v: k for k, v in enumerate(dict.fromkeys(values))}
+    codes = np.fromiter(map(distinct.__getitem__, values), dtype=np.intp, count=len(values))
+    numbers = np.full(len(distinct), np.nan)
+    text_bad = np.zeros(len(distinct), dtype=bool)
+    for text, k in distinct.items():
+        try:
+            numbers[k] = float(text)
+        except ValueError:
+            text_bad[k] = True
+    if date_format == "yyyymmdd":
+        dates, bad = yyyymmdd_to_dates(numbers)
+        what = "a YYYYMMDD date (month 01-12, day within the month)"
+        fix = "Write each date as a whole number YYYYMMDD, e.g. 19970101."
+    else:
+        dates, bad = days_to_dates(numbers)
+        what = f"a number of days since 1970-01-01 in [{DAYS_MIN}, {DAYS_MAX}]"
+        fix = "Write each time as a finite number of days since 1970-01-01, e.g. 10227 for 1998-01-01."
+    if bad.any():
+        rows = np.flatnonzero(bad[codes]).tolist()
+        problems.append(_bad_rows(column, f"cannot be read as {what} (--date-format {date_format}); got "
+                                  f"{values[rows[0]]!r}", rows, lines, fix))
+    out: npt.NDArray[Any] = dates.astype("datetime64[us]")[codes]
+    return out
+
+
 def _parse_times(values: list[str], column: str, date_format: str | None, lines: _Lines,
                  problems: list[Problem]) -> npt.NDArray[Any]:
+    if date_format in NUMERIC_DATE_FORMATS:
+        return _parse_number_times(values, column, date_format, lines, problems)
     # Logs repeat timestamps a lot: parse each distinct string once, then gather by code.
     distinct = {v: k for k, v in enumerate(dict.fromkeys(values))}
     codes = np.fromiter(map(distinct.__getitem__, values), dtype=np.intp, count=len(values))
@@ -76,7 +112,8 @@ def _parse_times(values: list[str], column: str, date_format: str | None, lines:
         example = values[bad[0]]
         expected = f"the format {date_format!r}" if date_format else "ISO 8601 (e.g. 2024-03-01 14:05:00)"
         problems.append(_bad_rows(column, f"cannot be read as a date/time in {expected}; got {example!r}",
-                                  bad, lines, "Fix the values or pass --date-format, e.g. --date-format %Y%m%d."))
+                                  bad, lines, "Fix the values or pass --date-format: a strptime format such as "
+                                  "%d/%m/%Y, or yyyymmdd or days for numbers."))
     return parsed[codes]
 
 
@@ -210,7 +247,13 @@ def _read_parquet(path: Path, names: Sequence[str], *, datetime_col: str,
     # pyarrow -> numpy directly (no pandas): timestamps come back as datetime64 (UTC for zoned columns).
     out: dict[str, npt.NDArray[Any]] = {n: np.asarray(table.column(n).to_numpy()) for n in names}
     times = out[datetime_col]
-    if times.dtype.kind in "OU" and times.size and isinstance(times[0], str):
+    if date_format in NUMERIC_DATE_FORMATS and times.dtype.kind in "iuf":  # numbers: read as the format says
+        problems_n: list[Problem] = []
+        out[datetime_col] = _parse_number_times([repr(v) for v in times.tolist()], datetime_col, date_format,
+                                                _Lines([]), problems_n)
+        if problems_n:
+            raise InvalidInputError(problems_n, context=where)
+    elif times.dtype.kind in "OU" and times.size and isinstance(times[0], str):
         problems: list[Problem] = []
         out[datetime_col] = _parse_times([str(v) for v in times.tolist()], datetime_col, date_format,
                                          _Lines([]), problems)
@@ -245,7 +288,8 @@ def read_log(path: str | Path, *, customer_id: str, datetime: str, monetary_valu
     delimiter:
         CSV field separator (default ``","``, or a tab for ``.tsv``).
     date_format:
-        :func:`~datetime.datetime.strptime` format of the CSV time column; default ISO 8601.
+        :func:`~datetime.datetime.strptime` format of the CSV time column, or ``"yyyymmdd"`` (whole numbers
+        such as 19970101) or ``"days"`` (days since 1970-01-01; a fraction is part of a day); default ISO 8601.
 
     Returns
     -------
