@@ -123,3 +123,39 @@ def fit_oracle(fit: Callable[[], Any]) -> Any:
             return fit()
     finally:
         np.random.set_state(state)  # noqa: NPY002
+
+
+# --- a real headless Chromium (Debian packages chromium + chromium-driver; .ci/run installs them) ----------
+CHROMIUM = Path(os.environ.get("CLVKIT_CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("CLVKIT_CHROMEDRIVER", "/usr/bin/chromedriver"))
+BROWSER_SKIP = "no headless browser:"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Any:
+    """A selenium WebDriver on headless Chromium, or skip the test naming what is missing.
+
+    The flags keep Chromium off the network (this machine's network is closed) and out of the sandbox
+    (tests run as root in CI); the browser's console log is recorded so tests can assert it is clean.
+    """
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.is_file()]
+    if missing:
+        pytest.skip(f"{BROWSER_SKIP} {', '.join(missing)} not found. Install the Debian packages chromium and "
+                    "chromium-driver (.ci/run does) or set CLVKIT_CHROMIUM / CLVKIT_CHROMEDRIVER.")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        pytest.skip(f"{BROWSER_SKIP} selenium is not installed (it is in the test extra)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1280,2000"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
