@@ -55,8 +55,10 @@ _GREEK = {"lambda": "\N{GREEK SMALL LETTER LAMDA}", "mu": "\N{GREEK SMALL LETTER
 _ACTUAL = "#333333"  # the data: dark grey; models take matplotlib's colour cycle
 
 
-def _units(time_unit: str) -> str:
-    return _UNIT_WORDS.get(time_unit, time_unit)
+def _units(time_unit: str, amount: float | None = None) -> str:
+    """``"weeks"`` for ``"W"`` (``"week"`` for an amount of 1)."""
+    words = _UNIT_WORD if amount == 1.0 else _UNIT_WORDS
+    return words.get(time_unit, time_unit)
 
 
 def _check_ax(ax: Any, where: str) -> Any:
@@ -94,7 +96,7 @@ def _grid_plot(model: Any, which: str, T: float | None, max_frequency: int | Non
     image = ax.imshow(np.ma.masked_invalid(values), origin="upper", aspect="auto", interpolation="nearest",
                       cmap=cmap, extent=(half, grid.T + half, grid.frequency[-1] + 0.5, -0.5), **limits)
     unit = _units(grid.time_unit)
-    label = (f"Expected purchases in the next {grid.t:g} {unit}" if which == "expected"
+    label = (f"Expected purchases in the next {grid.t:g} {_units(grid.time_unit, grid.t)}" if which == "expected"
              else "Probability customer is alive")
     ax.figure.colorbar(image, ax=ax, label=label)
     ax.set_xlabel(f"Recency: time of last purchase since the first ({unit})")

@@ -110,8 +110,7 @@ def heterogeneity_density(model: HeterogeneityModel, which: Literal["transaction
     """The mixing density of the purchase rates (``which="transaction_rate"``) or dropout rates/probabilities
     (``which="dropout"``) of a fitted BG/NBD, MBG/NBD, Pareto/NBD or BG/BB model.
 
-    The grid runs from 0 to the ``coverage`` quantile (probabilities, whose support ends at 1, up to 1 at
-    most), at cell midpoints so a density that is infinite at 0 (shape < 1) stays finite.
+    The grid runs from 0 to the ``coverage`` quantile, at cell midpoints so a density that is infinite at 0 (shape < 1) stays finite.
 
     Raises
     ------
@@ -138,8 +137,6 @@ def heterogeneity_density(model: HeterogeneityModel, which: Literal["transaction
     cover = check_scalar(coverage, "coverage", where, low=0.0, high=1.0, low_open=True, high_open=True)
     mixing = model.transaction_rate_distribution() if which == "transaction_rate" else model.dropout_distribution()
     upper = float(mixing.ppf(cover))
-    if mixing.per in ("purchase", "opportunity"):
-        upper = min(upper, 1.0)
     x = upper * (np.arange(n, dtype=np.float64) + 0.5) / n
     return HeterogeneityDensity(x=read_only(x), density=read_only(mixing.pdf(x)), mean=float(mixing.mean()),
                                 quantity=mixing.quantity, symbol=mixing.symbol, per=mixing.per, family=mixing.family)
