@@ -440,3 +440,27 @@ def test_bad_arguments_are_typed(call: Callable[[CustomerSummary], Any], match: 
                                  summary: CustomerSummary) -> None:
     with pytest.raises(InvalidInputError, match=match):
         call(summary)
+
+
+def test_weighted_summaries_draw_what_their_rows_draw(summary: CustomerSummary) -> None:
+    """A compressed summary (distinct rows with weights) gives the plots the numbers of the full one."""
+    compressed = summary.compress().summary
+    assert len(compressed) < len(summary)
+    full, weighted = spend_distribution(GG, summary), spend_distribution(GG, compressed)
+    np.testing.assert_allclose(weighted.observed_density, full.observed_density, rtol=1e-12)
+    np.testing.assert_allclose(weighted.implied_density, full.implied_density, rtol=1e-12)
+    full_ipt, weighted_ipt = interpurchase_times(summary), interpurchase_times(compressed)
+    np.testing.assert_allclose(weighted_ipt.density, full_ipt.density, rtol=1e-12)
+    assert weighted_ipt.mean == pytest.approx(full_ipt.mean, rel=1e-12)
+    np.testing.assert_array_equal(bar_heights(plotting.plot_pmf(BG, compressed), 0),
+                                  bar_heights(plotting.plot_pmf(BG, summary), 0))
+
+
+def test_alive_history_of_a_discrete_model_needs_whole_opportunities() -> None:
+    # Daily steps are no whole number of yearly opportunities: the model's own typed error.
+    with pytest.raises(InvalidInputError, match="whole number of transaction opportunities"):
+        alive_history(BGBB, ["2000-01-01", "2002-01-01"])
+    daily = FittedBetaGeoBetaBinom(params=BGBB.params, time_unit="D")
+    history = alive_history(daily, ["2000-01-01", "2000-01-03"], end="2000-01-10")
+    one = CustomerSummary(frequency=[1], recency=[2], T=[9], time_unit="D")
+    assert history.probability_alive[-1] == pytest.approx(float(daily.probability_alive(one)[0]), rel=1e-12)
