@@ -254,7 +254,7 @@ def test_heterogeneity_densities(model: Any, which: str, reference: Any, mean: f
     d = heterogeneity_density(model, which)  # type: ignore[arg-type]
     np.testing.assert_allclose(d.density, reference.pdf(d.x), rtol=1e-12)
     assert d.mean == pytest.approx(mean, rel=1e-12)
-    upper = float(reference.ppf(0.99))
+    upper = 1.0 if d.per in ("purchase", "opportunity") else float(reference.ppf(0.99))  # probabilities: [0, 1]
     np.testing.assert_allclose(d.x, upper * (np.arange(400) + 0.5) / 400, rtol=1e-12)
     plot = (plotting.plot_transaction_rate_heterogeneity if which == "transaction_rate"
             else plotting.plot_dropout_rate_heterogeneity)

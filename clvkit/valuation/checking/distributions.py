@@ -110,7 +110,8 @@ def heterogeneity_density(model: HeterogeneityModel, which: Literal["transaction
     """The mixing density of the purchase rates (``which="transaction_rate"``) or dropout rates/probabilities
     (``which="dropout"``) of a fitted BG/NBD, MBG/NBD, Pareto/NBD or BG/BB model.
 
-    The grid runs from 0 to the ``coverage`` quantile, at cell midpoints so a density that is infinite at 0 (shape < 1) stays finite.
+    The grid runs from 0 to 1 for a probability and to the ``coverage`` quantile for a rate, at cell midpoints
+    so a density that is infinite at an end of the support (a shape below 1) stays finite.
 
     Raises
     ------
@@ -136,7 +137,8 @@ def heterogeneity_density(model: HeterogeneityModel, which: Literal["transaction
     n = check_whole(n_points, "n_points", where, low=2, high=MAX_CURVE_POINTS)
     cover = check_scalar(coverage, "coverage", where, low=0.0, high=1.0, low_open=True, high_open=True)
     mixing = model.transaction_rate_distribution() if which == "transaction_rate" else model.dropout_distribution()
-    upper = float(mixing.ppf(cover))
+    # A probability is drawn over its whole support [0, 1]; a rate up to the coverage quantile.
+    upper = 1.0 if mixing.per in ("purchase", "opportunity") else float(mixing.ppf(cover))
     x = upper * (np.arange(n, dtype=np.float64) + 0.5) / n
     return HeterogeneityDensity(x=read_only(x), density=read_only(mixing.pdf(x)), mean=float(mixing.mean()),
                                 quantity=mixing.quantity, symbol=mixing.symbol, per=mixing.per, family=mixing.family)
