@@ -41,7 +41,10 @@ __all__ = [
     "CountModel",
     "EstimatedModel",
     "FitDiagnostics",
+    "HeterogeneityModel",
     "IndirectValueSource",
+    "MixingDensity",
+    "SpendDensityModel",
     "SpendModel",
     "TieringPolicy",
     "TransactionModel",
@@ -141,6 +144,52 @@ class SpendModel(Protocol):
     """What :func:`~clvkit.valuation.clv` needs of a spend model: expected spend per transaction of each customer."""
 
     def expected_spend(self, summary: CustomerSummary) -> FloatArray: ...
+
+
+@runtime_checkable
+class MixingDensity(Protocol):
+    """How one individual-level quantity varies across customers (the models' ``MixingDistribution`` plays it):
+    what it is (``quantity``, ``symbol``, ``per`` - a time unit name, ``"purchase"`` or
+    ``"opportunity"``), its ``family`` with parameters, and its density and quantiles."""
+
+    @property
+    def quantity(self) -> str: ...
+
+    @property
+    def symbol(self) -> str: ...
+
+    @property
+    def per(self) -> str: ...
+
+    @property
+    def family(self) -> str: ...
+
+    def pdf(self, x: Any) -> FloatArray: ...
+
+    def ppf(self, q: Any) -> FloatArray: ...
+
+    def mean(self) -> float: ...
+
+
+@runtime_checkable
+class HeterogeneityModel(Protocol):
+    """A count model whose customers differ by a purchase rate (or probability) and a dropout rate (or
+    probability) drawn from mixing distributions: BG/NBD, MBG/NBD, Pareto/NBD, BG/BB."""
+
+    @property
+    def time_unit(self) -> str: ...
+
+    def transaction_rate_distribution(self) -> MixingDensity: ...
+
+    def dropout_distribution(self) -> MixingDensity: ...
+
+
+@runtime_checkable
+class SpendDensityModel(Protocol):
+    """A spend model with the density of a customer's average spend per transaction over ``frequency``
+    transactions (the fitted Gamma-Gamma model)."""
+
+    def average_spend_density(self, z: Any, frequency: Any) -> FloatArray: ...
 
 
 @runtime_checkable

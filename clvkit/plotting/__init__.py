@@ -9,4 +9,38 @@ Importing this package does not import matplotlib; the first plot does, or raise
 
 from __future__ import annotations
 
-__all__: list[str] = []
+# Model diagnostics (clvkit/plotting/diagnostics.py)
+from .diagnostics import (
+    plot_calibration_purchases_vs_holdout_purchases,
+    plot_cumulative_transactions,
+    plot_dropout_rate_heterogeneity,
+    plot_expected_repeat_purchases,
+    plot_frequency_recency_matrix,
+    plot_history_alive,
+    plot_incremental_transactions,
+    plot_interpurchase_times,
+    plot_period_transactions,
+    plot_pmf,
+    plot_probability_alive_matrix,
+    plot_spend_distribution,
+    plot_tracking,
+    plot_transaction_rate_heterogeneity,
+)
+
+__all__: list[str] = [
+    # model diagnostics
+    "plot_calibration_purchases_vs_holdout_purchases",
+    "plot_cumulative_transactions",
+    "plot_dropout_rate_heterogeneity",
+    "plot_expected_repeat_purchases",
+    "plot_frequency_recency_matrix",
+    "plot_history_alive",
+    "plot_incremental_transactions",
+    "plot_interpurchase_times",
+    "plot_period_transactions",
+    "plot_pmf",
+    "plot_probability_alive_matrix",
+    "plot_spend_distribution",
+    "plot_tracking",
+    "plot_transaction_rate_heterogeneity",
+]

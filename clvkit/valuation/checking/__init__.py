@@ -13,6 +13,11 @@ use to validate the BG/NBD model on the CDNOW data (2005, section 4):
   of the cohort, across calibration and holdout (their Figures 2 and 3);
 - :mod:`~clvkit.valuation.checking.histogram` - expected vs actual number of customers by calibration
   frequency with a chi-square goodness-of-fit test (their Figure 1; Fader, Hardie & Lee 2007);
+- :mod:`~clvkit.valuation.checking.grids` - expected purchases and P(alive) over a frequency x recency
+  grid, and one customer's P(alive) history;
+- :mod:`~clvkit.valuation.checking.distributions` - a new customer's expected repeat purchases over time,
+  the heterogeneity densities, implied vs observed average spend, inter-purchase times (what
+  :mod:`clvkit.plotting` draws);
 - :mod:`~clvkit.valuation.checking.selection` - AIC/BIC, the likelihood-ratio test and a holdout ranking
   to choose between models.
 
@@ -30,6 +35,18 @@ http://brucehardie.com/notes/014/.
 
 from ._common import MAX_FREQUENCY_BINS, CountModel
 from .bootstrap import MAX_BOOTSTRAP_DRAWS, BootstrapResult, parametric_bootstrap
+from .distributions import (
+    MAX_CURVE_POINTS,
+    HeterogeneityDensity,
+    InterpurchaseTimes,
+    RepeatPurchaseCurve,
+    SpendDistribution,
+    expected_repeat_purchases,
+    heterogeneity_density,
+    interpurchase_times,
+    spend_distribution,
+)
+from .grids import MAX_GRID_POINTS, AliveHistory, FrequencyRecencyGrid, alive_history, frequency_recency_grid
 from .histogram import FrequencyHistogram, frequency_histogram
 from .holdout import ConditionalExpectations, HoldoutEvaluation, conditional_expectations, holdout_evaluation
 from .selection import (
@@ -54,31 +71,45 @@ from .uncertainty import (
 
 __all__ = [
     "MAX_BOOTSTRAP_DRAWS",
+    "MAX_CURVE_POINTS",
     "MAX_DRAWS",
     "MAX_DRAW_CELLS",
     "MAX_FREQUENCY_BINS",
+    "MAX_GRID_POINTS",
     "MAX_TRACKING_CELLS",
+    "AliveHistory",
     "BootstrapResult",
     "ConditionalExpectations",
     "CountModel",
     "FrequencyHistogram",
+    "FrequencyRecencyGrid",
+    "HeterogeneityDensity",
     "HoldoutEvaluation",
     "InformationCriteria",
+    "InterpurchaseTimes",
     "LikelihoodRatioTest",
     "ModelComparison",
     "ParameterIntervals",
     "PredictionIntervals",
+    "RepeatPurchaseCurve",
+    "SpendDistribution",
     "TrackingResult",
+    "alive_history",
     "clv_intervals",
     "compare",
     "conditional_expectations",
+    "expected_repeat_purchases",
     "frequency_histogram",
+    "frequency_recency_grid",
+    "heterogeneity_density",
     "holdout_evaluation",
     "information_criteria",
+    "interpurchase_times",
     "likelihood_ratio_test",
     "parameter_intervals",
     "parametric_bootstrap",
     "prediction_intervals",
     "sample_parameters",
+    "spend_distribution",
     "tracking",
 ]

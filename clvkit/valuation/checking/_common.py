@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +19,9 @@ __all__ = [
     "FloatArray",
     "IntArray",
     "check_max_frequency",
+    "check_whole",
     "frequency_labels",
+    "need_count_model",
     "need_holdout",
     "need_summary",
     "read_only",
@@ -81,3 +84,18 @@ def check_max_frequency(max_frequency: int, where: str) -> int:
 def frequency_labels(max_frequency: int) -> tuple[str, ...]:
     """Bin labels ``"0", "1", ..., f"{max_frequency}+"``."""
     return (*(str(x) for x in range(max_frequency)), f"{max_frequency}+")
+
+
+def check_whole(value: Any, name: str, where: str, *, low: int, high: int) -> int:
+    """``value`` as an int in ``[low, high]``, or raise in scikit-learn's message form (booleans refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise InvalidInputError(f"The '{name}' parameter of {where} must be a whole number in [{low}, {high:,}]. "
+                                f"Got {value!r} instead.")
+    return int(value)
+
+
+def need_count_model(model: Any, where: str) -> None:
+    """Raise unless ``model`` offers the count-model prediction surface."""
+    if not isinstance(model, CountModel):
+        raise InvalidInputError(f"{where} needs a fitted count model (clvkit.protocols.CountModel: BG/NBD, MBG/NBD, "
+                                f"Pareto/NBD, BG/BB or one of your own). Got {type(model).__name__} instead.")

@@ -47,6 +47,16 @@ class FrequencyHistogram:
     dof: int
     p_value: float
 
+    @property
+    def actual_share(self) -> FloatArray:
+        """``actual`` as shares of the customers (the observed PMF of the number of repeat purchases)."""
+        return read_only(self.actual / self.actual.sum())
+
+    @property
+    def expected_share(self) -> FloatArray:
+        """``expected`` as shares of the customers (the model's PMF, averaged over the customers' ``T``)."""
+        return read_only(self.expected / self.expected.sum())
+
     def rows(self) -> list[dict[str, float | str]]:
         """The histogram as a list of ``{"frequency", "actual", "expected"}`` rows."""
         return [{"frequency": lab, "actual": float(a), "expected": float(e)}

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-__all__ = ["expected_spend", "loglik", "loglik_summed", "sufficient_statistics"]
+__all__ = ["average_spend_logpdf", "expected_spend", "loglik", "loglik_summed", "sufficient_statistics"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -110,4 +110,17 @@ def expected_spend(params: FloatArray, x: FloatArray, m: FloatArray) -> FloatArr
     """
     p, q, v = (float(val) for val in params)
     out: FloatArray = p * (v + x * m) / (p * x + q - 1.0)
+    return out
+
+
+def average_spend_logpdf(params: FloatArray, x: FloatArray, m: FloatArray) -> FloatArray:
+    """Log density of the mean spend ``m`` of ``x`` transactions of a random customer (Fader & Hardie 2013, eq. 3).
+
+    The same expression as the likelihood :func:`loglik`, without the gradient; ``x >= 1`` and ``m > 0``.
+    """
+    shape = np.broadcast_shapes(np.shape(x), np.shape(m))
+    x1 = np.broadcast_to(x, shape).reshape(-1)
+    m1 = np.broadcast_to(m, shape).reshape(-1)
+    ll, _grad = loglik(params, x1, m1)
+    out: FloatArray = ll.reshape(shape)
     return out

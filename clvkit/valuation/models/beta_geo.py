@@ -12,6 +12,7 @@ from ...batch import CustomerSummary
 from . import _bgnbd
 from ._base import Engine, FittedModel, ModelParams, PositiveFinite, check_count, observed_rows, rate_scaled_start
 from ._count import CountKernel, FittedCountModel
+from ._mixing import MixingDistribution, beta_mixing, gamma_mixing
 
 __all__ = ["BetaGeo", "BetaGeoParams", "FittedBetaGeo", "check_count"]
 
@@ -47,6 +48,16 @@ class FittedBetaGeo(FittedCountModel):
     model_name: ClassVar[str] = "BetaGeo"
     kernel: ClassVar[CountKernel] = _bgnbd
     params: BetaGeoParams
+
+    def transaction_rate_distribution(self) -> MixingDistribution:
+        """How purchase rates vary across customers while they are active: lambda ~ Gamma(``r``, ``alpha``)."""
+        return gamma_mixing("purchase rate", "lambda", self.time_unit, self.params.r, self.params.alpha,
+                            ("r", "alpha"))
+
+    def dropout_distribution(self) -> MixingDistribution:
+        """How dropout probabilities (after each purchase) vary across customers: p ~ Beta(``a``, ``b``)."""
+        return beta_mixing("dropout probability", "p", "purchase", self.params.a, self.params.b, ("a", "b"))
+
 
 
 class BetaGeo(Engine[CustomerSummary, FittedBetaGeo]):

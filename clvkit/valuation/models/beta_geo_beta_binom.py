@@ -23,6 +23,7 @@ from ...errors import InvalidInputError, ModelDomainError, Problem
 from . import _bgbb
 from ._base import Engine, FittedModel, ModelParams, PositiveFinite
 from ._count import CountKernel, FittedCountModel
+from ._mixing import MixingDistribution, beta_mixing
 
 __all__ = [
     "BetaGeoBetaBinom",
@@ -119,6 +120,17 @@ class FittedBetaGeoBetaBinom(FittedCountModel):
     model_name: ClassVar[str] = "BetaGeoBetaBinom"
     kernel: ClassVar[CountKernel] = _bgbb
     params: BetaGeoBetaBinomParams
+
+    def transaction_rate_distribution(self) -> MixingDistribution:
+        """How transaction probabilities (per opportunity, while alive) vary: p ~ Beta(``alpha``, ``beta``)."""
+        return beta_mixing("transaction probability", "p", "opportunity", self.params.alpha, self.params.beta,
+                           ("alpha", "beta"))
+
+    def dropout_distribution(self) -> MixingDistribution:
+        """How dropout probabilities (per opportunity) vary: theta ~ Beta(``gamma``, ``delta``)."""
+        return beta_mixing("dropout probability", "theta", "opportunity", self.params.gamma, self.params.delta,
+                           ("gamma", "delta"))
+
 
     def _customers(self, summary: CustomerSummary, where: str) -> tuple[FloatArray, FloatArray, FloatArray]:
         self._check_summary(summary, where)

@@ -17,6 +17,7 @@ from ...batch import CustomerSummary
 from . import _mbgnbd
 from ._base import Engine, FittedModel, observed_rows, rate_scaled_start
 from ._count import CountKernel, FittedCountModel
+from ._mixing import MixingDistribution, beta_mixing, gamma_mixing
 from .beta_geo import BetaGeoParams
 
 __all__ = ["FittedModifiedBetaGeo", "ModifiedBetaGeo", "ModifiedBetaGeoParams"]
@@ -48,6 +49,16 @@ class FittedModifiedBetaGeo(FittedCountModel):
     model_name: ClassVar[str] = "ModifiedBetaGeo"
     kernel: ClassVar[CountKernel] = _mbgnbd
     params: ModifiedBetaGeoParams
+
+    def transaction_rate_distribution(self) -> MixingDistribution:
+        """How purchase rates vary across customers while they are active: lambda ~ Gamma(``r``, ``alpha``)."""
+        return gamma_mixing("purchase rate", "lambda", self.time_unit, self.params.r, self.params.alpha,
+                            ("r", "alpha"))
+
+    def dropout_distribution(self) -> MixingDistribution:
+        """How dropout probabilities (after each purchase) vary across customers: p ~ Beta(``a``, ``b``)."""
+        return beta_mixing("dropout probability", "p", "purchase", self.params.a, self.params.b, ("a", "b"))
+
 
 
 class ModifiedBetaGeo(Engine[CustomerSummary, FittedModifiedBetaGeo]):

@@ -14,6 +14,7 @@ from ...batch import CustomerSummary
 from . import _paretonbd
 from ._base import Engine, FittedModel, ModelParams, PositiveFinite, observed_rows
 from ._count import CountKernel, FittedCountModel
+from ._mixing import MixingDistribution, gamma_mixing
 
 __all__ = ["FittedParetoNBD", "ParetoNBD", "ParetoNBDParams"]
 
@@ -65,6 +66,16 @@ class FittedParetoNBD(FittedCountModel):
     model_name: ClassVar[str] = "ParetoNBD"
     kernel: ClassVar[CountKernel] = _paretonbd
     params: ParetoNBDParams
+
+    def transaction_rate_distribution(self) -> MixingDistribution:
+        """How purchase rates vary across customers while they are active: lambda ~ Gamma(``r``, ``alpha``)."""
+        return gamma_mixing("purchase rate", "lambda", self.time_unit, self.params.r, self.params.alpha,
+                            ("r", "alpha"))
+
+    def dropout_distribution(self) -> MixingDistribution:
+        """How dropout rates vary across customers: mu ~ Gamma(``s``, ``beta``)."""
+        return gamma_mixing("dropout rate", "mu", self.time_unit, self.params.s, self.params.beta, ("s", "beta"))
+
 
 
 def _groups_from(data: Mapping[str, FloatArray]) -> _paretonbd.Groups | None:
