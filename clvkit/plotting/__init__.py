@@ -10,3 +10,8 @@ Importing this package does not import matplotlib; the first plot does, or raise
 from __future__ import annotations
 
 __all__: list[str] = []
+
+# management
+from .management import plot_binding, plot_lorenz, plot_tier_migration, plot_value_cost, plot_value_risk
+
+__all__ += ["plot_binding", "plot_lorenz", "plot_tier_migration", "plot_value_cost", "plot_value_risk"]
