@@ -324,6 +324,16 @@ def test_matrix_plots_refuse_the_other_matrix_and_bad_scales(
     assert not plt.get_fignums()
 
 
+def test_matrix_of_no_customer_or_one(tmp_path: Path) -> None:
+    for values, risks in (([], []), ([5.0], [0.7])):
+        a = ValueRiskMatrix().assign(value=np.array(values), risk=np.array(risks))
+        ax = plot_value_risk(a)
+        assert sum(len(c.get_offsets()) for c in ax.collections) == len(values)
+        # a quantile cut of an empty or one-customer batch is infinite: no value line, the risk line stays
+        assert [list(line.get_ydata()) for line in ax.lines] == [[0.5, 0.5]]
+        ax.figure.savefig(tmp_path / "m.png", dpi=40)
+
+
 def test_scale_choice() -> None:
     where = "test"
     assert _axis_scale(np.array([1.0, 2.0, 50.0]), "auto", "value", where) == ("linear", 0.0)  # < 2 decades
@@ -333,6 +343,9 @@ def test_scale_choice() -> None:
     assert _axis_scale(np.array([-5.0, 1.0, 1000.0]), "auto", "value", where) == ("linear", 0.0)
     assert _axis_scale(np.zeros(3), "auto", "value", where) == ("linear", 0.0)
     assert _axis_scale(np.array([1.0, 2.0]), "log", "value", where) == ("log", 0.0)
+    assert _axis_scale(np.array([-50.0, 0.0, 20.0, 3.0]), "symlog", "value", where) == ("symlog", 1.0)
+    assert _axis_scale(np.zeros(2), "symlog", "value", where) == ("symlog", 1.0)
+    assert _axis_scale(np.array([1.0, 2.0, 1000.0]), "linear", "value", where) == ("linear", 0.0)
     with pytest.raises(InvalidInputError, match="'value_scale'"):
         _axis_scale(np.array([0.0, 2.0]), "log", "value", where)
 

@@ -5,22 +5,24 @@ Every plot draws one clvkit result object as it is: the Lorenz points, tier shar
 cells and cuts, values at risk and scores come from :mod:`clvkit.tiering` and :mod:`clvkit.binding`, never
 from a computation here, so a plot always shows the numbers the reports print.
 
-==========================  ==================================================================  ===============
-function                    draws                                                               from
-==========================  ==================================================================  ===============
-:func:`plot_lorenz`         Lorenz curve, equality line, Gini, top shares; tiers as bands        ``Inventory``
-:func:`plot_tier_migration` heat map of where each tier's customers went (rows: before)          ``Migration``
-:func:`plot_value_risk`     value x churn-risk scatter, cut lines, treatment per quadrant        ``ValueRiskMatrix``
-:func:`plot_value_cost`     value x acquisition-cost scatter, cut lines, treatment per quadrant  ``ValueCostMatrix``
-:func:`plot_binding`        value at risk and value held alone per employee, coloured by score   ``EmployeeRisk``
-==========================  ==================================================================  ===============
+- :func:`plot_lorenz` - Lorenz curve, equality line, Gini, top 1/10/20% shares, the tiers as bands, from an
+  :class:`~clvkit.tiering.Inventory` (:meth:`~clvkit.tiering.Inventory.cumulative_shares` for the boundaries);
+- :func:`plot_tier_migration` - heat map of where each tier's customers went (rows: before), from a
+  :class:`~clvkit.tiering.Migration`;
+- :func:`plot_value_risk` / :func:`plot_value_cost` - one point per customer, the cut lines
+  (``TierAssignment.cuts``) and the treatment of each quadrant, from the assignment of
+  :class:`~clvkit.tiering.ValueRiskMatrix` / :class:`~clvkit.tiering.ValueCostMatrix`;
+- :func:`plot_binding` - value at risk and value held alone per employee, coloured by the binding score of
+  their accounts, from :class:`~clvkit.binding.EmployeeRisk` (or a :class:`~clvkit.binding.TeamReport`).
 
-Choices: shares are drawn on percent axes; value (and cost) axes are logarithmic when every value is
-positive and they span two decades or more (CLV usually does: a few customers hold most of it), linear
-otherwise (``value_scale=`` overrides); scatter points shrink and fade as the number of customers grows
-(2,000 customers: alpha 0.29) so that dense regions stay readable, and are rasterised above 10,000 points
-so that vector output stays small. The value x cost matrix has its own function (:func:`plot_value_cost`)
-rather than a mode of :func:`plot_value_risk`: each checks that it got the matrix it draws.
+Choices: shares are drawn on percent axes. Value (and cost) axes are logarithmic when the values span two
+decades or more (CLV does: a few customers hold most of it) and symmetric-logarithmic when some of them are
+zero or lie far below the rest (linear near 0, so that no customer falls off the axis and ten decades of
+near-zero values do not squeeze everyone else into a corner); linear otherwise; ``value_scale=`` overrides.
+Scatter points shrink and fade as the number of customers grows (2,357 CDNOW customers: alpha 0.29) so that
+dense regions stay readable, and are rasterised above 10,000 points so that vector output stays small. The
+value x cost matrix has its own function (:func:`plot_value_cost`) rather than a mode of
+:func:`plot_value_risk`: each checks that it got the matrix it draws and names the other when it did not.
 """
 
 from __future__ import annotations
@@ -33,12 +35,9 @@ import numpy as np
 import numpy.typing as npt
 
 from .._frames import require
-from ..binding.risk import EmployeeRisk
-from ..binding.team import TeamReport
+from ..binding import EmployeeRisk, TeamReport
 from ..errors import InvalidInputError
-from ..tiering._assignment import TierAssignment
-from ..tiering.concentration import Concentration
-from ..tiering.reports import Inventory, Migration
+from ..tiering import Concentration, Inventory, Migration, TierAssignment
 from ._mpl import axes
 
 if TYPE_CHECKING:
@@ -136,6 +135,7 @@ def _money_axis(axis: Any) -> None:
 def _axis_scale(x: FloatArray, scale: Scale, name: str, where: str) -> tuple[str, float]:
     """The scale to draw ``x`` on - ``"linear"``, ``"log"`` or ``"symlog"`` - and the symlog's linear range.
 
+    ``"symlog"`` asked for: linear up to the decade below the 1st percentile of the non-zero magnitudes.
     ``"auto"``: linear unless the positive values span two decades or more (largest >= :data:`LOG_SPAN` times
     the 1st percentile of the positive values, as CLV and spend do) and none is negative; then log, or - when
     some values are zero or lie more than a decade below that percentile - symmetric log, linear from 0 up to
@@ -146,11 +146,15 @@ def _axis_scale(x: FloatArray, scale: Scale, name: str, where: str) -> tuple[str
         return "linear", 0.0
     positive = x[x > 0]
     if scale == "log":
-        if positive.shape[0] < x.shape[0] or not x.shape[0]:
+        if positive.shape[0] < x.shape[0]:
             raise InvalidInputError(f"The '{name}_scale' parameter of {where} is 'log' but "
                                     f"{x.shape[0] - positive.shape[0]:,} {name}s are zero or negative, which a log "
                                     "axis cannot show. Use 'auto' (symmetric log) or 'linear'.")
         return "log", 0.0
+    if scale == "symlog":
+        magnitude = np.abs(x[x != 0])
+        low = float(np.quantile(magnitude, 0.01)) if magnitude.shape[0] else 1.0
+        return "symlog", 10.0 ** math.floor(math.log10(low))
     if not positive.shape[0] or bool((x < 0).any()):
         return "linear", 0.0
     low = float(np.quantile(positive, 0.01))
@@ -474,8 +478,9 @@ def plot_value_risk(assignment: TierAssignment, *, value_scale: Scale = "auto", 
     assignment:
         From :meth:`ValueRiskMatrix.assign() <clvkit.tiering.ValueRiskMatrix.assign>`.
     value_scale, risk_scale:
-        ``"auto"`` (log when all values are positive and span two decades or more; the default for value),
-        ``"linear"`` (the default for risk) or ``"log"``.
+        ``"auto"`` (the default for value: log when the values span two decades or more, symmetric log when
+        some are zero or far below the rest, else linear), ``"linear"`` (the default for risk), ``"log"``
+        or ``"symlog"``.
     ax, title:
         As in :func:`plot_lorenz`.
 
@@ -519,8 +524,7 @@ def plot_value_cost(assignment: TierAssignment, *, value_scale: Scale = "auto", 
     assignment:
         From :meth:`ValueCostMatrix.assign() <clvkit.tiering.ValueCostMatrix.assign>`.
     value_scale, cost_scale:
-        ``"auto"`` (default: log when all values are positive and span two decades or more), ``"linear"``
-        or ``"log"``.
+        ``"auto"`` (default; as in :func:`plot_value_risk`), ``"linear"``, ``"log"`` or ``"symlog"``.
     ax, title:
         As in :func:`plot_lorenz`.
 
