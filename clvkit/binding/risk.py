@@ -89,6 +89,10 @@ class EmployeeRisk:
         Value of the single-threaded customers whose top employee this is (what walks out with them).
     customers_held, customers_sole:
         Number of customers the employee holds a share of, and of those single-threaded on them.
+    mean_score:
+        How well the employee's accounts are bound: the mean binding score (0-100) of the customers the
+        employee holds, weighted by the employee's holding share of each, ``sum_c score[c] holding[c, e] /
+        sum_c holding[c, e]``; ``NaN`` (undefined) for an employee who holds no customer.
     value_exposed:
         Value of the customers anybody holds; equals ``value_at_risk.sum()``.
     value_unheld:
@@ -101,6 +105,7 @@ class EmployeeRisk:
     sole_value: FloatArray = dataclasses.field(repr=False)
     customers_held: IntArray = dataclasses.field(repr=False)
     customers_sole: IntArray = dataclasses.field(repr=False)
+    mean_score: FloatArray = dataclasses.field(repr=False)
     value_exposed: float
     value_unheld: float
 
@@ -114,7 +119,8 @@ class EmployeeRisk:
         """The per-employee columns as a mapping of name to array."""
         return {"employee_id": self.employee_id, "team": self.team, "value_at_risk": self.value_at_risk,
                 "share_of_exposed": self.share_of_exposed, "sole_value": self.sole_value,
-                "customers_held": self.customers_held, "customers_sole": self.customers_sole}
+                "customers_held": self.customers_held, "customers_sole": self.customers_sole,
+                "mean_score": self.mean_score}
 
 
 def value_at_risk(measures: BindingMeasures, values: Any) -> EmployeeRisk:
@@ -142,6 +148,9 @@ def value_at_risk(measures: BindingMeasures, values: Any) -> EmployeeRisk:
     (['E1', 'E2'], [1150.0, 250.0], 1400.0)
     >>> risk.sole_value.tolist()  # C1 is 75% on E1 (below the 80% single-thread share), C2 is E1's alone
     [400.0, 0.0]
+    >>> held = m.holdings().toarray()  # customers x employees; E1 holds 3/4 of C1 and all of C2
+    >>> bool(np.allclose(risk.mean_score, (m.score @ held) / held.sum(axis=0)))
+    True
     """
     data = measures.data
     c = data._c
@@ -153,12 +162,15 @@ def value_at_risk(measures: BindingMeasures, values: Any) -> EmployeeRisk:
     top = measures.top_employee_code
     sole = measures.single_threaded & (top >= 0)
     sole_value = sum_by(top[sole], v[sole], n_e)
+    held_share = sum_by(pe, h, n_e)
+    mean_score = np.divide(sum_by(pe, measures.score[pc] * h, n_e), held_share, out=np.full(n_e, np.nan),
+                           where=held_share > 0)
     order = np.lexsort((np.arange(n_e), -var))
     return EmployeeRisk(
         employee_id=c.employee_ids[order], team=data.employee_team[order], value_at_risk=var[order],
         sole_value=sole_value[order],
         customers_held=np.bincount(pe[h > 0], minlength=n_e).astype(np.int64)[order],
-        customers_sole=np.bincount(top[sole], minlength=n_e).astype(np.int64)[order],
+        customers_sole=np.bincount(top[sole], minlength=n_e).astype(np.int64)[order], mean_score=mean_score[order],
         value_exposed=float(v[held].sum()), value_unheld=float(v[~held].sum()),
     )
 

@@ -27,8 +27,11 @@ from .diagnostics import (
     plot_transaction_rate_heterogeneity,
 )
 
+# Management (clvkit/plotting/management.py)
+from .management import plot_binding, plot_lorenz, plot_tier_migration, plot_value_cost, plot_value_risk
+
 __all__: list[str] = [
-    # model diagnostics
+    "plot_binding",
     "plot_calibration_purchases_vs_holdout_purchases",
     "plot_cumulative_transactions",
     "plot_dropout_rate_heterogeneity",
@@ -37,10 +40,14 @@ __all__: list[str] = [
     "plot_history_alive",
     "plot_incremental_transactions",
     "plot_interpurchase_times",
+    "plot_lorenz",
     "plot_period_transactions",
     "plot_pmf",
     "plot_probability_alive_matrix",
     "plot_spend_distribution",
+    "plot_tier_migration",
     "plot_tracking",
     "plot_transaction_rate_heterogeneity",
+    "plot_value_cost",
+    "plot_value_risk",
 ]

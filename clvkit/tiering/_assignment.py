@@ -79,6 +79,11 @@ class TierAssignment:
         Per-customer inputs the rules refer to, arrays of shape (n_customers,) (read-only views).
     components:
         Ordered per-axis codes behind a composite code, e.g. ``{"value": ..., "cost": ...}``.
+    cuts:
+        The cut value of each axis of a matrix policy, e.g. ``{"value": 66.9, "risk": 0.5}``: the line between
+        the low (0) and high (1) side of ``components[axis]``. High means ``feature >= cut`` for a threshold cut
+        and ``feature > cut`` for a quantile cut (see :class:`~clvkit.tiering.AxisCut`; ``-inf`` or ``inf`` when a
+        quantile cut puts everyone on one side, e.g. in a batch of one). Empty for other policies.
     classes:
         Optional second axis (type/need), array of shape (n_customers,) of codes into ``class_labels``.
     class_labels:
@@ -106,6 +111,7 @@ class TierAssignment:
     ordered: bool = True
     features: Mapping[str, npt.NDArray[Any]] = field(default_factory=dict)
     components: Mapping[str, IntArray] = field(default_factory=dict)
+    cuts: Mapping[str, float] = field(default_factory=dict)
     classes: IntArray | None = None
     class_labels: tuple[str, ...] = ()
     customer_id: npt.NDArray[Any] | None = None

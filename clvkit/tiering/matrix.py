@@ -3,7 +3,8 @@
 
 A cell's code is ``2 * value_high + other_high``: 0 low/low, 1 low value with high cost (or risk), 2 high
 value with low cost (or risk), 3 high/high. Codes name cells and are not a ranking (``ordered`` is
-false), but a higher value never gives a lower code. ``components`` holds the two 0/1 axes.
+false), but a higher value never gives a lower code. ``components`` holds the two 0/1 axes and ``cuts`` the
+value of each axis's cut (the quadrant lines of a plot).
 """
 
 from __future__ import annotations
@@ -34,16 +35,16 @@ VALUE_RISK_LABELS: tuple[str, ...] = ("maintain", "let_go", "nurture", "rescue")
 
 
 def _cells(value: FloatArray, other: FloatArray, value_cut: AxisCut, other_cut: AxisCut, other_name: str
-           ) -> tuple[IntArray, IntArray, IntArray, tuple[str, ...]]:
-    v, _, v_desc = value_cut.apply(value)
-    o, _, o_desc = other_cut.apply(other)
+           ) -> tuple[IntArray, IntArray, IntArray, tuple[str, ...], dict[str, float]]:
+    v, v_cut, v_desc = value_cut.apply(value)
+    o, o_cut, o_desc = other_cut.apply(other)
     codes = v * np.int8(2)
     codes += o
     rules = tuple(
         f"{value_cut.describe(bool(vh), 'value', v_desc)} and {other_cut.describe(bool(oh), other_name, o_desc)}"
         for vh in (0, 1) for oh in (0, 1)
     )
-    return codes, v, o, rules
+    return codes, v, o, rules, {"value": float(v_cut), other_name: float(o_cut)}
 
 
 class ValueCostMatrix(FrozenConfig):
@@ -82,7 +83,8 @@ class ValueCostMatrix(FrozenConfig):
         return self
 
     def assign(self, data: Any = None, /, **columns: Any) -> TierAssignment:
-        """The matrix cell of every customer; ``components``: ``"value"`` and ``"cost"`` (0 low, 1 high).
+        """The matrix cell of every customer; ``components``: ``"value"`` and ``"cost"`` (0 low, 1 high); ``cuts``:
+        the value and cost at the cuts.
 
         Raises
         ------
@@ -92,12 +94,12 @@ class ValueCostMatrix(FrozenConfig):
         """
         cols = read_columns(data, columns, [Column("value"), Column("cost"), Column("customer_id", "label", False)],
                             "ValueCostMatrix.assign()")
-        codes, v, c, rules = _cells(cols["value"], cols["cost"], self.value_cut, self.cost_cut, "cost")
+        codes, v, c, rules, cuts = _cells(cols["value"], cols["cost"], self.value_cut, self.cost_cut, "cost")
         return TierAssignment(
             codes=readonly(codes), labels=self.labels, reasons=readonly(codes), rules=rules,
             policy="ValueCostMatrix", ordered=False,
             features={"value": readonly(cols["value"]), "cost": readonly(cols["cost"])},
-            components={"value": readonly(v), "cost": readonly(c)}, customer_id=cols.get("customer_id"),
+            components={"value": readonly(v), "cost": readonly(c)}, cuts=cuts, customer_id=cols.get("customer_id"),
         )
 
 
@@ -126,6 +128,8 @@ class ValueRiskMatrix(FrozenConfig):
     ['maintain', 'nurture', 'rescue']
     >>> a.explain(2)
     'customer 2: tier rescue because value 500 >= 100 (threshold) and risk 0.8 >= 0.5 (threshold)'
+    >>> a.cuts  # the quadrant lines
+    {'value': 100.0, 'risk': 0.5}
     """
 
     value_cut: AxisCut = Field(default_factory=lambda: AxisCut(quantile=0.8))
@@ -140,7 +144,8 @@ class ValueRiskMatrix(FrozenConfig):
         return self
 
     def assign(self, data: Any = None, /, **columns: Any) -> TierAssignment:
-        """The matrix cell of every customer; ``components``: ``"value"`` and ``"risk"`` (0 low, 1 high).
+        """The matrix cell of every customer; ``components``: ``"value"`` and ``"risk"`` (0 low, 1 high); ``cuts``:
+        the value and risk at the cuts.
 
         Raises
         ------
@@ -157,10 +162,10 @@ class ValueRiskMatrix(FrozenConfig):
                                              fix="Pass P(alive) from a fitted model, or your own risk score.")],
                                     context=context)
         risk = cols["risk"] if "risk" in cols else 1.0 - cols["p_alive"]
-        codes, v, r, rules = _cells(cols["value"], risk, self.value_cut, self.risk_cut, "risk")
+        codes, v, r, rules, cuts = _cells(cols["value"], risk, self.value_cut, self.risk_cut, "risk")
         return TierAssignment(
             codes=readonly(codes), labels=self.labels, reasons=readonly(codes), rules=rules,
             policy="ValueRiskMatrix", ordered=False,
             features={"value": readonly(cols["value"]), "risk": readonly(risk)},
-            components={"value": readonly(v), "risk": readonly(r)}, customer_id=cols.get("customer_id"),
+            components={"value": readonly(v), "risk": readonly(r)}, cuts=cuts, customer_id=cols.get("customer_id"),
         )

@@ -97,6 +97,24 @@ class Inventory:
         return block(f"Inventory ({self.policy}): {self.n_customers:,} customers, total value "
                      f"{number(self.total_value)}", *parts, note=note)
 
+    def cumulative_shares(self) -> tuple[FloatArray, FloatArray]:
+        """Shares of the customers and of the value in the tiers up to each tier, lowest tier first.
+
+        Two arrays of shape (n_tiers,): entry ``k`` is the share of all customers, and of all value, in tiers
+        ``0..k`` (the last entries are 1, or 0 for a value share of a zero total). For tiers cut by value
+        (:class:`~clvkit.tiering.FiveA`, :class:`~clvkit.tiering.KeyCustomers`) these are points of the Lorenz
+        curve, at the tier boundaries; for other orders they lie on or above it.
+
+        Examples
+        --------
+        >>> from clvkit.tiering import KeyCustomers
+        >>> v = [1.0, 1.0, 1.0, 1.0, 6.0]
+        >>> population, value = inventory(v, KeyCustomers().assign(v)).cumulative_shares()
+        >>> population.tolist(), value.tolist()
+        ([0.8, 1.0], [0.4, 1.0])
+        """
+        return np.cumsum(self.count_shares), np.cumsum(self.value_shares)
+
 
 def inventory(values: Any, assignment: TierAssignment, *, top: Sequence[float] = DEFAULT_TOP_SHARES,
               lorenz_points: int = 101) -> Inventory:
