@@ -1,0 +1,224 @@
+"""The HTML report (issue 11 scope 3): its numbers are the results', the page is self-contained and valid,
+and a real headless Chromium renders it without a console error.
+
+Expected numbers come from the results the report carries (``Report.results``) and from fits run here in
+the test with the public API, formatted with the display's own number format; nothing is copied from the
+page. The browser test skips, saying so, where Chromium or chromedriver is missing (CI installs both).
+"""
+
+from __future__ import annotations
+
+import csv
+import html.parser
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from clvkit import InvalidInputError, MissingDependencyError
+from clvkit._display import number
+from clvkit.binding import load_b2b_sample
+from clvkit.cli import main
+from clvkit.datasets import CDNOW_CALIBRATION_END, CDNOW_OBSERVATION_END, load_cdnow_transactions
+from clvkit.report import Report, build_report, write_html
+from clvkit.valuation import BetaGeo
+
+pytest.importorskip("matplotlib", reason="the report needs the plot extra (matplotlib)")
+
+OPTIONS: dict[str, Any] = {"customer_id": "customer_id", "datetime": "date", "monetary_value": "amount",
+                           "calibration_end": CDNOW_CALIBRATION_END, "observation_end": CDNOW_OBSERVATION_END}
+VOID = {"meta", "img", "br", "hr", "link", "input", "col", "wbr", "source", "area", "base", "embed", "param", "track"}
+
+
+class _Checker(html.parser.HTMLParser):
+    """Balanced tags, and every URL either an in-page anchor or an embedded PNG (no network, no script)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.problems: list[str] = []
+        self.images = 0
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script":
+            self.problems.append("script element")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.problems.append(f"event handler {name}")
+            if name in ("src", "href"):
+                if tag == "img" and (value or "").startswith("data:image/png;base64,"):
+                    self.images += 1
+                elif not (tag == "a" and (value or "").startswith("#")):
+                    self.problems.append(f"{tag} {name}={value!r:.60}")
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"unbalanced </{tag}> (open: {self.stack[-3:]})")
+        else:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def check_page(page: str) -> _Checker:
+    checker = _Checker()
+    checker.feed(page)
+    checker.close()
+    assert page.startswith("<!DOCTYPE html>")
+    assert not checker.problems, checker.problems[:5]
+    assert not checker.stack, checker.stack
+    return checker
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return build_report(load_cdnow_transactions(), **OPTIONS, binding=load_b2b_sample())
+
+
+@pytest.fixture(scope="module")
+def page(report: Report) -> str:
+    return report.to_html()
+
+
+def test_sections_in_order(report: Report) -> None:
+    assert [s.key for s in report.sections] == ["data", "models", "value", "tiers", "key", "risk", "binding"]
+
+
+def test_page_is_valid_and_self_contained(page: str) -> None:
+    checker = check_page(page)
+    # interpurchase, period transactions, calibration vs holdout, tracking, P(alive), frequency/recency,
+    # spend, Lorenz, value x risk, binding
+    assert checker.images == 10
+
+
+def test_the_models_are_the_papers_and_the_page_shows_them(report: Report, page: str) -> None:
+    # Fader, Hardie & Lee (2005), section 5: r = 0.243, alpha = 4.414, a = 0.793, b = 2.426 on this sample.
+    bg = report.results["bg_nbd"]
+    assert bg.params.r == pytest.approx(0.243, abs=5e-4)
+    assert bg.params.b == pytest.approx(2.426, abs=5e-3)
+    independent = BetaGeo().fit(report.results["summary"])
+    assert independent.params.model_dump() == pytest.approx(bg.params.model_dump(), rel=1e-9)
+    for value in bg.params.model_dump().values():
+        assert number(value) in page
+    assert number(bg.fit_info.log_likelihood) in page
+
+
+def test_the_page_shows_the_value_tier_and_binding_numbers(report: Report, page: str) -> None:
+    text = " ".join(check_page(page).text)
+    result = report.results["clv"]
+    assert number(result.customer_equity) in text
+    assert number(report.results["inventory"].concentration.gini) in text
+    best = int(result.top(1)[0])
+    assert str(report.results["summary"].customer_id[best]) in text
+    assert number(float(result.clv[best])) in text
+    key = report.results["key_customers"]
+    assert f"{int(np.count_nonzero(np.asarray(key.codes) == 1)):,} key customers" in text
+    risk = report.results["value_risk"]
+    counts = np.bincount(np.asarray(risk.codes), minlength=len(risk.labels))
+    for label, n in zip(risk.labels, counts, strict=True):
+        assert re.search(rf">{re.escape(label)}</th><td[^>]*>{n:,}<", page), label
+    sample = load_b2b_sample()
+    assert f"{len(sample.data.customer_ids):,} customers as of 2024-12-31" in text
+    worst = report.results["value_at_risk"]
+    assert worst is not None and report.results["team"] is not None
+
+
+def test_the_holdout_winner_values_the_customers(report: Report) -> None:
+    comparison = report.results["comparison"]
+    chosen = {"BG/NBD": report.results["bg_nbd"], "Pareto/NBD": report.results["pareto_nbd"]}[comparison.best]
+    summary = report.results["summary"]
+    result = report.results["clv"]
+    # 12 periods of one Gregorian month (365.2425 / 12 days) ahead of the calibration end, in weeks.
+    assert result.horizon * result.period == pytest.approx(12 * 365.2425 / 12 / 7, rel=1e-12)
+    np.testing.assert_allclose(result.expected_purchases,
+                               chosen.expected_purchases(summary, 365.2425 / 7), rtol=1e-9)
+
+
+def test_without_spend_or_holdout_the_report_says_so() -> None:
+    log = load_cdnow_transactions()
+    rep = build_report(log, customer_id="customer_id", datetime="date", top=3)
+    assert [s.key for s in rep.sections] == ["data", "models", "value", "tiers", "key", "risk"]
+    page = rep.to_html()
+    check_page(page)
+    assert "not money" in page and "comparison" not in rep.results
+
+
+def test_write_html_is_atomic_and_refuses_to_replace(tmp_path: Path, report: Report) -> None:
+    out = tmp_path / "r.html"
+    assert write_html(out, report=report) == out
+    first = out.read_bytes()
+    with pytest.raises(InvalidInputError, match="force=True"):
+        write_html(out, report=report)
+    write_html(out, report=report, force=True)
+    assert out.read_bytes() == first
+    with pytest.raises(InvalidInputError, match="not both or neither"):
+        write_html(tmp_path / "x.html")
+    with pytest.raises(InvalidInputError, match="is a folder"):
+        write_html(tmp_path, report=report)
+    # A failure while building leaves nothing behind.
+    with pytest.raises(InvalidInputError):
+        write_html(tmp_path / "bad.html", load_cdnow_transactions(), customer_id="nope", datetime="date")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]
+
+
+def test_bad_arguments_are_typed(monkeypatch: pytest.MonkeyPatch) -> None:
+    log = load_cdnow_transactions()
+    for top in (-1, 1001, 2.5, True, "3"):
+        with pytest.raises(InvalidInputError, match="'top'"):
+            build_report(log, customer_id="customer_id", datetime="date", top=top)
+    with pytest.raises(InvalidInputError, match="'binding'"):
+        build_report(log, customer_id="customer_id", datetime="date", binding=42)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(MissingDependencyError, match=r"clvkit\[plot\]"):
+        build_report(log, customer_id="customer_id", datetime="date")
+
+
+def test_command_line_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = load_cdnow_transactions()
+    path = tmp_path / "log.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["cust", "when", "amount"])
+        w.writerows(zip(log["customer_id"].tolist(), log["date"].astype(str).tolist(), log["amount"].tolist(),
+                        strict=True))
+    sample = tmp_path / "b2b"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "clvkit" / "data" / "b2b_sample", sample)
+    out = tmp_path / "report.html"
+    argv = [str(path), "--customer-id", "cust", "--datetime", "when", "--monetary-value", "amount",
+            "--calibration-end", "1997-09-30", "--observation-end", "1998-06-30", "--binding", str(sample),
+            "--output", str(out), "-q"]
+    assert main(["report", *argv]) == 0
+    page = out.read_text(encoding="utf-8")
+    check_page(page)
+    api = build_report(load_cdnow_transactions(), **OPTIONS)
+    assert number(api.results["clv"].customer_equity) in page
+    capsys.readouterr()
+    assert main(["report", *argv]) == 2  # exists: one line naming --force
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--force" in err[0]
+    assert main(["report", *argv, "--force"]) == 0
+    assert main(["report", *argv[:-2], "--output", str(path), "--force"]) == 2  # never over the input
+    assert path.read_text().startswith("cust,when,amount")
+
+
+def test_headless_chromium_renders_the_report(tmp_path: Path, page: str, browser: Any) -> None:
+    out = tmp_path / "report.html"
+    out.write_text(page, encoding="utf-8")
+    browser.get(out.as_uri())
+    assert browser.title == "Customer value report"
+    loaded = browser.execute_script(
+        "return Array.from(document.images).map(i => i.complete && i.naturalWidth > 0);")
+    assert loaded and all(loaded)
+    assert len(browser.execute_script("return document.querySelectorAll('section');")) == 7
+    errors = [e for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
+    assert errors == []
+    shot = tmp_path / "report.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
