@@ -117,3 +117,33 @@ def test_tier_on_hostile_tables(values: list[str], ids: list[str], policy: str, 
         status, stderr = _run(argv)
         _judge("cli tier", status, stderr)
         _no_partial_files(folder)
+
+
+REPORT_SETTINGS = settings(max_examples=12, suppress_health_check=list(HealthCheck), deadline=None)
+#: The report fits two models and draws ten plots, so it runs on the first 400 CDNOW customers' records.
+SMALL = [row for row in VALID if int(row[0]) <= 400]
+
+
+@REPORT_SETTINGS
+@given(rows=st.lists(st.tuples(st.sampled_from(["a", "b", "=x", ""]), CELLS, CELLS), min_size=0, max_size=2),
+       option=st.sampled_from(["--calibration-end", "--observation-end", "--horizon", "--period", "--discount-rate",
+                               "--top", "--title", "--binding", "--time-unit"]),
+       value=OPTION_VALUES, hostile_option=st.booleans(), exists=st.booleans())
+def test_report_on_hostile_logs(rows: list[tuple[str, str, str]], option: str, value: str, hostile_option: bool,
+                                exists: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        log = folder / "log.csv"
+        log.write_text("cust,date,amount\n" + "".join(f"{c},{d},{a}\n" for c, d, a in [*SMALL, *rows]))
+        out = folder / "report.html"
+        if exists:
+            out.write_text("an earlier report")
+        argv = ["report", str(log), "--customer-id", "cust", "--datetime", "date", "--monetary-value", "amount",
+                "--calibration-end", "1997-09-30", "--output", str(out), "-q"]
+        status, stderr = _run([*argv, *([option, value] if hostile_option else [])])
+        _judge("cli report", status, stderr)
+        if status == 0:
+            assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>") and not exists
+        else:
+            assert not out.exists() or out.read_text() == "an earlier report"
+        _no_partial_files(folder)
