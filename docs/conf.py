@@ -64,7 +64,7 @@ nb_execution_mode = "force"  # every build runs every notebook: what CI checks i
 nb_execution_raise_on_error = True
 nb_execution_timeout = 300
 nb_execution_show_tb = True
-nb_merge_streams = True
+nb_output_stderr = "warn"  # a warning printed by a tutorial cell (deprecation, convergence) fails the -W build
 
 # -- references -------------------------------------------------------------------------------------------
 intersphinx_mapping = {
