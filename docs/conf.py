@@ -82,19 +82,21 @@ html_title = f"clvkit {release}"
 html_static_path: list[str] = []
 
 
-def _skip_namedtuple_aliases(
-    app: object, what: str, name: str, obj: object, skip: bool, options: object
-) -> bool | None:
-    """Skip the ``Alias for field number N`` properties autodoc finds on NamedTuples.
+# pydantic's machinery on every model: its docstrings describe pydantic, not clvkit.
+_PYDANTIC_MEMBERS = {"model_config", "model_fields", "model_computed_fields", "model_post_init"}
+
+
+def _skip_member(app: object, what: str, name: str, obj: object, skip: bool, options: object) -> bool | None:
+    """Skip members that would document something twice or document pydantic rather than clvkit.
 
     clvkit's NamedTuples document their fields in an ``Attributes`` section (napoleon), so the generated
-    aliases would describe every field twice.
+    ``Alias for field number N`` properties would describe every field twice.
     """
     doc = getattr(obj, "__doc__", None) or ""
-    if what == "class" and doc.startswith("Alias for field number"):
+    if what == "class" and (name in _PYDANTIC_MEMBERS or doc.startswith("Alias for field number")):
         return True
     return None
 
 
 def setup(app: object) -> None:
-    app.connect("autodoc-skip-member", _skip_namedtuple_aliases)  # type: ignore[attr-defined]
+    app.connect("autodoc-skip-member", _skip_member)  # type: ignore[attr-defined]
