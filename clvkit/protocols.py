@@ -4,20 +4,20 @@ Structural: a model, engine or policy written outside clvkit plays a role by hav
 clvkit base class. Code that *uses* a model (:func:`~clvkit.valuation.clv`, the value engines, model
 checking, uncertainty, the command line) relies on these protocols only, never on a concrete model class.
 
-=========================  ===============================================================================
-role                       who plays it in clvkit
-=========================  ===============================================================================
-:class:`TransactionModel`  every fitted count model (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB): expected
-                           purchases, shared across horizons - what :func:`~clvkit.valuation.clv` needs
-:class:`CountModel`        the same models: the whole prediction surface model checking and the value
-                           engines use (P(alive), purchase PMF, new customers, DERT, simulation)
-:class:`SpendModel`        the fitted Gamma-Gamma model: expected spend per purchase
-:class:`ContractModel`     the fitted sBG model: survival, retention, DERL, residual value
-:class:`EstimatedModel`    every fitted model: parameters, fit diagnostics, a copy at other parameters
-:class:`ValueEngine`       :class:`~clvkit.valuation.DirectValue`, :class:`~clvkit.valuation.CompositeValue`
-:class:`IndirectValueSource` :class:`~clvkit.valuation.ReferralGraph`, :class:`~clvkit.valuation.WordOfMouth`
-:class:`TieringPolicy`     every tiering policy of :mod:`clvkit.tiering`
-=========================  ===============================================================================
+============================  ===============================================================================
+role                          who plays it in clvkit
+============================  ===============================================================================
+:class:`TransactionModel`     every fitted count model (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB): expected
+                              purchases, shared across horizons - what :func:`~clvkit.valuation.clv` needs
+:class:`CountModel`           the same models: the whole prediction surface model checking and the value
+                              engines use (P(alive), purchase PMF, new customers, DERT, simulation)
+:class:`SpendModel`           the fitted Gamma-Gamma model: expected spend per purchase
+:class:`ContractModel`        the fitted sBG model: survival, retention, DERL, residual value
+:class:`EstimatedModel`       every fitted model: parameters, fit diagnostics, a copy at other parameters
+:class:`ValueEngine`          :class:`~clvkit.valuation.DirectValue`, :class:`~clvkit.valuation.CompositeValue`
+:class:`IndirectValueSource`  :class:`~clvkit.valuation.ReferralGraph`, :class:`~clvkit.valuation.WordOfMouth`
+:class:`TieringPolicy`        every tiering policy of :mod:`clvkit.tiering`
+============================  ===============================================================================
 
 Conventions every implementation follows: horizons ``t`` are in the summary's time unit (the model's
 ``time_unit``); a ``discount_rate`` is discrete and per period of that time unit (``(1 + d)^-k`` after

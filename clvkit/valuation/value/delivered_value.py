@@ -102,8 +102,7 @@ class DeliveredValueBatch:
 
     Parameters
     ----------
-    product_value, service_value, personnel_value, image_value, monetary_cost, time_cost, energy_cost,
-    physical_cost:
+    product_value, service_value, personnel_value, image_value, monetary_cost, time_cost, energy_cost, physical_cost:
         Arrays (or scalars, broadcast) of finite values >= 0; a component not given is 0.
     customer_id:
         Optional ids.

@@ -1,0 +1,102 @@
+"""Sphinx configuration of the clvkit documentation.
+
+Built in CI by ``.ci/run`` with ``sphinx-build -W --keep-going -b html docs <dir>``: every warning is an error
+and every tutorial notebook is executed during the build (a notebook cell that raises fails the build).
+
+Why Sphinx + myst-nb rather than MkDocs + mkdocstrings: clvkit's docstrings are numpydoc, which Sphinx's
+napoleon reads natively (sections, cross references, doctest blocks); myst-nb executes the tutorials as part
+of the same build, so a tutorial that no longer runs is a failed build, and MyST markdown notebooks are plain
+text files that diff and review like code. ``-W`` turns broken references and malformed docstrings into
+failures, which mkdocs' strict mode only partly covers for docstrings.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Document the checkout being built (not an installed copy elsewhere on the path).
+sys.path.insert(0, str(ROOT))
+# Notebooks run in a kernel (a separate process): give it the same checkout first on its path.
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+# Plots in executed notebooks are rendered off-screen.
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import clvkit  # noqa: E402
+
+project = "clvkit"
+author = "clvkit developers"
+copyright = "clvkit developers"
+release = clvkit.__version__
+version = release
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "myst_nb",
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
+root_doc = "index"
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "jupyter_execute"]
+
+# -- autodoc / napoleon: numpydoc docstrings --------------------------------------------------------------
+napoleon_google_docstring = False
+napoleon_numpy_docstring = True
+napoleon_use_rtype = False
+napoleon_use_ivar = False
+autodoc_member_order = "groupwise"
+autodoc_typehints = "description"
+autodoc_typehints_description_target = "documented"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+autosummary_generate = False
+
+# -- MyST / notebooks -------------------------------------------------------------------------------------
+myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
+myst_heading_anchors = 3
+nb_execution_mode = "force"  # every build runs every notebook: what CI checks is what readers see
+nb_execution_raise_on_error = True
+nb_execution_timeout = 300
+nb_execution_show_tb = True
+nb_output_stderr = "warn"  # a warning printed by a tutorial cell (deprecation, convergence) fails the -W build
+
+# -- references -------------------------------------------------------------------------------------------
+intersphinx_mapping = {
+    "python": ("https://docs.python.org/3", None),
+    "numpy": ("https://numpy.org/doc/stable", None),
+}
+# The build must not need the network (CI and the bundled data are offline): intersphinx inventories are
+# fetched only when CLVKIT_DOCS_INTERSPHINX=1.
+if os.environ.get("CLVKIT_DOCS_INTERSPHINX") != "1":
+    intersphinx_mapping = {}
+
+# -- HTML -------------------------------------------------------------------------------------------------
+html_theme = "furo"
+html_title = f"clvkit {release}"
+html_static_path: list[str] = []
+
+
+# pydantic's machinery on every model: its docstrings describe pydantic, not clvkit.
+_PYDANTIC_MEMBERS = {"model_config", "model_fields", "model_computed_fields", "model_post_init"}
+
+
+def _skip_member(app: object, what: str, name: str, obj: object, skip: bool, options: object) -> bool | None:
+    """Skip members that would document something twice or document pydantic rather than clvkit.
+
+    clvkit's NamedTuples document their fields in an ``Attributes`` section (napoleon), so the generated
+    ``Alias for field number N`` properties would describe every field twice.
+    """
+    doc = getattr(obj, "__doc__", None) or ""
+    if what == "class" and (name in _PYDANTIC_MEMBERS or doc.startswith("Alias for field number")):
+        return True
+    return None
+
+
+def setup(app: object) -> None:
+    app.connect("autodoc-skip-member", _skip_member)  # type: ignore[attr-defined]
