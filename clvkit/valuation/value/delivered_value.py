@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ..._frames import to_columns
+from ..._pydantic import FrozenModel
 from ..._validation import as_float_array, raise_if, row_problem
 from ...errors import InvalidInputError, Problem
 
@@ -49,7 +50,7 @@ def _component(description: str) -> Any:
     return Field(0.0, ge=0.0, allow_inf_nan=False, description=description)
 
 
-class CustomerDeliveredValue(BaseModel):
+class CustomerDeliveredValue(FrozenModel):
     """One customer's delivered value: total customer value minus total customer cost (Kotler).
 
     Every component is finite and >= 0 (default 0), in one unit of the caller's choice.
@@ -63,8 +64,6 @@ class CustomerDeliveredValue(BaseModel):
     >>> CustomerDeliveredValue.model_validate_json(cdv.model_dump_json()) == cdv
     True
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     customer_id: str | int | None = Field(None, description="Optional id of the customer.")
     product_value: float = _component("Value of the product itself (function, quality, design).")

@@ -35,8 +35,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from ..._pydantic import FrozenModel
 from ..._validation import check_scalar
 from ...domain.enums import SatisfactionLevel
 from ...errors import InvalidInputError
@@ -61,7 +62,7 @@ WORD_OF_MOUTH_SOURCE = (
 _SATISFIED = (SatisfactionLevel.SATISFIED, SatisfactionLevel.LOYAL, SatisfactionLevel.RECOMMENDS)
 
 
-class WordOfMouthPrior(BaseModel):
+class WordOfMouthPrior(FrozenModel):
     """The word-of-mouth rules of thumb, each a named constant with its source.
 
     Examples
@@ -72,8 +73,6 @@ class WordOfMouthPrior(BaseModel):
     >>> p.net_buyers(["dissatisfied", "not_dissatisfied", "satisfied", "recommends", None]).tolist()
     [-3.125, 0.0, 1.0, 1.0, 0.0]
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     prospects_per_satisfied: float = Field(
         8.0, gt=0.0, allow_inf_nan=False,
@@ -222,7 +221,7 @@ class WordOfMouth:
 
 
 # ---------------------------------------------------------------------------------------------- key influencers
-class InfluencerRule(BaseModel):
+class InfluencerRule(FrozenModel):
     """Which referrers count as key influencers (KOL/KOC): clvkit's configurable rule.
 
     A customer is flagged when their indirect value is positive, they made at least ``min_referrals``
@@ -234,8 +233,6 @@ class InfluencerRule(BaseModel):
     - ``top_share`` (default ``None``): among the top ``ceil(top_share x n_referrers)`` referrers by
       indirect value.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     min_ratio: float | None = Field(1.0, ge=0.0, allow_inf_nan=False)
     top_share: float | None = Field(None, gt=0.0, le=1.0)
