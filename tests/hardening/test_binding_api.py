@@ -30,6 +30,7 @@ from clvkit.binding import (
     BindingConfig,
     BindingData,
     BindingMeasures,
+    EmployeeRisk,
     IndustryTie,
     Project,
     ProjectMember,
@@ -106,11 +107,32 @@ def _measures_view(m: BindingMeasures, config: BindingConfig | None = None) -> d
     return fields
 
 
+def _risk_view(r: EmployeeRisk | None) -> dict[str, Any] | None:
+    """The fields of ``r``; ``mean_score`` is documented NaN exactly for an employee holding no customer."""
+    if r is None:
+        return None
+    fields = {f.name: getattr(r, f.name) for f in dataclasses.fields(r)}
+    mean_score = fields.pop("mean_score")
+    assert np.array_equal(np.isnan(mean_score), r.customers_held == 0), "mean_score NaN for an employee who holds"
+    fields["mean_score_defined"] = mean_score[r.customers_held > 0]
+    assert np.all((fields["mean_score_defined"] >= 0) & (fields["mean_score_defined"] <= 100))
+    return fields
+
+
+def _value_at_risk(*args: Any) -> dict[str, Any] | None:
+    return _risk_view(value_at_risk(*args))
+
+
+def _team_report(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    t = team_report(*args, **kwargs)
+    return {"employees": t.employees, "teams": t.teams, "key_customers": t.key_customers, "risk": _risk_view(t.risk)}
+
+
 def _handover(*args: Any, **kwargs: Any) -> dict[str, Any]:
     h = simulate_handover(*args, **kwargs)
     config = kwargs.get("config")
     return {"before": _measures_view(h.before, config), "after": _measures_view(h.after, config), "moved": h.moved,
-            "risk_before": h.risk_before, "risk_after": h.risk_after}
+            "risk_before": _risk_view(h.risk_before), "risk_after": _risk_view(h.risk_after)}
 
 
 # ------------------------------------------------------------------------------------------ hostile inputs
@@ -132,12 +154,12 @@ def test_binding_api_on_hostile_tables_and_arguments(t: dict[str, Any], as_of: A
     if probe("binding measures", lambda: _measures_view(measure_binding(data, config), config)) is None:
         return
     measures = measure_binding(data, config)
-    probe("value at risk", lambda: value_at_risk(measures, values))
+    probe("value at risk", lambda: _value_at_risk(measures, values))
     probe("handover", lambda: _handover(data, leaving, to=to, strength_kept=kept, values=values,
                                                 config=config))
     n = data.n_customers
-    probe("team report", lambda: team_report(measures, values, key_share=key_share))
-    probe("team report", lambda: team_report(measures, values, tiers=np.arange(n) % 3, key_tiers=key_tiers))
+    probe("team report", lambda: _team_report(measures, values, key_share=key_share))
+    probe("team report", lambda: _team_report(measures, values, tiers=np.arange(n) % 3, key_tiers=key_tiers))
     probe("binding data", lambda: data.align(values if isinstance(values, dict) else {"C1": values}))
 
 
@@ -145,8 +167,8 @@ def test_binding_api_on_hostile_tables_and_arguments(t: dict[str, Any], as_of: A
 @given(measures=st.one_of(HOSTILE_SCALAR, st.just("measures")), data=st.one_of(HOSTILE_SCALAR, st.just({})))
 def test_binding_functions_refuse_objects_of_the_wrong_kind(measures: Any, data: Any) -> None:
     probe("binding measures", lambda: measure_binding(data))
-    probe("value at risk", lambda: value_at_risk(measures, [1.0]))
-    probe("team report", lambda: team_report(measures, [1.0]))
+    probe("value at risk", lambda: _value_at_risk(measures, [1.0]))
+    probe("team report", lambda: _team_report(measures, [1.0]))
     probe("handover", lambda: simulate_handover(data, "E1"))
 
 
@@ -188,8 +210,8 @@ def test_value_at_risk_and_handover_follow_the_share_rule(strengths: list[float]
                        relationships={"employee_id": emp, "contact_id": [f"P{i}" for i in range(n)],
                                       "strength": strengths, "start": ["2023-01-01"] * n},
                        touchpoints=[], as_of="2024-06-30")
-    risk = probe("value at risk", lambda: value_at_risk(measure_binding(data), [value]))
-    assert risk is not None
+    probe("value at risk", lambda: _value_at_risk(measure_binding(data), [value]))
+    risk = value_at_risk(measure_binding(data), [value])
     total = math.fsum(strengths)
     expected = {e: value * s / total for e, s in zip(emp, strengths, strict=True)}  # relationships only
     got = dict(zip(risk.employee_id.tolist(), risk.value_at_risk.tolist(), strict=True))
@@ -219,7 +241,8 @@ def test_team_report_key_customers_are_the_top_share_by_value(values: list[float
     rel = {"employee_id": ["E1", "E2", "E2"], "contact_id": ["P1", "P2", "P3"], "strength": [0.5] * 3,
            "start": ["2023-01-01"] * 3}
     m = measure_binding(BindingData(employees=emp, contacts=con, relationships=rel, touchpoints=[], as_of="2024-06-30"))
-    report = probe("team report", lambda: team_report(m, values, key_share=share))
+    probe("team report", lambda: _team_report(m, values, key_share=share))
+    report = team_report(m, values, key_share=share)
     k = math.ceil(share * 3 - 1e-9)
     key = sorted(range(3), key=lambda i: (-values[i], i))[:k]
     assert report.key_customers.tolist() == [i in key for i in range(3)]
