@@ -78,8 +78,20 @@ def to_columns(frame: Any, names: Sequence[str], *, context: str) -> dict[str, n
         elif kind == "pyarrow":
             out[n] = _from_pandas(frame.column(n).to_pandas())
         else:
-            out[n] = np.asarray(frame[n])
+            out[n] = _from_sequence(frame[n])
     return out
+
+
+def _from_sequence(values: Any) -> npt.NDArray[Any]:
+    """A mapping's column as an array; cells of different shapes (a list in one cell) become one object each."""
+    try:
+        return np.asarray(values)
+    except (ValueError, TypeError):  # numpy refuses ragged nesting: keep one object per row for the row checks
+        items = list(values)
+        arr = np.empty(len(items), dtype=object)
+        for i, v in enumerate(items):
+            arr[i] = v
+        return arr
 
 
 def _from_pandas(series: Any) -> npt.NDArray[Any]:

@@ -149,7 +149,7 @@ def test_industry_and_project_entities() -> None:
                                   ProjectMember(project_id="X", employee_id="E2")])
     m = measure_binding(data)
     assert m.industry_ties.tolist() == [1, 0] and m.team_size.tolist() == [0, 2]
-    with pytest.raises(ValidationError, match="'end' must not be before 'start'"):
+    with pytest.raises(InvalidInputError, match="'end' must not be before 'start'"):
         Project(project_id="X", customer_id="C", start=u(2024, 1, 2), end=u(2024, 1, 1))
 
 

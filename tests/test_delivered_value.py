@@ -36,7 +36,7 @@ def test_ratio_edge_cases_keep_the_sign_rule() -> None:
 def test_entity_validation_and_json() -> None:
     for bad in ({"product_value": -1.0}, {"time_cost": float("nan")}, {"image_value": float("inf")},
                 {"loyalty": 1.0}):
-        with pytest.raises(ValidationError):
+        with pytest.raises(InvalidInputError, match=f"'{next(iter(bad))}'"):
             CustomerDeliveredValue(**bad)  # type: ignore[arg-type]
     c = CustomerDeliveredValue(customer_id="C-9", product_value=1.5, energy_cost=0.25)
     assert CustomerDeliveredValue.model_validate_json(c.model_dump_json()) == c

@@ -42,13 +42,21 @@ Fields = dict[str, npt.NDArray[Any]]
 _UTC = _dt.timezone.utc
 
 
+#: The instants a ``datetime`` can show (``as_of`` is shown and compared as one): years 1 to 9999, UTC.
+_AS_OF_RANGE = (_dt.datetime(1, 1, 2, tzinfo=_UTC).timestamp(), _dt.datetime(9999, 12, 31, tzinfo=_UTC).timestamp())
+
+
 def read_as_of(as_of: Any) -> float:
     problems: list[Problem | None] = []
-    value = read_times(np.array([as_of], dtype=object), "as_of", problems, required=True)[0]
-    if not math.isfinite(value):
+    scalar = not isinstance(as_of, (list, tuple, dict, set, frozenset)) and np.ndim(as_of) == 0
+    cell = np.empty(1, dtype=object)
+    cell[0] = as_of
+    value = read_times(cell, "as_of", problems, required=True)[0] if scalar else math.nan
+    if not (_AS_OF_RANGE[0] <= value <= _AS_OF_RANGE[1]):  # NaN too
+        # (a number of POSIX seconds such as 1e20 is readable but lies past the year 9999)
         raise InvalidInputError(
-            f"The 'as_of' parameter of BindingData must be a datetime, date, numpy.datetime64 or ISO 8601 "
-            f"string. Got {as_of!r} instead."
+            f"The 'as_of' parameter of BindingData must be one datetime, date, numpy.datetime64 or ISO 8601 "
+            f"string between the years 1 and 9999. Got {as_of!r} instead."
         )
     return float(value)
 

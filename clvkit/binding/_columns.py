@@ -391,9 +391,15 @@ def read_bool(values: Any, column: str, problems: list[Problem | None], *, defau
 
 
 def read_strength(values: Any, column: str, problems: list[Problem | None]) -> FloatArray:
-    """Relationship strengths: floats in [0, 1]."""
+    """Relationship strengths: floats in [0, 1] (numbers or their text, as read from a CSV; not booleans)."""
+    raw = _as_array(values)
+    odd = (bool, np.bool_, complex, np.complexfloating)
+    if raw.dtype.kind in "bc" or (raw.dtype.kind == "O" and any(isinstance(v, odd) for v in raw.tolist())):
+        problems.append(Problem(column, "holds booleans or complex numbers, not strengths",
+                                fix="Pass real numbers in [0, 1]."))
+        return np.zeros(raw.shape[0])
     try:
-        arr = _as_array(values).astype(np.float64)
+        arr = raw.astype(np.float64)
     except (TypeError, ValueError):
         problems.append(Problem(column, "cannot be read as numbers", fix="Pass numbers in [0, 1]."))
         return np.zeros(_as_array(values).shape[0])

@@ -97,13 +97,26 @@ def read_table(table: Any, spec: TableSpec) -> Columns | None:
         return _entity_columns(rows, spec)
     available = set(_column_names(table))
     names = list(spec.required) + [c for c in spec.optional if c in available]
-    columns = to_columns(table, names, context=f"The '{spec.name}' table")
+    columns = {c: _one_cell_per_row(v) for c, v in to_columns(table, names, context=f"The '{spec.name}' table").items()}
     lengths = {c: int(np.shape(v)[0]) if np.ndim(v) else 1 for c, v in columns.items()}
     if len(set(lengths.values())) > 1:
         raise InvalidInputError(
             f"The columns of the '{spec.name}' table must have one length. Got {lengths} instead."
         )
     return columns
+
+
+def _one_cell_per_row(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """A column of shape (n, k, ...) - lists of equal length in the cells - as n objects (tuples), one per row.
+
+    numpy reads ``[["CARE", "DEAL"], ["CARE", "SALE"]]`` as a 2-D array; flattened, it would count four rows.
+    """
+    if values.ndim <= 1:
+        return values
+    out = np.empty(values.shape[0], dtype=object)
+    for i, row in enumerate(values.tolist()):
+        out[i] = tuple(row) if isinstance(row, list) else row
+    return out
 
 
 def n_rows(columns: Mapping[str, npt.NDArray[Any]] | None) -> int:

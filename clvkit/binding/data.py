@@ -10,6 +10,7 @@ read-only numpy arrays that the scoring kernels read without further checks.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -192,6 +193,17 @@ class BindingData:
         >>> d.customer_ids.tolist(), d.align({"C2": 5.0}).tolist()
         (['C1', 'C2'], [0.0, 5.0])
         """
+        if not isinstance(values, Mapping):
+            raise InvalidInputError(f"The 'values' parameter of BindingData.align() must be a mapping of customer id "
+                                    f"to value. Got {type(values).__name__} instead.")
+        def number(v: Any) -> bool:
+            return not isinstance(v, (bool, np.bool_)) and isinstance(v, (int, float, np.integer, np.floating)) \
+                and math.isfinite(float(v))
+
+        bad = [k for k, v in values.items() if not number(v)]
+        if bad or not number(fill):
+            what = f"value for {bad[0]!r}: {values[bad[0]]!r}" if bad else f"fill: {fill!r}"
+            raise InvalidInputError(f"BindingData.align() takes finite real numbers. Got the {what}.")
         out = np.full(self.n_customers, float(fill))
         if values:
             keys = list(values.keys())

@@ -1,7 +1,10 @@
 """Entities that binding needs and :mod:`clvkit.domain` lacks: industry ties, projects and their teams.
 
 They follow the domain conventions: frozen, unknown fields refused, ids kept verbatim, datetimes
-timezone-aware, exact JSON round trip.
+timezone-aware, exact JSON round trip. Unlike the domain entities they are :class:`clvkit._pydantic.FrozenModel`s:
+a bad argument raises :class:`~clvkit.InvalidInputError` naming the field (the domain keeps Pydantic's
+``ValidationError`` because its import contract keeps it free of clvkit's modules; binding has no such limit).
+``model_validate_json`` is strict, as for every ``FrozenModel``.
 """
 
 from __future__ import annotations
@@ -9,8 +12,9 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
+from .._pydantic import FrozenModel
 from ..domain._fields import Identifier, Label, Timestamp
 
 __all__ = ["IndustryTie", "IndustryTieKind", "Project", "ProjectMember"]
@@ -42,7 +46,7 @@ def _end_not_before_start(end: datetime | None, info: ValidationInfo) -> datetim
     return end
 
 
-class IndustryTie(BaseModel):
+class IndustryTie(FrozenModel):
     """One tie between a customer and the company through the customer's industry.
 
     Parameters
@@ -66,8 +70,6 @@ class IndustryTie(BaseModel):
     True
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     customer_id: Identifier = Field(description="Id of the customer that is tied.")
     kind: IndustryTieKind = Field(description="Association, chamber of commerce, sector solution, ...")
     name: Label | None = Field(default=None, description="Name of the body or solution; None when unknown.")
@@ -77,7 +79,7 @@ class IndustryTie(BaseModel):
     _check_end = field_validator("end")(_end_not_before_start)
 
 
-class Project(BaseModel):
+class Project(FrozenModel):
     """A project run for a customer by a team of the company's people (project binding).
 
     Examples
@@ -88,8 +90,6 @@ class Project(BaseModel):
     True
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     project_id: Identifier = Field(description="The project's id, kept verbatim; not blank.")
     customer_id: Identifier = Field(description="Id of the customer the project is run for.")
     name: Label | None = Field(default=None, description="Display name; None when unknown.")
@@ -99,7 +99,7 @@ class Project(BaseModel):
     _check_end = field_validator("end")(_end_not_before_start)
 
 
-class ProjectMember(BaseModel):
+class ProjectMember(FrozenModel):
     """One of the company's employees on a project team.
 
     Examples
@@ -107,8 +107,6 @@ class ProjectMember(BaseModel):
     >>> ProjectMember(project_id="PR-1", employee_id="E-7", role="lead").role
     'lead'
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     project_id: Identifier = Field(description="Id of the project.")
     employee_id: Identifier = Field(description="Id of the employee on the team.")

@@ -129,9 +129,9 @@ class BindingMeasures:
 
     def __repr__(self) -> str:
         n = len(self)
-        mean = float(self.score.mean()) if n else float("nan")
+        mean = f"{float(self.score.mean()):.1f}" if n else "n/a"  # no customers: no mean (not NaN)
         return (f"BindingMeasures(as_of={self.data.as_of.date().isoformat()}, customers={n}, "
-                f"mean_score={mean:.1f}, single_threaded={int(self.single_threaded.sum())})")
+                f"mean_score={mean}, single_threaded={int(self.single_threaded.sum())})")
 
     def _repr_html_(self) -> str:
         n = len(self)

@@ -12,6 +12,7 @@ at risk from a departure - they are not bound at all.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -72,7 +73,18 @@ def customer_values(data: BindingData, values: Any, *, where: str = "value_at_ri
             )
     raise_if([row_problem(~np.isfinite(arr), "values", "must be finite", "Fill or drop the missing values.",
                           data.customer_ids if data.customer_ids.dtype != object else None)], where)
+    with np.errstate(over="ignore"):
+        total = float(np.abs(arr).sum())
+    if not math.isfinite(total):  # every sum of value (exposed, at risk, per team) must stay a float
+        raise InvalidInputError(f"The 'values' parameter of {where} adds up to more than the largest float; express "
+                                f"the values in a larger unit.")
     return arr
+
+
+def _check_measures(measures: Any, where: str) -> None:
+    if not isinstance(measures, BindingMeasures):
+        raise InvalidInputError(f"The 'measures' parameter of {where} must be the BindingMeasures of "
+                                f"measure_binding(). Got {type(measures).__name__} instead.")
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,6 +164,7 @@ def value_at_risk(measures: BindingMeasures, values: Any) -> EmployeeRisk:
     >>> bool(np.allclose(risk.mean_score, (m.score @ held) / held.sum(axis=0)))
     True
     """
+    _check_measures(measures, "value_at_risk()")
     data = measures.data
     c = data._c
     v = customer_values(data, values)
@@ -286,8 +299,18 @@ def simulate_handover(data: BindingData, employee_id: Any, *, to: Any = None, st
     >>> h.before.score.round(1).tolist(), h.after.score.round(1).tolist()  # one employee left: less breadth
     ([26.3], [18.3])
     """
+    if not isinstance(data, BindingData):
+        raise InvalidInputError(f"The 'data' parameter of simulate_handover() must be a BindingData. Got "
+                                f"{type(data).__name__} instead.")
     cfg = config if config is not None else BindingConfig()
+    if isinstance(strength_kept, (bool, np.bool_)) or not isinstance(strength_kept, (int, float, np.integer,
+                                                                                       np.floating)):
+        raise InvalidInputError(f"The 'strength_kept' parameter of simulate_handover() must be a real number in "
+                                f"[0, 1]. Got {strength_kept!r} instead.")
     kept = check_scalar(strength_kept, "strength_kept", "simulate_handover()", low=0.0, high=1.0)
+    if isinstance(employee_id, (list, tuple, dict, set, frozenset)) or np.ndim(employee_id) != 0:
+        raise InvalidInputError(f"The 'employee_id' parameter of simulate_handover() must be one employee id. Got "
+                                f"{employee_id!r} instead; hand over one employee at a time.")
     e = int(data.employee_index([employee_id])[0])
     c = data._c
     if not c.employee_present()[e]:

@@ -17,7 +17,7 @@ as key; without either, the top ``key_share`` of customers by value (the texts' 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +68,12 @@ def key_customer_mask(values: FloatArray, *, key_customers: Any = None, tiers: A
         if not key_tiers:
             raise InvalidInputError("The 'key_tiers' parameter must name the tier codes that count as key when "
                                     "'tiers' is given. Got none.")
-        return np.isin(codes, np.asarray(sorted(key_tiers)))
+        listed = isinstance(key_tiers, Collection) and not isinstance(key_tiers, (str, bytes, Mapping))
+        items = list(key_tiers) if listed else None
+        if items is None or any(isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, np.integer)) for t in items):
+            raise InvalidInputError(f"The 'key_tiers' parameter must be a collection of integer tier codes, e.g. "
+                                    f"{{1, 2}}. Got {key_tiers!r} instead.")
+        return np.isin(codes, np.asarray(sorted(int(t) for t in items), dtype=np.int64))
     share = check_scalar(key_share, "key_share", "team_report()", low=0.0, high=1.0)
     k = math.ceil(share * n - 1e-9)
     mask = np.zeros(n, dtype=bool)
@@ -163,6 +168,9 @@ def team_report(measures: BindingMeasures, values: Any, *, key_customers: Any = 
     >>> r.teams["team"].tolist(), r.teams["key_value"].tolist(), r.teams["single_threaded"].tolist()
     (['North', 'South'], [900.0, 100.0], [0, 1])
     """
+    if not isinstance(measures, BindingMeasures):
+        raise InvalidInputError(f"The 'measures' parameter of team_report() must be the BindingMeasures of "
+                                f"measure_binding(). Got {type(measures).__name__} instead.")
     v = customer_values(measures.data, values, where="team_report()")
     key = key_customer_mask(v, key_customers=key_customers, tiers=tiers, key_tiers=key_tiers, key_share=key_share)
     risk = value_at_risk(measures, v)

@@ -64,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(sys.stdout, sys.stderr, verbose=getattr(args, "verbose", False),
                       quiet=getattr(args, "quiet", False))
     handler: Callable[[argparse.Namespace, Console], int] = args.handler
+    nul = [a for a in (sys.argv[1:] if argv is None else argv) if "\x00" in str(a)]
+    if nul:  # no path or value can hold one (the OS refuses it with a ValueError deep inside a write)
+        console.error(f"clvkit {args.command}: error: an argument contains a NUL byte: {nul[0]!r}. Remove it.")
+        return 2
     try:
         return handler(args, console)
     except ClvkitError as exc:

@@ -21,7 +21,7 @@ from ._console import Console, money
 from ._fitting import fit_models, holdout_check, param_block, summarize_log
 from ._folder import DEMO_FILES, SummarySettings, write_folder
 from ._output import check_outputs
-from ._scoring import print_scores, score_customers, write_scores
+from ._scoring import _period, print_scores, score_customers, write_scores
 
 __all__ = ["PUBLISHED_BGNBD", "PUBLISHED_BGNBD_LL", "PUBLISHED_GAMMA_GAMMA", "register", "run"]
 
@@ -54,6 +54,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     output = Path(args.output)
     check_outputs([output], [], force=args.force, folder=True,
                   known=DEMO_FILES)
+    _period(args.period, "W")  # a bad --period is refused before the minute of loading and fitting, not after
     with console.step("loading the bundled CDNOW sample"):
         log = load_cdnow_transactions()
     settings = SummarySettings(customer_id="customer_id", datetime="date", monetary_value="amount",
@@ -79,11 +80,14 @@ def run(args: argparse.Namespace, console: Console) -> int:
     console.print()
     _print_tiers(console, scores.result.clv, summary.customer_id)
     console.print()
-    composite = _print_referrals(console, scores.result, np.asarray(summary.customer_id), args.top, output)
-    return write_folder(console, output, [bg, gg], None, {
+    composite = _print_referrals(console, scores.result, np.asarray(summary.customer_id), args.top)
+    status = write_folder(console, output, [bg, gg], None, {
         "scores.csv": lambda path: write_scores(path, scores),
         "composite_synthetic.csv": lambda path: write_csv(path, composite.to_columns()),
     }, known=DEMO_FILES)
+    if status == 0:  # said only once it is true: a failed write leaves no file to point at
+        console.print(f"synthetic composite values written to {output / 'composite_synthetic.csv'}")
+    return status
 
 
 def _print_sample(console: Console, log: dict[str, npt.NDArray[Any]], summary: CustomerSummary) -> None:
@@ -120,7 +124,7 @@ def _print_tiers(console: Console, values: npt.NDArray[np.float64], customer_id:
                   f"holding {share:.1%} of customer equity")
 
 
-def _print_referrals(console: Console, direct: Any, customer_id: npt.NDArray[Any], top: int, output: Path) -> Any:
+def _print_referrals(console: Console, direct: Any, customer_id: npt.NDArray[Any], top: int) -> Any:
     """Direct, indirect and total value of the top customers over a SYNTHETIC referral layer.
 
     The CDNOW sample has no referral data; :func:`clvkit.valuation.synthetic_referrals` draws a clearly
@@ -133,5 +137,4 @@ def _print_referrals(console: Console, direct: Any, customer_id: npt.NDArray[Any
     composite = CompositeValue(direct=direct, indirect=graph).evaluate(customer_id=customer_id)
     if top > 0:
         console.print(format_value_table(composite, top).rstrip("\n"))
-    console.print(f"synthetic composite values written to {output / 'composite_synthetic.csv'}")
     return composite

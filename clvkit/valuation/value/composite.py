@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from ..._csvio import parse_ids, parse_iso_time, read_rows
 from ..._texttable import table_lines
-from ..._validation import raise_if
+from ..._validation import non_number_problem, raise_if
 from ...errors import InvalidInputError, Problem
 from ..protocols import IndirectValueSource, ValueEngine, engine_values
 from . import _referral_kernels as k
@@ -110,6 +110,11 @@ class CompositeResult:
 
     def top(self, k: int = 10, by: Literal["total", "direct", "indirect"] = "total") -> npt.NDArray[np.intp]:
         """Positions of the ``k`` customers with the largest ``by`` value (ties in row order)."""
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+            raise InvalidInputError(f"The 'k' parameter of CompositeResult.top() must be a whole number. Got {k!r}.")
+        if by not in ("total", "direct", "indirect"):
+            raise InvalidInputError(f"The 'by' parameter of CompositeResult.top() must be 'total', 'direct' or "
+                                    f"'indirect'. Got {by!r}.")
         order: npt.NDArray[np.intp] = np.argsort(-getattr(self, by), kind="stable")[: max(int(k), 0)]
         return order
 
@@ -198,6 +203,9 @@ class CompositeValue:
         if customer_id is not None:
             ids = np.asarray(customer_id)
         if ids is not None and ids.shape != direct.shape:
+            if ids.ndim != 1:
+                raise InvalidInputError(f"CompositeValue: customer_id must have shape {direct.shape}, one id per "
+                                        f"value. Got shape {ids.shape}.")
             raise InvalidInputError(f"CompositeValue: {ids.shape[0]} customer ids for {direct.shape[0]} values.")
         src = self.indirect
         attribution = None
@@ -216,7 +224,13 @@ class CompositeValue:
                                         f"values of shape {direct.shape}.")
             name = "word-of-mouth prior" if type(src).__name__ == "WordOfMouth" else type(src).__name__
             overlaps, label = bool(src.overlaps_direct), str(getattr(src, "label", ""))
-        return CompositeResult(direct=direct, indirect=indirect, total=direct + indirect, customer_id=ids,
+        with np.errstate(over="ignore"):
+            total = direct + indirect
+            sums = np.array([np.abs(direct).sum(), np.abs(indirect).sum(), np.abs(total).sum()])
+        if not np.all(np.isfinite(total)) or not np.all(np.isfinite(sums)):
+            raise InvalidInputError("CompositeValue: the values are too large to add up as float64 (a total or a "
+                                    "sum over the customers overflows); express them in a larger unit.")
+        return CompositeResult(direct=direct, indirect=indirect, total=total, customer_id=ids,
                                indirect_source=name, overlaps_direct=overlaps, attribution=attribution, label=label)
 
     def value(self, summary: Any = None) -> FloatArray:
@@ -235,10 +249,15 @@ def _direct(direct: Any, summary: Any) -> tuple[FloatArray, npt.NDArray[Any] | N
     if isinstance(direct, ValueEngine):
         return engine_values(direct, summary, where=where), getattr(summary, "customer_id", None)
     try:
-        values = np.asarray(direct, dtype=np.float64)
+        raw = np.asarray(direct)
+        refused = non_number_problem(raw, "direct") is not None  # strings, booleans, complex, datetimes
+        values = raw if refused else raw.astype(np.float64)
     except (TypeError, ValueError):
+        refused = True
+    if refused:
         raise InvalidInputError(f"CompositeValue: 'direct' must be a value engine, a ClvResult, a DirectValueResult "
-                                f"or an array of values. Got {type(direct).__name__}.") from None
+                                f"or an array of real numbers (no strings, booleans or complex numbers). Got "
+                                f"{type(direct).__name__}.") from None
     if values.ndim != 1 or not np.all(np.isfinite(values)):
         raise InvalidInputError("CompositeValue: the direct values must be a finite one-dimensional array.")
     return values, getattr(summary, "customer_id", None)

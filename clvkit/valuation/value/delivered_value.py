@@ -23,10 +23,11 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, model_validator
 
 from ..._frames import to_columns
-from ..._validation import as_float_array, raise_if, row_problem
+from ..._pydantic import FrozenModel
+from ..._validation import as_float_array, id_problems, raise_if, row_problem
 from ...errors import InvalidInputError, Problem
 
 __all__ = ["COST_COMPONENTS", "VALUE_COMPONENTS", "CustomerDeliveredValue", "DeliveredValueBatch"]
@@ -38,10 +39,12 @@ VALUE_COMPONENTS = ("product_value", "service_value", "personnel_value", "image_
 #: The four parts of total customer cost, in Kotler's order.
 COST_COMPONENTS = ("monetary_cost", "time_cost", "energy_cost", "physical_cost")
 _CONTEXT = "DeliveredValueBatch"
+_MAX_TOTAL = float(np.finfo(np.float64).max)
 
 
 def _ratio(value: Any, cost: Any) -> Any:
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # a finite value over a tiny cost may exceed the largest float: inf is then the correctly rounded ratio
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.where(cost > 0, value / np.where(cost > 0, cost, 1.0), np.where(value > 0, math.inf, 1.0))
 
 
@@ -49,7 +52,7 @@ def _component(description: str) -> Any:
     return Field(0.0, ge=0.0, allow_inf_nan=False, description=description)
 
 
-class CustomerDeliveredValue(BaseModel):
+class CustomerDeliveredValue(FrozenModel):
     """One customer's delivered value: total customer value minus total customer cost (Kotler).
 
     Every component is finite and >= 0 (default 0), in one unit of the caller's choice.
@@ -64,8 +67,6 @@ class CustomerDeliveredValue(BaseModel):
     True
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     customer_id: str | int | None = Field(None, description="Optional id of the customer.")
     product_value: float = _component("Value of the product itself (function, quality, design).")
     service_value: float = _component("Value of the services around it (delivery, installation, support).")
@@ -75,6 +76,13 @@ class CustomerDeliveredValue(BaseModel):
     time_cost: float = _component("Time spent searching, buying, waiting and using.")
     energy_cost: float = _component("Energy and psychic cost: effort, worry, stress.")
     physical_cost: float = _component("Physical effort: travel, carrying, set-up.")
+
+    @model_validator(mode="after")
+    def _totals_finite(self) -> CustomerDeliveredValue:
+        if not (math.isfinite(self.total_customer_value) and math.isfinite(self.total_customer_cost)):
+            raise ValueError(f"the components add up to more than the largest float "
+                             f"({_MAX_TOTAL:g}); express them in a larger unit.")
+        return self
 
     @property
     def total_customer_value(self) -> float:
@@ -129,17 +137,21 @@ class DeliveredValueBatch:
             raise InvalidInputError(f"DeliveredValueBatch: unknown components {unknown}; the components are "
                                     f"{list(VALUE_COMPONENTS + COST_COMPONENTS)}.")
         arrays = {name: as_float_array(v, name, _CONTEXT) for name, v in components.items() if v is not None}
-        ids = None if customer_id is None else np.asarray(customer_id)
+        ids = None if customer_id is None else _ids(customer_id)
         shapes = [a.shape for a in arrays.values()] + ([ids.shape] if ids is not None else [])
         try:
             shape = np.broadcast_shapes(*shapes) if shapes else (0,)
         except ValueError:
             raise InvalidInputError(f"DeliveredValueBatch: the columns have shapes {shapes} that do not match.") \
                 from None
-        ids_for_rows = ids if ids is not None and ids.shape == shape else None
+        if ids is not None and ids.shape != shape:  # one id per customer, never broadcast
+            raise InvalidInputError(f"DeliveredValueBatch: customer_id has shape {ids.shape} but the components "
+                                    f"have {shape}; pass one id per customer.")
+        if ids is not None:
+            raise_if(id_problems(ids, "customer_id"), _CONTEXT)
         problems: list[Problem | None] = [
             row_problem(np.broadcast_to(~(np.isfinite(a) & (a >= 0)), shape), name, "must be finite and >= 0",
-                        ids=ids_for_rows)
+                        ids=ids)
             for name, a in arrays.items()
         ]
         raise_if(problems, _CONTEXT)
@@ -148,13 +160,27 @@ class DeliveredValueBatch:
             col = np.broadcast_to(arrays.get(name, np.zeros(1)), shape).copy()
             col.flags.writeable = False
             cols[name] = col
+        with np.errstate(over="ignore"):
+            totals = [sum((cols[c] for c in group), np.zeros(shape)) for group in (VALUE_COMPONENTS, COST_COMPONENTS)]
+        raise_if([row_problem(~np.isfinite(total), name, f"must add up to at most {_MAX_TOTAL:g}",
+                              "Express the components in a larger unit.", ids=ids)
+                  for name, total in zip(("total_customer_value", "total_customer_cost"), totals, strict=True)],
+                 _CONTEXT)
         self._columns = cols
         self.customer_id = ids
 
     @classmethod
     def from_entities(cls, items: Iterable[CustomerDeliveredValue]) -> DeliveredValueBatch:
         """Stack :class:`CustomerDeliveredValue` entities (their ids when every one has an id)."""
-        rows = list(items)
+        try:
+            rows = list(items)
+        except TypeError:
+            raise InvalidInputError(f"DeliveredValueBatch.from_entities() needs an iterable of CustomerDeliveredValue. "
+                                    f"Got {type(items).__name__}.") from None
+        wrong = [i for i, r in enumerate(rows) if not isinstance(r, CustomerDeliveredValue)]
+        if wrong:
+            raise InvalidInputError(f"DeliveredValueBatch.from_entities() needs CustomerDeliveredValue entities. Got "
+                                    f"{type(rows[wrong[0]]).__name__} at position {wrong[0]} ({len(wrong)} in all).")
         cols = {c: [getattr(r, c) for r in rows] for c in VALUE_COMPONENTS + COST_COMPONENTS}
         ids = [r.customer_id for r in rows]
         return cls(customer_id=None if any(i is None for i in ids) else np.array(ids, dtype=object), **cols)
@@ -172,7 +198,7 @@ class DeliveredValueBatch:
 
     def column(self, name: str) -> FloatArray:
         """One component, read-only, shape (n_customers,)."""
-        if name not in self._columns:
+        if not isinstance(name, str) or name not in self._columns:
             raise InvalidInputError(f"DeliveredValueBatch has no column {name!r}; columns: {list(self._columns)}.")
         return self._columns[name]
 
@@ -200,10 +226,25 @@ class DeliveredValueBatch:
         return out
 
     def entity(self, i: int) -> CustomerDeliveredValue:
-        """Row ``i`` as a :class:`CustomerDeliveredValue`."""
+        """Row ``i`` as a :class:`CustomerDeliveredValue` (negative ``i`` counts from the end)."""
+        n = len(self)
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)) or not -n <= i < n:
+            raise InvalidInputError(f"The 'i' parameter of DeliveredValueBatch.entity() must be a whole number in "
+                                    f"[{-n}, {n}). Got {i!r}.")
         cid: Any = None if self.customer_id is None else self.customer_id[i]
         cid = cid.item() if hasattr(cid, "item") else cid
         return CustomerDeliveredValue(customer_id=cid, **{c: float(v[i]) for c, v in self._columns.items()})
+
+
+def _ids(customer_id: Any) -> npt.NDArray[Any]:
+    try:
+        ids = np.asarray(customer_id)
+    except (TypeError, ValueError):  # ragged nested lists
+        ids = np.zeros((0, 0))
+    if ids.ndim != 1 or isinstance(customer_id, (dict, set)):
+        raise InvalidInputError(f"DeliveredValueBatch: customer_id must be a one-dimensional array of ids. Got "
+                                f"{type(customer_id).__name__} of shape {np.shape(ids)}.")
+    return ids
 
 
 def _column_names(frame: Any) -> list[str]:

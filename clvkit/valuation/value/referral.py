@@ -336,6 +336,8 @@ class ReferralGraph:
         total, per_level = k.propagate(self.parent, self.adjacency, cols, share, decay, rule.max_levels)
         referrals = np.bincount(self.parent[self.parent >= 0], minlength=self.n_customers).astype(np.int64)
         found = pos >= 0
+        if self.n_customers == 0:  # an empty graph: nobody is found, and there is no row 0 to index
+            total, referrals = np.zeros((1, 2)), np.zeros(1, dtype=np.int64)
         safe = np.maximum(pos, 0)
         indirect = np.where(found, total[safe, 0], 0.0)
         reach = np.where(found, np.rint(total[safe, 1]), 0).astype(np.int64)

@@ -35,9 +35,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from ..._validation import check_scalar
+from ..._pydantic import FrozenModel
+from ..._validation import as_float_array, check_scalar, id_problems, raise_if, row_problem
 from ...domain.enums import SatisfactionLevel
 from ...errors import InvalidInputError
 from . import _referral_kernels as k
@@ -61,7 +62,7 @@ WORD_OF_MOUTH_SOURCE = (
 _SATISFIED = (SatisfactionLevel.SATISFIED, SatisfactionLevel.LOYAL, SatisfactionLevel.RECOMMENDS)
 
 
-class WordOfMouthPrior(BaseModel):
+class WordOfMouthPrior(FrozenModel):
     """The word-of-mouth rules of thumb, each a named constant with its source.
 
     Examples
@@ -72,8 +73,6 @@ class WordOfMouthPrior(BaseModel):
     >>> p.net_buyers(["dissatisfied", "not_dissatisfied", "satisfied", "recommends", None]).tolist()
     [-3.125, 0.0, 1.0, 1.0, 0.0]
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     prospects_per_satisfied: float = Field(
         8.0, gt=0.0, allow_inf_nan=False,
@@ -126,15 +125,28 @@ def satisfaction_ranks(values: Any) -> npt.NDArray[np.int64]:
     if isinstance(values, np.ndarray) and values.dtype.kind in "iu" and values.ndim == 1 and values.size \
             and 0 <= values.min() and values.max() <= 5:
         return values.astype(np.int64)
-    items = list(values) if not isinstance(values, (str, SatisfactionLevel)) else [values]
+    if isinstance(values, (str, SatisfactionLevel)):
+        items: list[Any] = [values]
+    elif isinstance(values, Iterable) and not isinstance(values, (bytes, dict, set, frozenset)) \
+            and not (isinstance(values, np.ndarray) and values.ndim == 0):
+        items = list(values)
+    else:  # a number, None or a mapping is not one level per customer
+        raise InvalidInputError(f"Satisfaction levels must be a sequence with one level per customer (a member, name, "
+                                f"rank 1-5 or None each). Got {type(values).__name__}.")
     out = np.zeros(len(items), dtype=np.int64)
     bad: list[int] = []
     for i, x in enumerate(items):
-        if x is None or (isinstance(x, float) and x != x):
+        if x is None or (isinstance(x, (float, np.floating)) and x != x):
             continue
         try:
-            level = SatisfactionLevel[x.strip().upper()] if isinstance(x, str) else SatisfactionLevel(int(x))
-        except (KeyError, ValueError, TypeError):
+            if isinstance(x, str):
+                level = SatisfactionLevel[x.strip().upper()]
+            elif isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)) \
+                    or x != int(x):  # a boolean or a fraction is not a rank (int(2.5) would read it as 2)
+                raise ValueError(x)
+            else:
+                level = SatisfactionLevel(int(x))
+        except (KeyError, ValueError, TypeError, OverflowError):
             bad.append(i)
             continue
         out[i] = int(level)
@@ -181,14 +193,23 @@ class WordOfMouth:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "satisfaction", satisfaction_ranks(self.satisfaction))
+        if not isinstance(self.prior, WordOfMouthPrior):
+            raise InvalidInputError(f"The 'prior' parameter of WordOfMouth must be a WordOfMouthPrior. Got "
+                                    f"{type(self.prior).__name__} instead; pass WordOfMouthPrior(...).")
         if self.customer_id is not None:
-            ids = np.asarray(self.customer_id)
+            ids = np.asarray(self.customer_id) if np.ndim(self.customer_id) else np.zeros(0)
             if ids.shape != self.satisfaction.shape:
-                raise InvalidInputError(f"WordOfMouth: customer_id has shape {ids.shape} but satisfaction has "
-                                        f"{self.satisfaction.shape}.")
+                raise InvalidInputError(f"WordOfMouth: customer_id has shape {np.shape(self.customer_id)} but "
+                                        f"satisfaction has {self.satisfaction.shape}.")
+            _check_ids(ids, "customer_id")
             object.__setattr__(self, "customer_id", ids)
         if self.value_per_buyer is not None:
-            check_scalar(self.value_per_buyer, "value_per_buyer", "WordOfMouth", low=0.0)
+            v = self.value_per_buyer
+            if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise InvalidInputError(f"The 'value_per_buyer' parameter of WordOfMouth must be a real number or "
+                                        f"None. Got {v!r} instead.")
+            object.__setattr__(self, "value_per_buyer", check_scalar(v, "value_per_buyer", "WordOfMouth", low=0.0,
+                                                                     high=math.inf, high_open=True))
 
     @classmethod
     def from_customers(cls, customers: Iterable[Any], *, prior: WordOfMouthPrior | None = None,
@@ -204,25 +225,47 @@ class WordOfMouth:
 
     def indirect_value(self, direct: Any, customer_id: Any = None) -> FloatArray:
         """Expected indirect value of the customers whose direct values are ``direct``, in their order."""
-        d = np.asarray(direct, dtype=np.float64)
+        d = as_float_array(direct, "direct", "WordOfMouth") if np.ndim(direct) == 1 else np.zeros((0, 0))
         if d.ndim != 1 or not np.all(np.isfinite(d)):
             raise InvalidInputError("WordOfMouth: the direct values must be a finite one-dimensional array.")
         buyers = self.expected_buyers()
         if self.customer_id is not None and customer_id is not None:
+            theirs_raw = np.asarray(customer_id) if np.ndim(customer_id) == 1 else np.zeros((0, 0))
+            if theirs_raw.shape != d.shape:
+                raise InvalidInputError(f"WordOfMouth: {np.shape(customer_id)} customer ids for {d.shape[0]} direct "
+                                        f"values; pass one id per value.")
+            _check_ids(theirs_raw, "customer_id of the customers valued")
             mine, theirs = k.harmonize([k.as_ids(self.customer_id, "customer_id")[0],
-                                        k.as_ids(customer_id, "customer_id")[0]])
+                                        k.as_ids(theirs_raw, "customer_id")[0]])
             pos = k.lookup(mine, theirs)
             buyers = np.where(pos >= 0, buyers[np.maximum(pos, 0)], 0.0)
         elif buyers.shape != d.shape:
             raise InvalidInputError(f"WordOfMouth: {buyers.shape[0]} satisfaction levels for {d.shape[0]} customers; "
                                     f"give customer_id on both sides to match them by id.")
-        per_buyer = self.value_per_buyer if self.value_per_buyer is not None else (float(d.mean()) if d.size else 0.0)
-        out: FloatArray = buyers * per_buyer
+        if self.value_per_buyer is not None:
+            per_buyer = float(self.value_per_buyer)
+        elif d.size:  # the mean, scaled so that values near the float maximum do not overflow the sum
+            scale = float(np.max(np.abs(d))) or 1.0
+            per_buyer = scale * float(np.mean(d / scale))
+        else:
+            per_buyer = 0.0
+        with np.errstate(over="ignore"):
+            out: FloatArray = buyers * per_buyer
+        if not np.all(np.isfinite(out)):
+            raise InvalidInputError(f"WordOfMouth: the indirect value overflows ({per_buyer:g} per buyer); pass a "
+                                    f"smaller value_per_buyer or direct values in a larger unit.")
         return out
 
 
+def _check_ids(ids: npt.NDArray[Any], column: str) -> None:
+    """Ids that match customers must be present and unique: a repeated id would take one level and drop the other."""
+    if ids.ndim != 1:
+        raise InvalidInputError(f"WordOfMouth: '{column}' must be one-dimensional. Got shape {ids.shape}.")
+    raise_if(id_problems(ids, column), "WordOfMouth")
+
+
 # ---------------------------------------------------------------------------------------------- key influencers
-class InfluencerRule(BaseModel):
+class InfluencerRule(FrozenModel):
     """Which referrers count as key influencers (KOL/KOC): clvkit's configurable rule.
 
     A customer is flagged when their indirect value is positive, they made at least ``min_referrals``
@@ -234,8 +277,6 @@ class InfluencerRule(BaseModel):
     - ``top_share`` (default ``None``): among the top ``ceil(top_share x n_referrers)`` referrers by
       indirect value.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     min_ratio: float | None = Field(1.0, ge=0.0, allow_inf_nan=False)
     top_share: float | None = Field(None, gt=0.0, le=1.0)
@@ -287,11 +328,25 @@ def influencers(direct: Any, indirect: Any, customer_id: Any = None, *, referral
     ([0, 2, 1], [2, 0, 1], [True, False, True, False])
     """
     rule = rule if rule is not None else InfluencerRule()
-    d = np.asarray(direct, dtype=np.float64)
-    ind = np.asarray(indirect, dtype=np.float64)
+    if not isinstance(rule, InfluencerRule):
+        raise InvalidInputError(f"The 'rule' parameter of influencers() must be an InfluencerRule or None. Got "
+                                f"{type(rule).__name__} instead.")
+    d = as_float_array(direct, "direct", "influencers()")
+    ind = as_float_array(indirect, "indirect", "influencers()")
     if d.shape != ind.shape or d.ndim != 1:
         raise InvalidInputError(f"influencers(): direct and indirect must have one shape (n_customers,). Got "
                                 f"{d.shape} and {ind.shape}.")
+    # a NaN direct value would make its customer a key influencer with an infinite ratio
+    raise_if([row_problem(~np.isfinite(d), "direct", "must be finite"),
+              row_problem(~np.isfinite(ind), "indirect", "must be finite")], "influencers()")
+    counts = None
+    if referrals is not None:
+        counts = as_float_array(referrals, "referrals", "influencers()")
+        if counts.shape != d.shape:
+            raise InvalidInputError(f"influencers(): 'referrals' must have shape {d.shape}. Got {counts.shape}.")
+    if customer_id is not None and np.shape(customer_id) != d.shape:
+        raise InvalidInputError(f"influencers(): 'customer_id' must have shape {d.shape}. Got "
+                                f"{np.shape(customer_id)}.")
     pos = ind > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(pos, np.where(d > 0, ind / np.where(d > 0, d, 1.0), math.inf), 0.0)
@@ -299,8 +354,8 @@ def influencers(direct: Any, indirect: Any, customer_id: Any = None, *, referral
     by_indirect = rows[pos][np.lexsort((rows[pos], -ind[pos]))]
     by_ratio = rows[pos][np.lexsort((rows[pos], -ind[pos], -ratio[pos]))]
     key = pos.copy()
-    if referrals is not None:
-        key &= np.asarray(referrals) >= rule.min_referrals
+    if counts is not None:
+        key &= counts >= rule.min_referrals
     if rule.min_ratio is not None:
         key &= ratio >= rule.min_ratio
     if rule.top_share is not None:
