@@ -81,7 +81,8 @@ if os.environ.get("CLVKIT_DOCS_INTERSPHINX") != "1":
 # -- HTML -------------------------------------------------------------------------------------------------
 html_theme = "furo"
 html_title = f"clvkit {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["clvkit.css"]  # plain rules for the tables notebook cells return
 
 
 # pydantic's machinery on every model: its docstrings describe pydantic, not clvkit.
