@@ -21,8 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 # Notebooks run in a kernel (a separate process): give it the same checkout first on its path.
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-# Plots in executed notebooks are rendered off-screen.
-os.environ.setdefault("MPLBACKEND", "Agg")
+# The notebook kernels inherit this environment: draw their figures with the inline backend, as Jupyter does,
+# so a figure that is a cell's result is stored as a PNG output and shown as an image in the page (with
+# MPLBACKEND=Agg, which CI shells may set, a figure would show only as its text repr).
+os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
 
 import clvkit  # noqa: E402
 
@@ -79,7 +81,8 @@ if os.environ.get("CLVKIT_DOCS_INTERSPHINX") != "1":
 # -- HTML -------------------------------------------------------------------------------------------------
 html_theme = "furo"
 html_title = f"clvkit {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["clvkit.css"]  # plain rules for the tables notebook cells return
 
 
 # pydantic's machinery on every model: its docstrings describe pydantic, not clvkit.

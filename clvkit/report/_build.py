@@ -28,19 +28,24 @@ Progress = Callable[[str], None]
 #: Width and height (inches) and resolution of every embedded plot.
 FIGSIZE = (7.2, 4.4)
 DPI = 96
+#: The Lorenz curve's figure: its axes are square, so a wide figure would only add margins.
+LORENZ_FIGSIZE = (6.0, 5.6)
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC",sans-serif;margin:0;
 color:#1f2328;background:#fff;line-height:1.45}
 header{background:#0f3d5e;color:#fff;padding:1.2rem 2rem}header h1{margin:0 0 .3rem;font-size:1.6rem}
 header p{margin:0;opacity:.85}nav{padding:.6rem 2rem;border-bottom:1px solid #d0d7de;background:#f6f8fa}
-nav a{margin-right:1rem;color:#0f3d5e;text-decoration:none}main{padding:0 2rem 2rem;max-width:1100px}
+nav a{display:inline-block;white-space:nowrap;margin-right:1rem;color:#0f3d5e;text-decoration:none}
+main{padding:0 2rem 2rem;max-width:1200px}
 section{margin-top:1.8rem}h2{border-bottom:2px solid #0f3d5e;padding-bottom:.2rem}
 .lead{font-size:1.05rem}.note{color:#57606a;font-size:.9rem}
 table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.9rem}
-th,td{border:1px solid #d0d7de;padding:.25rem .55rem}thead th{background:#f6f8fa}caption{text-align:left;
+th,td{border:1px solid #d0d7de;padding:.25rem .55rem}thead th{background:#f6f8fa}tbody th{text-align:left}
+caption{text-align:left;
 font-weight:600;padding:.2rem 0}figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#57606a;font-size:.9rem}.clvkit-display p{margin:.4rem 0}
+.side-by-side{display:flex;flex-wrap:wrap;gap:0 2rem;align-items:flex-start}.side-by-side figure{margin-top:.6rem}
 footer{padding:1rem 2rem;color:#57606a;font-size:.85rem;border-top:1px solid #d0d7de}
 """
 
@@ -106,10 +111,10 @@ class Report:
         return f"Report({self.title!r}; sections: {names})"
 
 
-def _figure(draw: Callable[[Any], Any], alt: str, caption: str) -> str:
+def _figure(draw: Callable[[Any], Any], alt: str, caption: str, figsize: tuple[float, float] = FIGSIZE) -> str:
     """Draw on a fresh (pyplot-free, so thread-safe) figure and embed it as a PNG ``data:`` URI."""
     figure_module = require("matplotlib.figure")
-    fig = figure_module.Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
+    fig = figure_module.Figure(figsize=figsize, dpi=DPI, layout="constrained")
     ax = fig.subplots()
     draw(ax)
     buf = io.BytesIO()
@@ -117,6 +122,11 @@ def _figure(draw: Callable[[Any], Any], alt: str, caption: str) -> str:
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return (f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+def _side_by_side(*blocks: str) -> str:
+    """Blocks next to each other where the page is wide enough, one under the other where it is not."""
+    return '<div class="side-by-side">' + "".join(f"<div>{b}</div>" for b in blocks) + "</div>"
 
 
 def _note(text: str) -> str:
@@ -224,7 +234,7 @@ def build_report(
     if summary.frequency_holdout is not None and summary.duration_holdout is not None:
         facts.append(("holdout period", f"{number(float(summary.duration_holdout))} {unit}"))
         facts.append(("holdout repeat purchases", int(np.sum(summary.frequency_holdout))))
-    data_blocks = [key_value_table(facts, caption="The data"), summary._repr_html_()]
+    data_blocks = [_side_by_side(key_value_table(facts, caption="The data"), summary._repr_html_())]
     if repeat:
         data_blocks.append(_figure(lambda ax: plot_interpurchase_times(summary, ax=ax), "Histogram of the time "
                                    "between purchases", f"Time between a customer's purchases, in {unit}."))
@@ -236,7 +246,7 @@ def build_report(
     pnbd = ParetoNBD().fit(summary)
     results["bg_nbd"], results["pareto_nbd"] = bg, pnbd
     models: dict[str, Any] = {"BG/NBD": bg, "Pareto/NBD": pnbd}
-    model_blocks = [bg._repr_html_(), pnbd._repr_html_()]
+    model_blocks = [_side_by_side(bg._repr_html_(), pnbd._repr_html_())]
     if holdout:
         say("checking the models on the holdout")
         comparison = compare(models, summary)
@@ -326,9 +336,12 @@ def _tier_sections(result: Any, ids: npt.NDArray[Any], p_alive: npt.NDArray[np.f
     five_a = FiveA().assign({"value": values, "customer_id": ids})
     inv = inventory(values, five_a)
     results["five_a"], results["inventory"] = five_a, inv
-    tier_blocks = (inv._repr_html_(),
-                   _figure(lambda ax: plot_lorenz(inv, ax=ax), "Lorenz curve of customer value with the 5A tiers",
-                           "Share of value held by the most valuable customers; the points mark the 5A tiers."))
+    # The tables next to the (square) curve: one screen shows the tiers and their picture together.
+    tier_blocks = (_side_by_side(
+        inv._repr_html_(),
+        _figure(lambda ax: plot_lorenz(inv, ax=ax), "Lorenz curve of customer value with the 5A tiers",
+                "Share of value held by the most valuable customers; the points mark the 5A tiers.",
+                figsize=LORENZ_FIGSIZE)),)
     gini = inv.concentration.gini if inv.concentration is not None else 0.0
     sections = [Section("tiers", "5A tiers and concentration",
                         f"Gini coefficient {number(gini)}: the closer to 1, the more value sits with few customers.",
