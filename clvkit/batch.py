@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from ._display import block, count, describe, key_value_table
+from ._display import block, count, describe, key_value_table, number
 from ._frames import make_frame, require, to_columns
 from ._rows import unique_rows
 from ._timeunits import UNIT_DAYS, check_unit, unit_days
@@ -353,7 +353,7 @@ class CustomerSummary:
             if when is not None:
                 facts.append((label, when.isoformat()))
         if self._duration_holdout is not None:
-            facts.append(("holdout length", self._duration_holdout))
+            facts.append(("holdout length", f"{number(self._duration_holdout)} {self._time_unit}"))
         cols = [(name, getattr(self, name)) for name in ("frequency", "recency", "T", "monetary_value",
                                                           "frequency_holdout", "monetary_value_holdout")
                 if getattr(self, name) is not None]
