@@ -153,7 +153,7 @@ def test_result_influencers_use_referral_counts() -> None:
 def test_table_on_the_book_example() -> None:
     text = format_value_table(book_example().evaluate(), 3)
     lines = text.splitlines()
-    assert lines[0] == "Top 3 customers by total value (indirect: referral graph)"
+    assert lines[0] == "Top 3 customers by total value (indirect value from: referral graph)"
     assert lines[1].split() == ["customer_id", "direct", "indirect", "total", "indirect/direct", "referrals", "key"]
     assert lines[2].split() == ["A", "5,000.00", "7,000.00", "12,000.00", "1.40", "2", "yes"]
     assert lines[-1].startswith("Customer equity 12,000.00 = direct 12,000.00 (indirect 7,000.00")

@@ -128,7 +128,8 @@ def param_block(console: Console, title: str, model: Any, published: Mapping[str
             round(params[k], max(len(f"{v:g}".partition(".")[2]), 0)) == v for k, v in published.items()
         )
         fields2 = {"source": source, "diff": f"{rel[worst]:.2%}", "param": worst}
-        console.print(tr("  vs {source}: equal at the published precision; largest relative difference {diff} ({param})",
+        console.print(tr("  vs {source}: equal at the published precision; largest relative difference {diff} "
+                         "({param})",
                          **fields2) if printed_digits else
                       tr("  vs {source}: close; largest relative difference {diff} ({param})", **fields2))
     if legend:

@@ -14,8 +14,8 @@ from .._texttable import table_lines
 from .._timeunits import UNIT_DAYS, unit_days
 from ..batch import CustomerSummary
 from ..errors import InvalidInputError
-from ..protocols import CountModel
 from ..i18n import N_, Translator
+from ..protocols import CountModel
 from ._console import UNIT_NAMES, Console, money
 
 __all__ = ["Scores", "print_scores", "score_columns", "score_customers", "write_scores"]

@@ -137,8 +137,8 @@ def _print_tiers(console: Console, values: npt.NDArray[np.float64], customer_id:
         columns["customer_id"] = customer_id
     policy = FiveA()
     five_a = policy.assign(columns)
-    console.print(format_inventory(inventory(values, five_a), title=tr("5A value tiers (5A分级分类管理) of the CLV above"),
-                                   lang=tr.lang, policy=policy).rstrip("\n"))
+    title = tr("5A value tiers (5A分级分类管理) of the CLV above")
+    console.print(format_inventory(inventory(values, five_a), title=title, lang=tr.lang, policy=policy))
     console.print()
     key_policy = KeyCustomers()
     key = key_policy.assign(columns)

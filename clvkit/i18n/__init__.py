@@ -36,7 +36,7 @@ from typing import Literal
 
 from ..errors import InvalidInputError
 
-__all__ = ["LANGUAGES", "Language", "N_", "Translator", "check_language", "default_language", "translator"]
+__all__ = ["LANGUAGES", "N_", "Language", "Translator", "check_language", "default_language", "translator"]
 
 Language = Literal["en", "zh"]
 #: The languages of the reports: English (message ids) and Simplified Chinese.
@@ -44,7 +44,7 @@ LANGUAGES: tuple[Language, ...] = ("en", "zh")
 DOMAIN = "clvkit"
 
 
-def N_(message: str, /) -> str:  # noqa: N802 - gettext's name for it
+def N_(message: str, /) -> str:
     """Mark ``message`` for the catalogue without translating it (gettext's ``gettext_noop``).
 
     For texts kept as data and translated where they are shown, e.g. the default treatment of each tier:

@@ -335,7 +335,8 @@ def build_report(
                                tr("repeat purchases"), tr("last purchase at ({unit})", unit=unit),
                                tr("age T ({unit})", unit=unit)], rows,
                               caption=tr("The {count} most valuable customers", count=len(order))))
-    value_blocks.append(_note(tr("CLV = customer lifetime value, what the customer's expected purchases over the horizon "
+    value_blocks.append(_note(tr("CLV = customer lifetime value, what the customer's expected purchases over the "
+                                 "horizon "
                                  "are worth today; P(alive) = probability that the customer is still buying; last "
                                  "purchase at = time from the first to the last repeat purchase; age T = time since "
                                  "the first purchase.")))

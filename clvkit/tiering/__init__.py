@@ -19,8 +19,9 @@ Reports
 :func:`inventory` and :func:`format_inventory` (count and value per tier, concentration),
 :func:`migration` and :func:`format_migration` (transition matrix between snapshots),
 :func:`budget_allocation` and :func:`format_budget` (ring-fenced tier budgets), :class:`TreatmentTable` and
-:func:`format_treatments` (what to do with each tier), :func:`tier_names` (names that carry the rank), and the concentration
-measures :func:`gini`, :func:`lorenz_curve`, :func:`top_share`. :func:`make_policy` and :func:`tier_report`
+:func:`format_treatments` (what to do with each tier), :func:`tier_names` (names that carry the rank), and the
+concentration measures :func:`gini`, :func:`lorenz_curve`, :func:`top_share`. :func:`make_policy` and
+:func:`tier_report`
 serve command lines (policies by name, configured from JSON).
 
 Examples

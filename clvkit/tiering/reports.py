@@ -314,10 +314,10 @@ def format_inventory(inv: Inventory, *, value_format: str = ",.2f", title: str |
     >>> v = [1.0, 1.0, 1.0, 1.0, 6.0]
     >>> print(format_inventory(inventory(v, KeyCustomers().assign(v)), lang="en", legend=False, treatments=False))
     Customer inventory (KeyCustomers): 5 customers, total value 10.00
-    tier   customers  customers %  value  value %  mean value
-    -----  ---------  -----------  -----  -------  ----------
-    key            1        20.0%   6.00    60.0%        6.00
-    other          4        80.0%   4.00    40.0%        1.00
+    tier            customers  customers %  value  value %  mean value
+    --------------  ---------  -----------  -----  -------  ----------
+    key (highest)           1        20.0%   6.00    60.0%        6.00
+    other (lowest)          4        80.0%   4.00    40.0%        1.00
     Concentration of value: the top 1% of customers hold 60.0%, the top 10% hold 60.0%, the top 20% hold 60.0%; Gini 0.400
     Value held by the least valuable customers (Lorenz curve): 10%: 5.0%, 20%: 10.0%, 30%: 15.0%, 40%: 20.0%, 50%: 25.0%, 60%: 30.0%, 70%: 35.0%, 80%: 40.0%, 90%: 70.0%, 100%: 100.0%
     >>> print(format_inventory(inventory(v, KeyCustomers().assign(v)), lang="zh", policy=KeyCustomers(),
@@ -343,7 +343,8 @@ def format_inventory(inv: Inventory, *, value_format: str = ",.2f", title: str |
         tops = [tr("the top {top} of customers hold {share}", top=f"{items[0][0]:.0%}", share=f"{items[0][1]:.1%}")]
         tops += [tr("the top {top} hold {share}", top=f"{p:.0%}", share=f"{v:.1%}") for p, v in items[1:]]
         # i18n: separator between the items of a list in a sentence (Chinese uses a full-width comma)
-        lines.append(tr("Concentration of value: {items}; Gini {gini}", items=tr(", ").join(tops), gini=f"{c.gini:.3f}"))
+        lines.append(tr("Concentration of value: {items}; Gini {gini}", items=tr(", ").join(tops),
+                        gini=f"{c.gini:.3f}"))
         deciles = np.interp(np.linspace(0.1, 1.0, 10), c.lorenz_population, c.lorenz_value)
         pts = tr(", ").join(f"{(i + 1) * 10}%: {y:.1%}" for i, y in enumerate(deciles))
         lines.append(tr("Value held by the least valuable customers (Lorenz curve): {points}", points=pts))
