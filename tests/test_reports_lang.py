@@ -83,7 +83,7 @@ def test_tier_names_carry_the_rank_from_the_shares() -> None:
     assert zh["A1"] == "A1（最高，前5%）" and zh["A5"] == "A5（最低，末尾20%）"
     # renamed labels keep the order of the codes: the last label is the top tier
     gold = tier_names(("E", "D", "C", "B", "A"), lang="en")
-    assert gold["A"] == "A (highest)" and gold["C"] == "C (tier 3 of 5)" and gold["E"] == "E (lowest)"
+    assert gold["A"] == "A (highest)" and gold["C"] == "C (tier 3 of 5 from the top)" and gold["E"] == "E (lowest)"
     assert tier_names(("x", "y"), ordered=False, lang="en") == {"x": "x", "y": "y"}
 
 
@@ -139,3 +139,18 @@ def test_chinese_tables_line_up_by_display_width() -> None:
                             treatments=False)
     header, rule, *rows = text.splitlines()[1:8]
     assert {display_width(r) for r in rows} == {display_width(rule)} == {display_width(header)}
+
+
+def test_tier_command_takes_a_treatment_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scores = GOLDEN / "tier_scores.csv"
+    table = '{"treatments": [{"tier": "A1", "owner": "CEO", "contact": "weekly", "benefits": "everything"}]}'
+    assert main(["tier", str(scores), "--policy", "five-a", "--value-column", "clv", "--lang", "en",
+                 "--treatments", table]) == 0
+    out = capsys.readouterr().out
+    assert "A1 (top 5%)  CEO    weekly   everything" in out and "Treatments: your configuration" in out
+    assert "key account manager" not in out  # the default table is replaced, not merged
+    bad = tmp_path / "treatments.json"
+    bad.write_text('{"treatments": [{"tier": "A1"}]}', encoding="utf-8")
+    assert main(["tier", str(scores), "--policy", "five-a", "--value-column", "clv", "--treatments", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"The --treatments file {bad}" in err and "owner" in err

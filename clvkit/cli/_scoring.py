@@ -110,7 +110,7 @@ def _period_words(label: str, tr: Translator) -> tuple[str, str]:
 def print_scores(console: Console, scores: Scores, top: int) -> None:
     tr = console.tr
     s, res = scores.summary, scores.result
-    unit = s.time_unit
+    unit = tr(UNIT_NAMES.get(s.time_unit, s.time_unit))
     one, many = _period_words(scores.period_label, tr)
     what = tr("{horizon} {periods} at {rate}% per {period}, margin {margin}", horizon=res.horizon, periods=many,
               rate=f"{res.discount_rate * 100:g}", period=one, margin=f"{res.margin:g}")
@@ -132,6 +132,6 @@ def print_scores(console: Console, scores: Scores, top: int) -> None:
         console.print(tr("  E[purchases] = expected repeat purchases over the horizon; E[spend] = expected spend per "
                          "purchase"))
         console.print(tr("  last purchase at = time from the first to the last repeat purchase; age T = time since the "
-                         "first purchase ({unit} = {unit_name})", unit=unit, unit_name=tr(UNIT_NAMES.get(unit, unit))))
+                         "first purchase"))
     console.print(tr("Customer equity ({count} customers, {settings}): {equity}", count=f"{s.total_weight:,.0f}",
                      settings=what, equity=money(res.customer_equity)))

@@ -43,6 +43,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
                       help="period value columns, oldest first (the loyalty policy's history)")
     tier.add_argument("--output", "-o", metavar="FILE", help="CSV file for the per-customer tiers")
     tier.add_argument("--explain", action="store_true", help="add the rule that placed each customer")
+    tier.add_argument("--treatments", metavar="JSON",
+                      help="what to do with each tier: a TreatmentTable as JSON text or a JSON file, e.g. "
+                           '\'{"treatments": [{"tier": "A1", "owner": "...", "contact": "...", "benefits": "..."}]}\' '
+                           "(default: clvkit's table for the 5A tiers, key customers and star ratings)")
     tier.add_argument("--force", action="store_true", help="replace an existing --output file")
     lang_option(tier)
     tier.set_defaults(handler=run)
@@ -50,7 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
 
 def run(args: argparse.Namespace, console: Console) -> int:
     """Run ``clvkit tier``; return the exit status."""
-    from ..tiering import make_policy, tier_report
+    from ..tiering import TreatmentTable, make_policy, tier_report
 
     config: str | None = None
     config_file: Path | None = None
@@ -65,6 +69,15 @@ def run(args: argparse.Namespace, console: Console) -> int:
         if config_file is None:
             raise
         raise InvalidInputError(f"The --config file {config_file}: {one_line(exc)}") from None
+    treatments = None
+    if args.treatments is not None:
+        text, treatments_file = json_option(args.treatments, "--treatments")
+        try:
+            treatments = TreatmentTable.model_validate_json(text)
+        except InvalidInputError as exc:
+            if treatments_file is None:
+                raise
+            raise InvalidInputError(f"The --treatments file {treatments_file}: {one_line(exc)}") from None
     columns = read_columns_csv(args.input)
     if args.history_columns:
         missing = [c for c in args.history_columns if c not in columns]
@@ -81,8 +94,9 @@ def run(args: argparse.Namespace, console: Console) -> int:
         )
     # Policies rank on 'value' (and 'monetary'/'recency'... for RFM): the chosen value column is 'value'.
     columns.setdefault("value", columns[args.value_column])
-    assignment, text = tier_report(policy, columns, value_column=args.value_column, lang=console.tr.lang)
-    console.print(text.rstrip("\n"))
+    assignment, report = tier_report(policy, columns, value_column=args.value_column, lang=console.tr.lang,
+                                     treatments=treatments)
+    console.print(report.rstrip("\n"))
     if args.output:
         out = Path(args.output)
         write_csv(out, assignment.to_columns(explain=args.explain))

@@ -151,8 +151,6 @@ def _ids(summary: CustomerSummary) -> npt.NDArray[Any]:
 _HTML_LANG = {"en": "en", "zh": "zh-CN"}
 _UNIT_WORDS = {"D": N_("days"), "W": N_("weeks"), "M": N_("months"), "h": N_("hours"), "s": N_("seconds"),
                "Y": N_("years")}
-# The value x churn-risk cells (ValueRiskMatrix's labels), translated where printed.
-_CELL_WORDS = (N_("maintain"), N_("let_go"), N_("nurture"), N_("rescue"))
 _UNIT_ONE = {"D": N_("day"), "W": N_("week"), "M": N_("month"), "h": N_("hour"), "s": N_("second"), "Y": N_("year")}
 
 
@@ -373,7 +371,7 @@ def _inventory_blocks(inv: Any, policy: Any, tr: Translator) -> list[str]:
              percent(float(inv.value_shares[k])), float(inv.mean_values[k])] for k in order]
     blocks = [table([tr("tier"), tr("customers"), tr("customers %"), tr("value"), tr("value %"), tr("mean value")],
                     rows, caption=tr("Customer inventory ({policy}): {count} customers, total value {total}",
-                                     policy=inv.policy, count=f"{inv.n_customers:,}", total=number(inv.total_value)))]
+                                     policy=tr(inv.policy), count=f"{inv.n_customers:,}", total=number(inv.total_value)))]
     c = inv.concentration
     if c is not None:
         pairs = [(tr("Gini (concentration of value)"), c.gini)]

@@ -328,7 +328,7 @@ def format_inventory(inv: Inventory, *, value_format: str = ",.2f", title: str |
 
     tr = translator(lang)
     names, notes = _tier_naming(inv.labels, inv.ordered, policy, lang)
-    head = title or tr("Customer inventory ({policy}): {count} customers, total value {total}", policy=inv.policy,
+    head = title or tr("Customer inventory ({policy}): {count} customers, total value {total}", policy=tr(inv.policy),
                        count=f"{inv.n_customers:,}", total=f"{inv.total_value:{value_format}}")
     rows = [[names[inv.labels[k]], f"{inv.counts[k]:,}", f"{inv.count_shares[k]:.1%}",
              f"{inv.values[k]:{value_format}}", f"{inv.value_shares[k]:.1%}", f"{inv.mean_values[k]:{value_format}}"]

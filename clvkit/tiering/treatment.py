@@ -42,8 +42,19 @@ KEY_CUSTOMER_SOURCE = N_("张子凡 CRM notes (text 003): \"20%的大客户可�
 #: The provenance of clvkit's own defaults, as printed under a table.
 CLVKIT_DEFAULT = N_("clvkit default, configurable")
 
-# Tier labels of clvkit's policies, translated where they are printed (KeyCustomers' default labels).
-_LABEL_WORDS = (N_("key"), N_("other"))
+# The default tier labels of clvkit's policies and the customer kinds, translated where they are printed.
+_LABEL_WORDS = (
+    N_("key"), N_("other"),  # KeyCustomers
+    N_("1 star"), N_("2 stars"), N_("3 stars"), N_("4 stars"), N_("5 stars"),  # StarRating
+    N_("routine"), N_("costly"), N_("contested"), N_("strategic"),  # ValueCostMatrix
+    N_("maintain"), N_("let_go"), N_("nurture"), N_("rescue"),  # ValueRiskMatrix
+    N_("champions"), N_("loyal"), N_("potential"), N_("new"), N_("cannot_lose"), N_("at_risk"),  # RFMSegments
+    N_("need_attention"), N_("hibernating"),
+    N_("LEAD"), N_("CONVERTED"), N_("RETAINED"), N_("ADVOCATE"),  # LifecycleStage
+    N_("member"), N_("silver"), N_("gold"),  # LoyaltyProgram
+    N_("consumer"), N_("intermediary"), N_("public_interest"),  # CustomerKind (5A classes)
+    N_("FiveA"), N_("KeyCustomers"),  # policy names in report titles
+)
 
 _Text = Field(min_length=1, max_length=400)
 
@@ -133,6 +144,18 @@ DEFAULT_TREATMENTS = TreatmentTable(source=CLVKIT_DEFAULT, treatments=(
                           "levels")),
     Treatment(tier="other", owner=N_("account manager or customer service"),
               contact=N_("quarterly to twice a year"), benefits=N_("standard service; offers that build value")),
+    # StarRating: "five-star customers get five-star treatment" (the CLV management-system book, text 000)
+    Treatment(tier="5 stars", owner=N_("key account manager and an executive sponsor"),
+              contact=N_("monthly visit; quarterly executive visit"),
+              benefits=N_("priority service, named account manager, loyalty rewards, executive sponsor")),
+    Treatment(tier="4 stars", owner=N_("key account manager"), contact=N_("monthly call; visit each quarter"),
+              benefits=N_("priority service, named account manager, loyalty rewards")),
+    Treatment(tier="3 stars", owner=N_("account manager (shared portfolio)"), contact=N_("call each quarter"),
+              benefits=N_("priority service, periodic offers")),
+    Treatment(tier="2 stars", owner=N_("inside sales and customer service"), contact=N_("call or message twice a year"),
+              benefits=N_("standard service, periodic offers")),
+    Treatment(tier="1 star", owner=N_("customer service, self-service channels"),
+              contact=N_("campaign messages; on request"), benefits=N_("standard service")),
 ))
 
 
@@ -161,7 +184,7 @@ def tier_names(labels: Sequence[str], *, shares: Sequence[float] | None = None, 
     >>> tier_names(("other", "key"), shares=(0.8, 0.2), lang="en")
     {'other': 'other (bottom 80%)', 'key': 'key (top 20%)'}
     >>> tier_names(("C", "B", "A"), lang="zh")
-    {'C': 'C（最低）', 'B': 'B（第2层，共3层）', 'A': 'A（最高）'}
+    {'C': 'C（最低）', 'B': 'B（从高到低第2层，共3层）', 'A': 'A（最高）'}
     """
     tr = translator(lang)
     n = len(labels)
@@ -184,7 +207,7 @@ def tier_names(labels: Sequence[str], *, shares: Sequence[float] | None = None, 
         elif rank == n:
             out[lab] = tr("{tier} (lowest)", tier=name)
         else:
-            out[lab] = tr("{tier} (tier {rank} of {n})", tier=name, rank=rank, n=n)
+            out[lab] = tr("{tier} (tier {rank} of {n} from the top)", tier=name, rank=rank, n=n)
     return out
 
 
