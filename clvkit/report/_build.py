@@ -371,7 +371,8 @@ def _inventory_blocks(inv: Any, policy: Any, tr: Translator) -> list[str]:
              percent(float(inv.value_shares[k])), float(inv.mean_values[k])] for k in order]
     blocks = [table([tr("tier"), tr("customers"), tr("customers %"), tr("value"), tr("value %"), tr("mean value")],
                     rows, caption=tr("Customer inventory ({policy}): {count} customers, total value {total}",
-                                     policy=tr(inv.policy), count=f"{inv.n_customers:,}", total=number(inv.total_value)))]
+                                     policy=tr(inv.policy), count=f"{inv.n_customers:,}",
+                                     total=number(inv.total_value)))]
     c = inv.concentration
     if c is not None:
         pairs = [(tr("Gini (concentration of value)"), c.gini)]
