@@ -228,7 +228,7 @@ def test_score_csv_matches_in_process_clv(tmp_path: Path, capsys: pytest.Capture
     np.testing.assert_allclose(got["p_alive"], bg.probability_alive(summary), rtol=1e-12)
     equity = float(re.search(r"Customer equity \(.*\): ([0-9,.]+)", out).group(1).replace(",", ""))
     assert equity == pytest.approx(ref.customer_equity, abs=0.006)
-    assert "6 30-day periods at 2% per 30-day period, margin 0.3" in out
+    assert "6 30-day periods at 2% per 30-day period, margin 30%" in out
 
 
 def test_score_with_model_files_and_fixed_spend(tmp_path: Path, capsys: pytest.CaptureFixture[str], log_csv: Path,

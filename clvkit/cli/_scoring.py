@@ -113,7 +113,7 @@ def print_scores(console: Console, scores: Scores, top: int) -> None:
     unit = tr(UNIT_NAMES.get(s.time_unit, s.time_unit))
     one, many = _period_words(scores.period_label, tr)
     what = tr("{horizon} {periods} at {rate}% per {period}, margin {margin}", horizon=res.horizon, periods=many,
-              rate=f"{res.discount_rate * 100:g}", period=one, margin=f"{res.margin:g}")
+              rate=f"{res.discount_rate * 100:g}", period=one, margin=f"{res.margin * 100:g}%")
     if top > 0:
         console.print(tr("Top {count} customers by CLV ({settings}):", count=min(top, len(s)), settings=what))
         headers = [tr("customer"), tr("repeat purchases"), tr("last purchase at ({unit})", unit=unit),

@@ -139,6 +139,15 @@ def _note(text: str) -> str:
     return f'<p class="note">{html.escape(text)}</p>'
 
 
+def _analyst(block: str, tr: Translator) -> str:
+    """A result's own display (English: its field names are the API's) - in another language folded away under
+    a translated heading, so the page reads in the reader's language and the analyst still finds the numbers."""
+    if tr.lang == "en":
+        return block
+    summary = html.escape(tr("Technical details (in English, for analysts)"))
+    return f"<details><summary>{summary}</summary>{block}</details>"
+
+
 def _para(text: str) -> str:
     return f"<p>{html.escape(text)}</p>"
 
@@ -249,7 +258,7 @@ def build_report(
     if summary.frequency_holdout is not None and summary.duration_holdout is not None:
         facts.append((tr("holdout period"), f"{number(float(summary.duration_holdout))} {unit}"))
         facts.append((tr("holdout repeat purchases"), int(np.sum(summary.frequency_holdout))))
-    data_blocks = [_side_by_side(key_value_table(facts, caption=tr("The data")), summary._repr_html_())]
+    data_blocks = [_side_by_side(key_value_table(facts, caption=tr("The data")), _analyst(summary._repr_html_(), tr))]
     if repeat:
         data_blocks.append(_figure(lambda ax: plot_interpurchase_times(summary, ax=ax),
                                    tr("Histogram of the time between purchases"),
@@ -265,13 +274,13 @@ def build_report(
     pnbd = ParetoNBD().fit(summary)
     results["bg_nbd"], results["pareto_nbd"] = bg, pnbd
     models: dict[str, Any] = {"BG/NBD": bg, "Pareto/NBD": pnbd}
-    model_blocks = [_side_by_side(bg._repr_html_(), pnbd._repr_html_())]
+    model_blocks = [_analyst(_side_by_side(bg._repr_html_(), pnbd._repr_html_()), tr)]
     if holdout:
         say(tr("checking the models on the holdout"))
         comparison = compare(models, summary)
         results["comparison"] = comparison
         chosen_name = comparison.best
-        model_blocks.append(comparison._repr_html_())
+        model_blocks.append(_analyst(comparison._repr_html_(), tr))
         lead = tr("Two purchase models were fitted; {model} predicts the holdout best (lowest error per customer) and "
                   "values the customers below.", model=chosen_name)
     else:
@@ -314,7 +323,7 @@ def build_report(
         gg = GammaGamma().fit(summary)
         results["gamma_gamma"] = gg
         spend: Any = gg
-        value_blocks += [gg._repr_html_(), _figure(
+        value_blocks += [_analyst(gg._repr_html_(), tr), _figure(
             lambda ax: plot_spend_distribution(gg, summary, ax=ax), tr("Density of the average spend per purchase"),
             tr("Average spend per repeat purchase: customers' observed means and the Gamma-Gamma density."))]
         money = tr("value (CLV)")
@@ -328,7 +337,7 @@ def build_report(
     order = result.top(top)
     rows = [[str(ids[i]), float(result.clv[i]), float(result.expected_purchases[i]), float(p_alive[i]),
              float(summary.frequency[i]), float(summary.recency[i]), float(summary.T[i])] for i in order]
-    value_blocks.insert(0, result._repr_html_())
+    value_blocks.insert(0, _analyst(result._repr_html_(), tr))
     value_blocks.append(table([tr("customer"), money, tr("expected purchases"), tr("P(alive)"),
                                tr("repeat purchases"), tr("last purchase at ({unit})", unit=unit),
                                tr("age T ({unit})", unit=unit)], rows,
@@ -341,7 +350,8 @@ def build_report(
     sections.append(Section(
         "value", tr("What the customers are worth"),
         tr("Customer equity {equity} over {horizon} periods, discounted at {rate} per period, margin {margin}.",
-           equity=number(result.customer_equity), horizon=horizon, rate=number(discount_rate), margin=number(margin)),
+           equity=number(result.customer_equity), horizon=horizon, rate=percent(discount_rate),
+           margin=percent(margin)),
         tuple(value_blocks)))
 
     say(tr("tiering"))
@@ -464,12 +474,12 @@ def _binding_section(binding: Any, results: dict[str, Any], tr: Translator) -> S
             f"read_binding_dir()) or a folder of binding tables; got {type(binding).__name__}.")
     measures = measure_binding(dataset.data)
     results["binding"] = measures
-    blocks = [measures._repr_html_()]
+    blocks = [_analyst(measures._repr_html_(), tr)]
     if dataset.values is not None:
         risk = value_at_risk(measures, dataset.values)
         team = team_report(measures, dataset.values, key_customers=dataset.key_customers, tiers=dataset.tiers)
         results["value_at_risk"], results["team"] = risk, team
-        blocks += [team._repr_html_(), _figure(lambda ax: plot_binding(risk, ax=ax),
+        blocks += [_analyst(team._repr_html_(), tr), _figure(lambda ax: plot_binding(risk, ax=ax),
                                                tr("Bar chart of value at risk by employee"),
                                                tr("Value each employee would put at risk by leaving."))]
     else:
