@@ -154,3 +154,32 @@ def test_tier_command_takes_a_treatment_table(tmp_path: Path, capsys: pytest.Cap
     assert main(["tier", str(scores), "--policy", "five-a", "--value-column", "clv", "--treatments", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"The --treatments file {bad}" in err and "owner" in err
+
+
+def test_the_most_valuable_customer_is_plainly_a_key_customer_and_the_influencer_column_says_what_it_is() -> None:
+    # Worked example: five customers, A is worth most by its own value and refers nobody; E refers and brings
+    # in 6x its own value. Top 20% of 5 = 1 customer (A) is the key customer; E alone is a key influencer
+    # under the default rule (indirect >= 1 x direct, at least one referral - here no counts are known).
+    import re
+
+    from clvkit.valuation import CompositeResult, format_value_table
+
+    direct = np.array([900.0, 50.0, 40.0, 30.0, 100.0])
+    indirect = np.array([0.0, 0.0, 0.0, 0.0, 600.0])
+    res = CompositeResult(direct=direct, indirect=indirect, total=direct + indirect,
+                          customer_id=np.array(["A", "B", "C", "D", "E"]), indirect_source="referral graph",
+                          overlaps_direct=True)
+    key = KeyCustomers().assign(direct).codes == 1
+    assert key.tolist() == [True, False, False, False, False]
+    lines = format_value_table(res, 2, lang="en", legend=False, key_customers=key).splitlines()
+    assert re.split(r"\s{2,}", lines[1].strip())[-2:] == ["key customer (top 20%)", "key influencer"]
+    head = lines[1]
+    key_at, influencer_at = head.index("key customer"), head.index("key influencer")
+
+    def flags(line: str) -> tuple[str, str]:
+        return line[key_at:influencer_at].strip(), line[influencer_at:].strip()
+
+    rows = {ln.split()[0]: flags(ln) for ln in lines[2:4]}
+    assert rows == {"A": ("yes", ""), "E": ("", "yes")}
+    zh = format_value_table(res, 2, lang="zh", key_customers=key)
+    assert "关键客户（前20%）" in zh and "关键传播者" in zh and "不论其自身价值高低" in zh
