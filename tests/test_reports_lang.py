@@ -183,3 +183,16 @@ def test_the_most_valuable_customer_is_plainly_a_key_customer_and_the_influencer
     assert rows == {"A": ("yes", ""), "E": ("", "yes")}
     zh = format_value_table(res, 2, lang="zh", key_customers=key)
     assert "关键客户（前20%）" in zh and "关键传播者" in zh and "不论其自身价值高低" in zh
+
+
+def test_the_default_language_comes_from_the_locale(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    scores = GOLDEN / "tier_scores.csv"
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert main(["tier", str(scores), "--policy", "five-a", "--value-column", "clv"]) == 0
+    assert capsys.readouterr().out == (GOLDEN / "tier_five-a.zh.txt").read_text(encoding="utf-8")
+    monkeypatch.setenv("LANGUAGE", "en_GB:zh_CN")  # gettext's order: LANGUAGE first
+    assert main(["tier", str(scores), "--policy", "five-a", "--value-column", "clv"]) == 0
+    assert capsys.readouterr().out == (GOLDEN / "tier_five-a.en.txt").read_text(encoding="utf-8")

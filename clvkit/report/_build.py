@@ -458,6 +458,9 @@ def _tier_sections(result: Any, ids: npt.NDArray[Any], p_alive: npt.NDArray[np.f
         tr("Past repeat revenue against the risk that the customer has stopped buying (1 - P(alive)); high value at "
            "high risk is the list to call first."),
         (table([tr("cell"), tr("customers"), tr("past revenue")], count_rows, caption=tr("Customers per cell")),
+         _note(tr("rescue = high value, high risk: call them first; nurture = high value, low risk: keep them growing; "
+                  "maintain = low value, low risk; let_go = low value, high risk: no effort to win them back. The "
+                  "cells' cuts are clvkit's default, configurable (ValueRiskMatrix).")),
          _figure(lambda ax: plot_value_risk(matrix, ax=ax), tr("Scatter of past revenue against churn risk"),
                  tr("Each point is a customer; the dashed lines are the cuts of the matrix.")))))
     return sections
