@@ -5,9 +5,19 @@ Imports nothing of clvkit, so any layer may use it.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
-__all__ = ["table_lines"]
+__all__ = ["display_width", "table_lines"]
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: Chinese (East Asian wide and full-width) characters take two.
+
+    >>> display_width("A1"), display_width("关键客户"), display_width("A1（最高）")
+    (2, 8, 10)
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
 def table_lines(headers: Sequence[str], rows: Sequence[Sequence[str]], *, align: str = "", indent: str = "",
@@ -45,10 +55,14 @@ def table_lines(headers: Sequence[str], rows: Sequence[Sequence[str]], *, align:
     ['  id  total  key', '  A   11.00  yes', '  B    6.00']
     """
     align = align or "l" + "r" * (len(headers) - 1)
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    widths = [max([display_width(h), *(display_width(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+
+    def pad(cell: str, width: int, how: str) -> str:
+        fill = " " * (width - display_width(cell))
+        return cell + fill if how == "l" else fill + cell
 
     def line(cells: Sequence[str]) -> str:
-        text = "  ".join(c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, align, strict=True))
+        text = "  ".join(pad(c, w, a) for c, w, a in zip(cells, widths, align, strict=True))
         return (indent + text).rstrip()
 
     dashes = [line(["-" * w for w in widths])] if rule else []

@@ -102,26 +102,27 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, str, P
     # capsys is function-scoped; this module-scoped run (shared by several tests) captures by hand.
     o, e = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
-        code = main(["demo", "--output", str(out_dir), "--top", "5"])
+        code = main(["demo", "--output", str(out_dir), "--top", "5", "--lang", "en"])
     return code, o.getvalue(), e.getvalue(), out_dir
 
 
 def test_demo_prints_the_published_bgnbd_estimates(demo_run: tuple[int, str, str, Path]) -> None:
     code, out, _, _ = demo_run
     assert code == 0
-    est = printed_params(out, "BG/NBD (time unit: weeks)")
+    est = printed_params(out, "BG/NBD purchase model (time unit: weeks)")
     assert set(est) == set(PUBLISHED_BGNBD)
     for name, published in PUBLISHED_BGNBD.items():
         # The paper reports three decimals; the demo prints four.
         assert round(est[name], 3) == pytest.approx(published, abs=1e-9), name
-    ll = float(re.search(r"log-likelihood (-[0-9.]+)", out.split("BG/NBD (time unit: weeks)", 1)[1]).group(1))
+    block = out.split("BG/NBD purchase model (time unit: weeks)", 1)[1]
+    ll = float(re.search(r"log-likelihood (-[0-9.]+)", block).group(1))
     assert round(ll, 1) == PUBLISHED_BGNBD_LL
     assert "Fader, Hardie & Lee (2005)" in out
 
 
 def test_demo_prints_the_published_gamma_gamma_estimates(demo_run: tuple[int, str, str, Path]) -> None:
     _, out, _, _ = demo_run
-    est = printed_params(out, "Gamma-Gamma (spend per repeat purchase, dollars)")
+    est = printed_params(out, "Gamma-Gamma spend model (spend per repeat purchase, dollars)")
     assert set(est) == set(PUBLISHED_GAMMA_GAMMA)
     for name, published in PUBLISHED_GAMMA_GAMMA.items():
         assert round(est[name], 2) == pytest.approx(published, abs=1e-9), name
@@ -227,7 +228,7 @@ def test_score_csv_matches_in_process_clv(tmp_path: Path, capsys: pytest.Capture
     np.testing.assert_allclose(got["p_alive"], bg.probability_alive(summary), rtol=1e-12)
     equity = float(re.search(r"Customer equity \(.*\): ([0-9,.]+)", out).group(1).replace(",", ""))
     assert equity == pytest.approx(ref.customer_equity, abs=0.006)
-    assert "6 30-day periods at 2% per 30-day period, margin 0.3" in out
+    assert "6 30-day periods at 2% per 30-day period, margin 30%" in out
 
 
 def test_score_with_model_files_and_fixed_spend(tmp_path: Path, capsys: pytest.CaptureFixture[str], log_csv: Path,

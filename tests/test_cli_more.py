@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -63,11 +64,13 @@ def test_binding_report_on_the_bundled_sample(capsys: pytest.CaptureFixture[str]
 
 
 def test_demo_prints_the_5a_inventory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--output", str(tmp_path), "--top", "3", "-q"]) == 0
+    assert main(["demo", "--output", str(tmp_path), "--top", "3", "-q", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "5A value tiers" in out
-    lines = [ln.split() for ln in out.splitlines() if ln[:2] in ("A1", "A2", "A3", "A4", "A5")]
-    counts = {ln[0]: int(ln[1].replace(",", "")) for ln in lines}
+    # the inventory rows: each tier named with its rank ("A1 (top 5%)"), then the count
+    rows = re.findall(r"^(A[1-5]) \((?:top|next|bottom) [\d.]+%\)\s+([\d,]+)\s", out, flags=re.MULTILINE)
+    assert len(rows) == 5
+    counts = {tier: int(n.replace(",", "")) for tier, n in rows}
     assert sum(counts.values()) == 2357
     # quantile tiers hold their shares within one customer (default 5/15/30/30/20 % from the top)
     for tier, share in {"A1": 0.05, "A2": 0.15, "A3": 0.30, "A4": 0.30, "A5": 0.20}.items():

@@ -3,6 +3,8 @@ the word-of-mouth prior, the command line's table and the synthetic CDNOW referr
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from clvkit.valuation.word_of_mouth import WORD_OF_MOUTH_SOURCE
@@ -114,7 +116,7 @@ def test_word_of_mouth_composite_adds_to_equity() -> None:
     assert res.indirect_source == "word-of-mouth prior" and not res.overlaps_direct
     assert res.label.startswith("PRIOR")
     assert res.customer_equity == pytest.approx(1000.0 + (1 - 25 / 8 + 1) * mean)
-    assert "buyers outside the base" in format_value_table(res, 2)
+    assert "buyers outside the base" in format_value_table(res, 2, lang="en")
 
 
 def test_word_of_mouth_from_customers_and_positional() -> None:
@@ -151,10 +153,11 @@ def test_result_influencers_use_referral_counts() -> None:
 
 # ---------------------------------------------------------------------------------------------- CLI pieces
 def test_table_on_the_book_example() -> None:
-    text = format_value_table(book_example().evaluate(), 3)
+    text = format_value_table(book_example().evaluate(), 3, lang="en", legend=False)
     lines = text.splitlines()
-    assert lines[0] == "Top 3 customers by total value (indirect: referral graph)"
-    assert lines[1].split() == ["customer_id", "direct", "indirect", "total", "indirect/direct", "referrals", "key"]
+    assert lines[0] == "Top 3 customers by total value (indirect value from: referral graph)"
+    assert re.split(r"\s{2,}", lines[1].strip()) == ["customer", "direct value", "indirect value", "total value",
+                                                     "indirect / direct", "referrals", "key influencer"]
     assert lines[2].split() == ["A", "5,000.00", "7,000.00", "12,000.00", "1.40", "2", "yes"]
     assert lines[-1].startswith("Customer equity 12,000.00 = direct 12,000.00 (indirect 7,000.00")
 
@@ -176,7 +179,7 @@ def test_synthetic_referrals_on_cdnow_with_clv() -> None:
     base = clv(bg, gg, s, horizon=12, discount_rate=0.01, period="M")
     graph = synthetic_referrals(s.customer_id, seed=2024)
     res = CompositeValue(direct=base, indirect=graph).evaluate()
-    text = format_value_table(res, 10)
+    text = format_value_table(res, 10, lang="en")
     assert text.splitlines()[0].startswith("SYNTHETIC referral layer (random, seed 2024)")
     assert res.equity.customer_equity == pytest.approx(base.customer_equity, rel=1e-12)
     level = res.attribution.level_value if res.attribution is not None else None

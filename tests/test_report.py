@@ -80,7 +80,7 @@ def check_page(page: str) -> _Checker:
 
 @pytest.fixture(scope="module")
 def report() -> Report:
-    return build_report(load_cdnow_transactions(), **OPTIONS, binding=load_b2b_sample())
+    return build_report(load_cdnow_transactions(), **OPTIONS, binding=load_b2b_sample(), lang="en")
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +194,7 @@ def test_command_line_report(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     out = tmp_path / "report.html"
     argv = [str(path), "--customer-id", "cust", "--datetime", "when", "--monetary-value", "amount",
             "--calibration-end", "1997-09-30", "--observation-end", "1998-06-30", "--binding", str(sample),
-            "--output", str(out), "-q"]
+            "--output", str(out), "-q", "--lang", "en"]
     assert main(["report", *argv]) == 0
     page = out.read_text(encoding="utf-8")
     check_page(page)
@@ -222,3 +222,21 @@ def test_headless_chromium_renders_the_report(tmp_path: Path, page: str, browser
     assert errors == []
     shot = tmp_path / "report.png"
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+
+def test_the_report_in_chinese_has_the_page_language_and_chinese_titles(report: Report, page: str) -> None:
+    zh = build_report(load_cdnow_transactions(), **OPTIONS, lang="zh")
+    zh_page = zh.to_html()
+    check_page(zh_page)
+    assert '<html lang="zh-CN">' in zh_page and '<html lang="en">' in page
+    titles = [s.title for s in zh.sections]
+    assert titles == ["客户概况", "购买模型及其检验", "客户值多少", "5A 层级与价值集中度", "关键客户", "价值与流失风险"]
+    assert zh.title == "客户价值报告"
+    # the same numbers in both languages; each tier named with its rank, its treatment and the provenance
+    assert zh.results["clv"].customer_equity == report.results["clv"].customer_equity
+    for text in ("A1（最高，前5%）", "A5（最低，末尾20%）", "各层级客户怎么做", "clvkit 的默认值，可配置", "张子凡"):
+        assert text in zh_page
+    for text in ("A1 (top 5%)", "What to do with each tier", "clvkit default, configurable"):
+        assert text in page
+    with pytest.raises(InvalidInputError, match="lang"):
+        build_report(load_cdnow_transactions(), **OPTIONS, lang="fr")

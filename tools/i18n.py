@@ -4,7 +4,8 @@
     python tools/i18n.py compile   compile clvkit.po into clvkit.mo (both committed; the package reads the .mo)
 
 A message is anything passed as the first argument to a translator bound to the name ``tr``: ``tr("...")`` or
-``tr.plural("...", "...", n)`` (see KEYWORDS); tests/test_i18n.py checks the catalogue against the code.
+``tr.plural("...", "...", n)``, or a text marked ``N_("...")`` to be translated where it is shown (see
+KEYWORDS); tests/test_i18n.py checks the catalogue against the code.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parents[1]
 PO = ROOT / "clvkit" / "i18n" / "locale" / "zh" / "LC_MESSAGES" / "clvkit.po"
 MO = PO.with_suffix(".mo")
-KEYWORDS = {"tr": None, "plural": (1, 2)}
+KEYWORDS = {"tr": None, "plural": (1, 2), "N_": None}
 
 
 def extract() -> Catalog:

@@ -14,8 +14,8 @@ from .._csvio import parse_iso_time
 from .._timecolumns import days_to_dates, yyyymmdd_to_dates
 from ..errors import InvalidInputError
 
-__all__ = ["Parents", "amount", "date_format", "date_option", "delimiter", "fraction", "non_negative_int",
-           "positive_int", "rate"]
+__all__ = ["Parents", "amount", "date_format", "date_option", "delimiter", "fraction", "lang_option",
+           "non_negative_int", "positive_int", "rate"]
 
 
 # ------------------------------------------------------------------------------------------ numbers
@@ -172,3 +172,13 @@ def _log() -> argparse.ArgumentParser:
     g.add_argument("--refunds", choices=("error", "drop", "net"), default="error",
                    help="negative amounts: reject (default), drop, or net against the same period")
     return log_in
+
+
+def lang_option(parser: argparse.ArgumentParser) -> None:
+    """``--lang {zh,en}``: the language of the printed report (default: the locale's, see
+    :func:`clvkit.i18n.default_language`)."""
+    from ..i18n import LANGUAGES
+
+    parser.add_argument("--lang", choices=list(LANGUAGES), default=None,
+                        help="language of the report: en (English) or zh (Simplified Chinese); default from the "
+                             "locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG)")

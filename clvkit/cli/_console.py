@@ -7,17 +7,24 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
+from ..i18n import N_, Translator, translator
+
 __all__ = ["UNIT_NAMES", "Console", "money", "one_line"]
 
 #: Time units as the printed text names them.
-UNIT_NAMES = {"s": "seconds", "min": "minutes", "h": "hours", "D": "days", "W": "weeks", "M": "months",
-              "Q": "quarters", "Y": "years"}
+UNIT_NAMES = {"s": N_("seconds"), "min": N_("minutes"), "h": N_("hours"), "D": N_("days"), "W": N_("weeks"),
+              "M": N_("months"), "Q": N_("quarters"), "Y": N_("years")}
 
 
 class Console:
-    """Results to ``out``; progress and warnings to ``err`` (silenced by ``--quiet``)."""
+    """Results to ``out``; progress and warnings to ``err`` (silenced by ``--quiet``).
 
-    def __init__(self, out: TextIO, err: TextIO, *, verbose: bool = False, quiet: bool = False) -> None:
+    ``lang`` is the language of what the command prints (``None``: the locale's); ``console.tr`` translates.
+    """
+
+    def __init__(self, out: TextIO, err: TextIO, *, verbose: bool = False, quiet: bool = False,
+                 lang: str | None = "en") -> None:
+        self.tr: Translator = translator(lang)
         self.out = out
         self.err = err
         self.verbose = verbose and not quiet
@@ -64,18 +71,19 @@ class Console:
         except BaseException:
             if not self.quiet:
                 if self._open_line:
-                    self.err.write(" failed\n")
+                    self.err.write(self.tr(" failed") + "\n")
                     self._open_line = False
                 else:
-                    self.err.write(f"{what} failed\n")
+                    self.err.write(self.tr("{what} failed", what=what) + "\n")
             raise
         seconds = time.perf_counter() - t0
         if not self.quiet:
-            extra = f" ({', '.join(suffix)})" if suffix else ""
+            extra = f" ({self.tr(', ').join(suffix)})" if suffix else ""
+            done = self.tr(" done in {seconds} s", seconds=f"{seconds:.2f}")
             if self._open_line:
-                self.err.write(f" done in {seconds:.2f} s{extra}\n")
+                self.err.write(f"{done}{extra}\n")
             else:  # verbose lines were printed in between
-                self.err.write(f"{what} done in {seconds:.2f} s{extra}\n")
+                self.err.write(f"{what}{done}{extra}\n")
             self.err.flush()
             self._open_line = False
 

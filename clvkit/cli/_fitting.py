@@ -59,12 +59,14 @@ def _fit_progress(console: Console) -> Callable[[Any], None]:
 
 
 def _run_fit(console: Console, label: str, engine: Any, summary: CustomerSummary, who: str) -> Any:
-    with console.step(f"fitting {label} on {who}") as add, warnings.catch_warnings(record=True) as caught:
+    tr = console.tr
+    with console.step(tr("fitting {model} on {who}", model=label, who=who)) as add, \
+            warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = engine.fit(summary, progress=_fit_progress(console) if console.verbose else None)
         info = model.fit_info
         if info is not None:
-            add(f"{info.n_iterations} iterations")
+            add(tr("{count} iterations", count=info.n_iterations))
     for w in caught:
         console.note(f"clvkit: warning: {one_line(Exception(str(w.message)))}")
     return model
@@ -74,24 +76,30 @@ def fit_models(console: Console, summary: CustomerSummary, with_spend: bool) -> 
     """BG/NBD, and Gamma-Gamma when ``with_spend`` (else ``None``), each fit reported as a progress step."""
     from ..valuation import BetaGeo, GammaGamma
 
+    tr = console.tr
     n = len(summary)
-    bg = _run_fit(console, "BG/NBD", BetaGeo(), summary, f"{n:,} customers")
+    bg = _run_fit(console, "BG/NBD", BetaGeo(), summary, tr("{count} customers", count=f"{n:,}"))
     gg = None
     if with_spend:
         repeat = int(np.count_nonzero(summary.frequency > 0))
-        gg = _run_fit(console, "Gamma-Gamma", GammaGamma(), summary, f"{repeat:,} repeat customers")
+        gg = _run_fit(console, "Gamma-Gamma", GammaGamma(), summary,
+                      tr("{count} repeat customers", count=f"{repeat:,}"))
     return bg, gg
 
 
 def param_block(console: Console, title: str, model: Any, published: Mapping[str, float] | None = None,
-                 published_ll: float | None = None, source: str = "") -> None:
-    """The estimates with standard errors (and the published values, compared, when given) under ``title``."""
+                 published_ll: float | None = None, source: str = "", *, legend: bool = False) -> None:
+    """The estimates with standard errors (and the published values, compared, when given) under ``title``.
+
+    ``legend`` adds a line explaining the log-likelihood and the standard error.
+    """
+    tr = console.tr
     params = model.params.model_dump()
     se = model.standard_errors or {}
-    headers = ["parameter", "estimate", "std. error"] + (["published"] if published else [])
+    headers = [tr("parameter"), tr("estimate"), tr("std. error")] + ([tr("published")] if published else [])
     rows = []
     for name, value in params.items():
-        row = [name, f"{value:.4f}", f"{se[name]:.4f}" if name in se else "n/a"]
+        row = [name, f"{value:.4f}", f"{se[name]:.4f}" if name in se else tr("n/a")]
         if published:
             row.append(f"{published[name]:g}")
         rows.append(row)
@@ -100,30 +108,47 @@ def param_block(console: Console, title: str, model: Any, published: Mapping[str
         console.print(line)
     info = model.fit_info
     if info is not None:
-        ll = f"  log-likelihood {info.log_likelihood:.2f}"
+        fields = {"ll": f"{info.log_likelihood:.2f}", "customers": f"{info.n_customers:,.0f}",
+                  "iterations": info.n_iterations}
         if published_ll is not None:
-            ll += f" (published {published_ll:g})"
-        console.print(ll + f"; {info.n_customers:,.0f} customers, {info.n_iterations} iterations, "
-                      f"{'converged' if info.converged else 'NOT converged'}")
+            text = (tr("  log-likelihood {ll} (published {published}); {customers} customers, {iterations} iterations, "
+                       "converged", published=f"{published_ll:g}", **fields) if info.converged else
+                    tr("  log-likelihood {ll} (published {published}); {customers} customers, {iterations} iterations, "
+                       "NOT converged", published=f"{published_ll:g}", **fields))
+        else:
+            text = (tr("  log-likelihood {ll}; {customers} customers, {iterations} iterations, converged", **fields)
+                    if info.converged else
+                    tr("  log-likelihood {ll}; {customers} customers, {iterations} iterations, NOT converged",
+                       **fields))
+        console.print(text)
     if published:
         rel = {k: abs(params[k] - v) / abs(v) for k, v in published.items()}
         worst = max(rel, key=rel.__getitem__)
         printed_digits = all(
             round(params[k], max(len(f"{v:g}".partition(".")[2]), 0)) == v for k, v in published.items()
         )
-        verdict = "equal at the published precision" if printed_digits else "close"
-        console.print(f"  vs {source}: {verdict}; largest relative difference {rel[worst]:.2%} ({worst})")
+        fields2 = {"source": source, "diff": f"{rel[worst]:.2%}", "param": worst}
+        console.print(tr("  vs {source}: equal at the published precision; largest relative difference {diff} "
+                         "({param})",
+                         **fields2) if printed_digits else
+                      tr("  vs {source}: close; largest relative difference {diff} ({param})", **fields2))
+    if legend:
+        console.print(tr("  (log-likelihood: how well the model fits the data, higher is better; std. error: the "
+                         "uncertainty of each estimate)"))
 
 
 def holdout_check(console: Console, summary: CustomerSummary, transaction: Any) -> None:
     """Predicted against actual repeat purchases in the holdout period (nothing without a holdout)."""
     if summary.frequency_holdout is None or summary.duration_holdout is None:
         return
+    tr = console.tr
     predicted = float(np.sum(transaction.expected_purchases(summary, summary.duration_holdout)))
     actual = float(np.sum(summary.frequency_holdout))
-    unit = UNIT_NAMES.get(summary.time_unit, summary.time_unit)
-    console.print(f"Holdout check ({summary.duration_holdout:g} {unit} after the calibration end):")
-    console.print(f"  predicted repeat purchases  {predicted:10,.1f}")
-    console.print(f"  actual repeat purchases     {actual:10,.0f}")
+    unit = tr(UNIT_NAMES.get(summary.time_unit, summary.time_unit))
+    rows = [[tr("predicted repeat purchases"), f"{predicted:,.1f}"], [tr("actual repeat purchases"), f"{actual:,.0f}"]]
     if actual > 0:
-        console.print(f"  predicted / actual          {predicted / actual:10.3f}")
+        rows.append([tr("predicted / actual"), f"{predicted / actual:.3f}"])
+    console.print(tr("Holdout check ({duration} {unit} after the calibration end, not used to fit the models):",
+                     duration=f"{summary.duration_holdout:g}", unit=unit))
+    for line in table_lines(["", ""], rows, indent="  ", rule=False)[1:]:
+        console.print(line)

@@ -109,10 +109,10 @@ def write_folder(console: Console, directory: Path, models: Sequence[Any], setti
     if settings is not None:
         writers[SETTINGS_FILE] = _text_writer(settings.to_json() + "\n")
     writers.update(files)
-    with console.step(f"writing {directory}"):
+    with console.step(console.tr("writing {path}", path=directory)):
         paths = write_folder_atomically(directory, writers, known=known)
     console.print()
-    console.print("Wrote:")
+    console.print(console.tr("Wrote:"))
     for p in paths:
         console.print(f"  {p}")
     return 0

@@ -61,8 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    # Commands with --lang print in its language (None: the locale's); the others print English.
     console = Console(sys.stdout, sys.stderr, verbose=getattr(args, "verbose", False),
-                      quiet=getattr(args, "quiet", False))
+                      quiet=getattr(args, "quiet", False), lang=getattr(args, "lang", "en"))
     handler: Callable[[argparse.Namespace, Console], int] = args.handler
     nul = [a for a in (sys.argv[1:] if argv is None else argv) if "\x00" in str(a)]
     if nul:  # no path or value can hold one (the OS refuses it with a ValueError deep inside a write)

@@ -14,6 +14,7 @@ from .._texttable import table_lines
 from .._timeunits import UNIT_DAYS, unit_days
 from ..batch import CustomerSummary
 from ..errors import InvalidInputError
+from ..i18n import N_, Translator
 from ..protocols import CountModel
 from ._console import UNIT_NAMES, Console, money
 
@@ -91,24 +92,46 @@ def score_columns(scores: Scores) -> dict[str, list[Any]]:
     return cols
 
 
+# Singular unit names (the period of the CLV sum), translated where printed.
+_PERIOD_WORDS = (N_("second"), N_("minute"), N_("hour"), N_("day"), N_("week"), N_("month"), N_("quarter"),
+                 N_("year"))
+
+
+def _period_words(label: str, tr: Translator) -> tuple[str, str]:
+    """The period label (``"month"``, ``"30-day period"``) in the singular and the plural, translated."""
+    days, sep, rest = label.partition("-day period")
+    if sep and not rest:
+        return tr("{days}-day period", days=days), tr("{days}-day periods", days=days)
+    plurals = {name.rstrip("s"): name for name in UNIT_NAMES.values()}
+    many = plurals.get(label, label)
+    return tr(label), tr(many)
+
+
 def print_scores(console: Console, scores: Scores, top: int) -> None:
+    tr = console.tr
     s, res = scores.summary, scores.result
-    unit = s.time_unit
-    what = (f"{res.horizon} {scores.period_label}s at {res.discount_rate * 100:g}% per {scores.period_label}, "
-            f"margin {res.margin:g}")
+    unit = tr(UNIT_NAMES.get(s.time_unit, s.time_unit))
+    one, many = _period_words(scores.period_label, tr)
+    what = tr("{horizon} {periods} at {rate}% per {period}, margin {margin}", horizon=res.horizon, periods=many,
+              rate=f"{res.discount_rate * 100:g}", period=one, margin=f"{res.margin * 100:g}%")
     if top > 0:
-        console.print(f"Top {min(top, len(s))} customers by CLV ({what}):")
-        headers = ["customer_id", "frequency", f"recency ({unit})", f"T ({unit})", "P(alive)",
-                   "E[purchases]", "E[spend]", "CLV"]
+        console.print(tr("Top {count} customers by CLV ({settings}):", count=min(top, len(s)), settings=what))
+        headers = [tr("customer"), tr("repeat purchases"), tr("last purchase at ({unit})", unit=unit),
+                   tr("age T ({unit})", unit=unit), tr("P(alive)"), tr("E[purchases]"), tr("E[spend]"), tr("CLV")]
         rows = []
         for i in res.top(top).tolist():
             cid = s.customer_id[i].item() if s.customer_id is not None else i
             rows.append([str(cid), f"{s.frequency[i]:.0f}", f"{s.recency[i]:.2f}", f"{s.T[i]:.2f}",
-                         "n/a" if scores.p_alive is None else f"{scores.p_alive[i]:.3f}",
+                         tr("n/a") if scores.p_alive is None else f"{scores.p_alive[i]:.3f}",
                          f"{res.expected_purchases[i]:.2f}", money(float(res.expected_spend[i])),
                          money(float(res.clv[i]))])
         for line in table_lines(headers, rows, indent="  "):
             console.print(line)
-        console.print("  (E[purchases]: expected repeat purchases over the horizon; E[spend]: expected spend per "
-                      "purchase)")
-    console.print(f"Customer equity ({s.total_weight:,.0f} customers, {what}): {money(res.customer_equity)}")
+        console.print(tr("  Legend: CLV = customer lifetime value, what the customer's expected purchases over the "
+                         "horizon are worth today; P(alive) = probability that the customer is still buying"))
+        console.print(tr("  E[purchases] = expected repeat purchases over the horizon; E[spend] = expected spend per "
+                         "purchase"))
+        console.print(tr("  last purchase at = time from the first to the last repeat purchase; age T = time since the "
+                         "first purchase"))
+    console.print(tr("Customer equity ({count} customers, {settings}): {equity}", count=f"{s.total_weight:,.0f}",
+                     settings=what, equity=money(res.customer_equity)))

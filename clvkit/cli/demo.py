@@ -15,8 +15,9 @@ import numpy as np
 import numpy.typing as npt
 
 from .._csvio import write_csv
+from .._texttable import table_lines
 from ..batch import CustomerSummary
-from ._args import Parents
+from ._args import Parents, lang_option
 from ._console import Console, money
 from ._fitting import fit_models, holdout_check, param_block, summarize_log
 from ._folder import DEMO_FILES, SummarySettings, write_folder
@@ -44,6 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
     demo.add_argument("--output", "-o", default="clvkit-demo-output", metavar="DIR",
                       help="directory for the JSON models and scores.csv (default ./clvkit-demo-output)")
     demo.add_argument("--force", action="store_true", help="replace an existing output directory")
+    lang_option(demo)
     demo.set_defaults(handler=run)
 
 
@@ -55,38 +57,39 @@ def run(args: argparse.Namespace, console: Console) -> int:
     check_outputs([output], [], force=args.force, folder=True,
                   known=DEMO_FILES)
     _period(args.period, "W")  # a bad --period is refused before the minute of loading and fitting, not after
-    with console.step("loading the bundled CDNOW sample"):
+    tr = console.tr
+    with console.step(tr("loading the bundled CDNOW sample")):
         log = load_cdnow_transactions()
     settings = SummarySettings(customer_id="customer_id", datetime="date", monetary_value="amount",
                                freq="D", time_unit="W")
-    with console.step("summarizing (daily periods, calibration to 1997-09-30, time in weeks)"):
+    with console.step(tr("summarizing (daily periods, calibration to 1997-09-30, time in weeks)")):
         summary = summarize_log(log, settings, observation_end=CDNOW_OBSERVATION_END,
                                 calibration_end=CDNOW_CALIBRATION_END, refunds="error")
     _print_sample(console, log, summary)
     bg, gg = fit_models(console, summary, with_spend=True)
-    param_block(console, "BG/NBD (time unit: weeks)", bg, PUBLISHED_BGNBD, PUBLISHED_BGNBD_LL,
+    param_block(console, tr("BG/NBD purchase model (time unit: weeks)"), bg, PUBLISHED_BGNBD, PUBLISHED_BGNBD_LL,
                 "Fader, Hardie & Lee (2005)")
     console.print()
-    param_block(console, "Gamma-Gamma (spend per repeat purchase, dollars)", gg, PUBLISHED_GAMMA_GAMMA,
-                None, "Fader & Hardie (2013)")
+    param_block(console, tr("Gamma-Gamma spend model (spend per repeat purchase, dollars)"), gg, PUBLISHED_GAMMA_GAMMA,
+                None, "Fader & Hardie (2013)", legend=True)
     console.print()
     holdout_check(console, summary, bg)
     console.print()
-    with console.step("scoring"):
+    with console.step(tr("scoring")):
         scores = score_customers(summary, bg, gg, horizon=args.horizon, period=args.period,
                                  discount_rate=args.discount_rate, margin=args.margin)
-    console.print(f"Values as of the calibration end ({CDNOW_CALIBRATION_END.date()}):")
+    console.print(tr("Values as of the calibration end ({date}):", date=CDNOW_CALIBRATION_END.date()))
     print_scores(console, scores, args.top)
     console.print()
-    _print_tiers(console, scores.result.clv, summary.customer_id)
+    key = _print_tiers(console, scores.result.clv, summary.customer_id)
     console.print()
-    composite = _print_referrals(console, scores.result, np.asarray(summary.customer_id), args.top)
+    composite = _print_referrals(console, scores.result, np.asarray(summary.customer_id), args.top, key)
     status = write_folder(console, output, [bg, gg], None, {
         "scores.csv": lambda path: write_scores(path, scores),
         "composite_synthetic.csv": lambda path: write_csv(path, composite.to_columns()),
     }, known=DEMO_FILES)
     if status == 0:  # said only once it is true: a failed write leaves no file to point at
-        console.print(f"synthetic composite values written to {output / 'composite_synthetic.csv'}")
+        console.print(tr("synthetic composite values written to {path}", path=output / "composite_synthetic.csv"))
     return status
 
 
@@ -98,33 +101,57 @@ def _print_sample(console: Console, log: dict[str, npt.NDArray[Any]], summary: C
     first_day = str(dates.min())
     n = len(summary)
     repeat = int(np.count_nonzero(summary.frequency > 0))
-    console.print("CDNOW sample (Fader, Hardie & Lee 2005): 1/10 of the customers who first bought in Q1 1997")
-    console.print(f"  transactions        {len(dates):,} records, {money(float(log['amount'].sum()))} dollars")
-    console.print(f"  customers           {n:,}")
-    console.print(f"  repeat customers    {repeat:,} ({repeat / n:.1%}) with a repeat purchase in calibration")
-    console.print(f"  calibration period  {first_day} to {CDNOW_CALIBRATION_END.date()} "
-                  f"({int(np.count_nonzero(calib)):,} records; T up to {summary.T.max():.2f} weeks)")
-    console.print(f"  holdout period      to {CDNOW_OBSERVATION_END.date()} ({summary.duration_holdout:g} weeks, "
-                  f"{int(np.count_nonzero(~calib)):,} records)")
+    tr = console.tr
+    console.print(tr("CDNOW sample (Fader, Hardie & Lee 2005): 1/10 of the customers who first bought in Q1 1997"))
+    rows = [
+        [tr("transactions"), tr("{count} records, {amount} dollars", count=f"{len(dates):,}",
+                                 amount=money(float(log["amount"].sum())))],
+        [tr("customers"), f"{n:,}"],
+        [tr("repeat customers"), tr("{count} ({share}) with a repeat purchase in calibration", count=f"{repeat:,}",
+                                     share=f"{repeat / n:.1%}")],
+        [tr("calibration period"), tr("{start} to {end} ({count} records; T up to {weeks} weeks)", start=first_day,
+                                       end=CDNOW_CALIBRATION_END.date(), count=f"{int(np.count_nonzero(calib)):,}",
+                                       weeks=f"{summary.T.max():.2f}")],
+        [tr("holdout period"), tr("to {end} ({weeks} weeks, {count} records)", end=CDNOW_OBSERVATION_END.date(),
+                                   weeks=f"{summary.duration_holdout:g}", count=f"{int(np.count_nonzero(~calib)):,}")],
+    ]
+    for line in table_lines(["", ""], rows, align="ll", indent="  ", rule=False)[1:]:
+        console.print(line)
+    console.print(tr("  (calibration: the data the models learn from; holdout: later data kept aside to check them; "
+                     "T: a customer's age since the first purchase)"))
     console.print()
 
 
-def _print_tiers(console: Console, values: npt.NDArray[np.float64], customer_id: npt.NDArray[Any] | None) -> None:
-    """The 5A value-tier inventory and the key customers of the demo's CLV values."""
-    from ..tiering import FiveA, KeyCustomers, format_inventory, inventory
+def _print_tiers(console: Console, values: npt.NDArray[np.float64], customer_id: npt.NDArray[Any] | None
+                 ) -> npt.NDArray[np.bool_]:
+    """The 5A value-tier inventory (with each tier's treatment) and the key customers of the demo's CLV values.
 
+    Returns the key-customer flags, for the value table to show next to the key influencers.
+    """
+    from ..tiering import FiveA, KeyCustomers, format_inventory, inventory
+    from ..tiering.treatment import key_customer_provenance
+
+    tr = console.tr
     columns: dict[str, Any] = {"value": values}
     if customer_id is not None:
         columns["customer_id"] = customer_id
-    five_a = FiveA().assign(columns)
-    console.print(format_inventory(inventory(values, five_a), title="5A value tiers of the CLV above").rstrip("\n"))
-    key = KeyCustomers().assign(columns)
+    policy = FiveA()
+    five_a = policy.assign(columns)
+    title = tr("5A value tiers (5A分级分类管理) of the CLV above")
+    console.print(format_inventory(inventory(values, five_a), title=title, lang=tr.lang, policy=policy))
+    console.print()
+    key_policy = KeyCustomers()
+    key = key_policy.assign(columns)
     share = float(values[key.codes == 1].sum() / values.sum()) if values.sum() > 0 else 0.0
-    console.print(f"Key customers (top 20% by CLV): {int(np.count_nonzero(key.codes == 1)):,} customers "
-                  f"holding {share:.1%} of customer equity")
+    console.print(tr("Key customers (top {top} by CLV): {count} customers holding {share} of customer equity; they "
+                     "are the A1 and A2 tiers above", top=f"{key_policy.share:.0%}",
+                     count=f"{int(np.count_nonzero(key.codes == 1)):,}", share=f"{share:.1%}"))
+    console.print(key_customer_provenance(key_policy.share, lang=tr.lang))
+    return np.asarray(key.codes == 1)
 
 
-def _print_referrals(console: Console, direct: Any, customer_id: npt.NDArray[Any], top: int) -> Any:
+def _print_referrals(console: Console, direct: Any, customer_id: npt.NDArray[Any], top: int,
+                     key_customers: npt.NDArray[np.bool_]) -> Any:
     """Direct, indirect and total value of the top customers over a SYNTHETIC referral layer.
 
     The CDNOW sample has no referral data; :func:`clvkit.valuation.synthetic_referrals` draws a clearly
@@ -136,5 +163,5 @@ def _print_referrals(console: Console, direct: Any, customer_id: npt.NDArray[Any
     graph = synthetic_referrals(customer_id, seed=2024)
     composite = CompositeValue(direct=direct, indirect=graph).evaluate(customer_id=customer_id)
     if top > 0:
-        console.print(format_value_table(composite, top).rstrip("\n"))
+        console.print(format_value_table(composite, top, lang=console.tr.lang, key_customers=key_customers))
     return composite

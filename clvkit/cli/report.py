@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 
 from .._timeunits import UNIT_DAYS
-from ._args import Parents, date_option
+from ._args import Parents, date_option, lang_option
 from ._console import Console
 from ._log import read_log
 from ._output import check_outputs
@@ -40,6 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
     report.add_argument("--output", "-o", default="clvkit-report.html", metavar="FILE",
                         help="the HTML file to write (default ./clvkit-report.html)")
     report.add_argument("--force", action="store_true", help="replace an existing file")
+    lang_option(report)
     report.set_defaults(handler=run)
 
 
@@ -52,11 +53,11 @@ def run(args: argparse.Namespace, console: Console) -> int:
     check_outputs([output], inputs, force=args.force)
     calibration_end = date_option(args.calibration_end, "--calibration-end", args.date_format)
     observation_end = date_option(args.observation_end, "--observation-end", args.date_format)
-    with console.step(f"reading {args.input}") as add:
+    with console.step(console.tr("reading {path}", path=args.input)) as add:
         columns = read_log(args.input, customer_id=args.customer_id, datetime=args.datetime,
                            monetary_value=args.monetary_value, fmt=args.format, delimiter=args.delimiter,
                            date_format=args.date_format)
-        add(f"{len(columns[args.customer_id]):,} rows")
+        add(console.tr("{count} rows", count=f"{len(columns[args.customer_id]):,}"))
     def progress(step: str) -> None:
         console.note(f"clvkit: {step}")
 
@@ -65,9 +66,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
                           refunds=args.refunds, calibration_end=calibration_end, observation_end=observation_end,
                           horizon=args.horizon, period=args.period, discount_rate=args.discount_rate,
                           margin=args.margin, binding=args.binding, top=args.top, title=args.title,
-                          progress=progress)
-    with console.step(f"writing {output}"):
+                          progress=progress, lang=console.tr.lang)
+    with console.step(console.tr("writing {path}", path=output)):
         write_html(output, report=report, force=True)
-    console.print(f"report written to {output} ({output.stat().st_size:,} bytes; sections: "
-                  f"{', '.join(s.title for s in report.sections)})")
+    tr = console.tr
+    console.print(tr("report written to {path} ({size} bytes; sections: {sections})", path=output,
+                     size=f"{output.stat().st_size:,}", sections=tr(", ").join(s.title for s in report.sections)))
     return 0

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from .._csvio import read_rows, write_csv
 from ..errors import InvalidInputError
-from ._args import Parents
+from ._args import Parents, lang_option
 from ._console import Console, one_line
 from ._output import check_outputs, json_option
 
@@ -32,7 +32,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
         "tier", parents=[parents.common],
         help="assign tiers (5A, key customers, stars, RFM, matrices, loyalty, lifecycle)",
         description="Assign customers to tiers with a tiering policy and print the inventory (count, value and "
-                    "share per tier, concentration, Gini).")
+                    "share per tier, concentration, Gini) with a legend, the defaults' provenance and what to do "
+                    "with each tier.")
     tier.add_argument("input", metavar="INPUT", help="CSV with one row per customer (e.g. scores.csv)")
     tier.add_argument("--policy", required=True, choices=sorted(POLICIES), help="tiering policy")
     tier.add_argument("--config", metavar="JSON", help="policy configuration: JSON text or a JSON file")
@@ -42,13 +43,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
                       help="period value columns, oldest first (the loyalty policy's history)")
     tier.add_argument("--output", "-o", metavar="FILE", help="CSV file for the per-customer tiers")
     tier.add_argument("--explain", action="store_true", help="add the rule that placed each customer")
+    tier.add_argument("--treatments", metavar="JSON",
+                      help="what to do with each tier: a TreatmentTable as JSON text or a JSON file, e.g. "
+                           '\'{"treatments": [{"tier": "A1", "owner": "...", "contact": "...", "benefits": "..."}]}\' '
+                           "(default: clvkit's table for the 5A tiers, key customers and star ratings)")
     tier.add_argument("--force", action="store_true", help="replace an existing --output file")
+    lang_option(tier)
     tier.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
     """Run ``clvkit tier``; return the exit status."""
-    from ..tiering import make_policy, tier_report
+    from ..tiering import TreatmentTable, make_policy, tier_report
 
     config: str | None = None
     config_file: Path | None = None
@@ -63,6 +69,15 @@ def run(args: argparse.Namespace, console: Console) -> int:
         if config_file is None:
             raise
         raise InvalidInputError(f"The --config file {config_file}: {one_line(exc)}") from None
+    treatments = None
+    if args.treatments is not None:
+        text, treatments_file = json_option(args.treatments, "--treatments")
+        try:
+            treatments = TreatmentTable.model_validate_json(text)
+        except InvalidInputError as exc:
+            if treatments_file is None:
+                raise
+            raise InvalidInputError(f"The --treatments file {treatments_file}: {one_line(exc)}") from None
     columns = read_columns_csv(args.input)
     if args.history_columns:
         missing = [c for c in args.history_columns if c not in columns]
@@ -79,12 +94,13 @@ def run(args: argparse.Namespace, console: Console) -> int:
         )
     # Policies rank on 'value' (and 'monetary'/'recency'... for RFM): the chosen value column is 'value'.
     columns.setdefault("value", columns[args.value_column])
-    assignment, text = tier_report(policy, columns, value_column=args.value_column)
-    console.print(text.rstrip("\n"))
+    assignment, report = tier_report(policy, columns, value_column=args.value_column, lang=console.tr.lang,
+                                     treatments=treatments)
+    console.print(report.rstrip("\n"))
     if args.output:
         out = Path(args.output)
         write_csv(out, assignment.to_columns(explain=args.explain))
-        console.print(f"tiers written to {out}")
+        console.print(console.tr("tiers written to {path}", path=out))
     return 0
 
 

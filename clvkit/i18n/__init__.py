@@ -36,12 +36,22 @@ from typing import Literal
 
 from ..errors import InvalidInputError
 
-__all__ = ["LANGUAGES", "Language", "Translator", "check_language", "default_language", "translator"]
+__all__ = ["LANGUAGES", "N_", "Language", "Translator", "check_language", "default_language", "translator"]
 
 Language = Literal["en", "zh"]
 #: The languages of the reports: English (message ids) and Simplified Chinese.
 LANGUAGES: tuple[Language, ...] = ("en", "zh")
 DOMAIN = "clvkit"
+
+
+def N_(message: str, /) -> str:
+    """Mark ``message`` for the catalogue without translating it (gettext's ``gettext_noop``).
+
+    For texts kept as data and translated where they are shown, e.g. the default treatment of each tier:
+    ``N_("quarterly visit")`` is stored in English, and ``tr(text)`` translates it at print time (a text the
+    catalogue does not hold, such as a user's own, prints unchanged).
+    """
+    return message
 
 
 def default_language(environ: Mapping[str, str] | None = None) -> Language:

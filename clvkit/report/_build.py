@@ -20,6 +20,7 @@ from .._display import key_value_table, number, percent, table
 from .._frames import require
 from ..batch import CustomerSummary
 from ..errors import InvalidInputError
+from ..i18n import N_, Translator, check_language, translator
 
 __all__ = ["Report", "Section", "build_report", "write_html"]
 
@@ -79,12 +80,15 @@ class Report:
         The objects the sections show, by name (``"summary"``, ``"bg_nbd"``, ``"pareto_nbd"``, ``"comparison"``,
         ``"gamma_gamma"``, ``"clv"``, ``"five_a"``, ``"inventory"``, ``"key_customers"``, ``"value_risk"``,
         ``"binding"``, ``"value_at_risk"``, ``"team"``; those that apply), for a caller that wants the numbers.
+    lang:
+        The language of the texts: ``"en"`` or ``"zh"`` (the page's ``<html lang>`` is ``en`` or ``zh-CN``).
     """
 
     title: str
     subtitle: str
     sections: tuple[Section, ...]
     results: Mapping[str, Any]
+    lang: str = "en"
 
     def body_html(self) -> str:
         """The report's content (navigation and sections) without the page around it."""
@@ -93,14 +97,16 @@ class Report:
 
     def to_html(self) -> str:
         """The whole page: one self-contained HTML5 document (inline CSS, embedded PNG plots, no script)."""
+        tr = translator(self.lang)
         return (
-            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<!DOCTYPE html>\n<html lang="{_HTML_LANG[tr.lang]}"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(self.title)}</title><style>{_CSS}</style></head><body>"
             f"<header><h1>{html.escape(self.title)}</h1><p>{html.escape(self.subtitle)}</p></header>"
             + self.body_html()
-            + f"<footer>Written by clvkit {html.escape(__version__)}. Every number comes from the results named in "
-            "each section; the plots are drawn from the same objects.</footer></body></html>\n"
+            + "<footer>" + html.escape(tr("Written by clvkit {version}. Every number comes from the results named in "
+                                          "each section; the plots are drawn from the same objects.",
+                                          version=__version__)) + "</footer></body></html>\n"
         )
 
     def _repr_html_(self) -> str:
@@ -133,6 +139,15 @@ def _note(text: str) -> str:
     return f'<p class="note">{html.escape(text)}</p>'
 
 
+def _analyst(block: str, tr: Translator) -> str:
+    """A result's own display (English: its field names are the API's) - in another language folded away under
+    a translated heading, so the page reads in the reader's language and the analyst still finds the numbers."""
+    if tr.lang == "en":
+        return block
+    summary = html.escape(tr("Technical details (in English, for analysts)"))
+    return f"<details><summary>{summary}</summary>{block}</details>"
+
+
 def _para(text: str) -> str:
     return f"<p>{html.escape(text)}</p>"
 
@@ -141,11 +156,15 @@ def _ids(summary: CustomerSummary) -> npt.NDArray[Any]:
     return np.asarray(summary.customer_id) if summary.customer_id is not None else np.arange(len(summary))
 
 
-_UNIT_WORDS = {"D": "days", "W": "weeks", "M": "months", "h": "hours", "s": "seconds", "Y": "years"}
+#: The ``lang`` attribute of the page per report language.
+_HTML_LANG = {"en": "en", "zh": "zh-CN"}
+_UNIT_WORDS = {"D": N_("days"), "W": N_("weeks"), "M": N_("months"), "h": N_("hours"), "s": N_("seconds"),
+               "Y": N_("years")}
+_UNIT_ONE = {"D": N_("day"), "W": N_("week"), "M": N_("month"), "h": N_("hour"), "s": N_("second"), "Y": N_("year")}
 
 
-def _unit(summary: CustomerSummary) -> str:
-    return _UNIT_WORDS.get(summary.time_unit, summary.time_unit)
+def _unit(summary: CustomerSummary, tr: Translator) -> str:
+    return tr(_UNIT_WORDS.get(summary.time_unit, summary.time_unit))
 
 
 def build_report(
@@ -168,6 +187,7 @@ def build_report(
     top: int = 15,
     title: str | None = None,
     progress: Progress | None = None,
+    lang: str | None = None,
 ) -> Report:
     """Run the whole job on a transaction log and return the :class:`Report` (render it with :meth:`Report.to_html`).
 
@@ -191,6 +211,8 @@ def build_report(
         The page heading (default: "Customer value report").
     progress:
         Called with a short description as each step starts (the command line prints them).
+    lang:
+        The language of the page: ``"en"``, ``"zh"`` (Simplified Chinese) or ``None`` for the locale's.
 
     Returns
     -------
@@ -211,80 +233,89 @@ def build_report(
 
     if isinstance(top, bool) or not isinstance(top, int | np.integer) or not 0 <= int(top) <= 1000:
         raise InvalidInputError(f"build_report(): 'top' must be a whole number from 0 to 1000; got {top!r}.")
+    tr = translator(check_language(lang))
     require("matplotlib.figure")  # fail before any work without the plot extra
     say = progress or (lambda _step: None)
     results: dict[str, Any] = {}
     sections: list[Section] = []
 
-    say("summarizing the log")
+    say(tr("summarizing the log"))
     summary = summarize(transactions, customer_id=customer_id, datetime=datetime, monetary_value=monetary_value,
                         time_unit=time_unit, calibration_end=calibration_end, observation_end=observation_end,
                         datetime_format=datetime_format, refunds=refunds)  # type: ignore[arg-type]
     if summary.time_unit != model_time_unit:
         summary = summary.with_time_unit(model_time_unit)
     results["summary"] = summary
-    unit = _unit(summary)
+    unit = _unit(summary, tr)
     n = len(summary)
     repeat = int(np.count_nonzero(summary.frequency > 0))
     holdout = summary.frequency_holdout is not None and summary.duration_holdout is not None
     facts: list[tuple[str, Any]] = [
-        ("customers", n), ("repeat customers (calibration)", f"{repeat:,} ({percent(repeat / n if n else 0.0)})"),
-        ("longest customer age T", f"{number(float(summary.T.max()))} {unit}"),
+        (tr("customers"), n),
+        (tr("repeat customers (calibration)"), f"{repeat:,} ({percent(repeat / n if n else 0.0)})"),
+        (tr("longest customer age T"), f"{number(float(summary.T.max()))} {unit}"),
     ]
     if summary.frequency_holdout is not None and summary.duration_holdout is not None:
-        facts.append(("holdout period", f"{number(float(summary.duration_holdout))} {unit}"))
-        facts.append(("holdout repeat purchases", int(np.sum(summary.frequency_holdout))))
-    data_blocks = [_side_by_side(key_value_table(facts, caption="The data"), summary._repr_html_())]
+        facts.append((tr("holdout period"), f"{number(float(summary.duration_holdout))} {unit}"))
+        facts.append((tr("holdout repeat purchases"), int(np.sum(summary.frequency_holdout))))
+    data_blocks = [_side_by_side(key_value_table(facts, caption=tr("The data")), _analyst(summary._repr_html_(), tr))]
     if repeat:
-        data_blocks.append(_figure(lambda ax: plot_interpurchase_times(summary, ax=ax), "Histogram of the time "
-                                   "between purchases", f"Time between a customer's purchases, in {unit}."))
-    sections.append(Section("data", "The customers", f"{n:,} customers; {percent(repeat / n if n else 0.0)} "
-                            "bought again within the calibration period.", tuple(data_blocks)))
+        data_blocks.append(_figure(lambda ax: plot_interpurchase_times(summary, ax=ax),
+                                   tr("Histogram of the time between purchases"),
+                                   tr("Time between a customer's purchases, in {unit}.", unit=unit)))
+    data_blocks.append(_note(tr("Calibration period: the data the models learn from; holdout period: later data kept "
+                                "aside to check them; T: a customer's age since the first purchase.")))
+    sections.append(Section("data", tr("The customers"),
+                            tr("{count} customers; {share} bought again within the calibration period.",
+                               count=f"{n:,}", share=percent(repeat / n if n else 0.0)), tuple(data_blocks)))
 
-    say("fitting BG/NBD and Pareto/NBD")
+    say(tr("fitting BG/NBD and Pareto/NBD"))
     bg = BetaGeo().fit(summary)
     pnbd = ParetoNBD().fit(summary)
     results["bg_nbd"], results["pareto_nbd"] = bg, pnbd
     models: dict[str, Any] = {"BG/NBD": bg, "Pareto/NBD": pnbd}
-    model_blocks = [_side_by_side(bg._repr_html_(), pnbd._repr_html_())]
+    model_blocks = [_analyst(_side_by_side(bg._repr_html_(), pnbd._repr_html_()), tr)]
     if holdout:
-        say("checking the models on the holdout")
+        say(tr("checking the models on the holdout"))
         comparison = compare(models, summary)
         results["comparison"] = comparison
         chosen_name = comparison.best
-        model_blocks.append(comparison._repr_html_())
-        lead = (f"Two purchase models were fitted; {chosen_name} predicts the holdout best (lowest error per "
-                "customer) and values the customers below.")
+        model_blocks.append(_analyst(comparison._repr_html_(), tr))
+        lead = tr("Two purchase models were fitted; {model} predicts the holdout best (lowest error per customer) and "
+                  "values the customers below.", model=chosen_name)
     else:
         chosen_name = "BG/NBD"
-        lead = "Two purchase models were fitted; without a holdout period BG/NBD values the customers below."
+        lead = tr("Two purchase models were fitted; without a holdout period BG/NBD values the customers below.")
     chosen = models[chosen_name]
     model_blocks.append(_figure(lambda ax: plot_period_transactions(chosen, summary, ax=ax),
-                                "Bar chart of customers by number of repeat purchases, actual and model",
-                                f"Customers by number of repeat purchases in the calibration period: actual and "
-                                f"{chosen_name}."))
+                                tr("Bar chart of customers by number of repeat purchases, actual and model"),
+                                tr("Customers by number of repeat purchases in the calibration period: actual and "
+                                   "{model}.", model=chosen_name)))
     if holdout:
         model_blocks.append(_figure(
             lambda ax: plot_calibration_purchases_vs_holdout_purchases(chosen, summary, ax=ax),
-            "Line chart of mean holdout purchases by calibration purchases",
-            f"Mean holdout purchases by calibration repeat purchases: actual and {chosen_name}."))
+            tr("Line chart of mean holdout purchases by calibration purchases"),
+            tr("Mean holdout purchases by calibration repeat purchases: actual and {model}.", model=chosen_name)))
         tracking_period = 7 if time_unit == "D" else 1
         model_blocks.append(_figure(
             lambda ax: plot_tracking(models, transactions, customer_id=customer_id, datetime=datetime,
                                      calibration_end=calibration_end, time_unit=time_unit, period=tracking_period,
                                      observation_end=observation_end, cumulative=True, ax=ax),
-            "Cumulative repeat purchases over time, actual and both models",
-            "Cumulative repeat purchases of the cohort: actual and both models; the dashed line is the end of "
-            "the calibration period."))
+            tr("Cumulative repeat purchases over time, actual and both models"),
+            tr("Cumulative repeat purchases of the cohort: actual and both models; the dashed line is the end of "
+               "the calibration period.")))
     model_blocks.append(_figure(lambda ax: plot_probability_alive_matrix(chosen, summary=summary, ax=ax),
-                                "Heat map of the probability a customer is still active by frequency and recency",
-                                f"P(still active) by repeat purchases and time of the last purchase ({chosen_name})."))
+                                tr("Heat map of the probability a customer is still active by frequency and recency"),
+                                tr("Probability that a customer is still buying, by repeat purchases and time of the "
+                                   "last purchase ({model}).", model=chosen_name)))
     model_blocks.append(_figure(lambda ax: plot_frequency_recency_matrix(chosen, summary=summary, ax=ax),
-                                "Heat map of expected purchases next period by frequency and recency",
-                                f"Expected purchases in the next {unit[:-1]} by repeat purchases and recency."))
-    sections.append(Section("models", "Purchase models and their checks", lead, tuple(model_blocks)))
+                                tr("Heat map of expected purchases next period by frequency and recency"),
+                                tr("Expected purchases in the next {period} by repeat purchases and the time of the "
+                                   "last purchase.", period=tr(_UNIT_ONE.get(summary.time_unit,
+                                                                             summary.time_unit)))))
+    sections.append(Section("models", tr("Purchase models and their checks"), lead, tuple(model_blocks)))
 
-    say("valuing the customers")
+    say(tr("valuing the customers"))
     ids = _ids(summary)
     p_alive = chosen.probability_alive(summary)
     value_blocks: list[str] = []
@@ -292,62 +323,112 @@ def build_report(
         gg = GammaGamma().fit(summary)
         results["gamma_gamma"] = gg
         spend: Any = gg
-        value_blocks += [gg._repr_html_(), _figure(
-            lambda ax: plot_spend_distribution(gg, summary, ax=ax), "Density of the average spend per purchase",
-            "Average spend per repeat purchase: customers' observed means and the Gamma-Gamma density.")]
-        money = "value"
+        value_blocks += [_analyst(gg._repr_html_(), tr), _figure(
+            lambda ax: plot_spend_distribution(gg, summary, ax=ax), tr("Density of the average spend per purchase"),
+            tr("Average spend per repeat purchase: customers' observed means and the Gamma-Gamma density."))]
+        money = tr("value (CLV)")
     else:
         spend = 1.0
-        money = "discounted purchases"
-        value_blocks.append(_note("No spend column (or no repeat purchase): values below are discounted expected "
-                                  "purchases, not money."))
+        money = tr("discounted purchases")
+        value_blocks.append(_note(tr("No spend column (or no repeat purchase): values below are discounted expected "
+                                     "purchases, not money.")))
     result = clv(chosen, spend, summary, horizon=horizon, discount_rate=discount_rate, margin=margin, period=period)
     results["clv"] = result
     order = result.top(top)
     rows = [[str(ids[i]), float(result.clv[i]), float(result.expected_purchases[i]), float(p_alive[i]),
              float(summary.frequency[i]), float(summary.recency[i]), float(summary.T[i])] for i in order]
-    value_blocks.insert(0, result._repr_html_())
-    value_blocks.append(table(["customer", money, "expected purchases", "P(active)", "repeat purchases",
-                               f"recency ({unit})", f"T ({unit})"], rows,
-                              caption=f"The {len(order)} most valuable customers"))
+    value_blocks.insert(0, _analyst(result._repr_html_(), tr))
+    value_blocks.append(table([tr("customer"), money, tr("expected purchases"), tr("P(alive)"),
+                               tr("repeat purchases"), tr("last purchase at ({unit})", unit=unit),
+                               tr("age T ({unit})", unit=unit)], rows,
+                              caption=tr("The {count} most valuable customers", count=len(order))))
+    value_blocks.append(_note(tr("CLV = customer lifetime value, what the customer's expected purchases over the "
+                                 "horizon "
+                                 "are worth today; P(alive) = probability that the customer is still buying; last "
+                                 "purchase at = time from the first to the last repeat purchase; age T = time since "
+                                 "the first purchase.")))
     sections.append(Section(
-        "value", "What the customers are worth",
-        f"Customer equity {number(result.customer_equity)} over {horizon} periods, discounted at "
-        f"{number(discount_rate)} per period, margin {number(margin)}.", tuple(value_blocks)))
+        "value", tr("What the customers are worth"),
+        tr("Customer equity {equity} over {horizon} periods, discounted at {rate} per period, margin {margin}.",
+           equity=number(result.customer_equity), horizon=horizon, rate=percent(discount_rate),
+           margin=percent(margin)),
+        tuple(value_blocks)))
 
-    say("tiering")
-    sections += _tier_sections(result, ids, p_alive, summary, top, results)
+    say(tr("tiering"))
+    sections += _tier_sections(result, ids, p_alive, summary, top, results, tr)
     if binding is not None:
-        say("measuring binding")
-        sections.append(_binding_section(binding, results))
-    heading = title or "Customer value report"
-    subtitle = (f"{n:,} customers; time in {unit}; models by clvkit {__version__}"
-                + (f"; calibration to {summary.calibration_end:%Y-%m-%d}" if summary.calibration_end is not None
-                   else ""))
-    return Report(heading, subtitle, tuple(sections), results)
+        say(tr("measuring binding"))
+        sections.append(_binding_section(binding, results, tr))
+    heading = title or tr("Customer value report")
+    if summary.calibration_end is not None:
+        subtitle = tr("{count} customers; time in {unit}; models by clvkit {version}; calibration to {date}",
+                      count=f"{n:,}", unit=unit, version=__version__, date=f"{summary.calibration_end:%Y-%m-%d}")
+    else:
+        subtitle = tr("{count} customers; time in {unit}; models by clvkit {version}", count=f"{n:,}", unit=unit,
+                      version=__version__)
+    return Report(heading, subtitle, tuple(sections), results, lang=tr.lang)
+
+
+def _inventory_blocks(inv: Any, policy: Any, tr: Translator) -> list[str]:
+    """The 5A inventory as HTML in the report's language: tiers named with their rank, concentration, legend,
+    provenance and what to do with each tier."""
+    from ..tiering import DEFAULT_TREATMENTS
+    from ..tiering.reports import _display_order, _tier_naming
+
+    names, notes = _tier_naming(inv.labels, inv.ordered, policy, tr.lang)
+    order = _display_order(len(inv.labels), inv.ordered)
+    rows = [[names[inv.labels[k]], int(inv.counts[k]), percent(float(inv.count_shares[k])), float(inv.values[k]),
+             percent(float(inv.value_shares[k])), float(inv.mean_values[k])] for k in order]
+    blocks = [table([tr("tier"), tr("customers"), tr("customers %"), tr("value"), tr("value %"), tr("mean value")],
+                    rows, caption=tr("Customer inventory ({policy}): {count} customers, total value {total}",
+                                     policy=tr(inv.policy), count=f"{inv.n_customers:,}",
+                                     total=number(inv.total_value)))]
+    c = inv.concentration
+    if c is not None:
+        pairs = [(tr("Gini (concentration of value)"), c.gini)]
+        pairs += [(tr("the top {top} hold", top=f"{p:.0%}"), percent(v)) for p, v in c.top_shares.items()]
+        blocks.append(key_value_table(pairs, caption=tr("Concentration of value")))
+    blocks.append(_note(tr("customers % = share of all customers; value % = share of the total value; mean value = "
+                           "value per customer; the top 10% hold = share of the total value held by the most valuable "
+                           "10% of customers; Gini = concentration of value: 0 when every customer is worth the same, "
+                           "near 1 when a few customers hold almost all of it.")))
+    blocks += [_note(line) for line in notes]
+    found = DEFAULT_TREATMENTS.lookup(inv.labels)
+    if found:
+        trows = [[names[inv.labels[k]], tr(found[inv.labels[k]].owner), tr(found[inv.labels[k]].contact),
+                  tr(found[inv.labels[k]].benefits)] for k in order if inv.labels[k] in found]
+        blocks.append(table([tr("tier"), tr("owner"), tr("contact"), tr("benefits")], trows,
+                            caption=tr("What to do with each tier")))
+        blocks.append(_note(tr("Treatments: {source} (TreatmentTable).", source=tr(DEFAULT_TREATMENTS.source))))
+    return blocks
 
 
 def _tier_sections(result: Any, ids: npt.NDArray[Any], p_alive: npt.NDArray[np.float64], summary: CustomerSummary,
-                   top: int, results: dict[str, Any]) -> list[Section]:
+                   top: int, results: dict[str, Any], tr: Translator) -> list[Section]:
     from ..plotting import plot_lorenz, plot_value_risk
     from ..tiering import FiveA, KeyCustomers, ValueRiskMatrix, inventory
+    from ..tiering.treatment import key_customer_provenance
 
     values = np.asarray(result.clv, dtype=np.float64)
-    five_a = FiveA().assign({"value": values, "customer_id": ids})
+    policy = FiveA()
+    five_a = policy.assign({"value": values, "customer_id": ids})
     inv = inventory(values, five_a)
     results["five_a"], results["inventory"] = five_a, inv
-    # The tables next to the (square) curve: one screen shows the tiers and their picture together.
+    # The tables next to the (square) curve: one screen shows the tiers and their picture together; the legend,
+    # the provenance and the treatments below them.
+    inventory_blocks = _inventory_blocks(inv, policy, tr)
     tier_blocks = (_side_by_side(
-        inv._repr_html_(),
-        _figure(lambda ax: plot_lorenz(inv, ax=ax), "Lorenz curve of customer value with the 5A tiers",
-                "Share of value held by the most valuable customers; the points mark the 5A tiers.",
-                figsize=LORENZ_FIGSIZE)),)
+        "".join(inventory_blocks[:2]),
+        _figure(lambda ax: plot_lorenz(inv, ax=ax), tr("Lorenz curve of customer value with the 5A tiers"),
+                tr("Share of value held by the most valuable customers; the points mark the 5A tiers."),
+                figsize=LORENZ_FIGSIZE)), *inventory_blocks[2:])
     gini = inv.concentration.gini if inv.concentration is not None else 0.0
-    sections = [Section("tiers", "5A tiers and concentration",
-                        f"Gini coefficient {number(gini)}: the closer to 1, the more value sits with few customers.",
-                        tier_blocks)]
+    sections = [Section("tiers", tr("5A tiers and concentration"),
+                        tr("Gini coefficient {gini}: the closer to 1, the more value sits with few customers.",
+                           gini=number(gini)), tier_blocks)]
 
-    key = KeyCustomers().assign({"value": values, "customer_id": ids})
+    key_policy = KeyCustomers()
+    key = key_policy.assign({"value": values, "customer_id": ids})
     results["key_customers"] = key
     is_key = np.asarray(key.codes) == 1
     total = float(values.sum())
@@ -355,9 +436,12 @@ def _tier_sections(result: Any, ids: npt.NDArray[Any], p_alive: npt.NDArray[np.f
     key_order = [i for i in result.top(len(values)) if is_key[i]][:top]
     key_rows = [[str(ids[i]), float(values[i]), float(p_alive[i])] for i in key_order]
     sections.append(Section(
-        "key", "Key customers", f"{int(is_key.sum()):,} key customers (top 20% by value) hold {percent(share)} of the "
-        "value.", (table(["customer", "value", "P(active)"], key_rows,
-                         caption=f"The first {len(key_rows)} key customers"),)))
+        "key", tr("Key customers"),
+        tr("{count} key customers (top 20% by value) hold {share} of the value.", count=f"{int(is_key.sum()):,}",
+           share=percent(share)),
+        (table([tr("customer"), tr("value (CLV)"), tr("P(alive)")], key_rows,
+               caption=tr("The first {count} key customers", count=len(key_rows))),
+         _note(key_customer_provenance(key_policy.share, lang=tr.lang)))))
 
     # Value here is past repeat revenue, not CLV: CLV already weighs the future by P(alive), so crossing it
     # with churn risk would count the risk twice and hide valuable customers who are slipping away.
@@ -367,19 +451,22 @@ def _tier_sections(result: Any, ids: npt.NDArray[Any], p_alive: npt.NDArray[np.f
     matrix = ValueRiskMatrix().assign(value=past, p_alive=p_alive, customer_id=ids)
     results["value_risk"] = matrix
     counts = np.bincount(np.asarray(matrix.codes), minlength=len(matrix.labels))
-    count_rows = [[label, int(c), float(past[np.asarray(matrix.codes) == k].sum())]
+    count_rows = [[tr(label), int(c), float(past[np.asarray(matrix.codes) == k].sum())]
                   for k, (label, c) in enumerate(zip(matrix.labels, counts, strict=True))]
     sections.append(Section(
-        "risk", "Value and churn risk",
-        "Past repeat revenue against the risk that the customer has stopped buying (1 - P(active)); "
-        "high value at high risk is the list to call first.",
-        (table(["cell", "customers", "past revenue"], count_rows, caption="Customers per cell"),
-         _figure(lambda ax: plot_value_risk(matrix, ax=ax), "Scatter of past revenue against churn risk",
-                 "Each point is a customer; the dashed lines are the cuts of the matrix."))))
+        "risk", tr("Value and churn risk"),
+        tr("Past repeat revenue against the risk that the customer has stopped buying (1 - P(alive)); high value at "
+           "high risk is the list to call first."),
+        (table([tr("cell"), tr("customers"), tr("past revenue")], count_rows, caption=tr("Customers per cell")),
+         _note(tr("rescue = high value, high risk: call them first; nurture = high value, low risk: keep them growing; "
+                  "maintain = low value, low risk; let_go = low value, high risk: no effort to win them back. The "
+                  "cells' cuts are clvkit's default, configurable (ValueRiskMatrix).")),
+         _figure(lambda ax: plot_value_risk(matrix, ax=ax), tr("Scatter of past revenue against churn risk"),
+                 tr("Each point is a customer; the dashed lines are the cuts of the matrix.")))))
     return sections
 
 
-def _binding_section(binding: Any, results: dict[str, Any]) -> Section:
+def _binding_section(binding: Any, results: dict[str, Any], tr: Translator) -> Section:
     from ..binding import BindingDataset, measure_binding, read_binding_dir, team_report, value_at_risk
     from ..plotting import plot_binding
 
@@ -390,19 +477,20 @@ def _binding_section(binding: Any, results: dict[str, Any]) -> Section:
             f"read_binding_dir()) or a folder of binding tables; got {type(binding).__name__}.")
     measures = measure_binding(dataset.data)
     results["binding"] = measures
-    blocks = [measures._repr_html_()]
+    blocks = [_analyst(measures._repr_html_(), tr)]
     if dataset.values is not None:
         risk = value_at_risk(measures, dataset.values)
         team = team_report(measures, dataset.values, key_customers=dataset.key_customers, tiers=dataset.tiers)
         results["value_at_risk"], results["team"] = risk, team
-        blocks += [team._repr_html_(), _figure(lambda ax: plot_binding(risk, ax=ax),
-                                               "Bar chart of value at risk by employee",
-                                               "Value each employee would put at risk by leaving.")]
+        blocks += [_analyst(team._repr_html_(), tr), _figure(lambda ax: plot_binding(risk, ax=ax),
+                                               tr("Bar chart of value at risk by employee"),
+                                               tr("Value each employee would put at risk by leaving."))]
     else:
-        blocks.append(_note("The binding data have no customer values, so no value at risk."))
-    return Section("binding", "Binding: the company's customers or one salesperson's?",
-                   f"{len(dataset.data.customer_ids):,} customers as of {dataset.data.as_of:%Y-%m-%d}: how firmly each "
-                   "is tied to the company rather than to one employee.", tuple(blocks))
+        blocks.append(_note(tr("The binding data have no customer values, so no value at risk.")))
+    return Section("binding", tr("Binding (绑定): the company's customers or one salesperson's?"),
+                   tr("{count} customers as of {date}: how firmly each is tied to the company rather than to one "
+                      "employee.", count=f"{len(dataset.data.customer_ids):,}", date=f"{dataset.data.as_of:%Y-%m-%d}"),
+                   tuple(blocks))
 
 
 def write_html(path: str | os.PathLike[str], transactions: Any = None, *, report: Report | None = None,

@@ -18,8 +18,10 @@ Reports
 -------
 :func:`inventory` and :func:`format_inventory` (count and value per tier, concentration),
 :func:`migration` and :func:`format_migration` (transition matrix between snapshots),
-:func:`budget_allocation` and :func:`format_budget` (ring-fenced tier budgets), and the concentration
-measures :func:`gini`, :func:`lorenz_curve`, :func:`top_share`. :func:`make_policy` and :func:`tier_report`
+:func:`budget_allocation` and :func:`format_budget` (ring-fenced tier budgets), :class:`TreatmentTable` and
+:func:`format_treatments` (what to do with each tier), :func:`tier_names` (names that carry the rank), and the
+concentration measures :func:`gini`, :func:`lorenz_curve`, :func:`top_share`. :func:`make_policy` and
+:func:`tier_report`
 serve command lines (policies by name, configured from JSON).
 
 Examples
@@ -48,6 +50,7 @@ from .registry import POLICIES, make_policy, tier_report
 from .reports import Inventory, Migration, format_inventory, format_migration, inventory, migration
 from .rfm import DEFAULT_RFM_SEGMENTS, RFMSegments, SegmentRule
 from .scorecard import DEFAULT_BENEFITS, Criterion, Scorecard, StarRating
+from .treatment import DEFAULT_TREATMENTS, Treatment, TreatmentTable, format_treatments, tier_names
 from .value import (
     FIVE_A_LABELS,
     FIVE_A_SHARES,
@@ -60,6 +63,7 @@ from .value import (
 __all__ = [
     "DEFAULT_BENEFITS",
     "DEFAULT_RFM_SEGMENTS",
+    "DEFAULT_TREATMENTS",
     "FIVE_A_LABELS",
     "FIVE_A_SHARES",
     "KEY_CUSTOMER_SHARE",
@@ -85,6 +89,8 @@ __all__ = [
     "ThresholdCut",
     "TierAssignment",
     "TieringPolicy",
+    "Treatment",
+    "TreatmentTable",
     "ValueCostMatrix",
     "ValueRiskMatrix",
     "budget_allocation",
@@ -92,11 +98,13 @@ __all__ = [
     "format_budget",
     "format_inventory",
     "format_migration",
+    "format_treatments",
     "gini",
     "inventory",
     "lorenz_curve",
     "make_policy",
     "migration",
+    "tier_names",
     "tier_report",
     "top_share",
 ]

@@ -12,6 +12,7 @@ import numpy.typing as npt
 from .._texttable import table_lines
 from .._validation import as_float_array
 from ..errors import InvalidInputError
+from ..i18n import translator
 from ._assignment import TierAssignment
 from ._inputs import read_values
 
@@ -95,29 +96,35 @@ def budget_allocation(assignment: TierAssignment, budget: Sequence[float] | Mapp
                             value_per_budget=value_ratio)
 
 
-def format_budget(alloc: BudgetAllocation, *, value_format: str = ",.2f") -> str:
+def format_budget(alloc: BudgetAllocation, *, value_format: str = ",.2f", lang: str | None = None) -> str:
     """The budget allocation as text: budget, customers and budget per customer per tier.
+
+    ``lang`` is ``"en"``, ``"zh"`` or ``None`` for the locale's language.
 
     Examples
     --------
     >>> from clvkit.tiering import KeyCustomers
     >>> a = KeyCustomers(share=0.25).assign([1.0, 2.0, 3.0, 4.0])
-    >>> print(format_budget(budget_allocation(a, [300.0, 400.0], values=[1.0, 2.0, 3.0, 4.0])))
-    Ring-fenced budget: total 700.00, unspent 0.00 (empty tiers)
+    >>> print(format_budget(budget_allocation(a, [300.0, 400.0], values=[1.0, 2.0, 3.0, 4.0]), lang="en"))
+    Ring-fenced budget: total 700.00, unspent 0.00 (budget of empty tiers)
     tier   budget  customers  per customer  value per budget
     -----  ------  ---------  ------------  ----------------
     other  300.00          3        100.00              0.02
     key    400.00          1        400.00              0.01
+    Each tier's budget is spent on that tier's customers only (ring-fenced).
     """
-    header = ["tier", "budget", "customers", "per customer"] + (["value per budget"] if alloc.values is not None
-                                                                 else [])
+    tr = translator(lang)
+    header = [tr("tier"), tr("budget"), tr("customers"), tr("per customer")] + \
+        ([tr("value per budget")] if alloc.values is not None else [])
     rows = []
     for k, lab in enumerate(alloc.labels):
-        row = [lab, f"{alloc.budget[k]:{value_format}}", f"{alloc.counts[k]:,}",
+        row = [tr(lab), f"{alloc.budget[k]:{value_format}}", f"{alloc.counts[k]:,}",
                f"{alloc.per_customer[k]:{value_format}}"]
         if alloc.value_per_budget is not None:
             row.append(f"{alloc.value_per_budget[k]:.2f}")
         rows.append(row)
-    lines = [f"Ring-fenced budget: total {alloc.budget.sum():{value_format}}, unspent "
-             f"{alloc.unspent:{value_format}} (empty tiers)", *table_lines(header, rows)]
+    lines = [tr("Ring-fenced budget: total {total}, unspent {unspent} (budget of empty tiers)",
+                total=f"{alloc.budget.sum():{value_format}}", unspent=f"{alloc.unspent:{value_format}}"),
+             *table_lines(header, rows),
+             tr("Each tier's budget is spent on that tier's customers only (ring-fenced).")]
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import InvalidInputError
+from ..i18n import check_language
 from ..protocols import TieringPolicy
 from ._assignment import TierAssignment
 from ._config import FrozenConfig
@@ -67,19 +68,22 @@ def make_policy(name: str, config: str | Mapping[str, Any] | None = None) -> Tie
     return policy
 
 
-def tier_report(policy: TieringPolicy, data: Any, *, value_column: str = "value", title: str | None = None
-                ) -> tuple[TierAssignment, str]:
+def tier_report(policy: TieringPolicy, data: Any, *, value_column: str = "value", title: str | None = None,
+                lang: str | None = None, treatments: Any = None) -> tuple[TierAssignment, str]:
     """Assign ``data`` with ``policy`` and take stock: the assignment and the text inventory.
 
     ``data`` is anything :meth:`TieringPolicy.assign` reads (a mapping of columns, a data frame, ...); the
-    inventory values are its ``value_column``.
+    inventory values are its ``value_column``. The text is in ``lang`` (``"en"``, ``"zh"`` or ``None`` for the
+    locale's language) and ends with what to do with each tier (``treatments``, a
+    :class:`~clvkit.tiering.TreatmentTable`; default clvkit's, for the 5A tiers and key customers).
 
     Examples
     --------
-    >>> a, text = tier_report(make_policy("key-customers"), {"value": [1.0, 2.0, 3.0, 4.0, 10.0]})
+    >>> a, text = tier_report(make_policy("key-customers"), {"value": [1.0, 2.0, 3.0, 4.0, 10.0]}, lang="en")
     >>> print(text.splitlines()[0])
     Customer inventory (KeyCustomers): 5 customers, total value 20.00
     """
+    check_language(lang)
     assignment = policy.assign(data)
     try:
         values = read_columns(data, {}, [Column(value_column)], "tier_report()")[value_column]
@@ -88,4 +92,5 @@ def tier_report(policy: TieringPolicy, data: Any, *, value_column: str = "value"
             f"tier_report() takes stock of the '{value_column}' column, which the data lacks. Add the customers' "
             f"values (e.g. CLV) or name the column with value_column=."
         ) from None
-    return assignment, format_inventory(inventory(values, assignment), title=title)
+    return assignment, format_inventory(inventory(values, assignment), title=title, lang=lang, policy=policy,
+                                        treatments=treatments)

@@ -17,9 +17,11 @@ import numpy.typing as npt
 from .._display import block, key_value_table, number, percent, shorten, table
 from .._texttable import table_lines
 from ..errors import InvalidInputError
+from ..i18n import translator
 from ._assignment import TierAssignment
 from ._inputs import read_values
 from .concentration import DEFAULT_TOP_SHARES, Concentration, _from_sorted
+from .cuts import QuantileCut
 
 __all__ = ["Inventory", "Migration", "format_inventory", "format_migration", "inventory", "migration"]
 
@@ -255,65 +257,144 @@ def _display_order(n: int, ordered: bool) -> list[int]:
     return list(range(n - 1, -1, -1)) if ordered else list(range(n))
 
 
-def format_inventory(inv: Inventory, *, value_format: str = ",.2f", title: str | None = None) -> str:
-    """The inventory as a plain-text report (tiers table, concentration, Lorenz deciles, classes).
+def _tier_naming(inv_labels: Sequence[str], ordered: bool, policy: Any, lang: str | None
+                 ) -> tuple[dict[str, str], list[str]]:
+    """Printed tier names (with the rank) and the provenance lines of ``policy``'s defaults."""
+    from .treatment import five_a_provenance, key_customer_provenance, tier_names
+    from .value import FiveA, KeyCustomers
+
+    tr = translator(lang)
+    shares: tuple[float, ...] | None = None
+    notes: list[str] = []
+    if isinstance(policy, FiveA):
+        if isinstance(policy.cut, QuantileCut):
+            shares = policy.cut.shares
+            notes.append(five_a_provenance(shares, policy.labels, lang=lang))
+        notes.append(tr("{top} is the top tier and {bottom} the bottom tier: the number is the rank (1 = best), not "
+                        "a count of A's as in 5A scenic-spot ratings.", top=policy.labels[-1],
+                        bottom=policy.labels[0]))
+    elif isinstance(policy, KeyCustomers):
+        shares = (1.0 - policy.share, policy.share)
+        notes.append(key_customer_provenance(policy.share, lang=lang))
+    return tier_names(inv_labels, shares=shares, ordered=ordered, lang=lang), notes
+
+
+def format_inventory(inv: Inventory, *, value_format: str = ",.2f", title: str | None = None,
+                     lang: str | None = None, policy: Any = None, treatments: Any = None,
+                     legend: bool = True) -> str:
+    """The inventory as a plain-text report in the reader's language.
+
+    The tiers table (top tier first, each tier named with its rank), the value concentration, the share of
+    value held by the least valuable customers (Lorenz curve), customers by tier and class, a legend of the
+    columns and statistics words, the provenance of the policy's defaults and what to do with each tier.
+
+    Parameters
+    ----------
+    inv:
+        From :func:`inventory`.
+    value_format:
+        Format of the value columns.
+    title:
+        The first line (default: the policy, the customers and the total value).
+    lang:
+        ``"en"``, ``"zh"`` or ``None`` for the locale's language.
+    policy:
+        The policy that made the assignment: a :class:`~clvkit.tiering.FiveA` or
+        :class:`~clvkit.tiering.KeyCustomers` adds the tiers' shares to their names and says where its
+        defaults come from.
+    treatments:
+        A :class:`~clvkit.tiering.TreatmentTable` (default :data:`~clvkit.tiering.DEFAULT_TREATMENTS`, which
+        covers the 5A tiers and key customers); ``False`` leaves the treatments out.
+    legend:
+        Whether to explain the columns and statistics words under the table.
 
     Examples
     --------
     >>> from clvkit.tiering import KeyCustomers
     >>> v = [1.0, 1.0, 1.0, 1.0, 6.0]
-    >>> print(format_inventory(inventory(v, KeyCustomers().assign(v))))
+    >>> print(format_inventory(inventory(v, KeyCustomers().assign(v)), lang="en", legend=False, treatments=False))
     Customer inventory (KeyCustomers): 5 customers, total value 10.00
-    tier   customers  customers %  value  value %  mean value
-    -----  ---------  -----------  -----  -------  ----------
-    key            1        20.0%   6.00    60.0%        6.00
-    other          4        80.0%   4.00    40.0%        1.00
-    Concentration: top 1% hold 60.0% of value, top 10% hold 60.0%, top 20% hold 60.0%; Gini 0.400
-    Lorenz curve (customers % -> value %): 10% 5.0%, 20% 10.0%, 30% 15.0%, 40% 20.0%, 50% 25.0%, 60% 30.0%, 70% 35.0%, 80% 40.0%, 90% 70.0%, 100% 100.0%
+    tier            customers  customers %  value  value %  mean value
+    --------------  ---------  -----------  -----  -------  ----------
+    key (highest)           1        20.0%   6.00    60.0%        6.00
+    other (lowest)          4        80.0%   4.00    40.0%        1.00
+    Concentration of value: the top 1% of customers hold 60.0%, the top 10% hold 60.0%, the top 20% hold 60.0%; Gini 0.400
+    Value held by the least valuable customers (Lorenz curve): 10%: 5.0%, 20%: 10.0%, 30%: 15.0%, 40%: 20.0%, 50%: 25.0%, 60%: 30.0%, 70%: 35.0%, 80%: 40.0%, 90%: 70.0%, 100%: 100.0%
+    >>> print(format_inventory(inventory(v, KeyCustomers().assign(v)), lang="zh", policy=KeyCustomers(),
+    ...                        legend=False, treatments=False).splitlines()[3])
+    关键客户（最高，前20%）         1     20.0%  6.00     60.0%      6.00
     """  # noqa: E501
-    head = title or f"Customer inventory ({inv.policy}): {inv.n_customers:,} customers, " \
-                    f"total value {inv.total_value:{value_format}}"
-    rows = [[inv.labels[k], f"{inv.counts[k]:,}", f"{inv.count_shares[k]:.1%}", f"{inv.values[k]:{value_format}}",
-             f"{inv.value_shares[k]:.1%}", f"{inv.mean_values[k]:{value_format}}"]
+    from .treatment import DEFAULT_TREATMENTS, format_treatments
+
+    tr = translator(lang)
+    names, notes = _tier_naming(inv.labels, inv.ordered, policy, lang)
+    head = title or tr("Customer inventory ({policy}): {count} customers, total value {total}", policy=tr(inv.policy),
+                       count=f"{inv.n_customers:,}", total=f"{inv.total_value:{value_format}}")
+    rows = [[names[inv.labels[k]], f"{inv.counts[k]:,}", f"{inv.count_shares[k]:.1%}",
+             f"{inv.values[k]:{value_format}}", f"{inv.value_shares[k]:.1%}", f"{inv.mean_values[k]:{value_format}}"]
             for k in _display_order(len(inv.labels), inv.ordered)]
-    lines = [head, *table_lines(["tier", "customers", "customers %", "value", "value %", "mean value"], rows)]
+    headers = [tr("tier"), tr("customers"), tr("customers %"), tr("value"), tr("value %"), tr("mean value")]
+    lines = [head, *table_lines(headers, rows)]
     c = inv.concentration
     if c is None:
-        lines.append("Concentration: not reported (some values are negative).")
+        lines.append(tr("Concentration of value: not reported (some values are negative)."))
     else:
-        tops = ", ".join(f"top {p:.0%} hold {s:.1%}" + (" of value" if i == 0 else "")
-                         for i, (p, s) in enumerate(c.top_shares.items()))
-        lines.append(f"Concentration: {tops}; Gini {c.gini:.3f}")
+        items = list(c.top_shares.items())
+        tops = [tr("the top {top} of customers hold {share}", top=f"{items[0][0]:.0%}", share=f"{items[0][1]:.1%}")]
+        tops += [tr("the top {top} hold {share}", top=f"{p:.0%}", share=f"{v:.1%}") for p, v in items[1:]]
+        # i18n: separator between the items of a list in a sentence (Chinese uses a full-width comma)
+        lines.append(tr("Concentration of value: {items}; Gini {gini}", items=tr(", ").join(tops),
+                        gini=f"{c.gini:.3f}"))
         deciles = np.interp(np.linspace(0.1, 1.0, 10), c.lorenz_population, c.lorenz_value)
-        pts = ", ".join(f"{(i + 1) * 10}% {y:.1%}" for i, y in enumerate(deciles))
-        lines.append(f"Lorenz curve (customers % -> value %): {pts}")
+        pts = tr(", ").join(f"{(i + 1) * 10}%: {y:.1%}" for i, y in enumerate(deciles))
+        lines.append(tr("Value held by the least valuable customers (Lorenz curve): {points}", points=pts))
     if inv.class_counts is not None:
         order = _display_order(len(inv.labels), inv.ordered)
-        rows = [[inv.labels[k], *(f"{v:,}" for v in inv.class_counts[k])] for k in order]
-        lines += ["Customers by tier and class:", *table_lines(["tier", *inv.class_labels], rows)]
+        rows = [[names[inv.labels[k]], *(f"{v:,}" for v in inv.class_counts[k])] for k in order]
+        lines += [tr("Customers by tier and class:"),
+                  *table_lines([tr("tier"), *(tr(x) for x in inv.class_labels)], rows)]
+    if legend:
+        lines += [tr("Legend:"),
+                  tr("  customers % = share of all customers; value % = share of the total value; mean value = value "
+                     "per customer"),
+                  tr("  the top 10% hold = share of the total value held by the most valuable 10% of customers"),
+                  tr("  Gini = concentration of value: 0 when every customer is worth the same, near 1 when a few "
+                     "customers hold almost all of it"),
+                  tr("  Lorenz curve = share of the value held by the least valuable 10%, 20%, ... of customers")]
+    lines += notes
+    if treatments is not False:
+        text = format_treatments(inv.labels, DEFAULT_TREATMENTS if treatments is None else treatments,
+                                 names=names, ordered=inv.ordered, lang=lang)
+        if text:
+            lines += ["", text]
     return "\n".join(lines)
 
 
-def format_migration(m: Migration) -> str:
+def format_migration(m: Migration, *, lang: str | None = None) -> str:
     """The migration matrix (counts, rows = before, columns = after) and the move rates as text.
+
+    ``lang`` is ``"en"``, ``"zh"`` or ``None`` for the locale's language.
 
     Examples
     --------
     >>> from clvkit.tiering import KeyCustomers
     >>> p = KeyCustomers(share=0.5)
-    >>> print(format_migration(migration(p.assign([1.0, 2.0, 3.0, 4.0]), p.assign([4.0, 3.0, 2.0, 1.0]))))
-    Migration of 4 customers: 0.0% stayed, 50.0% moved up, 50.0% moved down
+    >>> print(format_migration(migration(p.assign([1.0, 2.0, 3.0, 4.0]), p.assign([4.0, 3.0, 2.0, 1.0])), lang="en"))
+    Migration of 4 customers: 0.0% stayed in their tier, 50.0% moved up, 50.0% moved down
     before \\ after  other  key
     --------------  -----  ---
     other               0    2
     key                 2    0
     """
-    moves = f"{m.stay_rate:.1%} stayed"
+    tr = translator(lang)
+    count, stay = f"{m.n_customers:,}", f"{m.stay_rate:.1%}"
     if m.up_rate is not None and m.down_rate is not None:
-        moves += f", {m.up_rate:.1%} moved up, {m.down_rate:.1%} moved down"
-    lines = [f"Migration of {m.n_customers:,} customers: {moves}"]
+        head = tr("Migration of {count} customers: {stay} stayed in their tier, {up} moved up, {down} moved down",
+                  count=count, stay=stay, up=f"{m.up_rate:.1%}", down=f"{m.down_rate:.1%}")
+    else:
+        head = tr("Migration of {count} customers: {stay} stayed in their group", count=count, stay=stay)
     if m.n_entered is not None:
-        lines[0] += f" ({m.n_entered:,} entered, {m.n_left:,} left)"
-    rows = [[lab, *(f"{v:,}" for v in m.counts[k])] for k, lab in enumerate(m.labels)]
-    lines += table_lines(["before \\ after", *m.labels], rows)
+        head += tr(" ({entered} entered, {left} left)", entered=f"{m.n_entered:,}", left=f"{m.n_left or 0:,}")
+    rows = [[tr(lab), *(f"{v:,}" for v in m.counts[k])] for k, lab in enumerate(m.labels)]
+    lines = [head, *table_lines([tr("before \\ after"), *(tr(lab) for lab in m.labels)], rows)]
     return "\n".join(lines)

@@ -32,6 +32,7 @@ from ..._csvio import parse_ids, parse_iso_time, read_rows
 from ..._texttable import table_lines
 from ..._validation import non_number_problem, raise_if
 from ...errors import InvalidInputError, Problem
+from ...i18n import N_, Translator, translator
 from ..protocols import IndirectValueSource, ValueEngine, engine_values
 from . import _referral_kernels as k
 from .clv import ClvResult
@@ -264,28 +265,89 @@ def _direct(direct: Any, summary: Any) -> tuple[FloatArray, npt.NDArray[Any] | N
 
 
 # ---------------------------------------------------------------------------------------------- table
+# Names of the indirect-value sources, translated where they are printed.
+_SOURCE_WORDS = (N_("none"), N_("referral graph"), N_("word-of-mouth prior"))
+
+
+def _synthetic_label(label: str, tr: Translator) -> str:
+    """``label`` in the reader's language when it is :data:`SYNTHETIC_LABEL`'s text, else unchanged."""
+    head, _, tail = SYNTHETIC_LABEL.partition("{seed}")
+    if label.startswith(head) and label.endswith(tail):
+        seed = label[len(head):len(label) - len(tail)]
+        if seed.lstrip("-").isdigit():
+            return tr(SYNTHETIC_LABEL, seed=seed)
+    return label
+
+
+def influencer_rule_text(rule: InfluencerRule | None = None, *, lang: str | None = None) -> str:
+    """The key-influencer rule as a sentence, with its provenance (clvkit's default or your configuration).
+
+    Examples
+    --------
+    >>> print(influencer_rule_text(InfluencerRule(min_ratio=2.0, min_referrals=3), lang="en"))
+    Key influencer (KOL/KOC) = at least 3 referrals and value brought in through referrals at least 2 x the customer's own direct value (InfluencerRule: your configuration).
+    """  # noqa: E501
+    tr = translator(lang)
+    rule = InfluencerRule() if rule is None else rule
+    source = tr("clvkit default, configurable") if rule == InfluencerRule() else tr("your configuration")
+    ratio = "" if rule.min_ratio is None else f"{rule.min_ratio:g}"
+    share = "" if rule.top_share is None else f"{rule.top_share * 100:.3g}%"
+    n = rule.min_referrals
+    if rule.top_share is None:
+        return tr.plural("Key influencer (KOL/KOC) = at least {n} referral and value brought in through referrals at "
+                         "least {ratio} x the customer's own direct value (InfluencerRule: {source}).",
+                         "Key influencer (KOL/KOC) = at least {n} referrals and value brought in through referrals at "
+                         "least {ratio} x the customer's own direct value (InfluencerRule: {source}).",
+                         n, ratio=ratio, source=source)
+    if rule.min_ratio is None:
+        return tr.plural("Key influencer (KOL/KOC) = at least {n} referral and among the top {share} of referrers by "
+                         "value brought in through referrals (InfluencerRule: {source}).",
+                         "Key influencer (KOL/KOC) = at least {n} referrals and among the top {share} of referrers by "
+                         "value brought in through referrals (InfluencerRule: {source}).",
+                         n, share=share, source=source)
+    return tr.plural("Key influencer (KOL/KOC) = at least {n} referral, value brought in through referrals at least "
+                     "{ratio} x the customer's own direct value, and among the top {share} of referrers by it "
+                     "(InfluencerRule: {source}).",
+                     "Key influencer (KOL/KOC) = at least {n} referrals, value brought in through referrals at least "
+                     "{ratio} x the customer's own direct value, and among the top {share} of referrers by it "
+                     "(InfluencerRule: {source}).", n, ratio=ratio, share=share, source=source)
+
+
 def format_value_table(result: CompositeResult, top: int = 10, *, by: Literal["total", "direct", "indirect"] = "total",
-                       rule: InfluencerRule | None = None) -> str:
+                       rule: InfluencerRule | None = None, lang: str | None = None, legend: bool = True,
+                       key_customers: Any = None) -> str:
     """The top customers' direct, indirect and total value as a text table, with customer equity.
+
+    The last column flags the key *influencers* (KOL/KOC: customers who bring in much through referrals, by
+    ``rule``), which is not the same as a key customer (top 20% by value); the rule is printed under the
+    table with a legend of the columns (``legend=False`` leaves both out). ``key_customers`` (booleans, one per
+    customer, e.g. ``KeyCustomers().assign(...).codes == 1``) adds a "key customer" column so the two flags
+    are not confused. ``lang`` is ``"en"``, ``"zh"`` or ``None`` for the locale's language.
 
     Examples
     --------
     >>> res = CompositeResult(direct=np.array([5000.0, 6000.0]), indirect=np.array([6000.0, 0.0]),
     ...                       total=np.array([11000.0, 6000.0]), customer_id=np.array(["A", "B"]),
     ...                       indirect_source="referral graph", overlaps_direct=True)
-    >>> print(format_value_table(res, 2))
-    Top 2 customers by total value (indirect: referral graph)
-      customer_id    direct  indirect      total  indirect/direct  key
-      A            5,000.00  6,000.00  11,000.00             1.20  yes
-      B            6,000.00      0.00   6,000.00             0.00
+    >>> print(format_value_table(res, 2, lang="en", legend=False))
+    Top 2 customers by total value (indirect value from: referral graph)
+      customer  direct value  indirect value  total value  indirect / direct  key influencer
+      A             5,000.00        6,000.00    11,000.00               1.20  yes
+      B             6,000.00            0.00     6,000.00               0.00
     Customer equity 11,000.00 = direct 11,000.00 (indirect 6,000.00 is referred customers' own value, counted once)
     """
+    tr = translator(lang)
     rep = influencers(result.direct, result.indirect, result.customer_id,
                       referrals=None if result.attribution is None else result.attribution.referrals, rule=rule)
     idx = result.top(top, by).tolist()
     counts = None if result.attribution is None else result.attribution.referrals
-    head = ["customer_id", "direct", "indirect", "total", "indirect/direct"] + \
-        (["referrals"] if counts is not None else []) + ["key"]
+    key = None if key_customers is None else np.asarray(key_customers, dtype=bool)
+    if key is not None and key.shape != result.direct.shape:
+        raise InvalidInputError(f"format_value_table(): 'key_customers' needs one flag per customer, shape "
+                                f"{result.direct.shape}; got shape {key.shape}.")
+    head = [tr("customer"), tr("direct value"), tr("indirect value"), tr("total value"), tr("indirect / direct")] + \
+        ([tr("referrals")] if counts is not None else []) + \
+        ([tr("key customer (top 20%)")] if key is not None else []) + [tr("key influencer")]
     body = []
     for i in idx:
         cid = str(result.customer_id[i].item() if hasattr(result.customer_id[i], "item") else result.customer_id[i]) \
@@ -293,23 +355,40 @@ def format_value_table(result: CompositeResult, top: int = 10, *, by: Literal["t
         r = rep.ratio[i]
         body.append([cid, f"{result.direct[i]:,.2f}", f"{result.indirect[i]:,.2f}", f"{result.total[i]:,.2f}",
                      "inf" if math.isinf(r) else f"{r:,.2f}"] + ([f"{counts[i]:,}"] if counts is not None else [])
-                    + ["yes" if rep.is_key[i] else ""])
-    lines = [result.label] if result.label else []
-    lines.append(f"Top {len(idx)} customers by {by} value (indirect: {result.indirect_source})")
-    # the 'key' flag last and left-aligned; no rule, as the table sits between two sentences
-    lines += table_lines(head, body, align="l" + "r" * (len(head) - 2) + "l", indent="  ", rule=False)
+                    + ([tr("yes") if key[i] else ""] if key is not None else []) + [tr("yes") if rep.is_key[i] else ""])
+    lines = [_synthetic_label(result.label, tr)] if result.label else []
+    source = tr(result.indirect_source)
+    titles = {"total": tr("Top {count} customers by total value (indirect value from: {source})", count=len(idx),
+                          source=source),
+              "direct": tr("Top {count} customers by direct value (indirect value from: {source})", count=len(idx),
+                           source=source),
+              "indirect": tr("Top {count} customers by indirect value (indirect value from: {source})",
+                             count=len(idx), source=source)}
+    lines.append(titles[by])
+    # the flag last and left-aligned; no rule, as the table sits between two sentences
+    flags = 2 if key is not None else 1
+    lines += table_lines(head, body, align="l" + "r" * (len(head) - 1 - flags) + "l" * flags, indent="  ", rule=False)
     eq = result.equity
+    amounts = {"equity": f"{eq.customer_equity:,.2f}", "direct": f"{eq.direct:,.2f}", "indirect": f"{eq.indirect:,.2f}"}
     if result.overlaps_direct:
-        lines.append(f"Customer equity {eq.customer_equity:,.2f} = direct {eq.direct:,.2f} (indirect "
-                     f"{eq.indirect:,.2f} is referred customers' own value, counted once)")
+        lines.append(tr("Customer equity {equity} = direct {direct} (indirect {indirect} is referred customers' own "
+                        "value, counted once)", **amounts))
     else:
-        lines.append(f"Customer equity {eq.customer_equity:,.2f} = direct {eq.direct:,.2f} + indirect "
-                     f"{eq.indirect:,.2f} (buyers outside the base)")
+        lines.append(tr("Customer equity {equity} = direct {direct} + indirect {indirect} (buyers outside the base)",
+                        **amounts))
+    if legend:
+        lines += [tr("Legend:"),
+                  tr("  direct value = the customer's own value (CLV: the value of their expected future purchases); "
+                     "indirect value = value brought in through the customers they referred"),
+                  tr("  key customer = among the top 20% by their own value; key influencer = a customer whose "
+                     "referrals bring in much value (KOL/KOC), whatever their own value"),
+                  tr("  customer equity = the value of all customers together"),
+                  influencer_rule_text(rep.rule, lang=lang)]
     return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------- command-line inputs
-SYNTHETIC_LABEL = "SYNTHETIC referral layer (random, seed {seed}): not observed data, for demonstration only"
+SYNTHETIC_LABEL = N_("SYNTHETIC referral layer (random, seed {seed}): not observed data, for demonstration only")
 
 
 def synthetic_referrals(customer_ids: Any, seed: int = 0, *, referred_share: float = 0.3,
