@@ -10,7 +10,6 @@ ties are where rank-based tiering goes wrong.
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any

@@ -318,19 +318,24 @@ def test_order_statistics_paths_agree_with_a_sort(seed: int, n: int, kind: str) 
 def test_scorecard_matches_a_scalar_reference(seed: int, n: int) -> None:
     rng = np.random.default_rng(seed)
     cols = {"a": rng.integers(0, 5, n).astype(float), "b": rng.normal(size=n), "c": rng.uniform(-5, 15, n)}
-    card = Scorecard(criteria=(Criterion(name="a", weight=0.25),
-                               Criterion(name="b", weight=0.5, higher_is_better=False),
-                               Criterion(name="c", weight=0.25, low=0, high=10)), cutoffs=(0.25, 0.5, 0.75))
-    got = card.score(cols)
-    for i in range(n):
-        expected = 0.0
-        for c in card.criteria:
-            col = cols[c.name].tolist()
-            lo = c.low if c.low is not None else min(col)
-            hi = c.high if c.high is not None else max(col)
-            z = 0.5 if hi == lo else min(max((col[i] - lo) / (hi - lo), 0.0), 1.0)
-            expected += c.weight * (z if c.higher_is_better else 1.0 - z)
-        assert got[i] == pytest.approx(expected, abs=1e-12)
+    criteria = (Criterion(name="a", weight=0.25), Criterion(name="b", weight=0.5, higher_is_better=False),
+                Criterion(name="c", weight=0.25, low=0, high=10))
+    for scaling in ("rank", "minmax"):
+        card = Scorecard(criteria=criteria, cutoffs=(0.25, 0.5, 0.75), scaling=scaling)
+        got = card.score(cols)
+        for i in range(n):
+            expected = 0.0
+            for c in card.criteria:
+                col = cols[c.name].tolist()
+                if c.low is None and scaling == "rank":  # the share of the others beaten, ties counted half
+                    beaten = sum(v < col[i] for v in col) + 0.5 * (sum(v == col[i] for v in col) - 1)
+                    z = 0.5 if n == 1 else beaten / (n - 1)
+                else:
+                    lo = c.low if c.low is not None else min(col)
+                    hi = c.high if c.high is not None else max(col)
+                    z = 0.5 if hi == lo else min(max((col[i] - lo) / (hi - lo), 0.0), 1.0)
+                expected += c.weight * (z if c.higher_is_better else 1.0 - z)
+            assert got[i] == pytest.approx(expected, abs=1e-12)
 
 
 def test_rfm_scores_match_a_scalar_reference() -> None:
