@@ -94,11 +94,33 @@ def run(args: argparse.Namespace, console: Console) -> int:
         holdout_check(console, scores.summary, transaction)
         console.print()
     print_scores(console, scores, args.top)
+    _print_costs(console, args, scores)
     if composite is not None:
         _print_composite(console, args, composite, outputs[1])
     console.print()
     console.print(f"Wrote:\n  {output}")
     return 0
+
+
+def _print_costs(console: Console, args: argparse.Namespace, scores: Scores) -> None:
+    """Profit over the customers and how the acquisition cost was found, when ``--costs`` was given."""
+    res = scores.result
+    if not (res.costs_given or res.acquisition_cost is not None):
+        return
+    from ..i18n import translator
+    from ..valuation import ACQUISITION_COST_MULTIPLE
+    from ._console import money
+
+    tr = translator(getattr(args, "lang", None))
+    weights = res.weights if res.weights is not None else 1.0
+    if res.costs_given:
+        console.print(tr("Customer profit (CLV minus the cost to serve): {profit}; cost to serve {cost}.",
+                         profit=money(float((res.profit_clv * weights).sum())),
+                         cost=money(float((res.cost_to_serve * weights).sum()))))
+    if res.acquisition_cost_estimated:
+        console.print(tr("Acquisition cost not given: estimated as {multiple} x the retention cost (a new customer "
+                         "costs 5 times keeping one: 张子凡 CRM notes, text 003; 5-10 times in text 004).",
+                         multiple=f"{ACQUISITION_COST_MULTIPLE:g}"))
 
 
 def _settings(args: argparse.Namespace, time_unit: str, saved: SummarySettings | None) -> SummarySettings:
