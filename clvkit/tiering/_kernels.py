@@ -207,22 +207,49 @@ def strict_quantile_thresholds(x: FloatArray, quantiles: Sequence[float]) -> lis
     return cuts
 
 
+def _integer_rank_scaled(x: FloatArray) -> FloatArray | None:
+    """:func:`rank_scaled` by counting when ``x`` holds whole numbers spanning at most ``max(n, 1024)`` values
+    (purchase counts, satisfaction levels: no sort, one ``bincount``), else None."""
+    n = x.shape[0]
+    lo, hi = float(x.min()), float(x.max())
+    if not hi - lo <= max(n, 1024):
+        return None
+    shifted = x - lo
+    whole = shifted.astype(np.intp)
+    if not np.array_equal(whole, shifted):
+        return None
+    counts = np.bincount(whole)
+    smaller = np.cumsum(counts) - counts
+    per_value = (smaller + (counts - 1) / 2.0) / (n - 1)
+    z: FloatArray = per_value[whole]
+    return z
+
+
 def rank_scaled(x: FloatArray) -> FloatArray:
     """Each value's mid-rank share of the others, in [0, 1]: ``(#{x_j < x_i} + (#{x_j = x_i} - 1) / 2) / (n - 1)``.
 
     The share of the other customers a customer beats, ties counted half: distinct values score ``0, 1/(n-1),
     ..., 1``, equal values score the same, a constant column (and a batch of one) scores 0.5. Unlike min-max
     scaling it does not let one very large value squeeze everyone else towards 0 (skewed value: most
-    customers would land in the lowest band). One sort, ``O(n log n)``.
+    customers would land in the lowest band). One argsort, ``O(n log n)``; the rest is linear (two binary
+    searches of every value in the sorted column took 40 s for 10M customers, being cache-unfriendly).
     """
     n = x.shape[0]
     if n <= 1:
         return np.full(n, 0.5)
-    ordered = np.sort(x)
-    below = np.searchsorted(ordered, x, side="left")
-    at_or_below = np.searchsorted(ordered, x, side="right")
-    z: FloatArray = (below + at_or_below - 1).astype(np.float64)
-    z /= 2.0 * (n - 1)
+    counted = _integer_rank_scaled(x)
+    if counted is not None:
+        return counted
+    order = np.argsort(x)  # not stable: equal values get one score anyway (a stable sort is ~3x slower)
+    ordered = x[order]
+    first = np.empty(n, dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    starts = np.flatnonzero(first)  # sorted position of the first of each run of equal values = #{smaller}
+    counts = np.diff(np.append(starts, n))
+    per_value = (starts + (counts - 1) / 2.0) / (n - 1)
+    z: FloatArray = np.empty(n)
+    z[order] = np.repeat(per_value, counts)
     return z
 
 
