@@ -107,11 +107,10 @@ def _print_costs(console: Console, args: argparse.Namespace, scores: Scores) -> 
     res = scores.result
     if not (res.costs_given or res.acquisition_cost is not None):
         return
-    from ..i18n import translator
     from ..valuation import ACQUISITION_COST_MULTIPLE
     from ._console import money
 
-    tr = translator(getattr(args, "lang", None))
+    tr = console.tr
     weights = res.weights if res.weights is not None else 1.0
     if res.costs_given:
         console.print(tr("Customer profit (CLV minus the cost to serve): {profit}; cost to serve {cost}.",
