@@ -219,7 +219,8 @@ def test_score_csv_matches_in_process_clv(tmp_path: Path, capsys: pytest.Capture
     ref = clv(bg, gg, summary, horizon=6, discount_rate=0.02, margin=0.3, period=30 / 7)
     got = read_scores(scores_path)
     assert list(got) == ["customer_id", "frequency", "recency", "T", "monetary_value", "p_alive",
-                         "expected_purchases", "expected_spend", "clv"]
+                         "expected_purchases", "expected_spend", "clv", "value_if_active"]
+    np.testing.assert_allclose(got["value_if_active"] * got["p_alive"], got["clv"], rtol=1e-12)
     np.testing.assert_array_equal(got["customer_id"], summary.customer_id)
     np.testing.assert_array_equal(got["frequency"], summary.frequency)
     np.testing.assert_allclose(got["clv"], ref.clv, rtol=1e-12)

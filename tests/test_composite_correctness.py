@@ -132,13 +132,15 @@ def test_word_of_mouth_from_customers_and_positional() -> None:
 def test_influencers_rank_and_flag() -> None:
     direct = np.array([100.0, 50.0, 0.0, 80.0, 10.0])
     indirect = np.array([500.0, 20.0, 30.0, 0.0, 10.0])
-    rep = influencers(direct, indirect, ["p", "q", "r", "s", "t"])
+    rep = influencers(direct, indirect, ["p", "q", "r", "s", "t"], rule=InfluencerRule(min_ratio=1.0, top_share=None))
     assert rep.by_indirect.tolist() == [0, 2, 1, 4]
     assert rep.by_ratio.tolist() == [2, 0, 4, 1]  # inf, 5, 1, 0.4
     assert rep.ratio.tolist() == [5.0, 0.4, float("inf"), 0.0, 1.0]
     assert rep.is_key.tolist() == [True, False, True, False, True]  # indirect >= 1 x direct
     top = influencers(direct, indirect, rule=InfluencerRule(min_ratio=None, top_share=0.25))
-    assert top.is_key.tolist() == [True, False, False, False, False]  # ceil(0.25 x 4 referrers) = 1
+    assert top.is_key.tolist() == [True, False, False, False, False]  # floor(0.25 x 4 referrers + 1/2) = 1
+    # the default: indirect >= direct and in the top 20% of the 4 referrers (floor(0.8 + 0.5) = 1): p only
+    assert influencers(direct, indirect).is_key.tolist() == [True, False, False, False, False]
     both = influencers(direct, indirect, rule=InfluencerRule(min_ratio=2.0, top_share=0.5))
     assert both.is_key.tolist() == [True, False, True, False, False]
     counted = influencers(direct, indirect, referrals=[3, 1, 1, 0, 1], rule=InfluencerRule(min_referrals=2))

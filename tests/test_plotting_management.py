@@ -137,13 +137,13 @@ def test_inventory_cumulative_shares_are_lorenz_points_at_the_tier_boundaries(cd
 def test_matrix_cuts_are_the_quadrant_lines(value_risk: TierAssignment, cdnow: dict[str, Any]) -> None:
     v = cdnow["values"]
     n = v.shape[0]
-    rank = int(np.floor(0.8 * n + 0.5))  # AxisCut(quantile=0.8): the value of the customer at this rank
-    assert value_risk.cuts == {"value": float(np.sort(v)[rank - 1]), "risk": 0.5}
-    np.testing.assert_array_equal(value_risk.components["value"], (v > value_risk.cuts["value"]).astype(np.int8))
+    rank = int(np.floor(0.8 * n + 0.5))  # AxisCut(quantile=0.8): the first of the top 20%, 0-based ascending rank
+    assert value_risk.cuts == {"value": float(np.sort(v)[rank]), "risk": 0.5}
+    np.testing.assert_array_equal(value_risk.components["value"], (v >= value_risk.cuts["value"]).astype(np.int8))
     np.testing.assert_array_equal(value_risk.components["risk"], (1.0 - cdnow["p_alive"] >= 0.5).astype(np.int8))
     a = ValueCostMatrix(value_cut=AxisCut(threshold=100.0), cost_cut=AxisCut(quantile=0.5)).assign(
         value=[10.0, 500.0, 50.0, 200.0], cost=[4.0, 1.0, 3.0, 2.0])
-    assert a.cuts == {"value": 100.0, "cost": 2.0}
+    assert a.cuts == {"value": 100.0, "cost": 3.0}  # sorted costs 1, 2, 3, 4: the upper half starts at 3
     assert ValueRiskMatrix().assign(value=[5.0], risk=[0.7]).cuts == {"value": np.inf, "risk": 0.5}
     assert FiveA().assign([1.0, 2.0]).cuts == {}
 
@@ -280,7 +280,7 @@ def test_value_risk_scatter_is_the_assignment(value_risk: TierAssignment, cdnow:
     v, risk = cdnow["values"], 1.0 - cdnow["p_alive"]
     assert len(ax.collections) == 4
     for code, points in enumerate(ax.collections):  # one scatter per quadrant, in code order
-        mask = (v > value_risk.cuts["value"]) * 2 + (risk >= 0.5) == code
+        mask = (v >= value_risk.cuts["value"]) * 2 + (risk >= 0.5) == code
         np.testing.assert_array_equal(points.get_offsets(), np.column_stack([v[mask], risk[mask]]))
     vertical, horizontal = ax.lines
     assert list(vertical.get_xdata()) == [value_risk.cuts["value"]] * 2
@@ -302,7 +302,7 @@ def test_value_cost_scatter_is_the_assignment(value_cost: TierAssignment) -> Non
         np.testing.assert_array_equal(points.get_offsets(), np.column_stack([v, cost])[value_cost.codes == code])
     assert list(ax.lines[0].get_xdata()) == [value_cost.cuts["value"]] * 2
     assert list(ax.lines[1].get_ydata()) == [value_cost.cuts["cost"]] * 2
-    assert value_cost.cuts["cost"] == float(np.sort(cost)[int(np.floor(0.5 * cost.shape[0] + 0.5)) - 1])
+    assert value_cost.cuts["cost"] == float(np.sort(cost)[int(np.floor(0.5 * cost.shape[0] + 0.5))])
     assert {t.get_text() for t in ax.texts} == {"ROUTINE", "COSTLY", "CONTESTED", "STRATEGIC"}
     assert ax.get_xscale() == "linear" and ax.get_yscale() == "log"  # lognormal cost spans two decades
 

@@ -36,9 +36,10 @@ def test_five_a_explains_the_issue_example() -> None:
     # 20 customers; the 0.8 quantile cut is rank 16 (value 1000) and the 0.95 cut rank 19 (value 5000).
     values = np.array([10.0 * k for k in range(16)] + [1000.0, 1234.5, 1500.0, 5000.0])
     a = FiveA().assign(values)
-    assert a.explain(17) == "customer 17: tier A2 because value 1234.5 >= threshold 1000 (quantile 0.8)"
+    assert a.explain(17) == ("customer 17: tier A2 because value 1234.5 >= threshold 1000 (quantile 0.8; ties share "
+                             "the higher tier)")
     assert a.tier_labels().tolist() == ["A5"] * 4 + ["A4"] * 6 + ["A3"] * 6 + ["A2"] * 3 + ["A1"]
-    assert a.explain(0) == "customer 0: tier A5 because value 0 <= threshold 40 (below quantile 0.2)"
+    assert a.explain(0) == "customer 0: tier A5 because value 0 < threshold 40 (below quantile 0.2)"
 
 
 def test_five_a_default_shares_are_documented_and_top_two_tiers_are_the_key_fifth() -> None:
@@ -77,12 +78,12 @@ def test_five_a_custom_labels_and_classes_by_enum() -> None:
     assert a.classes is not None and a.classes.tolist() == [1] * 19 + [0]
 
 
-def test_key_customers_ties_are_broken_by_smaller_id_then_by_row() -> None:
-    values = [3.0, 7.0, 7.0, 7.0, 1.0]  # share 0.4 of 5 = 2 key customers; three tie at 7
+def test_key_customers_ties_stay_together_in_the_higher_tier() -> None:
+    values = [3.0, 7.0, 7.0, 7.0, 1.0]  # share 0.4 of 5 = 2 key customers; three tie at 7: all three are key
     with_ids = KeyCustomers(share=0.4).assign(value=values, customer_id=[50, 40, 30, 20, 10])
-    assert with_ids.codes.tolist() == [0, 0, 1, 1, 0]  # ids 30 and 20 beat 40
+    assert with_ids.codes.tolist() == [0, 1, 1, 1, 0]  # (was [0, 0, 1, 1, 0]: id 40 lost to 30 and 20)
     without_ids = KeyCustomers(share=0.4).assign(values)
-    assert without_ids.codes.tolist() == [0, 1, 1, 0, 0]  # the earlier rows win
+    assert without_ids.codes.tolist() == [0, 1, 1, 1, 0]  # neither ids nor row order decide
 
 
 def test_take_one_drop_nine_is_the_top_tenth() -> None:
@@ -95,8 +96,9 @@ def test_take_one_drop_nine_is_the_top_tenth() -> None:
 
 def test_key_customers_with_string_ids() -> None:
     a = KeyCustomers(share=0.5).assign(value=[5.0, 5.0, 5.0, 5.0], customer_id=["d", "b", "a", "c"])
-    assert a.codes.tolist() == [0, 1, 1, 0]
-    assert a.explain(2) == "customer a: tier key because value 5 >= threshold 5 (top 50% by value)"
+    assert a.codes.tolist() == [1, 1, 1, 1]  # four equal values: all in the top half (ties share the higher tier)
+    assert a.explain(2) == ("customer a: tier key because value 5 >= threshold 5 (top 50% by value; ties share the "
+                            "higher tier)")
 
 
 # ---------------------------------------------------------------------------------------------- stars
@@ -172,13 +174,13 @@ def test_value_cost_matrix_two_by_two_by_hand() -> None:
     value = np.array([1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10])
     cost = np.array([10.0, 1, 9, 2, 8, 3, 7, 4, 6, 5])
     a = m.assign(value=value, cost=cost)
-    # high value: > 8 (the 8th value) -> customers 8, 9. high cost: > 5 (the 5th smallest cost) -> 0,2,4,6,8
+    # high value: >= 9 (the value at 0-based rank 8) -> customers 8, 9. high cost: >= 6 (rank 5) -> 0,2,4,6,8
     assert a.components["value"].tolist() == [0, 0, 0, 0, 0, 0, 0, 0, 1, 1]
     assert a.components["cost"].tolist() == [1, 0, 1, 0, 1, 0, 1, 0, 1, 0]
     assert a.tier_labels().tolist() == ["costly", "routine", "costly", "routine", "costly", "routine", "costly",
                                         "routine", "strategic", "contested"]
-    assert a.explain(8) == ("customer 8: tier strategic because value 9 > 8 (quantile 0.8) and cost 6 > 5 "
-                            "(quantile 0.5)")
+    assert a.explain(8) == ("customer 8: tier strategic because value 9 >= 9 (quantile 0.8; ties share the higher "
+                            "tier) and cost 6 >= 6 (quantile 0.5; ties share the higher tier)")
     counts = np.bincount(a.codes, minlength=4).reshape(2, 2)  # rows: value low/high; columns: cost low/high
     assert counts.tolist() == [[4, 4], [1, 1]]
 
@@ -274,12 +276,11 @@ def test_lifecycle_stages_map_to_the_domain_ladder() -> None:
 def _rank_reference(x: list[float], ids: list[int], shares: tuple[float, ...]) -> list[int]:
     n = len(x)
     bounds = [math.floor(n * sum(shares[:k]) + 0.5) for k in range(1, len(shares))]
-    # ascending rank by value; of equal values the larger id ranks lower (the smaller id wins)
-    order = sorted(range(n), key=lambda i: (x[i], -ids[i]))
-    codes = [0] * n
-    for r, i in enumerate(order):
-        codes[i] = sum(r >= b for b in bounds)
-    return codes
+    # tier k starts at the value of the customer at ascending rank bounds[k-1]; equal values share the higher tier
+    s = sorted(x)
+    starts = [s[b] for b in bounds if 0 < b < n]
+    low = sum(1 for b in bounds if b <= 0)
+    return [low + sum(v >= t for t in starts) for v in x]
 
 
 @SETTINGS
@@ -291,7 +292,7 @@ def test_rank_cut_matches_a_sorted_reference(seed: int, n: int, distinct: int, s
     rng = np.random.default_rng(seed)
     x = rng.integers(0, distinct, n).astype(float) if distinct else rng.normal(0, 1e3, n)
     ids = rng.permutation(n) * 3
-    codes, _ = rank_cut(x, rank_bounds(shares, n), ids)
+    codes, _ = rank_cut(x, rank_bounds(shares, n))
     assert codes.tolist() == _rank_reference(x.tolist(), ids.tolist(), shares)
     # QuantileCut is the same kernel behind a configuration
     assert QuantileCut(shares=shares).apply(x, ids)[0].tolist() == codes.tolist()
@@ -317,19 +318,24 @@ def test_order_statistics_paths_agree_with_a_sort(seed: int, n: int, kind: str) 
 def test_scorecard_matches_a_scalar_reference(seed: int, n: int) -> None:
     rng = np.random.default_rng(seed)
     cols = {"a": rng.integers(0, 5, n).astype(float), "b": rng.normal(size=n), "c": rng.uniform(-5, 15, n)}
-    card = Scorecard(criteria=(Criterion(name="a", weight=0.25),
-                               Criterion(name="b", weight=0.5, higher_is_better=False),
-                               Criterion(name="c", weight=0.25, low=0, high=10)), cutoffs=(0.25, 0.5, 0.75))
-    got = card.score(cols)
-    for i in range(n):
-        expected = 0.0
-        for c in card.criteria:
-            col = cols[c.name].tolist()
-            lo = c.low if c.low is not None else min(col)
-            hi = c.high if c.high is not None else max(col)
-            z = 0.5 if hi == lo else min(max((col[i] - lo) / (hi - lo), 0.0), 1.0)
-            expected += c.weight * (z if c.higher_is_better else 1.0 - z)
-        assert got[i] == pytest.approx(expected, abs=1e-12)
+    criteria = (Criterion(name="a", weight=0.25), Criterion(name="b", weight=0.5, higher_is_better=False),
+                Criterion(name="c", weight=0.25, low=0, high=10))
+    for scaling in ("rank", "minmax"):
+        card = Scorecard(criteria=criteria, cutoffs=(0.25, 0.5, 0.75), scaling=scaling)
+        got = card.score(cols)
+        for i in range(n):
+            expected = 0.0
+            for c in card.criteria:
+                col = cols[c.name].tolist()
+                if c.low is None and scaling == "rank":  # the share of the others beaten, ties counted half
+                    beaten = sum(v < col[i] for v in col) + 0.5 * (sum(v == col[i] for v in col) - 1)
+                    z = 0.5 if n == 1 else beaten / (n - 1)
+                else:
+                    lo = c.low if c.low is not None else min(col)
+                    hi = c.high if c.high is not None else max(col)
+                    z = 0.5 if hi == lo else min(max((col[i] - lo) / (hi - lo), 0.0), 1.0)
+                expected += c.weight * (z if c.higher_is_better else 1.0 - z)
+            assert got[i] == pytest.approx(expected, abs=1e-12)
 
 
 def test_rfm_scores_match_a_scalar_reference() -> None:

@@ -16,7 +16,6 @@ as key; without either, the top ``key_share`` of customers by value (the texts' 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +27,7 @@ from .._display import block, number, shorten, table
 from .._validation import check_scalar
 from ..domain import OrgLevel
 from ..errors import InvalidInputError
+from ..tiering import top_share_mask
 from ._kernels import sum_by
 from .measures import LEVELS, BindingMeasures
 from .risk import EmployeeRisk, customer_values, value_at_risk
@@ -75,10 +75,10 @@ def key_customer_mask(values: FloatArray, *, key_customers: Any = None, tiers: A
                                     f"{{1, 2}}. Got {key_tiers!r} instead.")
         return np.isin(codes, np.asarray(sorted(int(t) for t in items), dtype=np.int64))
     share = check_scalar(key_share, "key_share", "team_report()", low=0.0, high=1.0)
-    k = math.ceil(share * n - 1e-9)
-    mask = np.zeros(n, dtype=bool)
-    mask[np.lexsort((np.arange(n), -values))[:k]] = True
-    return mask
+    if share == 0.0:
+        return np.zeros(n, dtype=bool)
+    # the one definition of "the top 20%", shared with tiering.KeyCustomers (ties share the higher tier)
+    return top_share_mask(values, share)
 
 
 @dataclass(frozen=True, eq=False)

@@ -48,15 +48,19 @@ def _period(text: str, time_unit: str) -> tuple[float | str, str]:
 
 
 def score_customers(summary: CustomerSummary, transaction: Any, spend: Any, *, horizon: int, period: str,
-                    discount_rate: float, margin: float) -> Scores:
-    """CLV of every customer (``--period`` a unit or a number of days) and P(alive) where the model gives it."""
+                    discount_rate: float, margin: float, costs: dict[str, Any] | None = None) -> Scores:
+    """CLV of every customer (``--period`` a unit or a number of days) and P(alive) where the model gives it.
+
+    ``costs`` holds clv()'s per-customer cost arguments (``cost_per_purchase``, ``retention_cost``,
+    ``acquisition_cost``), in the summary's row order.
+    """
     from ..valuation import clv
 
     if summary.time_unit != transaction.time_unit:
         summary = summary.with_time_unit(transaction.time_unit)
     step, label = _period(period, summary.time_unit)
     result = clv(transaction, spend, summary, horizon=horizon, discount_rate=discount_rate, margin=margin,
-                 period=step)
+                 period=step, **(costs or {}))
     # P(alive) where the model plays the full count-model role (every clvkit count model does).
     p_alive = (np.asarray(transaction.probability_alive(summary), dtype=np.float64)
                if isinstance(transaction, CountModel) else None)
@@ -87,6 +91,13 @@ def score_columns(scores: Scores) -> dict[str, list[Any]]:
     cols["expected_purchases"] = res.expected_purchases.tolist()
     cols["expected_spend"] = res.expected_spend.tolist()
     cols["clv"] = res.clv.tolist()
+    if res.value_if_active is not None:  # the value basis of 'clvkit tier --policy value-risk'
+        cols["value_if_active"] = res.value_if_active.tolist()
+    if res.costs_given:
+        cols["cost_to_serve"] = res.cost_to_serve.tolist()
+        cols["profit_clv"] = res.profit_clv.tolist()
+    if res.acquisition_cost is not None:  # the cost axis of 'clvkit tier --policy value-cost'
+        cols["acquisition_cost"] = res.acquisition_cost.tolist()
     if s.frequency_holdout is not None:
         cols["frequency_holdout"] = s.frequency_holdout.astype(np.int64).tolist()
     return cols

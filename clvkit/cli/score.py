@@ -17,6 +17,7 @@ from .._timeunits import UNIT_DAYS
 from ..errors import InvalidInputError
 from ._args import Parents, amount, fraction, positive_int
 from ._console import Console
+from ._costs import add_cost_options, inputs_of, read_costs
 from ._fitting import holdout_check, read_and_summarize
 from ._folder import SummarySettings, load_models
 from ._output import check_outputs
@@ -54,6 +55,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
                    help="credit kept per further level, in [0, 1] (default 0.5)")
     g.add_argument("--engine", metavar="MODULE:NAME",
                    help="a value engine (clvkit.valuation.ValueEngine) for the direct part instead of clv()")
+    add_cost_options(score)
     score.set_defaults(handler=run)
 
 
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     output = Path(args.output)
     outputs = [output] + ([_composite_path(output)] if args.referrals or args.engine else [])
     inputs = [Path(args.input), *(Path(m) for m in args.model or []),
-              *([Path(args.referrals)] if args.referrals else [])]
+              *([Path(args.referrals)] if args.referrals else []), *inputs_of(args)]
     if args.models is not None and Path(args.models).is_dir():
         inputs += list(Path(args.models).iterdir())
     check_outputs(outputs, inputs, force=args.force)
@@ -75,9 +77,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
         raise InvalidInputError("score needs a spend model (fit with --monetary-value, which saves a Gamma-Gamma "
                                 "model) or a fixed spend per purchase with --spend AMOUNT.")
     summary = read_and_summarize(args, console, settings)
+    costs = read_costs(args, summary, settings.customer_id)
     with console.step("scoring") as add:
         scores = score_customers(summary, transaction, spend_model, horizon=args.horizon, period=args.period,
-                                 discount_rate=args.discount_rate, margin=args.margin)
+                                 discount_rate=args.discount_rate, margin=args.margin, costs=costs)
         add(f"{len(summary):,} customers")
     composite = _composite(args, scores)
     # Both files or neither: each goes to a temporary file, renamed over its output only when both are written.
@@ -91,11 +94,32 @@ def run(args: argparse.Namespace, console: Console) -> int:
         holdout_check(console, scores.summary, transaction)
         console.print()
     print_scores(console, scores, args.top)
+    _print_costs(console, args, scores)
     if composite is not None:
         _print_composite(console, args, composite, outputs[1])
     console.print()
     console.print(f"Wrote:\n  {output}")
     return 0
+
+
+def _print_costs(console: Console, args: argparse.Namespace, scores: Scores) -> None:
+    """Profit over the customers and how the acquisition cost was found, when ``--costs`` was given."""
+    res = scores.result
+    if not (res.costs_given or res.acquisition_cost is not None):
+        return
+    from ..valuation import ACQUISITION_COST_MULTIPLE
+    from ._console import money
+
+    tr = console.tr
+    weights = res.weights if res.weights is not None else 1.0
+    if res.costs_given:
+        console.print(tr("Customer profit (CLV minus the cost to serve): {profit}; cost to serve {cost}.",
+                         profit=money(float((res.profit_clv * weights).sum())),
+                         cost=money(float((res.cost_to_serve * weights).sum()))))
+    if res.acquisition_cost_estimated:
+        console.print(tr("Acquisition cost not given: estimated as {multiple} x the retention cost (a new customer "
+                         "costs 5 times keeping one: 张子凡 CRM notes, text 003; 5-10 times in text 004).",
+                         multiple=f"{ACQUISITION_COST_MULTIPLE:g}"))
 
 
 def _settings(args: argparse.Namespace, time_unit: str, saved: SummarySettings | None) -> SummarySettings:

@@ -37,8 +37,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
     tier.add_argument("input", metavar="INPUT", help="CSV with one row per customer (e.g. scores.csv)")
     tier.add_argument("--policy", required=True, choices=sorted(POLICIES), help="tiering policy")
     tier.add_argument("--config", metavar="JSON", help="policy configuration: JSON text or a JSON file")
-    tier.add_argument("--value-column", default="value", metavar="COL",
-                      help="column with the customers' values for the inventory (default 'value')")
+    tier.add_argument("--value-column", default=None, metavar="COL",
+                      help="column with the customers' values (default 'value'; on 'clvkit score' output: "
+                           "value_if_active for value-risk, profit_clv (else clv) for value-cost, clv otherwise)")
     tier.add_argument("--history-columns", nargs="+", metavar="COL",
                       help="period value columns, oldest first (the loyalty policy's history)")
     tier.add_argument("--output", "-o", metavar="FILE", help="CSV file for the per-customer tiers")
@@ -88,20 +89,44 @@ def run(args: argparse.Namespace, console: Console) -> int:
             raise InvalidInputError(f"--history-columns names columns that do not hold numbers only: {not_numbers}. "
                                     f"Each is one period's value per customer.")
         columns["history"] = np.column_stack([columns.pop(c) for c in args.history_columns]).astype(np.float64)
-    if args.value_column not in columns:
+    value_column = args.value_column or _default_value_column(args.policy, columns)
+    if value_column not in columns:
         raise InvalidInputError(
-            f"The input has no column {args.value_column!r} (--value-column); columns are {sorted(columns)}."
+            f"The input has no column {value_column!r} (--value-column); columns are {sorted(columns)}."
         )
     # Policies rank on 'value' (and 'monetary'/'recency'... for RFM): the chosen value column is 'value'.
-    columns.setdefault("value", columns[args.value_column])
-    assignment, report = tier_report(policy, columns, value_column=args.value_column, lang=console.tr.lang,
+    columns.setdefault("value", columns[value_column])
+    if args.policy == "value-cost" and "cost" not in columns and "acquisition_cost" in columns:
+        columns["cost"] = columns["acquisition_cost"]  # 'clvkit score --costs ... --acquisition-cost-column'
+    assignment, report = tier_report(policy, columns, value_column=value_column, lang=console.tr.lang,
                                      treatments=treatments)
     console.print(report.rstrip("\n"))
+    if args.value_column is None and value_column != "value":
+        tr = console.tr
+        meaning = {
+            "value_if_active": tr("CLV / P(alive): the value if the customer is still active, so the churn risk is "
+                                  "not counted twice"),
+            "profit_clv": tr("CLV minus the cost to serve"),
+        }.get(value_column, tr("discounted customer lifetime value"))
+        console.print(tr("Value basis: the column {column} of the scores ({meaning}).", column=value_column,
+                         meaning=meaning))
     if args.output:
         out = Path(args.output)
         write_csv(out, assignment.to_columns(explain=args.explain))
         console.print(console.tr("tiers written to {path}", path=out))
     return 0
+
+
+def _default_value_column(policy: str, columns: dict[str, npt.NDArray[Any]]) -> str:
+    """``value`` when the input has it; on ``clvkit score`` output the value basis that suits the policy.
+
+    Value x churn risk takes the value if still active: CLV is already discounted by P(alive), so crossing it
+    with ``1 - P(alive)`` would count the risk twice and hide valuable customers who are slipping away.
+    """
+    if "value" in columns:
+        return "value"
+    prefer = {"value-risk": ("value_if_active",), "value-cost": ("profit_clv", "clv")}.get(policy, ("clv",))
+    return next((c for c in prefer if c in columns), "value")
 
 
 def read_columns_csv(

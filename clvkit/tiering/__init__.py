@@ -33,7 +33,7 @@ Examples
 >>> a.tier_labels().tolist()
 ['A3', 'A5', 'A4', 'A2', 'A3', 'A5', 'A2', 'A4', 'A3', 'A4']
 >>> a.explain(6)
-'customer 6: tier A2 because value 640 >= threshold 640 (quantile 0.8)'
+'customer 6: tier A2 because value 640 >= threshold 640 (quantile 0.8; ties share the higher tier)'
 >>> round(inventory(values, a).concentration.gini, 3)
 0.782
 """
@@ -42,7 +42,7 @@ from ..protocols import TieringPolicy
 from ._assignment import TierAssignment
 from .budget import BudgetAllocation, budget_allocation, format_budget
 from .concentration import Concentration, concentration, gini, lorenz_curve, top_share
-from .cuts import AxisCut, QuantileCut, ThresholdCut
+from .cuts import TIE_RULE, AxisCut, QuantileCut, ThresholdCut
 from .lifecycle import LifecycleStage
 from .loyalty import LoyaltyProgram
 from .matrix import VALUE_COST_LABELS, VALUE_RISK_LABELS, ValueCostMatrix, ValueRiskMatrix
@@ -58,6 +58,7 @@ from .value import (
     TAKE_ONE_DROP_NINE_SHARE,
     FiveA,
     KeyCustomers,
+    top_share_mask,
 )
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "KEY_CUSTOMER_SHARE",
     "POLICIES",
     "TAKE_ONE_DROP_NINE_SHARE",
+    "TIE_RULE",
     "VALUE_COST_LABELS",
     "VALUE_RISK_LABELS",
     "AxisCut",
@@ -107,4 +109,5 @@ __all__ = [
     "tier_names",
     "tier_report",
     "top_share",
+    "top_share_mask",
 ]

@@ -81,8 +81,8 @@ class TierAssignment:
         Ordered per-axis codes behind a composite code, e.g. ``{"value": ..., "cost": ...}``.
     cuts:
         The cut value of each axis of a matrix policy, e.g. ``{"value": 66.9, "risk": 0.5}``: the line between
-        the low (0) and high (1) side of ``components[axis]``. High means ``feature >= cut`` for a threshold cut
-        and ``feature > cut`` for a quantile cut (see :class:`~clvkit.tiering.AxisCut`; ``-inf`` or ``inf`` when a
+        the low (0) and high (1) side of ``components[axis]``. High means ``feature >= cut`` (for a quantile cut the
+        customers tied at the cut are all high; see :class:`~clvkit.tiering.AxisCut`; ``-inf`` or ``inf`` when a
         quantile cut puts everyone on one side, e.g. in a batch of one). Empty for other policies.
     classes:
         Optional second axis (type/need), array of shape (n_customers,) of codes into ``class_labels``.

@@ -1,7 +1,7 @@
 """Cut rules that turn one number per customer into ordered tiers.
 
-* :class:`QuantileCut` - tiers holding given shares of the customers, by rank (ties at a boundary are
-  split by customer id, so every tier holds its share to within one customer);
+* :class:`QuantileCut` - tiers holding given shares of the customers, by rank (customers with equal values
+  are never split: at a boundary they all go to the higher tier, :data:`TIE_RULE`);
 * :class:`ThresholdCut` - absolute thresholds: a customer reaches tier ``k`` when ``x >= thresholds[k-1]``;
 * :class:`AxisCut` - one high/low cut for an axis of a 2x2 matrix, by quantile or threshold.
 
@@ -19,9 +19,9 @@ from pydantic import Field, model_validator
 from ..errors import InvalidInputError, Problem
 from ._assignment import IntArray
 from ._config import Finite, FrozenConfig, check_increasing, close_to
-from ._kernels import count_passed, rank_bounds, rank_cut, strict_quantile_thresholds
+from ._kernels import TIE_RULE, count_passed, rank_bounds, rank_cut, tie_up_thresholds
 
-__all__ = ["AxisCut", "QuantileCut", "ThresholdCut"]
+__all__ = ["TIE_RULE", "AxisCut", "QuantileCut", "ThresholdCut"]
 
 FloatArray = npt.NDArray[np.float64]
 Share = Annotated[float, Field(allow_inf_nan=False)]
@@ -35,13 +35,15 @@ class QuantileCut(FrozenConfig):
     shares:
         Share of the customers in each tier, lowest tier first; each in (0, 1], summing to 1 (to 1e-9).
         Tier ``k`` holds ``b[k+1] - b[k]`` customers where ``b[k] = floor(n * (shares[0] + ... +
-        shares[k-1]) + 1/2)``, i.e. its share of ``n`` to within one customer.
+        shares[k-1]) + 1/2)``, i.e. its share of ``n`` to within one customer, when no two customers tie at
+        a boundary.
 
     Notes
     -----
-    Customers are ranked by value; among equal values the smaller ``customer_id`` (or, without ids, the
-    earlier row) ranks higher. With (unique) ids the tiers do not depend on row order; without ids, tied
-    customers at a tier boundary depend on it.
+    Ties stay together (:data:`TIE_RULE`, clvkit's rule): tier ``k`` starts at the value ``t`` of the
+    customer at rank ``b[k]`` and holds everyone with ``x >= t``, so customers equal to ``t`` all go to the
+    higher tier and that tier may hold a few more than its share (the tier below a few fewer). The tiers
+    depend neither on the row order nor on the ids. ``explain()`` says so.
 
     Examples
     --------
@@ -50,7 +52,7 @@ class QuantileCut(FrozenConfig):
     >>> codes.tolist()
     [1, 0, 2, 0, 1, 0, 2, 0, 1, 0]
     >>> rules[2]
-    'value {value:.6g} >= threshold 8 (quantile 0.8)'
+    'value {value:.6g} >= threshold 8 (quantile 0.8; ties share the higher tier)'
     """
 
     kind: Literal["quantiles"] = "quantiles"
@@ -84,9 +86,12 @@ class QuantileCut(FrozenConfig):
 
     def apply(self, x: FloatArray, ids: npt.NDArray[Any] | None = None, name: str = "value"
               ) -> tuple[IntArray, tuple[str, ...]]:
-        """Codes of ``x`` (shape (n,)) and one rule text per tier naming the feature ``name``."""
+        """Codes of ``x`` (shape (n,)) and one rule text per tier naming the feature ``name``.
+
+        ``ids`` is accepted for compatibility and not used: ties no longer depend on ids (:data:`TIE_RULE`).
+        """
         bounds = rank_bounds(self.shares, x.shape[0])
-        codes, values = rank_cut(x, bounds, ids)
+        codes, values = rank_cut(x, bounds)
         qs = self.quantiles
         rules: list[str] = []
         for k in range(self.n_tiers):
@@ -96,9 +101,9 @@ class QuantileCut(FrozenConfig):
                 word = "below" if k == 0 else "at or above"
                 rules.append(f"{name} {{{name}:.6g}} ranks {word} quantile {q:g}")
             elif k == 0:
-                rules.append(f"{name} {{{name}:.6g}} <= threshold {values[b]:.6g} (below quantile {q:g})")
+                rules.append(f"{name} {{{name}:.6g}} < threshold {values[b]:.6g} (below quantile {q:g})")
             else:
-                rules.append(f"{name} {{{name}:.6g}} >= threshold {values[b]:.6g} (quantile {q:g})")
+                rules.append(f"{name} {{{name}:.6g}} >= threshold {values[b]:.6g} (quantile {q:g}; {TIE_RULE})")
         return codes, tuple(rules)
 
 
@@ -148,8 +153,9 @@ class AxisCut(FrozenConfig):
     Parameters
     ----------
     quantile:
-        In (0, 1): "high" means strictly above the value of the customer ranked at this quantile (rank
-        ``floor(q n + 1/2)``, ascending); customers tied with that value are "low".
+        In (0, 1): "high" means at least the value ``t`` of the customer at 0-based ascending rank
+        ``floor(q n + 1/2)`` (the first of the top ``1 - q``); customers tied with ``t`` are all "high"
+        (:data:`TIE_RULE`), so the high side may hold a few more than ``1 - q`` of the customers.
     threshold:
         "high" means ``x >= threshold``.
 
@@ -178,11 +184,9 @@ class AxisCut(FrozenConfig):
             t = self.threshold
             return count_passed(x, [t]), t, f"{t:.6g} (threshold)"
         q = float(self.quantile)  # type: ignore[arg-type]
-        cut = strict_quantile_thresholds(x, [q])[0]
-        return count_passed(x, [cut], strict=True), cut, f"{cut:.6g} (quantile {q:g})"
+        cut = tie_up_thresholds(x, rank_bounds((q, 1.0 - q), x.shape[0]))[0]
+        return count_passed(x, [cut]), cut, f"{cut:.6g} (quantile {q:g}; {TIE_RULE})"
 
     def describe(self, high: bool, name: str, cut: str) -> str:
         """Rule text for the high or low side of this axis, for the feature ``name``."""
-        if self.threshold is not None:
-            return f"{name} {{{name}:.6g}} {'>=' if high else '<'} {cut}"
-        return f"{name} {{{name}:.6g}} {'>' if high else '<='} {cut}"
+        return f"{name} {{{name}:.6g}} {'>=' if high else '<'} {cut}"

@@ -1,8 +1,12 @@
 """Weighted scorecards and the five-star rating of customers, dealers or retailers.
 
-A :class:`Scorecard` scales each criterion to [0, 1] (by a fixed range, or by the batch's minimum and
-maximum), weighs the scaled criteria (weights sum to 1, so the score lies in [0, 1]) and cuts the score at
-increasing cut-offs. :class:`StarRating` is a scorecard with five levels, a benefits table (the star
+A :class:`Scorecard` scales each criterion to [0, 1], weighs the scaled criteria (weights sum to 1, so the
+score lies in [0, 1]) and cuts the score at increasing cut-offs. A criterion scales by its fixed range when it
+has one; otherwise by the customer's rank in the batch (``scaling="rank"``, the default: the share of the other
+customers it beats, ties counted half) or by the batch's minimum and maximum (``scaling="minmax"``, opt-in).
+Min-max scaling lets one very large value squeeze everyone else towards 0: on the skewed CLV of the CDNOW demo
+it puts 98% of the customers at one star; rank scaling spreads them over the bands by their standing.
+:class:`StarRating` is a scorecard with five levels, a benefits table (the star
 level decides the treatment) and an optional ring-fenced budget per star level.
 """
 
@@ -19,12 +23,16 @@ from ..errors import InvalidInputError, Problem
 from ._assignment import IntArray, TierAssignment, readonly
 from ._config import Finite, FrozenConfig, check_increasing, check_labels, close_to
 from ._inputs import Column, read_columns
-from ._kernels import add_scaled, count_passed
+from ._kernels import add_scaled, count_passed, rank_scaled
 from .budget import BudgetAllocation, budget_allocation
 
-__all__ = ["DEFAULT_BENEFITS", "STAR_LABELS", "Criterion", "Scorecard", "StarRating"]
+__all__ = ["DEFAULT_BENEFITS", "SCALINGS", "STAR_LABELS", "Criterion", "Scorecard", "StarRating"]
 
 FloatArray = npt.NDArray[np.float64]
+
+#: How a criterion without a fixed range is scaled to [0, 1]: by rank in the batch (default) or min-max.
+SCALINGS: tuple[str, str] = ("rank", "minmax")
+Scaling = Literal["rank", "minmax"]
 
 #: Tier names of :class:`StarRating`, lowest first (code ``k`` is ``k + 1`` stars).
 STAR_LABELS: tuple[str, str, str, str, str] = ("1 star", "2 stars", "3 stars", "4 stars", "5 stars")
@@ -51,8 +59,8 @@ class Criterion(FrozenConfig):
         Positive weight; the weights of a scorecard sum to 1.
     low, high:
         Optional fixed range: the criterion scales as ``(x - low) / (high - low)`` clipped to [0, 1], so a
-        customer's score does not depend on the rest of the batch. Without them the batch's minimum and
-        maximum are used. Give both or neither.
+        customer's score does not depend on the rest of the batch. Without them the scorecard's ``scaling``
+        applies (by rank in the batch by default). Give both or neither.
     higher_is_better:
         ``False`` for criteria such as cost or churn risk: the scale is reversed.
 
@@ -117,20 +125,30 @@ class Scorecard(FrozenConfig):
     cutoffs:
         Increasing score cut-offs in (0, 1]; a customer reaches tier ``k`` when ``score >= cutoffs[k-1]``.
         ``len(cutoffs) + 1`` tiers.
+    scaling:
+        How criteria without a fixed range scale to [0, 1]: ``"rank"`` (default) - the share of the other
+        customers of the batch the customer beats, ties counted half, ``(#below + (#equal - 1) / 2) / (n - 1)``;
+        ``"minmax"`` - ``(x - min) / (max - min)`` over the batch (one outlier squeezes everyone else to 0).
+        A constant criterion scores 0.5 either way.
 
     Examples
     --------
+    Ranks: value 0 < 5 < 10 scores 0, 0.5, 1; frequency 4, 0, 4 scores 0.75 (beats one, ties one), 0, 0.75.
+
     >>> card = Scorecard(criteria={"value": 0.75, "frequency": 0.25}, cutoffs=(0.5,))
-    >>> score = card.score({"value": np.array([0.0, 10.0, 5.0]), "frequency": np.array([4.0, 0.0, 4.0])})
-    >>> score.tolist()
-    [0.25, 0.75, 0.625]
-    >>> card.apply({"value": np.array([0.0, 10.0, 5.0]), "frequency": np.array([4.0, 0.0, 4.0])})[0].tolist()
+    >>> cols = {"value": np.array([0.0, 10.0, 5.0]), "frequency": np.array([4.0, 0.0, 4.0])}
+    >>> card.score(cols).tolist()
+    [0.1875, 0.75, 0.5625]
+    >>> card.apply(cols)[0].tolist()
     [0, 1, 1]
+    >>> Scorecard(criteria={"value": 0.75, "frequency": 0.25}, scaling="minmax").score(cols).tolist()
+    [0.25, 0.75, 0.625]
     """
 
     kind: Literal["scorecard"] = "scorecard"
     criteria: tuple[Criterion, ...]
     cutoffs: tuple[Finite, ...] = (0.2, 0.4, 0.6, 0.8)
+    scaling: Scaling = "rank"
 
     _criteria = field_validator("criteria", mode="before")(_criteria_from_mapping)
 
@@ -158,12 +176,19 @@ class Scorecard(FrozenConfig):
         n = next(iter(cols.values())).shape[0] if cols else 0
         total = np.zeros(n)
         for c in self.criteria:
-            add_scaled(total, cols[c.name], c.weight, c.low, c.high, c.higher_is_better)
+            if c.low is not None or self.scaling == "minmax":
+                add_scaled(total, cols[c.name], c.weight, c.low, c.high, c.higher_is_better)
+            else:
+                z = rank_scaled(cols[c.name])
+                total += c.weight * (z if c.higher_is_better else 1.0 - z)
         return total
 
     def rule_texts(self) -> tuple[str, ...]:
         """One rule text per tier; ``{score}`` is filled from the assignment's features."""
-        weights = ", ".join(f"{c.name} {c.weight:g}" for c in self.criteria)
+        how = "scaled by rank" if self.scaling == "rank" else "scaled min-max"
+        if all(c.low is not None for c in self.criteria):
+            how = "fixed ranges"
+        weights = ", ".join(f"{c.name} {c.weight:g}" for c in self.criteria) + f"; {how}"
         rules = [f"score {{score:.3f}} < cut-off {self.cutoffs[0]:g} (weights: {weights})"]
         rules += [f"score {{score:.3f}} >= cut-off {c:g} (weights: {weights})" for c in self.cutoffs]
         return tuple(rules)
@@ -184,7 +209,11 @@ class StarRating(FrozenConfig):
     criteria:
         :class:`Criterion` objects or a mapping of column name to weight (weights sum to 1).
     cutoffs:
-        Four increasing score cut-offs in (0, 1]; default ``(0.2, 0.4, 0.6, 0.8)`` (equal-width bands).
+        Four increasing score cut-offs in (0, 1]; default ``(0.2, 0.4, 0.6, 0.8)`` (equal-width bands; with
+        the default rank scaling of one criterion, about a fifth of the customers per star).
+    scaling:
+        ``"rank"`` (default) or ``"minmax"`` (opt-in), for criteria without a fixed range: see
+        :class:`Scorecard`.
     labels:
         Names of the five levels, lowest first.
     benefits:
@@ -200,7 +229,7 @@ class StarRating(FrozenConfig):
     >>> rating.stars(a).tolist()
     [1, 3, 5]
     >>> a.explain(2)
-    'customer 2: tier 5 stars because score 1.000 >= cut-off 0.8 (weights: value 0.5, satisfaction 0.5)'
+    'customer 2: tier 5 stars because score 1.000 >= cut-off 0.8 (weights: value 0.5, satisfaction 0.5; scaled by rank)'
     >>> rating.benefits_for(5)[-1]
     'executive sponsor'
     """
@@ -212,6 +241,7 @@ class StarRating(FrozenConfig):
         DEFAULT_BENEFITS
     )
     budget: tuple[Finite, Finite, Finite, Finite, Finite] | None = None
+    scaling: Scaling = "rank"
 
     _criteria = field_validator("criteria", mode="before")(_criteria_from_mapping)
 
@@ -228,7 +258,7 @@ class StarRating(FrozenConfig):
     @property
     def scorecard(self) -> Scorecard:
         """The underlying :class:`Scorecard`."""
-        return Scorecard(criteria=self.criteria, cutoffs=self.cutoffs)
+        return Scorecard(criteria=self.criteria, cutoffs=self.cutoffs, scaling=self.scaling)
 
     def assign(self, data: Any = None, /, **columns: Any) -> TierAssignment:
         """Stars of every customer (codes 0-4 for 1-5 stars); features: the score and the criteria.

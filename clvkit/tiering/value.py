@@ -8,9 +8,10 @@ the default shares below are clvkit's, chosen so that the two top tiers are the 
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import Field, model_validator
 
 from ..domain.enums import CustomerKind
@@ -18,7 +19,7 @@ from ..errors import InvalidInputError, Problem
 from ._assignment import TierAssignment, readonly
 from ._config import Finite, FrozenConfig, check_labels
 from ._inputs import Column, label_codes, read_columns
-from ._kernels import rank_cut
+from ._kernels import TIE_RULE, rank_cut, top_share_count, top_share_threshold
 from .cuts import QuantileCut, ThresholdCut
 from .scorecard import Scorecard
 
@@ -29,6 +30,7 @@ __all__ = [
     "TAKE_ONE_DROP_NINE_SHARE",
     "FiveA",
     "KeyCustomers",
+    "top_share_mask",
 ]
 
 #: Default 5A tier names, lowest tier first: A1 is the top tier.
@@ -36,10 +38,57 @@ FIVE_A_LABELS: tuple[str, ...] = ("A5", "A4", "A3", "A2", "A1")
 #: Default 5A shares, lowest tier first (clvkit's choice, not the book's): A5 the bottom 20%, A4 the next
 #: 30%, A3 the next 30%, A2 the next 15% and A1 the top 5%; A1 + A2 are the top 20% key customers.
 FIVE_A_SHARES: tuple[float, ...] = (0.20, 0.30, 0.30, 0.15, 0.05)
-#: Share of key customers given relationship management ("the top 20% of customers by value").
+#: Share of key customers given relationship management ("the top 20% of customers by value"): the 关键客户
+#: "20%" of 张子凡 CRM notes (text 003); the exact cut (rank, ties) is clvkit's, see :func:`top_share_mask`.
 KEY_CUSTOMER_SHARE = 0.2
-#: The stricter focus rule "take one, drop nine": roughly the top tenth.
+#: The stricter focus rule 取一舍九 "take one, drop nine" of the CLV management-system book (text 000, chapter
+#: 4): roughly the top tenth (the book names the rule; 0.1 is clvkit's reading of it).
 TAKE_ONE_DROP_NINE_SHARE = 0.1
+
+
+def top_share_mask(values: Any, share: float = KEY_CUSTOMER_SHARE) -> npt.NDArray[np.bool_]:
+    """Which customers are in the top ``share`` by value: clvkit's one definition of "the top 20%".
+
+    Both :class:`KeyCustomers` and the binding team report (:func:`clvkit.binding.key_customer_mask`) use it.
+    The nominal count is ``k = floor(share * n + 1/2)`` (``n`` customers); the top share is everyone whose
+    value reaches the ``k``-th largest value, so customers tied with it are all in (:data:`TIE_RULE`): the
+    top share may hold a few more than ``k``, never fewer, and it depends neither on ids nor on row order.
+
+    Parameters
+    ----------
+    values:
+        Array of shape (n_customers,), finite.
+    share:
+        In (0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean array of shape (n_customers,).
+
+    Raises
+    ------
+    InvalidInputError
+        For a share outside (0, 1] or values that are not a finite 1-D array of numbers.
+
+    Examples
+    --------
+    >>> top_share_mask([5.0, 9.0, 9.0, 1.0, 7.0], 0.2).tolist()  # k = 1, but the two 9s tie: both are in
+    [False, True, True, False, False]
+    >>> int(top_share_mask(np.arange(2357.0)).sum())  # floor(0.2 * 2357 + 1/2) = 471
+    471
+    """
+    if isinstance(share, (bool, np.bool_)) or not isinstance(share, (int, float, np.integer, np.floating)) \
+            or not 0.0 < float(share) <= 1.0:
+        raise InvalidInputError(f"The 'share' parameter of top_share_mask() must be a number in (0, 1]. Got "
+                                f"{share!r} instead.")
+    x = np.asarray(values)
+    if x.ndim != 1 or x.dtype.kind not in "iuf" or not np.all(np.isfinite(x)):
+        raise InvalidInputError("The 'values' parameter of top_share_mask() must be a 1-D array of finite numbers. "
+                                f"Got dtype {x.dtype} and shape {x.shape} instead.")
+    x = x.astype(np.float64, copy=False)
+    mask: npt.NDArray[np.bool_] = x >= top_share_threshold(x, float(share))
+    return mask
 
 FiveACut = Annotated[QuantileCut | ThresholdCut | Scorecard, Field(discriminator="kind")]
 
@@ -53,7 +102,7 @@ class FiveA(FrozenConfig):
 
     Reads ``value`` (or the criteria of a scorecard cut), and optionally ``classes`` (customer kind or
     need: labels, :class:`~clvkit.domain.CustomerKind` members or integer codes) and ``customer_id``
-    (ranks ties in quantile cuts: the smaller id ranks higher).
+    (names customers in explanations; customers with equal values share the higher tier, ``TIE_RULE``).
 
     Parameters
     ----------
@@ -72,8 +121,9 @@ class FiveA(FrozenConfig):
     >>> a = FiveA().assign(values, classes=["consumer"] * 19 + ["intermediary"])
     >>> a.counts().tolist()
     [4, 6, 6, 3, 1]
-    >>> a.explain(19)
-    'customer 19: tier A1 because value 20 >= threshold 20 (quantile 0.95); class intermediary'
+    >>> a.explain(19)  # doctest: +NORMALIZE_WHITESPACE
+    'customer 19: tier A1 because value 20 >= threshold 20 (quantile 0.95; ties share the higher tier);
+    class intermediary'
     >>> FiveA(cut=ThresholdCut(thresholds=(10, 100, 1000, 10000))).assign([5.0, 1234.5]).tier_labels().tolist()
     ['A5', 'A2']
     """
@@ -111,7 +161,7 @@ class FiveA(FrozenConfig):
             features["score"] = readonly(score)
         else:
             cols = read_columns(data, columns, [Column("value"), *extra], context)
-            codes, rules = self.cut.apply(cols["value"], cols.get("customer_id"))
+            codes, rules = self.cut.apply(cols["value"])
             features = {"value": readonly(cols["value"])}
         classes = cols.get("classes")
         return TierAssignment(
@@ -125,9 +175,9 @@ class FiveA(FrozenConfig):
 class KeyCustomers(FrozenConfig):
     """The top ``share`` of customers by value are key customers (code 1), the rest are not (code 0).
 
-    Exactly ``floor(share * n + 1/2)`` customers are key. Ties in value are broken deterministically: the
-    smaller ``customer_id`` wins (or, without ids, the earlier row). Reads ``value`` and optionally
-    ``customer_id``.
+    The top share is :func:`top_share_mask`: ``floor(share * n + 1/2)`` customers, plus every customer tied
+    with the last of them (:data:`TIE_RULE`; equal values are never split by id or row order). Reads ``value``
+    and optionally ``customer_id``.
 
     Parameters
     ----------
@@ -143,8 +193,10 @@ class KeyCustomers(FrozenConfig):
     >>> a.codes.tolist()
     [0, 1, 1, 0, 0]
     >>> a = KeyCustomers(share=0.2).assign(value=[5.0, 9.0, 9.0, 1.0, 7.0], customer_id=[10, 30, 20, 40, 50])
-    >>> a.codes.tolist(), a.explain(2)
-    ([0, 0, 1, 0, 0], 'customer 20: tier key because value 9 >= threshold 9 (top 20% by value)')
+    >>> a.codes.tolist()
+    [0, 1, 1, 0, 0]
+    >>> a.explain(1)
+    'customer 30: tier key because value 9 >= threshold 9 (top 20% by value; ties share the higher tier)'
     """
 
     share: Finite = KEY_CUSTOMER_SHARE
@@ -161,8 +213,8 @@ class KeyCustomers(FrozenConfig):
         return self
 
     def n_key(self, n: int) -> int:
-        """How many of ``n`` customers are key: ``floor(share * n + 1/2)``."""
-        return min(math.floor(self.share * n + 0.5), n)
+        """How many of ``n`` customers are key before ties: ``floor(share * n + 1/2)`` (see :func:`top_share_mask`)."""
+        return top_share_count(self.share, n)
 
     def assign(self, data: Any = None, /, **columns: Any) -> TierAssignment:
         """Key (1) or not (0) for every customer.
@@ -177,11 +229,11 @@ class KeyCustomers(FrozenConfig):
                             "KeyCustomers.assign()")
         x = cols["value"]
         bound = x.shape[0] - self.n_key(x.shape[0])
-        codes, values = rank_cut(x, [bound], cols.get("customer_id"))
+        codes, values = rank_cut(x, [bound])  # the same cut as top_share_mask(x, self.share)
         top = f"top {self.share:.0%} by value"
         if bound in values:
-            rules = (f"value {{value:.6g}} <= threshold {values[bound]:.6g} (outside the {top})",
-                     f"value {{value:.6g}} >= threshold {values[bound]:.6g} ({top})")
+            rules = (f"value {{value:.6g}} < threshold {values[bound]:.6g} (outside the {top})",
+                     f"value {{value:.6g}} >= threshold {values[bound]:.6g} ({top}; {TIE_RULE})")
         else:
             rules = (f"value {{value:.6g}} is outside the {top}", f"value {{value:.6g}} is in the {top}")
         return TierAssignment(codes=readonly(codes), labels=self.labels, reasons=readonly(codes), rules=rules,

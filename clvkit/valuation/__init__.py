@@ -67,6 +67,8 @@ from .models import (
 )
 from .protocols import IndirectValueSource, SpendModel, TransactionModel, ValueEngine, engine_values, load_engine
 from .value import (
+    ACQUISITION_COST_MULTIPLE,
+    ACQUISITION_COST_MULTIPLE_RANGE,
     AttributionRule,
     ClvResult,
     CompositeResult,
@@ -84,6 +86,7 @@ from .value import (
     WordOfMouthPrior,
     clv,
     discounted_lifetime,
+    estimate_acquisition_cost,
     format_value_table,
     influencers,
     read_referrals,
@@ -114,6 +117,7 @@ for _old, _new in _MOVED.items():
 del _old, _new
 
 __all__ = [
+    "ACQUISITION_COST_MULTIPLE", "ACQUISITION_COST_MULTIPLE_RANGE",
     "AttributionRule", "BetaGeo", "BetaGeoBetaBinom", "BetaGeoBetaBinomParams", "BetaGeoParams", "BootstrapResult",
     "ClvResult", "CompositeResult", "CompositeValue", "ConditionalExpectations", "CountModel",
     "CustomerDeliveredValue", "DeliveredValueBatch", "DirectValue", "DirectValueResult", "Engine", "EquitySplit",
@@ -124,7 +128,8 @@ __all__ = [
     "ParameterIntervals", "ParetoNBD", "ParetoNBDParams", "PredictionIntervals", "ReferralAttribution",
     "ReferralGraph", "ShiftedBetaGeo", "ShiftedBetaGeoParams", "SpendModel", "TrackingResult", "TransactionModel",
     "ValueEngine", "WordOfMouth", "WordOfMouthPrior", "clv", "clv_intervals", "compare", "conditional_expectations",
-    "discounted_lifetime", "engine_values", "format_value_table", "frequency_histogram", "holdout_evaluation",
+    "discounted_lifetime", "engine_values", "estimate_acquisition_cost",
+    "format_value_table", "frequency_histogram", "holdout_evaluation",
     "influencers", "information_criteria", "likelihood_ratio_test", "load_engine", "parameter_intervals",
     "parametric_bootstrap", "prediction_intervals", "read_referrals", "sample_parameters", "synthetic_referrals",
     "tracking",

@@ -243,8 +243,9 @@ def test_team_report_key_customers_are_the_top_share_by_value(values: list[float
     m = measure_binding(BindingData(employees=emp, contacts=con, relationships=rel, touchpoints=[], as_of="2024-06-30"))
     probe("team report", lambda: _team_report(m, values, key_share=share))
     report = team_report(m, values, key_share=share)
-    k = math.ceil(share * 3 - 1e-9)
-    key = sorted(range(3), key=lambda i: (-values[i], i))[:k]
+    k = math.floor(share * 3 + 0.5)  # tiering's top share: the k largest and every customer tied with the k-th
+    ranked = sorted(values, reverse=True)
+    key = [i for i in range(3) if k and values[i] >= ranked[k - 1]]
     assert report.key_customers.tolist() == [i in key for i in range(3)]
     by_team = dict(zip(report.teams["team"].tolist(), report.teams["key_value"].tolist(), strict=True))
     assert by_team.get("N", 0.0) == pytest.approx(sum(values[i] for i in key if i == 0))

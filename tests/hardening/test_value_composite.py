@@ -222,7 +222,9 @@ def test_influencers_are_correct(data: st.DataObject, n: int, min_ratio: float |
     rep = influencers(direct, indirect, referrals=referrals, rule=rule)
     ratio = [0.0 if i <= 0 else (math.inf if d <= 0 else i / d) for d, i in zip(direct, indirect, strict=True)]
     referrers = sorted((i for i in range(n) if indirect[i] > 0), key=lambda i: (-indirect[i], i))
-    top = set(referrers[: math.ceil(top_share * len(referrers))]) if top_share is not None else set(referrers)
+    # the top share: the k = max(1, floor(share x m + 1/2)) largest indirect values and everyone tied with the k-th
+    k = max(1, math.floor(top_share * len(referrers) + 0.5)) if top_share is not None and referrers else 0
+    top = {i for i in referrers if indirect[i] >= indirect[referrers[k - 1]]} if k else set(referrers)
     key = [indirect[i] > 0 and referrals[i] >= min_referrals and (min_ratio is None or ratio[i] >= min_ratio)
            and i in top for i in range(n)]
     assert rep.ratio.tolist() == ratio and rep.is_key.tolist() == key and rep.by_indirect.tolist() == referrers

@@ -4,7 +4,7 @@ networks, word of mouth and customer delivered value.
 Everything here uses the models only through :mod:`clvkit.valuation.protocols`.
 """
 
-from .clv import ClvResult, clv
+from .clv import ACQUISITION_COST_MULTIPLE, ACQUISITION_COST_MULTIPLE_RANGE, ClvResult, clv, estimate_acquisition_cost
 from .composite import (
     CompositeResult,
     CompositeValue,
@@ -19,6 +19,8 @@ from .referral import AttributionRule, ReferralAttribution, ReferralGraph
 from .word_of_mouth import InfluencerReport, InfluencerRule, WordOfMouth, WordOfMouthPrior, influencers
 
 __all__ = [
+    "ACQUISITION_COST_MULTIPLE",
+    "ACQUISITION_COST_MULTIPLE_RANGE",
     "AttributionRule",
     "ClvResult",
     "CompositeResult",
@@ -36,6 +38,7 @@ __all__ = [
     "WordOfMouthPrior",
     "clv",
     "discounted_lifetime",
+    "estimate_acquisition_cost",
     "format_value_table",
     "influencers",
     "read_referrals",

@@ -6,6 +6,19 @@ where ``E X_i(t)`` is the transaction model's expected purchases in the next ``t
 the length of one discounting period in the summary's time unit, ``H`` the number of periods and ``d``
 the discount rate per period. This is the discrete-period form used by Fader, Hardie & Lee (2005, "RFM
 and CLV", eq. 2 with purchases counted per period) and by lifetimes' ``customer_lifetime_value``.
+
+Two further views of the same forecast:
+
+* **Value if still active** (the value basis of a value x churn-risk matrix). A customer who has dropped out
+  buys nothing more, so for every "buy till you die" model ``E[X(t) | data] = P(alive | data) x E[X(t) |
+  alive, data]`` (total expectation over alive/dead; e.g. Fader, Hardie & Lee 2005, "Counting your customers
+  the easy way", eq. 10 is P(alive) times the conditional expectation of an active customer). CLV is linear in
+  the expected purchases per period, so ``value_if_active = CLV / P(alive)``: the discounted value the
+  customer brings *if* still active. Crossing CLV itself with churn risk counts the risk twice.
+* **Profit** (financial value = transaction revenue - transaction cost, 张子凡 CRM notes, text 003:
+  财务价值 ... 体现为交易收益与交易成本之差): ``profit_clv = CLV - cost_per_purchase x discounted purchases
+  - retention_cost``; acquisition cost is kept per customer beside it (sunk for a customer already won, but
+  the cost axis of the value x cost matrix of 蔡强 2010, text 001).
 """
 
 from __future__ import annotations
@@ -24,7 +37,8 @@ from ...batch import CustomerSummary
 from ...errors import InvalidInputError
 from ..protocols import SpendModel, TransactionModel
 
-__all__ = ["MAX_HORIZON", "MAX_PATH_CELLS", "ClvResult", "SpendModel", "TransactionModel", "clv"]
+__all__ = ["ACQUISITION_COST_MULTIPLE", "ACQUISITION_COST_MULTIPLE_RANGE", "MAX_HORIZON", "MAX_PATH_CELLS",
+           "ClvResult", "SpendModel", "TransactionModel", "clv", "estimate_acquisition_cost"]
 
 #: Most discounting periods :func:`clv` sums over (e.g. 8,000 years of months): the cost grows with the horizon.
 MAX_HORIZON = 100_000
@@ -33,6 +47,14 @@ MAX_HORIZON = 100_000
 MAX_PATH_CELLS = 250_000_000
 
 FloatArray = npt.NDArray[np.float64]
+
+#: "Winning a new customer costs 5 times keeping an old one": 张子凡 CRM notes (text 003, 企业争取1位新客户的
+#: 成本是留住1位老客户所需成本的5倍, quoting a survey); text 004 gives 5-10 times (开发一个新客户的成本是维护
+#: 一个老客户成本的5—10倍). clvkit's default where a customer's acquisition cost is unknown: 5 x its retention
+#: cost (the low end of the range; a rule of thumb from the texts, not a measurement of your business).
+ACQUISITION_COST_MULTIPLE = 5.0
+#: The range text 004 gives for the same rule (5-10 times).
+ACQUISITION_COST_MULTIPLE_RANGE = (5.0, 10.0)
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,25 @@ class ClvResult:
         The summary's time unit.
     weights:
         The summary's weights (customers per row), or ``None``.
+    p_alive:
+        P(alive) per customer from the transaction model, shape (n_customers,), or ``None`` when the model
+        has no ``probability_alive``.
+    value_if_active:
+        ``clv / p_alive``: the discounted value of the customer *if still active* (see the module docstring:
+        ``E[X(t)|data] = P(alive) x E[X(t)|alive, data]``), the value basis of a value x churn-risk matrix
+        (risk ``1 - p_alive``). ``None`` without ``p_alive``; 0 where ``p_alive`` is 0 to double precision.
+    cost_to_serve:
+        Discounted cost of serving and keeping the customer over the horizon, ``cost_per_purchase x
+        discounted_purchases + retention_cost``, shape (n_customers,); zeros when no cost was given.
+    profit_clv:
+        ``clv - cost_to_serve``: the financial value (revenue x margin - transaction cost, text 003).
+    acquisition_cost:
+        What winning the customer cost (given, or :data:`ACQUISITION_COST_MULTIPLE` x ``retention_cost`` when
+        only that was given), shape (n_customers,), or ``None``.
+    acquisition_cost_estimated:
+        True when ``acquisition_cost`` comes from the 5x rule (:func:`estimate_acquisition_cost`).
+    costs_given:
+        True when ``cost_per_purchase`` or ``retention_cost`` was given.
     """
 
     clv: FloatArray
@@ -71,6 +112,13 @@ class ClvResult:
     period: float
     time_unit: str
     weights: FloatArray | None = None
+    p_alive: FloatArray | None = None
+    value_if_active: FloatArray | None = None
+    cost_to_serve: FloatArray | None = None
+    profit_clv: FloatArray | None = None
+    acquisition_cost: FloatArray | None = None
+    acquisition_cost_estimated: bool = False
+    costs_given: bool = False
 
     @property
     def customer_equity(self) -> float:
@@ -96,8 +144,9 @@ class ClvResult:
         Returns
         -------
         pandas.DataFrame or polars.DataFrame
-            Columns ``clv, expected_purchases, discounted_purchases, expected_spend`` and ``weights`` when the
-            summary had weights.
+            Columns ``clv, expected_purchases, discounted_purchases, expected_spend``, then ``p_alive,
+            value_if_active`` (when the model gives P(alive)), ``cost_to_serve, profit_clv`` (when costs were
+            given), ``acquisition_cost`` (when known) and ``weights`` when the summary had weights.
 
         Raises
         ------
@@ -113,11 +162,17 @@ class ClvResult:
         >>> s = load_cdnow_summary()
         >>> res = clv(BetaGeo().fit(s), GammaGamma().fit(s), s, horizon=12, discount_rate=0.01, period="M")
         >>> frame = res.to_frame()
-        >>> frame.index.name, list(frame.columns)
-        ('customer_id', ['clv', 'expected_purchases', 'discounted_purchases', 'expected_spend'])
+        >>> frame.index.name, list(frame.columns)  # doctest: +NORMALIZE_WHITESPACE
+        ('customer_id', ['clv', 'expected_purchases', 'discounted_purchases', 'expected_spend', 'p_alive',
+                         'value_if_active'])
         """
         cols = {"clv": self.clv, "expected_purchases": self.expected_purchases,
                 "discounted_purchases": self.discounted_purchases, "expected_spend": self.expected_spend}
+        optional = {"p_alive": self.p_alive, "value_if_active": self.value_if_active,
+                    "cost_to_serve": self.cost_to_serve if self.costs_given else None,
+                    "profit_clv": self.profit_clv if self.costs_given else None,
+                    "acquisition_cost": self.acquisition_cost}
+        cols.update({k: v for k, v in optional.items() if v is not None})
         if self.weights is not None:
             cols["weights"] = self.weights
         return make_frame(cols, key=self.customer_id, backend=backend, where="ClvResult.to_frame()")
@@ -158,6 +213,9 @@ def clv(
     discount_rate: float,
     margin: float = 1.0,
     period: float | str | None = None,
+    cost_per_purchase: Any = None,
+    retention_cost: Any = None,
+    acquisition_cost: Any = None,
 ) -> ClvResult:
     """Discounted CLV per customer over ``horizon`` periods.
 
@@ -181,6 +239,18 @@ def clv(
         number of summary time units (``30`` on a daily summary matches lifetimes' month), or a unit
         name (``"M"`` = 30.436875 days, ``"W"``, ``"Y"``, ...). E.g. 12 months at 1% a month on a daily
         summary: ``horizon=12, discount_rate=0.01, period="M"``.
+    cost_per_purchase:
+        Cost to serve one purchase (delivery, handling, service), a number or an array of shape
+        (n_customers,), finite and >= 0, in the currency of the spend; subtracted per expected purchase,
+        discounted like the revenue. ``None`` = 0.
+    retention_cost:
+        Cost of keeping the customer over the horizon (account management, retention offers), in present value,
+        a number or an array of shape (n_customers,), finite and >= 0. ``None`` = 0.
+    acquisition_cost:
+        What winning the customer cost (e.g. :attr:`clvkit.domain.Customer.acquisition_cost`), a number or an
+        array of shape (n_customers,), finite and >= 0. When ``None`` and ``retention_cost`` is given it is
+        estimated as :data:`ACQUISITION_COST_MULTIPLE` (5) x ``retention_cost`` (the texts' rule of thumb,
+        flagged by ``acquisition_cost_estimated``); otherwise unknown (``None``).
 
     Returns
     -------
@@ -203,6 +273,16 @@ def clv(
     >>> res = clv(bg, 20.0, s, horizon=52, discount_rate=0.0)
     >>> res.clv.round(2).tolist()
     [5.04, 31.17]
+
+    Value if still active is CLV over P(alive); profit subtracts the cost to serve (2 per purchase here):
+
+    >>> bool(np.allclose(res.value_if_active * res.p_alive, res.clv))
+    True
+    >>> res = clv(bg, 20.0, s, horizon=52, discount_rate=0.0, cost_per_purchase=2.0, retention_cost=1.0)
+    >>> bool(np.allclose(res.profit_clv, res.clv - 2.0 * res.discounted_purchases - 1.0))
+    True
+    >>> res.acquisition_cost.tolist(), res.acquisition_cost_estimated  # 5 x the retention cost
+    ([5.0, 5.0], True)
     """
     where = "clv()"
     if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 1:
@@ -231,6 +311,10 @@ def clv(
             f"chunks (summary.take(...)), compress the summary, or use fewer, longer periods."
         )
     spend = _spend(spend_model, summary)
+    n = len(summary)
+    per_purchase = _cost(cost_per_purchase, "cost_per_purchase", n)
+    keeping = _cost(retention_cost, "retention_cost", n)
+    acquisition = _cost(acquisition_cost, "acquisition_cost", n)
 
     if not isinstance(transaction_model, TransactionModel):
         raise InvalidInputError(
@@ -248,6 +332,23 @@ def clv(
         bad = np.flatnonzero(~np.isfinite(value))[:5].tolist()
         raise InvalidInputError(f"clv() produced non-finite values at rows {bad}; check the models' parameters "
                                 f"and the spend input.")
+    p_alive = value_if_active = None
+    if callable(getattr(transaction_model, "probability_alive", None)):
+        p_alive = np.asarray(transaction_model.probability_alive(summary), dtype=np.float64)  # type: ignore[attr-defined]
+        if p_alive.shape != (n,) or not np.all((p_alive >= 0.0) & (p_alive <= 1.0)):
+            raise InvalidInputError(f"clv(): the transaction model's probability_alive() must give {n} probabilities "
+                                    f"in [0, 1]; check the model's parameters.")
+        # E[X(t)|data] = P(alive) E[X(t)|alive, data] for every buy-till-you-die model (a dropped-out customer buys
+        # nothing), and CLV is linear in the expected purchases: CLV / P(alive) is the value if still active.
+        value_if_active = np.divide(value, p_alive, out=np.zeros(n), where=p_alive > 0.0)
+    serve = np.zeros(n)
+    if per_purchase is not None:
+        serve += per_purchase * discounted
+    if keeping is not None:
+        serve += keeping
+    estimated = acquisition is None and keeping is not None
+    if estimated:
+        acquisition = estimate_acquisition_cost(keeping)
     return ClvResult(
         clv=value,
         expected_purchases=total,
@@ -260,7 +361,76 @@ def clv(
         margin=mg,
         period=step,
         time_unit=summary.time_unit,
+        p_alive=p_alive,
+        value_if_active=value_if_active,
+        cost_to_serve=serve,
+        profit_clv=value - serve,
+        acquisition_cost=acquisition,
+        acquisition_cost_estimated=estimated,
+        costs_given=per_purchase is not None or keeping is not None,
     )
+
+
+def estimate_acquisition_cost(retention_cost: Any, multiple: float = ACQUISITION_COST_MULTIPLE) -> FloatArray:
+    """Acquisition cost where it is unknown: ``multiple`` x the cost of keeping the customer.
+
+    The rule "a new customer costs 5 times keeping one" (张子凡 CRM notes, text 003; 5-10 times in text 004,
+    :data:`ACQUISITION_COST_MULTIPLE_RANGE`) with clvkit's default ``multiple`` of 5. A rule of thumb from the
+    texts: use your own acquisition costs when you have them.
+
+    Parameters
+    ----------
+    retention_cost:
+        Cost of keeping each customer, a number or an array, finite and >= 0.
+    multiple:
+        In [1, inf); default :data:`ACQUISITION_COST_MULTIPLE`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``multiple * retention_cost`` (at least 1-D).
+
+    Raises
+    ------
+    InvalidInputError
+        For a negative or non-finite cost or a multiple below 1.
+
+    Examples
+    --------
+    >>> estimate_acquisition_cost([10.0, 0.0]).tolist()
+    [50.0, 0.0]
+    >>> estimate_acquisition_cost(10.0, multiple=ACQUISITION_COST_MULTIPLE_RANGE[1]).tolist()
+    [100.0]
+    """
+    m = check_scalar(multiple, "multiple", "estimate_acquisition_cost()", low=1.0)
+    cost = _cost(retention_cost, "retention_cost", None)
+    assert cost is not None
+    out: FloatArray = m * cost
+    if not np.all(np.isfinite(out)):
+        raise InvalidInputError("estimate_acquisition_cost(): the estimate overflows; give the costs in a larger unit.")
+    return out
+
+
+def _cost(value: Any, name: str, n: int | None) -> FloatArray | None:
+    """A per-customer cost: ``None``, a number or an array of shape (n,), finite and >= 0 (a float64 copy)."""
+    if value is None:
+        return None
+    arr = np.asarray(value)
+    if arr.dtype == object or arr.dtype.kind not in "iuf":
+        raise InvalidInputError(f"The '{name}' parameter of clv() must be a number or an array of numbers. Got "
+                                f"dtype {arr.dtype} instead.")
+    arr = np.atleast_1d(arr.astype(np.float64))
+    if n is not None:
+        try:
+            arr = np.broadcast_to(arr, (n,)).copy()
+        except ValueError:
+            raise InvalidInputError(f"The '{name}' parameter of clv() must be a number or an array of shape ({n},). "
+                                    f"Got shape {np.shape(value)} instead.") from None
+    bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0))
+    if bad.size:
+        raise InvalidInputError(f"The '{name}' parameter of clv() must be finite and >= 0: {bad.size} value(s) are "
+                                f"not, first at row {int(bad[0])} ({arr[bad[0]]!r}).")
+    return arr
 
 
 def _spend(spend_model: Any, summary: CustomerSummary) -> FloatArray:

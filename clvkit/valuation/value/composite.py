@@ -284,7 +284,7 @@ def influencer_rule_text(rule: InfluencerRule | None = None, *, lang: str | None
 
     Examples
     --------
-    >>> print(influencer_rule_text(InfluencerRule(min_ratio=2.0, min_referrals=3), lang="en"))
+    >>> print(influencer_rule_text(InfluencerRule(min_ratio=2.0, top_share=None, min_referrals=3), lang="en"))
     Key influencer (KOL/KOC) = at least 3 referrals and value brought in through referrals at least 2 x the customer's own direct value (InfluencerRule: your configuration).
     """  # noqa: E501
     tr = translator(lang)

@@ -268,18 +268,29 @@ def _check_ids(ids: npt.NDArray[Any], column: str) -> None:
 class InfluencerRule(FrozenModel):
     """Which referrers count as key influencers (KOL/KOC): clvkit's configurable rule.
 
-    A customer is flagged when their indirect value is positive, they made at least ``min_referrals``
-    referrals (when counts are known), and every criterion that is set holds:
+    姚群峰《客户经营》2021 (text 002) names the opinion leader (意见领袖 KOL), who "may bring in hundreds or
+    thousands of times" their own spend through referrals (可能带来成百上千倍的推荐收入), and the consumer leader
+    (消费领袖 KOC, the brand fan); it gives no cut-off. clvkit's default rule flags the few referrers who stand out
+    on both counts. A customer is flagged when their indirect value is positive, they made at least
+    ``min_referrals`` referrals (when counts are known), and every criterion that is set holds:
 
-    - ``min_ratio`` (default 1.0): indirect >= ``min_ratio`` x direct - they bring in at least as much
-      through referrals as they spend themselves (the texts' KOL may bring hundreds of times their own
-      spend; 1 is clvkit's default threshold, not a number from the texts);
-    - ``top_share`` (default ``None``): among the top ``ceil(top_share x n_referrers)`` referrers by
-      indirect value.
+    - ``min_ratio`` (default 1.0): indirect >= ``min_ratio`` x direct - they bring in through referrals at
+      least as much as they spend themselves;
+    - ``top_share`` (default 0.2): among the top ``top_share`` of the referrers by indirect value - the
+      ``k = max(1, floor(top_share x n_referrers + 1/2))`` largest, and every referrer tied with the ``k``-th
+      (ties share the higher tier, as in every clvkit rank cut).
+
+    Both numbers are clvkit's defaults, not the texts'. The old default (``min_ratio=1``, no ``top_share``)
+    flagged 77% of the referrers of the demo's synthetic referral layer (345 of 449); this one flags 19% (87).
+
+    Examples
+    --------
+    >>> InfluencerRule()
+    InfluencerRule(min_ratio=1.0, top_share=0.2, min_referrals=1)
     """
 
     min_ratio: float | None = Field(1.0, ge=0.0, allow_inf_nan=False)
-    top_share: float | None = Field(None, gt=0.0, le=1.0)
+    top_share: float | None = Field(0.2, gt=0.0, le=1.0)
     min_referrals: int = Field(1, ge=1)
 
     @model_validator(mode="after")
@@ -324,8 +335,11 @@ def influencers(direct: Any, indirect: Any, customer_id: Any = None, *, referral
     Examples
     --------
     >>> rep = influencers([100.0, 50.0, 0.0, 80.0], [500.0, 20.0, 30.0, 0.0])
-    >>> rep.by_indirect.tolist(), rep.by_ratio.tolist(), rep.is_key.tolist()
-    ([0, 2, 1], [2, 0, 1], [True, False, True, False])
+    >>> rep.by_indirect.tolist(), rep.by_ratio.tolist(), rep.is_key.tolist()  # 3 referrers: the top 20% is 1
+    ([0, 2, 1], [2, 0, 1], [True, False, False, False])
+    >>> influencers([100.0, 50.0, 0.0, 80.0], [500.0, 20.0, 30.0, 0.0],
+    ...             rule=InfluencerRule(min_ratio=1.0, top_share=None)).is_key.tolist()
+    [True, False, True, False]
     """
     rule = rule if rule is not None else InfluencerRule()
     if not isinstance(rule, InfluencerRule):
@@ -358,10 +372,10 @@ def influencers(direct: Any, indirect: Any, customer_id: Any = None, *, referral
         key &= counts >= rule.min_referrals
     if rule.min_ratio is not None:
         key &= ratio >= rule.min_ratio
-    if rule.top_share is not None:
-        top = np.zeros_like(key)
-        top[by_indirect[: math.ceil(rule.top_share * by_indirect.shape[0])]] = True
-        key &= top
+    if rule.top_share is not None and by_indirect.shape[0]:
+        m = by_indirect.shape[0]
+        k = max(1, min(m, math.floor(rule.top_share * m + 0.5)))
+        key &= ind >= ind[by_indirect[k - 1]]  # the k largest and everyone tied with the k-th
     ids = None if customer_id is None else np.asarray(customer_id)
     return InfluencerReport(ratio=ratio, is_key=key, by_indirect=by_indirect, by_ratio=by_ratio, customer_id=ids,
                             rule=rule)
