@@ -443,11 +443,11 @@ def _tier_sections(result: Any, ids: npt.NDArray[Any], p_alive: npt.NDArray[np.f
                caption=tr("The first {count} key customers", count=len(key_rows))),
          _note(key_customer_provenance(key_policy.share, lang=tr.lang)))))
 
-    # Value here is past repeat revenue, not CLV: CLV already weighs the future by P(alive), so crossing it
-    # with churn risk would count the risk twice and hide valuable customers who are slipping away.
-    past = np.asarray(summary.frequency, dtype=np.float64) * np.asarray(summary.monetary_value if
-                                                                         summary.monetary_value is not None
-                                                                         else np.ones(len(summary)))
+    # Value here is the value if still active (CLV / P(alive), ClvResult.value_if_active), not CLV: CLV already
+    # weighs the future by P(alive), so crossing it with churn risk would count the risk twice and hide valuable
+    # customers who are slipping away.
+    past = (np.asarray(result.value_if_active, dtype=np.float64) if result.value_if_active is not None
+            else np.asarray(result.clv, dtype=np.float64))
     matrix = ValueRiskMatrix().assign(value=past, p_alive=p_alive, customer_id=ids)
     results["value_risk"] = matrix
     counts = np.bincount(np.asarray(matrix.codes), minlength=len(matrix.labels))
@@ -455,13 +455,13 @@ def _tier_sections(result: Any, ids: npt.NDArray[Any], p_alive: npt.NDArray[np.f
                   for k, (label, c) in enumerate(zip(matrix.labels, counts, strict=True))]
     sections.append(Section(
         "risk", tr("Value and churn risk"),
-        tr("Past repeat revenue against the risk that the customer has stopped buying (1 - P(alive)); high value at "
-           "high risk is the list to call first."),
-        (table([tr("cell"), tr("customers"), tr("past revenue")], count_rows, caption=tr("Customers per cell")),
+        tr("Value if still active (CLV / P(alive)) against the risk that the customer has stopped buying "
+           "(1 - P(alive)); high value at high risk is the list to call first."),
+        (table([tr("cell"), tr("customers"), tr("value if still active")], count_rows, caption=tr("Customers per cell")),
          _note(tr("rescue = high value, high risk: call them first; nurture = high value, low risk: keep them growing; "
                   "maintain = low value, low risk; let_go = low value, high risk: no effort to win them back. The "
                   "cells' cuts are clvkit's default, configurable (ValueRiskMatrix).")),
-         _figure(lambda ax: plot_value_risk(matrix, ax=ax), tr("Scatter of past revenue against churn risk"),
+         _figure(lambda ax: plot_value_risk(matrix, ax=ax), tr("Scatter of value if still active against churn risk"),
                  tr("Each point is a customer; the dashed lines are the cuts of the matrix.")))))
     return sections
 
