@@ -457,7 +457,8 @@ def _tier_sections(result: Any, ids: npt.NDArray[Any], p_alive: npt.NDArray[np.f
         "risk", tr("Value and churn risk"),
         tr("Value if still active (CLV / P(alive)) against the risk that the customer has stopped buying "
            "(1 - P(alive)); high value at high risk is the list to call first."),
-        (table([tr("cell"), tr("customers"), tr("value if still active")], count_rows, caption=tr("Customers per cell")),
+        (table([tr("cell"), tr("customers"), tr("value if still active")], count_rows,
+               caption=tr("Customers per cell")),
          _note(tr("rescue = high value, high risk: call them first; nurture = high value, low risk: keep them growing; "
                   "maintain = low value, low risk; let_go = low value, high risk: no effort to win them back. The "
                   "cells' cuts are clvkit's default, configurable (ValueRiskMatrix).")),
