@@ -390,21 +390,33 @@ def read_bool(values: Any, column: str, problems: list[Problem | None], *, defau
     return out.astype(bool)
 
 
-def read_strength(values: Any, column: str, problems: list[Problem | None]) -> FloatArray:
-    """Relationship strengths: floats in [0, 1] (numbers or their text, as read from a CSV; not booleans)."""
+def read_strength(values: Any, column: str, problems: list[Problem | None],
+                  ladder_given: BoolArray | None = None) -> FloatArray:
+    """Relationship strengths: floats in [0, 1] (numbers or their text, as read from a CSV; not booleans).
+
+    Where ``ladder_given`` is true a missing strength (empty cell, NaN, None) is allowed and kept as NaN: the
+    strength then comes from the ladder rungs (:mod:`clvkit.binding.ladders`).
+    """
     raw = _as_array(values)
     odd = (bool, np.bool_, complex, np.complexfloating)
     if raw.dtype.kind in "bc" or (raw.dtype.kind == "O" and any(isinstance(v, odd) for v in raw.tolist())):
         problems.append(Problem(column, "holds booleans or complex numbers, not strengths",
                                 fix="Pass real numbers in [0, 1]."))
         return np.zeros(raw.shape[0])
+    if raw.dtype.kind in "UO":  # empty cells (a CSV) and None are missing values
+        items = raw.tolist()
+        blank = np.fromiter((_is_missing(v) for v in items), dtype=bool, count=len(items))
+        if blank.any():
+            raw = np.array([math.nan if b else v for v, b in zip(items, blank.tolist(), strict=True)], dtype=object)
     try:
         arr = raw.astype(np.float64)
     except (TypeError, ValueError):
         problems.append(Problem(column, "cannot be read as numbers", fix="Pass numbers in [0, 1]."))
         return np.zeros(_as_array(values).shape[0])
+    allowed = np.isnan(arr) & (ladder_given if ladder_given is not None else False)
     with np.errstate(invalid="ignore"):
-        bad = ~((arr >= 0.0) & (arr <= 1.0))
+        bad = ~((arr >= 0.0) & (arr <= 1.0)) & ~allowed
     problems.append(id_problem(bad, column, "must be in [0, 1] (0 = no tie, 1 = strongest)",
-                               "Rescale the strengths to [0, 1].", {}))
+                               "Rescale the strengths to [0, 1], or leave it empty and record a 'closeness', "
+                               "'grade' or 'pyramid_stage' rung.", {}))
     return np.where(bad, 0.0, arr)
