@@ -178,8 +178,8 @@ def load_b2b_sample() -> BindingDataset:
     """The bundled **synthetic** B2B sample, as of 2024-12-31.
 
     60 invented customers with 258 contacts, 14 employees in 3 teams (one gone, one with an announced
-    departure), 227 relationships, 1,500 touchpoints, industry ties, projects, and a synthetic
-    per-customer ``value`` with tiers (1 = top fifth) and key customers (tier 1). Drawn by
+    departure), 280 relationships (53 of them earlier, dated records of a tie; every one records its closeness,
+    grade and pyramid stage), 1,500 touchpoints, industry ties, projects, and a synthetic per-customer ``value`` with tiers (1 = top fifth) and key customers (tier 1). Drawn by
     ``clvkit.binding._sample.generate_b2b``; no real company or person.
 
     Examples
@@ -187,7 +187,7 @@ def load_b2b_sample() -> BindingDataset:
     >>> sample = load_b2b_sample()
     >>> sample.data  # doctest: +NORMALIZE_WHITESPACE
     BindingData(as_of=2024-12-31T00:00:00+00:00, customers=60, employees=14, contacts=258,
-                relationships=227, touchpoints=1500)
+                relationships=280, touchpoints=1500)
     >>> int(sample.key_customers.sum()), sample.values.shape
     (12, (60,))
     """
