@@ -21,11 +21,19 @@ versions and documents them as its own (see :mod:`clvkit.binding.measures`).
   bundled synthetic sample; :func:`format_report` and :func:`cli_report` give the plain-text report.
 """
 
-from .activity import FUNCTIONS, ActivityConfig, ActivityReport, KeyAction, activity_report
+from .activity import (
+    FUNCTIONS,
+    ActivityConfig,
+    ActivityReport,
+    KeyAction,
+    activity_report,
+    cli_activity,
+    format_activity,
+)
 from .config import BindingConfig, LevelMatch, LevelWeights, ScoreWeights
 from .data import BindingData
 from .entities import IndustryTie, IndustryTieKind, Project, ProjectMember
-from .io import B2B_SAMPLE_AS_OF, BindingDataset, load_b2b_sample, read_binding_dir
+from .io import B2B_SAMPLE_AS_OF, BindingDataset, ScoreValues, load_b2b_sample, read_binding_dir, read_score_values
 from .ladders import LADDERS, LadderConfig, LadderReport, ladder_report
 from .measures import LEVELS, SUB_SCORES, BindingMeasures, measure_binding
 from .report import cli_report, format_report
@@ -56,17 +64,21 @@ __all__ = [
     "LevelWeights",
     "Project",
     "ProjectMember",
+    "ScoreValues",
     "ScoreWeights",
     "TeamReport",
     "activity_report",
+    "cli_activity",
     "cli_report",
     "customer_values",
+    "format_activity",
     "format_report",
     "key_customer_mask",
     "ladder_report",
     "load_b2b_sample",
     "measure_binding",
     "read_binding_dir",
+    "read_score_values",
     "simulate_handover",
     "team_report",
     "value_at_risk",

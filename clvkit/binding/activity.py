@@ -29,9 +29,11 @@ from pydantic import Field, model_validator
 from .._pydantic import FrozenModel
 from ..domain import Channel, TouchpointFunction
 from ..errors import InvalidInputError
+from ..i18n import Translator, translator
 from .data import BindingData
 
-__all__ = ["FUNCTIONS", "ActivityConfig", "ActivityReport", "KeyAction", "activity_report"]
+__all__ = ["FUNCTIONS", "MAX_WEEKS", "ActivityConfig", "ActivityReport", "KeyAction", "activity_report", "cli_activity",
+           "format_activity"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -344,3 +346,203 @@ def _overdue(c: Any, key: BoolArray, interval_days: float) -> dict[str, npt.NDAr
     pick = pick[np.lexsort((pick, -days[pick]))]
     names = np.concatenate([c.employee_ids.astype(object), np.array([None], dtype=object)])
     return {"customer_id": c.customer_ids[pick], "days_since_last": days[pick], "last_employee": names[who[pick]]}
+
+
+# ---------------------------------------------------------------------------------------------- the printed report
+def _function_names(tr: Translator) -> list[str]:
+    return [tr("care"), tr("information"), tr("deal"), tr("service"), tr("intelligence")]
+
+
+def _default_action_name(action: KeyAction, tr: Translator) -> str:
+    """The name of a key action; clvkit's default actions in the reader's language, others as configured."""
+    known = {"customer visits": tr("customer visits"),
+             "contacts moving a deal forward": tr("contacts moving a deal forward"),
+             "care for key customers": tr("care for key customers")}
+    return known.get(action.name, action.name)
+
+
+def _day(seconds: float) -> str:
+    import datetime as _dt
+
+    return _dt.datetime.fromtimestamp(seconds, tz=_dt.timezone.utc).date().isoformat()
+
+
+def format_activity(report: ActivityReport, *, lang: str | None = None, top: int = 20,
+                    key_source: str | None = None) -> str:
+    """The plain-text battle map of an :class:`ActivityReport` (English or Chinese).
+
+    Parameters
+    ----------
+    report:
+        From :func:`activity_report`.
+    lang:
+        ``"en"`` or ``"zh"``; ``None``: the locale's language.
+    top:
+        Most employees and overdue customers shown per table.
+    key_source:
+        A line (in the reader's language) saying where the key customers come from.
+
+    Examples
+    --------
+    >>> from clvkit.binding import load_b2b_sample
+    >>> s = load_b2b_sample()
+    >>> r = activity_report(s.data, weeks=2, key_customers=s.key_customers, tiers=s.tiers)
+    >>> print(format_activity(r, lang="en").splitlines()[0])
+    clvkit activity report (battle map): 2 weeks of 7 days up to 2024-12-31
+    """
+    from .._texttable import table_lines
+
+    if not isinstance(report, ActivityReport):
+        raise InvalidInputError(f"The 'report' parameter of format_activity() must be an ActivityReport. "
+                                f"Got {type(report).__name__} instead.")
+    tr = translator(lang)
+    r = report
+    n_w = r.n_weeks
+    fnames = _function_names(tr)
+    lines = [tr.plural("clvkit activity report (battle map): {n} week of 7 days up to {date}",
+                       "clvkit activity report (battle map): {n} weeks of 7 days up to {date}", n_w,
+                       date=_day(r.as_of)),
+             tr("Weeks end on: {dates} (each covers the 7 days up to and including that day)",
+                dates=tr(", ").join(_day(t)[5:] for t in r.week_end.tolist()))]
+    if key_source:
+        lines.append(key_source)
+    total = int(r.touchpoints.sum())
+    fn_total = r.function_counts.sum(axis=(0, 1)) if r.function_counts.size else np.zeros(len(FUNCTIONS))
+    lines += ["", tr("Where the time goes: {total} contacts by {employees} employees; by the five contact functions "
+                     "(text 004): {mix}", total=f"{total:,}", employees=len(r.employee_id),
+                     mix=tr(", ").join(f"{name} {int(x):,}" for name, x in zip(fnames, fn_total.tolist(),
+                                                                                  strict=True))),
+              tr("  A contact that served several functions counts once for each.")]
+    if len(r.employee_id) == 0:
+        return "\n".join([*lines, "", tr("No employees and no contacts in these weeks.")]) + "\n"
+    # totals per employee over the weeks
+    order = np.lexsort((np.arange(len(r.employee_id)), -r.touchpoints.sum(axis=1)))[:top]
+    tiers = [tr("tier {code}", code=int(code)) for code in r.tier_codes.tolist()]
+    rows = []
+    for i in order.tolist():
+        rows.append([str(r.employee_id[i]), str(r.team[i]) or tr("(none)"), str(int(r.touchpoints[i].sum())),
+                     *(str(int(x)) for x in r.function_counts[i].sum(axis=0).tolist()),
+                     str(int(r.customers[i].sum())),
+                     *(str(int(x)) for x in r.customers_by_tier[i].sum(axis=0).tolist()),
+                     str(int(r.key_customers_touched[i].sum()))])
+    lines += ["", tr("Per employee over the {n} weeks (most contacts first):", n=n_w),
+              *table_lines([tr("employee"), tr("team"), tr("contacts"), *fnames, tr("customers"), *tiers,
+                            tr("key customers")], rows, indent="  "),
+              tr("  care = looking after the customer; information = passing on useful information; deal = moving a "
+                 "deal or a repeat purchase forward; service = technical support and service; intelligence = "
+                 "recording feedback, changing needs and changes in the customer's organisation"),
+              tr("  customers, tiers, key customers: customers touched, added up week by week (a customer touched in "
+                 "two weeks counts twice)")]
+    if tiers:
+        lines.append(tr("  tier 1 is the top tier of the 'tier' column (the most valuable customers)"))
+    # per week
+    acts = r.actions
+    met = r.action_met
+    week_heads = [_day(t)[5:] for t in r.week_end.tolist()]
+    rows = []
+    for i in order.tolist():
+        cells = [str(r.employee_id[i])]
+        for k in range(n_w):
+            cells.append(str(int(r.touchpoints[i, k])))
+            if acts:
+                cells.append(f"{int(met[i, k].sum())}/{len(acts)}")
+        rows.append(cells)
+    heads = [tr("employee")]
+    for h in week_heads:
+        heads.append(tr("{week} contacts", week=h))
+        if acts:
+            heads.append(tr("{week} actions", week=h))
+    lines += ["", tr("Week by week: contacts, and key actions met of those checked:"),
+              *table_lines(heads, rows, indent="  ")]
+    if acts:
+        if acts == ActivityConfig().key_actions:
+            lines += ["", tr("Key actions checked against what happened (weekly targets per employee: clvkit "
+                             "default, configurable with --config):")]
+        else:
+            lines += ["", tr("Key actions checked against what happened (weekly targets per employee: your "
+                             "configuration):")]
+        arows = []
+        cells_total = len(r.employee_id) * n_w
+        for j, a in enumerate(acts):
+            every = int(np.all(met[:, :, j], axis=1).sum())
+            hit = int(met[:, :, j].sum())
+            arows.append([_default_action_name(a, tr), str(a.per_week), f"{int(r.action_done[:, :, j].sum()):,}",
+                          tr("{hit} of {cells} ({share})", hit=hit, cells=cells_total,
+                             share=f"{hit / cells_total:.0%}" if cells_total else "-"), str(every)])
+        lines += table_lines([tr("key action"), tr("target per week"), tr("done"), tr("employee-weeks on target"),
+                              tr("employees on target every week")], arows, indent="  ")
+        lines.append(tr("  The book (text 000) asks for weekly key actions (周考核) and names a three-checks system "
+                        "(三查系统) for the quality of the sales process without defining the checks; the actions "
+                        "and targets here are clvkit's."))
+    od = r.overdue
+    n_key = int(r.key_customers.sum())
+    lines.append("")
+    if n_key == 0:
+        lines.append(tr("No key customers are marked: pass a 'key_customer' or 'tier' column in customers.csv to "
+                        "check who has not been contacted."))
+    else:
+        fields = {"days": f"{r.contact_interval_days:g}", "count": len(od["customer_id"]), "key": n_key}
+        if r.contact_interval_days == ActivityConfig().contact_interval_days:
+            lines.append(tr("Key customers nobody contacted in the last {days} days: {count} of {key} (clvkit "
+                            "default interval, configurable):", **fields))
+        else:
+            lines.append(tr("Key customers nobody contacted in the last {days} days: {count} of {key} (your "
+                            "interval):", **fields))
+        rows = [[str(od["customer_id"][i]),
+                 tr("never") if not math.isfinite(float(od["days_since_last"][i])) else
+                 f"{od['days_since_last'][i]:.0f}",
+                 str(od["last_employee"][i]) if od["last_employee"][i] is not None else "-"]
+                for i in range(len(od["customer_id"]))][:top]
+        if rows:
+            lines += table_lines([tr("customer"), tr("days since contact"), tr("last contacted by")], rows,
+                                 indent="  ")
+    return "\n".join(lines) + "\n"
+
+
+def cli_activity(directory: Any = None, *, as_of: Any = None, weeks: int = 4, config: Any = None,
+                 lang: str | None = None, top: int = 20) -> str:
+    """The text of ``clvkit activity [DIRECTORY]``: read the binding tables, build and print the battle map.
+
+    Parameters
+    ----------
+    directory:
+        A directory of binding tables (:func:`~clvkit.binding.read_binding_dir`); ``None``: the bundled
+        synthetic sample.
+    as_of:
+        The end of the last week; default: the latest touchpoint (the sample: 2024-12-31).
+    weeks:
+        How many weeks.
+    config:
+        An :class:`ActivityConfig`, or ``None`` for the defaults.
+    lang:
+        ``"en"`` or ``"zh"``; ``None``: the locale's language.
+    top:
+        Most rows per table.
+
+    Examples
+    --------
+    >>> print(cli_activity(weeks=1, lang="en").splitlines()[2])
+    clvkit activity report (battle map): 1 week of 7 days up to 2024-12-31
+    """
+    from .report import load_dataset
+
+    tr = translator(lang)
+    if config is not None and not isinstance(config, ActivityConfig):
+        raise InvalidInputError(f"The 'config' parameter of cli_activity() must be an ActivityConfig or None. "
+                                f"Got {type(config).__name__} instead.")
+    dataset = load_dataset(directory, as_of)
+    if dataset.key_customers is not None:
+        source = tr("Key customers: the 'key_customer' column of customers.csv ({count}).",
+                    count=int(dataset.key_customers.sum()))
+    elif dataset.tiers is not None:
+        source = tr("Key customers: tier {code} of the 'tier' column of customers.csv.",
+                    code=int(dataset.tiers.min()) if dataset.tiers.size else 1)
+    else:
+        source = None
+    report = activity_report(dataset.data, weeks=weeks, key_customers=dataset.key_customers, tiers=dataset.tiers,
+                             config=config)
+    text = format_activity(report, lang=tr.lang, top=top, key_source=source)
+    if directory is None:
+        text = tr("SYNTHETIC SAMPLE DATA (clvkit.binding.load_b2b_sample): invented customers and people.") + "\n\n" \
+            + text
+    return text
