@@ -325,7 +325,7 @@ def _ladders(m: BindingMeasures, r: LadderReport, top: int, tr: Translator) -> l
                          "become acquaintances, 10 friends, 3-5 confidants; clvkit reads it as {p} passers-by, {a} "
                          "acquaintances, {f} friends, {c} confidants), furthest from it first:",
                          p=t[0], a=t[1], f=t[2], c=t[3]),
-                  *table_lines([tr("employee"), tr("contacts"), tr("passer-by"), tr("acquaintance"), tr("friend"),
+                  *table_lines([tr("employee"), tr("relationships"), tr("passer-by"), tr("acquaintance"), tr("friend"),
                                 tr("confidant"), tr("distance")], rows, indent="  "),
                   "  " + tr("distance: half the sum of the differences between the shares and the rule of thumb (0 = "
                             "exactly the rule, 1 = nothing in common; clvkit's measure)")]
