@@ -187,18 +187,26 @@ class ActivityReport:
         return int(self.week_end.shape[0])
 
 
+def _array(value: Any, name: str) -> npt.NDArray[Any]:
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError):  # ragged nested lists
+        raise InvalidInputError(f"The '{name}' parameter of activity_report() must be a flat array, one entry per "
+                                f"customer. Got {value!r}.") from None
+
+
 def _mask(data: BindingData, key_customers: Any, tiers: Any) -> tuple[BoolArray, IntArray | None]:
     n = data.n_customers
     codes = None
     if tiers is not None:
-        arr = np.asarray(tiers)
+        arr = _array(tiers, "tiers")
         if arr.shape != (n,) or arr.dtype.kind not in "iu":
             raise InvalidInputError(f"The 'tiers' parameter of activity_report() must be an integer array of shape "
                                     f"({n},), aligned to data.customer_ids. Got dtype {arr.dtype} and shape "
                                     f"{arr.shape} instead.")
         codes = arr.astype(np.int64)
     if key_customers is not None:
-        key = np.asarray(key_customers)
+        key = _array(key_customers, "key_customers")
         if key.shape != (n,) or key.dtype != bool:
             raise InvalidInputError(f"The 'key_customers' parameter of activity_report() must be a boolean array of "
                                     f"shape ({n},), aligned to data.customer_ids. Got dtype {key.dtype} and shape "
