@@ -302,7 +302,7 @@ def test_cli_binding_values_and_lang(tmp_path: Path, capsys: pytest.CaptureFixtu
     scores.write_text("customer_id,clv,profit_clv\nC-0001,1000,400\n", encoding="utf-8")
     assert main(["binding", "--values", str(scores), "--value-column", "profit_clv", "--lang", "zh", "--top", "2"]) == 0
     out = capsys.readouterr().out
-    assert "取自 scores.csv 的“profit_clv”列" in out and "风险敞口 400" in out
+    assert "取自 scores.csv 的“profit_clv”列" in out and "员工掌握的客户价值合计 400" in out
     assert main(["binding", "--value-column", "profit_clv"]) == 2
     assert "--values" in capsys.readouterr().err
     assert main(["binding", "--lang", "fr"]) == 2
