@@ -131,11 +131,19 @@ def next_actions(measures: BindingMeasures, i: int, *, lang: str | None = None) 
 
     Examples
     --------
-    >>> from clvkit.binding import load_b2b_sample, measure_binding
-    >>> m = measure_binding(load_b2b_sample().data)
-    >>> i = int(np.argmin(m.score))
-    >>> next_actions(m, i, lang="en")[0]
-    'add contacts at the user, manager, executive level'
+    One account manager holds the customer through its decision maker and has never contacted it:
+
+    >>> from clvkit.binding import BindingData, measure_binding
+    >>> emp = {"employee_id": ["E1"], "level": ["account_manager"]}
+    >>> con = {"contact_id": ["P1"], "customer_id": ["C1"], "org_level": ["decision_maker"]}
+    >>> rel = {"employee_id": ["E1"], "contact_id": ["P1"], "strength": [0.8], "start": ["2023-01-01"]}
+    >>> m = measure_binding(BindingData(employees=emp, contacts=con, relationships=rel, touchpoints=[],
+    ...                                 as_of="2024-06-30"))
+    >>> for action in next_actions(m, 0, lang="en"):
+    ...     print(action)
+    add contacts at the user, manager, executive level
+    contact the customer: no contact on record
+    put a second employee on the account
     """
     tr = translator(lang)
     weights = np.asarray(measures.config.weights.as_tuple())
@@ -377,7 +385,7 @@ def format_report(measures: BindingMeasures, *, values: Any = None, key_customer
     >>> print(text.splitlines()[0])
     clvkit binding report: from the salesperson's customer to the company's customer, as of 2024-12-31
     >>> print(format_report(measure_binding(s.data), top=3, lang="zh").splitlines()[0])
-    clvkit 绑定报告:从业务员的客户到公司的客户,截至 2024-12-31
+    clvkit 绑定管理报告:从个人的客户到公司的客户,截至 2024-12-31
     """
     tr = translator(lang)
     m = measures
