@@ -96,6 +96,15 @@ def test_a_folder_with_a_closeness_column_and_no_strength_column(tmp_path: Path)
     assert "closeness 2" in cli_report(tmp_path, lang="en")
 
 
+def test_the_texts_own_words_for_the_rungs_are_read() -> None:
+    # 朋友 = friend (0.7), 紧密型 = close (0.5), 相互依存 = interdependent (0.9): E2-P2 = (0.5 + 0.9) / 2 = 0.7
+    rel = {"employee_id": ["E1", "E2"], "contact_id": ["P1", "P2"], "start": ["2023-01-01"] * 2,
+           "closeness": ["朋友", ""], "grade": ["", "紧密型"], "pyramid_stage": ["", "相互依存"]}
+    assert measure_binding(_data(rel)).total_strength[0] == pytest.approx(0.7 + 0.7)
+    with pytest.raises(InvalidInputError, match="过客, 路人, 熟人"):
+        _data({**rel, "closeness": ["好友", ""]})
+
+
 def test_ladder_config_is_checked() -> None:
     with pytest.raises(InvalidInputError, match="must not fall"):
         LadderConfig(grade=(0.2, 0.9, 0.8, 1.0))

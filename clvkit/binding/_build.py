@@ -33,7 +33,7 @@ from ._columns import (
 )
 from ._tables import Columns, n_rows
 from .entities import IndustryTieKind
-from .ladders import LADDERS
+from .ladders import CHINESE_RUNGS, LADDERS
 
 __all__ = ["build", "future_problem", "read_as_of"]
 
@@ -271,8 +271,8 @@ def _relationships(rel: Columns, refs: _References, code: _Coder, level: npt.NDA
         p.append(id_problem((stated >= 0) & (rel_con >= 0) & (stated != rel_cust), "relationships.customer_id",
                             "differs from the customer of the contact", "Fix the contact or the customer id.",
                             cust_labels))
-    rungs = {name: read_ladder(_get(rel, name, n_rel, 0), ladder, f"relationships.{name}", p, required=False)
-             for name, ladder in LADDERS.items()}
+    rungs = {name: read_ladder(_get(rel, name, n_rel, 0), ladder, f"relationships.{name}", p, required=False,
+                               aliases=CHINESE_RUNGS[name]) for name, ladder in LADDERS.items()}
     has_rung = np.any(np.stack(list(rungs.values())) > 0, axis=0) if n_rel else np.zeros(0, dtype=bool)
     if "strength" in rel:
         strength = read_strength(rel["strength"], "relationships.strength", p, ladder_given=has_rung)

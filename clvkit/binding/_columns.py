@@ -252,8 +252,10 @@ def read_times(values: Any, column: str, problems: list[Problem | None], *, requ
 
 
 # ---------------------------------------------------------------------------------------------- enums
-def _ladder_code(cls: type[enum.IntEnum]) -> Callable[[Any], int | None]:
+def _ladder_code(cls: type[enum.IntEnum], aliases: Mapping[str, int] | None = None) -> Callable[[Any], int | None]:
     def code(v: Any) -> int | None:
+        if aliases and isinstance(v, str) and v.strip() in aliases:
+            return aliases[v.strip()]
         if isinstance(v, cls):
             return int(v)
         if isinstance(v, enum.Enum):
@@ -271,8 +273,8 @@ def _ladder_code(cls: type[enum.IntEnum]) -> Callable[[Any], int | None]:
 
 
 def read_ladder(values: Any, cls: type[enum.IntEnum], column: str, problems: list[Problem | None], *,
-                required: bool) -> npt.NDArray[np.int8]:
-    """Ranks of an ordered enum (names in any letter case or ranks; rank 0 = missing); 0 where missing."""
+                required: bool, aliases: Mapping[str, int] | None = None) -> npt.NDArray[np.int8]:
+    """Ranks of an ordered enum (names in any letter case, ``aliases`` or ranks; rank 0 = missing); 0 where missing."""
     arr = _as_array(values)
     if arr.dtype.kind in "iu":
         ranks64 = arr.astype(np.int64)
@@ -286,10 +288,11 @@ def read_ladder(values: Any, cls: type[enum.IntEnum], column: str, problems: lis
             missing = np.char.str_len(np.char.strip(arr)) == 0
         else:
             missing = np.fromiter((_is_missing(v) for v in arr.tolist()), dtype=bool, count=arr.shape[0])
-        ranks, bad = _map_distinct(arr, _ladder_code(cls), np.int8)
+        ranks, bad = _map_distinct(arr, _ladder_code(cls, aliases), np.int8)
     names = ", ".join(cls.__members__)
+    also = f", {', '.join(aliases)}" if aliases else ""
     problems.append(id_problem(bad & ~missing, column, f"is not a {cls.__name__}",
-                               f"Use one of {names} (any letter case) or the rank.", {}))
+                               f"Use one of {names}{also} (any letter case) or the rank.", {}))
     if required:
         problems.append(id_problem(missing, column, "is missing", f"Give every row a {cls.__name__}.", {}))
     ranks[missing] = 0

@@ -37,7 +37,7 @@ from ..domain import Closeness, RelationshipGrade, RelationshipPyramidStage
 from ..errors import InvalidInputError
 from ._coded import Coded
 
-__all__ = ["LADDERS", "LadderConfig", "LadderReport", "ladder_report"]
+__all__ = ["CHINESE_RUNGS", "LADDERS", "LadderConfig", "LadderReport", "ladder_report"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -48,6 +48,17 @@ _DAY = 86400.0
 #: The ladders a relationship may record, by their column name in the relationships table.
 LADDERS: dict[str, type[Closeness] | type[RelationshipGrade] | type[RelationshipPyramidStage]] = {
     "closeness": Closeness, "grade": RelationshipGrade, "pyramid_stage": RelationshipPyramidStage}
+
+
+#: The texts' own words for the rungs, accepted in a relationships table beside the English names and the ranks:
+#: 过客/熟人/朋友/知己 (text 004), 松散型/紧密型/死党型/战略合作伙伴 and the pyramid's 基础/合作/相互依存 stages
+#: (张子凡 CRM notes, text 003).
+CHINESE_RUNGS: dict[str, dict[str, int]] = {
+    "closeness": {"过客": 1, "路人": 1, "熟人": 2, "朋友": 3, "知己": 4},
+    "grade": {"松散型": 1, "松散": 1, "紧密型": 2, "紧密": 2, "死党型": 3, "死党": 3, "战略合作伙伴": 4,
+              "战略合作伙伴关系": 4},
+    "pyramid_stage": {"基础阶段": 1, "基础": 1, "合作阶段": 2, "合作": 2, "相互依存阶段": 3, "相互依存": 3},
+}
 
 
 def _check_rungs(name: str, values: tuple[float, ...]) -> None:
