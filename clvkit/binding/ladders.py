@@ -167,8 +167,9 @@ class LadderReport:
         differences between the shares and ``closeness_target`` (0 = the rule of thumb exactly, 1 = nothing in
         common; clvkit's measure). Largest distance first.
     movement:
-        One row per ladder (``ladder``): ``compared`` ties whose rung is known at both dates, ``up``, ``down``,
-        ``same``, and ``new`` (a rung at ``as_of`` but none at the earlier date).
+        One row per ladder (``ladder``), over the ties of employees present at ``as_of``: ``compared`` ties whose
+        rung is known at both dates, ``up``, ``down``, ``same``, and ``new`` (a rung at ``as_of`` but none at the
+        earlier date).
     movement_by_employee:
         ``employee_id``, ``up``, ``down``: moves on any ladder, per employee holding the tie at ``as_of``; most
         up first.
@@ -297,11 +298,14 @@ def _closeness(c: Coded, cfg: LadderConfig) -> dict[str, npt.NDArray[Any]]:
 def _movement(c: Coded, since: float) -> dict[str, dict[str, npt.NDArray[Any]]]:
     n_e = c.n_employees
     n_con = max(int(c.contact_ids.shape[0]), 1)
+    present = c.employee_present()
     rows: dict[str, list[Any]] = {k: [] for k in ("ladder", "compared", "up", "down", "same", "new")}
     up_e, down_e = np.zeros(n_e, dtype=np.int64), np.zeros(n_e, dtype=np.int64)
     for name in LADDERS:
         ranks = getattr(c, f"rel_{name}")
         k_now, r_now = _rung_at(c, ranks, c.as_of)
+        held = present[k_now // n_con] if k_now.size else np.zeros(0, dtype=bool)  # ties of people still here
+        k_now, r_now = k_now[held], r_now[held]
         k_then, r_then = _rung_at(c, ranks, since)
         pos = np.searchsorted(k_then, k_now)
         found = (pos < k_then.shape[0]) & (k_then[np.minimum(pos, max(k_then.shape[0] - 1, 0))] == k_now) \
