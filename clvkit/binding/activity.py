@@ -399,6 +399,7 @@ def format_activity(report: ActivityReport, *, lang: str | None = None, top: int
     clvkit activity report (battle map): 2 weeks of 7 days up to 2024-12-31
     """
     from .._texttable import table_lines
+    from .report import enumerate_items
 
     if not isinstance(report, ActivityReport):
         raise InvalidInputError(f"The 'report' parameter of format_activity() must be an ActivityReport. "
@@ -411,15 +412,15 @@ def format_activity(report: ActivityReport, *, lang: str | None = None, top: int
                        "clvkit activity report (battle map): {n} weeks of 7 days up to {date}", n_w,
                        date=_day(r.as_of)),
              tr("Weeks end on: {dates} (each covers the 7 days up to and including that day)",
-                dates=tr(", ").join(_day(t)[5:] for t in r.week_end.tolist()))]
+                dates=enumerate_items([_day(t)[5:] for t in r.week_end.tolist()], tr))]
     if key_source:
         lines.append(key_source)
     total = int(r.touchpoints.sum())
     fn_total = r.function_counts.sum(axis=(0, 1)) if r.function_counts.size else np.zeros(len(FUNCTIONS))
     lines += ["", tr("Where the time goes: {total} contacts by {employees} employees; by the five contact functions "
                      "(text 004): {mix}", total=f"{total:,}", employees=len(r.employee_id),
-                     mix=tr(", ").join(f"{name} {int(x):,}" for name, x in zip(fnames, fn_total.tolist(),
-                                                                                  strict=True))),
+                     mix=enumerate_items([f"{name} {int(x):,}" for name, x in zip(fnames, fn_total.tolist(),
+                                                                                   strict=True)], tr)),
               tr("  A contact that served several functions counts once for each.")]
     if len(r.employee_id) == 0:
         return "\n".join([*lines, "", tr("No employees and no contacts in these weeks.")]) + "\n"

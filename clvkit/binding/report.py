@@ -53,6 +53,15 @@ def _pct(part: float, whole: float) -> str:
     return f"{100.0 * part / whole:.0f}%" if whole else "-"
 
 
+def enumerate_items(items: Sequence[str], tr: Translator) -> str:
+    """``items`` as one enumeration in the reader's language ("a, b, c"; Chinese "a、b、c"), built with the
+    translated pattern "{list}, {item}" (as CLDR's list patterns do)."""
+    out = ""
+    for i, item in enumerate(items):
+        out = item if i == 0 else tr("{list}, {item}", list=out, item=item)
+    return out
+
+
 def _level_names(tr: Translator) -> dict[OrgLevel, str]:
     return {OrgLevel.USER: tr("user"), OrgLevel.MANAGER: tr("manager"), OrgLevel.DECISION_MAKER: tr("decision maker"),
             OrgLevel.EXECUTIVE: tr("executive")}
@@ -115,9 +124,9 @@ def _overview(m: BindingMeasures, values: np.ndarray[Any, Any] | None, tr: Trans
         unheld_line,
         tr("Levels of the customer's organisation reached by an active relationship (in brackets: reached by "
            "someone of ours at a suitable level):"),
-        "  " + tr(", ").join(
+        "  " + enumerate_items([
             tr("{level} {reached} ({matched})", level=names[lv], reached=_pct(float(m.covered[:, j].sum()), n),
-               matched=_pct(float(m.matched[:, j].sum()), n)) for j, lv in enumerate(LEVELS)),
+               matched=_pct(float(m.matched[:, j].sum()), n)) for j, lv in enumerate(LEVELS)], tr),
         tr("Likely successor of the decision maker served: {served} of {known} customers with a known successor",
            served=int(m.successor_covered.sum()), known=int(m.has_successor.sum())),
     ]
@@ -162,10 +171,10 @@ def next_actions(measures: BindingMeasures, i: int, *, lang: str | None = None) 
             unmatched = [names[lv] for j, lv in enumerate(LEVELS)
                          if measures.covered[i, j] and not measures.matched[i, j]]
             if missing:
-                out.append(tr("add contacts at the {levels} level", levels=tr(", ").join(missing)))
+                out.append(tr("add contacts at the {levels} level", levels=enumerate_items(missing, tr)))
             elif unmatched:
                 out.append(tr("have the {levels} level served by someone of ours senior enough",
-                              levels=tr(", ").join(unmatched)))
+                              levels=enumerate_items(unmatched, tr)))
             else:
                 out.append(tr("serve the likely successor of the decision maker"))
         elif what == "breadth":
@@ -221,7 +230,7 @@ def _customers(m: BindingMeasures, values: np.ndarray[Any, Any] | None, key: np.
         tr("  score: binding score 0-100; levels score: hierarchical binding 0-100 (levels of the customer's "
            "organisation reached, and by someone of ours senior enough)"),
         tr("  levels: {letters} = {names} reached; '.' = not reached",
-           letters="/".join(letters[lv] for lv in LEVELS), names=tr(", ").join(names[lv] for lv in LEVELS)),
+           letters="/".join(letters[lv] for lv in LEVELS), names=enumerate_items([names[lv] for lv in LEVELS], tr)),
         tr("  employees: our employees holding the customer; top share: the part the first of them holds; one "
            "person: that part is at least {share}", share=f"{m.config.single_thread_share:.0%}"),
         tr("  contacts {days}d: touchpoints in the last {days} days; irregularity: how uneven the gaps between "
@@ -259,7 +268,7 @@ def _handover(h: HandoverResult, top: int, tr: Translator) -> list[str]:
     affected = h.affected
     receivers = sorted(map(str, {r for r in h.moved["receiver"].tolist() if r is not None}))
     fields = {"employee": str(h.employee_id), "moved": len(h.moved["receiver"]),
-              "receivers": tr(", ").join(receivers) or tr("nobody"), "lost": h.n_lost,
+              "receivers": enumerate_items(receivers, tr) or tr("nobody"), "lost": h.n_lost,
               "affected": int(affected.sum())}
     if math.isfinite(present_left) and present_left > h.before.data._c.as_of:
         date = _dt.datetime.fromtimestamp(present_left, tz=_dt.timezone.utc).date().isoformat()
@@ -385,7 +394,7 @@ def format_report(measures: BindingMeasures, *, values: Any = None, key_customer
     >>> print(text.splitlines()[0])
     clvkit binding report: from the salesperson's customer to the company's customer, as of 2024-12-31
     >>> print(format_report(measure_binding(s.data), top=3, lang="zh").splitlines()[0])
-    clvkit 绑定管理报告:从个人的客户到公司的客户,截至 2024-12-31
+    clvkit 绑定管理报告：从个人的客户到公司的客户，截至 2024-12-31
     """
     tr = translator(lang)
     m = measures

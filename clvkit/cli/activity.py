@@ -12,10 +12,9 @@ import argparse
 from typing import Any
 
 from ..errors import InvalidInputError
-from ._args import Parents, non_negative_int, positive_int
+from ._args import Parents, lang_option, non_negative_int, positive_int
 from ._console import Console, one_line
 from ._output import json_option
-from .binding import add_lang_option
 
 __all__ = ["register", "run"]
 
@@ -37,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
     activity.add_argument("--top", type=non_negative_int, default=20, help="rows per table (default 20)")
     activity.add_argument("--config", metavar="JSON",
                           help="ActivityConfig: JSON text or a JSON file (key_actions, contact_interval_days)")
-    add_lang_option(activity)
+    lang_option(activity)
     activity.set_defaults(handler=run)
 
 

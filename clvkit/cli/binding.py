@@ -12,11 +12,11 @@ import argparse
 from typing import Any
 
 from ..errors import InvalidInputError
-from ._args import Parents, non_negative_int
+from ._args import Parents, lang_option, non_negative_int
 from ._console import Console, one_line
 from ._output import json_option
 
-__all__ = ["add_lang_option", "register", "run"]
+__all__ = ["register", "run"]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: Parents) -> None:
@@ -40,16 +40,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
                               "by customer_id; default: the 'value' column of customers.csv")
     binding.add_argument("--value-column", default="clv", metavar="COL",
                          help="the column of --values to use (default: clv)")
-    add_lang_option(binding)
+    lang_option(binding)
     binding.set_defaults(handler=run)
-
-
-def add_lang_option(parser: argparse.ArgumentParser) -> None:
-    """``--lang {zh,en}``: the language of the report (default: the locale's)."""
-    from ..i18n import LANGUAGES
-
-    parser.add_argument("--lang", choices=LANGUAGES, default=None,
-                        help="language of the report: zh (Simplified Chinese) or en (default: from the locale)")
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
