@@ -229,7 +229,7 @@ def test_unknown_customer_project_and_missing_tables() -> None:
         BindingData(employees=[], contacts=[], relationships=[], touchpoints=None, as_of=AS_OF)
     t = tables()
     del t["relationships"]["strength"]
-    with pytest.raises(InvalidInputError, match="'strength': is not a column"):
+    with pytest.raises(InvalidInputError, match=r"'relationships\.strength': is not a column, and no ladder column"):
         BindingData(as_of=AS_OF, **t)
     with pytest.raises(InvalidInputError, match="list of Employee entities"):
         build(employees=[Contact(contact_id="P", customer_id="C", org_level=1)])

@@ -108,12 +108,13 @@ def test_directory_errors(tmp_path: Path) -> None:
 
 
 def test_demo_report_text() -> None:
-    text = cli_report()
-    assert text == cli_report()  # deterministic
+    text = cli_report(lang="en")
+    assert text == cli_report(lang="en")  # deterministic
     assert text.startswith("SYNTHETIC SAMPLE DATA")
-    for heading in ("clvkit binding report - as of 2024-12-31", "Binding score (0-100)", "Single-threaded",
-                    "Key customers, least bound first", "Value at risk by employee", "Key customers by owning team",
-                    "Rewards and penalties", "Hand-over simulation: E-004 leaves (announced departure"):
+    for heading in ("clvkit binding report: from the salesperson's customer to the company's customer, as of "
+                    "2024-12-31", "Binding score (0-100", "Held by one person", "Key customers, least bound first",
+                    "Value at risk by employee", "Key customers by owning team", "Rewards and penalties",
+                    "Relationship ladders", "Hand-over simulation: E-004 leaves (announced departure"):
         assert heading in text, heading
     assert all(line == line.rstrip() for line in text.splitlines())
 
@@ -123,10 +124,10 @@ def test_cli_report_options(tmp_path: Path) -> None:
         (tmp_path / path.name).write_bytes(path.read_bytes())
     cfg = tmp_path / "binding.json"
     cfg.write_text(BindingConfig(single_thread_share=0.95).model_dump_json(), encoding="utf-8")
-    text = cli_report(tmp_path, as_of="2024-12-31", top=3, config=cfg, handover=["E-001", "E-002"])
-    assert "top employee holds >= 95%" in text and "Hand-over simulation: E-002 leaves" in text
+    text = cli_report(tmp_path, as_of="2024-12-31", top=3, config=cfg, handover=["E-001", "E-002"], lang="en")
+    assert "one employee holds at least 95%" in text and "Hand-over simulation: E-002 leaves" in text
     assert not text.startswith("SYNTHETIC")
-    assert "as of 2024-11-30" in cli_report(as_of="2024-11-30")
+    assert "as of 2024-11-30" in cli_report(as_of="2024-11-30", lang="en")
     cfg.write_text(json.dumps({"window_days": -1}), encoding="utf-8")
     with pytest.raises(InvalidInputError, match="binding configuration"):
         cli_report(config=cfg)
@@ -134,6 +135,6 @@ def test_cli_report_options(tmp_path: Path) -> None:
 
 def test_report_without_values_says_what_is_missing() -> None:
     m = measure_binding(load_b2b_sample().data)
-    text = format_report(m, top=2)
+    text = format_report(m, top=2, lang="en")
     assert "No per-customer values" in text and "Value at risk" not in text
     assert "Customers, least bound first" in text

@@ -58,7 +58,7 @@ def test_tier_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_binding_report_on_the_bundled_sample(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["binding", "--top", "3"]) == 0
+    assert main(["binding", "--top", "3", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "SYNTHETIC SAMPLE DATA" in out
     assert "Value at risk by employee" in out and "Hand-over simulation" in out

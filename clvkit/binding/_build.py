@@ -33,6 +33,7 @@ from ._columns import (
 )
 from ._tables import Columns, n_rows
 from .entities import IndustryTieKind
+from .ladders import CHINESE_RUNGS, LADDERS
 
 __all__ = ["build", "future_problem", "read_as_of"]
 
@@ -270,7 +271,21 @@ def _relationships(rel: Columns, refs: _References, code: _Coder, level: npt.NDA
         p.append(id_problem((stated >= 0) & (rel_con >= 0) & (stated != rel_cust), "relationships.customer_id",
                             "differs from the customer of the contact", "Fix the contact or the customer id.",
                             cust_labels))
-    strength = read_strength(rel["strength"], "relationships.strength", p)
+    rungs = {name: read_ladder(_get(rel, name, n_rel, 0), ladder, f"relationships.{name}", p, required=False,
+                               aliases=CHINESE_RUNGS[name]) for name, ladder in LADDERS.items()}
+    has_rung = np.any(np.stack(list(rungs.values())) > 0, axis=0) if n_rel else np.zeros(0, dtype=bool)
+    if "strength" in rel:
+        strength = read_strength(rel["strength"], "relationships.strength", p, ladder_given=has_rung)
+    elif not any(name in rel for name in LADDERS):
+        strength = np.zeros(n_rel)
+        p.append(Problem("relationships.strength", "is not a column, and no ladder column (closeness, grade, "
+                         "pyramid_stage) is given either",
+                         fix="Add a 'strength' column in [0, 1] or a 'closeness', 'grade' or 'pyramid_stage' column."))
+    else:
+        strength = np.full(n_rel, np.nan)
+        p.append(id_problem(~has_rung, "relationships.strength", "is not given and the row records no ladder rung",
+                            "Give a 'strength' in [0, 1] or a 'closeness', 'grade' or 'pyramid_stage' rung.",
+                            rel_labels))
     rel_start = read_times(rel["start"], "relationships.start", p, required=True)
     rel_end = _times_or(rel, "end", n_rel, "relationships.end", p, np.inf)
     p.append(_end_problem(rel_start, rel_end, "relationships", rel_labels))
@@ -284,7 +299,8 @@ def _relationships(rel: Columns, refs: _References, code: _Coder, level: npt.NDA
                           rel_clevel)
     return {"rel_employee": rel_emp, "rel_contact": rel_con, "rel_customer": rel_cust.astype(np.int64),
             "rel_strength": strength, "rel_start": rel_start, "rel_end": rel_end,
-            "rel_employee_level": rel_elevel.astype(np.int8), "rel_contact_level": rel_clevel.astype(np.int8)}
+            "rel_employee_level": rel_elevel.astype(np.int8), "rel_contact_level": rel_clevel.astype(np.int8),
+            **{f"rel_{name}": ranks.astype(np.int8) for name, ranks in rungs.items()}}
 
 
 def _touchpoints(tp: Columns, refs: _References, code: _Coder, con_cust: IntArray, as_of: float) -> Fields:

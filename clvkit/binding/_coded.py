@@ -2,7 +2,9 @@
 
 Ids are coded as dense int64 positions into the id arrays; times are float64 POSIX seconds (UTC) with
 ``+inf`` for an open end and ``-inf`` for an unknown start; levels are the ladder ranks (int8, 0 = not
-recorded). Touchpoints are sorted by customer, then time (to the second). Every (customer, employee)
+recorded). ``rel_strength`` is NaN where a relationship gives its ladder rungs instead of a number
+(see :mod:`clvkit.binding.ladders`).
+Touchpoints are sorted by customer, then time (to the second). Every (customer, employee)
 combination that occurs in a relationship, a touchpoint or a project team is a *pair*; pairs are sorted
 by (customer, employee) and each row carries its pair code, so the scoring kernels aggregate with
 ``np.bincount`` and never sort.
@@ -56,6 +58,9 @@ class Coded:
     rel_end: FloatArray
     rel_employee_level: I8Array
     rel_contact_level: I8Array
+    rel_closeness: I8Array
+    rel_grade: I8Array
+    rel_pyramid_stage: I8Array
     tp_customer: IntArray
     tp_employee: IntArray
     tp_contact: IntArray

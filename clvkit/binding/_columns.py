@@ -252,8 +252,10 @@ def read_times(values: Any, column: str, problems: list[Problem | None], *, requ
 
 
 # ---------------------------------------------------------------------------------------------- enums
-def _ladder_code(cls: type[enum.IntEnum]) -> Callable[[Any], int | None]:
+def _ladder_code(cls: type[enum.IntEnum], aliases: Mapping[str, int] | None = None) -> Callable[[Any], int | None]:
     def code(v: Any) -> int | None:
+        if aliases and isinstance(v, str) and v.strip() in aliases:
+            return aliases[v.strip()]
         if isinstance(v, cls):
             return int(v)
         if isinstance(v, enum.Enum):
@@ -271,8 +273,8 @@ def _ladder_code(cls: type[enum.IntEnum]) -> Callable[[Any], int | None]:
 
 
 def read_ladder(values: Any, cls: type[enum.IntEnum], column: str, problems: list[Problem | None], *,
-                required: bool) -> npt.NDArray[np.int8]:
-    """Ranks of an ordered enum (names in any letter case or ranks; rank 0 = missing); 0 where missing."""
+                required: bool, aliases: Mapping[str, int] | None = None) -> npt.NDArray[np.int8]:
+    """Ranks of an ordered enum (names in any letter case, ``aliases`` or ranks; rank 0 = missing); 0 where missing."""
     arr = _as_array(values)
     if arr.dtype.kind in "iu":
         ranks64 = arr.astype(np.int64)
@@ -286,10 +288,11 @@ def read_ladder(values: Any, cls: type[enum.IntEnum], column: str, problems: lis
             missing = np.char.str_len(np.char.strip(arr)) == 0
         else:
             missing = np.fromiter((_is_missing(v) for v in arr.tolist()), dtype=bool, count=arr.shape[0])
-        ranks, bad = _map_distinct(arr, _ladder_code(cls), np.int8)
+        ranks, bad = _map_distinct(arr, _ladder_code(cls, aliases), np.int8)
     names = ", ".join(cls.__members__)
+    also = f", {', '.join(aliases)}" if aliases else ""
     problems.append(id_problem(bad & ~missing, column, f"is not a {cls.__name__}",
-                               f"Use one of {names} (any letter case) or the rank.", {}))
+                               f"Use one of {names}{also} (any letter case) or the rank.", {}))
     if required:
         problems.append(id_problem(missing, column, "is missing", f"Give every row a {cls.__name__}.", {}))
     ranks[missing] = 0
@@ -390,21 +393,33 @@ def read_bool(values: Any, column: str, problems: list[Problem | None], *, defau
     return out.astype(bool)
 
 
-def read_strength(values: Any, column: str, problems: list[Problem | None]) -> FloatArray:
-    """Relationship strengths: floats in [0, 1] (numbers or their text, as read from a CSV; not booleans)."""
+def read_strength(values: Any, column: str, problems: list[Problem | None],
+                  ladder_given: BoolArray | None = None) -> FloatArray:
+    """Relationship strengths: floats in [0, 1] (numbers or their text, as read from a CSV; not booleans).
+
+    Where ``ladder_given`` is true a missing strength (empty cell, NaN, None) is allowed and kept as NaN: the
+    strength then comes from the ladder rungs (:mod:`clvkit.binding.ladders`).
+    """
     raw = _as_array(values)
     odd = (bool, np.bool_, complex, np.complexfloating)
     if raw.dtype.kind in "bc" or (raw.dtype.kind == "O" and any(isinstance(v, odd) for v in raw.tolist())):
         problems.append(Problem(column, "holds booleans or complex numbers, not strengths",
                                 fix="Pass real numbers in [0, 1]."))
         return np.zeros(raw.shape[0])
+    if raw.dtype.kind in "UO":  # empty cells (a CSV) and None are missing values
+        items = raw.tolist()
+        blank = np.fromiter((_is_missing(v) for v in items), dtype=bool, count=len(items))
+        if blank.any():
+            raw = np.array([math.nan if b else v for v, b in zip(items, blank.tolist(), strict=True)], dtype=object)
     try:
         arr = raw.astype(np.float64)
     except (TypeError, ValueError):
         problems.append(Problem(column, "cannot be read as numbers", fix="Pass numbers in [0, 1]."))
         return np.zeros(_as_array(values).shape[0])
+    allowed = np.isnan(arr) & (ladder_given if ladder_given is not None else False)
     with np.errstate(invalid="ignore"):
-        bad = ~((arr >= 0.0) & (arr <= 1.0))
+        bad = ~((arr >= 0.0) & (arr <= 1.0)) & ~allowed
     problems.append(id_problem(bad, column, "must be in [0, 1] (0 = no tie, 1 = strongest)",
-                               "Rescale the strengths to [0, 1].", {}))
+                               "Rescale the strengths to [0, 1], or leave it empty and record a 'closeness', "
+                               "'grade' or 'pyramid_stage' rung.", {}))
     return np.where(bad, 0.0, arr)

@@ -13,7 +13,9 @@ has 2-6 contacts: a decision maker, then users, managers, decision makers or exe
 flagged successor. About 80% of contacts have a relationship with one of the customer's employees (the
 decision maker with the primary one), 10% of them ended. Touchpoints fall on customers in proportion to
 a gamma-distributed activity, on the primary employee more often than the others, within two years of
-``as_of``. A third of customers have industry ties; a quarter have projects with teams of 1-4.
+``as_of``. A third of customers have industry ties; a quarter have projects with teams of 1-4. Every
+relationship records its closeness, grade and pyramid stage, and ties begun in the last year have an earlier,
+dated record (see :func:`_add_ladders`; drawn from a second generator).
 
 Regenerate the bundled files with ``python -m clvkit.binding._sample`` (it rewrites
 ``clvkit/data/b2b_sample/*.csv``).
@@ -99,7 +101,10 @@ def generate_b2b(n_customers: int, n_employees: int, n_touchpoints: int, *, seed
     ties = _draw_industry_ties(rng, t0, n_c)
     prj = _draw_projects(rng, t0, n_c, n_e, assigned)
     cus = _draw_customers(rng, n_c, k)
-    return _tables(staff, con, rel, tp, ties, prj, cus, int_ids)
+    tables = _tables(staff, con, rel, tp, ties, prj, cus, int_ids)
+    # The ladders come from a second generator, so the tables above are the same with or without them.
+    _add_ladders(tables["relationships"], np.random.default_rng(seed + 1), t0)
+    return tables
 
 
 # ---------------------------------------------------------------------------------------------- steps
@@ -309,6 +314,36 @@ def _tables(staff: _Staff, con: _Contacts, rel: _Relationships, tp: _Touchpoints
     }
 
 
+def _add_ladders(rel: dict[str, npt.NDArray[Any]], rng: np.random.Generator, t0: float) -> None:
+    """Closeness, grade and pyramid stage on every relationship, and earlier records of ties begun this year.
+
+    Closeness follows the strength (cut at 0.35, 0.7 and 0.88: about 19% passers-by, 55% acquaintances, 21%
+    friends, 5% confidants), grade the strength with noise, the pyramid stage the grade. A tie whose record
+    began in the last year got an earlier record, in force a year before ``as_of`` and ended when the current
+    one began, one rung lower on each ladder (15%: one rung higher, a tie that cooled) and 30% weaker.
+    """
+    strength = rel["strength"].astype(np.float64)
+    n = strength.shape[0]
+    closeness = 1 + np.searchsorted(np.array([0.35, 0.7, 0.88]), strength, side="right")
+    grade = np.clip(1 + np.floor((strength + rng.normal(0.0, 0.12, n)) * 4).astype(np.int64), 1, 4)
+    stage = np.clip(grade - rng.integers(0, 2, n), 1, 3)
+    start = rel["start"].astype("datetime64[s]").astype(np.int64).astype(np.float64)
+    recent = np.flatnonzero(start > t0 - 365 * _DAY)
+    step = np.where(rng.random(recent.shape[0]) < 0.15, 1, -1)
+    h_start = t0 - (365 + rng.uniform(30, 500, recent.shape[0]).round()) * _DAY
+    old = {
+        "closeness": np.clip(closeness[recent] + step, 1, 4), "grade": np.clip(grade[recent] + step, 1, 4),
+        "pyramid_stage": np.clip(stage[recent] + step, 1, 3),
+    }
+    for name in ("employee_id", "contact_id", "customer_id"):
+        rel[name] = np.concatenate([rel[name], rel[name][recent]])
+    rel["strength"] = np.concatenate([strength, np.round(strength[recent] * 0.7, 2)])
+    rel["start"] = np.concatenate([rel["start"], h_start.astype("datetime64[s]")])
+    rel["end"] = np.concatenate([rel["end"], rel["start"][recent]])
+    for name, now in (("closeness", closeness), ("grade", grade), ("pyramid_stage", stage)):
+        rel[name] = np.concatenate([now, old[name]]).astype(np.int64)
+
+
 def _text(name: str, values: npt.NDArray[Any]) -> list[str]:
     if values.dtype.kind == "M":
         seconds = np.where(np.isnat(values), np.nan, values.astype(np.int64).astype(np.float64))
@@ -318,10 +353,11 @@ def _text(name: str, values: npt.NDArray[Any]) -> list[str]:
         return ["true" if v else "false" for v in values.tolist()]
     if name == "functions":
         return ["|".join(f.name or "" for f in TouchpointFunction if int(f.value) & v) for v in values.tolist()]
-    if name in ("level", "org_level"):
-        from ..domain import AccountManagerLevel, OrgLevel
+    if name in ("level", "org_level", "closeness", "grade", "pyramid_stage"):
+        from ..domain import AccountManagerLevel, Closeness, OrgLevel, RelationshipGrade, RelationshipPyramidStage
 
-        ladder = AccountManagerLevel if name == "level" else OrgLevel
+        ladder = {"level": AccountManagerLevel, "org_level": OrgLevel, "closeness": Closeness,
+                  "grade": RelationshipGrade, "pyramid_stage": RelationshipPyramidStage}[name]
         return [ladder(v).name for v in values.tolist()]
     if values.dtype.kind == "f":
         return [format(v, "g") for v in values.tolist()]

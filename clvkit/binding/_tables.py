@@ -38,8 +38,9 @@ TABLES: dict[str, TableSpec] = {
     for spec in (
         TableSpec("employees", Employee, ("employee_id", "level"), ("team", "active", "left_at")),
         TableSpec("contacts", Contact, ("contact_id", "customer_id", "org_level"), ("is_successor",)),
-        TableSpec("relationships", Relationship, ("employee_id", "contact_id", "strength", "start"),
-                  ("customer_id", "employee_level", "contact_level", "end")),
+        TableSpec("relationships", Relationship, ("employee_id", "contact_id", "start"),
+                  ("strength", "customer_id", "employee_level", "contact_level", "end", "closeness", "grade",
+                   "pyramid_stage")),
         TableSpec("touchpoints", Touchpoint, ("customer_id", "timestamp", "employee_id"),
                   ("touchpoint_id", "contact_id", "channel", "functions")),
         TableSpec("industry_ties", IndustryTie, ("customer_id", "kind"), ("start", "end")),

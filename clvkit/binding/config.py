@@ -16,6 +16,7 @@ from pydantic import Field, PositiveFloat, model_validator
 from .._pydantic import FrozenModel
 from ..domain import AccountManagerLevel, OrgLevel
 from .entities import IndustryTieKind
+from .ladders import LadderConfig
 
 __all__ = ["BindingConfig", "LevelMatch", "LevelWeights", "ScoreWeights"]
 
@@ -159,6 +160,10 @@ class BindingConfig(FrozenModel):
     target_active_projects, target_team_size:
         Project sub-score: mean of ``min(1, active_projects / target_active_projects)`` and
         ``min(1, team_size / target_team_size)``.
+    ladders:
+        The table from ladder rungs (closeness, grade, pyramid stage) to strength for relationships recorded
+        without a numeric strength, the closeness rule of thumb and the span of the ladder movement
+        (:class:`~clvkit.binding.LadderConfig`; clvkit's default, the rungs cite their texts).
 
     Examples
     --------
@@ -186,6 +191,7 @@ class BindingConfig(FrozenModel):
     level_match: LevelMatch = Field(default_factory=LevelMatch)
     level_weights: LevelWeights = Field(default_factory=LevelWeights)
     weights: ScoreWeights = Field(default_factory=ScoreWeights)
+    ladders: LadderConfig = Field(default_factory=LadderConfig)
 
     @model_validator(mode="after")
     def _tie_weights_valid(self) -> BindingConfig:

@@ -15,6 +15,7 @@ Parquet needs pyarrow (the ``frames`` extra).
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
@@ -23,13 +24,14 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from .._csvio import read_rows
+from .._csvio import FORMULA_PREFIXES, read_rows
 from .._frames import require, to_columns
 from ..errors import InvalidInputError, Problem
 from ._columns import read_bool, read_times
 from .data import BindingData
 
-__all__ = ["B2B_SAMPLE_AS_OF", "B2B_SAMPLE_SEED", "BindingDataset", "load_b2b_sample", "read_binding_dir"]
+__all__ = ["B2B_SAMPLE_AS_OF", "B2B_SAMPLE_SEED", "BindingDataset", "ScoreValues", "load_b2b_sample",
+           "read_binding_dir", "read_score_values"]
 
 #: The date the bundled synthetic sample describes.
 B2B_SAMPLE_AS_OF = _dt.datetime(2024, 12, 31, tzinfo=_dt.timezone.utc)
@@ -178,8 +180,9 @@ def load_b2b_sample() -> BindingDataset:
     """The bundled **synthetic** B2B sample, as of 2024-12-31.
 
     60 invented customers with 258 contacts, 14 employees in 3 teams (one gone, one with an announced
-    departure), 227 relationships, 1,500 touchpoints, industry ties, projects, and a synthetic
-    per-customer ``value`` with tiers (1 = top fifth) and key customers (tier 1). Drawn by
+    departure), 280 relationships (53 of them earlier, dated records of a tie; every one records its closeness,
+    grade and pyramid stage), 1,500 touchpoints, industry ties, projects, and a synthetic per-customer
+    ``value`` with tiers (1 = top fifth) and key customers (tier 1). Drawn by
     ``clvkit.binding._sample.generate_b2b``; no real company or person.
 
     Examples
@@ -187,8 +190,105 @@ def load_b2b_sample() -> BindingDataset:
     >>> sample = load_b2b_sample()
     >>> sample.data  # doctest: +NORMALIZE_WHITESPACE
     BindingData(as_of=2024-12-31T00:00:00+00:00, customers=60, employees=14, contacts=258,
-                relationships=227, touchpoints=1500)
+                relationships=280, touchpoints=1500)
     >>> int(sample.key_customers.sum()), sample.values.shape
     (12, (60,))
     """
     return read_binding_dir(resources.files("clvkit").joinpath("data").joinpath("b2b_sample"), as_of=B2B_SAMPLE_AS_OF)
+
+
+class ScoreValues(NamedTuple):
+    """Per-customer values read from a ``clvkit score`` CSV by :func:`read_score_values`.
+
+    Attributes
+    ----------
+    values:
+        One value per customer of the binding data, in ``data.customer_ids`` order; 0 for a customer the file
+        does not list (the stated rule: no score, no value at risk).
+    column:
+        The column read.
+    matched:
+        How many of the binding data's customers the file lists.
+    missing:
+        Customers of the binding data the file does not list (their value is 0).
+    unknown:
+        Ids of the file that are no customer of the binding data (ignored).
+    """
+
+    values: npt.NDArray[np.float64]
+    column: str
+    matched: int
+    missing: int
+    unknown: int
+
+
+def _plain_id(cell: str) -> str:
+    """An id as ``clvkit score`` wrote it, without the quote that guards a formula-like cell."""
+    text = cell.strip()
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES) else text
+
+
+def read_score_values(path: str | Path, data: BindingData, *, column: str = "clv",
+                      id_column: str = "customer_id") -> ScoreValues:
+    r"""Customer values from a ``clvkit score`` CSV (``customer_id`` and ``clv`` columns), matched by id to ``data``.
+
+    Rule for ids that do not match: customers of ``data`` the file does not list get the value 0 and are
+    counted in ``missing``; ids of the file that are no customer of ``data`` are ignored and counted in
+    ``unknown``. A file that matches no customer at all is an error (it is the wrong file).
+
+    Raises
+    ------
+    InvalidInputError
+        When the file is empty, lacks ``id_column`` or ``column``, repeats an id, holds a value that is not a
+        finite number, or matches no customer.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> con = {"contact_id": ["P1", "P2"], "customer_id": ["C1", "C2"], "org_level": [1, 1]}
+    >>> d = BindingData(employees=[], contacts=con, relationships=[], touchpoints=[], as_of="2024-01-01")
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     f = Path(tmp) / "scores.csv"
+    ...     _ = f.write_text("customer_id,p_alive,clv\nC2,0.9,120.5\nC7,0.5,3\n")
+    ...     sv = read_score_values(f, d)
+    >>> sv.values.tolist(), sv.matched, sv.missing, sv.unknown
+    ([0.0, 120.5], 1, 1, 1)
+    """
+    where = f"The values file {Path(path).name}"
+    rows = read_rows(Path(path), where=where)
+    header = [h.strip() for h in rows.pop(0)] if rows else []
+    if not header:
+        raise InvalidInputError(f"{where} is empty; it needs a header row with '{id_column}' and '{column}'.")
+    lacking = [c for c in (id_column, column) if c not in header]
+    if lacking:
+        raise InvalidInputError(f"{where} lacks the column(s) {lacking}; its columns are {header}. Pass the value "
+                                "column with --value-column (e.g. clv) and write the file with 'clvkit score'.")
+    i_id, i_v = header.index(id_column), header.index(column)
+    by_id: dict[str, float] = {}
+    for line, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            raise InvalidInputError(f"{where}: line {line} has {len(row)} cells, the header {len(header)}.")
+        cid = _plain_id(row[i_id])
+        if not cid:
+            raise InvalidInputError(f"{where}: line {line} has no '{id_column}'. Give every row its id.")
+        try:
+            value = float(row[i_v])
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise InvalidInputError(f"{where}: the '{column}' of {cid!r} (line {line}) is {row[i_v]!r}, not a finite "
+                                    "number. Fix or drop the row.")
+        if cid in by_id:
+            raise InvalidInputError(f"{where}: the id {cid!r} appears twice (line {line}). Keep one row per customer.")
+        by_id[cid] = value
+    ids = [str(x) for x in data.customer_ids.tolist()]
+    known = set(ids)
+    values = np.array([by_id.get(cid, 0.0) for cid in ids], dtype=np.float64)
+    matched = sum(1 for cid in ids if cid in by_id)
+    if ids and by_id and matched == 0:
+        raise InvalidInputError(
+            f"{where} lists {len(by_id)} customers, none of them a customer of the binding data (e.g. "
+            f"{next(iter(by_id))!r} against {ids[0]!r}). Pass the scores of the same customers.")
+    unknown = sum(1 for cid in by_id if cid not in known)
+    return ScoreValues(values=values, column=column, matched=matched, missing=len(ids) - matched, unknown=unknown)

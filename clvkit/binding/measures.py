@@ -41,6 +41,7 @@ from ..errors import InvalidInputError
 from ._kernels import Params, measure
 from .config import BindingConfig
 from .data import BindingData
+from .ladders import with_strength
 
 __all__ = ["LEVELS", "SUB_SCORES", "BindingMeasures", "measure_binding"]
 
@@ -260,7 +261,7 @@ def measure_binding(data: BindingData, config: BindingConfig | None = None) -> B
         raise InvalidInputError(f"The 'config' parameter of measure_binding() must be a BindingConfig or None. "
                                 f"Got {type(config).__name__} instead.")
     cfg = config if config is not None else BindingConfig()
-    c = data._c
+    c = with_strength(data._c, cfg.ladders)
     out = measure(c, Params(cfg))
     names = np.concatenate([c.employee_ids.astype(object), np.array([None], dtype=object)])
     top_code = out.pop("top_employee")

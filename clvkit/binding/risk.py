@@ -25,6 +25,7 @@ from ..errors import InvalidInputError
 from ._kernels import sum_by
 from .config import BindingConfig
 from .data import BindingData
+from .ladders import with_strength
 from .measures import BindingMeasures, measure_binding
 
 __all__ = ["EmployeeRisk", "HandoverResult", "customer_values", "simulate_handover", "value_at_risk"]
@@ -320,6 +321,7 @@ def simulate_handover(data: BindingData, employee_id: Any, *, to: Any = None, st
             f"({data.as_of.isoformat()}). Got {employee_id!r}, who has already left."
         )
     before = measure_binding(data, cfg)
+    c = with_strength(c, cfg.ladders)  # rungs as strengths, so the kept share applies to them too
     t = c.as_of
     mine = (c.rel_employee == e) & (c.rel_start <= t) & (c.rel_end > t) & (c.rel_strength > cfg.min_strength)
     rows = np.flatnonzero(mine)

@@ -1,7 +1,9 @@
 """``clvkit binding [DIR]``: how firmly each customer is tied to the company rather than to one employee.
 
 Reads a folder of binding tables (default: the bundled synthetic B2B sample) and prints the report of
-:func:`clvkit.binding.cli_report`: coverage, concentration, value at risk and hand-over simulations.
+:func:`clvkit.binding.cli_report`: coverage, concentration, value at risk, the relationship ladders and
+hand-over simulations, in English or Chinese (``--lang``); ``--values scores.csv`` takes the customer values from
+``clvkit score`` output.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import argparse
 from typing import Any
 
 from ..errors import InvalidInputError
-from ._args import Parents, non_negative_int
+from ._args import Parents, lang_option, non_negative_int
 from ._console import Console, one_line
 from ._output import json_option
 
@@ -33,6 +35,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
     binding.add_argument("--handover", action="extend", nargs="+", metavar="EMPLOYEE",
                          help="employees whose hand-over to simulate (default: announced departures, else the "
                               "top risk)")
+    binding.add_argument("--values", metavar="CSV",
+                         help="customer values from 'clvkit score' output (columns customer_id and clv), matched "
+                              "by customer_id; default: the 'value' column of customers.csv")
+    binding.add_argument("--value-column", default="clv", metavar="COL",
+                         help="the column of --values to use (default: clv)")
+    lang_option(binding)
     binding.set_defaults(handler=run)
 
 
@@ -41,8 +49,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from ..binding import cli_report
 
     config = None if args.config is None else _config(args.config)
-    console.print(cli_report(args.directory, as_of=args.as_of, top=args.top, config=config,
-                             handover=args.handover).rstrip("\n"))
+    if args.values is None and args.value_column != "clv":
+        raise InvalidInputError("--value-column names a column of --values; pass --values scores.csv as well.")
+    console.print(cli_report(args.directory, as_of=args.as_of, top=args.top, config=config, handover=args.handover,
+                             lang=args.lang, values=args.values, value_column=args.value_column).rstrip("\n"))
     return 0
 
 

@@ -6,6 +6,11 @@ arguments (values, ids, ``to``, ``strength_kept``, ``key_share``, ``key_tiers``)
 Two fields are documented as not finite (``days_since_last`` is ``inf`` for a customer never contacted and
 ``gap_cv`` is ``NaN`` with fewer than two gaps); the judge checks them against those definitions instead.
 
+The entry points of issue 12 are here too: relationships given by ladder rungs without a strength, LadderConfig,
+ladder_report, ActivityConfig / KeyAction, activity_report, format_activity, read_score_values (the values of
+``clvkit binding --values``), next_actions and format_report in both languages. Two more fields are documented as
+not finite: an overdue key customer never contacted has ``days_since_last`` ``inf``, checked the same way.
+
 Results on ordinary inputs are checked against the share rule written out here (module docstring of
 :mod:`clvkit.binding.risk`): with relationships only, an employee's holding of a customer is their share of its
 active relationship strength, and the value at risk is the value times the holding.
@@ -27,18 +32,29 @@ from hypothesis import strategies as st
 
 from clvkit import InvalidInputError
 from clvkit.binding import (
+    ActivityConfig,
+    ActivityReport,
     BindingConfig,
     BindingData,
     BindingMeasures,
     EmployeeRisk,
     IndustryTie,
+    KeyAction,
+    LadderConfig,
+    LadderReport,
     Project,
     ProjectMember,
+    activity_report,
+    format_activity,
+    format_report,
+    ladder_report,
     measure_binding,
+    read_score_values,
     simulate_handover,
     team_report,
     value_at_risk,
 )
+from clvkit.binding.report import next_actions
 
 from ._probe import probe
 from .test_public_api import COLUMN, HOSTILE_SCALAR
@@ -83,6 +99,13 @@ def tables(draw: st.DrawFn) -> dict[str, Any]:
                      "strength": draw(st.lists(STRENGTH if hostile else st.sampled_from([0.2, 0.5, 0.9]),
                                                min_size=n_r, max_size=n_r)),
                      "start": draw(st.lists(DATES if hostile else st.just("2023-01-01"), min_size=n_r, max_size=n_r))}
+    if draw(st.booleans()):  # ladder rungs, with or without a numeric strength (issue 12: ladders that count)
+        rungs = st.one_of(st.sampled_from(["friend", "CONFIDANT", "passer_by", 2, "", None]), HOSTILE_SCALAR) \
+            if hostile else st.sampled_from(["friend", "acquaintance", "confidant", "passer_by"])
+        relationships[draw(st.sampled_from(["closeness", "grade", "pyramid_stage"]))] = draw(
+            st.lists(rungs, min_size=n_r, max_size=n_r))
+        if draw(st.booleans()):
+            del relationships["strength"]
     n_t = draw(st.integers(0, 4))
     touchpoints = {"customer_id": draw(st.lists(st.sampled_from(["C1", "C2", "C3"]), min_size=n_t, max_size=n_t)),
                    "employee_id": draw(st.lists(ids, min_size=n_t, max_size=n_t)),
@@ -330,3 +353,115 @@ def test_an_empty_book_has_no_mean_score() -> None:
     # Found by the probes: the repr of the measures of no customers showed mean_score=nan.
     m = measure_binding(BindingData(employees=[], contacts=[], relationships=[], touchpoints=[], as_of="2024-01-01"))
     assert "nan" not in repr(m) and "mean_score=n/a" in repr(m)
+
+
+# ------------------------------------------------------------------------------------------ issue 12 entry points
+def _activity_view(r: ActivityReport) -> dict[str, Any]:
+    """The fields of ``r``; ``overdue.days_since_last`` is documented ``inf`` exactly for a key customer never
+    contacted (no last employee)."""
+    fields = {f.name: getattr(r, f.name) for f in dataclasses.fields(r) if f.name != "overdue"}
+    od = dict(r.overdue)
+    days = od.pop("days_since_last")
+    never = ~np.isfinite(days)
+    assert np.array_equal(never, np.array([e is None for e in od["last_employee"].tolist()], dtype=bool))
+    assert np.all(days[~never] > r.contact_interval_days)
+    od["days_defined"] = days[~never]
+    fields["overdue"] = od
+    for name in ("touchpoints", "customers", "action_done", "function_counts"):
+        assert np.all(fields[name] >= 0), name
+    assert np.all(r.customers <= r.touchpoints)
+    assert np.all(r.function_counts <= r.touchpoints[:, :, None])  # a touchpoint counts once per function at most
+    return fields
+
+
+def _ladder_view(r: LadderReport) -> dict[str, Any]:
+    d = r.closeness["distance"]
+    assert np.all((d >= 0) & (d <= 1 + 1e-12))
+    mv = r.movement
+    assert np.array_equal(mv["compared"], mv["up"] + mv["down"] + mv["same"])
+    return {"closeness": r.closeness, "movement": r.movement, "by_employee": r.movement_by_employee,
+            "since": r.since, "as_of": r.as_of}
+
+
+LADDER_FIELDS = st.sampled_from(["closeness", "grade", "pyramid_stage", "combine", "closeness_target",
+                                 "movement_days", "nonsense"])
+ACTION_FIELDS = st.sampled_from(["name", "function", "channel", "key_customers_only", "per_week", "nonsense"])
+
+
+@SETTINGS
+@given(t=tables(), field=LADDER_FIELDS, value=st.one_of(HOSTILE_SCALAR, st.sampled_from(
+           [(0.1, 0.2, 0.3, 0.4), (0.4, 0.3, 0.2, 0.1), (0.1, 0.2, 0.3), [0.36, 0.5, 0.1, 0.04], "max", "min"])),
+       action_field=ACTION_FIELDS, action_value=st.one_of(HOSTILE_SCALAR, st.sampled_from(
+           ["deal", "CARE", "visit", "phone", 3, 0, 10**9, "", " "])),
+       weeks=st.one_of(st.integers(-2, 10), HOSTILE_SCALAR),
+       key=st.one_of(st.none(), COLUMN, st.lists(st.booleans(), min_size=0, max_size=4)),
+       tiers=st.one_of(st.none(), COLUMN, st.lists(st.integers(-3, 5), min_size=0, max_size=4)),
+       interval=HOSTILE_SCALAR, lang=st.one_of(st.sampled_from(["en", "zh"]), HOSTILE_SCALAR))
+def test_ladders_and_activity_on_hostile_tables_and_arguments(t: dict[str, Any], field: str, value: Any,
+                                                              action_field: str, action_value: Any, weeks: Any,
+                                                              key: Any, tiers: Any, interval: Any,
+                                                              lang: Any) -> None:
+    ladders = probe("ladders", lambda: LadderConfig(**{field: value}))
+    action = probe("activity", lambda: KeyAction(**{"name": "a", "per_week": 1, action_field: action_value}))
+    config = probe("activity", lambda: ActivityConfig(contact_interval_days=interval,
+                                                      key_actions=() if action is None else (action,)))
+    data = probe("binding data", lambda: BindingData(**t, as_of="2024-06-30"))
+    if data is None:
+        return
+    probe("ladders", lambda: _ladder_view(ladder_report(data, ladders)))
+    probe("ladders", lambda: _ladder_view(ladder_report(data, BindingConfig(ladders=ladders or LadderConfig()))))
+    probe("ladders", lambda: ladder_report(data, value))
+    n = data.n_customers
+    for k, tr_ in ((key, tiers), (None, np.arange(n) % 3 + 1), (np.arange(n) % 2 == 0, None)):
+        view = probe("activity", lambda k=k, tr_=tr_: _activity_view(activity_report(
+            data, weeks=weeks, key_customers=k, tiers=tr_, config=config)))
+        if view is not None:
+            report = activity_report(data, weeks=weeks, key_customers=k, tiers=tr_, config=config)
+            probe("activity", lambda report=report: format_activity(report, lang=lang, top=3))
+    m = measure_binding(data, BindingConfig(ladders=ladders or LadderConfig()))
+    probe("binding report", lambda: format_report(m, lang=lang, top=2))
+    if n:
+        probe("binding report", lambda: next_actions(m, 0, lang=lang))
+
+
+@SETTINGS
+@given(header=st.sampled_from(["customer_id,clv", "customer_id,p_alive,clv", "id,clv", "customer_id", "", "clv"]),
+       ids=st.lists(st.one_of(st.sampled_from(["C1", "C2", "C9", "", " C1", "'=C1", "c1"]), st.text(max_size=4)),
+                    max_size=4),
+       cells=st.lists(st.one_of(st.sampled_from(["1", "2.5", "-3", "nan", "inf", "", "1e400", "x", "1,5"]),
+                                st.text(max_size=4)), min_size=4, max_size=4),
+       column=st.sampled_from(["clv", "p_alive", "value", ""]))
+def test_score_values_files_on_hostile_content(tmp_path_factory: pytest.TempPathFactory, header: str,
+                                               ids: list[str], cells: list[str], column: str) -> None:
+    import csv
+
+    folder = tmp_path_factory.mktemp("values")
+    path = folder / "scores.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        if header:
+            writer.writerow(header.split(","))
+        for i, cid in enumerate(ids):
+            writer.writerow([cid, *cells[i:i + max(len(header.split(",")) - 1, 0)]])
+    data = _small()
+    got = probe("binding values", lambda: read_score_values(path, data, column=column))
+    if got is not None:
+        assert got.matched + got.missing == data.n_customers and got.values.shape == (data.n_customers,)
+        assert np.all(got.values[[cid not in {i.strip() for i in ids} for cid in data.customer_ids.tolist()]] == 0)
+
+
+def test_issue12_entry_points_refuse_objects_of_the_wrong_kind() -> None:
+    for call in (lambda: activity_report("x"),  # type: ignore[arg-type]
+                 lambda: ladder_report({}),
+                 lambda: format_activity(None),  # type: ignore[arg-type]
+                 lambda: activity_report(_small(), weeks=2, config=BindingConfig()),  # type: ignore[arg-type]
+                 lambda: format_report(measure_binding(_small()), lang="fr")):
+        assert probe("activity", call) is None
+
+
+def test_activity_refuses_ragged_masks() -> None:
+    # Found by test_ladders_and_activity_on_hostile_tables_and_arguments: key_customers=[None, [1, 2]] raised
+    # numpy's ValueError (inhomogeneous shape) from activity_report.
+    for bad in ({"key_customers": [None, [1, 2]]}, {"tiers": [[1], [1, 2]]}):
+        with pytest.raises(InvalidInputError, match="flat array"):
+            activity_report(_small(), **bad)

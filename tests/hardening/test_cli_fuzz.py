@@ -147,3 +147,38 @@ def test_report_on_hostile_logs(rows: list[tuple[str, str, str]], option: str, v
         else:
             assert not out.exists() or out.read_text() == "an earlier report"
         _no_partial_files(folder)
+
+
+ACTIVITY_SETTINGS = settings(max_examples=25, suppress_health_check=list(HealthCheck), deadline=None)
+
+
+@ACTIVITY_SETTINGS
+@given(option=st.sampled_from(["--weeks", "--as-of", "--top", "--config", "--lang"]),
+       value=st.one_of(OPTION_VALUES, st.sampled_from(["zh", "en", "fr", "2024-11-30", "1900-01-01", "9999-12-31",
+                                                       '{"contact_interval_days": 0}', '{"key_actions": [{}]}',
+                                                       '{"key_actions": [{"name": "v", "per_week": 2}]}'])),
+       hostile_folder=st.booleans(), cell=CELLS)
+def test_activity_and_binding_values_on_hostile_options(option: str, value: str, hostile_folder: bool,
+                                                        cell: str) -> None:
+    # issue 12: clvkit activity's options, and clvkit binding --values / --value-column / --lang
+    from importlib import resources
+
+    sample = Path(str(resources.files("clvkit").joinpath("data").joinpath("b2b_sample")))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        argv = ["activity", "-q", option, value]
+        if hostile_folder:
+            for path in sample.glob("*.csv"):
+                (folder / path.name).write_bytes(path.read_bytes())
+            tp = folder / "touchpoints.csv"
+            tp.write_text(tp.read_text(encoding="utf-8") + f"T-9,C-0001,{cell},E-001,,visit,CARE\n", encoding="utf-8")
+            argv.insert(1, str(folder))
+        status, stderr = _run(argv)
+        _judge("cli activity", status, stderr)
+        scores = folder / "scores.csv"
+        scores.write_text(f"customer_id,clv\nC-0001,{cell}\nC-0002,5\n", encoding="utf-8")
+        column = value if option == "--config" else "clv"
+        lang = value if option == "--lang" else "en"
+        status, stderr = _run(["binding", "-q", "--top", "1", "--values", str(scores), "--value-column", column,
+                               "--lang", lang])
+        _judge("cli binding --values", status, stderr)

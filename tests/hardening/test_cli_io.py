@@ -517,7 +517,7 @@ def test_long_and_nested_config_json_is_decided_without_the_os(fitted: tuple[Pat
 
 
 def test_binding_config_is_json_text_or_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "binding", "--config", '{"min_strength": 0.2}', "--top", "1", "-q")
+    code, out, err = run(capsys, "binding", "--config", '{"min_strength": 0.2}', "--top", "1", "--lang", "en", "-q")
     assert code == 0 and "SYNTHETIC SAMPLE DATA" in out, err
     code, _, err = run(capsys, "binding", "--config", '{"min_strength": "' + "x" * 5000 + '"}', "-q")
     assert_clean_failure(code, err, "--config", "min_strength")
