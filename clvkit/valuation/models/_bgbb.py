@@ -335,8 +335,9 @@ def _lgamma_shift_slope(y1: FloatArray, y2: FloatArray, c: float) -> FloatArray:
     series ``sum_k c^(k-1)/k! [psi^(k-1)(y2) - psi^(k-1)(y1)]`` is used (radius of convergence y1 > |c|).
     """
     if abs(c) >= _TAYLOR_C:
-        out: FloatArray = ((special.gammaln(y2 + c) - special.gammaln(y2))
-                           - (special.gammaln(y1 + c) - special.gammaln(y1))) / c
+        # Each difference through _lgamma_diff: plain gammaln differences at y ~ 1e5 lose ~1e-10 absolutely,
+        # and the two differences nearly cancel when t << n (4.9e-8 relative error at n = 1e5, t = 1e3).
+        out: FloatArray = (_lgamma_diff(y2, c) - _lgamma_diff(y1, c)) / c
         return out
     total = special.digamma(y2) - special.digamma(y1)
     coef = 1.0
