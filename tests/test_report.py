@@ -230,11 +230,13 @@ def test_the_report_in_chinese_has_the_page_language_and_chinese_titles(report: 
     check_page(zh_page)
     assert '<html lang="zh-CN">' in zh_page and '<html lang="en">' in page
     titles = [s.title for s in zh.sections]
-    assert titles == ["客户概况", "购买模型及其检验", "客户值多少", "5A 层级与价值集中度", "关键客户", "价值与流失风险"]
+    assert titles == ["客户概况", "购买模型及其检验", "客户价值评估", "5A 层级与价值集中度", "关键客户",
+                      "价值与流失风险"]
     assert zh.title == "客户价值报告"
     # the same numbers in both languages; each tier named with its rank, its treatment and the provenance
     assert zh.results["clv"].customer_equity == report.results["clv"].customer_equity
-    for text in ("A1（最高，前5%）", "A5（最低，末尾20%）", "各层级客户怎么做", "clvkit 的默认值，可配置", "张子凡"):
+    for text in ("A1（价值最高的 5%）", "A5（价值最低的 20%）", "各层级客户怎么做", "clvkit 的默认值，可配置",
+                 "张子凡"):
         assert text in zh_page
     for text in ("A1 (top 5%)", "What to do with each tier", "clvkit default, configurable"):
         assert text in page

@@ -80,7 +80,7 @@ def test_tier_names_carry_the_rank_from_the_shares() -> None:
     assert en == {"A1": "A1 (top 5%)", "A2": "A2 (next 15%)", "A3": "A3 (next 30%)", "A4": "A4 (next 30%)",
                   "A5": "A5 (bottom 20%)"}
     zh = tier_names(FIVE_A_LABELS, shares=FIVE_A_SHARES, lang="zh")
-    assert zh["A1"] == "A1（最高，前5%）" and zh["A5"] == "A5（最低，末尾20%）"
+    assert zh["A1"] == "A1（价值最高的 5%）" and zh["A5"] == "A5（价值最低的 20%）"
     # renamed labels keep the order of the codes: the last label is the top tier
     gold = tier_names(("E", "D", "C", "B", "A"), lang="en")
     assert gold["A"] == "A (highest)" and gold["C"] == "C (tier 3 of 5 from the top)" and gold["E"] == "E (lowest)"
@@ -118,14 +118,14 @@ def test_key_customer_rule_cites_its_text_and_a_custom_share_says_so() -> None:
     _, text = tier_report(KeyCustomers(), {"value": v}, lang="en")
     assert "Key customers are the top 20% by value: 张子凡 CRM notes (text 003)" in text
     _, text = tier_report(KeyCustomers(share=0.1), {"value": v}, lang="zh")
-    assert "关键客户是价值前10%的客户：您的配置（原文的规则是20%" in text
+    assert "关键客户指价值前 10% 的客户：您的配置（原文的规则是前 20%" in text
 
 
 def test_migration_and_budget_in_both_languages() -> None:
     p = KeyCustomers(share=0.5)
     m = migration(p.assign([1.0, 2.0, 3.0, 4.0]), p.assign([4.0, 3.0, 2.0, 1.0]))
     head = format_migration(m, lang="zh").splitlines()[0]
-    assert head == "4 位客户的层级变化：0.0% 留在原层级，50.0% 升级，50.0% 降级"
+    assert head == "4 位客户的层级变动：0.0% 留在原层级，50.0% 升级，50.0% 降级"
     alloc = budget_allocation(KeyCustomers(share=0.25).assign([1.0, 2.0, 3.0, 4.0]), [300.0, 400.0])
     zh = format_budget(alloc, lang="zh")
     assert zh.startswith("专款专用的预算：合计 700.00，未使用 0.00") and "关键客户" in zh and "100.00" in zh
@@ -182,7 +182,7 @@ def test_the_most_valuable_customer_is_plainly_a_key_customer_and_the_influencer
     rows = {ln.split()[0]: flags(ln) for ln in lines[2:4]}
     assert rows == {"A": ("yes", ""), "E": ("", "yes")}
     zh = format_value_table(res, 2, lang="zh", key_customers=key)
-    assert "关键客户（前20%）" in zh and "关键传播者" in zh and "不论其自身价值高低" in zh
+    assert "关键客户（前 20%）" in zh and "关键传播者" in zh and "不论其自身价值高低" in zh
 
 
 def test_the_default_language_comes_from_the_locale(monkeypatch: pytest.MonkeyPatch,

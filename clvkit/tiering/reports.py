@@ -322,7 +322,7 @@ def format_inventory(inv: Inventory, *, value_format: str = ",.2f", title: str |
     Value held by the least valuable customers (Lorenz curve): 10%: 5.0%, 20%: 10.0%, 30%: 15.0%, 40%: 20.0%, 50%: 25.0%, 60%: 30.0%, 70%: 35.0%, 80%: 40.0%, 90%: 70.0%, 100%: 100.0%
     >>> print(format_inventory(inventory(v, KeyCustomers().assign(v)), lang="zh", policy=KeyCustomers(),
     ...                        legend=False, treatments=False).splitlines()[3])
-    关键客户（最高，前20%）         1     20.0%  6.00     60.0%      6.00
+    关键客户（价值最高的 20%）       1     20.0%  6.00     60.0%      6.00
     """  # noqa: E501
     from .treatment import DEFAULT_TREATMENTS, format_treatments
 

@@ -8,7 +8,7 @@ and the 20% key customers (张子凡 CRM notes, text 003) but give no treatment 
 clvkit's, printed as "clvkit default, configurable" wherever it is shown.
 
 :func:`tier_names` makes the order of the tiers unmistakable in both languages: ``A1`` is the *top* tier
-("A1 (top 5%)", "A1（最高，前5%）"), whereas Chinese usage often reads more A's as better (5A scenic spots).
+("A1 (top 5%)", "A1（价值最高的 5%）"), whereas Chinese usage often reads more A's as better (5A scenic spots).
 The stored tier labels stay ``A1`` ... ``A5``; only the printed names carry the rank.
 
 Examples
@@ -17,7 +17,7 @@ Examples
 >>> names["A1"], names["A3"], names["A5"]
 ('A1 (top 5%)', 'A3 (next 30%)', 'A5 (bottom 20%)')
 >>> tier_names(FIVE_A_LABELS, shares=FIVE_A_SHARES, lang="zh")["A1"]
-'A1（最高，前5%）'
+'A1（价值最高的 5%）'
 >>> DEFAULT_TREATMENTS.lookup(("other", "key"))["key"].owner
 'key account manager; an executive sponsor for the largest'
 """
@@ -184,7 +184,7 @@ def tier_names(labels: Sequence[str], *, shares: Sequence[float] | None = None, 
     >>> tier_names(("other", "key"), shares=(0.8, 0.2), lang="en")
     {'other': 'other (bottom 80%)', 'key': 'key (top 20%)'}
     >>> tier_names(("C", "B", "A"), lang="zh")
-    {'C': 'C（最低）', 'B': 'B（从高到低第2层，共3层）', 'A': 'A（最高）'}
+    {'C': 'C（最低）', 'B': 'B（从高到低第 2 层，共 3 层）', 'A': 'A（最高）'}
     """
     tr = translator(lang)
     n = len(labels)
