@@ -187,6 +187,9 @@ def _labels_from_codes(p: Path, columns: dict[str, npt.NDArray[Any]], tiers: npt
             raise InvalidInputError(f"{p}: tier_code {code} names two tiers, {by_code[code]!r} and {tier!r}.")
     if len(set(by_code.values())) != len(by_code):
         raise InvalidInputError(f"{p}: one tier has two tier_codes; each tier needs one code.")
+    if not by_code:
+        raise InvalidInputError(f"{p} holds no customers, so its tiers are unknown; name them from the lowest to the "
+                                f"highest with --tiers, or give a file with customers.")
     missing = [k for k in range(max(by_code) + 1) if k not in by_code]
     if missing:
         raise InvalidInputError(f"{p} has no customer in tier_code {missing}, so the name of that tier is unknown; "

@@ -417,6 +417,9 @@ def portraits(assignment: TierAssignment, attributes: Any = None, *, columns: Se
             cols = {"customer_id": np.array(raw["customer_id"], dtype=object),
                     **{c: np.array(raw[c], dtype=object) for c in names}}
         else:
+            if as_of is not None:
+                raise InvalidInputError(f"The 'as_of' parameter of {where} measures tenure from Customer entities' "
+                                        f"acquired_at; with columns, pass tenure in years as tenure=.")
             cols = _columns(attributes, columns, where)
     elif as_of is not None:
         raise InvalidInputError(f"The 'as_of' parameter of {where} measures tenure from Customer entities; pass them "

@@ -1,0 +1,108 @@
+"""``clvkit migrate`` and ``clvkit budget``: hand-counted numbers on small fixed tier files, and golden reports.
+
+tests/data/tiers_before.csv and tiers_after.csv hold ten customers each (A1 highest, tier_code 4). By hand:
+C-01 A1->A1, C-02 A1->A2 (down), C-03 A2->A1 (up), C-04 A2->A2, C-05 A3->A3, C-06 A3->gone, C-07 A4->A3 (up),
+C-08 A4->A5 (down), C-09 A5->A5, C-10 A5->A4 (up), C-11 new in A4. Nine customers are in both periods: 4 stayed,
+3 moved up, 2 moved down; 1 new, 1 gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from clvkit.cli import main
+
+from _golden import check_golden
+
+DATA = Path(__file__).resolve().parent / "data"
+BEFORE, AFTER = DATA / "tiers_before.csv", DATA / "tiers_after.csv"
+
+
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(argv)
+    return status, out.getvalue(), err.getvalue()
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_migrate_counts_the_moves_by_hand(tmp_path: Path) -> None:
+    out = tmp_path / "moves.csv"
+    status, text, err = _run(["migrate", str(BEFORE), str(AFTER), "--lang", "en", "-o", str(out)])
+    assert status == 0, err
+    assert "9 customers in both periods" in text
+    assert f"Stayed in their tier: {4 / 9:.1%}; moved up: {3 / 9:.1%}; moved down: {2 / 9:.1%}." in text
+    assert "New customers (only in the later period): 1; customers gone (only in the earlier period): 1." in text
+    rows = {r["customer_id"]: r for r in _rows(out)}
+    assert set(rows) == {f"C-{i:02d}" for i in range(1, 12)}
+    expected = {"C-01": ("A1", "A1", "same", "0"), "C-02": ("A1", "A2", "down", "-1"),
+                "C-03": ("A2", "A1", "up", "1"), "C-06": ("A3", "", "gone", ""), "C-08": ("A4", "A5", "down", "-1"),
+                "C-10": ("A5", "A4", "up", "1"), "C-11": ("", "A4", "new", "")}
+    for cid, (before, after, change, steps) in expected.items():
+        r = rows[cid]
+        assert (r["tier_before"], r["tier_after"], r["change"], r["steps"]) == (before, after, change, steps), cid
+
+
+def test_migrate_with_a_policy_on_value_files(tmp_path: Path) -> None:
+    # Thresholds fixed across periods: value >= 100 is key. Before: a=150 (key), b=50, c=120 (key); after: a=80,
+    # b=130, c=125 -> a moved down, b moved up, c stayed.
+    before, after = tmp_path / "b.csv", tmp_path / "a.csv"
+    before.write_text("customer_id,clv\na,150\nb,50\nc,120\n", encoding="utf-8")
+    after.write_text("customer_id,clv\na,80\nb,130\nc,125\n", encoding="utf-8")
+    config = '{"cut": {"kind": "thresholds", "thresholds": [100, 1000, 10000, 100000]}}'
+    status, text, err = _run(["migrate", str(before), str(after), "--policy", "five-a", "--config", config,
+                              "--lang", "en"])
+    assert status == 0, err
+    assert f"Stayed in their tier: {1 / 3:.1%}; moved up: {1 / 3:.1%}; moved down: {1 / 3:.1%}." in text
+
+
+def test_budget_per_customer_by_hand(tmp_path: Path) -> None:
+    out = tmp_path / "budget.csv"
+    status, text, err = _run(["budget", str(AFTER), "--total", "10000", "--shares", "A1=0.4,A2=0.3,A3=0.2,A4=0.1",
+                              "--lang", "en", "-o", str(out)])
+    assert status == 0, err
+    rows = {r["tier"]: r for r in _rows(out)}
+    assert [r["tier"] for r in _rows(out)] == ["A1", "A2", "A3", "A4", "A5"]
+    # Two customers per tier; values A1 900 + 800, A2 400 + 350, A3 200 + 150, A4 60 + 50, A5 20 + 10.
+    for tier, budget, value in (("A1", 4000.0, 1700.0), ("A2", 3000.0, 750.0), ("A3", 2000.0, 350.0),
+                                ("A4", 1000.0, 110.0), ("A5", 0.0, 30.0)):
+        r = rows[tier]
+        assert float(r["budget"]) == pytest.approx(budget)
+        assert int(r["customers"]) == 2
+        assert float(r["budget_per_customer"]) == pytest.approx(budget / 2)
+        assert float(r["value"]) == pytest.approx(value)
+        assert float(r["value_per_budget"]) == pytest.approx(value / budget if budget else 0.0)
+    assert "total        100.0%  10,000.00" in text
+
+
+def test_budget_of_an_empty_tier_stays_unspent(tmp_path: Path) -> None:
+    # A6 (named with --tiers, lowest) holds nobody: its 10% of 5,000 is not spread over the other tiers.
+    status, text, err = _run(["budget", str(BEFORE), "--tiers", "A6,A5,A4,A3,A2,A1", "--budget",
+                              '{"total": 5000, "shares": {"A6": 0.1, "A1": 0.9}}', "--lang", "en"])
+    assert status == 0, err
+    assert "Unspent: 500.00" in text
+    assert "A1            90.0%  4,500.00          2             2,250.00" in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_migrate_golden(lang: str) -> None:
+    status, text, err = _run(["migrate", str(BEFORE), str(AFTER), "--lang", lang])
+    assert status == 0, err
+    check_golden("migrate", lang, text)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_budget_golden(lang: str) -> None:
+    status, text, err = _run(["budget", str(AFTER), "--budget", '{"A1": 4000, "A2": 3000, "A3": 2000, "A4": 1000}',
+                              "--lang", lang])
+    assert status == 0, err
+    check_golden("budget", lang, text)
