@@ -14,10 +14,9 @@ import io
 from pathlib import Path
 
 import pytest
+from _golden import check_golden
 
 from clvkit.cli import main
-
-from _golden import check_golden
 
 DATA = Path(__file__).resolve().parent / "data"
 BEFORE, AFTER = DATA / "tiers_before.csv", DATA / "tiers_after.csv"

@@ -24,7 +24,8 @@ TIERS = st.sampled_from([("0", "A5"), ("1", "A4"), ("2", "A3"), ("3", "A2"), ("4
 VALUES = st.sampled_from(["", "NaN", "inf", "-1", "1e308", "12.5", "0", "abc"])
 ROWS = st.one_of(st.just([]), st.lists(st.tuples(IDS, TIERS, VALUES), min_size=0, max_size=6))
 TAILS = st.sampled_from([b"", b"", b"", b"", b"\xff\xfe,1,2\n", b"C-9,1\n", b"C-9,1,A4,1,extra\n"])
-OPTIONS = st.sampled_from([[], [], [], ["--unordered"], ["--tiers", "A5,A4,A3,A2,A1"], ["--tiers", "A1,A1"], ["--tiers", ""],
+OPTIONS = st.sampled_from([[], [], [], ["--unordered"], ["--tiers", "A5,A4,A3,A2,A1"], ["--tiers", "A1,A1"],
+                           ["--tiers", ""],
                            ["--tiers", ","], ["--value-column", "nope"], ["--value-column", "value"],
                            ["--policy", "five-a"], ["--policy", "key-customers", "--config", '{"share": 2}'],
                            ["--config", "{}"], ["--policy", "five-a", "--config", "missing.json"],
@@ -63,7 +64,8 @@ def test_migrate_on_hostile_tier_files(before: list[tuple[str, tuple[str, str], 
         _no_partial_files(folder)
 
 
-BUDGETS = st.sampled_from([["--total", "1000", "--shares", "A1=0.5,A2=0.5"], ["--total", "1000", "--shares", "A1=0.5,A2=0.5"], ["--total", "1000", "--shares", "A1=1"],
+BUDGETS = st.sampled_from([["--total", "1000", "--shares", "A1=0.5,A2=0.5"],
+                           ["--total", "1000", "--shares", "A1=0.5,A2=0.5"], ["--total", "1000", "--shares", "A1=1"],
                            ["--total", "-5", "--shares", "A1=1"], ["--total", "nan", "--shares", "A1=1"],
                            ["--total", "1000", "--shares", "A1=0.5"], ["--total", "1000", "--shares", "A1=0.5,A1=0.5"],
                            ["--total", "1000", "--shares", "Z=1"], ["--total", "1000", "--shares", "A1"],
