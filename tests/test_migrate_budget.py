@@ -96,7 +96,7 @@ def test_budget_of_an_empty_tier_stays_unspent(tmp_path: Path) -> None:
 def test_migrate_golden(lang: str) -> None:
     status, text, err = _run(["migrate", str(BEFORE), str(AFTER), "--lang", lang])
     assert status == 0, err
-    check_golden("migrate", lang, text)
+    check_golden(f"migrate.{lang}.txt", text)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -104,4 +104,28 @@ def test_budget_golden(lang: str) -> None:
     status, text, err = _run(["budget", str(AFTER), "--budget", '{"A1": 4000, "A2": 3000, "A3": 2000, "A4": 1000}',
                               "--lang", lang])
     assert status == 0, err
-    check_golden("budget", lang, text)
+    check_golden(f"budget.{lang}.txt", text)
+
+
+def test_tier_files_without_codes_need_tiers(tmp_path: Path) -> None:
+    b, a = tmp_path / "b.csv", tmp_path / "a.csv"
+    b.write_text("customer_id,tier\nx,gold\ny,silver\n", encoding="utf-8")
+    a.write_text("customer_id,tier\nx,silver\ny,gold\n", encoding="utf-8")
+    status, _, err = _run(["migrate", str(b), str(a), "--lang", "en"])
+    assert status == 2 and "--tiers" in err and len(err.strip().splitlines()) == 1
+    status, text, err = _run(["migrate", str(b), str(a), "--tiers", "silver,gold", "--lang", "en"])
+    assert status == 0, err
+    assert "Stayed in their tier: 0.0%; moved up: 50.0%; moved down: 50.0%." in text
+    status, text, err = _run(["migrate", str(b), str(a), "--tiers", "silver,gold", "--unordered", "--lang", "zh"])
+    assert status == 0, err
+    assert "留在原类别：0.0%" in text
+
+
+def test_header_only_files_and_missing_ids_are_one_line_errors(tmp_path: Path) -> None:
+    empty, no_ids = tmp_path / "e.csv", tmp_path / "n.csv"
+    empty.write_text("customer_id,tier_code,tier\n", encoding="utf-8")
+    no_ids.write_text("tier_code,tier\n0,A5\n", encoding="utf-8")
+    for argv in (["migrate", str(empty), str(empty)], ["migrate", str(no_ids), str(no_ids), "--tiers", "A5"],
+                 ["budget", str(empty), "--total", "1", "--shares", "A1=1"]):
+        status, _, err = _run([*argv, "--lang", "en"])
+        assert status == 2 and len(err.strip().splitlines()) == 1 and ": error: " in err, (argv, err)

@@ -104,3 +104,39 @@ def test_bad_queries_are_typed_errors() -> None:
                  lambda: portraits("tiers", {"industry": ["x"]})):  # type: ignore[arg-type]
         with pytest.raises(InvalidInputError):
             call()
+
+
+def _b2b_portraits() -> Portraits:
+    """FiveA with fixed value thresholds (10k, 30k, 80k, 200k) on the bundled B2B sample, by industry."""
+    import importlib.resources
+
+    from clvkit._csvio import read_rows
+    from clvkit.tiering import FiveA
+
+    rows = read_rows(importlib.resources.files("clvkit.data").joinpath("b2b_sample/customers.csv"), where="sample")
+    header, body = rows[0], rows[1:]
+    cols = {name: [r[j] for r in body] for j, name in enumerate(header)}
+    policy = FiveA(cut={"kind": "thresholds", "thresholds": [10_000, 30_000, 80_000, 200_000]},
+                   labels=("A5", "A4", "A3", "A2", "A1"))
+    a = policy.assign(value=[float(v) for v in cols["value"]], customer_id=cols["customer_id"])
+    return portraits(a, {"customer_id": cols["customer_id"], "industry": cols["industry"]})
+
+
+def test_b2b_sample_counts_match_the_file() -> None:
+    p = _b2b_portraits()
+    assert p.n_customers == 60
+    # Independent count from the file: customers per industry among those with value >= 200,000 (A1).
+    import csv
+    import importlib.resources
+
+    with importlib.resources.files("clvkit.data").joinpath("b2b_sample/customers.csv").open(encoding="utf-8") as fh:
+        top = [r["industry"] for r in csv.DictReader(fh) if float(r["value"]) >= 200_000]
+    for industry in set(top):
+        assert p.share("A1", "industry", industry) == pytest.approx(top.count(industry) / len(top))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_b2b_portraits_golden(lang: str) -> None:
+    from _golden import check_golden
+
+    check_golden(f"portraits_b2b.{lang}.txt", format_portraits(_b2b_portraits(), lang=lang))
