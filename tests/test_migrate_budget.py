@@ -129,3 +129,14 @@ def test_header_only_files_and_missing_ids_are_one_line_errors(tmp_path: Path) -
                  ["budget", str(empty), "--total", "1", "--shares", "A1=1"]):
         status, _, err = _run([*argv, "--lang", "en"])
         assert status == 2 and len(err.strip().splitlines()) == 1 and ": error: " in err, (argv, err)
+
+
+def test_numeric_tier_names_stay_as_written(tmp_path: Path) -> None:
+    b, a, out = tmp_path / "b.csv", tmp_path / "a.csv", tmp_path / "m.csv"
+    b.write_text("customer_id,tier_code,tier\n1,0,3\n2,2,1\n3,1,2\n", encoding="utf-8")
+    a.write_text("customer_id,tier_code,tier\n1,1,2\n2,2,1\n3,1,2\n", encoding="utf-8")
+    status, text, err = _run(["migrate", str(b), str(a), "--lang", "en", "-o", str(out)])
+    assert status == 0, err
+    assert "highest (1) to the lowest (3)" in text
+    assert [(r["customer_id"], r["tier_before"], r["tier_after"], r["change"]) for r in _rows(out)] == [
+        ("1", "3", "2", "up"), ("2", "1", "1", "same"), ("3", "2", "2", "same")]

@@ -24,8 +24,10 @@ from ._console import one_line
 from ._output import json_option
 from .tier import read_columns_csv
 
-__all__ = ["TierInput", "add_tier_options", "config_file", "labels_of_files", "read_tiers", "tier_labels"]
+__all__ = ["TEXT_COLUMNS", "TierInput", "add_tier_options", "config_file", "labels_of_files", "read_tiers", "tier_labels"]
 
+#: Columns read as text even when every cell looks like a number (ids, and tier names such as 1, 2, 3).
+TEXT_COLUMNS = ("customer_id", "tier")
 #: Value columns looked for, in order, when ``--value-column`` is not given.
 VALUE_COLUMNS = ("value", "clv")
 
@@ -46,7 +48,8 @@ def add_tier_options(parser: argparse.ArgumentParser) -> None:
 
     g = parser.add_argument_group("tiers")
     g.add_argument("--policy", choices=sorted(POLICIES),
-                   help="assign tiers with this policy from a value column (input: e.g. clvkit score's scores.csv); "
+                   help="assign tiers with this policy from a value column (input: e.g. clvkit score's scores.csv; a "
+                        "quantile cut ranks each file on its own, thresholds in --config compare with fixed values); "
                         "without it the input is a tier file of 'clvkit tier --output' (columns tier, tier_code)")
     g.add_argument("--config", metavar="JSON", help="policy configuration: JSON text or a JSON file")
     g.add_argument("--value-column", metavar="COL",
@@ -108,7 +111,7 @@ def read_tiers(path: str | Path, args: argparse.Namespace, *, labels: tuple[str,
 
     p = Path(path)
     if columns is None:
-        columns = read_columns_csv(p)
+        columns = read_columns_csv(p, text_columns=TEXT_COLUMNS)
     ids = columns.get("customer_id")
     if args.policy is not None:
         config = None

@@ -23,7 +23,7 @@ from ..i18n import LANGUAGES, Translator, default_language
 from ._args import Parents
 from ._console import Console
 from ._output import check_outputs
-from ._tiers import TierInput, add_tier_options, config_file, labels_of_files, read_tiers, tier_labels
+from ._tiers import TEXT_COLUMNS, TierInput, add_tier_options, config_file, labels_of_files, read_tiers, tier_labels
 from .tier import read_columns_csv
 
 __all__ = ["migration_columns", "migration_text", "register", "run"]
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if args.output:
         check_outputs([Path(args.output)], [before_path, after_path, *config_file(args)], force=args.force)
     if args.policy is None:
-        files = [(before_path, read_columns_csv(before_path)), (after_path, read_columns_csv(after_path))]
+        files = [(p, read_columns_csv(p, text_columns=TEXT_COLUMNS)) for p in (before_path, after_path)]
         labels = tier_labels(args) or labels_of_files(files)
         before = read_tiers(before_path, args, labels=labels, columns=files[0][1])
         after = read_tiers(after_path, args, labels=labels, columns=files[1][1])
