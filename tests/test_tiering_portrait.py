@@ -140,3 +140,34 @@ def test_b2b_portraits_golden(lang: str) -> None:
     from _golden import check_golden
 
     check_golden(f"portraits_b2b.{lang}.txt", format_portraits(_b2b_portraits(), lang=lang))
+
+
+def test_html_escapes_user_text_and_is_well_formed() -> None:
+    from html.parser import HTMLParser
+
+    class Tags(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stack: list[str] = []
+            self.tags: set[str] = set()
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.stack.append(tag)
+            self.tags.add(tag)
+
+        def handle_endtag(self, tag: str) -> None:
+            assert self.stack.pop() == tag
+
+    p = portraits(_assignment(), {"industry": ["<script>x</script>", "a&b", "a&b", "y", "y"]})
+    html = p._repr_html_()
+    parser = Tags()
+    parser.feed(html)
+    assert parser.stack == [] and "script" not in parser.tags
+    assert "&lt;script&gt;" in html and "a&amp;b" in html
+
+
+def test_polars_frame_has_the_same_rows() -> None:
+    pl = pytest.importorskip("polars")
+    p = portraits(_assignment(), {"industry": ["x", "y", "x", "y", "y"]})
+    frame = p.to_frame("polars")
+    assert isinstance(frame, pl.DataFrame) and frame.height == len(p.to_records()) == 4
