@@ -24,7 +24,8 @@ from ._console import one_line
 from ._output import json_option
 from .tier import read_columns_csv
 
-__all__ = ["TEXT_COLUMNS", "TierInput", "add_tier_options", "config_file", "labels_of_files", "read_tiers", "tier_labels"]
+__all__ = ["TEXT_COLUMNS", "TierInput", "add_tier_options", "config_file", "labels_of_files", "read_tiers",
+           "tier_labels"]
 
 #: Columns read as text even when every cell looks like a number (ids, and tier names such as 1, 2, 3).
 TEXT_COLUMNS = ("customer_id", "tier")
