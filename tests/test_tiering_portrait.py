@@ -6,6 +6,8 @@ import datetime as _dt
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clvkit import CustomerSummary
 from clvkit.domain import Customer, CustomerKind
@@ -171,3 +173,26 @@ def test_polars_frame_has_the_same_rows() -> None:
     p = portraits(_assignment(), {"industry": ["x", "y", "x", "y", "y"]})
     frame = p.to_frame("polars")
     assert isinstance(frame, pl.DataFrame) and frame.height == len(p.to_records()) == 4
+
+
+def test_whole_numbers_are_categories_as_written() -> None:
+    p = portraits(_assignment(), {"grade": [2.0, 1.0, 2.0, np.nan, 1.0]})
+    assert p.categories["grade"] == ("1", "2", "unknown")
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), n=st.integers(1, 30))
+def test_shares_sum_to_one_and_do_not_depend_on_row_order(data: st.DataObject, n: int) -> None:
+    values = data.draw(st.lists(st.floats(0, 100), min_size=n, max_size=n))
+    cats = data.draw(st.lists(st.sampled_from(["x", "y", "z", "", None]), min_size=n, max_size=n))
+    ids = [f"c{i}" for i in range(n)]
+    a = KeyCustomers(share=0.3).assign(value=values, customer_id=ids)
+    p = portraits(a, {"customer_id": ids, "industry": cats})
+    perm = data.draw(st.permutations(range(n)))
+    q = portraits(a, {"customer_id": [ids[i] for i in perm], "industry": [cats[i] for i in perm]})
+    assert p.categories == q.categories
+    assert np.array_equal(p.category_counts["industry"], q.category_counts["industry"])
+    rows = p.shares["industry"].sum(axis=1)
+    assert np.allclose(rows[p.counts > 0], 1.0) and np.all(rows[p.counts == 0] == 0.0)
+    assert p.category_counts["industry"].sum() == n
+    assert np.isclose(p.overall["industry"].sum(), 1.0)

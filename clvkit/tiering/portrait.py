@@ -222,6 +222,8 @@ def _category_text(v: object) -> str:
         v = v.value
     if isinstance(v, (np.generic,)):
         v = v.item()
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2.0**53:
+        v = int(v)  # a code read as a number (2.0) is the category "2"
     return UNKNOWN if _is_missing(v) else str(v).strip()
 
 
