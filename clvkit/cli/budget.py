@@ -179,7 +179,8 @@ def budget_text(alloc: Any, shares: dict[str, float], ordered: bool, tr: Transla
     lines += table_lines(head, rows)
     if alloc.unspent > 0:
         lines.append(tr("Unspent: {amount} (the budget of tiers without customers stays with them; it does not move "
-                        "to other tiers).", amount=f"{alloc.unspent:,.2f}"))
+                        "to other tiers). The total's budget per customer counts the budget spent only.",
+                        amount=f"{alloc.unspent:,.2f}"))
     if ordered:
         lines.append(tr("Tiers are listed from the highest ({top}) to the lowest ({bottom}).", top=alloc.labels[-1],
                         bottom=alloc.labels[0]))
