@@ -196,3 +196,9 @@ def test_shares_sum_to_one_and_do_not_depend_on_row_order(data: st.DataObject, n
     assert np.allclose(rows[p.counts > 0], 1.0) and np.all(rows[p.counts == 0] == 0.0)
     assert p.category_counts["industry"].sum() == n
     assert np.isclose(p.overall["industry"].sum(), 1.0)
+
+
+@pytest.mark.parametrize("column", [[[1, 2], [3], [4], [5], [6]], np.array([[1, 2]] * 5), "abcde"])
+def test_columns_that_are_not_one_value_per_customer_are_typed_errors(column: object) -> None:
+    with pytest.raises(InvalidInputError):
+        portraits(_assignment(), {"industry": column})

@@ -269,11 +269,21 @@ def _columns(attributes: Any, columns: Sequence[str] | None, where: str) -> dict
     wanted = list(columns) if columns is not None else [n for n in names if n != "customer_id"]
     if "customer_id" in names and "customer_id" not in wanted:
         wanted.append("customer_id")
-    raw = to_columns(attributes, wanted, context=f"The 'attributes' of {where}")
+    try:
+        raw = to_columns(attributes, wanted, context=f"The 'attributes' of {where}")
+    except (ValueError, TypeError) as exc:  # e.g. a column of lists of different lengths
+        if isinstance(exc, InvalidInputError):
+            raise
+        raise InvalidInputError(f"The 'attributes' of {where} cannot be read as columns ({exc}). Pass one value per "
+                                f"customer in each column.") from None
     out: dict[str, npt.NDArray[Any]] = {}
     problems: list[Problem] = []
     for name, values in raw.items():
-        arr = np.asarray(values.tolist() if isinstance(values, np.ndarray) and values.dtype == object else values)
+        try:
+            arr = np.asarray(values.tolist() if isinstance(values, np.ndarray) and values.dtype == object else values)
+        except (ValueError, TypeError):
+            problems.append(Problem(name, "holds sequences of different lengths", fix="Pass one value per customer."))
+            continue
         if arr.ndim != 1:
             problems.append(Problem(name, f"must have shape (n_customers,); got shape {arr.shape}"))
             continue
