@@ -153,7 +153,10 @@ def _order(n: int, ordered: bool) -> list[int]:
 def budget_text(alloc: Any, shares: dict[str, float], ordered: bool, tr: Translator) -> str:
     """The budget report in the translator's language."""
     from .._texttable import table_lines
+    from ..tiering import tier_names
 
+    ranked = tier_names(alloc.labels, ordered=ordered, lang=tr.lang)
+    short = tier_names(alloc.labels, ordered=False, lang=tr.lang)
     total = float(alloc.budget.sum())
     lines = [tr("Ring-fenced budget per tier: total {total}. Each tier's budget is spent on that tier's customers "
                 "only.", total=f"{total:,.2f}")]
@@ -164,7 +167,7 @@ def budget_text(alloc: Any, shares: dict[str, float], ordered: bool, tr: Transla
     rows = []
     for k in _order(len(alloc.labels), ordered):
         lab = alloc.labels[k]
-        row = [lab, f"{shares.get(lab, 0.0):.1%}", f"{alloc.budget[k]:,.2f}", f"{int(alloc.counts[k]):,}",
+        row = [ranked[lab], f"{shares.get(lab, 0.0):.1%}", f"{alloc.budget[k]:,.2f}", f"{int(alloc.counts[k]):,}",
                f"{alloc.per_customer[k]:,.2f}" if alloc.counts[k] else "-"]
         if with_values:
             row += [f"{alloc.values[k]:,.2f}", f"{alloc.value_per_budget[k]:,.2f}" if alloc.budget[k] > 0 else "-"]
@@ -182,8 +185,8 @@ def budget_text(alloc: Any, shares: dict[str, float], ordered: bool, tr: Transla
                         "to other tiers). The total's budget per customer counts the budget spent only.",
                         amount=f"{alloc.unspent:,.2f}"))
     if ordered:
-        lines.append(tr("Tiers are listed from the highest ({top}) to the lowest ({bottom}).", top=alloc.labels[-1],
-                        bottom=alloc.labels[0]))
+        lines.append(tr("Tiers are listed from the highest ({top}) to the lowest ({bottom}).",
+                        top=short[alloc.labels[-1]], bottom=short[alloc.labels[0]]))
     lines.append(tr("Ring-fencing: 张子凡 CRM notes (text 003) ask that each grade of customer's upkeep budget be "
                     "spent on that grade only. The shares are yours; clvkit proposes none."))
     if with_values:

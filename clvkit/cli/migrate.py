@@ -82,16 +82,20 @@ def _order(n: int, ordered: bool) -> list[int]:
 def migration_text(m: Any, before: TierInput, after: TierInput, tr: Translator) -> str:
     """The migration report in the translator's language."""
     from .._texttable import table_lines
+    from ..tiering import tier_names
 
     ordered = m.up_rate is not None
     order = _order(len(m.labels), ordered)
+    # Row names carry the rank ("A1 (highest)"); the matrix's columns keep the short names.
+    ranked = tier_names(m.labels, ordered=ordered, lang=tr.lang)
+    short = tier_names(m.labels, ordered=False, lang=tr.lang)
     lines = [tr("Tier migration from {before} to {after}: {count} customers in both periods.",
                 before=before.path.name, after=after.path.name, count=f"{m.n_customers:,}")]
     if ordered:
         lines.append(tr("Stayed in their tier: {stayed}; moved up: {up}; moved down: {down}.",
                         stayed=f"{m.stay_rate:.1%}", up=f"{m.up_rate:.1%}", down=f"{m.down_rate:.1%}"))
         lines.append(tr("Tiers are listed from the highest ({top}) to the lowest ({bottom}); moving up means a "
-                        "higher tier.", top=m.labels[-1], bottom=m.labels[0]))
+                        "higher tier.", top=short[m.labels[-1]], bottom=short[m.labels[0]]))
     else:
         lines.append(tr("Stayed in their segment: {stayed} (the segments have no rank, so no move is up or down).",
                         stayed=f"{m.stay_rate:.1%}"))
@@ -100,8 +104,8 @@ def migration_text(m: Any, before: TierInput, after: TierInput, tr: Translator) 
     lines.append("")
     lines.append(tr("Customers by tier before (rows) and after (columns):"))
     corner = tr("before \\ after")
-    rows = [[m.labels[i], *(f"{m.counts[i, j]:,}" for j in order)] for i in order]
-    lines += table_lines([corner, *(m.labels[j] for j in order)], rows)
+    rows = [[short[m.labels[i]], *(f"{m.counts[i, j]:,}" for j in order)] for i in order]
+    lines += table_lines([corner, *(short[m.labels[j]] for j in order)], rows)
     lines.append("")
     lines.append(tr("Where each tier's customers went (share of the tier before):"))
     head = [tr("tier before"), tr("customers"), tr("stayed")]
@@ -114,7 +118,7 @@ def migration_text(m: Any, before: TierInput, after: TierInput, tr: Translator) 
         n = int(m.counts[i].sum())
         def share(x: float, n: int = n) -> str:
             return f"{x / n:.1%}" if n else "-"
-        row = [m.labels[i], f"{n:,}", share(float(m.counts[i, i]))]
+        row = [ranked[m.labels[i]], f"{n:,}", share(float(m.counts[i, i]))]
         if ordered:
             row += [share(float(m.counts[i, i + 1:].sum())), share(float(m.counts[i, :i].sum()))]
         row.append(f"{int(after_counts[i]):,}")

@@ -40,6 +40,7 @@ from ..batch import CustomerSummary
 from ..errors import InvalidInputError, Problem
 from ..i18n import Translator, check_language
 from ._assignment import TierAssignment
+from .treatment import tier_names
 
 __all__ = ["DEFAULT_TENURE_BANDS", "ENTITY_ATTRIBUTES", "MAX_CATEGORIES_SHOWN", "OTHER", "UNKNOWN", "Portraits",
            "format_portraits", "portraits"]
@@ -526,6 +527,7 @@ def _category_name(tr: Translator, attribute: str, category: str, edges: Sequenc
 def format_portraits(p: Portraits, *, lang: str | None = None, max_categories: int = MAX_CATEGORIES_SHOWN) -> str:
     """The portraits as text: per attribute, one row per tier (highest first) with the share of the tier's
     customers in each category, a last row for all customers, and a line on who the top tier's customers are.
+    Tier names carry their rank (:func:`~clvkit.tiering.tier_names`).
 
     Parameters
     ----------
@@ -544,11 +546,11 @@ def format_portraits(p: Portraits, *, lang: str | None = None, max_categories: i
     >>> print(format_portraits(portraits(a, {"industry": ["mining", "retail", "mining", "retail"]}), lang="en"))
     Customer portraits per tier (KeyCustomers): 4 customers. Each row shows how the tier's customers split; the last row shows all customers.
     Industry
-    tier           customers  mining  retail
-    -------------  ---------  ------  ------
-    key                    2  100.0%    0.0%
-    other                  2    0.0%  100.0%
-    all customers          4   50.0%   50.0%
+    tier            customers  mining  retail
+    --------------  ---------  ------  ------
+    key (highest)           2  100.0%    0.0%
+    other (lowest)          2    0.0%  100.0%
+    all customers           4   50.0%   50.0%
     Top tier key: most often mining (100.0% of the tier, 50.0% of all customers).
     """  # noqa: E501
     tr = Translator(check_language(lang, "lang"))
@@ -558,6 +560,8 @@ def format_portraits(p: Portraits, *, lang: str | None = None, max_categories: i
     lines = [tr("Customer portraits per tier ({policy}): {count} customers. Each row shows how the tier's customers "
                 "split; the last row shows all customers.", policy=p.policy, count=f"{p.n_customers:,}")]
     order = _display_order(len(p.labels), p.ordered)
+    ranked = tier_names(p.labels, ordered=p.ordered, lang=tr.lang)
+    short = tier_names(p.labels, ordered=False, lang=tr.lang)
     for attr in p.attributes:
         cats = list(p.categories[attr])
         counts = p.category_counts[attr]
@@ -571,7 +575,7 @@ def format_portraits(p: Portraits, *, lang: str | None = None, max_categories: i
         shares = np.divide(counts, tier_n[:, None], out=np.zeros(counts.shape), where=tier_n[:, None] > 0)
         overall = counts.sum(axis=0) / max(p.n_customers, 1)
         header = [tr("tier"), tr("customers"), *(_category_name(tr, attr, c, p.tenure_bands) for c in cats)]
-        rows = [[p.labels[k], f"{p.counts[k]:,}", *(f"{v:.1%}" for v in shares[k])] for k in order]
+        rows = [[ranked[p.labels[k]], f"{p.counts[k]:,}", *(f"{v:.1%}" for v in shares[k])] for k in order]
         rows.append([tr("all customers"), f"{p.n_customers:,}", *(f"{v:.1%}" for v in overall)])
         lines += [_attribute_name(tr, attr), *table_lines(header, rows)]
         if p.ordered and p.counts[order[0]] > 0:
@@ -580,11 +584,12 @@ def format_portraits(p: Portraits, *, lang: str | None = None, max_categories: i
             names = [_category_name(tr, attr, p.categories[attr][j], p.tenure_bands) for j in tied]
             if len(tied) == 1:
                 lines.append(tr("Top tier {tier}: most often {category} ({share} of the tier, {overall} of all "
-                                "customers).", tier=p.labels[order[0]], category=names[0],
+                                "customers).", tier=short[p.labels[order[0]]], category=names[0],
                                 share=f"{row[tied[0]]:.1%}", overall=f"{p.overall[attr][tied[0]]:.1%}"))
             else:
                 lines.append(tr("Top tier {tier}: most often {categories} ({share} of the tier each).",
-                                tier=p.labels[order[0]], categories=tr(", ").join(names), share=f"{row[tied[0]]:.1%}"))
+                                tier=short[p.labels[order[0]]], categories=tr(", ").join(names),
+                                share=f"{row[tied[0]]:.1%}"))
     if p.tenure_bands == DEFAULT_TENURE_BANDS:
         lines.append(tr("Tenure bands: after about two years a customer starts recommending the company, after 3-5 "
                         "years the customer is hard to lose (张子凡 CRM notes, text 003); the band edges are "
