@@ -56,7 +56,7 @@ def test_entities_give_kind_and_tenure_from_acquired_at() -> None:
     assert p.categories["tenure"] == ("under 2 years", "2-3 years", "3-5 years", "5 years and more", "unknown")
     assert p.category_counts["tenure"].tolist() == [[1, 0, 1, 0, 1], [0, 1, 0, 1, 0]]
     text = format_portraits(p, lang="zh")
-    assert "客户类型" in text and "中间商（经销商或零售商）" in text and "5 年及以上" in text and "文本003" in text
+    assert "客户类型" in text and "中间商（经销商或零售商）" in text and "5 年及以上" in text and "文本 003" in text
 
 
 def test_tenure_from_a_summary_in_weeks_matched_by_id() -> None:

@@ -497,6 +497,14 @@ def _display_order(n: int, ordered: bool) -> list[int]:
     return list(range(n - 1, -1, -1)) if ordered else list(range(n))
 
 
+def _enumerate(tr: Translator, items: Sequence[str]) -> str:
+    """``a, b, c`` in the reader's language (Chinese lists take 、), through the pattern "{list}, {item}"."""
+    out = ""
+    for i, item in enumerate(items):
+        out = item if i == 0 else tr("{list}, {item}", list=out, item=item)
+    return out
+
+
 def _attribute_name(tr: Translator, name: str) -> str:
     names = {"kind": tr("Customer kind"), "industry": tr("Industry"), "region": tr("Region"),
              "segment": tr("Segment (customer class)"), TENURE: tr("Tenure (years with the company)")}
@@ -507,7 +515,7 @@ def _category_name(tr: Translator, attribute: str, category: str, edges: Sequenc
     if category == UNKNOWN:
         return tr("unknown")
     if category == OTHER:
-        return tr("other")
+        return tr("others")
     if attribute == TENURE and edges:
         labels = _band_labels(edges)
         if category in labels:
@@ -588,7 +596,7 @@ def format_portraits(p: Portraits, *, lang: str | None = None, max_categories: i
                                 share=f"{row[tied[0]]:.1%}", overall=f"{p.overall[attr][tied[0]]:.1%}"))
             else:
                 lines.append(tr("Top tier {tier}: most often {categories} ({share} of the tier each).",
-                                tier=short[p.labels[order[0]]], categories=tr(", ").join(names),
+                                tier=short[p.labels[order[0]]], categories=_enumerate(tr, names),
                                 share=f"{row[tied[0]]:.1%}"))
     if p.tenure_bands == DEFAULT_TENURE_BANDS:
         lines.append(tr("Tenure bands: after about two years a customer starts recommending the company, after 3-5 "
