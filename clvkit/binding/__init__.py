@@ -1,6 +1,7 @@
 """Binding: how firmly each customer is tied to the company rather than to one employee.
 
-The book's chapter "from the salesperson's customer to the company's customer" names three binding
+The CLV management-system book's (text 000) chapter "from the salesperson's customer to the company's
+customer" (从个人的客户到公司的客户) names three binding
 methods - hierarchical, industry and project binding - without formulas; clvkit defines measurable
 versions and documents them as its own (see :mod:`clvkit.binding.measures`).
 

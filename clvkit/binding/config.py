@@ -1,8 +1,8 @@
 """The settings of the binding measures: windows, targets, the level-matching rule and the score weights.
 
-The texts name hierarchical, industry and project binding but give no formula, so every number below
-is clvkit's own documented default, never the book's. Each is one argument away: all models are frozen
-Pydantic models, so ``BindingConfig(window_days=180)`` or
+The CLV management-system book (text 000, 绑定管理: 层级绑定, 行业绑定, 项目绑定) names hierarchical, industry and
+project binding but gives no formula, so every number below is a clvkit default, documented, never the book's.
+Each is one argument away: all models are frozen Pydantic models, so ``BindingConfig(window_days=180)`` or
 ``BindingConfig.model_validate_json(text)`` gives a new configuration; a bad value raises
 :class:`~clvkit.InvalidInputError` naming the field (``level_weights.user``).
 """
@@ -89,7 +89,8 @@ class ScoreWeights(FrozenModel):
     """Weights of the six sub-scores (each in [0, 1]) in the 0-100 binding score.
 
     ``score = 100 * sum(w_k * sub_k) / sum(w_k)``. Defaults: hierarchy 0.30, presence 0.20, breadth 0.15,
-    spread 0.15, industry 0.10, project 0.10 - hierarchical binding is the method the texts stress most.
+    spread 0.15, industry 0.10, project 0.10 (clvkit default) - hierarchical binding is the method the texts
+    stress most.
     Weights need not sum to 1: they are normalised.
 
     Examples

@@ -187,7 +187,8 @@ class SatisfactionLevel(_Ladder):
 class RelationshipGrade(_Ladder):
     """Grade of the relationship between the company and a customer, loosest first.
 
-    ``LOOSE`` < ``CLOSE`` < ``DIE_HARD`` < ``STRATEGIC_PARTNER``.
+    ``LOOSE`` < ``CLOSE`` < ``DIE_HARD`` < ``STRATEGIC_PARTNER`` (松散型, 紧密型, 死党型, 战略合作伙伴关系: 张子凡 CRM
+    notes, text 003).
     """
 
     LOOSE = 1
@@ -199,8 +200,8 @@ class RelationshipGrade(_Ladder):
 class Closeness(_Ladder):
     """Personal closeness between two people, most distant first.
 
-    ``PASSER_BY`` < ``ACQUAINTANCE`` < ``FRIEND`` < ``CONFIDANT``. The texts' rule of thumb: of 100
-    contacts roughly 50 become acquaintances, 10 friends and 3-5 confidants.
+    ``PASSER_BY`` < ``ACQUAINTANCE`` < ``FRIEND`` < ``CONFIDANT`` (过客, 熟人, 朋友, 知己). Text 004's rule of
+    thumb: of 100 contacts roughly 50 become acquaintances, 10 friends and 3-5 confidants.
     """
 
     PASSER_BY = 1

@@ -19,9 +19,10 @@ Reports
 :func:`inventory` and :func:`format_inventory` (count and value per tier, concentration),
 :func:`migration` and :func:`format_migration` (transition matrix between snapshots),
 :func:`budget_allocation` and :func:`format_budget` (ring-fenced tier budgets), :class:`TreatmentTable` and
-:func:`format_treatments` (what to do with each tier), :func:`tier_names` (names that carry the rank), and the
-concentration measures :func:`gini`, :func:`lorenz_curve`, :func:`top_share`. :func:`make_policy` and
-:func:`tier_report`
+:func:`format_treatments` (what to do with each tier), :func:`tier_names` (names that carry the rank),
+:func:`portraits` and :func:`format_portraits` (who the customers of each tier are: kind, industry, region,
+tenure), and the concentration measures :func:`gini`, :func:`lorenz_curve`, :func:`top_share`.
+:func:`make_policy` and :func:`tier_report`
 serve command lines (policies by name, configured from JSON).
 
 Examples
@@ -46,6 +47,7 @@ from .cuts import TIE_RULE, AxisCut, QuantileCut, ThresholdCut
 from .lifecycle import LifecycleStage
 from .loyalty import LoyaltyProgram
 from .matrix import VALUE_COST_LABELS, VALUE_RISK_LABELS, ValueCostMatrix, ValueRiskMatrix
+from .portrait import DEFAULT_TENURE_BANDS, Portraits, format_portraits, portraits
 from .registry import POLICIES, make_policy, tier_report
 from .reports import Inventory, Migration, format_inventory, format_migration, inventory, migration
 from .rfm import DEFAULT_RFM_SEGMENTS, RFMSegments, SegmentRule
@@ -64,6 +66,7 @@ from .value import (
 __all__ = [
     "DEFAULT_BENEFITS",
     "DEFAULT_RFM_SEGMENTS",
+    "DEFAULT_TENURE_BANDS",
     "DEFAULT_TREATMENTS",
     "FIVE_A_LABELS",
     "FIVE_A_SHARES",
@@ -83,6 +86,7 @@ __all__ = [
     "LifecycleStage",
     "LoyaltyProgram",
     "Migration",
+    "Portraits",
     "QuantileCut",
     "RFMSegments",
     "Scorecard",
@@ -100,12 +104,14 @@ __all__ = [
     "format_budget",
     "format_inventory",
     "format_migration",
+    "format_portraits",
     "format_treatments",
     "gini",
     "inventory",
     "lorenz_curve",
     "make_policy",
     "migration",
+    "portraits",
     "tier_names",
     "tier_report",
     "top_share",

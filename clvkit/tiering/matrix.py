@@ -27,10 +27,12 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Cells of the cost x value matrix, in code order (low value/low cost, low/high, high/low, high/high).
 #: "strategic" (high value, high acquisition cost: invest over time) and "contested" (high value, low
-#: cost: every competitor wants them) follow the texts; "routine" and "costly" are clvkit's names.
+#: cost: every competitor wants them) follow 蔡强 2010 (text 001, 用户价值 x 开发成本); "routine" and "costly"
+#: are clvkit default names.
 VALUE_COST_LABELS: tuple[str, ...] = ("routine", "costly", "contested", "strategic")
 #: Cells of the value x risk matrix, in code order (low value/low risk, low/high, high/low, high/high).
-#: The texts give priority to high-value customers at high risk ("rescue"); the other names are clvkit's.
+#: 蔡强 2010 (text 001) gives priority to high-value customers at high risk of leaving ("rescue"; 流失危害
+#: 比较高的客户); the other names are clvkit default names.
 VALUE_RISK_LABELS: tuple[str, ...] = ("maintain", "let_go", "nurture", "rescue")
 
 

@@ -29,7 +29,7 @@ __all__ = ["DEFAULT_RFM_SEGMENTS", "RFM_QUANTILES", "RFMSegments", "SegmentRule"
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Quantiles separating the five scores.
+#: Quantiles separating the five scores (clvkit default: quintiles; RFM is not in the texts).
 RFM_QUANTILES: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8)
 
 Score = int
@@ -69,7 +69,7 @@ class SegmentRule(FrozenConfig):
         return f"R {rng(self.recency)}, F {rng(self.frequency)}, M {rng(self.monetary)}"
 
 
-#: clvkit's default segment map (not from the texts; first match wins), lowest scores are worst:
+#: clvkit default segment map (not from the texts; first match wins), lowest scores are worst:
 #:
 #: ============== ======= ======= ======= ==================================================
 #: segment        R       F       M       reading

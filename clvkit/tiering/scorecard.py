@@ -34,10 +34,11 @@ FloatArray = npt.NDArray[np.float64]
 SCALINGS: tuple[str, str] = ("rank", "minmax")
 Scaling = Literal["rank", "minmax"]
 
-#: Tier names of :class:`StarRating`, lowest first (code ``k`` is ``k + 1`` stars).
+#: Tier names of :class:`StarRating`, lowest first (code ``k`` is ``k + 1`` stars): the five-star rating of the
+#: CLV management-system book (text 000, 五星级客户享受五星级待遇); the criteria are the clvkit default.
 STAR_LABELS: tuple[str, str, str, str, str] = ("1 star", "2 stars", "3 stars", "4 stars", "5 stars")
 
-#: clvkit's placeholder benefits table, one entry per star level from 1 to 5. The texts say that the star
+#: clvkit default placeholder benefits table, one entry per star level from 1 to 5. Text 000 says that the star
 #: level decides the treatment but list no benefits: replace this with your programme's table.
 DEFAULT_BENEFITS: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]] = (
     ("standard service",),

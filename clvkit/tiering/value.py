@@ -1,7 +1,8 @@
 """Value tiers: 5A tiered and classified management (:class:`FiveA`) and :class:`KeyCustomers`.
 
-The book names a five-level "5A" scheme for tiering customers vertically (by value) and classifying them
-horizontally (by type or need) but, in the text available, does not define the levels. clvkit therefore
+The CLV management-system book (text 000) names a five-level "5A" scheme (5A客户分层分类管理) for tiering
+customers vertically (by value) and classifying them horizontally (by type or need) but, in the text
+available, does not define the levels. clvkit therefore
 implements five ordered value tiers with a configurable cut rule and keeps the class as a separate axis;
 the default shares below are clvkit's, chosen so that the two top tiers are the top 20% key customers.
 """
@@ -35,8 +36,8 @@ __all__ = [
 
 #: Default 5A tier names, lowest tier first: A1 is the top tier.
 FIVE_A_LABELS: tuple[str, ...] = ("A5", "A4", "A3", "A2", "A1")
-#: Default 5A shares, lowest tier first (clvkit's choice, not the book's): A5 the bottom 20%, A4 the next
-#: 30%, A3 the next 30%, A2 the next 15% and A1 the top 5%; A1 + A2 are the top 20% key customers.
+#: Default 5A shares, lowest tier first (clvkit default, not from text 000, which names 5A only): A5 the bottom
+#: 20%, A4 the next 30%, A3 the next 30%, A2 the next 15% and A1 the top 5%; A1 + A2 are the top 20% key customers.
 FIVE_A_SHARES: tuple[float, ...] = (0.20, 0.30, 0.30, 0.15, 0.05)
 #: Share of key customers given relationship management ("the top 20% of customers by value"): the 关键客户
 #: "20%" of 张子凡 CRM notes (text 003); the exact cut (rank, ties) is clvkit's, see :func:`top_share_mask`.

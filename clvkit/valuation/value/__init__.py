@@ -1,4 +1,4 @@
-"""What customers are worth: discounted CLV and equity, the book's direct + indirect value, referral
+"""What customers are worth: discounted CLV and equity, direct + indirect value (text 002), referral
 networks, word of mouth and customer delivered value.
 
 Everything here uses the models only through :mod:`clvkit.valuation.protocols`.

@@ -233,7 +233,7 @@ def clv(
     discount_rate:
         Discount rate per period, in [0, 1).
     margin:
-        Profit margin applied to spend, in [0, 1] (1 = value in revenue, as the book's formula).
+        Profit margin applied to spend, in [0, 1] (1 = value in revenue, as text 002's formula).
     period:
         Length of one discounting period: ``None`` (default) for one unit of the summary's time unit, a
         number of summary time units (``30`` on a daily summary matches lifetimes' month), or a unit

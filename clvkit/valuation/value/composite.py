@@ -158,7 +158,8 @@ class CompositeValue:
 
     Examples
     --------
-    The book's worked example: A (1,000 a year for 5 years) referred B (2,000 x 3) and C (500 x 2):
+    A made-up example (clvkit's, not from the texts) in the direct + indirect formula of 姚群峰《客户经营》2021
+    (text 002): A (1,000 a year for 5 years) referred B (2,000 x 3) and C (500 x 2):
 
     >>> from clvkit.valuation import DirectValue, ReferralGraph
     >>> dv = DirectValue(spend_per_period=[1000, 2000, 500], retention_time=[5, 3, 2], customer_id=["A", "B", "C"])

@@ -1,6 +1,6 @@
 """Customer delivered value (Kotler): what the customer gets minus what it costs them.
 
-Kotler's customer delivered value, cited in the clvkit source texts, is the customer's side of the
+Kotler's customer delivered value, cited in text 004 (顾客让渡价值), is the customer's side of the
 exchange: **total customer value** (product, service, personnel and image value) minus **total customer
 cost** (monetary, time, energy/psychic and physical cost). It can also be read as a ratio, value / cost.
 All eight components are in one unit chosen by the caller (money, or scores on one scale); the texts do

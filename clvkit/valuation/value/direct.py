@@ -1,4 +1,4 @@
-"""Direct value: spend per period x retention time (the book's formula), with margin and discounting.
+"""Direct value: spend per period x retention time (姚群峰《客户经营》2021, text 002), with margin and discounting.
 
 *客户经营* (2021): ``value = direct + indirect``, ``direct = spend x retention time``. :class:`DirectValue`
 computes ``margin x spend_per_period x T`` per customer. The retention time ``T`` (periods) is given per
@@ -232,7 +232,8 @@ class DirectValue:
 
     Examples
     --------
-    The book's formula (1,000 a year for 5 years; 2,000 for 3), then with a 30% margin and 10% a year:
+    Text 002's formula on made-up numbers (1,000 a year for 5 years; 2,000 for 3), then with a 30% margin and
+    10% a year:
 
     >>> DirectValue(spend_per_period=[1000.0, 2000.0], retention_time=[5, 3]).value().tolist()
     [5000.0, 6000.0]

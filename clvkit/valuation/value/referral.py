@@ -5,7 +5,7 @@ through social referral ("one old customer brings N big customers"). :class:`Ref
 referrals (each customer has at most one referrer), validated once; :meth:`ReferralGraph.attribute`
 credits each referrer with the direct value of the customers they brought in.
 
-**Attribution rule** (:class:`AttributionRule`; clvkit's own, documented, since the book gives none):
+**Attribution rule** (:class:`AttributionRule`; a clvkit default, documented, since text 002 gives none):
 a referrer is credited with ``share`` x the direct value of each customer they referred (level 1) and,
 when ``max_levels > 1``, ``share x decay^(k-1)`` x the direct value of each customer ``k`` referral steps
 below them. It is always the *direct* value that is passed up - never a customer's own indirect value,
@@ -59,8 +59,8 @@ class AttributionRule(FrozenModel):
     Attributes
     ----------
     max_levels:
-        Levels credited: 1 (default: only the customers one brought in oneself, the book's "referral
-        revenue"), a larger whole number, or ``None`` for every level.
+        Levels credited: 1 (default: only the customers one brought in oneself, text 002's "referral
+        revenue", 社交推荐收入), a larger whole number, or ``None`` for every level.
     decay:
         Geometric decay per extra level, in [0, 1]; default 0.5 (clvkit's choice; unused at one level).
     share:

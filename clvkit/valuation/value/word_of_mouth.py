@@ -7,9 +7,10 @@ configurable rule.
 
 **Word of mouth without a referral graph**: a documented *prior* on indirect value, off unless asked for.
 
-Where nobody recorded who referred whom, the CRM textbooks offer rules of thumb (quoted in the clvkit
-domain notes, section 1, "Word-of-mouth rules of thumb", from textbook CRM notes): *one satisfied
-customer brings 8 prospects, of whom at least 1 buys; one dissatisfied customer influences 25 others*.
+Where nobody recorded who referred whom, 张子凡 CRM notes (text 003) quote a survey ("一项调查表明"): *one
+satisfied customer brings 8 prospects, of whom at least 1 buys; one dissatisfied customer influences 25
+others* ("1个满意的客户会给企业带来8个潜在的客户,其中至少有1个客户会购买...;1个不满意的客户会影响其他25个客户的
+购买意向").
 :class:`WordOfMouthPrior` keeps each number as a named, overridable constant with its source, and
 :class:`WordOfMouth` turns a customer's rung on the satisfaction ladder
 (:class:`~clvkit.domain.SatisfactionLevel`) into an expected indirect value:
@@ -54,10 +55,10 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Where the default constants come from.
+#: Where the default constants come from (text 003, as /work/shared/seeds/README.md names it).
 WORD_OF_MOUTH_SOURCE = (
-    "Textbook CRM notes quoted in the clvkit domain notes (section 1, 'Word-of-mouth rules of thumb'): one "
-    "satisfied customer brings 8 prospects, of whom at least 1 buys; one dissatisfied customer influences 25 others."
+    "张子凡 CRM notes (text 003), quoting a survey: one satisfied customer brings 8 prospects, of whom at least 1 "
+    "buys; one dissatisfied customer influences 25 others."
 )
 _SATISFIED = (SatisfactionLevel.SATISFIED, SatisfactionLevel.LOYAL, SatisfactionLevel.RECOMMENDS)
 
