@@ -119,7 +119,7 @@ def test_tier_files_without_codes_need_tiers(tmp_path: Path) -> None:
     assert "Stayed in their tier: 0.0%; moved up: 50.0%; moved down: 50.0%." in text
     status, text, err = _run(["migrate", str(b), str(a), "--tiers", "silver,gold", "--unordered", "--lang", "zh"])
     assert status == 0, err
-    assert "留在原类别：0.0%" in text
+    assert "留在原分组 0.0%" in text
 
 
 def test_header_only_files_and_missing_ids_are_one_line_errors(tmp_path: Path) -> None:

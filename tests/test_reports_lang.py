@@ -128,7 +128,7 @@ def test_migration_and_budget_in_both_languages() -> None:
     assert head == "4 位客户的层级变动：0.0% 留在原层级，50.0% 升级，50.0% 降级"
     alloc = budget_allocation(KeyCustomers(share=0.25).assign([1.0, 2.0, 3.0, 4.0]), [300.0, 400.0])
     zh = format_budget(alloc, lang="zh")
-    assert zh.startswith("专款专用的预算：合计 700.00，未使用 0.00") and "关键客户" in zh and "100.00" in zh
+    assert zh.startswith("各层级预算（专款专用）：总额 700.00，未使用 0.00") and "关键客户" in zh and "100.00" in zh
 
 
 def test_chinese_tables_line_up_by_display_width() -> None:
