@@ -566,7 +566,7 @@ def format_portraits(p: Portraits, *, lang: str | None = None, max_categories: i
         raise InvalidInputError(f"The 'max_categories' parameter of format_portraits() must be a whole number >= 1. "
                                 f"Got {max_categories!r} instead.")
     lines = [tr("Customer portraits per tier ({policy}): {count} customers. Each row shows how the tier's customers "
-                "split; the last row shows all customers.", policy=p.policy, count=f"{p.n_customers:,}")]
+                "split; the last row shows all customers.", policy=tr(p.policy), count=f"{p.n_customers:,}")]
     order = _display_order(len(p.labels), p.ordered)
     ranked = tier_names(p.labels, ordered=p.ordered, lang=tr.lang)
     short = tier_names(p.labels, ordered=False, lang=tr.lang)
@@ -604,5 +604,5 @@ def format_portraits(p: Portraits, *, lang: str | None = None, max_categories: i
                         "clvkit's default, configurable."))
     elif p.tenure_bands:
         lines.append(tr("Tenure bands: edges at {edges} years (set by the caller).",
-                        edges=", ".join(f"{e:g}" for e in p.tenure_bands)))
+                        edges=_enumerate(tr, [f"{e:g}" for e in p.tenure_bands])))
     return "\n".join(lines)
