@@ -366,9 +366,9 @@ def format_value_table(result: CompositeResult, top: int = 10, *, by: Literal["t
               "indirect": tr("Top {count} customers by indirect value (indirect value from: {source})",
                              count=len(idx), source=source)}
     lines.append(titles[by])
-    # the flag last and left-aligned; no rule, as the table sits between two sentences
+    # the flags last and left-aligned; the dashed rule under the header like every other table of the reports
     flags = 2 if key is not None else 1
-    lines += table_lines(head, body, align="l" + "r" * (len(head) - 1 - flags) + "l" * flags, indent="  ", rule=False)
+    lines += table_lines(head, body, align="l" + "r" * (len(head) - 1 - flags) + "l" * flags, indent="  ")
     eq = result.equity
     amounts = {"equity": f"{eq.customer_equity:,.2f}", "direct": f"{eq.direct:,.2f}", "indirect": f"{eq.indirect:,.2f}"}
     if result.overlaps_direct:
