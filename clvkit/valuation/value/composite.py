@@ -333,6 +333,7 @@ def format_value_table(result: CompositeResult, top: int = 10, *, by: Literal["t
     >>> print(format_value_table(res, 2, lang="en", legend=False))
     Top 2 customers by total value (indirect value from: referral graph)
       customer  direct value  indirect value  total value  indirect / direct  key influencer
+      --------  ------------  --------------  -----------  -----------------  --------------
       A             5,000.00        6,000.00    11,000.00               1.20  yes
       B             6,000.00            0.00     6,000.00               0.00
     Customer equity 11,000.00 = direct 11,000.00 (indirect 6,000.00 is referred customers' own value, counted once)
