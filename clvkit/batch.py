@@ -368,7 +368,7 @@ class CustomerSummary:
         if self._duration_holdout is not None:
             facts.append((tr("holdout length"), f"{number(self._duration_holdout)} {self._time_unit}"))
         cols = [(tr(label), getattr(self, name)) for name, label in _SUMMARY_COLUMNS if getattr(self, name) is not None]
-        return block("CustomerSummary", key_value_table(facts), describe(cols, self._weights,
+        return block(tr("CustomerSummary"), key_value_table(facts), describe(cols, self._weights,
                                                                header=(tr("column"), tr("mean"), tr("min"), tr("max"))),
                      note=tr("Means are weighted by the rows' weights.") if self._weights is not None else None)
 

@@ -156,7 +156,7 @@ class BindingMeasures:
                    ("n_employees", self.n_employees), ("levels_covered", self.levels_covered)]
         scores = describe([(tr(_MEASURE_LABELS[name]), values) for name, values in columns],
                           header=(tr("column"), tr("mean"), tr("min"), tr("max")))
-        return block("BindingMeasures", facts, scores)
+        return block(tr("BindingMeasures"), facts, scores)
 
     def to_frame(self, backend: str = "pandas") -> Any:
         """The per-customer measures (:meth:`to_columns`) as a DataFrame keyed by customer id.

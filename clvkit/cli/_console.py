@@ -62,7 +62,8 @@ class Console:
         suffix: list[str] = []
         if not self.quiet:
             self._close_line()
-            self.err.write(f"{what} ...")
+            # i18n: a step under way; " done in ..." follows on the same line (Chinese: 正在……完成，用时 0.05 秒)
+            self.err.write(self.tr("{what} ...", what=what))
             self.err.flush()
             self._open_line = True
         t0 = time.perf_counter()

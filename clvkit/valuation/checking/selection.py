@@ -197,7 +197,7 @@ class ModelComparison:
         best = self.rows[0]
         return tr("{model} ranks first by {criterion}; holdout total {predicted} predicted vs {actual} actual.",
                   model=best["name"], criterion=tr(_CRITERION_LABELS.get(self.criterion, self.criterion)),
-                  predicted=f"{best['total_predicted']:.1f}", actual=f"{best['total_actual']:.0f}")
+                  predicted=f"{best['total_predicted']:,.1f}", actual=f"{best['total_actual']:,.0f}")
 
 
 _COLUMNS = ("name", "model", "n_params", "log_likelihood", "aic", "bic", "mae", "rmse", "total_predicted",

@@ -207,7 +207,7 @@ class ClvResult:
         head = tr("customer_id") if ids is not None else tr("row")
         best = table([head, tr("clv"), tr("expected purchases"), tr("expected spend")],
                      [[str(r[0]), *r[1:]] for r in rows], caption=tr("Top {count} customers by CLV", count=len(rows)))
-        return block("ClvResult", facts, spread, best)
+        return block(tr("ClvResult"), facts, spread, best)
 
 
 def clv(
