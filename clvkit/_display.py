@@ -125,8 +125,10 @@ def block(title: str, *parts: str, note: str | None = None) -> str:
     return "".join(out)
 
 
-def describe(columns: Iterable[tuple[str, npt.NDArray[Any]]], weights: npt.NDArray[Any] | None = None) -> str:
-    """A table of the (weighted) mean, minimum and maximum of each named column (an empty column shows dashes)."""
+def describe(columns: Iterable[tuple[str, npt.NDArray[Any]]], weights: npt.NDArray[Any] | None = None, *,
+             header: Sequence[str] = ("column", "mean", "min", "max")) -> str:
+    """A table of the (weighted) mean, minimum and maximum of each named column (an empty column shows dashes);
+    ``header`` names the four columns (the caller translates them)."""
     rows: list[list[Any]] = []
     for name, values in columns:
         x = np.asarray(values, dtype=np.float64)
@@ -135,4 +137,4 @@ def describe(columns: Iterable[tuple[str, npt.NDArray[Any]]], weights: npt.NDArr
             continue
         w = None if weights is None else np.asarray(weights, dtype=np.float64)
         rows.append([name, float(np.average(x, weights=w)), float(x.min()), float(x.max())])
-    return table(["column", "mean", "min", "max"], rows)
+    return table(list(header), rows)

@@ -20,6 +20,7 @@ from ._rows import unique_rows
 from ._timeunits import UNIT_DAYS, check_unit, unit_days
 from ._validation import as_float_array, id_problems, raise_if, row_problem
 from .errors import InvalidInputError, Problem
+from .i18n import N_, Translator, translator
 
 __all__ = ["CompressedSummary", "CustomerSummary"]
 
@@ -67,6 +68,12 @@ class CompressedSummary(NamedTuple):
 
     summary: CustomerSummary
     inverse: npt.NDArray[np.intp]
+
+
+#: The summary's columns in its notebook display, with their labels (translated where shown).
+_SUMMARY_COLUMNS = (("frequency", N_("frequency")), ("recency", N_("recency")), ("T", N_("T")),
+                    ("monetary_value", N_("monetary_value")), ("frequency_holdout", N_("frequency_holdout")),
+                    ("monetary_value_holdout", N_("monetary_value_holdout")))
 
 
 class CustomerSummary:
@@ -347,18 +354,23 @@ class CustomerSummary:
         return f"CustomerSummary(n_customers={len(self)}, time_unit={self._time_unit!r}, columns=+{extra})"
 
     def _repr_html_(self) -> str:
-        facts: list[tuple[str, Any]] = [("rows", len(self)), ("customers (sum of weights)", count(self.total_weight)),
-                                        ("time unit", self._time_unit)]
-        for label, when in (("calibration end", self._calibration_end), ("observation end", self._observation_end)):
+        return self._html(translator("en"))
+
+    def _html(self, tr: Translator) -> str:
+        """The notebook display in ``tr``'s language (the HTML report shows it in the report's language)."""
+        facts: list[tuple[str, Any]] = [(tr("rows"), len(self)),
+                                        (tr("customers (sum of weights)"), count(self.total_weight)),
+                                        (tr("time unit"), self._time_unit)]
+        for label, when in ((tr("calibration end"), self._calibration_end),
+                            (tr("observation end"), self._observation_end)):
             if when is not None:
                 facts.append((label, when.isoformat()))
         if self._duration_holdout is not None:
-            facts.append(("holdout length", f"{number(self._duration_holdout)} {self._time_unit}"))
-        cols = [(name, getattr(self, name)) for name in ("frequency", "recency", "T", "monetary_value",
-                                                          "frequency_holdout", "monetary_value_holdout")
-                if getattr(self, name) is not None]
-        return block("CustomerSummary", key_value_table(facts), describe(cols, self._weights),
-                     note="Means are weighted by the rows' weights." if self._weights is not None else None)
+            facts.append((tr("holdout length"), f"{number(self._duration_holdout)} {self._time_unit}"))
+        cols = [(tr(label), getattr(self, name)) for name, label in _SUMMARY_COLUMNS if getattr(self, name) is not None]
+        return block(tr("CustomerSummary"), key_value_table(facts), describe(cols, self._weights,
+                                                               header=(tr("column"), tr("mean"), tr("min"), tr("max"))),
+                     note=tr("Means are weighted by the rows' weights.") if self._weights is not None else None)
 
     # ------------------------------------------------------------------ builders
     def _replace(self, **changes: Any) -> CustomerSummary:

@@ -320,7 +320,7 @@ def test_score_with_costs_then_tier_value_cost_and_value_risk(tmp_path: Path, ca
         assert float(row["profit_clv"]) == pytest.approx(clv_i - float(row["cost_to_serve"]))
     assert main(["tier", str(scores), "--policy", "value-cost", "--output", str(tmp_path / "t.csv")]) == 0
     out = capsys.readouterr().out
-    assert "ValueCostMatrix" in out and "profit_clv" in out
+    assert "value x acquisition cost matrix" in out and "profit_clv" in out
     assert main(["tier", str(scores), "--policy", "value-risk"]) == 0
     assert "value_if_active" in capsys.readouterr().out
 

@@ -224,14 +224,21 @@ def test_headless_chromium_renders_the_report(tmp_path: Path, page: str, browser
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
 
 
-def test_the_report_in_chinese_has_the_page_language_and_chinese_titles(report: Report, page: str) -> None:
-    zh = build_report(load_cdnow_transactions(), **OPTIONS, lang="zh")
+@pytest.fixture(scope="module")
+def zh_report() -> Report:
+    return build_report(load_cdnow_transactions(), **OPTIONS, binding=load_b2b_sample(), lang="zh")
+
+
+def test_the_report_in_chinese_has_the_page_language_and_chinese_titles(report: Report, page: str,
+                                                                        zh_report: Report) -> None:
+    zh = zh_report
     zh_page = zh.to_html()
     check_page(zh_page)
     assert '<html lang="zh-CN">' in zh_page and '<html lang="en">' in page
     titles = [s.title for s in zh.sections]
-    assert titles == ["客户概况", "购买模型及其检验", "客户价值评估", "5A 层级与价值集中度", "关键客户",
-                      "价值与流失风险"]
+    assert titles[:6] == ["客户概况", "购买模型及其检验", "客户价值评估", "5A 层级与价值集中度", "关键客户",
+                          "价值与流失风险"]
+    assert titles[6].startswith("绑定")
     assert zh.title == "客户价值报告"
     # the same numbers in both languages; each tier named with its rank, its treatment and the provenance
     assert zh.results["clv"].customer_equity == report.results["clv"].customer_equity
@@ -242,3 +249,46 @@ def test_the_report_in_chinese_has_the_page_language_and_chinese_titles(report: 
         assert text in page
     with pytest.raises(InvalidInputError, match="lang"):
         build_report(load_cdnow_transactions(), **OPTIONS, lang="fr")
+
+
+#: Headers and labels of the results' own displays (models, summary, ClvResult, comparison, binding, team report).
+_DISPLAY_WORDS = ("parameter", "estimate", "standard error", "95% lower", "95% upper", "log-likelihood",
+                  "distinct rows", "converged", "iterations", "gradient norm", "penalizer", "seconds", "column",
+                  "mean", "min", "max", "rows", "customers (sum of weights)", "time unit", "calibration end",
+                  "observation end", "customer equity", "horizon (periods)", "period length",
+                  "discount rate per period", "margin", "expected purchases", "expected spend", "as of",
+                  "single-threaded customers", "customers nobody holds", "employee id", "shared customers",
+                  "solo customers", "solo value", "value at risk", "key value", "mean score", "total predicted",
+                  "relative error", "frequency", "recency", "score")
+
+
+def _header_cells(page: str) -> set[str]:
+    import html
+    import re
+
+    cells = re.findall(r"<th[^>]*>(.*?)</th>|<caption>(.*?)</caption>", page)
+    return {html.unescape(a or b) for a, b in cells}
+
+
+def test_the_chinese_report_shows_the_results_displays_in_chinese(report: Report, page: str,
+                                                                   zh_report: Report) -> None:
+    zh_page = zh_report.to_html()
+    english, chinese = _header_cells(page), _header_cells(zh_page)
+    # the words are in the English page (so the list is the displays' own) and none is left in the Chinese page
+    assert len(english & set(_DISPLAY_WORDS)) >= 35
+    assert not chinese & set(_DISPLAY_WORDS), sorted(chinese & set(_DISPLAY_WORDS))
+    assert "<details>" not in zh_page and "技术细节" not in zh_page and "Technical details" not in page
+    # parameter names stay the papers' symbols; the tables hold the same numbers
+    for symbol in ("r", "alpha", "a", "b", "p", "q", "v"):
+        assert symbol in chinese
+    # the English page embeds each result's notebook display unchanged
+    for name in ("clv", "binding", "team", "summary"):
+        assert report.results[name]._repr_html_() in page
+
+
+def test_the_chinese_page_names_chinese_fonts_before_the_generic_family(page: str) -> None:
+    fonts = page[page.index("font-family:"):page.index(";", page.index("font-family:"))]
+    for font in ("PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC",
+                 "WenQuanYi Micro Hei"):
+        assert f'"{font}"' in fonts
+    assert fonts.endswith("sans-serif")

@@ -179,7 +179,7 @@ def test_the_most_valuable_customer_is_plainly_a_key_customer_and_the_influencer
     def flags(line: str) -> tuple[str, str]:
         return line[key_at:influencer_at].strip(), line[influencer_at:].strip()
 
-    rows = {ln.split()[0]: flags(ln) for ln in lines[2:4]}
+    rows = {ln.split()[0]: flags(ln) for ln in lines[3:5]}  # under the header and its dashed rule
     assert rows == {"A": ("yes", ""), "E": ("", "yes")}
     zh = format_value_table(res, 2, lang="zh", key_customers=key)
     assert "关键客户（前 20%）" in zh and "关键传播者" in zh and "不论其自身价值高低" in zh
@@ -196,3 +196,39 @@ def test_the_default_language_comes_from_the_locale(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("LANGUAGE", "en_GB:zh_CN")  # gettext's order: LANGUAGE first
     assert main(["tier", str(scores), "--policy", "five-a", "--value-column", "clv"]) == 0
     assert capsys.readouterr().out == (GOLDEN / "tier_five-a.en.txt").read_text(encoding="utf-8")
+
+
+def test_value_risk_cells_in_action_order_with_their_legend(capsys: pytest.CaptureFixture[str]) -> None:
+    # display order only: rescue, nurture, maintain, let_go; the stored codes and labels are unchanged
+    from clvkit.tiering import VALUE_RISK_LABELS
+
+    assert VALUE_RISK_LABELS == ("maintain", "let_go", "nurture", "rescue")
+    scores = GOLDEN / "tier_scores.csv"
+    for lang, cells, head, legend, name in (
+            ("en", ["rescue", "nurture", "maintain", "let_go"], "cell", "rescue = high value, high risk",
+             "value x churn risk matrix"),
+            ("zh", ["挽留", "培育", "保持", "不必挽留"], "象限", "挽留 = 价值高、风险高", "价值×流失风险矩阵")):
+        assert main(["tier", str(scores), "--policy", "value-risk", "--value-column", "clv", "--lang", lang]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert name in lines[0] and lines[1].split()[0] == head
+        assert [ln.split()[0] for ln in lines[3:7]] == cells
+        assert any(ln.startswith(legend) for ln in lines)
+
+
+def test_whole_messages_for_brackets_colons_and_the_next_period() -> None:
+    import io
+
+    from clvkit.cli._console import Console
+    from clvkit.i18n import translator
+    from clvkit.report._build import _next_period_caption
+
+    zh = translator("zh")
+    assert [_next_period_caption(u, zh)[:3] for u in ("D", "W", "M")] == ["次日的", "下周的", "下个月"]
+    assert zh("{population}: {share}", population="10%", share="2.4%") == "10%：2.4%"
+    assert zh("{count} ({share})", count="946", share="40.1%") == "946（40.1%）"
+    for lang, bracket in (("zh", "（迭代 13 次）"), ("en", " (13 iterations)")):
+        err = io.StringIO()
+        console = Console(io.StringIO(), err, lang=lang)
+        with console.step("x") as add:
+            add(translator(lang)("{count} iterations", count=13))
+        assert err.getvalue().rstrip("\n").endswith(bracket)

@@ -38,6 +38,7 @@ from .._display import block, describe, key_value_table
 from .._frames import make_frame
 from ..domain import OrgLevel, TouchpointFunction
 from ..errors import InvalidInputError
+from ..i18n import N_, Translator, translator
 from ._kernels import Params, measure
 from .config import BindingConfig
 from .data import BindingData
@@ -53,6 +54,14 @@ BoolArray = npt.NDArray[np.bool_]
 LEVELS: tuple[OrgLevel, ...] = tuple(OrgLevel)
 #: The sub-scores, in the order of :class:`~clvkit.binding.ScoreWeights`.
 SUB_SCORES = ("hierarchy", "breadth", "spread", "presence", "industry", "project")
+
+#: The measures in the notebook display (the column names of ``to_columns``), translated where shown.
+_MEASURE_LABELS = {
+    "score": N_("score"), "hierarchy_score": N_("hierarchy_score"), "breadth_score": N_("breadth_score"),
+    "spread_score": N_("spread_score"), "presence_score": N_("presence_score"), "industry_score": N_("industry_score"),
+    "project_score": N_("project_score"), "n_employees": N_("n_employees"), "levels_covered": N_("levels_covered"),
+}
+
 
 @dataclass(frozen=True, eq=False, repr=False)
 class BindingMeasures:
@@ -135,13 +144,19 @@ class BindingMeasures:
                 f"mean_score={mean}, single_threaded={int(self.single_threaded.sum())})")
 
     def _repr_html_(self) -> str:
+        return self._html(translator("en"))
+
+    def _html(self, tr: Translator) -> str:
+        """The notebook display in ``tr``'s language (the HTML report shows it in the report's language)."""
         n = len(self)
-        facts = key_value_table([("as of", self.data.as_of.isoformat()), ("customers", n),
-                                 ("single-threaded customers", int(self.single_threaded.sum())),
-                                 ("customers nobody holds", int((self.top_employee_code < 0).sum()))])
-        scores = describe([("score", self.score), *((f"{k}_score", getattr(self, f"{k}_score")) for k in SUB_SCORES),
-                           ("n_employees", self.n_employees), ("levels_covered", self.levels_covered)])
-        return block("BindingMeasures", facts, scores)
+        facts = key_value_table([(tr("as of"), self.data.as_of.isoformat()), (tr("customers"), n),
+                                 (tr("single-threaded customers"), int(self.single_threaded.sum())),
+                                 (tr("customers nobody holds"), int((self.top_employee_code < 0).sum()))])
+        columns = [("score", self.score), *((f"{k}_score", getattr(self, f"{k}_score")) for k in SUB_SCORES),
+                   ("n_employees", self.n_employees), ("levels_covered", self.levels_covered)]
+        scores = describe([(tr(_MEASURE_LABELS[name]), values) for name, values in columns],
+                          header=(tr("column"), tr("mean"), tr("min"), tr("max")))
+        return block(tr("BindingMeasures"), facts, scores)
 
     def to_frame(self, backend: str = "pandas") -> Any:
         """The per-customer measures (:meth:`to_columns`) as a DataFrame keyed by customer id.

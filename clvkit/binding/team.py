@@ -27,6 +27,7 @@ from .._display import block, number, shorten, table
 from .._validation import check_scalar
 from ..domain import OrgLevel
 from ..errors import InvalidInputError
+from ..i18n import N_, Translator, translator
 from ..tiering import top_share_mask
 from ._kernels import sum_by
 from .measures import LEVELS, BindingMeasures
@@ -116,21 +117,37 @@ class TeamReport:
                        f"worth {number(key_value)}; value held solo {number(solo)})")
 
     def _repr_html_(self) -> str:
+        return self._html(translator("en"))
+
+    def _html(self, tr: Translator) -> str:
+        """The notebook display in ``tr``'s language (the HTML report shows it in the report's language)."""
         k = self.DISPLAY_ROWS
         emp_cols = ["employee_id", "team", "shared_customers", "shared_value", "solo_customers", "solo_value",
                     "value_at_risk"]
         team_cols = ["team", "key_customers", "key_value", "mean_score", "single_threaded", "decision_maker_reached",
                      "mean_levels_covered"]
         parts = []
-        for title, cols, source in (("Employees (best balance of shared over solo value first)", emp_cols,
+        for title, cols, source in ((N_("Employees (best balance of shared over solo value first)"), emp_cols,
                                      self.employees),
-                                    ("Teams by key value", team_cols, self.teams)):
+                                    (N_("Teams by key value"), team_cols, self.teams)):
             n = len(source[cols[0]])
             rows = [[_cell(source[c][i]) for c in cols] for i in range(min(n, k))]
-            shown = f" (first {k} of {n})" if n > k else ""
-            parts.append(table([c.replace("_", " ") for c in cols], rows, caption=title + shown))
-        return block(f"TeamReport: {len(self.employees['employee_id'])} employees, {len(self.teams['team'])} teams, "
-                     f"{int(self.key_customers.sum())} key customers", *parts)
+            caption = (tr("{title} (first {shown} of {count})", title=tr(title), shown=k, count=n) if n > k
+                       else tr(title))
+            parts.append(table([tr(_TEAM_HEADERS[c]) for c in cols], rows, caption=caption))
+        return block(tr("TeamReport: {employees} employees, {teams} teams, {key} key customers",
+                        employees=len(self.employees["employee_id"]), teams=len(self.teams["team"]),
+                        key=int(self.key_customers.sum())), *parts)
+
+
+#: The headers of the team report's tables (its column names with spaces), translated where shown.
+_TEAM_HEADERS = {
+    "employee_id": N_("employee id"), "team": N_("team"), "shared_customers": N_("shared customers"),
+    "shared_value": N_("shared value"), "solo_customers": N_("solo customers"), "solo_value": N_("solo value"),
+    "value_at_risk": N_("value at risk"), "key_customers": N_("key customers"), "key_value": N_("key value"),
+    "mean_score": N_("mean score"), "single_threaded": N_("single threaded"),
+    "decision_maker_reached": N_("decision maker reached"), "mean_levels_covered": N_("mean levels covered"),
+}
 
 
 def _cell(value: Any) -> Any:

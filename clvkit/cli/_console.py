@@ -62,7 +62,8 @@ class Console:
         suffix: list[str] = []
         if not self.quiet:
             self._close_line()
-            self.err.write(f"{what} ...")
+            # i18n: a step under way; " done in ..." follows on the same line (Chinese: 正在……完成，用时 0.05 秒)
+            self.err.write(self.tr("{what} ...", what=what))
             self.err.flush()
             self._open_line = True
         t0 = time.perf_counter()
@@ -78,12 +79,15 @@ class Console:
             raise
         seconds = time.perf_counter() - t0
         if not self.quiet:
-            extra = f" ({self.tr(', ').join(suffix)})" if suffix else ""
-            done = self.tr(" done in {seconds} s", seconds=f"{seconds:.2f}")
+            took = f"{seconds:.2f}"
+            if suffix:  # one message with the details, so each language brackets them its own way
+                done = self.tr(" done in {seconds} s ({details})", seconds=took, details=self.tr(", ").join(suffix))
+            else:
+                done = self.tr(" done in {seconds} s", seconds=took)
             if self._open_line:
-                self.err.write(f"{done}{extra}\n")
+                self.err.write(f"{done}\n")
             else:  # verbose lines were printed in between
-                self.err.write(f"{what}{done}{extra}\n")
+                self.err.write(f"{what}{done}\n")
             self.err.flush()
             self._open_line = False
 

@@ -68,10 +68,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     _print_sample(console, log, summary)
     bg, gg = fit_models(console, summary, with_spend=True)
     param_block(console, tr("BG/NBD purchase model (time unit: weeks)"), bg, PUBLISHED_BGNBD, PUBLISHED_BGNBD_LL,
-                "Fader, Hardie & Lee (2005)")
+                tr("Fader, Hardie & Lee (2005)"))
     console.print()
     param_block(console, tr("Gamma-Gamma spend model (spend per repeat purchase, dollars)"), gg, PUBLISHED_GAMMA_GAMMA,
-                None, "Fader & Hardie (2013)", legend=True)
+                None, tr("Fader & Hardie (2013)"), legend=True)
     console.print()
     holdout_check(console, summary, bg)
     console.print()

@@ -33,7 +33,8 @@ DPI = 96
 LORENZ_FIGSIZE = (6.0, 5.6)
 
 _CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC",sans-serif;margin:0;
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","PingFang SC","Hiragino Sans GB",
+"Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei",sans-serif;margin:0;
 color:#1f2328;background:#fff;line-height:1.45}
 header{background:#0f3d5e;color:#fff;padding:1.2rem 2rem}header h1{margin:0 0 .3rem;font-size:1.6rem}
 header p{margin:0;opacity:.85}nav{padding:.6rem 2rem;border-bottom:1px solid #d0d7de;background:#f6f8fa}
@@ -139,15 +140,6 @@ def _note(text: str) -> str:
     return f'<p class="note">{html.escape(text)}</p>'
 
 
-def _analyst(block: str, tr: Translator) -> str:
-    """A result's own display (English: its field names are the API's) - in another language folded away under
-    a translated heading, so the page reads in the reader's language and the analyst still finds the numbers."""
-    if tr.lang == "en":
-        return block
-    summary = html.escape(tr("Technical details (in English, for analysts)"))
-    return f"<details><summary>{summary}</summary>{block}</details>"
-
-
 def _para(text: str) -> str:
     return f"<p>{html.escape(text)}</p>"
 
@@ -160,7 +152,24 @@ def _ids(summary: CustomerSummary) -> npt.NDArray[Any]:
 _HTML_LANG = {"en": "en", "zh": "zh-CN"}
 _UNIT_WORDS = {"D": N_("days"), "W": N_("weeks"), "M": N_("months"), "h": N_("hours"), "s": N_("seconds"),
                "Y": N_("years")}
-_UNIT_ONE = {"D": N_("day"), "W": N_("week"), "M": N_("month"), "h": N_("hour"), "s": N_("second"), "Y": N_("year")}
+#: The caption of the expected-purchases heat map, one whole message per time unit ("next week" is 下周, "next
+#: month" 下个月, "next day" 次日: no one word for "next" fits every unit in Chinese).
+_NEXT_PERIOD = {
+    "D": N_("Expected purchases in the next day by repeat purchases and the time of the last purchase."),
+    "W": N_("Expected purchases in the next week by repeat purchases and the time of the last purchase."),
+    "M": N_("Expected purchases in the next month by repeat purchases and the time of the last purchase."),
+    "h": N_("Expected purchases in the next hour by repeat purchases and the time of the last purchase."),
+    "s": N_("Expected purchases in the next second by repeat purchases and the time of the last purchase."),
+    "Y": N_("Expected purchases in the next year by repeat purchases and the time of the last purchase."),
+}
+
+
+def _next_period_caption(time_unit: str, tr: Translator) -> str:
+    text = _NEXT_PERIOD.get(time_unit)
+    if text is not None:
+        return tr(text)
+    return tr("Expected purchases in the next period ({unit}) by repeat purchases and the time of the last purchase.",
+              unit=time_unit)
 
 
 def _unit(summary: CustomerSummary, tr: Translator) -> str:
@@ -252,13 +261,14 @@ def build_report(
     holdout = summary.frequency_holdout is not None and summary.duration_holdout is not None
     facts: list[tuple[str, Any]] = [
         (tr("customers"), n),
-        (tr("repeat customers (calibration)"), f"{repeat:,} ({percent(repeat / n if n else 0.0)})"),
+        (tr("repeat customers (calibration)"), tr("{count} ({share})", count=f"{repeat:,}",
+                                                  share=percent(repeat / n if n else 0.0))),
         (tr("longest customer age T"), f"{number(float(summary.T.max()))} {unit}"),
     ]
     if summary.frequency_holdout is not None and summary.duration_holdout is not None:
         facts.append((tr("holdout period"), f"{number(float(summary.duration_holdout))} {unit}"))
         facts.append((tr("holdout repeat purchases"), int(np.sum(summary.frequency_holdout))))
-    data_blocks = [_side_by_side(key_value_table(facts, caption=tr("The data")), _analyst(summary._repr_html_(), tr))]
+    data_blocks = [_side_by_side(key_value_table(facts, caption=tr("The data")), summary._html(tr))]
     if repeat:
         data_blocks.append(_figure(lambda ax: plot_interpurchase_times(summary, ax=ax),
                                    tr("Histogram of the time between purchases"),
@@ -274,13 +284,15 @@ def build_report(
     pnbd = ParetoNBD().fit(summary)
     results["bg_nbd"], results["pareto_nbd"] = bg, pnbd
     models: dict[str, Any] = {"BG/NBD": bg, "Pareto/NBD": pnbd}
-    model_blocks = [_analyst(_side_by_side(bg._repr_html_(), pnbd._repr_html_()), tr)]
+    model_blocks = [_side_by_side(bg._html(tr), pnbd._html(tr))]
     if holdout:
         say(tr("checking the models on the holdout"))
         comparison = compare(models, summary)
         results["comparison"] = comparison
         chosen_name = comparison.best
-        model_blocks.append(_analyst(comparison._repr_html_(), tr))
+        model_blocks.append(comparison._html(tr))
+        model_blocks.append(_note(tr("AIC, BIC = information criteria of the fit; MAE, RMSE = mean absolute and root "
+                                     "mean squared error per customer on the holdout; lower is better for all four.")))
         lead = tr("Two purchase models were fitted; {model} predicts the holdout best (lowest error per customer) and "
                   "values the customers below.", model=chosen_name)
     else:
@@ -310,9 +322,7 @@ def build_report(
                                    "last purchase ({model}).", model=chosen_name)))
     model_blocks.append(_figure(lambda ax: plot_frequency_recency_matrix(chosen, summary=summary, ax=ax),
                                 tr("Heat map of expected purchases next period by frequency and recency"),
-                                tr("Expected purchases in the next {period} by repeat purchases and the time of the "
-                                   "last purchase.", period=tr(_UNIT_ONE.get(summary.time_unit,
-                                                                             summary.time_unit)))))
+                                _next_period_caption(summary.time_unit, tr)))
     sections.append(Section("models", tr("Purchase models and their checks"), lead, tuple(model_blocks)))
 
     say(tr("valuing the customers"))
@@ -323,7 +333,7 @@ def build_report(
         gg = GammaGamma().fit(summary)
         results["gamma_gamma"] = gg
         spend: Any = gg
-        value_blocks += [_analyst(gg._repr_html_(), tr), _figure(
+        value_blocks += [gg._html(tr), _figure(
             lambda ax: plot_spend_distribution(gg, summary, ax=ax), tr("Density of the average spend per purchase"),
             tr("Average spend per repeat purchase: customers' observed means and the Gamma-Gamma density."))]
         money = tr("value (CLV)")
@@ -337,7 +347,7 @@ def build_report(
     order = result.top(top)
     rows = [[str(ids[i]), float(result.clv[i]), float(result.expected_purchases[i]), float(p_alive[i]),
              float(summary.frequency[i]), float(summary.recency[i]), float(summary.T[i])] for i in order]
-    value_blocks.insert(0, _analyst(result._repr_html_(), tr))
+    value_blocks.insert(0, result._html(tr))
     value_blocks.append(table([tr("customer"), money, tr("expected purchases"), tr("P(alive)"),
                                tr("repeat purchases"), tr("last purchase at ({unit})", unit=unit),
                                tr("age T ({unit})", unit=unit)], rows,
@@ -373,15 +383,16 @@ def _inventory_blocks(inv: Any, policy: Any, tr: Translator) -> list[str]:
     """The 5A inventory as HTML in the report's language: tiers named with their rank, concentration, legend,
     provenance and what to do with each tier."""
     from ..tiering import DEFAULT_TREATMENTS
-    from ..tiering.reports import _display_order, _tier_naming
+    from ..tiering.reports import _display_order, _group_word, _tier_naming, policy_name
 
     names, notes = _tier_naming(inv.labels, inv.ordered, policy, tr.lang)
-    order = _display_order(len(inv.labels), inv.ordered)
+    order = _display_order(len(inv.labels), inv.ordered, inv.policy)
     rows = [[names[inv.labels[k]], int(inv.counts[k]), percent(float(inv.count_shares[k])), float(inv.values[k]),
              percent(float(inv.value_shares[k])), float(inv.mean_values[k])] for k in order]
-    blocks = [table([tr("tier"), tr("customers"), tr("customers %"), tr("value"), tr("value %"), tr("mean value")],
-                    rows, caption=tr("Customer inventory ({policy}): {count} customers, total value {total}",
-                                     policy=tr(inv.policy), count=f"{inv.n_customers:,}",
+    blocks = [table([_group_word(inv.policy, tr), tr("customers"), tr("customers %"), tr("value"), tr("value %"),
+                     tr("mean value")], rows,
+                    caption=tr("Customer inventory ({policy}): {count} customers, total value {total}",
+                                     policy=policy_name(inv.policy, lang=tr.lang), count=f"{inv.n_customers:,}",
                                      total=number(inv.total_value)))]
     c = inv.concentration
     if c is not None:
@@ -407,6 +418,8 @@ def _tier_sections(result: Any, ids: npt.NDArray[Any], p_alive: npt.NDArray[np.f
                    top: int, results: dict[str, Any], tr: Translator) -> list[Section]:
     from ..plotting import plot_lorenz, plot_value_risk
     from ..tiering import FiveA, KeyCustomers, ValueRiskMatrix, inventory
+    from ..tiering.matrix import VALUE_RISK_CUTS_SOURCE, VALUE_RISK_LEGEND
+    from ..tiering.reports import _display_order
     from ..tiering.treatment import key_customer_provenance
 
     values = np.asarray(result.clv, dtype=np.float64)
@@ -451,17 +464,15 @@ def _tier_sections(result: Any, ids: npt.NDArray[Any], p_alive: npt.NDArray[np.f
     matrix = ValueRiskMatrix().assign(value=past, p_alive=p_alive, customer_id=ids)
     results["value_risk"] = matrix
     counts = np.bincount(np.asarray(matrix.codes), minlength=len(matrix.labels))
-    count_rows = [[tr(label), int(c), float(past[np.asarray(matrix.codes) == k].sum())]
-                  for k, (label, c) in enumerate(zip(matrix.labels, counts, strict=True))]
+    count_rows = [[tr(matrix.labels[k]), int(counts[k]), float(past[np.asarray(matrix.codes) == k].sum())]
+                  for k in _display_order(len(matrix.labels), matrix.ordered, matrix.policy)]
     sections.append(Section(
         "risk", tr("Value and churn risk"),
         tr("Value if still active (CLV / P(alive)) against the risk that the customer has stopped buying "
            "(1 - P(alive)); high value at high risk is the list to call first."),
         (table([tr("cell"), tr("customers"), tr("value if still active")], count_rows,
                caption=tr("Customers per cell")),
-         _note(tr("rescue = high value, high risk: call them first; nurture = high value, low risk: keep them growing; "
-                  "maintain = low value, low risk; let_go = low value, high risk: no effort to win them back. The "
-                  "cells' cuts are clvkit's default, configurable (ValueRiskMatrix).")),
+         _note(tr(VALUE_RISK_LEGEND)), _note(tr(VALUE_RISK_CUTS_SOURCE)),
          _figure(lambda ax: plot_value_risk(matrix, ax=ax), tr("Scatter of value if still active against churn risk"),
                  tr("Each point is a customer; the dashed lines are the cuts of the matrix.")))))
     return sections
@@ -478,12 +489,12 @@ def _binding_section(binding: Any, results: dict[str, Any], tr: Translator) -> S
             f"read_binding_dir()) or a folder of binding tables; got {type(binding).__name__}.")
     measures = measure_binding(dataset.data)
     results["binding"] = measures
-    blocks = [_analyst(measures._repr_html_(), tr)]
+    blocks = [measures._html(tr)]
     if dataset.values is not None:
         risk = value_at_risk(measures, dataset.values)
         team = team_report(measures, dataset.values, key_customers=dataset.key_customers, tiers=dataset.tiers)
         results["value_at_risk"], results["team"] = risk, team
-        blocks += [_analyst(team._repr_html_(), tr), _figure(lambda ax: plot_binding(risk, ax=ax),
+        blocks += [team._html(tr), _figure(lambda ax: plot_binding(risk, ax=ax),
                                                tr("Bar chart of value at risk by employee"),
                                                tr("Value each employee would put at risk by leaving."))]
     else:

@@ -16,6 +16,7 @@ import numpy.typing as npt
 from pydantic import Field, model_validator
 
 from ..errors import InvalidInputError, Problem
+from ..i18n import N_
 from ._assignment import IntArray, TierAssignment, readonly
 from ._config import FrozenConfig, check_labels
 from ._inputs import Column, read_columns
@@ -34,6 +35,16 @@ VALUE_COST_LABELS: tuple[str, ...] = ("routine", "costly", "contested", "strateg
 #: 蔡强 2010 (text 001) gives priority to high-value customers at high risk of leaving ("rescue"; 流失危害
 #: 比较高的客户); the other names are clvkit default names.
 VALUE_RISK_LABELS: tuple[str, ...] = ("maintain", "let_go", "nurture", "rescue")
+
+#: The order reports list the cells in, by policy name: what a manager acts on first (rescue, nurture, maintain,
+#: let_go; strategic, contested, costly, routine). Display only: the codes and labels above are unchanged.
+DISPLAY_ORDER: dict[str, tuple[int, ...]] = {"ValueRiskMatrix": (3, 2, 0, 1), "ValueCostMatrix": (3, 2, 1, 0)}
+#: What each cell of the value x risk matrix means (for the default labels), printed under its tables.
+VALUE_RISK_LEGEND = N_("rescue = high value, high risk: call them first; nurture = high value, low risk: keep them "
+                       "growing; maintain = low value, low risk; let_go = low value, high risk: no effort to win "
+                       "them back.")
+#: Where the value x risk matrix's cuts come from, printed when they are the defaults.
+VALUE_RISK_CUTS_SOURCE = N_("The cells' cuts are clvkit's default, configurable (ValueRiskMatrix).")
 
 
 def _cells(value: FloatArray, other: FloatArray, value_cut: AxisCut, other_cut: AxisCut, other_name: str

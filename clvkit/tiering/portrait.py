@@ -40,6 +40,7 @@ from ..batch import CustomerSummary
 from ..errors import InvalidInputError, Problem
 from ..i18n import Translator, check_language
 from ._assignment import TierAssignment
+from .reports import _display_order, policy_name
 from .treatment import tier_names
 
 __all__ = ["DEFAULT_TENURE_BANDS", "ENTITY_ATTRIBUTES", "MAX_CATEGORIES_SHOWN", "OTHER", "UNKNOWN", "Portraits",
@@ -194,7 +195,7 @@ class Portraits:
                        f"by {', '.join(self.attributes)})")
 
     def _repr_html_(self) -> str:
-        order = _display_order(len(self.labels), self.ordered)
+        order = _display_order(len(self.labels), self.ordered, self.policy)
         parts = []
         for attr in self.attributes:
             cats = self.categories[attr]
@@ -492,11 +493,6 @@ def portraits(assignment: TierAssignment, attributes: Any = None, *, columns: Se
 
 
 # ---------------------------------------------------------------------------------------------- text
-def _display_order(n: int, ordered: bool) -> list[int]:
-    # Ordered tiers read top-down (highest first), as managers list them; unordered ones in code order.
-    return list(range(n - 1, -1, -1)) if ordered else list(range(n))
-
-
 def _enumerate(tr: Translator, items: Sequence[str]) -> str:
     """``a, b, c`` in the reader's language (Chinese lists take 、), through the pattern "{list}, {item}"."""
     out = ""
@@ -566,8 +562,9 @@ def format_portraits(p: Portraits, *, lang: str | None = None, max_categories: i
         raise InvalidInputError(f"The 'max_categories' parameter of format_portraits() must be a whole number >= 1. "
                                 f"Got {max_categories!r} instead.")
     lines = [tr("Customer portraits per tier ({policy}): {count} customers. Each row shows how the tier's customers "
-                "split; the last row shows all customers.", policy=tr(p.policy), count=f"{p.n_customers:,}")]
-    order = _display_order(len(p.labels), p.ordered)
+                "split; the last row shows all customers.", policy=policy_name(p.policy, lang=tr.lang),
+                count=f"{p.n_customers:,}")]
+    order = _display_order(len(p.labels), p.ordered, p.policy)
     ranked = tier_names(p.labels, ordered=p.ordered, lang=tr.lang)
     short = tier_names(p.labels, ordered=False, lang=tr.lang)
     for attr in p.attributes:

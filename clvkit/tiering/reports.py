@@ -17,7 +17,7 @@ import numpy.typing as npt
 from .._display import block, key_value_table, number, percent, shorten, table
 from .._texttable import table_lines
 from ..errors import InvalidInputError
-from ..i18n import translator
+from ..i18n import N_, Translator, translator
 from ._assignment import TierAssignment
 from ._inputs import read_values
 from .concentration import DEFAULT_TOP_SHARES, Concentration, _from_sorted
@@ -83,7 +83,7 @@ class Inventory:
     def _repr_html_(self) -> str:
         rows = [[self.labels[k], int(self.counts[k]), percent(float(self.count_shares[k])), float(self.values[k]),
                  percent(float(self.value_shares[k])), float(self.mean_values[k])]
-                for k in _display_order(len(self.labels), self.ordered)]
+                for k in _display_order(len(self.labels), self.ordered, self.policy)]
         parts = [table(["tier", "customers", "customers %", "value", "value %", "mean value"], rows)]
         c = self.concentration
         if c is not None:
@@ -91,7 +91,7 @@ class Inventory:
                                                                for p, v in c.top_shares.items())],
                                          caption="Concentration of value"))
         if self.class_counts is not None:
-            order = _display_order(len(self.labels), self.ordered)
+            order = _display_order(len(self.labels), self.ordered, self.policy)
             parts.append(table(["tier", *self.class_labels],
                                [[self.labels[k], *(int(v) for v in self.class_counts[k])] for k in order],
                                caption="Customers by tier and class"))
@@ -252,14 +252,53 @@ def migration(before: TierAssignment, after: TierAssignment) -> Migration:
 
 
 # ---------------------------------------------------------------------------------------------- text
-def _display_order(n: int, ordered: bool) -> list[int]:
-    # Ordered tiers read top-down (highest first), as managers list them; unordered ones in code order.
+#: The names of clvkit's policies in report titles (the class names are the API's; FiveA and KeyCustomers keep
+#: theirs in English, the texts' 5A 分级 and 关键客户 in Chinese).
+_POLICY_NAMES = {
+    "FiveA": N_("FiveA"), "KeyCustomers": N_("KeyCustomers"),
+    "ValueRiskMatrix": N_("value x churn risk matrix"), "ValueCostMatrix": N_("value x acquisition cost matrix"),
+    "StarRating": N_("star rating"), "RFMSegments": N_("RFM segments"), "LifecycleStage": N_("lifecycle stage"),
+    "LoyaltyProgram": N_("loyalty program"),
+}
+
+
+def policy_name(policy: str, *, lang: str | None = None) -> str:
+    """The plain name of a policy (its class name, as in :attr:`TierAssignment.policy`) in the reader's language.
+
+    A policy of your own is named as given.
+
+    Examples
+    --------
+    >>> policy_name("ValueRiskMatrix", lang="en"), policy_name("ValueRiskMatrix", lang="zh")
+    ('value x churn risk matrix', '价值×流失风险矩阵')
+    >>> policy_name("MyPolicy", lang="zh")
+    'MyPolicy'
+    """
+    return translator(lang)(_POLICY_NAMES.get(policy, policy))
+
+
+def _display_order(n: int, ordered: bool, policy: str = "") -> list[int]:
+    # Ordered tiers read top-down (highest first), as managers list them; a matrix's cells in the order a manager
+    # acts on them (DISPLAY_ORDER); other unordered ones in code order.
+    from .matrix import DISPLAY_ORDER
+
+    cells = DISPLAY_ORDER.get(policy)
+    if cells is not None and sorted(cells) == list(range(n)):
+        return list(cells)
     return list(range(n - 1, -1, -1)) if ordered else list(range(n))
+
+
+def _group_word(policy: str, tr: Translator) -> str:
+    """The header of the tiers column: "cell" (象限) for a matrix's cells, else "tier" (层级)."""
+    from .matrix import DISPLAY_ORDER
+
+    return tr("cell") if policy in DISPLAY_ORDER else tr("tier")
 
 
 def _tier_naming(inv_labels: Sequence[str], ordered: bool, policy: Any, lang: str | None
                  ) -> tuple[dict[str, str], list[str]]:
     """Printed tier names (with the rank) and the provenance lines of ``policy``'s defaults."""
+    from .matrix import VALUE_RISK_CUTS_SOURCE, VALUE_RISK_LABELS, VALUE_RISK_LEGEND, ValueRiskMatrix
     from .treatment import five_a_provenance, key_customer_provenance, tier_names
     from .value import FiveA, KeyCustomers
 
@@ -276,6 +315,11 @@ def _tier_naming(inv_labels: Sequence[str], ordered: bool, policy: Any, lang: st
     elif isinstance(policy, KeyCustomers):
         shares = (1.0 - policy.share, policy.share)
         notes.append(key_customer_provenance(policy.share, lang=lang))
+    elif isinstance(policy, ValueRiskMatrix):
+        if policy.labels == VALUE_RISK_LABELS:  # the legend names the default cells
+            notes.append(tr(VALUE_RISK_LEGEND))
+        if policy.value_cut == ValueRiskMatrix().value_cut and policy.risk_cut == ValueRiskMatrix().risk_cut:
+            notes.append(tr(VALUE_RISK_CUTS_SOURCE))
     return tier_names(inv_labels, shares=shares, ordered=ordered, lang=lang), notes
 
 
@@ -328,12 +372,14 @@ def format_inventory(inv: Inventory, *, value_format: str = ",.2f", title: str |
 
     tr = translator(lang)
     names, notes = _tier_naming(inv.labels, inv.ordered, policy, lang)
-    head = title or tr("Customer inventory ({policy}): {count} customers, total value {total}", policy=tr(inv.policy),
+    head = title or tr("Customer inventory ({policy}): {count} customers, total value {total}",
+                       policy=policy_name(inv.policy, lang=lang),
                        count=f"{inv.n_customers:,}", total=f"{inv.total_value:{value_format}}")
     rows = [[names[inv.labels[k]], f"{inv.counts[k]:,}", f"{inv.count_shares[k]:.1%}",
              f"{inv.values[k]:{value_format}}", f"{inv.value_shares[k]:.1%}", f"{inv.mean_values[k]:{value_format}}"]
-            for k in _display_order(len(inv.labels), inv.ordered)]
-    headers = [tr("tier"), tr("customers"), tr("customers %"), tr("value"), tr("value %"), tr("mean value")]
+            for k in _display_order(len(inv.labels), inv.ordered, inv.policy)]
+    headers = [_group_word(inv.policy, tr), tr("customers"), tr("customers %"), tr("value"), tr("value %"),
+               tr("mean value")]
     lines = [head, *table_lines(headers, rows)]
     c = inv.concentration
     if c is None:
@@ -346,10 +392,11 @@ def format_inventory(inv: Inventory, *, value_format: str = ",.2f", title: str |
         lines.append(tr("Concentration of value: {items}; Gini {gini}", items=tr(", ").join(tops),
                         gini=f"{c.gini:.3f}"))
         deciles = np.interp(np.linspace(0.1, 1.0, 10), c.lorenz_population, c.lorenz_value)
-        pts = tr(", ").join(f"{(i + 1) * 10}%: {y:.1%}" for i, y in enumerate(deciles))
+        pts = tr(", ").join(tr("{population}: {share}", population=f"{(i + 1) * 10}%", share=f"{y:.1%}")
+                            for i, y in enumerate(deciles))
         lines.append(tr("Value held by the least valuable customers (Lorenz curve): {points}", points=pts))
     if inv.class_counts is not None:
-        order = _display_order(len(inv.labels), inv.ordered)
+        order = _display_order(len(inv.labels), inv.ordered, inv.policy)
         rows = [[names[inv.labels[k]], *(f"{v:,}" for v in inv.class_counts[k])] for k in order]
         lines += [tr("Customers by tier and class:"),
                   *table_lines([tr("tier"), *(tr(x) for x in inv.class_labels)], rows)]

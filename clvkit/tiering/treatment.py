@@ -254,7 +254,8 @@ def five_a_provenance(shares: Sequence[float], labels: Sequence[str] = FIVE_A_LA
     """The line under a 5A table: the shares, top tier first, and whether they are clvkit's default."""
     tr = translator(lang)
     text = "/".join(f"{s * 100:.3g}" for s in reversed(shares)) + "%"
-    span = f"{labels[-1]}-{labels[0]}"
+    # i18n: a range of tiers, top to bottom (Chinese writes ranges with a full-width tilde)
+    span = tr("{first}-{last}", first=labels[-1], last=labels[0])
     if tuple(shares) == FIVE_A_SHARES:
         return tr("Tier shares {shares} ({span}): clvkit default, configurable (the CLV management-system book "
                   "names 5A tiered management but gives no shares, text 000).", shares=text, span=span)

@@ -18,6 +18,7 @@ from scipy import special
 from ..._display import block, number, shorten, table
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError, NotFittedError
+from ...i18n import N_, Translator, translator
 from ...protocols import EstimatedModel, FitDiagnostics
 from ._common import CountModel, need_holdout
 from .holdout import holdout_evaluation
@@ -181,20 +182,36 @@ class ModelComparison:
         return shorten(f"ModelComparison(best {self.best!r} by {self.criterion}; holdout RMSE: {ranked}{more})")
 
     def _repr_html_(self) -> str:
-        cols = ["name", "model", "n_params", "log_likelihood", "aic", "bic", "mae", "rmse", "total_predicted",
-                "total_actual", "relative_error"]
-        rows = [[str(row["name"]), str(row["model"]), *(row.get(c) for c in cols[2:])] for row in self.rows]
-        return block(f"ModelComparison (best: {self.best}, by {_CRITERION_LABELS.get(self.criterion, self.criterion)})",
-                     table([_HEADERS.get(c, c.replace("_", " ")) for c in cols], rows), note=self.reason)
+        return self._html(translator("en"))
+
+    def _html(self, tr: Translator) -> str:
+        """The notebook display in ``tr``'s language (the reason below the table is the English one given)."""
+        rows = [[str(row["name"]), str(row["model"]), *(row.get(c) for c in _COLUMNS[2:])] for row in self.rows]
+        title = tr("ModelComparison (best: {model}, by {criterion})", model=self.best,
+                   criterion=tr(_CRITERION_LABELS.get(self.criterion, self.criterion)))
+        return block(title, table([tr(_HEADERS[c]) for c in _COLUMNS], rows),
+                     note=self.reason if tr.lang == "en" else self._reason(tr))
+
+    def _reason(self, tr: Translator) -> str:
+        # The reason in another language, from the ranked rows (the English ``reason`` is kept as it was written).
+        best = self.rows[0]
+        return tr("{model} ranks first by {criterion}; holdout total {predicted} predicted vs {actual} actual.",
+                  model=best["name"], criterion=tr(_CRITERION_LABELS.get(self.criterion, self.criterion)),
+                  predicted=f"{best['total_predicted']:,.1f}", actual=f"{best['total_actual']:,.0f}")
 
 
-_HEADERS = {"n_params": "parameters", "log_likelihood": "log-likelihood", "aic": "AIC", "bic": "BIC", "mae": "MAE",
-            "rmse": "RMSE"}
+_COLUMNS = ("name", "model", "n_params", "log_likelihood", "aic", "bic", "mae", "rmse", "total_predicted",
+            "total_actual", "relative_error")
+# The table's headers (AIC, BIC, MAE and RMSE are explained in the report's legend; they read the same in Chinese).
+_HEADERS = {"name": N_("name"), "model": N_("model"), "n_params": N_("parameters"),
+            "log_likelihood": N_("log-likelihood"), "aic": "AIC", "bic": "BIC", "mae": "MAE", "rmse": "RMSE",
+            "total_predicted": N_("total predicted"), "total_actual": N_("total actual"),
+            "relative_error": N_("relative error")}
 
 
 _CRITERIA: dict[str, str] = {"rmse": "rmse", "mae": "mae", "aggregate": "abs_relative_error"}
-_CRITERION_LABELS: dict[str, str] = {"rmse": "holdout RMSE", "mae": "holdout MAE",
-                                     "aggregate": "absolute error of the holdout total"}
+_CRITERION_LABELS: dict[str, str] = {"rmse": N_("holdout RMSE"), "mae": N_("holdout MAE"),
+                                     "aggregate": N_("absolute error of the holdout total")}
 
 
 def compare(

@@ -24,6 +24,7 @@ from ..._rows import unique_rows
 from ..._timeunits import UNIT_DAYS
 from ...batch import CustomerSummary
 from ...errors import ConvergenceWarning, InvalidInputError, NotFittedError
+from ...i18n import Translator, translator
 from ...persistence import register, write_document
 from ._estimation import FitProgress, LogLikelihood, maximize_likelihood
 
@@ -319,22 +320,27 @@ class FittedModel(FrozenModel):
         return shorten(f"{head}; LL={number(info.log_likelihood)}, {count(info.n_customers)} customers, {state})")
 
     def _repr_html_(self) -> str:
-        level = 0.95
-        names, estimate, se, lower, upper = self._parameter_table(level)
-        params = table(["parameter", "estimate", "standard error", f"{level:.0%} lower", f"{level:.0%} upper"],
-                       zip(names, estimate, se, lower, upper, strict=True))
+        return self._html(translator("en"))
+
+    def _html(self, tr: Translator) -> str:
+        """The notebook display in ``tr``'s language (parameter names stay the papers' symbols)."""
+        level = f"{0.95:.0%}"
+        names, estimate, se, lower, upper = self._parameter_table(0.95)
+        params = table([tr("parameter"), tr("estimate"), tr("standard error"), tr("{level} lower", level=level),
+                        tr("{level} upper", level=level)], zip(names, estimate, se, lower, upper, strict=True))
         info = self.fit_info
-        title = f"{type(self).__name__} (time unit {self.time_unit!r})"
+        title = tr("{model} (time unit {unit})", model=type(self).__name__, unit=repr(self.time_unit))
         if info is None:
-            return block(title, params, note="Built from parameters, not fitted: no standard errors or fit "
-                                             "diagnostics.")
+            return block(title, params, note=tr("Built from parameters, not fitted: no standard errors or fit "
+                                                "diagnostics."))
         fit = key_value_table([
-            ("log-likelihood", info.log_likelihood), ("AIC", info.aic), ("BIC", info.bic),
-            ("customers", count(info.n_customers)), ("distinct rows", info.n_rows), ("converged", info.converged),
-            ("iterations", info.n_iterations), ("gradient norm", info.gradient_norm),
-            ("penalizer", info.penalizer), ("seconds", info.seconds),
-        ], caption="Fit")
-        note = None if se[0] is not None or not names else (
+            (tr("log-likelihood"), info.log_likelihood), ("AIC", info.aic), ("BIC", info.bic),
+            (tr("customers"), count(info.n_customers)), (tr("distinct rows"), info.n_rows),
+            (tr("converged"), tr("yes") if info.converged else tr("no")),
+            (tr("iterations"), info.n_iterations), (tr("gradient norm"), info.gradient_norm),
+            (tr("penalizer"), info.penalizer), (tr("seconds"), info.seconds),
+        ], caption=tr("Fit"))
+        note = None if se[0] is not None or not names else tr(
             "No standard errors: the observed information was not positive definite.")
         return block(title, params, fit, note=note)
 

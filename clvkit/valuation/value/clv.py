@@ -35,6 +35,7 @@ from ..._timeunits import unit_days
 from ..._validation import check_scalar
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError
+from ...i18n import Translator, translator
 from ..protocols import SpendModel, TransactionModel
 
 __all__ = ["ACQUISITION_COST_MULTIPLE", "ACQUISITION_COST_MULTIPLE_RANGE", "MAX_HORIZON", "MAX_PATH_CELLS",
@@ -187,21 +188,26 @@ class ClvResult:
                        f"{number(self.margin)})")
 
     def _repr_html_(self) -> str:
+        return self._html(translator("en"))
+
+    def _html(self, tr: Translator) -> str:
+        """The notebook display in ``tr``'s language (the HTML report shows it in the report's language)."""
         facts = key_value_table([
-            ("customers", count(self._customers())), ("customer equity", self.customer_equity),
-            ("horizon (periods)", self.horizon), ("period length", f"{number(self.period)} {self.time_unit}"),
-            ("discount rate per period", self.discount_rate), ("margin", self.margin),
+            (tr("customers"), count(self._customers())), (tr("customer equity"), self.customer_equity),
+            (tr("horizon (periods)"), self.horizon), (tr("period length"), f"{number(self.period)} {self.time_unit}"),
+            (tr("discount rate per period"), self.discount_rate), (tr("margin"), self.margin),
         ])
-        spread = describe([("clv", self.clv), ("expected_purchases", self.expected_purchases),
-                           ("expected_spend", self.expected_spend)], self.weights)
+        spread = describe([(tr("clv"), self.clv), (tr("expected_purchases"), self.expected_purchases),
+                           (tr("expected_spend"), self.expected_spend)], self.weights,
+                          header=(tr("column"), tr("mean"), tr("min"), tr("max")))
         top = self.top(5)
         ids = self.customer_id
         rows = [[(ids[i].item() if isinstance(ids[i], np.generic) else ids[i]) if ids is not None else int(i),
                  float(self.clv[i]), float(self.expected_purchases[i]), float(self.expected_spend[i])] for i in top]
-        head = "customer_id" if ids is not None else "row"
-        best = table([head, "clv", "expected purchases", "expected spend"],
-                     [[str(r[0]), *r[1:]] for r in rows], caption=f"Top {len(rows)} customers by CLV")
-        return block("ClvResult", facts, spread, best)
+        head = tr("customer_id") if ids is not None else tr("row")
+        best = table([head, tr("clv"), tr("expected purchases"), tr("expected spend")],
+                     [[str(r[0]), *r[1:]] for r in rows], caption=tr("Top {count} customers by CLV", count=len(rows)))
+        return block(tr("ClvResult"), facts, spread, best)
 
 
 def clv(

@@ -333,6 +333,7 @@ def format_value_table(result: CompositeResult, top: int = 10, *, by: Literal["t
     >>> print(format_value_table(res, 2, lang="en", legend=False))
     Top 2 customers by total value (indirect value from: referral graph)
       customer  direct value  indirect value  total value  indirect / direct  key influencer
+      --------  ------------  --------------  -----------  -----------------  --------------
       A             5,000.00        6,000.00    11,000.00               1.20  yes
       B             6,000.00            0.00     6,000.00               0.00
     Customer equity 11,000.00 = direct 11,000.00 (indirect 6,000.00 is referred customers' own value, counted once)
@@ -366,9 +367,9 @@ def format_value_table(result: CompositeResult, top: int = 10, *, by: Literal["t
               "indirect": tr("Top {count} customers by indirect value (indirect value from: {source})",
                              count=len(idx), source=source)}
     lines.append(titles[by])
-    # the flag last and left-aligned; no rule, as the table sits between two sentences
+    # the flags last and left-aligned; the dashed rule under the header like every other table of the reports
     flags = 2 if key is not None else 1
-    lines += table_lines(head, body, align="l" + "r" * (len(head) - 1 - flags) + "l" * flags, indent="  ", rule=False)
+    lines += table_lines(head, body, align="l" + "r" * (len(head) - 1 - flags) + "l" * flags, indent="  ")
     eq = result.equity
     amounts = {"equity": f"{eq.customer_equity:,.2f}", "direct": f"{eq.direct:,.2f}", "indirect": f"{eq.indirect:,.2f}"}
     if result.overlaps_direct:
