@@ -2,7 +2,9 @@
 clvkit's own result objects (:mod:`clvkit.valuation.checking`).
 
 Each function computes its numbers with the matching function of :mod:`clvkit.valuation.checking` (named in
-its docstring) and only draws them, so what a plot shows is what that result object holds.
+its docstring) and only draws them, so what a plot shows is what that result object holds. Every function
+takes ``lang`` (``"en"``, ``"zh"`` or ``None`` for the locale's language), the language of its texts, as described
+in :func:`plot_frequency_recency_matrix`.
 """
 
 from __future__ import annotations

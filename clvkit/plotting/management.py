@@ -3,7 +3,9 @@ matrices, and value at risk by employee with the binding of each employee's acco
 
 Every plot draws one clvkit result object as it is: the Lorenz points, tier shares, migration rates, matrix
 cells and cuts, values at risk and scores come from :mod:`clvkit.tiering` and :mod:`clvkit.binding`, never
-from a computation here, so a plot always shows the numbers the reports print.
+from a computation here, so a plot always shows the numbers the reports print. Every function takes ``lang``
+(``"en"``, ``"zh"`` or ``None`` for the locale's language), the language of its texts, as :func:`plot_lorenz`
+describes; a ``title`` given is drawn as it is.
 
 - :func:`plot_lorenz` - Lorenz curve, equality line, Gini, top 1/10/20% shares, the tiers as bands, from an
   :class:`~clvkit.tiering.Inventory` (:meth:`~clvkit.tiering.Inventory.cumulative_shares` for the boundaries);
