@@ -5,9 +5,17 @@ Model-only plots take the fitted model first (``plot_frequency_recency_matrix(mo
 compare a model with data take ``(model, summary, ...)`` (``plot_period_transactions(model, summary)``).
 Importing this package does not import matplotlib; the first plot does, or raises
 :class:`clvkit.MissingDependencyError` naming the ``plot`` extra.
+
+Every function takes ``lang="en"`` or ``"zh"`` (``None``, the default: the locale's language, as the reports):
+the titles, axis labels, legends and annotations are drawn in that language. Chinese texts are drawn in the
+first installed font of :data:`CJK_FONTS`, given to the plot's own texts only (no ``rcParams`` change); with no
+such font installed, a ``lang="zh"`` plot is drawn with English texts, silently - install one (Debian/Ubuntu:
+``apt-get install fonts-wqy-microhei``) for Chinese charts.
 """
 
 from __future__ import annotations
+
+from . import _lang
 
 # Model diagnostics (clvkit/plotting/diagnostics.py)
 from .diagnostics import (
@@ -30,7 +38,12 @@ from .diagnostics import (
 # Management (clvkit/plotting/management.py)
 from .management import plot_binding, plot_lorenz, plot_tier_migration, plot_value_cost, plot_value_risk
 
+#: Font families that draw Simplified Chinese, in order of preference: the first one installed draws the texts
+#: of a ``lang="zh"`` plot.
+CJK_FONTS: tuple[str, ...] = _lang.CJK_FONTS
+
 __all__: list[str] = [
+    "CJK_FONTS",
     "plot_binding",
     "plot_calibration_purchases_vs_holdout_purchases",
     "plot_cumulative_transactions",

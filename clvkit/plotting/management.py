@@ -3,7 +3,9 @@ matrices, and value at risk by employee with the binding of each employee's acco
 
 Every plot draws one clvkit result object as it is: the Lorenz points, tier shares, migration rates, matrix
 cells and cuts, values at risk and scores come from :mod:`clvkit.tiering` and :mod:`clvkit.binding`, never
-from a computation here, so a plot always shows the numbers the reports print.
+from a computation here, so a plot always shows the numbers the reports print. Every function takes ``lang``
+(``"en"``, ``"zh"`` or ``None`` for the locale's language), the language of its texts, as :func:`plot_lorenz`
+describes; a ``title`` given is drawn as it is.
 
 - :func:`plot_lorenz` - Lorenz curve, equality line, Gini, top 1/10/20% shares, the tiers as bands, from an
   :class:`~clvkit.tiering.Inventory` (:meth:`~clvkit.tiering.Inventory.cumulative_shares` for the boundaries);
@@ -37,7 +39,9 @@ import numpy.typing as npt
 from .._frames import require
 from ..binding import EmployeeRisk, TeamReport
 from ..errors import InvalidInputError
+from ..i18n import N_, Translator
 from ..tiering import Concentration, Inventory, Migration, TierAssignment
+from ._lang import plot_language, use_font
 from ._mpl import axes
 
 if TYPE_CHECKING:
@@ -165,19 +169,27 @@ def _axis_scale(x: FloatArray, scale: Scale, name: str, where: str) -> tuple[str
     return "symlog", 10.0 ** math.floor(math.log10(low))
 
 
-def _apply_scale(ax: Any, which: Literal["x", "y"], scale: str, linthresh: float) -> str:
-    """Set the scale and money ticks of ``ax``'s ``which`` axis; returns the note for the axis label."""
+# The label of each value axis on each scale, as whole phrases ({linthresh}: where the symlog turns logarithmic).
+_AXIS_LABELS = {
+    "value": {"linear": N_("customer value"), "log": N_("customer value (log scale)"),
+              "symlog": N_("customer value (log scale above {linthresh}, linear below)")},
+    "risk": {"linear": N_("churn risk"), "log": N_("churn risk (log scale)"),
+             "symlog": N_("churn risk (log scale above {linthresh}, linear below)")},
+    "cost": {"linear": N_("acquisition cost"), "log": N_("acquisition cost (log scale)"),
+             "symlog": N_("acquisition cost (log scale above {linthresh}, linear below)")},
+}
+
+
+def _apply_scale(ax: Any, which: Literal["x", "y"], scale: str, linthresh: float, quantity: str,
+                 tr: Translator) -> str:
+    """Set the scale and money ticks of ``ax``'s ``which`` axis; returns the axis label of ``quantity``."""
     set_scale = ax.set_xscale if which == "x" else ax.set_yscale
     if scale == "symlog":
         set_scale("symlog", linthresh=linthresh, linscale=0.5)
     elif scale == "log":
         set_scale("log")
     _money_axis(ax.xaxis if which == "x" else ax.yaxis)
-    if scale == "log":
-        return " (log scale)"
-    if scale == "symlog":
-        return f" (log scale above {_money(linthresh)}, linear below)"
-    return ""
+    return tr(_AXIS_LABELS[quantity][scale], linthresh=_money(linthresh))
 
 
 def _marker_style(n: int) -> tuple[float, float]:
@@ -198,7 +210,8 @@ def _marker_style(n: int) -> tuple[float, float]:
 
 
 # ---------------------------------------------------------------------------------------------- Lorenz
-def plot_lorenz(result: Inventory | Concentration, *, ax: Any = None, title: str | None = None) -> Axes:
+def plot_lorenz(result: Inventory | Concentration, *, ax: Any = None, title: str | None = None,
+                lang: str | None = None) -> Axes:
     """Lorenz curve of value with the tiers marked: how much of the value each tier of customers holds.
 
     The curve runs from the customers of least value (left) to those of most; the dashed diagonal is what
@@ -217,6 +230,10 @@ def plot_lorenz(result: Inventory | Concentration, *, ax: Any = None, title: str
         Axes to draw into; a new figure when ``None``.
     title:
         ``None`` for the default title, ``""`` for none.
+    lang:
+        The language of the texts: ``"en"``, ``"zh"`` (Simplified Chinese, in the first installed font of
+        :data:`clvkit.plotting.CJK_FONTS`; English when none is installed) or ``None`` for the locale's
+        (:func:`clvkit.i18n.default_language`). A ``title`` you give is drawn as it is.
 
     Returns
     -------
@@ -226,7 +243,7 @@ def plot_lorenz(result: Inventory | Concentration, *, ax: Any = None, title: str
     ------
     InvalidInputError
         For another type of ``result``, an inventory of unordered tiers (segments, matrix cells) or without
-        concentration (negative values), or a bad ``ax`` / ``title``.
+        concentration (negative values), or a bad ``ax`` / ``title`` / ``lang``.
     MissingDependencyError
         When matplotlib is not installed (the ``plot`` extra).
 
@@ -241,6 +258,7 @@ def plot_lorenz(result: Inventory | Concentration, *, ax: Any = None, title: str
     >>> ax.figure.clf()
     """
     where = "plot_lorenz()"
+    tr, font = plot_language(lang)
     if isinstance(result, Inventory):
         if result.concentration is None:
             raise InvalidInputError(f"The 'result' parameter of {where} has no concentration: some values are "
@@ -269,21 +287,21 @@ def plot_lorenz(result: Inventory | Concentration, *, ax: Any = None, title: str
         left = 0.0
         for j in range(k):
             ax.axvspan(left, float(population[j]), color=mcolors.to_hex(shades[j]), alpha=0.45, lw=0, zorder=0,
-                       label=f"{result.labels[j]}: {result.count_shares[j]:.0%} of customers, "
-                             f"{result.value_shares[j]:.0%} of value")
-            ax.text((left + float(population[j])) / 2, 1.01, result.labels[j], transform=ax.get_xaxis_transform(),
+                       label=tr("{tier}: {customers} of customers, {value} of value", tier=tr(result.labels[j]),
+                                customers=f"{result.count_shares[j]:.0%}", value=f"{result.value_shares[j]:.0%}"))
+            ax.text((left + float(population[j])) / 2, 1.01, tr(result.labels[j]), transform=ax.get_xaxis_transform(),
                     ha="center", va="bottom", fontsize=8, color="#08306b")
             left = float(population[j])
         ax.scatter(population[:-1], value[:-1], s=30, color=curve_colour, zorder=4,
-                   label="tier boundaries (value share below)")
+                   label=tr("tier boundaries (value share below)"))
         for px, py in zip(population[:-1].tolist(), value[:-1].tolist(), strict=True):
             ax.annotate(f"{py:.0%}", (px, py), xytext=(-5, 5), textcoords="offset points", ha="right", va="bottom",
                         fontsize=8, color=curve_colour, zorder=5)
     ax.plot(conc.lorenz_population, conc.lorenz_value, color=curve_colour, lw=2, zorder=3,
-            label=f"Lorenz curve (Gini {conc.gini:.3f})")
-    ax.plot([0.0, 1.0], [0.0, 1.0], ls="--", lw=1, color="#555555", zorder=2, label="equal value")
+            label=tr("Lorenz curve (Gini {gini})", gini=f"{conc.gini:.3f}"))
+    ax.plot([0.0, 1.0], [0.0, 1.0], ls="--", lw=1, color="#555555", zorder=2, label=tr("equal value"))
     if conc.top_shares:
-        lines = [f"top {p:.0%} hold {s:.1%}" for p, s in conc.top_shares.items()]
+        lines = [tr("top {top} hold {share}", top=f"{p:.0%}", share=f"{s:.1%}") for p, s in conc.top_shares.items()]
         ax.text(0.97, 0.03, "\n".join(lines), transform=ax.transAxes, ha="right", va="bottom", fontsize=9,
                 bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#bbbbbb", "alpha": 0.9}, zorder=5)
     ax.set_xlim(0.0, 1.0)
@@ -291,22 +309,27 @@ def plot_lorenz(result: Inventory | Concentration, *, ax: Any = None, title: str
     ax.set_aspect("equal")
     _percent(ax.xaxis)
     _percent(ax.yaxis)
-    ax.set_xlabel("customers, from least to most valuable (cumulative share)")
-    ax.set_ylabel("value (cumulative share)")
+    ax.set_xlabel(tr("customers, from least to most valuable (cumulative share)"))
+    ax.set_ylabel(tr("value (cumulative share)"))
     handles, labels = ax.get_legend_handles_labels()
     if isinstance(result, Inventory):  # highest tier first, as the inventory table lists them
         k = len(result.labels)
         order = [*range(k - 1, -1, -1), *range(k, len(handles))]
         handles, labels = [handles[i] for i in order], [labels[i] for i in order]
     ax.legend(handles, labels, loc="upper left", fontsize=8, framealpha=0.9)
-    policy = f" ({result.policy})" if isinstance(result, Inventory) else ""
-    _title(ax, title, f"Value concentration{policy}: Gini {conc.gini:.3f}", pad=16 if policy else 6)
+    gini = f"{conc.gini:.3f}"
+    if isinstance(result, Inventory):
+        _title(ax, title, tr("Value concentration ({policy}): Gini {gini}", policy=tr(result.policy), gini=gini),
+               pad=16)
+    else:
+        _title(ax, title, tr("Value concentration: Gini {gini}", gini=gini))
+    use_font(font, ax)
     return cast("Axes", ax)
 
 
 # ---------------------------------------------------------------------------------------------- migration
 def plot_tier_migration(migration: Migration, *, normalize: bool = True, annotate: bool = True, ax: Any = None,
-                        title: str | None = None) -> Axes:
+                        title: str | None = None, lang: str | None = None) -> Axes:
     """Heat map of the migration matrix: where the customers of each tier went between two snapshots.
 
     Rows are the tiers before, columns the tiers after; ordered tiers are listed highest first (as the
@@ -322,7 +345,7 @@ def plot_tier_migration(migration: Migration, *, normalize: bool = True, annotat
         Colour by the share of each row (default) or by the count of customers.
     annotate:
         Write the share and count in each cell.
-    ax, title:
+    ax, title, lang:
         As in :func:`plot_lorenz`.
 
     Returns
@@ -347,6 +370,7 @@ def plot_tier_migration(migration: Migration, *, normalize: bool = True, annotat
     >>> ax.figure.clf()
     """
     where = "plot_tier_migration()"
+    tr, font = plot_language(lang)
     if not isinstance(migration, Migration):
         hint = "Pass migration(before, after)." if isinstance(migration, TierAssignment) else ""
         raise _wrong_type(where, "migration", "a Migration (clvkit.tiering.migration)", migration, hint)
@@ -360,7 +384,7 @@ def plot_tier_migration(migration: Migration, *, normalize: bool = True, annotat
     order = list(range(k - 1, -1, -1)) if ordered else list(range(k))
     counts = migration.counts[np.ix_(order, order)]
     shown = migration.rates[np.ix_(order, order)] if normalize else counts
-    labels = [migration.labels[i] for i in order]
+    labels = [tr(migration.labels[i]) for i in order]
     side = min(9.0, 3.2 + 0.75 * k)
     ax = _new_axes(ax, (side + 1.4, side))
     vmax = 1.0 if normalize else max(1.0, float(counts.max()) if counts.size else 1.0)
@@ -368,8 +392,8 @@ def plot_tier_migration(migration: Migration, *, normalize: bool = True, annotat
     ax.set_xticks(range(k), labels, rotation=45 if max(map(len, labels), default=0) > 6 else 0, ha="right"
                   if max(map(len, labels), default=0) > 6 else "center")
     ax.set_yticks(range(k), labels)
-    ax.set_xlabel("tier after")
-    ax.set_ylabel("tier before")
+    ax.set_xlabel(tr("tier after"))
+    ax.set_ylabel(tr("tier before"))
     ax.tick_params(length=0)
     patches = require("matplotlib.patches")
     for i in range(k):  # outline the diagonal: the customers who stayed
@@ -385,20 +409,40 @@ def plot_tier_migration(migration: Migration, *, normalize: bool = True, annotat
     ticker = require("matplotlib.ticker")
     bar = ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04,
                              format=ticker.PercentFormatter(xmax=1.0, decimals=0) if normalize else None)
-    bar.set_label("share of the tier's customers (row)" if normalize else "customers")
-    moves = f"{migration.stay_rate:.0%} stayed"
+    bar.set_label(tr("share of the tier's customers (row)") if normalize else tr("customers"))
+    stay = f"{migration.stay_rate:.0%}"
     if migration.up_rate is not None and migration.down_rate is not None:
-        moves += f", {migration.up_rate:.0%} up, {migration.down_rate:.0%} down"
-    head = f"Tier migration of {migration.n_customers:,} customers"
+        moves = tr("{stay} stayed, {up} up, {down} down", stay=stay, up=f"{migration.up_rate:.0%}",
+                   down=f"{migration.down_rate:.0%}")
+    else:
+        moves = tr("{stay} stayed", stay=stay)
+    count = f"{migration.n_customers:,}"
     if migration.n_entered is not None and (migration.n_entered or migration.n_left):
-        head += f" ({migration.n_entered:,} entered, {migration.n_left:,} left)"
+        head = tr("Tier migration of {count} customers ({entered} entered, {left} left)", count=count,
+                  entered=f"{migration.n_entered:,}", left=f"{migration.n_left:,}")
+    else:
+        head = tr("Tier migration of {count} customers", count=count)
     _title(ax, title, f"{head}\n{moves}")
+    use_font(font, ax, bar.ax)
     return cast("Axes", ax)
 
 
 # ---------------------------------------------------------------------------------------------- matrices
-def _matrix(assignment: Any, policy: str, other: str, other_label: str, colours: Sequence[str],
-            value_scale: Any, other_scale: Any, ax: Any, title: Any, where: str, sibling: str) -> Any:
+# The legend entry of each quadrant (code = 2 value_high + other_high) and the title, per matrix.
+_QUADRANTS = {
+    "risk": (N_("{name}: low value, low risk, {count}"), N_("{name}: low value, high risk, {count}"),
+             N_("{name}: high value, low risk, {count}"), N_("{name}: high value, high risk, {count}")),
+    "cost": (N_("{name}: low value, low cost, {count}"), N_("{name}: low value, high cost, {count}"),
+             N_("{name}: high value, low cost, {count}"), N_("{name}: high value, high cost, {count}")),
+}
+_CUT_LABELS = {"value": N_("value cut {cut}"), "risk": N_("risk cut {cut}"), "cost": N_("cost cut {cut}")}
+_MATRIX_TITLES = {"risk": N_("Value x risk matrix (ValueRiskMatrix): {count} customers"),
+                  "cost": N_("Value x cost matrix (ValueCostMatrix): {count} customers")}
+
+
+def _matrix(assignment: Any, policy: str, other: str, colours: Sequence[str], value_scale: Any, other_scale: Any,
+            ax: Any, title: Any, lang: str | None, where: str, sibling: str) -> Any:
+    tr, font = plot_language(lang)
     if not isinstance(assignment, TierAssignment):
         raise _wrong_type(where, "assignment", f"the TierAssignment of {policy}.assign()", assignment)
     if assignment.policy != policy:
@@ -423,48 +467,49 @@ def _matrix(assignment: Any, policy: str, other: str, other_label: str, colours:
     n = x.shape[0]
     size, alpha = _marker_style(n)
     counts = assignment.counts()
-    sides = [("low", "low"), ("low", "high"), ("high", "low"), ("high", "high")]  # code = 2 value_high + other_high
+    # The quadrant names: English labels as words ("let_go" -> "let go"), translated ones as the catalogue has them.
+    names = [tr(label).replace("_", " ") for label in assignment.labels]
     for code in range(4):
         mask = assignment.codes == code
-        name = assignment.labels[code].replace("_", " ")
-        share = f" ({counts[code] / n:.0%})" if n else ""
+        count = tr("{count} ({share})", count=f"{counts[code]:,}", share=f"{counts[code] / n:.0%}") if n else "0"
         ax.scatter(x[mask], y[mask], s=size, alpha=alpha, color=colours[code], edgecolors="none",
                    rasterized=n > RASTERIZE_ABOVE, zorder=2,
-                   label=f"{name}: {sides[code][0]} value, {sides[code][1]} {other}, {counts[code]:,}{share}")
+                   label=tr(_QUADRANTS[other][code], name=names[code], count=count))
     cut_style = {"color": "#333333", "lw": 1.2, "ls": "--", "zorder": 3}
     value_cut, other_cut = assignment.cuts["value"], assignment.cuts[other]
     if math.isfinite(value_cut):
-        ax.axvline(value_cut, label=f"value cut {value_cut:,.4g}", **cut_style)
+        ax.axvline(value_cut, label=tr(_CUT_LABELS["value"], cut=f"{value_cut:,.4g}"), **cut_style)
     percent_y = other == "risk" and y_scale[0] == "linear" and n > 0 and float(y.min()) >= 0.0 and float(y.max()) <= 1.0
     if math.isfinite(other_cut):
         shown = f"{other_cut:.0%}" if percent_y else f"{other_cut:,.4g}"
-        ax.axhline(other_cut, label=f"{other} cut {shown}", **cut_style)
+        ax.axhline(other_cut, label=tr(_CUT_LABELS[other], cut=shown), **cut_style)
     for code in range(4):  # the treatment in the corner of its quadrant (value right, risk/cost up)
         right, top = code >= 2, code % 2 == 1
-        ax.text(0.98 if right else 0.02, 0.98 if top else 0.02, assignment.labels[code].replace("_", " ").upper(),
+        ax.text(0.98 if right else 0.02, 0.98 if top else 0.02, names[code].upper(),
                 transform=ax.transAxes, ha="right" if right else "left", va="top" if top else "bottom",
                 fontsize=11, fontweight="bold", color=colours[code], zorder=5,
                 bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
-    x_note = _apply_scale(ax, "x", *x_scale)
+    x_label = _apply_scale(ax, "x", *x_scale, "value", tr)
     if percent_y:
-        y_note = ""
+        y_label = tr(_AXIS_LABELS[other]["linear"])
         _percent(ax.yaxis)
     else:
-        y_note = _apply_scale(ax, "y", *y_scale)
-    ax.set_xlabel("customer value" + x_note)
-    ax.set_ylabel(other_label + y_note)
+        y_label = _apply_scale(ax, "y", *y_scale, other, tr)
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
     ax.margins(x=0.05, y=0.12)
     legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False,
                        markerscale=1.6)
     for handle in legend.legend_handles:
         if handle is not None and hasattr(handle, "set_alpha"):
             handle.set_alpha(1.0)
-    _title(ax, title, f"Value x {other} matrix ({policy}): {n:,} customers")
+    _title(ax, title, tr(_MATRIX_TITLES[other], count=f"{n:,}"))
+    use_font(font, ax)
     return ax
 
 
 def plot_value_risk(assignment: TierAssignment, *, value_scale: Scale = "auto", risk_scale: Scale = "linear",
-                    ax: Any = None, title: str | None = None) -> Axes:
+                    ax: Any = None, title: str | None = None, lang: str | None = None) -> Axes:
     """The value x churn-risk matrix as a scatter: one point per customer, coloured by quadrant.
 
     Customer value runs to the right, churn risk up; the dashed lines are the cuts of
@@ -481,7 +526,7 @@ def plot_value_risk(assignment: TierAssignment, *, value_scale: Scale = "auto", 
         ``"auto"`` (the default for value: log when the values span two decades or more, symmetric log when
         some are zero or far below the rest, else linear), ``"linear"`` (the default for risk), ``"log"``
         or ``"symlog"``.
-    ax, title:
+    ax, title, lang:
         As in :func:`plot_lorenz`.
 
     Returns
@@ -506,12 +551,12 @@ def plot_value_risk(assignment: TierAssignment, *, value_scale: Scale = "auto", 
     [[500.0, 0.8]]
     >>> ax.figure.clf()
     """
-    return cast("Axes", _matrix(assignment, "ValueRiskMatrix", "risk", "churn risk", _RISK_COLOURS, value_scale,
-                                risk_scale, ax, title, "plot_value_risk()", "plot_value_cost"))
+    return cast("Axes", _matrix(assignment, "ValueRiskMatrix", "risk", _RISK_COLOURS, value_scale, risk_scale, ax,
+                                title, lang, "plot_value_risk()", "plot_value_cost"))
 
 
 def plot_value_cost(assignment: TierAssignment, *, value_scale: Scale = "auto", cost_scale: Scale = "auto",
-                    ax: Any = None, title: str | None = None) -> Axes:
+                    ax: Any = None, title: str | None = None, lang: str | None = None) -> Axes:
     """The acquisition-cost x value matrix as a scatter: one point per customer, coloured by quadrant.
 
     Customer value runs to the right, acquisition cost up; the dashed lines are the cuts of
@@ -525,7 +570,7 @@ def plot_value_cost(assignment: TierAssignment, *, value_scale: Scale = "auto", 
         From :meth:`ValueCostMatrix.assign() <clvkit.tiering.ValueCostMatrix.assign>`.
     value_scale, cost_scale:
         ``"auto"`` (default; as in :func:`plot_value_risk`), ``"linear"``, ``"log"`` or ``"symlog"``.
-    ax, title:
+    ax, title, lang:
         As in :func:`plot_lorenz`.
 
     Returns
@@ -549,13 +594,13 @@ def plot_value_cost(assignment: TierAssignment, *, value_scale: Scale = "auto", 
     ([100.0], 'linear')
     >>> ax.figure.clf()
     """
-    return cast("Axes", _matrix(assignment, "ValueCostMatrix", "cost", "acquisition cost", _COST_COLOURS,
-                                value_scale, cost_scale, ax, title, "plot_value_cost()", "plot_value_risk"))
+    return cast("Axes", _matrix(assignment, "ValueCostMatrix", "cost", _COST_COLOURS, value_scale, cost_scale, ax,
+                                title, lang, "plot_value_cost()", "plot_value_risk"))
 
 
 # ---------------------------------------------------------------------------------------------- binding
 def plot_binding(result: EmployeeRisk | TeamReport, *, top: int | None = 20, ax: Any = None,
-                 title: str | None = None) -> Axes:
+                 title: str | None = None, lang: str | None = None) -> Axes:
     """Value at risk by employee, with the value they hold alone and how well their accounts are bound.
 
     One horizontal bar per employee, largest value at risk at the top (``value_at_risk``: what is exposed if
@@ -572,7 +617,7 @@ def plot_binding(result: EmployeeRisk | TeamReport, *, top: int | None = 20, ax:
         :func:`~clvkit.binding.team_report`'s :class:`~clvkit.binding.TeamReport` (its ``risk``).
     top:
         How many employees to show (the largest values at risk); ``None`` for all.
-    ax, title:
+    ax, title, lang:
         As in :func:`plot_lorenz`.
 
     Returns
@@ -598,6 +643,7 @@ def plot_binding(result: EmployeeRisk | TeamReport, *, top: int | None = 20, ax:
     >>> ax.figure.clf()
     """
     where = "plot_binding()"
+    tr, font = plot_language(lang)
     if isinstance(result, TeamReport):
         risk = result.risk
     elif isinstance(result, EmployeeRisk):
@@ -628,32 +674,39 @@ def plot_binding(result: EmployeeRisk | TeamReport, *, top: int | None = 20, ax:
     names = [f"{e} ({t})" if t else e for e, t in zip(ids, teams, strict=True)]
     y = np.arange(k)
     ax.barh(y, risk.value_at_risk[:k], height=0.72, color=colours, edgecolor="#555555", lw=0.5,
-            label="value at risk if the employee leaves")
-    ax.barh(y, risk.sole_value[:k], height=0.24, color="#222222", label="value in accounts they hold alone")
+            label=tr("value at risk if the employee leaves"))
+    ax.barh(y, risk.sole_value[:k], height=0.24, color="#222222", label=tr("value in accounts they hold alone"))
     ax.set_yticks(y, names)
     ax.invert_yaxis()
     reach = float(np.maximum(risk.value_at_risk[:k], risk.sole_value[:k]).max()) if k else 1.0
     share = risk.share_of_exposed[:k]
     for i in range(k):
         end = max(float(risk.value_at_risk[i]), float(risk.sole_value[i]))
-        score = f"score {scores[i]:.0f}" if np.isfinite(scores[i]) else "no accounts"
-        ax.text(end + 0.01 * reach, i, f"{share[i]:.0%} · {int(risk.customers_sole[i])} alone · {score}",
-                va="center", fontsize=8, color="#333333")
+        fields = {"share": f"{share[i]:.0%}", "alone": int(risk.customers_sole[i])}
+        note = (tr("{share} · {alone} alone · score {score}", score=f"{scores[i]:.0f}", **fields)
+                if np.isfinite(scores[i]) else tr("{share} · {alone} alone · no accounts", **fields))
+        ax.text(end + 0.01 * reach, i, note, va="center", fontsize=8, color="#333333")
     ax.set_xlim(0.0, 1.4 * reach if reach > 0 else 1.0)
     _money_axis(ax.xaxis)
-    ax.set_xlabel("customer value")
+    ax.set_xlabel(tr("customer value"))
     ax.grid(axis="x", color="#dddddd", lw=0.6)
     ax.set_axisbelow(True)
     patches = require("matplotlib.patches")
     handles = [patches.Patch(facecolor="#ffffbf", edgecolor="#555555", lw=0.5,
-                             label="value at risk if they leave (colour: binding score of their accounts)"),
-               patches.Patch(facecolor="#222222", label="value in the accounts they hold alone")]
+                             label=tr("value at risk if they leave (colour: binding score of their accounts)")),
+               patches.Patch(facecolor="#222222", label=tr("value in the accounts they hold alone"))]
     ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9,
-              title="labels: share of exposed value · accounts held alone · score", title_fontsize=8)
+              title=tr("labels: share of exposed value · accounts held alone · score"), title_fontsize=8)
     mappable = cm.ScalarMappable(norm=norm, cmap=cmap)
     bar = ax.figure.colorbar(mappable, ax=ax, fraction=0.04, pad=0.02)
-    bar.set_label("binding score of their accounts (0-100)")
-    shown = f"top {k} of {n} employees" if k < n else f"{n} employees"
-    _title(ax, title, f"Value at risk by employee ({shown})\nexposed {_money(risk.value_exposed)}, "
-                      f"held by nobody {_money(risk.value_unheld)}")
+    bar.set_label(tr("binding score of their accounts (0-100)"))
+    exposed, unheld = _money(risk.value_exposed), _money(risk.value_unheld)
+    if k < n:
+        default = tr("Value at risk by employee (top {top} of {count} employees)\nexposed {exposed}, held by nobody "
+                     "{unheld}", top=k, count=n, exposed=exposed, unheld=unheld)
+    else:
+        default = tr("Value at risk by employee ({count} employees)\nexposed {exposed}, held by nobody {unheld}",
+                     count=n, exposed=exposed, unheld=unheld)
+    _title(ax, title, default)
+    use_font(font, ax, bar.ax)
     return cast("Axes", ax)

@@ -270,7 +270,7 @@ def build_report(
         facts.append((tr("holdout repeat purchases"), int(np.sum(summary.frequency_holdout))))
     data_blocks = [_side_by_side(key_value_table(facts, caption=tr("The data")), summary._html(tr))]
     if repeat:
-        data_blocks.append(_figure(lambda ax: plot_interpurchase_times(summary, ax=ax),
+        data_blocks.append(_figure(lambda ax: plot_interpurchase_times(summary, ax=ax, lang=tr.lang),
                                    tr("Histogram of the time between purchases"),
                                    tr("Time between a customer's purchases, in {unit}.", unit=unit)))
     data_blocks.append(_note(tr("Calibration period: the data the models learn from; holdout period: later data kept "
@@ -299,28 +299,29 @@ def build_report(
         chosen_name = "BG/NBD"
         lead = tr("Two purchase models were fitted; without a holdout period BG/NBD values the customers below.")
     chosen = models[chosen_name]
-    model_blocks.append(_figure(lambda ax: plot_period_transactions(chosen, summary, ax=ax),
+    model_blocks.append(_figure(lambda ax: plot_period_transactions(chosen, summary, ax=ax, lang=tr.lang),
                                 tr("Bar chart of customers by number of repeat purchases, actual and model"),
                                 tr("Customers by number of repeat purchases in the calibration period: actual and "
                                    "{model}.", model=chosen_name)))
     if holdout:
         model_blocks.append(_figure(
-            lambda ax: plot_calibration_purchases_vs_holdout_purchases(chosen, summary, ax=ax),
+            lambda ax: plot_calibration_purchases_vs_holdout_purchases(chosen, summary, ax=ax, lang=tr.lang),
             tr("Line chart of mean holdout purchases by calibration purchases"),
             tr("Mean holdout purchases by calibration repeat purchases: actual and {model}.", model=chosen_name)))
         tracking_period = 7 if time_unit == "D" else 1
         model_blocks.append(_figure(
             lambda ax: plot_tracking(models, transactions, customer_id=customer_id, datetime=datetime,
                                      calibration_end=calibration_end, time_unit=time_unit, period=tracking_period,
-                                     observation_end=observation_end, cumulative=True, ax=ax),
+                                     observation_end=observation_end, cumulative=True, ax=ax, lang=tr.lang),
             tr("Cumulative repeat purchases over time, actual and both models"),
             tr("Cumulative repeat purchases of the cohort: actual and both models; the dashed line is the end of "
                "the calibration period.")))
-    model_blocks.append(_figure(lambda ax: plot_probability_alive_matrix(chosen, summary=summary, ax=ax),
+    model_blocks.append(_figure(lambda ax: plot_probability_alive_matrix(chosen, summary=summary, ax=ax, lang=tr.lang),
                                 tr("Heat map of the probability a customer is still active by frequency and recency"),
                                 tr("Probability that a customer is still buying, by repeat purchases and time of the "
                                    "last purchase ({model}).", model=chosen_name)))
-    model_blocks.append(_figure(lambda ax: plot_frequency_recency_matrix(chosen, summary=summary, ax=ax),
+    model_blocks.append(_figure(lambda ax: plot_frequency_recency_matrix(chosen, summary=summary, ax=ax,
+                                                                         lang=tr.lang),
                                 tr("Heat map of expected purchases next period by frequency and recency"),
                                 _next_period_caption(summary.time_unit, tr)))
     sections.append(Section("models", tr("Purchase models and their checks"), lead, tuple(model_blocks)))
@@ -334,7 +335,8 @@ def build_report(
         results["gamma_gamma"] = gg
         spend: Any = gg
         value_blocks += [gg._html(tr), _figure(
-            lambda ax: plot_spend_distribution(gg, summary, ax=ax), tr("Density of the average spend per purchase"),
+            lambda ax: plot_spend_distribution(gg, summary, ax=ax, lang=tr.lang),
+            tr("Density of the average spend per purchase"),
             tr("Average spend per repeat purchase: customers' observed means and the Gamma-Gamma density."))]
         money = tr("value (CLV)")
     else:
@@ -432,7 +434,8 @@ def _tier_sections(result: Any, ids: npt.NDArray[Any], p_alive: npt.NDArray[np.f
     inventory_blocks = _inventory_blocks(inv, policy, tr)
     tier_blocks = (_side_by_side(
         "".join(inventory_blocks[:2]),
-        _figure(lambda ax: plot_lorenz(inv, ax=ax), tr("Lorenz curve of customer value with the 5A tiers"),
+        _figure(lambda ax: plot_lorenz(inv, ax=ax, lang=tr.lang),
+                tr("Lorenz curve of customer value with the 5A tiers"),
                 tr("Share of value held by the most valuable customers; the points mark the 5A tiers."),
                 figsize=LORENZ_FIGSIZE)), *inventory_blocks[2:])
     gini = inv.concentration.gini if inv.concentration is not None else 0.0
@@ -473,7 +476,8 @@ def _tier_sections(result: Any, ids: npt.NDArray[Any], p_alive: npt.NDArray[np.f
         (table([tr("cell"), tr("customers"), tr("value if still active")], count_rows,
                caption=tr("Customers per cell")),
          _note(tr(VALUE_RISK_LEGEND)), _note(tr(VALUE_RISK_CUTS_SOURCE)),
-         _figure(lambda ax: plot_value_risk(matrix, ax=ax), tr("Scatter of value if still active against churn risk"),
+         _figure(lambda ax: plot_value_risk(matrix, ax=ax, lang=tr.lang),
+                 tr("Scatter of value if still active against churn risk"),
                  tr("Each point is a customer; the dashed lines are the cuts of the matrix.")))))
     return sections
 
@@ -494,7 +498,7 @@ def _binding_section(binding: Any, results: dict[str, Any], tr: Translator) -> S
         risk = value_at_risk(measures, dataset.values)
         team = team_report(measures, dataset.values, key_customers=dataset.key_customers, tiers=dataset.tiers)
         results["value_at_risk"], results["team"] = risk, team
-        blocks += [team._html(tr), _figure(lambda ax: plot_binding(risk, ax=ax),
+        blocks += [team._html(tr), _figure(lambda ax: plot_binding(risk, ax=ax, lang=tr.lang),
                                                tr("Bar chart of value at risk by employee"),
                                                tr("Value each employee would put at risk by leaving."))]
     else:
