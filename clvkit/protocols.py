@@ -17,6 +17,7 @@ role                          who plays it in clvkit
 :class:`ValueEngine`          :class:`~clvkit.valuation.DirectValue`, :class:`~clvkit.valuation.CompositeValue`
 :class:`IndirectValueSource`  :class:`~clvkit.valuation.ReferralGraph`, :class:`~clvkit.valuation.WordOfMouth`
 :class:`TieringPolicy`        every tiering policy of :mod:`clvkit.tiering`
+:class:`CovariateMatrix`      :class:`clvkit.Covariates`: covariate rows in the order of a summary's customers
 ============================  ===============================================================================
 
 Conventions every implementation follows: horizons ``t`` are in the summary's time unit (the model's
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ContractModel",
     "CountModel",
+    "CovariateMatrix",
     "EstimatedModel",
     "FitDiagnostics",
     "HeterogeneityModel",
@@ -52,6 +54,22 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
+
+
+@runtime_checkable
+class CovariateMatrix(Protocol):
+    """Covariates as an estimation routine reads them (:class:`clvkit.Covariates` plays it).
+
+    ``names`` are the design column names after coding (``("Gender", "Channel[offline]")``);
+    ``align(customer_id)`` returns the rows of those customers in their order: float64 of shape (n, k),
+    C-contiguous, or raises :class:`~clvkit.errors.InvalidInputError` naming the first customer without a row
+    and how many are missing.
+    """
+
+    @property
+    def names(self) -> tuple[str, ...]: ...
+
+    def align(self, customer_id: npt.NDArray[Any], /) -> npt.NDArray[np.float64]: ...
 
 
 @runtime_checkable
