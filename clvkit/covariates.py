@@ -114,10 +114,10 @@ def _first_rows(bad: npt.NDArray[np.bool_], ids: npt.NDArray[Any], extra: npt.ND
     where = np.flatnonzero(bad)
     shown: list[object] = []
     for i in where[:MAX_ROWS_SHOWN]:
-        label = f"{int(i)} (customer {_show(ids[i])!r}" if ids.size else f"{int(i)} ("
+        parts = [f"customer {_show(ids[i])!r}"] if ids.size else []
         if extra is not None:
-            label += f", period {np.datetime_as_string(extra[i], unit='D')}"
-        shown.append(label + ")")
+            parts.append(f"period {np.datetime_as_string(extra[i], unit='D')}")
+        shown.append(f"{int(i)} ({', '.join(parts)})" if parts else int(i))
     return int(where.size), tuple(shown)
 
 
@@ -160,6 +160,9 @@ def _read_ids(raw: npt.NDArray[Any], column: str, context: str) -> npt.NDArray[A
             return np.array(values, dtype=str)
         if all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in values):
             return np.array(values, dtype=np.int64)
+        if all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+               for v in values):
+            return _read_ids(np.array(values, dtype=np.float64), column, context)
         other = np.fromiter((not isinstance(v, str) for v in values), dtype=bool, count=len(values))
         mixed = other if other.any() and not other.all() else np.ones(len(values), dtype=bool)
         _raise([_row_problem(mixed, column, "mixes kinds of ids (ids must be all integers or all text)",
@@ -351,19 +354,11 @@ def _step_text(step: np.timedelta64) -> str:
 class Covariates:
     """Covariates keyed by customer id: static (one row per customer) or dynamic (one row per customer and period).
 
-    Make them with :meth:`static` or :meth:`dynamic`; the object is read-only.
-
-    Attributes
-    ----------
-    kind : {"static", "dynamic"}
-    names : tuple of str
-        Design column names after coding (``"Gender"``, ``"Channel[offline]"``).
-    design : CovariateDesign
-        The coding, to pass as ``design=`` for new data and to save as JSON.
-    customer_id : ndarray of shape (n_customers,)
-        The customers, in ascending id order.
-    values : ndarray of shape (n_customers, k) for static, (n_customers, n_periods, k) for dynamic
-        Read-only float64; a dynamic customer's rows outside its own first..last period are NaN (never returned).
+    Make them with :meth:`static` or :meth:`dynamic`; the object is read-only. ``names`` are the design column
+    names after coding (``"Gender"``, ``"Channel[offline]"``), ``design`` the coding to pass as ``design=`` for new
+    data and to save as JSON, ``customer_id`` the customers in ascending id order and ``values`` the coded float64
+    values: (n_customers, k) static, (n_customers, n_periods, k) dynamic, where a customer's cells outside its own
+    first..last period are NaN and never returned.
     """
 
     def __init__(self, *, kind: Literal["static", "dynamic"], design: CovariateDesign, customer_id: npt.NDArray[Any],
@@ -427,12 +422,6 @@ class Covariates:
         """
         context = _context("static")
         ids, cols = _read_input(data, customer_id, columns, design, reference, context)
-        if design is None:
-            design = _design_for(cols, columns, "static", reference, ids, None, context)
-            x = _code(cols, design, ids, None, context)
-            _check_identifiable(x, design.names, context)
-        else:
-            x = _code(cols, design, ids, None, context)
         order = np.argsort(ids, kind="stable")
         sorted_ids = ids[order]
         dup = np.zeros(len(ids), dtype=bool)
@@ -442,6 +431,12 @@ class Covariates:
         _raise([_row_problem(dup, customer_id, "has customers with more than one row",
                              "Static covariates take one row per customer: drop or merge the duplicates, or use "
                              "Covariates.dynamic() for values that change over time.", ids)], context)
+        if design is None:
+            design = _design_for(cols, columns, "static", reference, ids, None, context)
+            x = _code(cols, design, ids, None, context)
+            _check_identifiable(x, design.names, context)
+        else:
+            x = _code(cols, design, ids, None, context)
         return cls(kind="static", design=design.model_copy(update={"kind": "static"}), customer_id=sorted_ids,
                    values=np.ascontiguousarray(x[order]))
 
@@ -777,6 +772,9 @@ def _read_input(data: Any, customer_id: str, columns: Sequence[str], design: Cov
         raise InvalidInputError(f"The 'columns' parameter of {context} must be a list of column names. Got "
                                 f"{columns!r} instead.")
     columns = list(columns)
+    if not columns:
+        raise InvalidInputError(f"The 'columns' parameter of {context} must name at least one covariate column. "
+                                "Got [] instead.")
     if len(set(columns)) != len(columns):
         raise InvalidInputError(f"The 'columns' parameter of {context} names a column twice: {columns}.")
     if customer_id in columns:

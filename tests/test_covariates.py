@@ -190,6 +190,7 @@ def test_domain_customers() -> None:
     ({"id": [1, 2, 3], "x": ["a", None, "b"]}, "x", "missing values"),
     ({"id": [1, 2, 3], "x": ["a", 2.0, "b"]}, "x", "mixes text"),
     ({"id": [1, 2, 3], "x": [1.0, [2.0], 3.0]}, "x", "not numbers"),
+    ({"id": [1.0, 2.5, 3.0], "x": [1.0, 2.0, 3.0]}, "id", "not whole numbers"),
     ({"id": [1, 2, 3], "x": np.array(["2005-01-01", "2005-01-02", "2005-01-03"], dtype="datetime64[D]")}, "x",
      "not numeric"),
 ])
@@ -236,6 +237,8 @@ def test_bad_arguments() -> None:
         Covariates.static(_small(), customer_id="id", columns="age")
     with pytest.raises(InvalidInputError, match="must not hold the id column"):
         Covariates.static(_small(), customer_id="id", columns=["id"])
+    with pytest.raises(InvalidInputError, match="at least one covariate"):
+        Covariates.static(_small(), customer_id="id", columns=[])
     with pytest.raises(InvalidInputError, match="needs a pandas"):
         Covariates.static(42, customer_id="id", columns=["age"])
 
@@ -290,17 +293,36 @@ def test_coding_round_trips_through_the_json_design(regions: list[str], referenc
     np.testing.assert_array_equal(again.values, cov.values)
 
 
-def test_frame_kinds_agree() -> None:
-    data = _small()
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_frame_kinds_agree(draw: st.DataObject) -> None:
+    n = draw.draw(st.integers(8, 20))
+    data: dict[str, list[Any]] = {
+        "id": draw.draw(st.lists(st.integers(0, 10**9), min_size=n, max_size=n, unique=True)),
+        "Channel": draw.draw(st.lists(st.sampled_from(["web", "shop", "tv"]), min_size=n, max_size=n)),
+        "vip": draw.draw(st.lists(st.booleans(), min_size=n, max_size=n)),
+        "age": draw.draw(st.lists(st.floats(0, 100, allow_subnormal=False), min_size=n, max_size=n)),
+    }
+    try:
+        reference = Covariates.static(data, customer_id="id", columns=["Channel", "vip", "age"])
+    except InvalidInputError:  # a constant, one-level or collinear draw: every kind of input must refuse it too
+        reference = None
     pdf = pd.DataFrame(data)
     cat = pdf.assign(Channel=pdf["Channel"].astype("category"))
     pl_cat = pl.DataFrame(data).with_columns(pl.col("Channel").cast(pl.Categorical))
     inputs = [data, pdf, cat, pl.DataFrame(data), pl_cat, pa.table(data), pa.Table.from_pandas(cat)]
-    results = [Covariates.static(x, customer_id="id", columns=["Channel", "vip", "age"]) for x in inputs]
-    for cov in results[1:]:
-        assert cov.design == results[0].design
-        np.testing.assert_array_equal(cov.values, results[0].values)
-        np.testing.assert_array_equal(cov.customer_id, results[0].customer_id)
+    for x in inputs:
+        if reference is None:
+            with pytest.raises(InvalidInputError):
+                Covariates.static(x, customer_id="id", columns=["Channel", "vip", "age"])
+            continue
+        cov = Covariates.static(x, customer_id="id", columns=["Channel", "vip", "age"])
+        assert cov.design == reference.design
+        np.testing.assert_array_equal(cov.values, reference.values)
+        np.testing.assert_array_equal(cov.customer_id, reference.customer_id)
+
+
+def test_dynamic_frame_kinds_agree() -> None:
     weekly = _weekly([5, 6, 7], [3, 4, 2])
     dyn = [Covariates.dynamic(x, customer_id="id", period="week", columns=["x"])
            for x in (weekly, pd.DataFrame(weekly), pl.DataFrame(weekly), pa.table(weekly))]
