@@ -58,18 +58,17 @@ FloatArray = npt.NDArray[np.float64]
 
 @runtime_checkable
 class CovariateMatrix(Protocol):
-    """Covariates as an estimation routine reads them (:class:`clvkit.Covariates` plays it).
-
-    ``names`` are the design column names after coding (``("Gender", "Channel[offline]")``);
-    ``align(customer_id)`` returns the rows of those customers in their order: float64 of shape (n, k),
-    C-contiguous, or raises :class:`~clvkit.errors.InvalidInputError` naming the first customer without a row
-    and how many are missing.
-    """
+    """Covariates of customers, by name, that a fit or a prediction aligns with a summary's customer ids
+    (``clvkit.Covariates`` plays it)."""
 
     @property
-    def names(self) -> tuple[str, ...]: ...
+    def names(self) -> tuple[str, ...]:
+        """The covariates' names, in column order."""
+        ...
 
-    def align(self, customer_id: npt.NDArray[Any], /) -> npt.NDArray[np.float64]: ...
+    def align(self, customer_id: npt.NDArray[Any], /) -> npt.NDArray[np.float64]:
+        """The covariates of these customers, shape (n, k), rows in the order of ``customer_id``."""
+        ...
 
 
 @runtime_checkable
