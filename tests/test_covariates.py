@@ -69,6 +69,11 @@ def test_apparel_static_matches_the_file(shared_data: Any) -> None:
     assert got.dtype == np.float64 and got.flags.c_contiguous and got.shape == (600, 2)
     np.testing.assert_array_equal(got, expected)
     assert isinstance(cov, CovariateMatrix)
+    # in the order of a summary of the apparel transactions (what a fit passes)
+    trans = shared_data("apparel_trans.csv")
+    summary = clvkit.summarize(pd.read_csv(trans), customer_id="Id", datetime="Date", time_unit="W")
+    by_id = {int(r["Id"]): [float(r["Gender"]), float(r["Channel"])] for r in rows}
+    np.testing.assert_array_equal(cov.align(summary.customer_id), [by_id[int(i)] for i in summary.customer_id])
 
 
 def test_apparel_dynamic_matches_the_file(shared_data: Any) -> None:
