@@ -525,7 +525,10 @@ class Covariates:
         gap_after[order[:-1][same_customer & (idx_s[1:] - idx_s[:-1] > 1)]] = True
         if gap_after.any():
             n_bad, rows = _first_rows(gap_after, ids, when)
-            raise InvalidInputError([Problem(period, "has gaps: customers miss the period after these rows",
+            g = int(np.flatnonzero(gap_after)[0])
+            missing = np.datetime_as_string(when[g] + step, unit="D")
+            raise InvalidInputError([Problem(period, f"has gaps: customers miss the period after these rows (first: "
+                                                     f"customer {_show(ids[g])!r} has no row for {missing})",
                                              rows=rows, n_bad=n_bad,
                                              fix="Give every customer one row for each period from its first to its "
                                                  "last (fill missing periods).")], context=context)
