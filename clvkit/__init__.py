@@ -1,8 +1,9 @@
 """clvkit: customer lifetime value, tiering and binding.
 
 The batch core (:class:`CustomerSummary`, :func:`summarize`) turns a transaction log into per-customer
-summaries; :mod:`clvkit.valuation` fits probabilistic models and values customers; :mod:`clvkit.tiering`
-and :mod:`clvkit.binding` turn values into treatment. Fitted models persist as versioned JSON
+summaries, and :class:`Covariates` holds what is known about the customers; :mod:`clvkit.valuation` fits
+probabilistic models and values customers; :mod:`clvkit.tiering` and :mod:`clvkit.binding` turn values into
+treatment. Fitted models persist as versioned JSON
 (:func:`load_json`).
 """
 
@@ -10,6 +11,7 @@ from ._summarize import summarize, summarize_transactions
 from ._version import __version__
 from .batch import CompressedSummary, CustomerSummary
 from .contracts import ContractSummary
+from .covariates import CovariateDesign, Covariates
 from .errors import (
     ClvkitError,
     ConvergenceError,
@@ -27,6 +29,8 @@ __all__ = [
     "ContractSummary",
     "ConvergenceError",
     "ConvergenceWarning",
+    "CovariateDesign",
+    "Covariates",
     "CustomerSummary",
     "InvalidInputError",
     "MissingDependencyError",

@@ -17,6 +17,7 @@ role                          who plays it in clvkit
 :class:`ValueEngine`          :class:`~clvkit.valuation.DirectValue`, :class:`~clvkit.valuation.CompositeValue`
 :class:`IndirectValueSource`  :class:`~clvkit.valuation.ReferralGraph`, :class:`~clvkit.valuation.WordOfMouth`
 :class:`TieringPolicy`        every tiering policy of :mod:`clvkit.tiering`
+:class:`CovariateMatrix`      :class:`clvkit.Covariates`: covariate rows in the order of a summary's customers
 ============================  ===============================================================================
 
 Conventions every implementation follows: horizons ``t`` are in the summary's time unit (the model's
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ContractModel",
     "CountModel",
+    "CovariateMatrix",
     "EstimatedModel",
     "FitDiagnostics",
     "HeterogeneityModel",
@@ -52,6 +54,21 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
+
+
+@runtime_checkable
+class CovariateMatrix(Protocol):
+    """Covariates of customers, by name, that a fit or a prediction aligns with a summary's customer ids
+    (``clvkit.Covariates`` plays it)."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The covariates' names, in column order."""
+        ...
+
+    def align(self, customer_id: npt.NDArray[Any], /) -> npt.NDArray[np.float64]:
+        """The covariates of these customers, shape (n, k), rows in the order of ``customer_id``."""
+        ...
 
 
 @runtime_checkable
