@@ -46,7 +46,8 @@ class CovariateDesign:
     ``labels`` names the free coefficients (``"purchase.Gender"``, or ``"Gender"`` for one constrained equal
     across the processes); ``columns[process]`` lists, per covariate of that process, its name and the index
     of its free coefficient (-1 for a covariate that is zero for every customer: its coefficient is fixed
-    at 0); ``z[process]`` is the (n, m) matrix with each covariate in its coefficient's column (so ``z[process] @ gamma`` is the process's linear predictor).
+    at 0); ``z[process]`` is the (n, m) matrix with each covariate in its coefficient's column (so
+    ``z[process] @ gamma`` is the process's linear predictor).
     """
 
     labels: tuple[str, ...]
