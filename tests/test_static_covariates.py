@@ -22,7 +22,7 @@ from clvkit import CustomerSummary, load_json
 from clvkit.errors import InvalidInputError
 from clvkit.protocols import CovariateMatrix
 from clvkit.valuation import BetaGeo, ParetoNBD
-from clvkit.valuation.models import _paretonbd
+from clvkit.valuation.models import _bgnbd, _paretonbd
 from clvkit.valuation.models._covariates import build_design, group_customers, grouped_loglik
 
 
@@ -110,26 +110,33 @@ def test_apparel_equal_constraint_nests_between_plain_and_free(shared_data: Any)
     assert "Gender" not in se
 
 
-def _simulated(seed: int, n: int, gamma_p: tuple[float, float], gamma_d: tuple[float, float]
-               ) -> tuple[CustomerSummary, _Cov, np.ndarray]:
+def _simulated(seed: int, n: int, gamma_p: tuple[float, float], gamma_d: tuple[float, float], *,
+               model: str = "pnbd") -> tuple[CustomerSummary, _Cov, np.ndarray]:
+    """Customers in four covariate groups, each drawn at its individual parameters (CLVTools' link)."""
     rng = np.random.default_rng(seed)
     z = np.column_stack([rng.integers(0, 2, n), rng.integers(0, 2, n)]).astype(float)
-    params = np.array([0.8, 8.0, 0.6, 12.0])
+    params = np.array([0.8, 8.0, 0.6, 12.0]) if model == "pnbd" else np.array([0.8, 8.0, 0.8, 3.0])
     T = rng.uniform(30.0, 80.0, n)
     x, tx = np.empty(n), np.empty(n)
     for row in np.unique(z, axis=0):
         idx = np.flatnonzero((z == row).all(axis=1))
-        p = params * np.array([1.0, math.exp(-row @ gamma_p), 1.0, math.exp(-row @ gamma_d)])
-        x[idx], tx[idx] = _paretonbd.simulate(p, T[idx], rng)
+        if model == "pnbd":  # alpha_i = alpha exp(-gamma_p'z), beta_i = beta exp(-gamma_d'z)
+            p = params * np.array([1.0, math.exp(-row @ gamma_p), 1.0, math.exp(-row @ gamma_d)])
+            x[idx], tx[idx] = _paretonbd.simulate(p, T[idx], rng)
+        else:  # alpha_i = alpha exp(-gamma_p'z), a_i and b_i times exp(gamma_d'z)
+            up = math.exp(row @ gamma_d)
+            p = params * np.array([1.0, math.exp(-row @ gamma_p), up, up])
+            x[idx], tx[idx] = _bgnbd.simulate(p, T[idx], rng)
     ids = np.arange(n) + 1000
     summary = CustomerSummary(x, tx, T, customer_id=ids, time_unit="W")
     return summary, _Cov(ids, {"A": z[:, 0], "B": z[:, 1]}), params
 
 
-def test_simulation_recovers_coefficients_within_their_standard_errors() -> None:
+@pytest.mark.parametrize(("engine", "model"), [(ParetoNBD(), "pnbd"), (BetaGeo(), "bgnbd")])
+def test_simulation_recovers_coefficients_within_their_standard_errors(engine: Any, model: str) -> None:
     gamma_p, gamma_d = (0.5, -0.3), (-0.4, 0.7)
-    summary, cov, _ = _simulated(20261207, 4000, gamma_p, gamma_d)
-    fitted = ParetoNBD().fit(summary, purchase_covariates=cov, dropout_covariates=cov)
+    summary, cov, _ = _simulated(20261207, 4000, gamma_p, gamma_d, model=model)
+    fitted = engine.fit(summary, purchase_covariates=cov, dropout_covariates=cov)
     se = fitted.standard_errors or {}
     truth = {"purchase": dict(zip(("A", "B"), gamma_p, strict=True)),
              "dropout": dict(zip(("A", "B"), gamma_d, strict=True))}
