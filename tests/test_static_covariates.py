@@ -159,7 +159,7 @@ def test_all_zero_covariate_reproduces_the_plain_fit() -> None:
 @pytest.mark.parametrize("engine", [ParetoNBD(), BetaGeo()])
 def test_grouped_gradient_matches_finite_differences(engine: Any) -> None:
     summary, cov, _ = _simulated(11, 300, (0.3, -0.2), (0.1, 0.4))
-    design = build_design(summary, {"purchase": cov, "dropout": cov}, ("B",),
+    design = build_design(summary.customer_id, {"purchase": cov, "dropout": cov}, ("B",),
                           engine.fitted_class.covariate_links, "test")
     assert design is not None and design.labels == ("purchase.A", "B", "dropout.A")
     members, rows = group_customers(design)

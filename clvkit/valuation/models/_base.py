@@ -600,7 +600,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             return None
         if not isinstance(summary, CustomerSummary):
             raise InvalidInputError(f"{where} takes covariates only with a clvkit.CustomerSummary.")
-        return build_design(summary, {"purchase": purchase, "dropout": dropout}, equal,
+        return build_design(summary.customer_id, {"purchase": purchase, "dropout": dropout}, equal,
                             self.fitted_class.covariate_links, where)
 
     def _start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:

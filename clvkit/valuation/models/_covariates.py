@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ...batch import CustomerSummary
 from ...errors import InvalidInputError
 
 __all__ = ["PROCESSES", "CovariateDesign", "Links", "build_design", "group_customers", "grouped_loglik",
@@ -96,9 +95,10 @@ def _aligned(cov: Any, ids: npt.NDArray[Any], names: tuple[str, ...], process: s
     return z
 
 
-def build_design(summary: CustomerSummary, covariates: Mapping[str, Any], equal: Sequence[str], links: Links,
+def build_design(ids: npt.NDArray[Any] | None, covariates: Mapping[str, Any], equal: Sequence[str], links: Links,
                  where: str) -> CovariateDesign | None:
-    """The :class:`CovariateDesign` of ``covariates`` (process -> covariates or ``None``), or ``None`` without any.
+    """The :class:`CovariateDesign` of ``covariates`` (process -> covariates or ``None``) for the customers
+    ``ids`` (the summary's ``customer_id``), or ``None`` without any covariates.
 
     Raises
     ------
@@ -118,7 +118,6 @@ def build_design(summary: CustomerSummary, covariates: Mapping[str, Any], equal:
     for process in given:
         if process not in links:
             raise InvalidInputError(f"{where}: this model takes no {process} covariates.")
-    ids = summary.customer_id
     if ids is None:
         raise InvalidInputError(
             f"{where}: covariates are matched to customers by id, but the summary has no customer_id. "
