@@ -21,10 +21,12 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from ..._rows import unique_rows
 from ..._validation import check_scalar
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError
 from ._base import FittedModel, check_count, check_horizon
+from ._covariates import positions_by_group
 
 __all__ = ["MAX_SIMULATED_AGE", "MIN_DISCOUNT_RATE", "CountKernel", "FittedCountModel"]
 
@@ -154,9 +156,9 @@ class FittedCountModel(FittedModel):
             eta = z[:, [names.index(n) for n in coef]] @ np.array(list(coef.values()))
             for position, sign in self.covariate_links[process]:
                 log_scale[:, position] += sign * eta
-        uniq, inverse = np.unique(log_scale, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
-        return [(np.flatnonzero(inverse == g), params * np.exp(uniq[g])) for g in range(uniq.shape[0])]
+        uniq, _, inverse = unique_rows([np.ascontiguousarray(c) for c in log_scale.T], np.ones(ids.shape[0]))
+        groups = positions_by_group(inverse, uniq[0].shape[0])
+        return [(idx, params * np.exp(np.array([c[g] for c in uniq]))) for g, idx in enumerate(groups)]
 
     def _by_group(self, summary: CustomerSummary, where: str, covariates: dict[str, Any],
                   call: Callable[..., FloatArray], *extras: FloatArray, path: bool = False) -> FloatArray:

@@ -27,10 +27,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..._rows import unique_rows
 from ...errors import InvalidInputError
 
 __all__ = ["PROCESSES", "CovariateDesign", "Links", "build_design", "group_customers", "grouped_loglik",
-           "scale_params"]
+           "positions_by_group", "scale_params"]
 
 FloatArray = npt.NDArray[np.float64]
 #: Per process: ``(parameter position, sign)`` pairs; the parameter is multiplied by ``exp(sign * z' gamma)``.
@@ -216,12 +217,21 @@ def grouped_loglik(kernel: Kernel, groups: Sequence[tuple[Mapping[str, npt.NDArr
 def group_customers(design: CovariateDesign) -> tuple[list[npt.NDArray[np.intp]], list[dict[str, FloatArray]]]:
     """Customers' positions per distinct covariate row, and that row's ``z`` per process."""
     processes = list(design.z)
-    stacked = np.hstack([design.z[p] for p in processes])
-    uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    order = np.argsort(inverse, kind="stable")
-    bounds = np.searchsorted(inverse[order], np.arange(uniq.shape[0] + 1))
     m = design.n_free
-    members = [order[bounds[g]:bounds[g + 1]].astype(np.intp) for g in range(uniq.shape[0])]
-    rows = [{p: uniq[g, i * m:(i + 1) * m] for i, p in enumerate(processes)} for g in range(uniq.shape[0])]
+    columns = [np.ascontiguousarray(design.z[p][:, j]) for p in processes for j in range(m)]
+    n = next(iter(design.z.values())).shape[0]
+    if m == 0:  # every covariate is zero for everyone: one group
+        return [np.arange(n, dtype=np.intp)], [{p: np.zeros(0) for p in processes}]
+    uniq, _, inverse = unique_rows(columns, np.ones(n))  # one integer sort, not numpy's row-wise unique
+    members, rows = [], []
+    for g, idx in enumerate(positions_by_group(inverse, uniq[0].shape[0])):
+        members.append(idx)
+        rows.append({p: np.array([uniq[i * m + j][g] for j in range(m)]) for i, p in enumerate(processes)})
     return members, rows
+
+
+def positions_by_group(inverse: npt.NDArray[np.intp], n_groups: int) -> list[npt.NDArray[np.intp]]:
+    """The positions of each group's members (ascending), from every row's group index."""
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(n_groups + 1))
+    return [order[bounds[g]:bounds[g + 1]].astype(np.intp) for g in range(n_groups)]
