@@ -108,6 +108,8 @@ def test_apparel_equal_constraint_nests_between_plain_and_free(shared_data: Any)
     se = tied.standard_errors or {}
     assert se["purchase.Gender"] == se["dropout.Gender"]
     assert "Gender" not in se
+    back = load_json(tied.to_json())
+    assert back == tied and back.equal == ["Gender"]
 
 
 def _simulated(seed: int, n: int, gamma_p: tuple[float, float], gamma_d: tuple[float, float], *,

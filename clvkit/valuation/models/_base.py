@@ -178,7 +178,8 @@ class FittedModel(FrozenModel):
         default_factory=dict,
         description="Covariate coefficients per process ({'purchase': {name: value}, 'dropout': {...}}); "
                     "empty for a model without covariates.")
-    equal: tuple[str, ...] = Field((), description="Covariates constrained to one coefficient across processes.")
+    equal: list[str] = Field(default_factory=list,
+                             description="Covariates constrained to one coefficient across processes.")
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -374,6 +375,34 @@ class FittedModel(FrozenModel):
             When the model has no covariates.
         MissingDependencyError
             If pandas (or polars) is not installed.
+
+        Examples
+        --------
+        Offline customers simulated to buy ``exp(0.6) = 1.82`` times as often as online ones:
+
+        >>> import numpy as np
+        >>> from clvkit import CustomerSummary
+        >>> from clvkit.valuation import ParetoNBD
+        >>> from clvkit.valuation.models import _paretonbd
+        >>> class Columns:  # anything with names and align(customer_id) is a CovariateMatrix
+        ...     names = ("offline",)
+        ...     def __init__(self, z): self.z = z
+        ...     def align(self, customer_id, /): return self.z[customer_id][:, None]
+        >>> rng = np.random.default_rng(7)
+        >>> offline = np.repeat([0.0, 1.0], 1500)
+        >>> x, tx = np.empty(3000), np.empty(3000)
+        >>> for g, alpha in ((0, 8.0), (1, 8.0 * np.exp(-0.6))):
+        ...     x[offline == g], tx[offline == g] = _paretonbd.simulate(np.array([0.8, alpha, 0.6, 12.0]),
+        ...                                                             np.full(1500, 52.0), rng)
+        >>> summary = CustomerSummary(x, tx, np.full(3000, 52.0), customer_id=np.arange(3000), time_unit="W")
+        >>> fitted = ParetoNBD().fit(summary, purchase_covariates=Columns(offline))
+        >>> table = fitted.coefficient_table()
+        >>> table[["estimate", "standard_error", "exp_estimate"]].round(2)  # doctest: +NORMALIZE_WHITESPACE
+                          estimate  standard_error  exp_estimate
+        coefficient
+        purchase.offline      0.64            0.05           1.9
+        >>> table["reading"].tolist()
+        ['purchase rate x1.9 per unit of offline']
         """
         from scipy import special
 
@@ -588,7 +617,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         if design is not None:
             extra["coefficients"] = {process: {name: gamma[index] if index >= 0 else 0.0 for name, index in columns}
                                      for process, columns in design.columns.items()}
-            extra["equal"] = design.equal
+            extra["equal"] = list(design.equal)
         fitted = self.fitted_class(params=self.fitted_class.params_type(**params),  # type: ignore[call-arg]
                                    time_unit=summary.time_unit,  # type: ignore[attr-defined]
                                    fit_info=info, **extra)  # (params: declared by each subclass)
