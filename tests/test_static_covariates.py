@@ -97,6 +97,19 @@ def test_apparel_static_fit_is_the_independent_likelihood_maximum(shared_data: A
     assert {"purchase.Gender", "purchase.Channel", "dropout.Gender", "dropout.Channel"} <= set(se)
 
 
+def test_apparel_fit_with_clvkit_covariates_matches_the_test_local_matrix(shared_data: Any) -> None:
+    pd = pytest.importorskip("pandas")
+    from clvkit import Covariates
+
+    summary, cov = _apparel(shared_data)
+    frame = pd.read_csv(shared_data("apparel_static_cov.csv"))
+    static = Covariates.static(frame, customer_id="Id", columns=["Gender", "Channel"])
+    a = ParetoNBD().fit(summary, purchase_covariates=cov, dropout_covariates=cov)
+    b = ParetoNBD().fit(summary, purchase_covariates=static, dropout_covariates=static)
+    assert b.coefficients == a.coefficients
+    assert b.log_likelihood == a.log_likelihood
+
+
 def test_apparel_equal_constraint_nests_between_plain_and_free(shared_data: Any) -> None:
     summary, cov = _apparel(shared_data)
     free = ParetoNBD().fit(summary, purchase_covariates=cov, dropout_covariates=cov)

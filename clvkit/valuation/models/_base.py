@@ -26,7 +26,7 @@ from ...batch import CustomerSummary
 from ...errors import ConvergenceWarning, InvalidInputError, NotFittedError
 from ...i18n import Translator, translator
 from ...persistence import register, write_document
-from ._covariates import CovariateDesign, Links, build_design, group_customers, grouped_loglik
+from ._covariates import CoefficientLayout, Links, build_design, group_customers, grouped_loglik
 from ._estimation import FitProgress, LogLikelihood, maximize_likelihood
 
 __all__ = [
@@ -623,7 +623,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
                                    fit_info=info, **extra)  # (params: declared by each subclass)
         return cast(FittedT, fitted)
 
-    def _design(self, summary: Any, purchase: Any, dropout: Any, equal: Any) -> CovariateDesign | None:
+    def _design(self, summary: Any, purchase: Any, dropout: Any, equal: Any) -> CoefficientLayout | None:
         where = f"{type(self).__name__}.fit()"
         if purchase is None and dropout is None and not equal:
             return None
@@ -645,7 +645,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             )
         return np.array(values, dtype=np.float64)
 
-    def _estimate(self, source: DataT, progress: ProgressCallback | None, design: CovariateDesign | None = None
+    def _estimate(self, source: DataT, progress: ProgressCallback | None, design: CoefficientLayout | None = None
                   ) -> tuple[dict[str, float], FitInfo, list[float]]:
         kind = self.data_type
         if not isinstance(source, kind):
@@ -725,7 +725,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         return dict(zip(names[:k], values[:k], strict=True)), info, values[k:]
 
 
-def _standard_errors(names: tuple[str, ...], se: FloatArray, design: CovariateDesign | None) -> dict[str, float]:
+def _standard_errors(names: tuple[str, ...], se: FloatArray, design: CoefficientLayout | None) -> dict[str, float]:
     """Standard errors by name; a coefficient constrained equal across processes is listed under each process."""
     out = dict(zip(names, se.tolist(), strict=True))
     if design is not None:

@@ -30,7 +30,7 @@ import numpy.typing as npt
 from ..._rows import unique_rows
 from ...errors import InvalidInputError
 
-__all__ = ["PROCESSES", "CovariateDesign", "Links", "build_design", "group_customers", "grouped_loglik",
+__all__ = ["PROCESSES", "CoefficientLayout", "Links", "build_design", "group_customers", "grouped_loglik",
            "positions_by_group", "scale_params"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -40,7 +40,7 @@ PROCESSES = ("purchase", "dropout")
 
 
 @dataclass(frozen=True)
-class CovariateDesign:
+class CoefficientLayout:
     """Which covariates enter which process, and how they map onto the free coefficients.
 
     ``labels`` names the free coefficients (``"purchase.Gender"``, or ``"Gender"`` for one constrained equal
@@ -97,8 +97,8 @@ def _aligned(cov: Any, ids: npt.NDArray[Any], names: tuple[str, ...], process: s
 
 
 def build_design(ids: npt.NDArray[Any] | None, covariates: Mapping[str, Any], equal: Sequence[str], links: Links,
-                 where: str) -> CovariateDesign | None:
-    """The :class:`CovariateDesign` of ``covariates`` (process -> covariates or ``None``) for the customers
+                 where: str) -> CoefficientLayout | None:
+    """The :class:`CoefficientLayout` of ``covariates`` (process -> covariates or ``None``) for the customers
     ``ids`` (the summary's ``customer_id``), or ``None`` without any covariates.
 
     Raises
@@ -162,7 +162,7 @@ def build_design(ids: npt.NDArray[Any] | None, covariates: Mapping[str, Any], eq
     new_index = {old: new for new, old in enumerate(keep)}
     columns = {p: tuple((name, new_index.get(index, -1)) for name, index in cols) for p, cols in columns.items()}
     z = {p: m[:, keep] for p, m in z.items()}
-    return CovariateDesign(tuple(labels[j] for j in keep), columns, z, equal_set)
+    return CoefficientLayout(tuple(labels[j] for j in keep), columns, z, equal_set)
 
 
 def scale_params(params: FloatArray, gamma: FloatArray, z: Mapping[str, FloatArray], links: Links) -> FloatArray:
@@ -214,7 +214,7 @@ def grouped_loglik(kernel: Kernel, groups: Sequence[tuple[Mapping[str, npt.NDArr
     return loglik
 
 
-def group_customers(design: CovariateDesign) -> tuple[list[npt.NDArray[np.intp]], list[dict[str, FloatArray]]]:
+def group_customers(design: CoefficientLayout) -> tuple[list[npt.NDArray[np.intp]], list[dict[str, FloatArray]]]:
     """Customers' positions per distinct covariate row, and that row's ``z`` per process."""
     processes = list(design.z)
     m = design.n_free
