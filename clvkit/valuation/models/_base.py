@@ -26,6 +26,7 @@ from ...batch import CustomerSummary
 from ...errors import ConvergenceWarning, InvalidInputError, NotFittedError
 from ...i18n import Translator, translator
 from ...persistence import register, write_document
+from ._covariates import CoefficientLayout, Links, build_design, group_customers, grouped_loglik
 from ._estimation import FitProgress, LogLikelihood, maximize_likelihood
 
 __all__ = [
@@ -167,8 +168,18 @@ class FittedModel(FrozenModel):
     params_type: ClassVar[type[BaseModel]]
     param_names: ClassVar[tuple[str, ...]] = ()
 
+    #: Per process, the parameters a covariate scales: ``(position, sign)``, the parameter multiplied by
+    #: ``exp(sign * z' gamma)`` (empty: the model takes no covariates).
+    covariate_links: ClassVar[Links] = {}
+
     time_unit: str = Field("D", description="Time unit of the summaries the model was fitted on.")
     fit_info: FitInfo | None = Field(None, description="Diagnostics, or None for a model built from parameters.")
+    coefficients: dict[str, dict[str, _Finite]] = Field(
+        default_factory=dict,
+        description="Covariate coefficients per process ({'purchase': {name: value}, 'dropout': {...}}); "
+                    "empty for a model without covariates.")
+    equal: list[str] = Field(default_factory=list,
+                             description="Covariates constrained to one coefficient across processes.")
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -344,14 +355,96 @@ class FittedModel(FrozenModel):
             "No standard errors: the observed information was not positive definite.")
         return block(title, params, fit, note=note)
 
+    # ---------------------------------------------------------------- covariates
+    @property
+    def has_covariates(self) -> bool:
+        """Whether the model was fitted with covariates (its predictions then need the customers' covariates)."""
+        return any(self.coefficients.values())
+
+    def coefficient_table(self, *, backend: str = "pandas") -> Any:
+        """The covariate coefficients: estimate, standard error, Wald z and p, ``exp(estimate)`` and a reading.
+
+        One row per process and covariate (index ``coefficient``, e.g. ``purchase.Gender``). Under
+        CLVTools' link a scale parameter is multiplied by ``exp(-z' gamma)``, so ``exp(estimate)`` multiplies
+        the purchase rate (purchase process) or the dropout rate (dropout process) per unit of the covariate:
+        the ``reading`` says so in words ("purchase rate x1.87 per unit of Channel").
+
+        Raises
+        ------
+        NotFittedError
+            When the model has no covariates.
+        MissingDependencyError
+            If pandas (or polars) is not installed.
+
+        Examples
+        --------
+        Offline customers simulated to buy ``exp(0.6) = 1.82`` times as often as online ones:
+
+        >>> import numpy as np
+        >>> from clvkit import CustomerSummary
+        >>> from clvkit.valuation import ParetoNBD
+        >>> from clvkit.valuation.models import _paretonbd
+        >>> class Columns:  # anything with names and align(customer_id) is a CovariateMatrix
+        ...     names = ("offline",)
+        ...     def __init__(self, z): self.z = z
+        ...     def align(self, customer_id, /): return self.z[customer_id][:, None]
+        >>> rng = np.random.default_rng(7)
+        >>> offline = np.repeat([0.0, 1.0], 1500)
+        >>> x, tx = np.empty(3000), np.empty(3000)
+        >>> for g, alpha in ((0, 8.0), (1, 8.0 * np.exp(-0.6))):
+        ...     x[offline == g], tx[offline == g] = _paretonbd.simulate(np.array([0.8, alpha, 0.6, 12.0]),
+        ...                                                             np.full(1500, 52.0), rng)
+        >>> summary = CustomerSummary(x, tx, np.full(3000, 52.0), customer_id=np.arange(3000), time_unit="W")
+        >>> fitted = ParetoNBD().fit(summary, purchase_covariates=Columns(offline))
+        >>> table = fitted.coefficient_table()
+        >>> table[["estimate", "standard_error", "exp_estimate"]].round(2)  # doctest: +NORMALIZE_WHITESPACE
+                          estimate  standard_error  exp_estimate
+        coefficient
+        purchase.offline      0.64            0.05           1.9
+        >>> table["reading"].tolist()
+        ['purchase rate x1.9 per unit of offline']
+        """
+        from scipy import special
+
+        from ..._frames import check_backend, require
+
+        where = f"{type(self).__name__}.coefficient_table()"
+        if not self.has_covariates:
+            raise NotFittedError(f"{where}: this model has no covariate coefficients (fit it with covariates).")
+        kind = check_backend(backend, where)
+        module = require(kind)
+        se_all = self.standard_errors or {}
+        rows: list[tuple[str, float, float | None, float | None, float | None, float, str]] = []
+        rate = {"purchase": "purchase rate", "dropout": "dropout rate", "spend": "mean spend"}
+        for process, values in self.coefficients.items():
+            for name, value in values.items():
+                key = f"{process}.{name}"
+                se = se_all.get(key)
+                z = None if se is None or se == 0 else value / se
+                p = None if z is None else float(2.0 * special.ndtr(-abs(z)))
+                factor = float(np.exp(value))
+                reading = f"{rate.get(process, process)} x{factor:.3g} per unit of {name}"
+                rows.append((key, value, se, z, p, factor, reading))
+        cols = ["estimate", "standard_error", "z", "p_value", "exp_estimate", "reading"]
+        data = {c: [r[i + 1] for r in rows] for i, c in enumerate(cols)}
+        if kind == "pandas":
+            return module.DataFrame(data, index=module.Index([r[0] for r in rows], name="coefficient"))
+        return module.DataFrame({"coefficient": [r[0] for r in rows], **data})
+
     # ---------------------------------------------------------------- persistence
     def to_json(self, *, indent: int | None = 2) -> str:
         """Versioned JSON: ``schema``, ``schema_version``, ``model``, ``clvkit_version``, params and fit info.
 
         Floats are written in Python's shortest round-trip form, so :func:`clvkit.load_json` restores the
-        model exactly.
+        model exactly. Covariate coefficients (and ``equal``) are written only for a model that has them, so
+        documents of models without covariates are unchanged.
         """
-        return write_document(self.model_name, self.model_dump(mode="python"), indent=indent)
+        document = self.model_dump(mode="python")
+        if not self.coefficients:
+            document.pop("coefficients", None)
+        if not self.equal:
+            document.pop("equal", None)
+        return write_document(self.model_name, document, indent=indent)
 
     # ---------------------------------------------------------------- helpers for subclasses
     def _check_summary(self, summary: Any, where: str) -> None:
@@ -490,7 +583,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         return np.ones(len(self.param_names))
 
     # Shared template ----------------------------------------------------------------
-    def fit(self, summary: DataT, *, progress: ProgressCallback | None = None) -> FittedT:
+    def fit(self, summary: DataT, *, purchase_covariates: Any = None, dropout_covariates: Any = None,
+            equal: Any = (), progress: ProgressCallback | None = None) -> FittedT:
         """Fit by maximum likelihood; returns a new immutable fitted model.
 
         Parameters
@@ -498,21 +592,45 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         summary:
             The customers (a :class:`~clvkit.CustomerSummary`; for the sBG model a
             :class:`~clvkit.ContractSummary`, passed as ``contracts``), with optional ``weights``.
+        purchase_covariates, dropout_covariates:
+            Optional static covariates of the customers (a :class:`~clvkit.protocols.CovariateMatrix`, e.g.
+            ``clvkit.Covariates.static(...)``), matched by ``summary.customer_id``, for the models that take
+            them (``covariate_links`` of the fitted class). With CLVTools' link: a scale parameter is
+            multiplied by ``exp(-z' gamma)`` (Pareto/NBD: ``alpha_i = alpha exp(-gamma_p' z_i)``,
+            ``beta_i = beta exp(-gamma_d' z_i)``).
+        equal:
+            Names of covariates in both processes constrained to one coefficient.
         progress:
             Optional callback receiving a :class:`~clvkit.valuation.FitProgress` after each iteration.
 
         Raises
         ------
         InvalidInputError
-            If the data are of the wrong type, empty, or cannot identify the model (the message says why).
+            If the data are of the wrong type, empty, or cannot identify the model (the message says why), or
+            the covariates do not fit the customers (see :func:`._covariates.build_design`).
         ConvergenceError
             If no optimum is found; the message suggests what to change.
         """
-        params, info = self._estimate(summary, progress)
+        design = self._design(summary, purchase_covariates, dropout_covariates, equal)
+        params, info, gamma = self._estimate(summary, progress, design)
+        extra: dict[str, Any] = {}
+        if design is not None:
+            extra["coefficients"] = {process: {name: gamma[index] if index >= 0 else 0.0 for name, index in columns}
+                                     for process, columns in design.columns.items()}
+            extra["equal"] = list(design.equal)
         fitted = self.fitted_class(params=self.fitted_class.params_type(**params),  # type: ignore[call-arg]
                                    time_unit=summary.time_unit,  # type: ignore[attr-defined]
-                                   fit_info=info)  # (params: declared by each subclass)
+                                   fit_info=info, **extra)  # (params: declared by each subclass)
         return cast(FittedT, fitted)
+
+    def _design(self, summary: Any, purchase: Any, dropout: Any, equal: Any) -> CoefficientLayout | None:
+        where = f"{type(self).__name__}.fit()"
+        if purchase is None and dropout is None and not equal:
+            return None
+        if not isinstance(summary, CustomerSummary):
+            raise InvalidInputError(f"{where} takes covariates only with a clvkit.CustomerSummary.")
+        return build_design(summary.customer_id, {"purchase": purchase, "dropout": dropout}, equal,
+                            self.fitted_class.covariate_links, where)
 
     def _start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
         if self.initial_params is None:
@@ -527,7 +645,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             )
         return np.array(values, dtype=np.float64)
 
-    def _estimate(self, source: DataT, progress: ProgressCallback | None) -> tuple[dict[str, float], FitInfo]:
+    def _estimate(self, source: DataT, progress: ProgressCallback | None, design: CoefficientLayout | None = None
+                  ) -> tuple[dict[str, float], FitInfo, list[float]]:
         kind = self.data_type
         if not isinstance(source, kind):
             raise InvalidInputError(
@@ -539,11 +658,30 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             raise InvalidInputError(f"{type(self).__name__}.fit() needs at least one {self.row_noun} to fit. Got none.")
         loglik: LogLikelihood = self._loglik
         names = self.param_names
+        start = self._start(data, weights)
+        n_rows = max((int(v.shape[0]) for v in data.values() if v.ndim == 1), default=0)
+        n_free = 0
+        if design is not None:
+            # One group per distinct covariate row, each compressed by the model's own _prepare; the model's
+            # kernel runs once per group at the group's individual parameters (see _covariates).
+            members, rows = group_customers(design)
+            groups = []
+            for idx, z in zip(members, rows, strict=True):
+                group_data, group_weights = self._prepare(source.take(idx))
+                groups.append((group_data, group_weights, z))
+            weights = np.concatenate([g[1] for g in groups])
+            loglik = grouped_loglik(self._loglik, [(g[0], g[2]) for g in groups], len(names),
+                                    self.fitted_class.covariate_links)
+            data = {}
+            n_rows = int(weights.shape[0])
+            n_free = design.n_free
+            start = np.concatenate([start, np.zeros(n_free)])
+            names = names + design.labels
         result = maximize_likelihood(
             loglik,
             data,
             weights,
-            self._start(data, weights),
+            start,
             model=self.name,
             param_names=names,
             penalizer=self.penalizer,
@@ -551,7 +689,9 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             max_iter=self.max_iter,
             progress=progress,
             summed=self.summed_loglik,
+            n_free=n_free,
         )
+        k = len(self.param_names)
         covariance, standard_errors = result.covariance, result.standard_errors
         if covariance is not None and standard_errors is not None and not (
                 np.all(np.isfinite(covariance)) and np.all(np.isfinite(standard_errors))):
@@ -567,7 +707,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         info = FitInfo(
             log_likelihood=result.log_likelihood,
             n_customers=float(weights.sum()),
-            n_rows=max((int(v.shape[0]) for v in data.values() if v.ndim == 1), default=0),
+            n_rows=n_rows,
             n_iterations=result.n_iterations,
             n_evaluations=result.n_evaluations,
             converged=result.converged,
@@ -576,8 +716,24 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             penalizer=self.penalizer,
             n_params=len(names),
             standard_errors=(None if standard_errors is None
-                             else dict(zip(names, standard_errors.tolist(), strict=True))),
-            covariance=None if covariance is None else covariance.tolist(),
+                             else _standard_errors(names, standard_errors, design)),
+            # The model parameters' block: what parameter_intervals() and summary() read.
+            covariance=None if covariance is None else covariance[:k, :k].tolist(),
             seconds=result.seconds,
         )
-        return dict(zip(names, result.params.tolist(), strict=True)), info
+        values = result.params.tolist()
+        return dict(zip(names[:k], values[:k], strict=True)), info, values[k:]
+
+
+def _standard_errors(names: tuple[str, ...], se: FloatArray, design: CoefficientLayout | None) -> dict[str, float]:
+    """Standard errors by name; a coefficient constrained equal across processes is listed under each process."""
+    out = dict(zip(names, se.tolist(), strict=True))
+    if design is not None:
+        k = len(names) - design.n_free
+        for process, columns in design.columns.items():
+            for name, index in columns:
+                if index >= 0:
+                    out[f"{process}.{name}"] = float(se[k + index])
+        for name in design.equal:
+            out.pop(name, None)
+    return out

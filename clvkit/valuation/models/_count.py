@@ -15,15 +15,18 @@ A fix in argument handling therefore reaches every model at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from ..._rows import unique_rows
 from ..._validation import check_scalar
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError
 from ._base import FittedModel, check_count, check_horizon
+from ._covariates import positions_by_group
 
 __all__ = ["MAX_SIMULATED_AGE", "MIN_DISCOUNT_RATE", "CountKernel", "FittedCountModel"]
 
@@ -113,8 +116,76 @@ class FittedCountModel(FittedModel):
                 f"{x.shape[0]} customers."
             ) from None
 
+    def _param_groups(self, summary: CustomerSummary, where: str, covariates: dict[str, Any]
+                      ) -> list[tuple[npt.NDArray[np.intp] | None, FloatArray]]:
+        """Customers grouped by their individual parameters: ``[(positions or None for all, params)]``.
+
+        Without covariates, one group of everyone at the model's parameters. With them, each customer's
+        parameters are the model's scaled by ``exp(sign * z' gamma)`` (the fit's link), from the prediction
+        covariates matched by ``summary.customer_id``.
+        """
+        full = f"{type(self).__name__}.{where}()"
+        given = {p: c for p, c in covariates.items() if c is not None}
+        if not self.has_covariates:
+            if given:
+                raise InvalidInputError(f"{full}: this model was fitted without covariates; do not pass "
+                                        f"{', '.join(p + '_covariates' for p in given)}.")
+            return [(None, self.param_array())]
+        ids = summary.customer_id
+        needed = [p for p, values in self.coefficients.items() if values]
+        missing = [p for p in needed if p not in given]
+        if missing or ids is None:
+            raise InvalidInputError(
+                f"{full}: this model was fitted with covariates; pass "
+                f"{' and '.join(p + '_covariates' for p in needed)} for these customers (matched by the "
+                f"summary's customer_id{', which this summary lacks' if ids is None else ''})."
+            )
+        params = self.param_array()
+        log_scale = np.zeros((ids.shape[0], params.shape[0]))
+        for process in needed:
+            cov, coef = given[process], self.coefficients[process]
+            names = tuple(str(n) for n in cov.names)
+            absent = [n for n in coef if n not in names]
+            if absent:
+                raise InvalidInputError(f"{full}: the {process} covariates lack {absent}, which the model was "
+                                        f"fitted with. Got {list(names)}.")
+            z = np.asarray(cov.align(ids), dtype=np.float64)
+            if z.shape != (ids.shape[0], len(names)) or not np.all(np.isfinite(z)):
+                raise InvalidInputError(f"{full}: the {process} covariates must give finite values, one row per "
+                                        f"customer and one column per name (shape ({ids.shape[0]}, {len(names)})).")
+            eta = z[:, [names.index(n) for n in coef]] @ np.array(list(coef.values()))
+            for position, sign in self.covariate_links[process]:
+                log_scale[:, position] += sign * eta
+        uniq, _, inverse = unique_rows([np.ascontiguousarray(c) for c in log_scale.T], np.ones(ids.shape[0]))
+        groups = positions_by_group(inverse, uniq[0].shape[0])
+        return [(idx, params * np.exp(np.array([c[g] for c in uniq]))) for g, idx in enumerate(groups)]
+
+    def _by_group(self, summary: CustomerSummary, where: str, covariates: dict[str, Any],
+                  call: Callable[..., FloatArray], *extras: FloatArray, path: bool = False) -> FloatArray:
+        """``call(params, x, tx, T, *extras)`` per group of customers with equal parameters, reassembled.
+
+        ``extras`` are scalars or arrays over the customers; ``path`` results have the customers on the last axis.
+        """
+        x, tx, T = self._customers(summary, where)
+        groups = self._param_groups(summary, where, covariates)
+        if groups[0][0] is None:
+            return call(groups[0][1], x, tx, T, *extras)
+        n = x.shape[0]
+        out: FloatArray | None = None
+        for idx, params in groups:
+            picked = [e if e.size == 1 else np.broadcast_to(e, (n,))[idx] for e in extras]
+            part = call(params, x[idx], tx[idx], T[idx], *picked)
+            if out is None:
+                out = np.empty((*part.shape[:-1], n) if path else (n,))
+            if path:
+                out[..., idx] = part
+            else:
+                out[idx] = part
+        return out if out is not None else np.empty(0)
+
     # ------------------------------------------------------------------ the public surface
-    def expected_purchases(self, summary: CustomerSummary, t: Any) -> FloatArray:
+    def expected_purchases(self, summary: CustomerSummary, t: Any, *, purchase_covariates: Any = None,
+                           dropout_covariates: Any = None) -> FloatArray:
         """Expected purchases in the next ``t`` time units, E[X(T, T+t) | x, t_x, T].
 
         Parameters
@@ -123,6 +194,8 @@ class FittedCountModel(FittedModel):
             Customers, shape (n_customers,).
         t:
             Horizon in the summary's time unit: a scalar or an array broadcastable to (n_customers,).
+        purchase_covariates, dropout_covariates:
+            For a model fitted with covariates: the customers' covariates (matched by ``customer_id``).
 
         Returns
         -------
@@ -134,27 +207,38 @@ class FittedCountModel(FittedModel):
             For a summary of another type or time unit, a negative or non-finite horizon, or a horizon array
             that does not broadcast to the customers.
         """
-        x, tx, T = self._customers(summary, "expected_purchases")
+        x, _, _ = self._customers(summary, "expected_purchases")
         t_arr = self._check_t(t, "expected_purchases")
         self._broadcast(x, "expected_purchases", t=t_arr)
-        return self.kernel.expected_purchases(self.param_array(), x, tx, T, t_arr)
+        covs = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        return self._by_group(summary, "expected_purchases", covs, self.kernel.expected_purchases, t_arr)
 
-    def expected_purchases_path(self, summary: CustomerSummary, ts: Any) -> FloatArray:
+    def expected_purchases_path(self, summary: CustomerSummary, ts: Any, *, purchase_covariates: Any = None,
+                                dropout_covariates: Any = None) -> FloatArray:
         """Expected purchases at each horizon of ``ts`` (1-D), shape (len(ts), n_customers).
 
         The same numbers as :meth:`expected_purchases` per horizon, with the shared work done once;
         :func:`clvkit.valuation.clv` uses it.
         """
-        x, tx, T = self._customers(summary, "expected_purchases_path")
         ts_arr = self._check_t(ts, "expected_purchases_path", name="ts").reshape(-1)
-        return self.kernel.expected_purchases_path(self.param_array(), x, tx, T, ts_arr)
+        covs = {"purchase": purchase_covariates, "dropout": dropout_covariates}
 
-    def probability_alive(self, summary: CustomerSummary) -> FloatArray:
-        """P(customer still active at the end of observation | x, t_x, T), shape (n_customers,), in [0, 1]."""
-        x, tx, T = self._customers(summary, "probability_alive")
-        return self.kernel.probability_alive(self.param_array(), x, tx, T)
+        def call(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:
+            return self.kernel.expected_purchases_path(params, x, tx, T, ts_arr)
 
-    def probability_of_purchases(self, summary: CustomerSummary, n: Any, t: Any) -> FloatArray:
+        return self._by_group(summary, "expected_purchases_path", covs, call, path=True)
+
+    def probability_alive(self, summary: CustomerSummary, *, purchase_covariates: Any = None,
+                          dropout_covariates: Any = None) -> FloatArray:
+        """P(customer still active at the end of observation | x, t_x, T), shape (n_customers,), in [0, 1].
+
+        A model fitted with covariates needs the customers' ``purchase_covariates``/``dropout_covariates``.
+        """
+        covs = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        return self._by_group(summary, "probability_alive", covs, self.kernel.probability_alive)
+
+    def probability_of_purchases(self, summary: CustomerSummary, n: Any, t: Any, *, purchase_covariates: Any = None,
+                                 dropout_covariates: Any = None) -> FloatArray:
         """P(exactly ``n`` purchases in the next ``t`` time units | x, t_x, T).
 
         Parameters
@@ -170,11 +254,13 @@ class FittedCountModel(FittedModel):
         -------
         numpy.ndarray of shape (n_customers,) (the broadcast shape), values in [0, 1]
         """
-        x, tx, T = self._customers(summary, "probability_of_purchases")
+        x, _, _ = self._customers(summary, "probability_of_purchases")
         n_arr = check_count(n, f"{type(self).__name__}.probability_of_purchases()")
         t_arr = self._check_t(t, "probability_of_purchases")
         self._broadcast(x, "probability_of_purchases", n=n_arr, t=t_arr)
-        return self.kernel.probability_of_purchases(self.param_array(), x, tx, T, n_arr, t_arr)
+        covs = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        return self._by_group(summary, "probability_of_purchases", covs, self.kernel.probability_of_purchases,
+                              n_arr, t_arr)
 
     def expected_purchases_new_customer(self, t: Any) -> FloatArray:
         """E[X(t)]: expected repeat purchases of a newly acquired customer in ``t`` time units.
@@ -201,7 +287,9 @@ class FittedCountModel(FittedModel):
             ) from None
         return self.kernel.probability_of_purchases_new(self.param_array(), n_arr, t_arr)
 
-    def discounted_expected_residual_transactions(self, summary: CustomerSummary, discount_rate: Any) -> FloatArray:
+    def discounted_expected_residual_transactions(self, summary: CustomerSummary, discount_rate: Any, *,
+                                                  purchase_covariates: Any = None,
+                                                  dropout_covariates: Any = None) -> FloatArray:
         """DERT: the present value of all the customer's future purchases, ``sum_k E[purchases in period k] /
         (1 + d)^k`` in the limit of short periods (Fader, Hardie & Lee 2005, "RFM and CLV").
 
@@ -221,8 +309,12 @@ class FittedCountModel(FittedModel):
         """
         where = f"{type(self).__name__}.discounted_expected_residual_transactions()"
         d = self._check_rate(discount_rate, where)
-        x, tx, T = self._customers(summary, "discounted_expected_residual_transactions")
-        return self.kernel.discounted_residual(self.param_array(), x, tx, T, d)
+        covs = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+
+        def call(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:
+            return self.kernel.discounted_residual(params, x, tx, T, d)
+
+        return self._by_group(summary, "discounted_expected_residual_transactions", covs, call)
 
     def simulate(self, T: Any, *, seed: Any = None) -> CustomerSummary:
         """Customers drawn from the model, observed for ``T`` time units since their first purchase.

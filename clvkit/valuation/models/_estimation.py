@@ -5,6 +5,7 @@ log-likelihood and its gradient with respect to the (positive) model parameters.
 
 - optimises on the log scale ``theta = log(params)`` (so positivity holds without bounds) with BFGS and
   the analytic gradient, on whatever rows it is given - callers pass compressed data with weights;
+- leaves the last ``n_free`` parameters (covariate coefficients, any real number) on their own scale;
 - adds an optional L2 penalty ``penalizer * sum(params**2)`` to the mean negative log-likelihood (the
   same form as lifetimes, so equal penalizers give equal estimates);
 - computes the observed information by forward differences of the analytic gradient at the optimum, and
@@ -68,6 +69,28 @@ class FitResult:
     seconds: float
 
 
+def _natural(theta: FloatArray, n_free: int) -> FloatArray:
+    """Natural-scale parameters: ``exp`` of the positive ones, the last ``n_free`` (coefficients) as they are."""
+    params = np.array(theta, dtype=np.float64)
+    k = params.shape[0] - n_free
+    params[:k] = np.exp(params[:k])
+    return params
+
+
+def _jacobian(params: FloatArray, n_free: int) -> FloatArray:
+    """``d params / d theta`` (diagonal): the parameter itself on the log scale, 1 for a coefficient."""
+    jac = np.array(params, dtype=np.float64)
+    if n_free:
+        jac[jac.shape[0] - n_free:] = 1.0
+    return jac
+
+
+def _penalty(params: FloatArray, n_free: int) -> float:
+    """``sum(params**2)`` over the positive (model) parameters: the penalizer never touches coefficients."""
+    positive = params[:params.shape[0] - n_free]
+    return float(positive @ positive)
+
+
 def _objective(
     loglik: LogLikelihood,
     data: Mapping[str, npt.NDArray[Any]],
@@ -77,6 +100,7 @@ def _objective(
     counter: list[int],
     summed: bool,
     limit: list[float],
+    n_free: int = 0,
 ) -> Callable[[FloatArray], tuple[float, FloatArray]]:
     last: dict[bytes, tuple[float, FloatArray]] = {}
 
@@ -95,8 +119,9 @@ def _objective(
         if counter[0] >= limit[0]:
             raise _EvaluationLimitError
         counter[0] += 1
-        params = np.exp(theta)
-        if not np.all(np.isfinite(params)) or np.any(params <= 0.0):
+        params = _natural(theta, n_free)
+        k = params.shape[0] - n_free
+        if not np.all(np.isfinite(params)) or np.any(params[:k] <= 0.0):
             return math.inf, np.zeros_like(theta)
         # Overflow at extreme trial points is expected and handled: a non-finite value rejects the point.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -105,8 +130,10 @@ def _objective(
                 ll_total, grad_total = float(ll[0]), grad[0]
             else:
                 ll_total, grad_total = float(np.dot(weights, ll)), weights @ grad
-            value = -ll_total / total_weight + penalizer * float(params @ params)
-            g = -grad_total / total_weight * params + 2.0 * penalizer * params * params
+            jac = _jacobian(params, n_free)
+            value = -ll_total / total_weight + penalizer * _penalty(params, n_free)
+            g = -grad_total / total_weight * jac
+            g[:k] += 2.0 * penalizer * params[:k] * params[:k]
         if not math.isfinite(value) or not np.all(np.isfinite(g)):
             return math.inf, np.zeros_like(theta)
         return value, g
@@ -194,6 +221,7 @@ def maximize_likelihood(
     progress: Callable[[FitProgress], None] | None = None,
     summed: bool = False,
     total_weight: float | None = None,
+    n_free: int = 0,
 ) -> FitResult:
     """Maximise ``sum(weights * loglik(params, data)[0])`` over positive ``params``.
 
@@ -222,6 +250,10 @@ def maximize_likelihood(
         except through ``total_weight``.
     total_weight:
         Number of customers; defaults to ``weights.sum()``.
+    n_free:
+        How many of the last parameters are unconstrained reals (covariate coefficients): optimised on their
+        own scale, not penalised, and their standard errors need no delta method. ``start`` gives them
+        on that scale.
 
     Returns
     -------
@@ -239,10 +271,12 @@ def maximize_likelihood(
     total_weight = float(weights.sum()) if total_weight is None else float(total_weight)
     counter = [0]
     limit = [float(EVALUATIONS_PER_ITERATION * max_iter)]
-    fun = _objective(loglik, data, weights, total_weight, penalizer, counter, summed, limit)
-    theta0 = np.log(np.asarray(start, dtype=np.float64))
-    _check_start(fun, theta0, model, param_names)
-    callback, report = _progress_callbacks(fun, progress, model, param_names, total_weight)
+    fun = _objective(loglik, data, weights, total_weight, penalizer, counter, summed, limit, n_free)
+    theta0 = np.array(start, dtype=np.float64)
+    n_pos = theta0.shape[0] - n_free
+    theta0[:n_pos] = np.log(theta0[:n_pos])
+    _check_start(fun, theta0, model, param_names, n_free)
+    callback, report = _progress_callbacks(fun, progress, model, param_names, total_weight, n_free)
     search = _Search(fun, max_iter, callback, report)
     # ``tol`` is the aim; ``grad_tol`` is what counts as converged (see _find_optimum for why they differ).
     grad_tol = max(1e3 * tol, 1e-6)
@@ -263,15 +297,16 @@ def maximize_likelihood(
     limit[0] = math.inf  # the search is over: the standard errors need k more gradients
     value, grad = fun(best_theta)
     grad_norm = float(np.max(np.abs(grad))) if math.isfinite(value) else math.inf
-    params = np.exp(best_theta)
+    params = _natural(best_theta, n_free)
     if not math.isfinite(value) or grad_norm >= grad_tol:
         raise ConvergenceError(
             f"{model}: the optimiser stopped without converging ({message}); "
             f"gradient norm {grad_norm:.3g} at {dict(zip(param_names, params.tolist(), strict=True))}. "
             f"Try other initial_params, a small penalizer (e.g. 1e-3), or check the data for extreme rows."
         )
-    ll_total = -(value - penalizer * float(params @ params)) * total_weight
-    covariance, standard_errors = _covariance(fun, best_theta, grad, hess, total_weight, params, model)
+    ll_total = -(value - penalizer * _penalty(params, n_free)) * total_weight
+    covariance, standard_errors = _covariance(fun, best_theta, grad, hess, total_weight,
+                                              _jacobian(params, n_free), model)
     return FitResult(
         params=params, log_likelihood=float(ll_total), covariance=covariance, standard_errors=standard_errors,
         n_iterations=nit, n_evaluations=counter[0], converged=True, gradient_norm=grad_norm, message=message,
@@ -284,7 +319,7 @@ Objective = Callable[[FloatArray], tuple[float, FloatArray]]
 
 
 def _progress_callbacks(fun: Objective, progress: Callable[[FitProgress], None] | None, model: str,
-                        param_names: tuple[str, ...], total_weight: float
+                        param_names: tuple[str, ...], total_weight: float, n_free: int = 0
                         ) -> tuple[Callable[[FloatArray], None], Callable[[FloatArray, float], None]]:
     """The optimisers' callbacks: they count iterations over all attempts and report each one to ``progress``.
 
@@ -301,7 +336,7 @@ def _progress_callbacks(fun: Objective, progress: Callable[[FitProgress], None] 
                     model=model,
                     iteration=iteration[0],
                     log_likelihood=-value * total_weight,
-                    params=dict(zip(param_names, np.exp(xk).tolist(), strict=True)),
+                    params=dict(zip(param_names, _natural(xk, n_free).tolist(), strict=True)),
                 )
             )
 
@@ -314,12 +349,13 @@ def _progress_callbacks(fun: Objective, progress: Callable[[FitProgress], None] 
     return callback, report
 
 
-def _check_start(fun: Objective, theta0: FloatArray, model: str, param_names: tuple[str, ...]) -> None:
+def _check_start(fun: Objective, theta0: FloatArray, model: str, param_names: tuple[str, ...],
+                 n_free: int = 0) -> None:
     f0, _ = fun(theta0)
     if not math.isfinite(f0):
         raise ConvergenceError(
             f"{model}: the log-likelihood is not finite at the start values "
-            f"{dict(zip(param_names, np.exp(theta0).tolist(), strict=True))}. Pass other initial_params."
+            f"{dict(zip(param_names, _natural(theta0, n_free).tolist(), strict=True))}. Pass other initial_params."
         )
 
 
@@ -429,8 +465,9 @@ def _find_optimum(search: _Search, theta0: FloatArray, tol: float,
 
 
 def _covariance(fun: Objective, theta: FloatArray, grad: FloatArray, hess: FloatArray | None, total_weight: float,
-                params: FloatArray, model: str) -> tuple[FloatArray | None, FloatArray | None]:
-    """Covariance and standard errors of the natural-scale parameters (delta method), or a warning and ``None``."""
+                jac: FloatArray, model: str) -> tuple[FloatArray | None, FloatArray | None]:
+    """Covariance and standard errors of the natural-scale parameters (delta method with the diagonal Jacobian
+    ``jac = d params / d theta``), or a warning and ``None``."""
     if hess is None:
         hess = _hessian(fun, theta, grad)
     hess = hess * total_weight
@@ -440,7 +477,7 @@ def _covariance(fun: Objective, theta: FloatArray, grad: FloatArray, hess: Float
         eig = np.linalg.eigvalsh(hess)
         if np.all(eig > 0) and np.all(np.isfinite(eig)):
             cov_theta = np.linalg.inv(hess)
-            cov: FloatArray = np.asarray(cov_theta * np.outer(params, params), dtype=np.float64)
+            cov: FloatArray = np.asarray(cov_theta * np.outer(jac, jac), dtype=np.float64)
             covariance = cov
             standard_errors = np.sqrt(np.diag(cov))
     except np.linalg.LinAlgError:

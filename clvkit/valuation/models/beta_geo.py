@@ -12,6 +12,7 @@ from ...batch import CustomerSummary
 from . import _bgnbd
 from ._base import Engine, FittedModel, ModelParams, PositiveFinite, check_count, observed_rows, rate_scaled_start
 from ._count import CountKernel, FittedCountModel
+from ._covariates import Links
 from ._mixing import MixingDistribution, beta_mixing, gamma_mixing
 
 __all__ = ["BetaGeo", "BetaGeoParams", "FittedBetaGeo", "check_count"]
@@ -47,6 +48,9 @@ class FittedBetaGeo(FittedCountModel):
 
     model_name: ClassVar[str] = "BetaGeo"
     kernel: ClassVar[CountKernel] = _bgnbd
+    #: CLVTools' link: ``alpha_i = alpha exp(-gamma_purchase' z_i)``; ``a_i = a exp(gamma_dropout' z_i)`` and
+    #: ``b_i = b exp(gamma_dropout' z_i)`` (one dropout coefficient scales both).
+    covariate_links: ClassVar[Links] = {"purchase": ((1, -1.0),), "dropout": ((2, 1.0), (3, 1.0))}
     params: BetaGeoParams
 
     def transaction_rate_distribution(self) -> MixingDistribution:

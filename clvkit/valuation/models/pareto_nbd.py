@@ -14,6 +14,7 @@ from ...batch import CustomerSummary
 from . import _paretonbd
 from ._base import Engine, FittedModel, ModelParams, PositiveFinite, observed_rows
 from ._count import CountKernel, FittedCountModel
+from ._covariates import Links
 from ._mixing import MixingDistribution, gamma_mixing
 
 __all__ = ["FittedParetoNBD", "ParetoNBD", "ParetoNBDParams"]
@@ -65,6 +66,8 @@ class FittedParetoNBD(FittedCountModel):
 
     model_name: ClassVar[str] = "ParetoNBD"
     kernel: ClassVar[CountKernel] = _paretonbd
+    #: CLVTools' link: ``alpha_i = alpha exp(-gamma_purchase' z_i)``, ``beta_i = beta exp(-gamma_dropout' z_i)``.
+    covariate_links: ClassVar[Links] = {"purchase": ((1, -1.0),), "dropout": ((3, -1.0),)}
     params: ParetoNBDParams
 
     def transaction_rate_distribution(self) -> MixingDistribution:

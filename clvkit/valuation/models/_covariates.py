@@ -1,0 +1,237 @@
+"""Static covariates in the one fit template: the design, the grouped likelihood and the chain rule.
+
+A model declares, per process, which of its parameters a covariate scales and in which direction
+(``covariate_links``, e.g. Pareto/NBD: ``{"purchase": ((1, -1.0),), "dropout": ((3, -1.0),)}``, i.e.
+``alpha_i = alpha exp(-gamma_p' z_i)`` and ``beta_i = beta exp(-gamma_d' z_i)`` - CLVTools' link, so the
+coefficients are comparable with its estimates). Nothing model-specific lives here:
+
+- :func:`build_design` aligns the covariates with the summary's customers, checks them and maps every
+  process's columns onto the free coefficients (a covariate named in ``equal`` gets one coefficient for both
+  processes);
+- customers are grouped by their distinct covariate rows; within a group every customer has the same
+  individual parameters, so the model's own (compressed, analytic-gradient) kernel is evaluated once per
+  group at those parameters - the compressed-data trick on distinct ``(x, tx, T, z)`` rows;
+- :func:`grouped_loglik` chains the kernel's gradient through ``log theta_i = log theta + sign * z' gamma``:
+  ``d ll / d theta = g_i theta_i / theta`` and ``d ll / d gamma = sum_j sign_j g_ij theta_ij z``.
+
+The cost is one kernel evaluation per distinct covariate row: cheap for categorical covariates (a few
+groups), slow for a continuous covariate with as many distinct values as customers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..._rows import unique_rows
+from ...errors import InvalidInputError
+
+__all__ = ["PROCESSES", "CoefficientLayout", "Links", "build_design", "group_customers", "grouped_loglik",
+           "positions_by_group", "scale_params"]
+
+FloatArray = npt.NDArray[np.float64]
+#: Per process: ``(parameter position, sign)`` pairs; the parameter is multiplied by ``exp(sign * z' gamma)``.
+Links = Mapping[str, tuple[tuple[int, float], ...]]
+PROCESSES = ("purchase", "dropout")
+
+
+@dataclass(frozen=True)
+class CoefficientLayout:
+    """Which covariates enter which process, and how they map onto the free coefficients.
+
+    ``labels`` names the free coefficients (``"purchase.Gender"``, or ``"Gender"`` for one constrained equal
+    across the processes); ``columns[process]`` lists, per covariate of that process, its name and the index
+    of its free coefficient (-1 for a covariate that is zero for every customer: its coefficient is fixed
+    at 0); ``z[process]`` is the (n, m) matrix with each covariate in its coefficient's column (so
+    ``z[process] @ gamma`` is the process's linear predictor).
+    """
+
+    labels: tuple[str, ...]
+    columns: Mapping[str, tuple[tuple[str, int], ...]]
+    z: Mapping[str, FloatArray]
+    equal: tuple[str, ...] = ()
+
+    @property
+    def n_free(self) -> int:
+        return len(self.labels)
+
+
+def _names(cov: Any, process: str, where: str) -> tuple[str, ...]:
+    if not (hasattr(cov, "names") and callable(getattr(cov, "align", None))):
+        raise InvalidInputError(
+            f"The '{process}_covariates' parameter of {where} must be covariates with 'names' and 'align()' "
+            f"(build them with clvkit.Covariates.static(...)). Got {type(cov).__name__} instead."
+        )
+    names = tuple(str(n) for n in cov.names)
+    if len(set(names)) != len(names):
+        raise InvalidInputError(f"{where}: the {process} covariates name a column twice: {list(names)}.")
+    return names
+
+
+def _aligned(cov: Any, ids: npt.NDArray[Any], names: tuple[str, ...], process: str, where: str) -> FloatArray:
+    z = np.asarray(cov.align(ids), dtype=np.float64)
+    if z.ndim != 2 or z.shape != (ids.shape[0], len(names)):
+        raise InvalidInputError(
+            f"{where}: the {process} covariates must give one row per customer and one column per name "
+            f"(shape ({ids.shape[0]}, {len(names)})). Got shape {z.shape} instead."
+        )
+    bad = ~np.isfinite(z)
+    if bad.any():
+        row, col = (int(v[0]) for v in np.nonzero(bad))
+        raise InvalidInputError(
+            f"{where}: the {process} covariate '{names[col]}' is not finite for customer {ids[row]!r}; "
+            f"fill or drop the missing values."
+        )
+    for i in range(len(names)):
+        for j in range(i):
+            if np.array_equal(z[:, i], z[:, j]):
+                raise InvalidInputError(
+                    f"{where}: the {process} covariates '{names[j]}' and '{names[i]}' are identical, so their "
+                    f"coefficients cannot be told apart (not identifiable). Drop one of them."
+                )
+    return z
+
+
+def build_design(ids: npt.NDArray[Any] | None, covariates: Mapping[str, Any], equal: Sequence[str], links: Links,
+                 where: str) -> CoefficientLayout | None:
+    """The :class:`CoefficientLayout` of ``covariates`` (process -> covariates or ``None``) for the customers
+    ``ids`` (the summary's ``customer_id``), or ``None`` without any covariates.
+
+    Raises
+    ------
+    InvalidInputError
+        When the model takes no covariates for a process, the summary has no customer ids, the covariates
+        do not align (wrong shape, NaN), name a column twice or hold two identical columns, or ``equal``
+        names a covariate that is not in both processes.
+    """
+    if isinstance(equal, str):
+        equal = (equal,)
+    given = {p: c for p, c in covariates.items() if c is not None}
+    if not given:
+        if equal:
+            raise InvalidInputError(f"The 'equal' parameter of {where} names {list(equal)} but no covariates "
+                                    f"were given. Pass purchase_covariates and dropout_covariates.")
+        return None
+    for process in given:
+        if process not in links:
+            raise InvalidInputError(f"{where}: this model takes no {process} covariates.")
+    if ids is None:
+        raise InvalidInputError(
+            f"{where}: covariates are matched to customers by id, but the summary has no customer_id. "
+            f"Summarize with clvkit.summarize() or pass customer_id to CustomerSummary(...)."
+        )
+    names = {p: _names(c, p, where) for p, c in given.items()}
+    equal_set = tuple(dict.fromkeys(str(e) for e in equal))
+    for e in equal_set:
+        if not all(e in names.get(p, ()) for p in PROCESSES):
+            raise InvalidInputError(
+                f"The 'equal' parameter of {where} names '{e}', which must be among both the purchase and the "
+                f"dropout covariates. Got purchase {list(names.get('purchase', ()))}, dropout "
+                f"{list(names.get('dropout', ()))}."
+            )
+    labels: list[str] = []
+    shared: dict[str, int] = {}
+    columns: dict[str, tuple[tuple[str, int], ...]] = {}
+    for process in PROCESSES:
+        cols: list[tuple[str, int]] = []
+        for name in names.get(process, ()):
+            if name in equal_set:
+                if name not in shared:
+                    shared[name] = len(labels)
+                    labels.append(name)
+                cols.append((name, shared[name]))
+            else:
+                cols.append((name, len(labels)))
+                labels.append(f"{process}.{name}")
+        columns[process] = tuple(cols)
+    n = ids.shape[0]
+    z: dict[str, FloatArray] = {}
+    for process, cov in given.items():
+        raw = _aligned(cov, ids, names[process], process, where)
+        full = np.zeros((n, len(labels)))
+        for (_, index), column in zip(columns[process], raw.T, strict=True):
+            full[:, index] = column
+        z[process] = full
+    # A covariate that is zero for every customer carries no information and its coefficient is not identified:
+    # it stays out of the optimisation (index -1, reported as 0), so the fit is exactly the fit without it.
+    keep = [j for j in range(len(labels)) if any(bool(m[:, j].any()) for m in z.values())]
+    new_index = {old: new for new, old in enumerate(keep)}
+    columns = {p: tuple((name, new_index.get(index, -1)) for name, index in cols) for p, cols in columns.items()}
+    z = {p: m[:, keep] for p, m in z.items()}
+    return CoefficientLayout(tuple(labels[j] for j in keep), columns, z, equal_set)
+
+
+def scale_params(params: FloatArray, gamma: FloatArray, z: Mapping[str, FloatArray], links: Links) -> FloatArray:
+    """Individual parameters ``theta_i = theta exp(sum sign * z_i' gamma)``: shape ``z``'s rows x len(params).
+
+    ``z`` maps each process to an (n, m) matrix in the design's coefficient columns.
+    """
+    n = next(iter(z.values())).shape[0] if z else 1
+    log_scale = np.zeros((n, params.shape[0]))
+    for process, zp in z.items():
+        eta = zp @ gamma
+        for position, sign in links[process]:
+            log_scale[:, position] += sign * eta
+    out: FloatArray = params[None, :] * np.exp(log_scale)
+    return out
+
+
+Kernel = Callable[[FloatArray, Mapping[str, npt.NDArray[Any]]], tuple[FloatArray, FloatArray]]
+
+
+def grouped_loglik(kernel: Kernel, groups: Sequence[tuple[Mapping[str, npt.NDArray[Any]], Mapping[str, FloatArray]]],
+                   n_params: int, links: Links) -> Kernel:
+    """A kernel over ``(params, gamma)`` from the model's kernel over ``params``, on covariate groups.
+
+    ``groups`` holds, per distinct covariate row, the model's compressed data and that row's ``z`` per process
+    (each of shape (m,)). The returned kernel ignores its data argument and returns the groups' rows
+    concatenated (weights in the same order).
+    """
+
+    def loglik(theta: FloatArray, _data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
+        params, gamma = theta[:n_params], theta[n_params:]
+        lls: list[FloatArray] = []
+        grads: list[FloatArray] = []
+        for data, z in groups:
+            zrow = {p: v[None, :] for p, v in z.items()}
+            individual = scale_params(params, gamma, zrow, links)[0]
+            ll, g = kernel(individual, data)
+            full = np.empty((ll.shape[0], theta.shape[0]))
+            full[:, :n_params] = g * (individual / params)[None, :]
+            full[:, n_params:] = 0.0
+            for process, zp in z.items():
+                d_eta = sum((sign * g[:, pos] * individual[pos] for pos, sign in links[process]),
+                            np.zeros(ll.shape[0]))
+                full[:, n_params:] += d_eta[:, None] * zp[None, :]
+            lls.append(ll)
+            grads.append(full)
+        return np.concatenate(lls), np.concatenate(grads)
+
+    return loglik
+
+
+def group_customers(design: CoefficientLayout) -> tuple[list[npt.NDArray[np.intp]], list[dict[str, FloatArray]]]:
+    """Customers' positions per distinct covariate row, and that row's ``z`` per process."""
+    processes = list(design.z)
+    m = design.n_free
+    columns = [np.ascontiguousarray(design.z[p][:, j]) for p in processes for j in range(m)]
+    n = next(iter(design.z.values())).shape[0]
+    if m == 0:  # every covariate is zero for everyone: one group
+        return [np.arange(n, dtype=np.intp)], [{p: np.zeros(0) for p in processes}]
+    uniq, _, inverse = unique_rows(columns, np.ones(n))  # one integer sort, not numpy's row-wise unique
+    members, rows = [], []
+    for g, idx in enumerate(positions_by_group(inverse, uniq[0].shape[0])):
+        members.append(idx)
+        rows.append({p: np.array([uniq[i * m + j][g] for j in range(m)]) for i, p in enumerate(processes)})
+    return members, rows
+
+
+def positions_by_group(inverse: npt.NDArray[np.intp], n_groups: int) -> list[npt.NDArray[np.intp]]:
+    """The positions of each group's members (ascending), from every row's group index."""
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(n_groups + 1))
+    return [order[bounds[g]:bounds[g + 1]].astype(np.intp) for g in range(n_groups)]
