@@ -1,4 +1,4 @@
-"""Static covariates through the one fit template (issue 13, scope 2): Pareto/NBD and BG/NBD.
+"""Static covariates through the one fit template (issue 13, scope 2): Pareto/NBD, BG/NBD and MBG/NBD.
 
 Provenance of the expected values: the apparel check compares the fitted log-likelihood with an
 independent per-customer evaluation of the Pareto/NBD likelihood (Fader & Hardie 2005 note, eq. 22, the
@@ -21,8 +21,8 @@ from scipy import integrate, special
 from clvkit import CustomerSummary, load_json
 from clvkit.errors import InvalidInputError
 from clvkit.protocols import CovariateMatrix
-from clvkit.valuation import BetaGeo, ParetoNBD
-from clvkit.valuation.models import _bgnbd, _paretonbd
+from clvkit.valuation import BetaGeo, ModifiedBetaGeo, ParetoNBD
+from clvkit.valuation.models import _bgnbd, _mbgnbd, _paretonbd
 from clvkit.valuation.models._covariates import build_design, group_customers, grouped_loglik
 
 
@@ -141,13 +141,15 @@ def _simulated(seed: int, n: int, gamma_p: tuple[float, float], gamma_d: tuple[f
         else:  # alpha_i = alpha exp(-gamma_p'z), a_i and b_i times exp(gamma_d'z)
             up = math.exp(row @ gamma_d)
             p = params * np.array([1.0, math.exp(-row @ gamma_p), up, up])
-            x[idx], tx[idx] = _bgnbd.simulate(p, T[idx], rng)
+            draw = _mbgnbd.simulate if model == "mbgnbd" else _bgnbd.simulate
+            x[idx], tx[idx] = draw(p, T[idx], rng)
     ids = np.arange(n) + 1000
     summary = CustomerSummary(x, tx, T, customer_id=ids, time_unit="W")
     return summary, _Cov(ids, {"A": z[:, 0], "B": z[:, 1]}), params
 
 
-@pytest.mark.parametrize(("engine", "model"), [(ParetoNBD(), "pnbd"), (BetaGeo(), "bgnbd")])
+@pytest.mark.parametrize(("engine", "model"), [(ParetoNBD(), "pnbd"), (BetaGeo(), "bgnbd"),
+                                               (ModifiedBetaGeo(), "mbgnbd")])
 def test_simulation_recovers_coefficients_within_their_standard_errors(engine: Any, model: str) -> None:
     gamma_p, gamma_d = (0.5, -0.3), (-0.4, 0.7)
     summary, cov, _ = _simulated(20261207, 4000, gamma_p, gamma_d, model=model)
@@ -163,7 +165,7 @@ def test_simulation_recovers_coefficients_within_their_standard_errors(engine: A
 def test_all_zero_covariate_reproduces_the_plain_fit() -> None:
     summary, _, _ = _simulated(7, 1500, (0.0, 0.0), (0.0, 0.0))
     zero = _Cov(summary.customer_id, {"Z": np.zeros(1500)})
-    for engine in (ParetoNBD(), BetaGeo()):
+    for engine in (ParetoNBD(), BetaGeo(), ModifiedBetaGeo()):
         plain = engine.fit(summary)
         with_zero = engine.fit(summary, purchase_covariates=zero, dropout_covariates=zero)
         np.testing.assert_allclose(with_zero.param_array(), plain.param_array(), rtol=1e-12)
@@ -171,7 +173,7 @@ def test_all_zero_covariate_reproduces_the_plain_fit() -> None:
         assert with_zero.coefficients == {"purchase": {"Z": 0.0}, "dropout": {"Z": 0.0}}
 
 
-@pytest.mark.parametrize("engine", [ParetoNBD(), BetaGeo()])
+@pytest.mark.parametrize("engine", [ParetoNBD(), BetaGeo(), ModifiedBetaGeo()])
 def test_grouped_gradient_matches_finite_differences(engine: Any) -> None:
     summary, cov, _ = _simulated(11, 300, (0.3, -0.2), (0.1, 0.4))
     design = build_design(summary.customer_id, {"purchase": cov, "dropout": cov}, ("B",),
@@ -180,8 +182,8 @@ def test_grouped_gradient_matches_finite_differences(engine: Any) -> None:
     members, rows = group_customers(design)
     groups = [(engine._prepare(summary.take(idx))[0], z) for idx, z in zip(members, rows, strict=True)]
     loglik = grouped_loglik(engine._loglik, groups, 4, engine.fitted_class.covariate_links)
-    theta = np.array([0.9, 7.0, 0.7, 3.0, 0.2, -0.3, 0.4]) if isinstance(engine, BetaGeo) else \
-        np.array([0.9, 7.0, 0.7, 11.0, 0.2, -0.3, 0.4])
+    theta = np.array([0.9, 7.0, 0.7, 11.0, 0.2, -0.3, 0.4]) if isinstance(engine, ParetoNBD) else \
+        np.array([0.9, 7.0, 0.7, 3.0, 0.2, -0.3, 0.4])
     _, grad = loglik(theta, {})
     total = grad.sum(axis=0)
     for j in range(theta.shape[0]):
@@ -256,3 +258,30 @@ def test_ninety_percent_wald_intervals_cover_near_ninety_percent(engine: Any, mo
                 total += 1
                 hits += abs(fitted.coefficients[process][name] - value) <= 1.6449 * se[f"{process}.{name}"]
     assert 0.78 <= hits / total <= 0.98
+
+
+def test_modified_beta_geo_predictions_use_each_customers_parameters_and_json_round_trips() -> None:
+    summary, cov, _ = _simulated(13, 1500, (0.4, 0.0), (0.0, 0.5), model="mbgnbd")
+    fitted = ModifiedBetaGeo().fit(summary, purchase_covariates=cov, dropout_covariates=cov)
+    assert fitted.fit_info is not None and fitted.fit_info.n_params == 8
+    got = fitted.expected_purchases(summary, 10.0, purchase_covariates=cov, dropout_covariates=cov)
+    alive = fitted.probability_alive(summary, purchase_covariates=cov, dropout_covariates=cov)
+    z = cov.align(summary.customer_id)
+    gp = np.array(list(fitted.coefficients["purchase"].values()))
+    gd = np.array(list(fitted.coefficients["dropout"].values()))
+    r, alpha, a, b = fitted.param_array()
+    for i in (0, 1, 2, 700):
+        up = math.exp(z[i] @ gd)
+        p = np.array([r, alpha * math.exp(-z[i] @ gp), a * up, b * up])
+        one = (summary.frequency[i:i + 1], summary.recency[i:i + 1], summary.T[i:i + 1])
+        assert got[i] == pytest.approx(float(_mbgnbd.expected_purchases(p, *one, 10.0)[0]), rel=1e-13)
+        assert alive[i] == pytest.approx(float(_mbgnbd.probability_alive(p, *one)[0]), rel=1e-13)
+    # The fitted log-likelihood is the sum of the kernel at each customer's own parameters.
+    ll = sum(float(_mbgnbd.loglik(np.array([r, alpha * math.exp(-z[i] @ gp), a * math.exp(z[i] @ gd),
+                                            b * math.exp(z[i] @ gd)]),
+                                  summary.frequency[i:i + 1], summary.recency[i:i + 1], summary.T[i:i + 1])[0][0])
+             for i in range(summary.frequency.shape[0]))
+    assert fitted.log_likelihood == pytest.approx(ll, rel=1e-12)
+    back = load_json(fitted.to_json())
+    assert back == fitted
+    assert list(fitted.coefficient_table().index) == ["purchase.A", "purchase.B", "dropout.A", "dropout.B"]

@@ -26,7 +26,14 @@ from ...batch import CustomerSummary
 from ...errors import ConvergenceWarning, InvalidInputError, NotFittedError
 from ...i18n import Translator, translator
 from ...persistence import register, write_document
-from ._covariates import CoefficientLayout, Links, build_design, group_customers, grouped_loglik
+from ._covariates import (
+    CoefficientLayout,
+    Links,
+    build_design,
+    group_customers,
+    grouped_loglik,
+    positions_by_group,
+)
 from ._estimation import FitProgress, LogLikelihood, maximize_likelihood
 
 __all__ = [
@@ -431,6 +438,50 @@ class FittedModel(FrozenModel):
             return module.DataFrame(data, index=module.Index([r[0] for r in rows], name="coefficient"))
         return module.DataFrame({"coefficient": [r[0] for r in rows], **data})
 
+    def _param_groups(self, summary: CustomerSummary, where: str, covariates: dict[str, Any]
+                      ) -> list[tuple[npt.NDArray[np.intp] | None, FloatArray]]:
+        """Customers grouped by their individual parameters: ``[(positions or None for all, params)]``.
+
+        Without covariates, one group of everyone at the model's parameters. With them, each customer's
+        parameters are the model's scaled by ``exp(sign * z' gamma)`` (the fit's link), from the prediction
+        covariates matched by ``summary.customer_id``.
+        """
+        full = f"{type(self).__name__}.{where}()"
+        given = {p: c for p, c in covariates.items() if c is not None}
+        if not self.has_covariates:
+            if given:
+                raise InvalidInputError(f"{full}: this model was fitted without covariates; do not pass "
+                                        f"{', '.join(p + '_covariates' for p in given)}.")
+            return [(None, self.param_array())]
+        ids = summary.customer_id
+        needed = [p for p, values in self.coefficients.items() if values]
+        missing = [p for p in needed if p not in given]
+        if missing or ids is None:
+            raise InvalidInputError(
+                f"{full}: this model was fitted with covariates; pass "
+                f"{' and '.join(p + '_covariates' for p in needed)} for these customers (matched by the "
+                f"summary's customer_id{', which this summary lacks' if ids is None else ''})."
+            )
+        params = self.param_array()
+        log_scale = np.zeros((ids.shape[0], params.shape[0]))
+        for process in needed:
+            cov, coef = given[process], self.coefficients[process]
+            names = tuple(str(n) for n in cov.names)
+            absent = [n for n in coef if n not in names]
+            if absent:
+                raise InvalidInputError(f"{full}: the {process} covariates lack {absent}, which the model was "
+                                        f"fitted with. Got {list(names)}.")
+            z = np.asarray(cov.align(ids), dtype=np.float64)
+            if z.shape != (ids.shape[0], len(names)) or not np.all(np.isfinite(z)):
+                raise InvalidInputError(f"{full}: the {process} covariates must give finite values, one row per "
+                                        f"customer and one column per name (shape ({ids.shape[0]}, {len(names)})).")
+            eta = z[:, [names.index(n) for n in coef]] @ np.array(list(coef.values()))
+            for position, sign in self.covariate_links[process]:
+                log_scale[:, position] += sign * eta
+        uniq, _, inverse = unique_rows([np.ascontiguousarray(c) for c in log_scale.T], np.ones(ids.shape[0]))
+        groups = positions_by_group(inverse, uniq[0].shape[0])
+        return [(idx, params * np.exp(np.array([c[g] for c in uniq]))) for g, idx in enumerate(groups)]
+
     # ---------------------------------------------------------------- persistence
     def to_json(self, *, indent: int | None = 2) -> str:
         """Versioned JSON: ``schema``, ``schema_version``, ``model``, ``clvkit_version``, params and fit info.
@@ -584,7 +635,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
 
     # Shared template ----------------------------------------------------------------
     def fit(self, summary: DataT, *, purchase_covariates: Any = None, dropout_covariates: Any = None,
-            equal: Any = (), progress: ProgressCallback | None = None) -> FittedT:
+            equal: Any = (), spend_covariates: Any = None, progress: ProgressCallback | None = None) -> FittedT:
         """Fit by maximum likelihood; returns a new immutable fitted model.
 
         Parameters
@@ -600,6 +651,9 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             ``beta_i = beta exp(-gamma_d' z_i)``).
         equal:
             Names of covariates in both processes constrained to one coefficient.
+        spend_covariates:
+            For the Gamma-Gamma spend model: static covariates multiplying a customer's expected spend per
+            transaction by ``exp(gamma' z)`` (the scale ``v_i = v exp(gamma' z_i)``).
         progress:
             Optional callback receiving a :class:`~clvkit.valuation.FitProgress` after each iteration.
 
@@ -611,7 +665,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         ConvergenceError
             If no optimum is found; the message suggests what to change.
         """
-        design = self._design(summary, purchase_covariates, dropout_covariates, equal)
+        covariates = {"purchase": purchase_covariates, "dropout": dropout_covariates, "spend": spend_covariates}
+        design = self._design(summary, covariates, equal)
         params, info, gamma = self._estimate(summary, progress, design)
         extra: dict[str, Any] = {}
         if design is not None:
@@ -623,14 +678,13 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
                                    fit_info=info, **extra)  # (params: declared by each subclass)
         return cast(FittedT, fitted)
 
-    def _design(self, summary: Any, purchase: Any, dropout: Any, equal: Any) -> CoefficientLayout | None:
+    def _design(self, summary: Any, covariates: Mapping[str, Any], equal: Any) -> CoefficientLayout | None:
         where = f"{type(self).__name__}.fit()"
-        if purchase is None and dropout is None and not equal:
+        if all(c is None for c in covariates.values()) and not equal:
             return None
         if not isinstance(summary, CustomerSummary):
             raise InvalidInputError(f"{where} takes covariates only with a clvkit.CustomerSummary.")
-        return build_design(summary.customer_id, {"purchase": purchase, "dropout": dropout}, equal,
-                            self.fitted_class.covariate_links, where)
+        return build_design(summary.customer_id, covariates, equal, self.fitted_class.covariate_links, where)
 
     def _start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
         if self.initial_params is None:
@@ -672,6 +726,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             weights = np.concatenate([g[1] for g in groups])
             loglik = grouped_loglik(self._loglik, [(g[0], g[2]) for g in groups], len(names),
                                     self.fitted_class.covariate_links)
+            if self.summed_loglik:  # one weighted total per group: the routine reads the sum of the groups'
+                loglik = _summed_over_groups(loglik)
             data = {}
             n_rows = int(weights.shape[0])
             n_free = design.n_free
@@ -723,6 +779,16 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         )
         values = result.params.tolist()
         return dict(zip(names[:k], values[:k], strict=True)), info, values[k:]
+
+
+def _summed_over_groups(loglik: LogLikelihood) -> LogLikelihood:
+    """A summed engine's grouped kernel (one total per group) as one total, shapes (1,) and (1, k)."""
+
+    def total(theta: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
+        ll, grad = loglik(theta, data)
+        return ll.sum(keepdims=True), grad.sum(axis=0, keepdims=True)
+
+    return total
 
 
 def _standard_errors(names: tuple[str, ...], se: FloatArray, design: CoefficientLayout | None) -> dict[str, float]:

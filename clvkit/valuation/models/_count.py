@@ -21,12 +21,10 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from ..._rows import unique_rows
 from ..._validation import check_scalar
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError
 from ._base import FittedModel, check_count, check_horizon
-from ._covariates import positions_by_group
 
 __all__ = ["MAX_SIMULATED_AGE", "MIN_DISCOUNT_RATE", "CountKernel", "FittedCountModel"]
 
@@ -115,50 +113,6 @@ class FittedCountModel(FittedModel):
                 f"{type(self).__name__}.{where}(): {shapes} must be scalars or broadcastable to the "
                 f"{x.shape[0]} customers."
             ) from None
-
-    def _param_groups(self, summary: CustomerSummary, where: str, covariates: dict[str, Any]
-                      ) -> list[tuple[npt.NDArray[np.intp] | None, FloatArray]]:
-        """Customers grouped by their individual parameters: ``[(positions or None for all, params)]``.
-
-        Without covariates, one group of everyone at the model's parameters. With them, each customer's
-        parameters are the model's scaled by ``exp(sign * z' gamma)`` (the fit's link), from the prediction
-        covariates matched by ``summary.customer_id``.
-        """
-        full = f"{type(self).__name__}.{where}()"
-        given = {p: c for p, c in covariates.items() if c is not None}
-        if not self.has_covariates:
-            if given:
-                raise InvalidInputError(f"{full}: this model was fitted without covariates; do not pass "
-                                        f"{', '.join(p + '_covariates' for p in given)}.")
-            return [(None, self.param_array())]
-        ids = summary.customer_id
-        needed = [p for p, values in self.coefficients.items() if values]
-        missing = [p for p in needed if p not in given]
-        if missing or ids is None:
-            raise InvalidInputError(
-                f"{full}: this model was fitted with covariates; pass "
-                f"{' and '.join(p + '_covariates' for p in needed)} for these customers (matched by the "
-                f"summary's customer_id{', which this summary lacks' if ids is None else ''})."
-            )
-        params = self.param_array()
-        log_scale = np.zeros((ids.shape[0], params.shape[0]))
-        for process in needed:
-            cov, coef = given[process], self.coefficients[process]
-            names = tuple(str(n) for n in cov.names)
-            absent = [n for n in coef if n not in names]
-            if absent:
-                raise InvalidInputError(f"{full}: the {process} covariates lack {absent}, which the model was "
-                                        f"fitted with. Got {list(names)}.")
-            z = np.asarray(cov.align(ids), dtype=np.float64)
-            if z.shape != (ids.shape[0], len(names)) or not np.all(np.isfinite(z)):
-                raise InvalidInputError(f"{full}: the {process} covariates must give finite values, one row per "
-                                        f"customer and one column per name (shape ({ids.shape[0]}, {len(names)})).")
-            eta = z[:, [names.index(n) for n in coef]] @ np.array(list(coef.values()))
-            for position, sign in self.covariate_links[process]:
-                log_scale[:, position] += sign * eta
-        uniq, _, inverse = unique_rows([np.ascontiguousarray(c) for c in log_scale.T], np.ones(ids.shape[0]))
-        groups = positions_by_group(inverse, uniq[0].shape[0])
-        return [(idx, params * np.exp(np.array([c[g] for c in uniq]))) for g, idx in enumerate(groups)]
 
     def _by_group(self, summary: CustomerSummary, where: str, covariates: dict[str, Any],
                   call: Callable[..., FloatArray], *extras: FloatArray, path: bool = False) -> FloatArray:

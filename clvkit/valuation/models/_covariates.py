@@ -1,9 +1,10 @@
 """Static covariates in the one fit template: the design, the grouped likelihood and the chain rule.
 
-A model declares, per process, which of its parameters a covariate scales and in which direction
-(``covariate_links``, e.g. Pareto/NBD: ``{"purchase": ((1, -1.0),), "dropout": ((3, -1.0),)}``, i.e.
-``alpha_i = alpha exp(-gamma_p' z_i)`` and ``beta_i = beta exp(-gamma_d' z_i)`` - CLVTools' link, so the
-coefficients are comparable with its estimates). Nothing model-specific lives here:
+A model declares, per process (``purchase`` and ``dropout``; ``spend`` for Gamma-Gamma), which of its
+parameters a covariate scales and in which direction (``covariate_links``, e.g. Pareto/NBD:
+``{"purchase": ((1, -1.0),), "dropout": ((3, -1.0),)}``, i.e. ``alpha_i = alpha exp(-gamma_p' z_i)`` and
+``beta_i = beta exp(-gamma_d' z_i)`` - CLVTools' link, so the coefficients are comparable with its estimates).
+Nothing model-specific lives here:
 
 - :func:`build_design` aligns the covariates with the summary's customers, checks them and maps every
   process's columns onto the free coefficients (a covariate named in ``equal`` gets one coefficient for both
@@ -136,7 +137,7 @@ def build_design(ids: npt.NDArray[Any] | None, covariates: Mapping[str, Any], eq
     labels: list[str] = []
     shared: dict[str, int] = {}
     columns: dict[str, tuple[tuple[str, int], ...]] = {}
-    for process in PROCESSES:
+    for process in links:  # the model's processes, in its declared order
         cols: list[tuple[str, int]] = []
         for name in names.get(process, ()):
             if name in equal_set:

@@ -13,6 +13,7 @@ from ...batch import CustomerSummary
 from ...errors import InvalidInputError, ModelDomainError
 from . import _gammagamma
 from ._base import Engine, FittedModel, ModelParams, PositiveFinite
+from ._covariates import Links
 
 __all__ = ["FittedGammaGamma", "GammaGamma", "GammaGammaParams"]
 
@@ -39,6 +40,12 @@ def _monetary(summary: CustomerSummary, where: str) -> FloatArray:
 class FittedGammaGamma(FittedModel):
     """A Gamma-Gamma spend model with known parameters.
 
+    Static spend covariates (``GammaGamma().fit(summary, spend_covariates=...)``; CLVTools' Gamma-Gamma has
+    none, so this link is clvkit's own): the scale ``v_i = v exp(gamma' z_i)``, so a customer's mean spend per
+    transaction ``p v_i / (q - 1)`` is the population mean times ``exp(gamma' z_i)`` - a coefficient is the
+    log of the factor on expected spend per unit of its covariate. ``coefficients`` is then
+    ``{"spend": {name: value}}``, standard errors are keyed ``"spend.<name>"``.
+
     Examples
     --------
     >>> from clvkit import CustomerSummary
@@ -50,6 +57,8 @@ class FittedGammaGamma(FittedModel):
     """
 
     model_name: ClassVar[str] = "GammaGamma"
+    #: clvkit's link: ``v_i = v exp(gamma_spend' z_i)`` multiplies the expected spend by ``exp(gamma_spend' z_i)``.
+    covariate_links: ClassVar[Links] = {"spend": ((2, 1.0),)}
     params: GammaGammaParams
 
     @property
@@ -66,15 +75,30 @@ class FittedGammaGamma(FittedModel):
                 f"much weight on very large spends. Check monetary_value for outliers or cap it before fitting."
             )
 
-    def expected_spend(self, summary: CustomerSummary) -> FloatArray:
+    def expected_spend(self, summary: CustomerSummary, *, spend_covariates: Any = None) -> FloatArray:
         """E[spend per transaction | x, m] (Fader & Hardie 2013, eq. 5), shape (n_customers,).
 
-        Customers without repeat purchases get the population mean.
+        Customers without repeat purchases get the population mean (with covariates: their own
+        ``p v_i / (q - 1)``). A model fitted with spend covariates needs the customers' ``spend_covariates``
+        (matched by ``summary.customer_id``); each customer's scale is ``v_i = v exp(gamma' z_i)``.
+
+        Raises
+        ------
+        InvalidInputError
+            Without ``monetary_value``, or covariates missing, not matching the fit or passed to a model
+            fitted without them.
         """
         self._check_summary(summary, "expected_spend")
         m = _monetary(summary, "FittedGammaGamma.expected_spend()")
         self._require_mean()
-        return _gammagamma.expected_spend(self.param_array(), summary.frequency, m)
+        x = summary.frequency
+        groups = self._param_groups(summary, "expected_spend", {"spend": spend_covariates})
+        if groups[0][0] is None:
+            return _gammagamma.expected_spend(groups[0][1], x, m)
+        out = np.empty(x.shape[0])
+        for idx, params in groups:
+            out[idx] = _gammagamma.expected_spend(params, x[idx], m[idx])
+        return out
 
     def average_spend_density(self, z: Any, frequency: Any) -> FloatArray:
         """Density of a random customer's average spend per transaction ``z`` over ``frequency`` transactions.
@@ -131,6 +155,26 @@ class GammaGamma(Engine[CustomerSummary, FittedGammaGamma]):
     >>> fitted = GammaGamma().fit(load_cdnow_summary())
     >>> {k: round(v, 2) for k, v in fitted.params.model_dump().items()}
     {'p': 6.25, 'q': 3.74, 'v': 15.44}
+
+    With static spend covariates (``spend_covariates=``, matched by ``customer_id``): customers of one group
+    simulated to spend ``exp(0.4) = 1.49`` times as much per transaction as the others.
+
+    >>> import numpy as np
+    >>> from clvkit import CustomerSummary
+    >>> class Columns:  # anything with names and align(customer_id) is a CovariateMatrix
+    ...     names = ("premium",)
+    ...     def __init__(self, z): self.z = z
+    ...     def align(self, customer_id, /): return self.z[customer_id][:, None]
+    >>> rng = np.random.default_rng(3)
+    >>> premium = np.repeat([0.0, 1.0], 2000)
+    >>> x = rng.integers(1, 8, 4000).astype(float)
+    >>> nu = rng.gamma(4.0, 1.0 / (10.0 * np.exp(0.4 * premium)))  # nu ~ Gamma(q, rate v_i)
+    >>> m = rng.gamma(3.0 * x, 1.0 / (x * nu))  # mean of x spends ~ Gamma(p, rate nu)
+    >>> s = CustomerSummary(x, np.full(4000, 10.0), np.full(4000, 20.0), monetary_value=m,
+    ...                     customer_id=np.arange(4000), time_unit="W")
+    >>> fitted = GammaGamma().fit(s, spend_covariates=Columns(premium))
+    >>> round(fitted.coefficients["spend"]["premium"], 2), round(fitted.standard_errors["spend.premium"], 2)
+    (0.4, 0.02)
     """
 
     name: ClassVar[str] = "GammaGamma"

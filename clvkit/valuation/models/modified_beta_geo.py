@@ -17,6 +17,7 @@ from ...batch import CustomerSummary
 from . import _mbgnbd
 from ._base import Engine, FittedModel, observed_rows, rate_scaled_start
 from ._count import CountKernel, FittedCountModel
+from ._covariates import Links
 from ._mixing import MixingDistribution, beta_mixing, gamma_mixing
 from .beta_geo import BetaGeoParams
 
@@ -48,6 +49,9 @@ class FittedModifiedBetaGeo(FittedCountModel):
 
     model_name: ClassVar[str] = "ModifiedBetaGeo"
     kernel: ClassVar[CountKernel] = _mbgnbd
+    #: The BG/NBD's link (CLVTools'): ``alpha_i = alpha exp(-gamma_purchase' z_i)``; ``a_i = a exp(gamma_dropout'
+    #: z_i)`` and ``b_i = b exp(gamma_dropout' z_i)`` (one dropout coefficient scales both).
+    covariate_links: ClassVar[Links] = {"purchase": ((1, -1.0),), "dropout": ((2, 1.0), (3, 1.0))}
     params: ModifiedBetaGeoParams
 
     def transaction_rate_distribution(self) -> MixingDistribution:

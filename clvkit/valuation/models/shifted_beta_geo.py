@@ -272,12 +272,13 @@ class ShiftedBetaGeo(Engine[ContractSummary, FittedShiftedBetaGeo]):
     )
 
     def fit(self, contracts: ContractSummary, *, purchase_covariates: Any = None, dropout_covariates: Any = None,
-            equal: Any = (), progress: ProgressCallback | None = None) -> FittedShiftedBetaGeo:
+            equal: Any = (), spend_covariates: Any = None, progress: ProgressCallback | None = None
+            ) -> FittedShiftedBetaGeo:
         """Fit by maximum likelihood on contracts (:meth:`Engine.fit <clvkit.valuation.Engine.fit>`; the
-        argument keeps its name ``contracts``). The model takes no purchase/dropout covariates yet: passing
-        them is a typed error."""
+        argument keeps its name ``contracts``). The model takes no covariates yet: passing them is a typed
+        error."""
         return super().fit(contracts, purchase_covariates=purchase_covariates, dropout_covariates=dropout_covariates,
-                           equal=equal, progress=progress)
+                           equal=equal, spend_covariates=spend_covariates, progress=progress)
 
     def _loglik(self, params: FloatArray, data: Mapping[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
         return _sbg.loglik(params, data["duration"], data["churned"])
