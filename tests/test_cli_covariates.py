@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from clvkit import Covariates, CovariateDesign, load_json
+from clvkit import CovariateDesign, Covariates, load_json
 from clvkit.cli import main
 
 
