@@ -99,3 +99,18 @@ def test_score_refuses_covariates_for_a_model_without(fitted: dict[str, Any]) ->
     status, _, err = _run(["score", str(fitted["log"]), "--models", str(plain), "--spend", "10",
                            "--covariates", str(fitted["cov"]), "-o", str(fitted["dir"] / "x.csv")])
     assert status == 2 and "fitted without covariates" in err
+
+
+def test_parquet_covariates_fit_as_the_csv(fitted: dict[str, Any]) -> None:
+    pytest.importorskip("pyarrow")
+    pd = fitted["pd"]
+    pq = fitted["dir"] / "cov.parquet"
+    pd.read_csv(fitted["cov"]).to_parquet(pq)
+    folder = fitted["dir"] / "model-parquet"
+    status, _, err = _run(["fit", str(fitted["log"]), "--customer-id", "Id", "--datetime", "Date", "--freq", "W",
+                           "--monetary-value", "Price", "--covariates", str(pq), "--covariate-columns", "Gender",
+                           "-o", str(folder)])
+    assert status == 0, err
+    a = load_json((folder / "beta_geo.json").read_text())
+    b = load_json((fitted["folder"] / "beta_geo.json").read_text())
+    assert a.coefficients == b.coefficients and a.params == b.params
