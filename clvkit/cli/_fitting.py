@@ -58,12 +58,15 @@ def _fit_progress(console: Console) -> Callable[[Any], None]:
     return report
 
 
-def _run_fit(console: Console, label: str, engine: Any, summary: CustomerSummary, who: str) -> Any:
+def _run_fit(console: Console, label: str, engine: Any, summary: CustomerSummary, who: str,
+             covariates: Any = None) -> Any:
     tr = console.tr
     with console.step(tr("fitting {model} on {who}", model=label, who=who)) as add, \
             warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = engine.fit(summary, progress=_fit_progress(console) if console.verbose else None)
+        progress = _fit_progress(console) if console.verbose else None
+        model = (engine.fit(summary, progress=progress) if covariates is None else
+                 engine.fit(summary, purchase_covariates=covariates, dropout_covariates=covariates, progress=progress))
         info = model.fit_info
         if info is not None:
             add(tr("{count} iterations", count=info.n_iterations))
@@ -72,13 +75,17 @@ def _run_fit(console: Console, label: str, engine: Any, summary: CustomerSummary
     return model
 
 
-def fit_models(console: Console, summary: CustomerSummary, with_spend: bool) -> tuple[Any, Any | None]:
-    """BG/NBD, and Gamma-Gamma when ``with_spend`` (else ``None``), each fit reported as a progress step."""
+def fit_models(console: Console, summary: CustomerSummary, with_spend: bool, covariates: Any = None
+               ) -> tuple[Any, Any | None]:
+    """BG/NBD, and Gamma-Gamma when ``with_spend`` (else ``None``), each fit reported as a progress step.
+
+    ``covariates`` (static, :class:`clvkit.Covariates`) scale both BG/NBD processes.
+    """
     from ..valuation import BetaGeo, GammaGamma
 
     tr = console.tr
     n = len(summary)
-    bg = _run_fit(console, "BG/NBD", BetaGeo(), summary, tr("{count} customers", count=f"{n:,}"))
+    bg = _run_fit(console, "BG/NBD", BetaGeo(), summary, tr("{count} customers", count=f"{n:,}"), covariates)
     gg = None
     if with_spend:
         repeat = int(np.count_nonzero(summary.frequency > 0))

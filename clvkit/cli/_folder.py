@@ -22,7 +22,8 @@ from ..errors import InvalidInputError
 from ._console import Console, one_line
 from ._output import MANIFEST_FILE, MANIFEST_SCHEMA, read_json_file, sha256_of, write_folder_atomically
 
-__all__ = ["SETTINGS_FILE", "SETTINGS_SCHEMA", "SummarySettings", "load_models", "write_folder"]
+__all__ = ["DESIGN_FILE", "SETTINGS_FILE", "SETTINGS_SCHEMA", "SummarySettings", "load_design", "load_models",
+           "text_writer", "write_folder"]
 
 #: Name of the file ``clvkit fit`` writes next to the models, recording how the log was summarized.
 SETTINGS_FILE = "summary_settings.json"
@@ -31,7 +32,9 @@ SETTINGS_SCHEMA = "clvkit.cli.summary_settings"
 _MODEL_SCHEMA = "clvkit.fitted_model"
 #: The files ``clvkit fit`` and ``clvkit demo`` write: ``--force`` replaces a folder holding only these (and
 #: those its manifest lists), never one holding anything else (a user's own scores.csv beside a model, say).
-FIT_FILES = ("beta_geo.json", "gamma_gamma.json", SETTINGS_FILE)
+#: The file holding the coding of the covariates a model was fitted with (``clvkit fit --covariates``).
+DESIGN_FILE = "covariate_design.json"
+FIT_FILES = ("beta_geo.json", "gamma_gamma.json", SETTINGS_FILE, DESIGN_FILE)
 DEMO_FILES = ("beta_geo.json", "gamma_gamma.json", "scores.csv", "composite_synthetic.csv")
 
 
@@ -105,9 +108,9 @@ def write_folder(console: Console, directory: Path, models: Sequence[Any], setti
     """
     writers: dict[str, Callable[[Path], None]] = {}
     for m in models:
-        writers[f"{_snake(m.model_name)}.json"] = _text_writer(m.to_json() + "\n")
+        writers[f"{_snake(m.model_name)}.json"] = text_writer(m.to_json() + "\n")
     if settings is not None:
-        writers[SETTINGS_FILE] = _text_writer(settings.to_json() + "\n")
+        writers[SETTINGS_FILE] = text_writer(settings.to_json() + "\n")
     writers.update(files)
     with console.step(console.tr("writing {path}", path=directory)):
         paths = write_folder_atomically(directory, writers, known=known)
@@ -118,7 +121,7 @@ def write_folder(console: Console, directory: Path, models: Sequence[Any], setti
     return 0
 
 
-def _text_writer(text: str) -> Callable[[Path], None]:
+def text_writer(text: str) -> Callable[[Path], None]:
     def write(path: Path) -> None:
         with atomic_output(path) as fh:
             fh.write(text.encode("utf-8"))
@@ -167,6 +170,30 @@ def _checked_folder(d: Path) -> dict[str, Any]:
     return docs
 
 
+def load_design(model_dir: str | None) -> Any:
+    """The :class:`clvkit.CovariateDesign` a model folder holds (``None``: none, or no folder), checked.
+
+    Raises
+    ------
+    InvalidInputError
+        For a folder that does not match its manifest, or a design file clvkit cannot read.
+    """
+    from ..covariates import CovariateDesign
+
+    if model_dir is None:
+        return None
+    d = Path(model_dir)
+    if DESIGN_FILE not in _checked_folder(d):
+        return None
+    path = d / DESIGN_FILE
+    text, _ = read_json_file(path, f"The file {path}")
+    try:
+        return CovariateDesign.from_json(text)
+    except (InvalidInputError, ValueError) as exc:
+        raise InvalidInputError(f"The file {path} is not a clvkit covariate design: {one_line(exc)}. "
+                                f"Re-run 'clvkit fit'.") from None
+
+
 def load_models(model_dir: str | None, model_files: Sequence[str] | None
                 ) -> tuple[Any, Any | None, SummarySettings | None]:
     """The transaction model, the spend model (or None) and the saved summary settings (or None).
@@ -187,6 +214,8 @@ def load_models(model_dir: str | None, model_files: Sequence[str] | None
             if not name.endswith(".json"):
                 continue
             schema = doc.get("schema") if isinstance(doc, dict) else None
+            if name == DESIGN_FILE:
+                continue  # read by load_design()
             if name == SETTINGS_FILE or schema == SETTINGS_SCHEMA:
                 settings = SummarySettings.from_document(doc, path)
             elif schema == _MODEL_SCHEMA:

@@ -17,6 +17,7 @@ from ..errors import InvalidInputError
 from ..i18n import N_, Translator
 from ..protocols import CountModel
 from ._console import UNIT_NAMES, Console, money
+from ._covariates import BoundCovariates
 
 __all__ = ["Scores", "print_scores", "score_columns", "score_customers", "write_scores"]
 
@@ -64,6 +65,8 @@ def score_customers(summary: CustomerSummary, transaction: Any, spend: Any, *, h
     # P(alive) where the model plays the full count-model role (every clvkit count model does).
     p_alive = (np.asarray(transaction.probability_alive(summary), dtype=np.float64)
                if isinstance(transaction, CountModel) else None)
+    if isinstance(transaction, BoundCovariates):  # a covariate model with its customers' covariates
+        p_alive = result.p_alive
     return Scores(summary, p_alive, result, label)
 
 

@@ -18,8 +18,9 @@ from ..errors import InvalidInputError
 from ._args import Parents, amount, fraction, positive_int
 from ._console import Console
 from ._costs import add_cost_options, inputs_of, read_costs
+from ._covariates import BoundCovariates, read_covariates
 from ._fitting import holdout_check, read_and_summarize
-from ._folder import SummarySettings, load_models
+from ._folder import DESIGN_FILE, SummarySettings, load_design, load_models
 from ._output import check_outputs
 from ._scoring import Scores, print_scores, score_columns, score_customers
 
@@ -42,6 +43,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
     score.add_argument("--datetime", metavar="COL", help="transaction time column (default: as saved by fit)")
     score.add_argument("--monetary-value", metavar="COL", help="amount column (default: as saved by fit)")
     score.add_argument("--freq", choices=list(UNIT_DAYS), help="purchase period (default: as saved by fit, else D)")
+    score.add_argument("--covariates", metavar="FILE",
+                       help="static covariates of the customers, for a model fitted with 'clvkit fit --covariates' "
+                            "(coded with the folder's saved design)")
     score.add_argument("--output", "-o", required=True, metavar="FILE", help="CSV file for the scores")
     score.add_argument("--force", action="store_true", help="replace existing output files")
     g = score.add_argument_group("indirect value")
@@ -66,17 +70,26 @@ def run(args: argparse.Namespace, console: Console) -> int:
     output = Path(args.output)
     outputs = [output] + ([_composite_path(output)] if args.referrals or args.engine else [])
     inputs = [Path(args.input), *(Path(m) for m in args.model or []),
-              *([Path(args.referrals)] if args.referrals else []), *inputs_of(args)]
+              *([Path(args.referrals)] if args.referrals else []), *inputs_of(args),
+              *([Path(args.covariates)] if args.covariates else [])]
     if args.models is not None and Path(args.models).is_dir():
         inputs += list(Path(args.models).iterdir())
     check_outputs(outputs, inputs, force=args.force)
     transaction, spend, saved = load_models(args.models, args.model)
+    design = _covariate_design(args, transaction)
     settings = _settings(args, transaction.time_unit, saved)
     spend_model: Any = args.spend if args.spend is not None else spend
     if spend_model is None:
         raise InvalidInputError("score needs a spend model (fit with --monetary-value, which saves a Gamma-Gamma "
                                 "model) or a fixed spend per purchase with --spend AMOUNT.")
     summary = read_and_summarize(args, console, settings)
+    if design is not None:
+        with console.step(console.tr("reading covariates {path}", path=args.covariates)):
+            covariates = read_covariates(args.covariates, customer_id=settings.customer_id, design=design,
+                                         delimiter=args.delimiter)
+            if summary.customer_id is not None:  # (a log's summary always has ids)
+                covariates.align(summary.customer_id)  # every customer scored needs a row: else one error, here
+        transaction = BoundCovariates(transaction, covariates)
     costs = read_costs(args, summary, settings.customer_id)
     with console.step("scoring") as add:
         scores = score_customers(summary, transaction, spend_model, horizon=args.horizon, period=args.period,
@@ -120,6 +133,23 @@ def _print_costs(console: Console, args: argparse.Namespace, scores: Scores) -> 
         console.print(tr("Acquisition cost not given: estimated as {multiple} x the retention cost (a new customer "
                          "costs 5 times keeping one: 张子凡 CRM notes, text 003; 5-10 times in text 004).",
                          multiple=f"{ACQUISITION_COST_MULTIPLE:g}"))
+
+
+def _covariate_design(args: argparse.Namespace, transaction: Any) -> Any:
+    """The saved design when the transaction model takes covariates (``None`` when not); refuse a mismatch."""
+    if not getattr(transaction, "coefficients", None):
+        if args.covariates:
+            raise InvalidInputError("--covariates was given but the transaction model was fitted without covariates; "
+                                    "drop --covariates or fit again with 'clvkit fit --covariates FILE'.")
+        return None
+    if not args.covariates:
+        raise InvalidInputError("The transaction model was fitted with covariates: give the customers' covariates "
+                                "with --covariates FILE (the columns it was fitted with, one row per customer).")
+    design = load_design(args.models)
+    if design is None:
+        raise InvalidInputError(f"The model was fitted with covariates but there is no {DESIGN_FILE} to code them "
+                                f"with; score with --models DIR (the folder 'clvkit fit --covariates' wrote).")
+    return design
 
 
 def _settings(args: argparse.Namespace, time_unit: str, saved: SummarySettings | None) -> SummarySettings:

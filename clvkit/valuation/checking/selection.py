@@ -105,7 +105,8 @@ def likelihood_ratio_test(restricted: EstimatedModel, full: EstimatedModel, df: 
     restricted, full:
         Fitted models (with ``fit_info``); ``restricted`` must be a special case of ``full``.
     df:
-        Degrees of freedom; default: the difference in parameter counts.
+        Degrees of freedom; default: the difference in the number of free parameters, counting covariate
+        coefficients (one constrained ``equal`` across processes counts once).
 
     Returns
     -------
@@ -117,7 +118,9 @@ def likelihood_ratio_test(restricted: EstimatedModel, full: EstimatedModel, df: 
     NotFittedError
         If either model has no fit diagnostics.
     InvalidInputError
-        If the models were fitted on different numbers of customers or time units, or ``df < 1``.
+        If the models were fitted on different numbers of customers or time units, are not nested (different
+        model families, a covariate or a free coefficient of the restricted model missing from the full one,
+        the restricted model with more free parameters), or ``df < 1``.
 
     Examples
     --------
@@ -138,8 +141,13 @@ def likelihood_ratio_test(restricted: EstimatedModel, full: EstimatedModel, df: 
     if restricted.time_unit != full.time_unit:
         raise InvalidInputError(f"{where} needs both models fitted in one time unit (likelihoods of times depend "
                                 f"on it). Got {restricted.time_unit!r} and {full.time_unit!r}.")
+    k_restricted, k_full = _n_free(restricted), _n_free(full)
+    if k_restricted > k_full:
+        raise InvalidInputError(f"{where}: the restricted model has more free parameters ({k_restricted}) than the "
+                                f"full one ({k_full}), so it cannot be nested in it. Pass the smaller model first.")
+    _check_nested(restricted, full, where)
     if df is None:
-        df = int(np.asarray(full.param_array()).shape[0]) - int(np.asarray(restricted.param_array()).shape[0])
+        df = k_full - k_restricted
     if isinstance(df, bool) or not isinstance(df, (int, np.integer)) or df < 1:
         raise InvalidInputError(f"The 'df' parameter of {where} must be a whole number >= 1 (the full model needs "
                                 f"more parameters than the restricted one). Got {df!r} instead.")
@@ -151,6 +159,45 @@ def likelihood_ratio_test(restricted: EstimatedModel, full: EstimatedModel, df: 
         log_likelihood_restricted=float(info_r.log_likelihood),
         log_likelihood_full=float(info_f.log_likelihood),
     )
+
+
+def _covariate_layout(model: Any) -> tuple[dict[str, set[str]], set[str]]:
+    """Covariate names per process and the names constrained equal (empty for a model without covariates)."""
+    coefficients = getattr(model, "coefficients", None)
+    per_process = ({str(p): {str(n) for n in values} for p, values in coefficients.items()}
+                   if isinstance(coefficients, Mapping) else {})
+    equal = getattr(model, "equal", None)
+    return per_process, ({str(e) for e in equal} if isinstance(equal, (list, tuple)) else set())
+
+
+def _n_free(model: Any) -> int:
+    """Free parameters: the model's parameters plus its covariate coefficients, an ``equal`` one counted once."""
+    per_process, equal = _covariate_layout(model)
+    n_coef = sum(len(names) for names in per_process.values()) - len(equal)
+    return int(np.asarray(model.param_array()).shape[0]) + n_coef
+
+
+def _check_nested(restricted: Any, full: Any, where: str) -> None:
+    """Refuse pairs that are not nested in the obvious sense: other families, covariates the full model lacks."""
+    family_r, family_f = getattr(restricted, "model_name", None), getattr(full, "model_name", None)
+    if family_r and family_f and family_r != family_f:
+        raise InvalidInputError(f"{where} compares a model with a special case of itself; got a {family_r!r} and a "
+                                f"{family_f!r} model, which are not nested. Compare other families with "
+                                f"information_criteria() or compare().")
+    cov_r, equal_r = _covariate_layout(restricted)
+    cov_f, equal_f = _covariate_layout(full)
+    for process, names in cov_r.items():
+        missing = sorted(names - cov_f.get(process, set()))
+        if missing:
+            raise InvalidInputError(f"{where}: the restricted model has {process} covariates {missing} that the full "
+                                    f"model does not, so it is not nested in it. Fit the full model with every "
+                                    f"covariate of the restricted one.")
+    for name in sorted(equal_f):
+        in_restricted = any(name in names for names in cov_r.values())
+        if in_restricted and name not in equal_r:
+            raise InvalidInputError(f"{where}: the full model constrains covariate '{name}' equal across processes "
+                                    f"but the restricted model does not, so it is not nested in it. Constrain it in "
+                                    f"the restricted model too (equal=['{name}']) or free it in the full model.")
 
 
 @dataclass(frozen=True)
