@@ -31,7 +31,7 @@ from ..valuation.checking import (
     tracking,
 )
 from ._lang import plot_language, use_font
-from ._mpl import axes
+from ._mpl import axes, check_ax
 
 __all__ = [
     "plot_calibration_purchases_vs_holdout_purchases",
@@ -80,10 +80,8 @@ def _units(tr: Translator, time_unit: str, amount: float | None = None) -> str:
 
 def _check_ax(ax: Any, where: str) -> Any:
     """A new ``Axes`` for ``None``, ``ax`` if it is one; raise otherwise (matplotlib imported here)."""
-    mpl_axes = require("matplotlib.axes")
-    if ax is not None and not isinstance(ax, mpl_axes.Axes):
-        raise InvalidInputError(f"The 'ax' parameter of {where} must be a matplotlib Axes or None. Got "
-                                f"{type(ax).__name__} instead.")
+    require("matplotlib.axes")  # the missing extra is reported before any other check
+    check_ax(ax, where)
     return axes(ax)
 
 

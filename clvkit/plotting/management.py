@@ -42,7 +42,7 @@ from ..errors import InvalidInputError
 from ..i18n import N_, Translator
 from ..tiering import Concentration, Inventory, Migration, TierAssignment
 from ._lang import plot_language, use_font
-from ._mpl import axes
+from ._mpl import axes, check_ax
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -65,15 +65,6 @@ _COST_COLOURS = ("#9a9a9a", "#e69f00", "#009e73", "#0072b2")
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def _check_ax(ax: Any, where: str) -> None:
-    if ax is None:
-        return
-    mpl_axes = require("matplotlib.axes")
-    if not isinstance(ax, mpl_axes.Axes):
-        raise InvalidInputError(f"The 'ax' parameter of {where} must be a matplotlib Axes or None. "
-                                f"Got {type(ax).__name__} instead.")
-
-
 def _check_title(title: Any, where: str) -> None:
     if title is not None and not isinstance(title, str):
         raise InvalidInputError(f"The 'title' parameter of {where} must be a string or None (None: the default "
@@ -94,15 +85,6 @@ def _check_scale(scale: Any, name: str, where: str) -> None:
 def _wrong_type(where: str, name: str, expected: str, got: Any, hint: str = "") -> InvalidInputError:
     return InvalidInputError(f"The '{name}' parameter of {where} must be {expected}. "
                              f"Got {type(got).__name__} instead.{' ' + hint if hint else ''}")
-
-
-def _new_axes(ax: Any, figsize: tuple[float, float]) -> Any:
-    """The caller's ``ax``, or a new figure's with the constrained layout (room for legends and colour bars)."""
-    if ax is not None:
-        return ax
-    new = axes(None, figsize=figsize)
-    new.figure.set_layout_engine("constrained")
-    return new
 
 
 def _title(ax: Any, title: str | None, default: str, pad: float = 6.0) -> None:
@@ -274,10 +256,10 @@ def plot_lorenz(result: Inventory | Concentration, *, ax: Any = None, title: str
     else:
         hint = "Pass inventory(values, assignment)." if isinstance(result, TierAssignment) else ""
         raise _wrong_type(where, "result", "an Inventory (clvkit.tiering.inventory) or a Concentration", result, hint)
-    _check_ax(ax, where)
+    check_ax(ax, where)
     _check_title(title, where)
 
-    ax = _new_axes(ax, (6.4, 6.0))
+    ax = axes(ax, figsize=(6.4, 6.0), constrained=True)
     mcolors = require("matplotlib.colors")
     curve_colour = "#08306b"
     if isinstance(result, Inventory):
@@ -376,7 +358,7 @@ def plot_tier_migration(migration: Migration, *, normalize: bool = True, annotat
         raise _wrong_type(where, "migration", "a Migration (clvkit.tiering.migration)", migration, hint)
     _check_flag(normalize, "normalize", where)
     _check_flag(annotate, "annotate", where)
-    _check_ax(ax, where)
+    check_ax(ax, where)
     _check_title(title, where)
 
     k = len(migration.labels)
@@ -386,7 +368,7 @@ def plot_tier_migration(migration: Migration, *, normalize: bool = True, annotat
     shown = migration.rates[np.ix_(order, order)] if normalize else counts
     labels = [tr(migration.labels[i]) for i in order]
     side = min(9.0, 3.2 + 0.75 * k)
-    ax = _new_axes(ax, (side + 1.4, side))
+    ax = axes(ax, figsize=(side + 1.4, side), constrained=True)
     vmax = 1.0 if normalize else max(1.0, float(counts.max()) if counts.size else 1.0)
     image = ax.imshow(shown, cmap="Blues", vmin=0.0, vmax=vmax, aspect="equal")
     ax.set_xticks(range(k), labels, rotation=45 if max(map(len, labels), default=0) > 6 else 0, ha="right"
@@ -456,14 +438,14 @@ def _matrix(assignment: Any, policy: str, other: str, colours: Sequence[str], va
                                 f"build it with {policy}.assign() of this clvkit version.")
     _check_scale(value_scale, "value_scale", where)
     _check_scale(other_scale, f"{other}_scale", where)
-    _check_ax(ax, where)
+    check_ax(ax, where)
     _check_title(title, where)
     x = np.asarray(assignment.features["value"], dtype=np.float64)
     y = np.asarray(assignment.features[other], dtype=np.float64)
     x_scale = _axis_scale(x, value_scale, "value", where)
     y_scale = _axis_scale(y, other_scale, other, where)
 
-    ax = _new_axes(ax, (7.4, 6.2))
+    ax = axes(ax, figsize=(7.4, 6.2), constrained=True)
     n = x.shape[0]
     size, alpha = _marker_style(n)
     counts = assignment.counts()
@@ -657,12 +639,12 @@ def plot_binding(result: EmployeeRisk | TeamReport, *, top: int | None = 20, ax:
     if top is not None and (isinstance(top, (bool, np.bool_)) or not isinstance(top, (int, np.integer)) or top < 1):
         raise InvalidInputError(f"The 'top' parameter of {where} must be a whole number >= 1 or None (all "
                                 f"employees). Got {top!r} instead.")
-    _check_ax(ax, where)
+    check_ax(ax, where)
     _check_title(title, where)
 
     n = int(risk.employee_id.shape[0])
     k = n if top is None else min(int(top), n)
-    ax = _new_axes(ax, (8.4, 1.9 + 0.36 * max(k, 3)))
+    ax = axes(ax, figsize=(8.4, 1.9 + 0.36 * max(k, 3)), constrained=True)
     mcolors = require("matplotlib.colors")
     cm = require("matplotlib.cm")
     cmap = require("matplotlib").colormaps["RdYlGn"]
