@@ -4,8 +4,8 @@ Provenance of the expected values: the apparel check compares the fitted log-lik
 independent per-customer evaluation of the Pareto/NBD likelihood (Fader & Hardie 2005 note, eq. 22, the
 dropout integral by scipy.integrate.quad, with CLVTools' link alpha_i = alpha exp(-gamma_p'z),
 beta_i = beta exp(-gamma_d'z)) and checks that this independent likelihood is flat at the estimates
-(finite differences). CLVTools' printed estimates for these data were not found in the reference corpus
-(searched its site and repository), so they are not compared here. Recovery tests use seeded simulations with
+(finite differences). The apparel summary here floors purchases to weeks; CLVTools' own summary (days / 7) and
+its published estimates are compared in tests/test_clvtools_apparel.py. Recovery tests use seeded simulations with
 known coefficients.
 """
 
