@@ -27,7 +27,7 @@ from ...errors import InvalidInputError, ModelDomainError
 from ...protocols import CovariateMatrix
 from . import _sbg
 from ._base import Engine, FittedModel, ModelParams, PositiveFinite, ProgressCallback
-from ._covariates import Links
+from ._covariates import CoefficientLayout, Links
 
 __all__ = ["FittedShiftedBetaGeo", "ShiftedBetaGeo", "ShiftedBetaGeoParams"]
 
@@ -211,17 +211,20 @@ class FittedShiftedBetaGeo(FittedModel):
             (a heavy tail of near-certain renewers). Use :meth:`discounted_expected_residual_lifetime` with a
             positive discount rate.
         """
-        def lifetime(params: FloatArray) -> FloatArray:
-            value = _sbg.expected_lifetime(params)
-            if not np.isfinite(value):
-                who = "alpha" if covariates is None else "a customer's alpha_i"
-                raise ModelDomainError(
-                    f"The sBG mean lifetime is infinite for alpha <= 1 ({who} = {params[0]:g}): some customers "
-                    f"almost never churn. Use discounted_expected_residual_lifetime() with a discount rate > 0."
-                )
-            return np.asarray(value, dtype=np.float64)
-
-        out = self._per_customer("expected_lifetime", covariates, (), lifetime)
+        out = self._per_customer("expected_lifetime", covariates, (),
+                                 lambda p: np.asarray(_sbg.expected_lifetime(p), dtype=np.float64))
+        infinite = ~np.isfinite(out)
+        if infinite.any():
+            if out.ndim == 0:
+                who = f"alpha = {self.params.alpha:g}"
+            else:
+                first = int(np.flatnonzero(infinite)[0])
+                who = (f"alpha_i <= 1 for {int(infinite.sum())} of {out.shape[0]} customers, first customer "
+                       f"{np.asarray(covariates.customer_id)[first].tolist()!r}")
+            raise ModelDomainError(
+                f"The sBG mean lifetime is infinite for alpha <= 1 ({who}): some customers almost never churn. "
+                f"Use discounted_expected_residual_lifetime() with a discount rate > 0."
+            )
         return float(out) if out.ndim == 0 else out
 
     def expected_survivors(self, n0: Any, t: Any, *, covariates: Any = None) -> FloatArray:
@@ -457,6 +460,12 @@ class ShiftedBetaGeo(Engine[ContractSummary, FittedShiftedBetaGeo]):
     def _loglik(self, params: FloatArray, data: Mapping[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
         return _sbg.loglik(params, data["duration"], data["churned"])
 
+    def _design(self, summary: Any, covariates: Mapping[str, Any], equal: Any) -> CoefficientLayout | None:
+        design = super()._design(summary, covariates, equal)
+        if design is not None and isinstance(summary, ContractSummary):
+            _check_separation(summary, design)
+        return design
+
     def _prepare_group(self, contracts: ContractSummary) -> tuple[dict[str, npt.NDArray[Any]], FloatArray]:
         # One covariate group may have no churn (or no renewal) of its own: identification is checked on all
         # contracts by _prepare.
@@ -479,3 +488,33 @@ class ShiftedBetaGeo(Engine[ContractSummary, FittedShiftedBetaGeo]):
                 f"a boundary of the parameter space). Fit on contracts with both churn and renewals."
             )
         return data, weights
+
+
+def _check_separation(contracts: ContractSummary, design: CoefficientLayout) -> None:
+    """Refuse a two-valued covariate one of whose sides has no churn, or no renewal, at all.
+
+    Such a side is fitted best at ``alpha_i -> 0`` (never churning) or ``alpha_i -> infinity`` (churning at the
+    first chance), which that coefficient alone reaches, whatever the others: the likelihood has no maximum
+    (separation, as in logistic regression), and the optimiser would stop at a huge coefficient with a huge
+    standard error.
+    """
+    churned = contracts.churned
+    renewed = contracts.duration - churned > 0
+    z = design.z["dropout"]
+    for name, index in design.columns["dropout"]:
+        if index < 0:
+            continue
+        column = z[:, index]
+        levels = np.unique(column)
+        if levels.shape[0] != 2:
+            continue
+        for level in levels.tolist():
+            side = column == level
+            what = ("no contract churned" if not churned[side].any()
+                    else "no contract renewed" if not renewed[side].any() else None)
+            if what is not None:
+                raise InvalidInputError(
+                    f"ShiftedBetaGeo.fit(): among the contracts with covariate '{name}' = {level:g}, {what}, so its "
+                    f"coefficient grows without bound (the likelihood has no maximum). Drop the covariate, merge "
+                    f"its levels, or fit on more contracts."
+                )
