@@ -669,7 +669,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             ``clvkit.Covariates.static(...)``), matched by ``summary.customer_id``, for the models that take
             them (``covariate_links`` of the fitted class). With CLVTools' link: a scale parameter is
             multiplied by ``exp(-z' gamma)`` (Pareto/NBD: ``alpha_i = alpha exp(-gamma_p' z_i)``,
-            ``beta_i = beta exp(-gamma_d' z_i)``).
+            ``beta_i = beta exp(-gamma_d' z_i)``). The sBG model takes its covariates as ``covariates`` (its
+            dropout process, ``alpha_i = alpha exp(gamma' z_i)``), matched by ``contracts.customer_id``.
         equal:
             Names of covariates in both processes constrained to one coefficient.
         spend_covariates:
