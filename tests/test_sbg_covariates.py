@@ -185,14 +185,14 @@ def test_bad_covariates_are_typed_errors() -> None:
     engine = ShiftedBetaGeo()
     with pytest.raises(InvalidInputError, match="name a column twice"):
         engine.fit(contracts, covariates=_Cov(ids, {"A": z[:, 0], "A2": z[:, 1]}, names=("A", "A")))
-    with pytest.raises(InvalidInputError, match="'A' and 'A_copy' are identical.*Drop one"):
+    with pytest.raises(InvalidInputError, match=r"'A' and 'A_copy' are identical.*Drop one"):
         engine.fit(contracts, covariates=_Cov(ids, {"A": z[:, 0], "A_copy": z[:, 0]}))
     no_ids = ContractSummary(contracts.duration, contracts.churned, time_unit="M")
     with pytest.raises(InvalidInputError, match=r"no customer_id\. Pass customer_id= to ContractSummary"):
         engine.fit(no_ids, covariates=_Cov(ids, {"A": z[:, 0]}))
-    with pytest.raises(InvalidInputError, match="same process.*pass the covariates once"):
+    with pytest.raises(InvalidInputError, match=r"same process.*pass the covariates once"):
         engine.fit(contracts, covariates=_Cov(ids, {"A": z[:, 0]}), dropout_covariates=_Cov(ids, {"A": z[:, 0]}))
-    with pytest.raises(InvalidInputError, match="'covariates' parameter of ShiftedBetaGeo.fit"):
+    with pytest.raises(InvalidInputError, match=r"'covariates' parameter of ShiftedBetaGeo\.fit"):
         engine.fit(contracts, covariates=z)
     with pytest.raises(InvalidInputError, match="takes no purchase covariates"):
         engine.fit(contracts, purchase_covariates=_Cov(ids, {"A": z[:, 0]}))
@@ -210,7 +210,7 @@ def test_a_covariate_that_separates_churn_is_refused() -> None:
     never = contracts.churned & (z[:, 0] == 1.0)  # no contract with A = 1 churned: alpha_i -> 0 is best for them
     separated = ContractSummary(np.where(never, contracts.duration - 1, contracts.duration),
                                 contracts.churned & ~never, customer_id=ids, time_unit="M")
-    with pytest.raises(InvalidInputError, match="covariate 'A' = 1, no contract churned.*no maximum"):
+    with pytest.raises(InvalidInputError, match=r"covariate 'A' = 1, no contract churned.*no maximum"):
         ShiftedBetaGeo().fit(separated, covariates=_Cov(ids, {"A": z[:, 0]}))
     a1 = z[:, 0] == 1.0  # everyone with A = 1 left in period 1: alpha_i -> infinity is best for them
     instant = ContractSummary(np.where(a1, 1.0, contracts.duration), contracts.churned | a1, customer_id=ids,
@@ -281,7 +281,7 @@ def test_predictions_refuse_missing_or_unexpected_covariates() -> None:
                  lambda m, **k: m.expected_lifetime(**k),
                  lambda m, **k: m.discounted_expected_residual_lifetime(2, 0.1, **k),
                  lambda m, **k: m.expected_residual_value(2, 5.0, 0.1, **k)):
-        with pytest.raises(InvalidInputError, match="fitted with covariates.*pass covariates="):
+        with pytest.raises(InvalidInputError, match=r"fitted with covariates.*pass covariates="):
             call(model)
         with pytest.raises(InvalidInputError, match="fitted without covariates; do not pass covariates"):
             call(_one(1.3), covariates=cov)
@@ -312,7 +312,7 @@ def test_infinite_mean_lifetime_names_the_first_customer() -> None:
 
 
 def test_json_round_trip_and_coefficient_table(simulated: Any) -> None:
-    _, _, ids, cov, fitted = simulated
+    _, _, _, cov, fitted = simulated
     back = load_json(fitted.to_json())
     assert back == fitted and isinstance(back, FittedShiftedBetaGeo)
     np.testing.assert_array_equal(back.survival([1, 6], covariates=cov), fitted.survival([1, 6], covariates=cov))
