@@ -246,6 +246,7 @@ def test_predictions_equal_the_plain_model_at_each_customers_alpha() -> None:
         "derl": (lambda m, **k: m.discounted_expected_residual_lifetime([0, 3, 7], 0.1, **k)),
         "residual_value": (lambda m, **k: m.expected_residual_value([0, 3], 20.0, 0.05, **k)),
         "derl_undiscounted": (lambda m, **k: m.discounted_expected_residual_lifetime(2, 0.0, **k)),
+        "derl_quadrature": (lambda m, **k: m.discounted_expected_residual_lifetime([4], 5e-5, **k)),
     }
     for name, call in checks.items():
         got = call(model, covariates=cov)
@@ -307,8 +308,15 @@ def test_infinite_mean_lifetime_names_the_first_customer() -> None:
     cov = Covariates.static({"id": ["u", "v", "w"], "A": [0.0, 1.0, 1.0]}, customer_id="id", columns=["A"])
     with pytest.raises(ModelDomainError, match="alpha_i <= 1 for 2 of 3 customers, first customer 'v'"):
         model.expected_lifetime(covariates=cov)
-    with pytest.raises(ModelDomainError, match="residual lifetime is infinite"):
+    with pytest.raises(ModelDomainError, match=r"residual lifetime is infinite.*2 customers, first customer 'v'"):
         model.discounted_expected_residual_lifetime(0, 0.0, covariates=cov)
+    # Given contracts, only active ones count: 'v' has churned, 'w' is the first active one with alpha_i <= 1.
+    contracts = ContractSummary([2, 3, 1], [False, True, False], customer_id=["u", "v", "w"], time_unit="M")
+    with pytest.raises(ModelDomainError, match=r"\(1 customer, first customer 'w'"):
+        model.discounted_expected_residual_lifetime(contracts, 0.0, covariates=cov)
+    only_u = ContractSummary([2, 3], [False, True], customer_id=["u", "v"], time_unit="M")
+    values = model.discounted_expected_residual_lifetime(only_u, 0.0, covariates=cov)
+    np.testing.assert_allclose(values, [_one(1.3).discounted_expected_residual_lifetime(2, 0.0)[()], 0.0], rtol=1e-15)
 
 
 def test_json_round_trip_and_coefficient_table(simulated: Any) -> None:

@@ -301,12 +301,25 @@ class FittedShiftedBetaGeo(FittedModel):
         d = check_scalar(discount_rate, "discount_rate", f"FittedShiftedBetaGeo.{where}()", low=0.0,
                          high=math.inf, high_open=True)
         renewals, active = self._renewals(contracts_or_renewals, where)
+        beta = self.params.beta  # the link scales alpha only
+        # With covariates: one vectorised evaluation at every customer's alpha_i (_sbg.derl_rows), not one
+        # continued fraction per customer group (a continuous covariate has a group per customer).
         if active is None:
-            return self._per_customer(where, covariates, renewals.shape, lambda p: _derl(p, renewals, d, None))
-        values = np.empty(renewals.shape)
-        for idx, params in self._param_groups(contracts_or_renewals, where, {"dropout": covariates}):
-            rows = slice(None) if idx is None else idx
-            values[rows] = _derl(params, renewals[rows], d, active[rows])
+            groups = self._customer_groups(covariates, where)
+            if groups is None:
+                return _derl(self.param_array(), renewals, d, None)
+            n, parts = groups
+            shape = (n, *renewals.shape)
+            alpha = np.broadcast_to(_alpha_by_row(parts, n).reshape((n,) + (1,) * renewals.ndim), shape)
+            return _derl_rows(alpha, beta, np.broadcast_to(renewals, shape), d, None,
+                              np.asarray(covariates.customer_id))
+        contracts: ContractSummary = contracts_or_renewals
+        parts = self._param_groups(contracts, where, {"dropout": covariates})
+        if parts[0][0] is None:
+            values = _derl(self.param_array(), renewals, d, active)
+        else:
+            values = _derl_rows(_alpha_by_row(parts, len(contracts)), beta, renewals, d, active,
+                                np.asarray(contracts.customer_id))
         out: FloatArray = np.where(active > 0, values, 0.0)
         return out
 
@@ -364,6 +377,31 @@ def _derl(params: FloatArray, renewals: FloatArray, d: float, active: FloatArray
             f"(alpha = {params[0]:g}). Pass a positive discount rate."
         )
     return _sbg.derl(params, renewals, d)
+
+
+def _alpha_by_row(groups: _Groups, n: int) -> FloatArray:
+    """Every customer's ``alpha_i`` from the customers grouped by their parameters."""
+    alpha: FloatArray = np.empty(n)
+    for idx, params in groups:
+        alpha[slice(None) if idx is None else idx] = params[0]
+    return alpha
+
+
+def _derl_rows(alpha: FloatArray, beta: float, renewals: FloatArray, d: float, active: FloatArray | None,
+               ids: npt.NDArray[Any]) -> FloatArray:
+    """DERL at each row's ``alpha_i`` (rows: ``ids``, along the first axis); refuses the infinite undiscounted
+    value where an active customer has ``alpha_i <= 1``, naming the first one."""
+    if d == 0.0 and renewals.size:
+        bad = alpha <= 1.0 if active is None else (alpha <= 1.0) & (active > 0)
+        by_customer = bad.reshape(bad.shape[0], -1).any(axis=1)
+        if by_customer.any():
+            first, count = int(np.flatnonzero(by_customer)[0]), int(by_customer.sum())
+            raise ModelDomainError(
+                f"With discount_rate = 0 the sBG residual lifetime is infinite for alpha_i <= 1 "
+                f"({count} customer{'s' * (count != 1)}, first customer {ids[first].tolist()!r} with alpha_i = "
+                f"{float(alpha.reshape(alpha.shape[0], -1)[first, 0]):g}). Pass a positive discount rate."
+            )
+    return _sbg.derl_rows(alpha, beta, renewals, d)
 
 
 class ShiftedBetaGeo(Engine[ContractSummary, FittedShiftedBetaGeo]):
