@@ -93,6 +93,16 @@ class FittedShiftedBetaGeo(FittedModel):
     378.0
     >>> m.discounted_expected_residual_lifetime([0, 7], discount_rate=0.1).round(3).tolist()
     [5.415, 7.53]
+
+    With a covariate raising ``alpha`` by ``exp(0.5)`` for customer ``"b"``, one survival curve per customer
+    (``S(1) = beta / (alpha_i + beta)``: 1.182 / (0.704 + 1.182) = 0.627 and 1.182 / (1.161 + 1.182) = 0.505):
+
+    >>> from clvkit import Covariates
+    >>> m = FittedShiftedBetaGeo(params=ShiftedBetaGeoParams(alpha=0.704, beta=1.182), time_unit="Y",
+    ...                          coefficients={"dropout": {"phone": 0.5}})
+    >>> cov = Covariates.static({"id": ["a", "b"], "phone": [0.0, 1.0]}, customer_id="id", columns=["phone"])
+    >>> m.survival([1, 2], covariates=cov).round(3).tolist()
+    [[0.627, 0.474], [0.505, 0.329]]
     """
 
     model_name: ClassVar[str] = "ShiftedBetaGeo"
