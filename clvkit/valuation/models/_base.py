@@ -23,6 +23,7 @@ from ..._pydantic import FrozenModel
 from ..._rows import unique_rows
 from ..._timeunits import UNIT_DAYS
 from ...batch import CustomerSummary
+from ...contracts import ContractSummary
 from ...errors import ConvergenceWarning, InvalidInputError, NotFittedError
 from ...i18n import Translator, translator
 from ...persistence import register, write_document
@@ -178,6 +179,12 @@ class FittedModel(FrozenModel):
     #: Per process, the parameters a covariate scales: ``(position, sign)``, the parameter multiplied by
     #: ``exp(sign * z' gamma)`` (empty: the model takes no covariates).
     covariate_links: ClassVar[Links] = {}
+    #: Per process, the keyword the model's methods take its covariates by, where it is not
+    #: ``<process>_covariates`` (the sBG model: ``{"dropout": "covariates"}``); used in messages.
+    covariate_keywords: ClassVar[Mapping[str, str]] = {}
+    #: Per process, what ``exp(estimate)`` multiplies, where it is not the default reading of
+    #: :meth:`coefficient_table` (the sBG model: the churn odds ``alpha/beta``).
+    covariate_readings: ClassVar[Mapping[str, str]] = {}
 
     time_unit: str = Field("D", description="Time unit of the summaries the model was fitted on.")
     fit_info: FitInfo | None = Field(None, description="Diagnostics, or None for a model built from parameters.")
@@ -422,7 +429,8 @@ class FittedModel(FrozenModel):
         module = require(kind)
         se_all = self.standard_errors or {}
         rows: list[tuple[str, float, float | None, float | None, float | None, float, str]] = []
-        rate = {"purchase": "purchase rate", "dropout": "dropout rate", "spend": "mean spend"}
+        rate = {"purchase": "purchase rate", "dropout": "dropout rate", "spend": "mean spend",
+                **self.covariate_readings}
         for process, values in self.coefficients.items():
             for name, value in values.items():
                 key = f"{process}.{name}"
@@ -438,7 +446,7 @@ class FittedModel(FrozenModel):
             return module.DataFrame(data, index=module.Index([r[0] for r in rows], name="coefficient"))
         return module.DataFrame({"coefficient": [r[0] for r in rows], **data})
 
-    def _param_groups(self, summary: CustomerSummary, where: str, covariates: dict[str, Any]
+    def _param_groups(self, summary: CustomerSummary | ContractSummary, where: str, covariates: dict[str, Any]
                       ) -> list[tuple[npt.NDArray[np.intp] | None, FloatArray]]:
         """Customers grouped by their individual parameters: ``[(positions or None for all, params)]``.
 
@@ -446,20 +454,27 @@ class FittedModel(FrozenModel):
         parameters are the model's scaled by ``exp(sign * z' gamma)`` (the fit's link), from the prediction
         covariates matched by ``summary.customer_id``.
         """
+        return self._param_groups_of(summary.customer_id, where, covariates)
+
+    def _covariate_keyword(self, process: str) -> str:
+        return self.covariate_keywords.get(process, f"{process}_covariates")
+
+    def _param_groups_of(self, ids: npt.NDArray[Any] | None, where: str, covariates: dict[str, Any]
+                         ) -> list[tuple[npt.NDArray[np.intp] | None, FloatArray]]:
+        """:meth:`_param_groups` for the customers ``ids`` (``None``: the summary has no ids)."""
         full = f"{type(self).__name__}.{where}()"
         given = {p: c for p, c in covariates.items() if c is not None}
         if not self.has_covariates:
             if given:
                 raise InvalidInputError(f"{full}: this model was fitted without covariates; do not pass "
-                                        f"{', '.join(p + '_covariates' for p in given)}.")
+                                        f"{', '.join(self._covariate_keyword(p) for p in given)}.")
             return [(None, self.param_array())]
-        ids = summary.customer_id
         needed = [p for p, values in self.coefficients.items() if values]
         missing = [p for p in needed if p not in given]
         if missing or ids is None:
             raise InvalidInputError(
                 f"{full}: this model was fitted with covariates; pass "
-                f"{' and '.join(p + '_covariates' for p in needed)} for these customers (matched by the "
+                f"{' and '.join(self._covariate_keyword(p) for p in needed)} for these customers (matched by the "
                 f"summary's customer_id{', which this summary lacks' if ids is None else ''})."
             )
         params = self.param_array()
@@ -633,6 +648,12 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
     def _default_start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
         return np.ones(len(self.param_names))
 
+    def _prepare_group(self, data: DataT) -> tuple[dict[str, npt.NDArray[Any]], FloatArray]:
+        """``_prepare`` of the customers of one covariate group. Whether the data identify the model is a
+        property of all of them (checked by ``_prepare`` on the whole data first): an engine whose
+        ``_prepare`` refuses data on that ground overrides this to compress only."""
+        return self._prepare(data)
+
     # Shared template ----------------------------------------------------------------
     def fit(self, summary: DataT, *, purchase_covariates: Any = None, dropout_covariates: Any = None,
             equal: Any = (), spend_covariates: Any = None, progress: ProgressCallback | None = None) -> FittedT:
@@ -648,7 +669,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             ``clvkit.Covariates.static(...)``), matched by ``summary.customer_id``, for the models that take
             them (``covariate_links`` of the fitted class). With CLVTools' link: a scale parameter is
             multiplied by ``exp(-z' gamma)`` (Pareto/NBD: ``alpha_i = alpha exp(-gamma_p' z_i)``,
-            ``beta_i = beta exp(-gamma_d' z_i)``).
+            ``beta_i = beta exp(-gamma_d' z_i)``). The sBG model takes its covariates as ``covariates`` (its
+            dropout process, ``alpha_i = alpha exp(gamma' z_i)``), matched by ``contracts.customer_id``.
         equal:
             Names of covariates in both processes constrained to one coefficient.
         spend_covariates:
@@ -682,8 +704,15 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         where = f"{type(self).__name__}.fit()"
         if all(c is None for c in covariates.values()) and not equal:
             return None
-        if not isinstance(summary, CustomerSummary):
-            raise InvalidInputError(f"{where} takes covariates only with a clvkit.CustomerSummary.")
+        if not isinstance(summary, (CustomerSummary, ContractSummary)):
+            raise InvalidInputError(f"{where} takes covariates only with a clvkit.CustomerSummary or "
+                                    f"clvkit.ContractSummary.")
+        if isinstance(summary, ContractSummary) and summary.customer_id is None and any(
+                c is not None for c in covariates.values()):
+            raise InvalidInputError(
+                f"{where}: covariates are matched to contracts by customer id, but the contracts have no "
+                f"customer_id. Pass customer_id= to ContractSummary(...), one id per contract."
+            )
         return build_design(summary.customer_id, covariates, equal, self.fitted_class.covariate_links, where)
 
     def _start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
@@ -721,7 +750,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             members, rows = group_customers(design)
             groups = []
             for idx, z in zip(members, rows, strict=True):
-                group_data, group_weights = self._prepare(source.take(idx))
+                group_data, group_weights = self._prepare_group(source.take(idx))
                 groups.append((group_data, group_weights, z))
             weights = np.concatenate([g[1] for g in groups])
             loglik = grouped_loglik(self._loglik, [(g[0], g[2]) for g in groups], len(names),

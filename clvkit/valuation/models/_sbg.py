@@ -29,7 +29,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-__all__ = ["derl", "expected_lifetime", "log_survival", "loglik", "probability_churn", "retention_rate", "survival"]
+__all__ = ["derl", "derl_rows", "expected_lifetime", "log_survival", "loglik", "probability_churn", "retention_rate",
+           "survival"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -134,13 +135,14 @@ def expected_lifetime(params: FloatArray) -> float:
 
 
 # ---------------------------------------------------------------------------- DERL
-def _hyp_cf(alpha: float, b: FloatArray, d: float) -> tuple[FloatArray, bool]:
+def _hyp_cf(alpha: float | FloatArray, b: FloatArray, d: float) -> tuple[FloatArray, bool]:
     """``2F1(1, b; b + alpha; 1/(1+d))`` by the J-fraction of a Beta distribution's Stieltjes transform.
 
     With ``x ~ Beta(b, alpha)`` and ``u = 1 + d``, ``2F1(1, b; b + alpha; 1/u) = E[u / (u - x)]``, and
     ``E[1/(u - x)] = 1/(u - a_0 - b_1^2/(u - a_1 - b_2^2/(u - ...)))`` where ``a_k, b_k`` are the
     recurrence coefficients of the monic Jacobi polynomials orthogonal for this Beta weight (shifted to
-    [0, 1]). All partial denominators are positive for ``u > 1`` and the convergents are Gauss-quadrature
+    [0, 1]). ``alpha`` may be an array of ``b``'s shape (one value per entry). All partial denominators are
+    positive for ``u > 1`` and the convergents are Gauss-quadrature
     (Pade) values, so the fraction converges for every ``d > 0``, at a rate about ``exp(-4 k sqrt(d))``,
     with no cancellation: ``u - a_k`` is formed as ``d + (1 - a_k)`` from an all-positive expression.
     (scipy's ``hyp2f1`` was rejected here: near ``z = 1`` with ``b`` in the thousands it returns NaN or
@@ -244,16 +246,37 @@ def derl(params: FloatArray, renewals: FloatArray, d: float) -> FloatArray:
     alpha, beta = (float(v) for v in params)
     r = np.asarray(renewals, dtype=np.float64)
     uniq, inverse = np.unique(r, return_inverse=True)
-    bn = beta + uniq  # beta + n - 1
+    vals = _derl_values(np.full(uniq.shape, alpha), beta + uniq, d)
+    out: FloatArray = vals[inverse].reshape(r.shape)
+    return out
+
+
+def derl_rows(alpha: FloatArray, beta: float, renewals: FloatArray, d: float) -> FloatArray:
+    """:func:`derl` row by row at a ``alpha`` of each row (static covariates: ``alpha_i = alpha exp(gamma' z_i)``).
+
+    ``alpha`` and ``renewals`` have one shape; the result has it too. Computed once per distinct
+    ``(alpha_i, renewals)`` pair, all pairs at once (the continued fraction runs on arrays), so a continuous
+    covariate with a value per customer costs one vectorised evaluation, not one per customer.
+    """
+    a = np.asarray(alpha, dtype=np.float64)
+    r = np.asarray(renewals, dtype=np.float64)
+    pairs, inverse = np.unique(np.column_stack([a.reshape(-1), r.reshape(-1)]), axis=0, return_inverse=True)
+    vals = _derl_values(pairs[:, 0], beta + pairs[:, 1], d)
+    out: FloatArray = vals[inverse.reshape(-1)].reshape(r.shape)
+    return out
+
+
+def _derl_values(alpha: FloatArray, bn: FloatArray, d: float) -> FloatArray:
+    """DERL (Fader & Hardie 2010, eq. 6) at ``alpha`` and ``bn = beta + n - 1``, arrays of one shape."""
     lead = bn / (alpha + bn)
     if d == 0.0:
-        vals = bn / (alpha - 1.0) if alpha > 1.0 else np.full(uniq.shape, math.inf)
+        with np.errstate(divide="ignore"):
+            vals = np.where(alpha > 1.0, bn / (alpha - 1.0), math.inf)
     elif d >= _CF_MIN_DISCOUNT:
         hyp, ok = _hyp_cf(alpha, bn + 1.0, d)
         if not ok:  # pragma: no cover - the fraction converges in < 1000 terms for d >= 1e-4
-            hyp = np.array([_hyp_quad(alpha, float(v) + 1.0, d) for v in bn])
+            hyp = np.array([_hyp_quad(float(a), float(v) + 1.0, d) for a, v in zip(alpha, bn, strict=True)])
         vals = lead * hyp
     else:
-        vals = lead * np.array([_hyp_quad(alpha, float(v) + 1.0, d) for v in bn])
-    out: FloatArray = np.asarray(vals, dtype=np.float64)[inverse].reshape(r.shape)
-    return out
+        vals = lead * np.array([_hyp_quad(float(a), float(v) + 1.0, d) for a, v in zip(alpha, bn, strict=True)])
+    return np.asarray(vals, dtype=np.float64)
