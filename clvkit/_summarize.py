@@ -33,6 +33,7 @@ from ._customer_codes import Codes, code_ids, read_object_ids
 from ._deprecation import MISSING, renamed_argument
 from ._frames import to_columns
 from ._timecolumns import (
+    _FIXED_SECONDS,
     NUMERIC_LIMIT,
     Times,
     apply_datetime_format,
@@ -51,7 +52,7 @@ from ._timecolumns import (
 )
 from ._timeunits import UNIT_DAYS
 from ._validation import is_hashable, non_number_problem, raise_if, row_problem
-from .batch import CustomerSummary, _register_entity_summarizer
+from .batch import CustomerSummary, PurchaseTimes, _register_entity_summarizer
 from .errors import MAX_ROWS_SHOWN, InvalidInputError, Problem
 
 __all__ = ["summarize", "summarize_transactions"]
@@ -416,7 +417,8 @@ def _summarize_columns(
     periods = to_periods(values, times.numeric, freq)
     del values
     with np.errstate(over="ignore"):  # an overflowing customer total is reported below, naming the column
-        agg = aggregate(coded.codes, coded.n_codes, periods, amounts, holdout, net=refunds == "net")
+        agg = aggregate(coded.codes, coded.n_codes, periods, amounts, holdout, net=refunds == "net",
+                        repeat_periods=not times.numeric and freq in _TIMELINE_UNITS)
     del periods, holdout
     if agg.customers.shape[0] == 0:
         raise InvalidInputError([Problem(amount_col, "has no customer-period with a positive net total",
@@ -633,6 +635,36 @@ def _overflow_problem(agg: Aggregate, coded: Codes, column: str, context: str) -
                                 context=context)
 
 
+#: The units whose periods have one length, so that a purchase time is a number of units from a calendar origin.
+_TIMELINE_UNITS = (*_FIXED_SECONDS, "W")
+_NS_PER_SECOND = 10**9
+_INT64 = np.iinfo(np.int64)
+
+
+def _purchase_times(agg: Aggregate, freq: str) -> PurchaseTimes | None:
+    """Each customer's first period start as a UTC/naive ``datetime64[ns]`` and its repeat periods from it.
+
+    ``None`` when the aggregate has no repeat periods (not asked for) or an origin does not fit in
+    ``datetime64[ns]``. The period starts invert :func:`~clvkit._timecolumns.to_periods`: period ``p`` of a
+    fixed unit starts ``p * seconds`` after 1970-01-01; week ``w`` starts on day ``7 w - 3`` (a Monday).
+    """
+    if agg.repeat_periods is None:
+        return None
+    if freq == "W":
+        step, shift = 7 * 86400 * _NS_PER_SECOND, -3 * 86400 * _NS_PER_SECOND
+    else:
+        step, shift = _FIXED_SECONDS[freq] * _NS_PER_SECOND, 0
+    if agg.first.shape[0]:
+        lowest, highest = (int(agg.first.min()) * step + shift, int(agg.first.max()) * step + shift)
+        if lowest <= _INT64.min or highest > _INT64.max:  # int64 min is NaT
+            return None
+    origin = (agg.first * step + shift).view("datetime64[ns]")
+    offsets = np.zeros(agg.n_periods.shape[0] + 1, dtype=np.int64)
+    np.cumsum(agg.n_periods - 1, out=offsets[1:])
+    days = UNIT_DAYS[freq]
+    return PurchaseTimes(origin, offsets, agg.repeat_periods.astype(np.float64), days, days)
+
+
 def _build_summary(agg: Aggregate, coded: Codes, times: Times, ends: _Ends, freq: str) -> CustomerSummary:
     end_period = period_of(ends.obs if ends.cal is None else ends.cal, times, freq)
     frequency = (agg.n_periods - 1).astype(np.float64)
@@ -656,5 +688,6 @@ def _build_summary(agg: Aggregate, coded: Codes, times: Times, ends: _Ends, freq
         time_unit=freq,
         observation_end=ends.obs_meta,
         calibration_end=ends.cal_meta,
+        purchase_times=_purchase_times(agg, freq),
         **holdout_kwargs,
     )
