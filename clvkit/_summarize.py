@@ -662,7 +662,7 @@ def _purchase_times(agg: Aggregate, freq: str) -> PurchaseTimes | None:
     offsets = np.zeros(agg.n_periods.shape[0] + 1, dtype=np.int64)
     np.cumsum(agg.n_periods - 1, out=offsets[1:])
     days = UNIT_DAYS[freq]
-    return PurchaseTimes(origin, offsets, agg.repeat_periods.astype(np.float64), days, days)
+    return PurchaseTimes._trusted(origin, offsets, agg.repeat_periods.astype(np.float64), days, days)
 
 
 def _build_summary(agg: Aggregate, coded: Codes, times: Times, ends: _Ends, freq: str) -> CustomerSummary:
@@ -679,7 +679,7 @@ def _build_summary(agg: Aggregate, coded: Codes, times: Times, ends: _Ends, freq
         if agg.spend_holdout is not None:
             holdout_kwargs["monetary_value_holdout"] = np.divide(
                 agg.spend_holdout, n_hold, out=np.zeros_like(n_hold), where=n_hold > 0)
-    return CustomerSummary(
+    summary = CustomerSummary(
         frequency=frequency,
         recency=(agg.last - agg.first).astype(np.float64),
         T=(end_period - agg.first).astype(np.float64),
@@ -688,6 +688,7 @@ def _build_summary(agg: Aggregate, coded: Codes, times: Times, ends: _Ends, freq
         time_unit=freq,
         observation_end=ends.obs_meta,
         calibration_end=ends.cal_meta,
-        purchase_times=_purchase_times(agg, freq),
         **holdout_kwargs,
     )
+    times_of = _purchase_times(agg, freq)  # fits the columns by construction: attached without another check
+    return summary if times_of is None else summary._replace(purchase_times=times_of)

@@ -142,6 +142,18 @@ class PurchaseTimes:
                 value = value.copy()  # a private copy: the caller mutating their array cannot change ours
             object.__setattr__(self, name, _readonly(value) if value is not None else value)
 
+    @classmethod
+    def _trusted(cls, origin: npt.NDArray[np.datetime64], offsets: IntArray, times: FloatArray, period_days: float,
+                 unit_days: float) -> PurchaseTimes:
+        """Built from arrays the library made and knows to fit: no checks and no copies (summarize runs on
+        whole logs); the arrays, which nothing else holds, are made read-only."""
+        self = object.__new__(cls)
+        for name, value in (("origin", origin), ("offsets", offsets), ("times", times)):
+            object.__setattr__(self, name, _readonly(value) if value.flags.writeable else value)
+        object.__setattr__(self, "period_days", float(period_days))
+        object.__setattr__(self, "unit_days", float(unit_days))
+        return self
+
     def of(self, i: int) -> FloatArray:
         """Customer ``i``'s repeat purchase times (a read-only view; negative ``i`` counts from the end).
 
@@ -179,11 +191,11 @@ class PurchaseTimes:
         np.cumsum(counts, out=offsets[1:])
         # position in self.times of each output time: its customer's old start plus its rank in the customer
         gather = np.repeat(self.offsets[:-1][idx] - offsets[:-1], counts) + np.arange(offsets[-1])
-        return PurchaseTimes(self.origin[idx], offsets, self.times[gather], self.period_days, self.unit_days)
+        return PurchaseTimes._trusted(self.origin[idx], offsets, self.times[gather], self.period_days, self.unit_days)
 
     def _rescaled(self, factor: float, unit_days: float) -> PurchaseTimes:
         """The same times in a unit ``unit_days`` long (``factor`` = old unit / new unit)."""
-        return PurchaseTimes(self.origin, self.offsets, self.times * factor, self.period_days, unit_days)
+        return PurchaseTimes._trusted(self.origin, self.offsets, self.times * factor, self.period_days, unit_days)
 
     @staticmethod
     def _concat(parts: Sequence[PurchaseTimes | None]) -> PurchaseTimes | None:
@@ -197,8 +209,8 @@ class PurchaseTimes:
         starts = np.cumsum([0] + [p.times.shape[0] for p in present[:-1]])
         offsets = np.concatenate([present[0].offsets[:1]]
                                  + [p.offsets[1:] + start for p, start in zip(present, starts, strict=True)])
-        return PurchaseTimes(np.concatenate([p.origin for p in present]), offsets,
-                             np.concatenate([p.times for p in present]), first.period_days, first.unit_days)
+        return PurchaseTimes._trusted(np.concatenate([p.origin for p in present]), offsets,
+                                      np.concatenate([p.times for p in present]), first.period_days, first.unit_days)
 
 
 def _datetimes_ns(values: Any, problems: list[Problem | None]) -> npt.NDArray[np.datetime64] | None:
@@ -486,18 +498,26 @@ class CustomerSummary:
         with np.errstate(invalid="ignore"):
             problems.append(row_problem(np.isfinite(self._frequency) & (counts != self._frequency), "purchase_times",
                                         "must hold 'frequency' times for the customer", fix, ids))
-            customer = np.repeat(np.arange(counts.shape[0]), counts)
-            times = pt.times
-            slack = 1e-9 * np.maximum(np.abs(self._T[customer]), 1.0)
-            outside = (times < 0) | (times > self._T[customer] + slack)
-            bad = np.zeros(counts.shape[0], dtype=bool)
-            bad[customer[outside]] = True
-            problems.append(row_problem(bad, "purchase_times", "must lie within [0, T]", fix, ids))
-            falls = np.flatnonzero(times[1:] < times[:-1])
-            falls = falls[customer[falls] == customer[falls + 1]]  # a fall between two customers is fine
-            bad = np.zeros(counts.shape[0], dtype=bool)
-            bad[customer[falls]] = True
-            problems.append(row_problem(bad, "purchase_times", "must be in ascending order", fix, ids))
+        times, offsets = pt.times, pt.offsets
+        fall = times[1:] < times[:-1]
+        later_starts = offsets[1:-1]
+        fall[later_starts[(later_starts > 0) & (later_starts < times.shape[0])] - 1] = False  # customer to customer
+        falls = np.flatnonzero(fall)  # usually none: find their customers only then
+        bad = np.zeros(counts.shape[0], dtype=bool)
+        bad[np.searchsorted(offsets, falls, side="right") - 1] = True
+        problems.append(row_problem(bad, "purchase_times", "must be in ascending order", fix, ids))
+        # Each customer's lowest and highest time: its first and last when ascending (times are finite).
+        has = np.flatnonzero(counts > 0)
+        low, high = np.zeros(counts.shape[0]), np.zeros(counts.shape[0])
+        if has.size and falls.size:
+            low[has] = np.minimum.reduceat(times, offsets[has])
+            high[has] = np.maximum.reduceat(times, offsets[has])
+        elif has.size:
+            low[has], high[has] = times[offsets[has]], times[offsets[has + 1] - 1]
+        T = self._T
+        with np.errstate(invalid="ignore"):
+            outside = (low < 0) | (high > T + 1e-9 * np.maximum(np.abs(T), 1.0))
+        problems.append(row_problem(outside, "purchase_times", "must lie within [0, T]", fix, ids))
         return problems
 
     # ------------------------------------------------------------------ read-only attributes
