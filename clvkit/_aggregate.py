@@ -167,7 +167,8 @@ def _repeat_periods(pair_key: IntArray, runs: _Runs, layout: _KeyLayout) -> IntA
     counts = runs.ends - runs.starts
     rel: IntArray
     if layout.decode_period is None:
-        rel = pair_key - np.repeat(pair_key[runs.starts], counts)
+        rel = np.repeat(pair_key[runs.starts], counts)
+        np.subtract(pair_key, rel, out=rel)
         if layout.shift:
             rel >>= layout.shift
     else:
