@@ -162,6 +162,11 @@ def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_va
         ``observation_end`` and ``calibration_end`` metadata (UTC-aware when the time column is aware;
         for a numeric time column, the nominal datetime ``1970-01-01 + value * time_unit``, with ``"M"``,
         ``"Q"`` and ``"Y"`` taken as mean Gregorian lengths, or ``None`` outside the years 1 to 9999).
+        Its ``purchase_times`` (:class:`~clvkit.batch.PurchaseTimes`) hold each customer's calendar origin
+        (the start of its first purchase period, UTC for an aware column) and the start of each later
+        calibration purchase period in ``time_unit`` from it, for a column of datetimes and a unit of fixed
+        length (``"s"``, ``"min"``, ``"h"``, ``"D"``, ``"W"``); ``None`` for ``"M"``, ``"Q"``, ``"Y"``, a
+        numeric time column, or origins outside the years 1678 to 2261 (``datetime64[ns]``).
 
     Raises
     ------
