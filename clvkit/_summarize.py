@@ -667,7 +667,7 @@ def _purchase_times(agg: Aggregate, freq: str) -> PurchaseTimes | None:
     offsets = np.zeros(agg.n_periods.shape[0] + 1, dtype=np.int64)
     np.cumsum(agg.n_periods - 1, out=offsets[1:])
     days = UNIT_DAYS[freq]
-    return PurchaseTimes._trusted(origin, offsets, agg.repeat_periods.astype(np.float64), days, days)
+    return PurchaseTimes._trusted(origin, offsets, agg.repeat_periods, days, days)
 
 
 def _build_summary(agg: Aggregate, coded: Codes, times: Times, ends: _Ends, freq: str) -> CustomerSummary:

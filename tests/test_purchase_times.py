@@ -332,13 +332,27 @@ def test_purchase_times_checks_its_arrays() -> None:
 def test_rank_packed_periods_decode_to_the_same_times() -> None:
     # Periods far apart force the kernel to pack them as ranks (n_codes * span >= 2**62).
     codes = np.array([0, 0, 1, 0, 1, 1], dtype=np.int64)
-    periods = np.array([5, 2**61, -(2**60), 5, 7, 2**61 + 3], dtype=np.int64)
+    # (Differences chosen exact in float64, like any difference of periods of a datetime64 log.)
+    periods = np.array([2**10, 2**61, -(2**60), 2**10, 2**20, 2**61 + 2**30], dtype=np.int64)
     agg = aggregate(codes, 2, periods, None, None, False, repeat_periods=True)
     assert agg.repeat_periods is not None
-    assert agg.repeat_periods.tolist() == [2**61 - 5, 7 + 2**60, 2**61 + 3 + 2**60]
+    assert agg.repeat_periods.tolist() == [2**61 - 2**10, 2**20 + 2**60, 2**61 + 2**30 + 2**60]
     holdout = np.array([False, True, False, False, False, True])
     agg = aggregate(codes, 2, periods, None, holdout, False, repeat_periods=True)
-    assert agg.repeat_periods is not None and agg.repeat_periods.tolist() == [7 + 2**60]
+    assert agg.repeat_periods is not None and agg.repeat_periods.tolist() == [2**20 + 2**60]
+
+
+def test_packed_keys_near_the_int64_limit_give_exact_differences() -> None:
+    # 2**21 customers and a span of 2**40 periods: keys up to about 2**61 (no rank packing), which float64
+    # cannot hold exactly; the differences must still be the exact period differences.
+    n_codes = 2**21
+    codes = np.array([n_codes - 1] * 3 + [0, 0], dtype=np.int64)
+    periods = np.array([3, 2**40, 10, 0, 1], dtype=np.int64)
+    for holdout in (None, np.array([False, False, False, False, True])):
+        agg = aggregate(codes, n_codes, periods, None, holdout, False, repeat_periods=True)
+        assert agg.repeat_periods is not None
+        expected = ([] if holdout is not None else [1.0]) + [7.0, 2.0**40 - 3]
+        assert agg.repeat_periods.tolist() == expected
 
 
 @settings(max_examples=60, deadline=None)
