@@ -220,12 +220,11 @@ def _datetimes_ns(values: Any, problems: list[Problem | None]) -> npt.NDArray[np
         raw = np.asarray(values)
         if raw.dtype.kind != "M":
             raise TypeError(f"dtype {raw.dtype}")
-        with np.errstate(over="raise"):
-            out = raw.astype("datetime64[ns]")
+        out = raw.astype("datetime64[ns]")
         # numpy wraps silently when a far date does not fit in nanoseconds: compare back in the coarser unit
         if raw.dtype != out.dtype and not np.array_equal(out.astype(raw.dtype), raw, equal_nan=True):
             raise ValueError("dates outside the years 1678..2261 do not fit datetime64[ns]")
-    except (TypeError, ValueError, FloatingPointError) as exc:
+    except (TypeError, ValueError) as exc:
         problems.append(Problem("origin", f"must be datetimes ({exc})", fix=fix))
         return None
     if out.ndim != 1:
