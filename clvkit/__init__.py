@@ -9,7 +9,7 @@ treatment. Fitted models persist as versioned JSON
 
 from ._summarize import summarize, summarize_transactions
 from ._version import __version__
-from .batch import CompressedSummary, CustomerSummary
+from .batch import CompressedSummary, CustomerSummary, PurchaseTimes
 from .contracts import ContractSummary
 from .covariates import CovariateDesign, Covariates
 from .errors import (
@@ -36,6 +36,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelDomainError",
     "NotFittedError",
+    "PurchaseTimes",
     "__version__",
     "load_json",
     "summarize",

@@ -39,17 +39,22 @@ class Aggregate:
     spend_repeat: FloatArray | None  # total spend over the repeat periods
     n_periods_holdout: IntArray | None
     spend_holdout: FloatArray | None
+    #: Each repeat purchase period minus the customer's first one (a whole number, as float64), customer after
+    #: customer in ``customers`` order, ascending within a customer (``n_periods - 1`` each); ``None`` unless
+    #: asked for.
+    repeat_periods: FloatArray | None = None
 
 
 def aggregate(codes: IntArray, n_codes: int, periods: IntArray, amounts: FloatArray | None,
-              holdout: BoolArray | None, net: bool) -> Aggregate:
+              holdout: BoolArray | None, net: bool, *, repeat_periods: bool = False) -> Aggregate:
     """Per-customer purchase periods and spend from per-row customer codes and periods.
 
     Rows are encoded as one int64 key ``(code, period, is_holdout)`` and sorted; runs of equal keys are
     the distinct customer-periods. Without netting, spend never needs the sorted order: the repeat spend
     of a customer is the sum of its rows outside its first period (``np.bincount``), so only the key is
     sorted (``np.sort`` is several times faster than ``np.argsort``, and no permutation is stored).
-    Full-size arrays are built in place where possible: this runs on the whole log.
+    Full-size arrays are built in place where possible: this runs on the whole log. With
+    ``repeat_periods`` the repeat purchase periods are read off the same sorted keys (no second sort).
     """
     pair_key, totals, layout = _customer_periods(codes, n_codes, periods, holdout, amounts if net else None)
     hold_customer = None
@@ -59,6 +64,7 @@ def aggregate(codes: IntArray, n_codes: int, periods: IntArray, amounts: FloatAr
         hold_customer = pair_key[~in_cal] // layout.stride
         pair_key = pair_key[in_cal]
     runs = _customer_runs(pair_key, layout)
+    repeats = _repeat_periods(pair_key, runs, layout) if repeat_periods else None
     n_hold: IntArray | None = None
     if hold_customer is not None:
         n_hold = np.bincount(hold_customer, minlength=n_codes)[runs.customers].astype(np.int64)
@@ -70,7 +76,7 @@ def aggregate(codes: IntArray, n_codes: int, periods: IntArray, amounts: FloatAr
         del pair_key
         spend_repeat, spend_hold = _row_spend(codes, periods, amounts, holdout, runs, n_codes)
     n_periods = (runs.ends - runs.starts).astype(np.int64)
-    return Aggregate(runs.customers, runs.first, runs.last, n_periods, spend_repeat, n_hold, spend_hold)
+    return Aggregate(runs.customers, runs.first, runs.last, n_periods, spend_repeat, n_hold, spend_hold, repeats)
 
 
 # ---------------------------------------------------------------------------------------------- steps
@@ -151,6 +157,28 @@ def _customer_runs(pair_key: IntArray, layout: _KeyLayout) -> _Runs:
     else:
         first, last = layout.decode_period[first], layout.decode_period[last]
     return _Runs(starts, ends, customers, first, last)
+
+
+def _repeat_periods(pair_key: IntArray, runs: _Runs, layout: _KeyLayout) -> FloatArray:
+    """Each customer's purchase periods after its first, minus its first, from the sorted calibration keys.
+
+    Within a customer's run the keys differ only by ``(period - first) * 2**shift`` (same code, holdout bit 0),
+    so subtracting the run's first key gives the offsets without decoding, unless periods are packed as ranks.
+    The difference is written as float64 at once (exact: packed keys stay below 2**62 and the differences of
+    periods below 2**53 in any datetime64 log), saving a pass over the log to convert afterwards.
+    """
+    counts = runs.ends - runs.starts
+    rel = np.empty(pair_key.shape[0], dtype=np.float64)
+    if layout.decode_period is None:
+        np.subtract(pair_key, np.repeat(pair_key[runs.starts], counts), out=rel, casting="unsafe")
+        if layout.shift:
+            rel *= 0.5**layout.shift  # a power of two: exact
+    else:
+        periods = layout.decode_period[(pair_key % layout.stride) >> layout.shift]
+        np.subtract(periods, np.repeat(runs.first, counts), out=rel, casting="unsafe")
+    repeat = np.ones(rel.shape[0], dtype=bool)
+    repeat[runs.starts] = False  # each run's first key is the first purchase period, not a repeat
+    return rel[repeat]
 
 
 def _netted_spend(totals: FloatArray, in_cal: BoolArray | None, hold_customer: IntArray | None, runs: _Runs,

@@ -33,6 +33,7 @@ from ._customer_codes import Codes, code_ids, read_object_ids
 from ._deprecation import MISSING, renamed_argument
 from ._frames import to_columns
 from ._timecolumns import (
+    _FIXED_SECONDS,
     NUMERIC_LIMIT,
     Times,
     apply_datetime_format,
@@ -51,7 +52,7 @@ from ._timecolumns import (
 )
 from ._timeunits import UNIT_DAYS
 from ._validation import is_hashable, non_number_problem, raise_if, row_problem
-from .batch import CustomerSummary, _register_entity_summarizer
+from .batch import CustomerSummary, PurchaseTimes, _register_entity_summarizer
 from .errors import MAX_ROWS_SHOWN, InvalidInputError, Problem
 
 __all__ = ["summarize", "summarize_transactions"]
@@ -161,6 +162,11 @@ def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_va
         ``observation_end`` and ``calibration_end`` metadata (UTC-aware when the time column is aware;
         for a numeric time column, the nominal datetime ``1970-01-01 + value * time_unit``, with ``"M"``,
         ``"Q"`` and ``"Y"`` taken as mean Gregorian lengths, or ``None`` outside the years 1 to 9999).
+        Its ``purchase_times`` (:class:`~clvkit.batch.PurchaseTimes`) hold each customer's calendar origin
+        (the start of its first purchase period, UTC for an aware column) and the start of each later
+        calibration purchase period in ``time_unit`` from it, for a column of datetimes and a unit of fixed
+        length (``"s"``, ``"min"``, ``"h"``, ``"D"``, ``"W"``); ``None`` for ``"M"``, ``"Q"``, ``"Y"``, a
+        numeric time column, or origins outside the years 1678 to 2261 (``datetime64[ns]``).
 
     Raises
     ------
@@ -416,7 +422,8 @@ def _summarize_columns(
     periods = to_periods(values, times.numeric, freq)
     del values
     with np.errstate(over="ignore"):  # an overflowing customer total is reported below, naming the column
-        agg = aggregate(coded.codes, coded.n_codes, periods, amounts, holdout, net=refunds == "net")
+        agg = aggregate(coded.codes, coded.n_codes, periods, amounts, holdout, net=refunds == "net",
+                        repeat_periods=not times.numeric and freq in _TIMELINE_UNITS)
     del periods, holdout
     if agg.customers.shape[0] == 0:
         raise InvalidInputError([Problem(amount_col, "has no customer-period with a positive net total",
@@ -633,6 +640,36 @@ def _overflow_problem(agg: Aggregate, coded: Codes, column: str, context: str) -
                                 context=context)
 
 
+#: The units whose periods have one length, so that a purchase time is a number of units from a calendar origin.
+_TIMELINE_UNITS = (*_FIXED_SECONDS, "W")
+_NS_PER_SECOND = 10**9
+_INT64 = np.iinfo(np.int64)
+
+
+def _purchase_times(agg: Aggregate, freq: str) -> PurchaseTimes | None:
+    """Each customer's first period start as a UTC/naive ``datetime64[ns]`` and its repeat periods from it.
+
+    ``None`` when the aggregate has no repeat periods (not asked for) or an origin does not fit in
+    ``datetime64[ns]``. The period starts invert :func:`~clvkit._timecolumns.to_periods`: period ``p`` of a
+    fixed unit starts ``p * seconds`` after 1970-01-01; week ``w`` starts on day ``7 w - 3`` (a Monday).
+    """
+    if agg.repeat_periods is None:
+        return None
+    if freq == "W":
+        step, shift = 7 * 86400 * _NS_PER_SECOND, -3 * 86400 * _NS_PER_SECOND
+    else:
+        step, shift = _FIXED_SECONDS[freq] * _NS_PER_SECOND, 0
+    if agg.first.shape[0]:
+        lowest, highest = (int(agg.first.min()) * step + shift, int(agg.first.max()) * step + shift)
+        if lowest <= _INT64.min or highest > _INT64.max:  # int64 min is NaT
+            return None
+    origin = (agg.first * step + shift).view("datetime64[ns]")
+    offsets = np.zeros(agg.n_periods.shape[0] + 1, dtype=np.int64)
+    np.cumsum(agg.n_periods - 1, out=offsets[1:])
+    days = UNIT_DAYS[freq]
+    return PurchaseTimes._trusted(origin, offsets, agg.repeat_periods, days, days)
+
+
 def _build_summary(agg: Aggregate, coded: Codes, times: Times, ends: _Ends, freq: str) -> CustomerSummary:
     end_period = period_of(ends.obs if ends.cal is None else ends.cal, times, freq)
     frequency = (agg.n_periods - 1).astype(np.float64)
@@ -647,7 +684,7 @@ def _build_summary(agg: Aggregate, coded: Codes, times: Times, ends: _Ends, freq
         if agg.spend_holdout is not None:
             holdout_kwargs["monetary_value_holdout"] = np.divide(
                 agg.spend_holdout, n_hold, out=np.zeros_like(n_hold), where=n_hold > 0)
-    return CustomerSummary(
+    summary = CustomerSummary(
         frequency=frequency,
         recency=(agg.last - agg.first).astype(np.float64),
         T=(end_period - agg.first).astype(np.float64),
@@ -658,3 +695,5 @@ def _build_summary(agg: Aggregate, coded: Codes, times: Times, ends: _Ends, freq
         calibration_end=ends.cal_meta,
         **holdout_kwargs,
     )
+    times_of = _purchase_times(agg, freq)  # fits the columns by construction: attached without another check
+    return summary if times_of is None else summary._replace(purchase_times=times_of)

@@ -8,7 +8,9 @@ validates every invariant on construction so that the numerical kernels never ne
 from __future__ import annotations
 
 import datetime as _dt
+import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -22,9 +24,10 @@ from ._validation import as_float_array, id_problems, raise_if, row_problem
 from .errors import InvalidInputError, Problem
 from .i18n import N_, Translator, translator
 
-__all__ = ["CompressedSummary", "CustomerSummary"]
+__all__ = ["CompressedSummary", "CustomerSummary", "PurchaseTimes"]
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 _CONTEXT = "CustomerSummary"
 
@@ -51,6 +54,194 @@ def _unit_name(value: Any, where: str) -> str:
 def _readonly(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
     arr.flags.writeable = False
     return arr
+
+
+_TIMES_CONTEXT = "PurchaseTimes"
+
+
+@dataclass(frozen=True, eq=False)
+class PurchaseTimes:
+    """Each customer's calendar start and repeat purchase times: the timeline behind a summary's columns.
+
+    Filled by :func:`clvkit.summarize` (and :func:`clvkit.summarize_transactions`) for a column of datetimes
+    and a time unit of fixed length (``"s"``, ``"min"``, ``"h"``, ``"D"``, ``"W"``); it is ``None`` for
+    calendar months, quarters and years (``"M"``, ``"Q"``, ``"Y"``), whose periods differ in length, for a
+    numeric time column (no calendar) and when a period start lies outside what ``datetime64[ns]`` holds
+    (the years 1678 to 2261). All arrays are read-only.
+
+    Attributes
+    ----------
+    origin:
+        Array of shape (n_customers,), ``datetime64[ns]``: the start of the period of each customer's first
+        purchase (customer time 0): midnight of the day for ``"D"``, the Monday of the week for ``"W"``
+        (weeks run Monday to Sunday), the whole hour for ``"h"``. UTC for a time-zone-aware time column.
+    offsets:
+        Array of shape (n_customers + 1,), int64: customer ``i``'s times are
+        ``times[offsets[i]:offsets[i + 1]]`` (as many as its ``frequency``).
+    times:
+        Array of shape (offsets[-1],), float64: the repeat purchase times in the summary's time unit from
+        each customer's origin, one per distinct purchase period after the first (the start of that period),
+        ascending; calibration period only. A customer's last time is its ``recency``.
+    period_days:
+        Length in days of the periods purchases were floored to (the unit given to ``summarize``).
+    unit_days:
+        Length in days of one unit of ``times`` (the summary's current time unit).
+
+    Raises
+    ------
+    InvalidInputError
+        When the arrays do not fit together (naming the field and the fix).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pt = PurchaseTimes(origin=np.array(["2024-01-01", "2024-01-03"], dtype="datetime64[ns]"),
+    ...                    offsets=[0, 2, 2], times=[3.0, 5.0], period_days=1.0, unit_days=1.0)
+    >>> len(pt), pt.of(0).tolist(), pt.of(1).tolist()
+    (2, [3.0, 5.0], [])
+    """
+
+    origin: npt.NDArray[np.datetime64]
+    offsets: IntArray
+    times: FloatArray
+    period_days: float
+    unit_days: float
+
+    def __post_init__(self) -> None:
+        problems: list[Problem | None] = []
+        origin = _datetimes_ns(self.origin, problems)
+        offsets = _offsets(self.offsets, problems)
+        times = as_float_array(self.times, "times", _TIMES_CONTEXT)
+        for name in ("period_days", "unit_days"):
+            value = getattr(self, name)
+            try:
+                days = float(value)
+            except (TypeError, ValueError):
+                days = math.nan
+            if isinstance(value, (bool, np.bool_)) or not (math.isfinite(days) and days > 0):
+                problems.append(Problem(name, f"must be a finite number of days > 0; got {value!r}",
+                                        fix="Pass the length of the time unit in days (e.g. 7.0 for weeks)."))
+            else:
+                object.__setattr__(self, name, days)
+        if origin is not None and offsets is not None:
+            if offsets.shape[0] != origin.shape[0] + 1:
+                problems.append(Problem("offsets", f"has {offsets.shape[0]} entries but 'origin' has "
+                                        f"{origin.shape[0]} customers", fix="Pass one more offset than customers."))
+            elif offsets[0] != 0 or offsets[-1] != times.shape[0]:
+                problems.append(Problem("offsets", f"must run from 0 to the number of times ({times.shape[0]}); "
+                                        f"got {int(offsets[0])}..{int(offsets[-1])}",
+                                        fix="offsets[i]:offsets[i + 1] are customer i's positions in 'times'."))
+            elif offsets.shape[0] > 1:
+                problems.append(row_problem(offsets[1:] < offsets[:-1], "offsets", "must not decrease",
+                                            "offsets[i]:offsets[i + 1] are customer i's positions in 'times'."))
+        problems.append(row_problem(~np.isfinite(times), "times", "must be finite (no NaN or inf)",
+                                    "Drop or fill the missing times."))
+        raise_if(problems, _TIMES_CONTEXT)
+        for name, value in (("origin", origin), ("offsets", offsets), ("times", times)):
+            if value is not None and (value.base is not None or value.flags.writeable):
+                value = value.copy()  # a private copy: the caller mutating their array cannot change ours
+            object.__setattr__(self, name, _readonly(value) if value is not None else value)
+
+    @classmethod
+    def _trusted(cls, origin: npt.NDArray[np.datetime64], offsets: IntArray, times: FloatArray, period_days: float,
+                 unit_days: float) -> PurchaseTimes:
+        """Built from arrays the library made and knows to fit: no checks and no copies (summarize runs on
+        whole logs); the arrays, which nothing else holds, are made read-only."""
+        self = object.__new__(cls)
+        for name, value in (("origin", origin), ("offsets", offsets), ("times", times)):
+            object.__setattr__(self, name, _readonly(value) if value.flags.writeable else value)
+        object.__setattr__(self, "period_days", float(period_days))
+        object.__setattr__(self, "unit_days", float(unit_days))
+        return self
+
+    def of(self, i: int) -> FloatArray:
+        """Customer ``i``'s repeat purchase times (a read-only view; negative ``i`` counts from the end).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> pt = PurchaseTimes(origin=np.array(["2024-01-01"], dtype="datetime64[ns]"), offsets=[0, 1],
+        ...                    times=[2.0], period_days=7.0, unit_days=7.0)
+        >>> pt.of(-1).tolist()
+        [2.0]
+        """
+        n = len(self)
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)) or not -n <= i < n:
+            raise InvalidInputError(
+                f"The 'i' parameter of PurchaseTimes.of() must be an integer in [{-n}, {n}). Got {i!r} instead."
+            )
+        k = int(i) % n
+        return self.times[int(self.offsets[k]):int(self.offsets[k + 1])]
+
+    def __len__(self) -> int:
+        return int(self.origin.shape[0])
+
+    def __repr__(self) -> str:
+        return (f"PurchaseTimes(n_customers={len(self)}, n_times={self.times.shape[0]}, "
+                f"period_days={self.period_days!r}, unit_days={self.unit_days!r})")
+
+    # ------------------------------------------------------------------ what the summary's builders need
+    def _counts(self) -> IntArray:
+        return np.diff(self.offsets)
+
+    def _take(self, idx: npt.NDArray[np.intp]) -> PurchaseTimes:
+        """The customers at ``idx`` (valid positions), their times gathered in that order."""
+        counts = self._counts()[idx]
+        offsets = np.zeros(idx.shape[0] + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        # position in self.times of each output time: its customer's old start plus its rank in the customer
+        gather = np.repeat(self.offsets[:-1][idx] - offsets[:-1], counts) + np.arange(offsets[-1])
+        return PurchaseTimes._trusted(self.origin[idx], offsets, self.times[gather], self.period_days, self.unit_days)
+
+    def _rescaled(self, factor: float, unit_days: float) -> PurchaseTimes:
+        """The same times in a unit ``unit_days`` long (``factor`` = old unit / new unit)."""
+        return PurchaseTimes._trusted(self.origin, self.offsets, self.times * factor, self.period_days, unit_days)
+
+    @staticmethod
+    def _concat(parts: Sequence[PurchaseTimes | None]) -> PurchaseTimes | None:
+        """All parts joined, or ``None`` when one is missing or the parts were floored to different periods."""
+        present = [p for p in parts if p is not None]
+        if len(present) != len(parts) or not present:
+            return None
+        first = present[0]
+        if any(p.period_days != first.period_days or p.unit_days != first.unit_days for p in present):
+            return None
+        starts = np.cumsum([0] + [p.times.shape[0] for p in present[:-1]])
+        offsets = np.concatenate([present[0].offsets[:1]]
+                                 + [p.offsets[1:] + start for p, start in zip(present, starts, strict=True)])
+        return PurchaseTimes._trusted(np.concatenate([p.origin for p in present]), offsets,
+                                      np.concatenate([p.times for p in present]), first.period_days, first.unit_days)
+
+
+def _datetimes_ns(values: Any, problems: list[Problem | None]) -> npt.NDArray[np.datetime64] | None:
+    """``values`` as a 1-D ``datetime64[ns]`` array without NaT, or ``None`` with the problem noted."""
+    fix = "Pass each customer's time 0 as numpy datetime64 values (e.g. np.array([...], dtype='datetime64[ns]'))."
+    try:
+        raw = np.asarray(values)
+        if raw.dtype.kind != "M":
+            raise TypeError(f"dtype {raw.dtype}")
+        out = raw.astype("datetime64[ns]")
+        # numpy wraps silently when a far date does not fit in nanoseconds: compare back in the coarser unit
+        if raw.dtype != out.dtype and not np.array_equal(out.astype(raw.dtype), raw, equal_nan=True):
+            raise ValueError("dates outside the years 1678..2261 do not fit datetime64[ns]")
+    except (TypeError, ValueError) as exc:
+        problems.append(Problem("origin", f"must be datetimes ({exc})", fix=fix))
+        return None
+    if out.ndim != 1:
+        problems.append(Problem("origin", f"must be one-dimensional; got shape {out.shape}", fix=fix))
+        return None
+    problems.append(row_problem(np.isnat(out), "origin", "is missing (NaT)", fix))
+    return out
+
+
+def _offsets(values: Any, problems: list[Problem | None]) -> IntArray | None:
+    """``values`` as a 1-D int64 array of at least one entry, or ``None`` with the problem noted."""
+    raw = np.asarray(values)
+    if raw.dtype.kind not in "iu" or raw.ndim != 1 or raw.shape[0] == 0:
+        problems.append(Problem("offsets", f"must be a non-empty 1-D array of integers; got dtype {raw.dtype}, "
+                                f"shape {raw.shape}", fix="Pass n_customers + 1 positions, starting at 0."))
+        return None
+    return raw.astype(np.int64, copy=False)
 
 
 class CompressedSummary(NamedTuple):
@@ -106,6 +297,10 @@ class CustomerSummary:
         Length of the holdout period in ``time_unit`` (a scalar), when holdout columns are given.
     observation_end, calibration_end:
         Optional timestamps the summary was computed at (metadata only).
+    purchase_times:
+        Optional :class:`PurchaseTimes`: each customer's calendar origin and repeat purchase times (filled by
+        :func:`clvkit.summarize` for datetimes and a fixed-length unit). Checked against the columns: one
+        customer per row, ``frequency`` times each, ascending within ``[0, T]``, in ``time_unit``.
 
     Raises
     ------
@@ -136,6 +331,7 @@ class CustomerSummary:
         "_monetary_value",
         "_monetary_value_holdout",
         "_observation_end",
+        "_purchase_times",
         "_recency",
         "_time_unit",
         "_weights",
@@ -156,6 +352,7 @@ class CustomerSummary:
         duration_holdout: float | None = None,
         observation_end: _dt.datetime | None = None,
         calibration_end: _dt.datetime | None = None,
+        purchase_times: PurchaseTimes | None = None,
         _validate: bool = True,
     ) -> None:
         self._time_unit = check_unit(_unit_name(time_unit, "CustomerSummary"), where="CustomerSummary")
@@ -178,6 +375,12 @@ class CustomerSummary:
         self._customer_id = None if customer_id is None else np.asarray(customer_id)
         self._observation_end = observation_end
         self._calibration_end = calibration_end
+        if purchase_times is not None and not isinstance(purchase_times, PurchaseTimes):
+            raise InvalidInputError(
+                f"The 'purchase_times' parameter of CustomerSummary must be a PurchaseTimes or None. "
+                f"Got {type(purchase_times).__name__} instead."
+            )
+        self._purchase_times = purchase_times
         if _validate:
             self._check()
         for name in self.__slots__:
@@ -210,6 +413,10 @@ class CustomerSummary:
                         fix="Pass arrays of one length, one entry per customer.",
                     )
                 )
+        pt = self._purchase_times
+        if pt is not None and len(pt) != n:
+            shape_problems.append(Problem("purchase_times", f"has {len(pt)} customers but 'frequency' has {n} rows",
+                                          fix="Pass the purchase times of these customers, in their order."))
         raise_if(shape_problems, _CONTEXT)
 
         # Problems name rows by id with ids[i].item(), which plain Python objects lack: name the rows of an
@@ -273,7 +480,44 @@ class CustomerSummary:
             problems.append(Problem("duration_holdout", f"must be finite and > 0; got {self._duration_holdout!r}"))
         if self._customer_id is not None and n > 0:
             problems.extend(id_problems(self._customer_id, "customer_id"))
+        if pt is not None:
+            problems.extend(self._purchase_time_problems(pt, ids))
         raise_if(problems, _CONTEXT)
+
+    def _purchase_time_problems(self, pt: PurchaseTimes, ids: npt.NDArray[Any] | None) -> list[Problem | None]:
+        """Each customer's purchase times against its row: ``frequency`` of them, ascending, within ``[0, T]``."""
+        fix = "Pass the repeat purchase times of each row's customer, from its first purchase, in 'time_unit'."
+        counts = pt._counts()
+        problems: list[Problem | None] = []
+        expected = unit_days(self._time_unit)
+        if not math.isclose(pt.unit_days, expected, rel_tol=1e-12):
+            problems.append(Problem("purchase_times", f"are in units of {pt.unit_days!r} days but time_unit "
+                                    f"{self._time_unit!r} is {expected!r} days",
+                                    fix="Convert with the summary's with_time_unit(), or rescale the times."))
+        with np.errstate(invalid="ignore"):
+            problems.append(row_problem(np.isfinite(self._frequency) & (counts != self._frequency), "purchase_times",
+                                        "must hold 'frequency' times for the customer", fix, ids))
+        times, offsets = pt.times, pt.offsets
+        fall = times[1:] < times[:-1]
+        later_starts = offsets[1:-1]
+        fall[later_starts[(later_starts > 0) & (later_starts < times.shape[0])] - 1] = False  # customer to customer
+        falls = np.flatnonzero(fall)  # usually none: find their customers only then
+        bad = np.zeros(counts.shape[0], dtype=bool)
+        bad[np.searchsorted(offsets, falls, side="right") - 1] = True
+        problems.append(row_problem(bad, "purchase_times", "must be in ascending order", fix, ids))
+        # Each customer's lowest and highest time: its first and last when ascending (times are finite).
+        has = np.flatnonzero(counts > 0)
+        low, high = np.zeros(counts.shape[0]), np.zeros(counts.shape[0])
+        if has.size and falls.size:
+            low[has] = np.minimum.reduceat(times, offsets[has])
+            high[has] = np.maximum.reduceat(times, offsets[has])
+        elif has.size:
+            low[has], high[has] = times[offsets[has]], times[offsets[has + 1] - 1]
+        T = self._T
+        with np.errstate(invalid="ignore"):
+            outside = (low < 0) | (high > T + 1e-9 * np.maximum(np.abs(T), 1.0))
+        problems.append(row_problem(outside, "purchase_times", "must lie within [0, T]", fix, ids))
+        return problems
 
     # ------------------------------------------------------------------ read-only attributes
     @property
@@ -337,6 +581,28 @@ class CustomerSummary:
         return self._calibration_end
 
     @property
+    def purchase_times(self) -> PurchaseTimes | None:
+        """Each customer's calendar origin and repeat purchase times (see :class:`PurchaseTimes`), or ``None``.
+
+        :func:`clvkit.summarize` fills it for a column of datetimes and a unit of fixed length (``"s"`` to
+        ``"W"``); it stays ``None`` for ``"M"``, ``"Q"``, ``"Y"``, numeric times, compressed summaries and
+        summaries built from columns without it.
+
+        Examples
+        --------
+        >>> import clvkit
+        >>> log = {"id": ["a", "a", "a", "b"],
+        ...        "when": np.array(["2024-01-01T09:00", "2024-01-01T17:00", "2024-01-04T08:00", "2024-01-02"],
+        ...                         dtype="datetime64[s]")}
+        >>> s = clvkit.summarize(log, customer_id="id", datetime="when", time_unit="D")
+        >>> s.purchase_times.origin.astype("datetime64[D]").tolist()
+        [datetime.date(2024, 1, 1), datetime.date(2024, 1, 2)]
+        >>> s.purchase_times.of(0).tolist(), s.frequency.tolist()
+        ([3.0], [1.0, 0.0])
+        """
+        return self._purchase_times
+
+    @property
     def total_weight(self) -> float:
         """Number of customers the batch stands for (sum of weights)."""
         return float(self._weights.sum()) if self._weights is not None else float(len(self))
@@ -387,6 +653,7 @@ class CustomerSummary:
             "duration_holdout": self._duration_holdout,
             "observation_end": self._observation_end,
             "calibration_end": self._calibration_end,
+            "purchase_times": self._purchase_times,
         }
         validate = bool(changes.pop("_validate", False))
         fields.update(changes)
@@ -422,11 +689,16 @@ class CustomerSummary:
             customer_id=customer_id,
             frequency_holdout=pick(self._frequency_holdout),
             monetary_value_holdout=pick(self._monetary_value_holdout),
+            purchase_times=None if self._purchase_times is None else self._purchase_times._take(idx),
         )
 
     @classmethod
     def concat(cls, summaries: Sequence[CustomerSummary]) -> CustomerSummary:
-        """Stack summaries of one time unit into one batch (ids must stay unique)."""
+        """Stack summaries of one time unit into one batch (ids must stay unique).
+
+        Purchase times are joined when every summary has them and all were floored to one period length;
+        otherwise the result has none.
+        """
         if not summaries:
             raise InvalidInputError("concat() needs at least one CustomerSummary. Got an empty sequence.")
         units = {s.time_unit for s in summaries}
@@ -463,6 +735,7 @@ class CustomerSummary:
             duration_holdout=first.duration_holdout,
             observation_end=first.observation_end,
             calibration_end=first.calibration_end,
+            purchase_times=PurchaseTimes._concat([s.purchase_times for s in summaries]),
         )
 
     def compress(self, *, include_monetary: bool = True) -> CompressedSummary:
@@ -470,7 +743,8 @@ class CustomerSummary:
 
         Likelihoods are sums over customers, so fitting the compressed batch gives the same optimum
         as fitting the raw rows at a fraction of the cost; per-row predictions expand back with
-        ``result[compressed.inverse]``. Ids and holdout columns are dropped.
+        ``result[compressed.inverse]``. Ids, holdout columns and purchase times are dropped (the rows are not
+        customers).
 
         Examples
         --------
@@ -486,7 +760,8 @@ class CustomerSummary:
         w = self.weights_or_ones()
         if n == 0:
             return CompressedSummary(self._replace(customer_id=None, frequency_holdout=None,
-                                                   monetary_value_holdout=None, duration_holdout=None),
+                                                   monetary_value_holdout=None, duration_holdout=None,
+                                                   purchase_times=None),
                                      np.zeros(0, dtype=np.intp))
         uniq, weights, inverse = unique_rows(cols, w)
         summary = CustomerSummary(
@@ -504,7 +779,7 @@ class CustomerSummary:
         return CompressedSummary(summary, inverse)
 
     def with_time_unit(self, time_unit: str) -> CustomerSummary:
-        """The same customers with ``recency``, ``T`` and the holdout duration expressed in ``time_unit``.
+        """The same customers with ``recency``, ``T``, the holdout duration and the purchase times in ``time_unit``.
 
         Raises
         ------
@@ -518,7 +793,8 @@ class CustomerSummary:
         [2.0]
         """
         where = "with_time_unit()"
-        factor = unit_days(self._time_unit) / unit_days(_unit_name(time_unit, where), where=where)
+        new_days = unit_days(_unit_name(time_unit, where), where=where)
+        factor = unit_days(self._time_unit) / new_days
         with np.errstate(over="ignore"):
             recency, T = self._recency * factor, self._T * factor
             duration = None if self._duration_holdout is None else self._duration_holdout * factor
@@ -529,7 +805,9 @@ class CustomerSummary:
         if duration is not None and not np.isfinite(duration):
             problems.append(Problem("duration_holdout", "overflows to infinity", fix=fix))
         raise_if(problems, f"CustomerSummary.{where}")
-        return self._replace(recency=recency, T=T, time_unit=time_unit, duration_holdout=duration)
+        pt = self._purchase_times
+        return self._replace(recency=recency, T=T, time_unit=time_unit, duration_holdout=duration,
+                             purchase_times=None if pt is None else pt._rescaled(factor, new_days))
 
     def with_weights(self, weights: Any) -> CustomerSummary:
         """The same customers with new weights (validated)."""
