@@ -720,7 +720,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         design = fit_design(summary, covariates, tuple(equal), self.fitted_class.covariate_links,
                             self.dynamic_family, where)
         # Start at the fit without covariates (compressed, fast), the coefficients at 0.
-        base, _, _ = self._estimate(summary, None)
+        base, _, _ = self._estimate(cast(DataT, summary), None)
         start = np.concatenate([np.array([base[p] for p in self.param_names]), np.zeros(design.layout.n_free)])
         names = self.param_names + design.layout.labels
         weights = summary.weights_or_ones()

@@ -199,7 +199,8 @@ class FittedCountModel(FittedModel):
         covs = {"purchase": purchase_covariates, "dropout": dropout_covariates}
         if self.time_varying:
             self._customers(summary, "expected_purchases_path")
-            rows = [self._dynamic_expected(summary, t_k, covs, "expected_purchases_path") for t_k in ts_arr]
+            rows = [self._dynamic_expected(summary, np.array([t_k]), covs, "expected_purchases_path")
+                    for t_k in ts_arr]
             return np.stack(rows) if rows else np.zeros((0, len(summary)))
 
         def call(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:

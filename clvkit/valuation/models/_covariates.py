@@ -31,8 +31,8 @@ import numpy.typing as npt
 from ..._rows import unique_rows
 from ...errors import InvalidInputError
 
-__all__ = ["PROCESSES", "CoefficientLayout", "Links", "build_design", "group_customers", "grouped_loglik",
-           "positions_by_group", "scale_params", "coefficient_columns", "covariate_names"]
+__all__ = ["PROCESSES", "CoefficientLayout", "Links", "build_design", "coefficient_columns", "covariate_names",
+           "group_customers", "grouped_loglik", "positions_by_group", "scale_params"]
 
 FloatArray = npt.NDArray[np.float64]
 #: Per process: ``(parameter position, sign)`` pairs; the parameter is multiplied by ``exp(sign * z' gamma)``.

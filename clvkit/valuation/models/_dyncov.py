@@ -42,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-__all__ = ["Pieces", "bgnbd_loglik", "expected_purchases", "loglik", "log_probability_alive", "operational_times"]
+__all__ = ["Pieces", "bgnbd_loglik", "expected_purchases", "log_probability_alive", "loglik", "operational_times"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -76,16 +76,17 @@ class _Operational(NamedTuple):
     B0: FloatArray
     A: FloatArray  # (n,) at the end of the customer's last piece
     B: FloatArray
-    dA0: FloatArray  # (K, m) derivatives w.r.t. gamma
-    dB0: FloatArray
-    dA: FloatArray  # (n, m)
-    dB: FloatArray
+    d_a0: FloatArray  # (K, m) derivatives w.r.t. gamma
+    d_b0: FloatArray
+    d_a: FloatArray  # (n, m)
+    d_b: FloatArray
 
 
 def _segment_sums(values: FloatArray, customer: IntArray, n: int) -> FloatArray:
     """Per-customer sums of ``values`` (shape (K,) or (K, m))."""
     if values.ndim == 1:
-        return np.bincount(customer, weights=values, minlength=n).astype(np.float64)
+        sums: FloatArray = np.bincount(customer, weights=values, minlength=n).astype(np.float64)
+        return sums
     out = np.zeros((n, values.shape[1]))
     for j in range(values.shape[1]):
         out[:, j] = np.bincount(customer, weights=values[:, j], minlength=n)
@@ -95,7 +96,8 @@ def _segment_sums(values: FloatArray, customer: IntArray, n: int) -> FloatArray:
 def _exclusive_cumsum(values: FloatArray, customer: IntArray) -> FloatArray:
     """Per-customer running sums before each piece (pieces grouped by customer, in order)."""
     if values.shape[0] == 0:
-        return values.copy()
+        empty: FloatArray = values.copy()
+        return empty
     total = np.cumsum(values, axis=0) - values
     first = np.r_[True, customer[1:] != customer[:-1]]
     starts = np.flatnonzero(first)
@@ -210,9 +212,9 @@ def loglik(params: FloatArray, gamma: FloatArray, x: FloatArray, S: FloatArray, 
         c4 = -np.bincount(k, weights=om * (s + 1.0) * inv2, minlength=K)
         c5 = -np.bincount(k, weights=om * (s + 1.0) * inv2 * b[k] * u, minlength=K)
         zp, zd = pieces.zp[sel], pieces.zd[sel]
-        per_piece = (c1[:, None] * op.dA0[sel] + c2[:, None] * zp + (c3 + c5)[:, None] * zd
-                     + c4[:, None] * op.dB0[sel])
-        grad[:, 4:] = (S - (w_e * p / AT)[:, None] * op.dA - (w_e * s / BT)[:, None] * op.dB
+        per_piece = (c1[:, None] * op.d_a0[sel] + c2[:, None] * zp + (c3 + c5)[:, None] * zd
+                     + c4[:, None] * op.d_b0[sel])
+        grad[:, 4:] = (S - (w_e * p / AT)[:, None] * op.d_a - (w_e * s / BT)[:, None] * op.d_b
                        + _segment_sums(per_piece, cust, n))
     return ll, grad
 
@@ -296,7 +298,7 @@ def bgnbd_loglik(params: FloatArray, gamma: FloatArray, x: FloatArray, S: FloatA
     before = ~pieces.after
     Atx = np.bincount(pieces.customer[before], weights=(op.a * pieces.length)[before], minlength=n)
     dAtx = _segment_sums(((op.a * pieces.length)[:, None] * pieces.zp)[before], pieces.customer[before], n)
-    AT, dAT = op.A, op.dA
+    AT, dAT = op.A, op.d_a
     eta_d = zd @ gamma
     ai, bi = a0 * np.exp(eta_d), b0 * np.exp(eta_d)
     p = r + x

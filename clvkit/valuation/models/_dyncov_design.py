@@ -213,8 +213,8 @@ def _purchase_sums(clock: _Clock, grids: Mapping[str, _Grid], static: Mapping[st
 
 
 def _pieces(clock: _Clock, names: Mapping[str, tuple[str, ...]], grids: Mapping[str, _Grid],
-            static: Mapping[str, FloatArray], layout: CoefficientLayout, start: FloatArray, end: FloatArray, split: FloatArray | None,
-            what: str) -> Pieces:
+            static: Mapping[str, FloatArray], layout: CoefficientLayout, start: FloatArray, end: FloatArray,
+            split: FloatArray | None, what: str) -> Pieces:
     n = start.shape[0]
     idx = np.arange(n)
     for g in grids.values():
@@ -239,9 +239,9 @@ def _pieces(clock: _Clock, names: Mapping[str, tuple[str, ...]], grids: Mapping[
     after = np.zeros(pc.shape[0], dtype=bool) if split is None else plo >= split[pc]
     # merge runs of equal rows (same customer, same side of tx)
     if pc.shape[0] > 1:
-        equal_prev = (pc[1:] == pc[:-1]) & (after[1:] == after[:-1]) & np.all(z["purchase"][1:] == z["purchase"][:-1],
-                                                                              axis=1) & np.all(
+        same_rows = np.all(z["purchase"][1:] == z["purchase"][:-1], axis=1) & np.all(
             z["dropout"][1:] == z["dropout"][:-1], axis=1)
+        equal_prev = (pc[1:] == pc[:-1]) & (after[1:] == after[:-1]) & same_rows
         head = np.r_[True, ~equal_prev]
     else:
         head = np.ones(pc.shape[0], dtype=bool)
