@@ -33,6 +33,26 @@ from clvkit.valuation.models import _bgnbd, _dyncov, _paretonbd
 
 CLVTOOLS_DYNCOV_LL = -5758.21  # CLVTools 0.12.1 on the apparel data, issue 13 "Targets"
 
+# CLVTools 0.12.1 (R 4.6.1) run on the same apparel data and 104-week split by a third party, saved as fixtures in
+# the public repository neilmurrayee/clvtools: tests/fixtures/dyncov_fit.json and dyncov_ll_mle.csv (commit
+# cab860b978b1f559ea27ae9c7eadf0c079a65287), dyncov_predict_holdout.csv with prediction.end 2010-12-20, i.e.
+# 207.142857 weeks after the split (dyncov_predict_holdout_settings.json, commit f0507eeb467ad3b3a1801d091314b9cb7234f00f).
+CLVTOOLS_DYNCOV_FIT = {
+    "r": 1.9777409894092832, "alpha": 115.17791455063571, "s": 2.0127328567023923, "beta": 158.18179477183841,
+    "life.High.Season": -2.4826722306761129, "life.Gender": -0.51247217778185417, "life.Channel": 0.50573162034806274,
+    "trans.High.Season": 0.71827126117276596, "trans.Gender": 0.26490193764331033,
+    "trans.Channel": 0.61373951022984541,
+}
+CLVTOOLS_DYNCOV_FIT_LL = -5752.9367202226822
+#: customer id: (log-likelihood at CLVTools' estimates, PAlive, CET over the 207.142857 holdout weeks)
+CLVTOOLS_DYNCOV_CUSTOMERS = {
+    1: (-25.4133742504562, 0.96582113645111, 4.71523823326992),
+    10: (-10.6089450436236, 0.981308693365614, 3.08837298480247),
+    100: (-1.17675294385468, 0.314128068142081, 0.491545535528813),
+    101: (-6.7219925514419, 0.296253342236409, 0.74420037715418),
+    106: (-14.3719268883781, 0.965834466941871, 4.0557829255553),
+}
+
 
 # ----------------------------------------------------------------------------------------------- kernels
 def _random_pieces(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
@@ -203,6 +223,34 @@ def test_apparel_time_varying_fit_reaches_at_least_clvtools_and_is_converged(sha
     path = model.expected_purchases_path(summary, [26, 52], purchase_covariates=cov, dropout_covariates=cov)
     np.testing.assert_allclose(path[1], expected, rtol=1e-12)
     assert np.all(path[0] <= path[1])
+
+
+def test_apparel_likelihood_and_predictions_equal_clvtools_at_its_estimates(shared_data: Any) -> None:
+    from clvkit.valuation.models._dyncov_design import build_dynamic_design
+    from clvkit.valuation.models.pareto_nbd import FittedParetoNBD
+
+    summary, cov, _, _ = _apparel(shared_data)
+    c = CLVTOOLS_DYNCOV_FIT
+    names = ("High.Season", "Gender", "Channel")
+    model = FittedParetoNBD(
+        params=FittedParetoNBD.params_type(r=c["r"], alpha=c["alpha"], s=c["s"], beta=c["beta"]), time_unit="W",
+        time_varying=True, coefficients={"purchase": {n: c[f"trans.{n}"] for n in names},
+                                         "dropout": {n: c[f"life.{n}"] for n in names}})
+    design = build_dynamic_design(summary, {"purchase": cov, "dropout": cov}, (), FittedParetoNBD.covariate_links, "t")
+    gamma = np.array([c[f"trans.{n}"] for n in names] + [c[f"life.{n}"] for n in names])
+    ll, _ = _dyncov.loglik(model.param_array(), gamma, summary.frequency, design.S, design.pieces)
+    assert ll.sum() == pytest.approx(CLVTOOLS_DYNCOV_FIT_LL, rel=1e-12)
+    alive = model.probability_alive(summary, purchase_covariates=cov, dropout_covariates=cov)
+    cet = model.expected_purchases(summary, 207.142857142857142857, purchase_covariates=cov, dropout_covariates=cov)
+    ids = summary.customer_id.tolist()
+    for cid, (want_ll, want_alive, want_cet) in CLVTOOLS_DYNCOV_CUSTOMERS.items():
+        i = ids.index(cid)
+        assert ll[i] == pytest.approx(want_ll, rel=1e-12)
+        assert alive[i] == pytest.approx(want_alive, rel=1e-12)
+        assert cet[i] == pytest.approx(want_cet, rel=1e-12)
+    # clvkit's own fit goes beyond CLVTools' (a higher log-likelihood on the same likelihood)
+    fitted = ParetoNBD().fit(summary, purchase_covariates=cov, dropout_covariates=cov)
+    assert fitted.log_likelihood >= CLVTOOLS_DYNCOV_FIT_LL
 
 
 def test_apparel_constant_dynamic_covariates_equal_the_static_fit(shared_data: Any) -> None:
