@@ -36,7 +36,8 @@ CLVTOOLS_DYNCOV_LL = -5758.21  # CLVTools 0.12.1 on the apparel data, issue 13 "
 # CLVTools 0.12.1 (R 4.6.1) run on the same apparel data and 104-week split by a third party, saved as fixtures in
 # the public repository neilmurrayee/clvtools: tests/fixtures/dyncov_fit.json and dyncov_ll_mle.csv (commit
 # cab860b978b1f559ea27ae9c7eadf0c079a65287), dyncov_predict_holdout.csv with prediction.end 2010-12-20, i.e.
-# 207.142857 weeks after the split (dyncov_predict_holdout_settings.json, commit f0507eeb467ad3b3a1801d091314b9cb7234f00f).
+# 207.142857 weeks after the split (dyncov_predict_holdout_settings.json, commit
+# f0507eeb467ad3b3a1801d091314b9cb7234f00f).
 CLVTOOLS_DYNCOV_FIT = {
     "r": 1.9777409894092832, "alpha": 115.17791455063571, "s": 2.0127328567023923, "beta": 158.18179477183841,
     "life.High.Season": -2.4826722306761129, "life.Gender": -0.51247217778185417, "life.Channel": 0.50573162034806274,
