@@ -221,6 +221,13 @@ def test_apparel_time_varying_fit_reaches_at_least_clvtools_and_is_converged(sha
     assert again == model
     np.testing.assert_array_equal(
         again.expected_purchases(summary, 52, purchase_covariates=cov, dropout_covariates=cov), expected)
+    value = clvkit.valuation.clv(model, 50.0, summary, horizon=52, discount_rate=0.01, purchase_covariates=cov,
+                                 dropout_covariates=cov)
+    np.testing.assert_allclose(value.expected_purchases, expected, rtol=1e-12)
+    np.testing.assert_allclose(value.p_alive, alive, rtol=1e-12)
+    assert np.all(value.clv < 50.0 * expected) and np.all(value.clv > 50.0 * expected / 1.01 ** 52)
+    with pytest.raises(InvalidInputError, match="time-varying covariates; pass"):
+        clvkit.valuation.clv(model, 50.0, summary, horizon=52, discount_rate=0.01)
     path = model.expected_purchases_path(summary, [26, 52], purchase_covariates=cov, dropout_covariates=cov)
     np.testing.assert_allclose(path[1], expected, rtol=1e-12)
     assert np.all(path[0] <= path[1])
