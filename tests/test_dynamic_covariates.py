@@ -194,7 +194,7 @@ def _apparel(shared_data: Any) -> tuple[CustomerSummary, Any, Any, Any]:
     # CLVTools' estimation split: 104 weeks from the first date (2005-01-02), on exact dates: a daily summary
     # in weeks (the covariate weeks start on Sundays; clvkit's "W" periods start on Mondays).
     summary = clvkit.summarize(trans, customer_id="Id", datetime="Date", time_unit="D",
-                               observation_end="2006-12-31").with_time_unit("W")
+                               calibration_end="2006-12-31").with_time_unit("W")
     columns = ["High.Season", "Gender", "Channel"]
     cov = clvkit.Covariates.dynamic(dyn, customer_id="Id", period="Cov.Date", columns=columns)
     const = clvkit.Covariates.dynamic(dyn, customer_id="Id", period="Cov.Date", columns=["Gender", "Channel"])
@@ -272,9 +272,10 @@ def test_apparel_constant_dynamic_covariates_equal_the_static_fit(shared_data: A
     np.testing.assert_allclose(
         dynamic.probability_alive(summary, purchase_covariates=const, dropout_covariates=const),
         static.probability_alive(summary, purchase_covariates=stat, dropout_covariates=stat), rtol=1e-6)
-    # BG/NBD: time-varying purchase covariates, static dropout covariates
-    bg_dyn = BetaGeo().fit(summary, purchase_covariates=const, dropout_covariates=stat)
-    bg_static = BetaGeo().fit(summary, purchase_covariates=stat, dropout_covariates=stat)
+    # BG/NBD: the purchase covariates in operational time (with dropout covariates too, BG/NBD's a and b run off to
+    # infinity on these data - the degenerate optimum CLVTools' BG/NBD reaches as well)
+    bg_dyn = BetaGeo().fit(summary, purchase_covariates=const)
+    bg_static = BetaGeo().fit(summary, purchase_covariates=stat)
     assert bg_dyn.log_likelihood == pytest.approx(bg_static.log_likelihood, rel=1e-9)
 
 
@@ -282,7 +283,7 @@ def test_apparel_typed_errors_name_the_fix(shared_data: Any) -> None:
     summary, cov, const, _stat = _apparel(shared_data)
     pd = pytest.importorskip("pandas")
     trans = pd.read_csv(shared_data("apparel_trans.csv"), parse_dates=["Date"])
-    weekly = clvkit.summarize(trans, customer_id="Id", datetime="Date", time_unit="W", observation_end="2006-12-31")
+    weekly = clvkit.summarize(trans, customer_id="Id", datetime="Date", time_unit="W", calibration_end="2006-12-31")
     with pytest.raises(InvalidInputError, match="do not align"):
         ParetoNBD().fit(weekly, purchase_covariates=cov)
     plain = CustomerSummary(summary.frequency, summary.recency, summary.T, customer_id=summary.customer_id,
@@ -293,7 +294,7 @@ def test_apparel_typed_errors_name_the_fix(shared_data: Any) -> None:
         ModifiedBetaGeo().fit(summary, purchase_covariates=cov)
     with pytest.raises(InvalidInputError, match="cannot vary in time"):
         BetaGeo().fit(summary, purchase_covariates=cov, dropout_covariates=cov)
-    model = ParetoNBD(max_iter=3).fit(summary, purchase_covariates=const)
+    model = ParetoNBD().fit(summary, purchase_covariates=const)
     with pytest.raises(InvalidInputError, match="time-varying covariates; pass purchase_covariates"):
         model.probability_alive(summary)
     with pytest.raises(InvalidInputError, match="not available for a model fitted with time-varying"):
@@ -307,33 +308,48 @@ def test_apparel_typed_errors_name_the_fix(shared_data: Any) -> None:
 # ----------------------------------------------------------------------------------------------- simulation
 def _simulate_log(rng: np.random.Generator, n: int, params: tuple[float, float, float, float],
                   gamma_p: float, gamma_d: float, weeks: int = 104) -> tuple[Any, Any]:
-    """A transaction log (days) and weekly covariates (a season indicator) from the time-varying Pareto/NBD."""
+    """A transaction log and weekly covariates (a season indicator) from the time-varying Pareto/NBD.
+
+    Continuous time: purchases are the arrivals of a unit Poisson process in the operational time ``lambda A(t)``
+    and death the time the unit exponential is passed by ``mu B(t)``, both inverted exactly on the piecewise-linear
+    clocks; times are recorded to the second (summarized in hours, so two purchases share a period very rarely).
+    """
     pd = pytest.importorskip("pandas")
     r, alpha, s, beta = params
-    start = np.datetime64("2020-01-05")  # a Sunday: the covariate weeks start here
+    start = np.datetime64("2020-01-05T00:00:00")  # a Sunday: the covariate weeks start here
     season = ((np.arange(weeks + 60) % 26) < 8).astype(float)  # 8 high weeks in every 26
     lam = rng.gamma(r, 1.0 / alpha, n)
     mu = rng.gamma(s, 1.0 / beta, n)
-    rows_id, rows_day = [], []
-    end_day = weeks * 7
-    a_w, b_w = np.exp(gamma_p * season), np.exp(gamma_d * season)
+    rows_id: list[int] = []
+    rows_sec: list[int] = []
+    end = float(weeks)  # in weeks from start
+    a_w, b_w = np.exp(gamma_p * season[:weeks]), np.exp(gamma_d * season[:weeks])
     for i in range(n):
-        first = int(rng.integers(0, 8 * 7))
-        # operational clocks in days from day 0, weekly constant factors; rates per week -> per day /7
-        day = np.arange(first, end_day)
-        a_day, b_day = a_w[day // 7] / 7.0, b_w[day // 7] / 7.0
-        A, B = np.cumsum(a_day), np.cumsum(b_day)
-        death = np.searchsorted(mu[i] * B, rng.exponential())  # first day whose end passes the draw
+        first = float(rng.integers(0, 8 * 7)) / 7.0  # at midnight of one of the first 8 weeks' days
+        k0 = int(first)
+        # operational clocks at the week boundaries after the first purchase
+        edges = np.r_[first, np.arange(k0 + 1, weeks + 1, dtype=float)]
+        lengths = np.diff(edges)
+        A = np.r_[0.0, np.cumsum(a_w[k0:weeks] * lengths)]
+        B = np.r_[0.0, np.cumsum(b_w[k0:weeks] * lengths)]
+
+        def invert(clock: np.ndarray, rates: np.ndarray, value: float, edges: np.ndarray = edges) -> float:
+            j = int(np.searchsorted(clock, value, side="right")) - 1
+            if j >= rates.shape[0]:
+                return math.inf
+            return float(edges[j] + (value - clock[j]) / rates[j])
+
+        death = invert(B, b_w[k0:weeks], rng.exponential() / mu[i])
         times, acc = [], 0.0
         while True:
             acc += rng.exponential() / lam[i]
-            k = int(np.searchsorted(A, acc))
-            if k >= min(death, day.shape[0]):
+            t = invert(A, a_w[k0:weeks], acc)
+            if t >= min(death, end):
                 break
-            times.append(int(day[k]))
+            times.append(t)
         rows_id += [i] * (1 + len(times))
-        rows_day += [first, *times]
-    log = pd.DataFrame({"id": rows_id, "date": start + np.array(rows_day).astype("timedelta64[D]")})
+        rows_sec += [round(v * 7 * 86400) for v in (first, *times)]
+    log = pd.DataFrame({"id": rows_id, "date": start + np.array(rows_sec).astype("timedelta64[s]")})
     periods = start + (np.arange(weeks + 60) * 7).astype("timedelta64[D]")
     cov = pd.DataFrame({"id": np.repeat(np.arange(n), periods.shape[0]), "week": np.tile(periods, n),
                         "season": np.tile(season, n)})
@@ -343,8 +359,8 @@ def _simulate_log(rng: np.random.Generator, n: int, params: tuple[float, float, 
 def _simulated_fit(seed: int, n: int) -> tuple[Any, Any]:
     rng = np.random.default_rng(seed)
     log, frame = _simulate_log(rng, n, (0.9, 8.0, 0.8, 30.0), 0.8, -0.7)
-    summary = clvkit.summarize(log, customer_id="id", datetime="date", time_unit="D",
-                               observation_end=np.datetime64("2020-01-05") + np.timedelta64(104 * 7 - 1, "D")
+    end = np.datetime64("2020-01-05T00:00:00") + np.timedelta64(104 * 7 * 86400 - 1, "s")
+    summary = clvkit.summarize(log, customer_id="id", datetime="date", time_unit="h", observation_end=end
                                ).with_time_unit("W")
     cov = clvkit.Covariates.dynamic(frame, customer_id="id", period="week", columns=["season"])
     return ParetoNBD().fit(summary, purchase_covariates=cov, dropout_covariates=cov), summary

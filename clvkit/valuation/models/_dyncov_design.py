@@ -34,6 +34,9 @@ __all__ = ["DynamicDesign", "build_dynamic_design", "horizon_pieces", "is_dynami
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 _NS_PER_DAY = 86400 * 10**9
+#: Instants computed from customer time carry float rounding of a few nanoseconds: comparisons with the grid's
+#: boundaries allow a millisecond.
+_SLACK_NS = 10**6
 
 
 def is_dynamic(cov: Any) -> bool:
@@ -150,8 +153,8 @@ def _boundaries(clock: _Clock, grids: Sequence[_Grid], start: FloatArray, end: F
         time_parts.append(extra)
     idx = np.arange(n)
     for g in grids:
-        lo = g.index(clock.at(start, idx)) + 1
-        hi = g.index(clock.at(end, idx) - 1)  # last boundary strictly before end
+        lo = g.index(clock.at(start, idx) + _SLACK_NS) + 1
+        hi = g.index(clock.at(end, idx) - _SLACK_NS)  # last boundary strictly before end
         count = np.maximum(hi - lo + 1, 0)
         owner = np.repeat(idx, count)
         j = lo[owner] + (np.arange(owner.shape[0]) - np.repeat(np.cumsum(count) - count, count))
@@ -162,7 +165,7 @@ def _boundaries(clock: _Clock, grids: Sequence[_Grid], start: FloatArray, end: F
     time = np.concatenate(time_parts)
     order = np.lexsort((time, cust))
     cust, time = cust[order], time[order]
-    keep = np.r_[True, (cust[1:] != cust[:-1]) | (time[1:] != time[:-1])]
+    keep = np.r_[True, (cust[1:] != cust[:-1]) | (time[1:] - time[:-1] > _SLACK_NS / clock.unit_ns)]
     return cust[keep].astype(np.intp), time[keep]
 
 
@@ -200,7 +203,8 @@ def _purchase_sums(clock: _Clock, grids: Mapping[str, _Grid], static: Mapping[st
         return S
     counts = np.diff(clock.offsets)
     owner = np.repeat(np.arange(n), counts).astype(np.intp)
-    when = clock.at(clock.times, owner)
+    # the middle of each purchase's period: inside one covariate period (the grids are aligned), whatever the rounding
+    when = clock.at(clock.times, owner) + clock.period_ns // 2
     if "purchase" in grids:
         g = grids["purchase"]
         j = g.index(when)
@@ -221,7 +225,8 @@ def _pieces(clock: _Clock, names: Mapping[str, tuple[str, ...]], grids: Mapping[
         has = end > start
         if has.any():
             c = idx[has]
-            g.check_cover(c, g.index(clock.at(start[has], c)), g.index(clock.at(end[has], c) - 1), clock, what)
+            g.check_cover(c, g.index(clock.at(start[has], c) + _SLACK_NS), g.index(clock.at(end[has], c) - _SLACK_NS),
+                          clock, what)
     cust, t = _boundaries(clock, list(grids.values()), start, end, split)
     same = np.r_[cust[1:] == cust[:-1], False]
     lo_i = np.flatnonzero(same)
@@ -236,7 +241,8 @@ def _pieces(clock: _Clock, names: Mapping[str, tuple[str, ...]], grids: Mapping[
                                 clock.where)
         else:
             z[process] = np.zeros((pc.shape[0], m))
-    after = np.zeros(pc.shape[0], dtype=bool) if split is None else plo >= split[pc]
+    after = (np.zeros(pc.shape[0], dtype=bool) if split is None
+             else plo >= split[pc] - _SLACK_NS / clock.unit_ns)
     # merge runs of equal rows (same customer, same side of tx)
     if pc.shape[0] > 1:
         same_rows = np.all(z["purchase"][1:] == z["purchase"][:-1], axis=1) & np.all(
