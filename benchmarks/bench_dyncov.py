@@ -74,33 +74,41 @@ def _peak(call: Any) -> float:
 
 
 def simulate(n: int, seed: int) -> tuple[Any, Any]:
-    """A transaction log (days) and weekly covariates from the time-varying Pareto/NBD."""
+    """A transaction log (to the second) and weekly covariates from the time-varying Pareto/NBD.
+
+    Purchases are the arrivals of a unit Poisson process in the operational time ``lambda A(t)``, death the time
+    ``mu B(t)`` passes a unit exponential, both inverted exactly on the piecewise-linear weekly clocks.
+    """
     import pandas as pd
 
     rng = np.random.default_rng(seed)
     r, alpha, s, beta = TRUE
-    start = np.datetime64("2020-01-05")  # a Sunday: the covariate weeks start here
+    start = np.datetime64("2020-01-05T00:00:00")  # a Sunday: the covariate weeks start here
     n_weeks = WEEKS + 1
     season = ((np.arange(n_weeks) % 26) < 8).astype(float)
     exposure = rng.binomial(1, 0.3, (n, n_weeks)).astype(float)
     lam, mu = rng.gamma(r, 1.0 / alpha, n), rng.gamma(s, 1.0 / beta, n)
     ids: list[int] = []
-    days: list[int] = []
+    seconds: list[int] = []
     for i in range(n):
-        first = int(rng.integers(0, 8 * 7))
-        day = np.arange(first, WEEKS * 7)
-        w = day // 7
-        a = np.exp(GAMMA_P[0] * season[w] + GAMMA_P[1] * exposure[i, w]) / 7.0
-        b = np.exp(GAMMA_D[0] * season[w] + GAMMA_D[1] * exposure[i, w]) / 7.0
-        A, B = np.cumsum(a), np.cumsum(b)
-        death = int(np.searchsorted(mu[i] * B, rng.exponential()))
-        stop = min(death, day.shape[0])
-        arrivals = np.cumsum(rng.exponential(size=64) / lam[i])
-        arrivals = arrivals[arrivals < (A[stop - 1] if stop > 0 else 0.0)]
-        times = day[np.searchsorted(A, arrivals)].tolist()
-        ids += [i] * (1 + len(times))
-        days += [first, *times]
-    log = pd.DataFrame({"id": ids, "date": start + np.array(days).astype("timedelta64[D]")})
+        first = float(rng.integers(0, 8 * 7)) / 7.0
+        k0 = int(first)
+        edges = np.r_[first, np.arange(k0 + 1, WEEKS + 1, dtype=float)]
+        lengths = np.diff(edges)
+        a = np.exp(GAMMA_P[0] * season[k0:WEEKS] + GAMMA_P[1] * exposure[i, k0:WEEKS])
+        b = np.exp(GAMMA_D[0] * season[k0:WEEKS] + GAMMA_D[1] * exposure[i, k0:WEEKS])
+        A, B = np.r_[0.0, np.cumsum(a * lengths)], np.r_[0.0, np.cumsum(b * lengths)]
+        e = rng.exponential() / mu[i]
+        j = int(np.searchsorted(B, e, side="right")) - 1
+        death = float(edges[j] + (e - B[j]) / b[j]) if j < b.shape[0] else float(WEEKS)
+        arrivals = np.cumsum(rng.exponential(size=256) / lam[i])
+        arrivals = arrivals[arrivals < A[-1]]
+        j = np.searchsorted(A, arrivals, side="right") - 1
+        times = edges[j] + (arrivals - A[j]) / a[j]
+        times = times[times < death]
+        ids += [i] * (1 + times.shape[0])
+        seconds += [round(v * 7 * 86400) for v in (first, *times.tolist())]
+    log = pd.DataFrame({"id": ids, "date": start + np.array(seconds).astype("timedelta64[s]")})
     periods = start + (np.arange(n_weeks) * 7).astype("timedelta64[D]")
     cov = pd.DataFrame({"id": np.repeat(np.arange(n), n_weeks), "week": np.tile(periods, n),
                         "season": np.tile(season, n), "exposure": exposure.reshape(-1)})
@@ -153,9 +161,9 @@ def main() -> int:
         print(f"(apparel case skipped: {shared / 'apparel_trans.csv'} not found)")
     for n in sizes:
         log, frame = simulate(n, ARGS.seed)
-        summary = clvkit.summarize(log, customer_id="id", datetime="date", time_unit="D",
-                                   observation_end=np.datetime64("2020-01-05") + np.timedelta64(WEEKS * 7 - 1, "D")
-                                   ).with_time_unit("W")
+        end = np.datetime64("2020-01-05T00:00:00") + np.timedelta64(WEEKS * 7 * 86400 - 1, "s")
+        summary = clvkit.summarize(log, customer_id="id", datetime="date", time_unit="h",
+                                   observation_end=end).with_time_unit("W")
         cov = clvkit.Covariates.dynamic(frame, customer_id="id", period="week", columns=["season", "exposure"])
 
         def fit_dyn(summary: Any = summary, cov: Any = cov) -> Any:

@@ -35,6 +35,7 @@ columns (an ``equal`` covariate has a column in both).
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import NamedTuple
 
@@ -127,15 +128,23 @@ class _Nodes(NamedTuple):
     w: FloatArray  # quadrature weight
 
 
-def _panel_nodes(P: FloatArray, a: FloatArray, Q: FloatArray, b: FloatArray, h: FloatArray,
-                 p: FloatArray, q: FloatArray) -> _Nodes:
-    """Gauss-Legendre nodes for ``int_0^h (P + a u)^-p (Q + b u)^-q du`` on geometric panels (module docstring)."""
+_CHUNK_NODES = 1 << 18  # nodes evaluated at once (bounds memory whatever the parameters)
+
+
+def _panel_counts(P: FloatArray, a: FloatArray, Q: FloatArray, b: FloatArray, h: FloatArray,
+                  p: FloatArray, q: FloatArray) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Panels per piece for ``int_0^h (P + a u)^-p (Q + b u)^-q du`` (module docstring), with the geometric
+    scale (the nearer singularity's distance) and the log of the growth ``1 + y`` over the piece."""
     y1, y2 = a * h / P, b * h / Q
     first = y1 >= y2
-    y = np.where(first, y1, y2)
     scale = np.where(first, P / a, Q / b)
-    v = np.log1p(y)
+    v = np.log1p(np.where(first, y1, y2))
     n_pan = np.clip(np.ceil(np.maximum(v / _LOG_RATIO, (p + q) * v)), 1, _MAX_PANELS).astype(np.intp)
+    return n_pan, scale, v
+
+
+def _nodes(n_pan: IntArray, scale: FloatArray, v: FloatArray, h: FloatArray) -> _Nodes:
+    """Gauss-Legendre nodes on the pieces' geometric panels (indices relative to the pieces given)."""
     owner = np.repeat(np.arange(h.shape[0]), n_pan)
     j = np.arange(owner.shape[0]) - np.repeat(np.cumsum(n_pan) - n_pan, n_pan)
     frac = v[owner] / n_pan[owner]
@@ -145,6 +154,82 @@ def _panel_nodes(P: FloatArray, a: FloatArray, Q: FloatArray, b: FloatArray, h: 
     u = (mid[:, None] + half[:, None] * _NODES[None, :]).ravel()
     w = (half[:, None] * _WEIGHTS[None, :]).ravel()
     return _Nodes(np.repeat(owner, _NODES.shape[0]), u, w)
+
+
+def _panel_nodes(P: FloatArray, a: FloatArray, Q: FloatArray, b: FloatArray, h: FloatArray,
+                 p: FloatArray, q: FloatArray) -> _Nodes:
+    """Gauss-Legendre nodes for ``int_0^h (P + a u)^-p (Q + b u)^-q du`` on geometric panels (module docstring)."""
+    n_pan, scale, v = _panel_counts(P, a, Q, b, h, p, q)
+    return _nodes(n_pan, scale, v, h)
+
+
+def _chunks(n_pan: IntArray) -> list[tuple[int, int]]:
+    """Piece ranges holding at most about ``_CHUNK_NODES`` nodes each."""
+    if n_pan.shape[0] == 0:
+        return []
+    ends = np.cumsum(n_pan) * _NODES.shape[0]
+    cuts = np.searchsorted(ends, np.arange(_CHUNK_NODES, int(ends[-1]), _CHUNK_NODES), side="right")
+    bounds = np.unique(np.r_[0, cuts, n_pan.shape[0]])
+    return [(int(lo), int(hi)) for lo, hi in itertools.pairwise(bounds) if hi > lo]
+
+
+class _PieceSums(NamedTuple):
+    """Per piece, sums over its nodes of ``w f`` (``f`` the integrand ``s b (P+au)^-p (Q+bu)^-q`` divided by
+    ``exp(ref)`` of the piece) times 1, ``log(P+au)``, ``1/(P+au)``, ``a u/(P+au)``, ``log(Q+bu)``, ``1/(Q+bu)``,
+    ``b u/(Q+bu)``."""
+
+    t0: FloatArray
+    l1: FloatArray
+    i1: FloatArray
+    i1u: FloatArray
+    l2: FloatArray
+    i2: FloatArray
+    i2u: FloatArray
+
+
+def _piece_sums(P: FloatArray, a: FloatArray, Q: FloatArray, b: FloatArray, h: FloatArray, pk: FloatArray,
+                s: float, ref: FloatArray, gradient: bool) -> _PieceSums:
+    """The dropout integral's node sums per piece, evaluated in chunks of nodes."""
+    K = h.shape[0]
+    q = np.full(K, s + 1.0)
+    n_pan, scale, v = _panel_counts(P, a, Q, b, h, pk, q)
+    out = [np.zeros(K) for _ in range(7 if gradient else 1)]
+    for lo, hi in _chunks(n_pan):
+        nd = _nodes(n_pan[lo:hi], scale[lo:hi], v[lo:hi], h[lo:hi])
+        k, u = nd.piece, nd.u
+        kk = k + lo
+        x1, x2 = P[kk] + a[kk] * u, Q[kk] + b[kk] * u
+        L1, L2 = np.log(x1), np.log(x2)
+        om = nd.w * np.exp(math.log(s) + np.log(b[kk]) - pk[kk] * L1 - (s + 1.0) * L2 - ref[kk])
+        cols = [om]
+        if gradient:
+            inv1, inv2 = 1.0 / x1, 1.0 / x2
+            cols += [om * L1, om * inv1, om * inv1 * a[kk] * u, om * L2, om * inv2, om * inv2 * b[kk] * u]
+        for acc, col in zip(out, cols, strict=True):
+            acc[lo:hi] += np.bincount(k, weights=col, minlength=hi - lo)
+    if not gradient:
+        out += [out[0]] * 6
+    return _PieceSums(*out)
+
+
+def _log_integral(params: FloatArray, op: _Operational, pieces: Pieces, p: FloatArray, n: int, gradient: bool
+                  ) -> tuple[FloatArray, IntArray, FloatArray, _PieceSums, FloatArray]:
+    """``log`` of the dropout integral per customer (``-inf`` without pieces after ``tx``), the selected pieces'
+    customers, the per-piece reference (``ref`` of the customer), the piece sums and the pieces' ``p``."""
+    _, alpha, s, beta = (float(v) for v in params)
+    sel = np.flatnonzero(pieces.after)
+    cust = pieces.customer[sel]
+    P, Q = alpha + op.A0[sel], beta + op.B0[sel]
+    a, b, h = op.a[sel], op.b[sel], pieces.length[sel]
+    pk = p[cust]
+    bound = math.log(s) + np.log(b) + np.log(h) - pk * np.log(P) - (s + 1.0) * np.log(Q)  # >= every node's value
+    ref = np.full(n, -np.inf)
+    np.maximum.at(ref, cust, bound)
+    sums = _piece_sums(P, a, Q, b, h, pk, s, ref[cust], gradient)
+    total = np.bincount(cust, weights=sums.t0, minlength=n)
+    with np.errstate(divide="ignore"):
+        log_i = np.where(total > 0, ref + np.log(np.where(total > 0, total, 1.0)), -np.inf)
+    return log_i, cust, ref, sums, pk
 
 
 def loglik(params: FloatArray, gamma: FloatArray, x: FloatArray, S: FloatArray, pieces: Pieces
@@ -175,44 +260,27 @@ def loglik(params: FloatArray, gamma: FloatArray, x: FloatArray, S: FloatArray, 
     AT, BT = alpha + op.A, beta + op.B
     log_e = -p * np.log(AT) - s * np.log(BT)
     # the dropout integral over the pieces after tx
-    sel = np.flatnonzero(pieces.after)
-    cust = pieces.customer[sel]
-    P, Q = alpha + op.A0[sel], beta + op.B0[sel]
-    a, b, h = op.a[sel], op.b[sel], pieces.length[sel]
-    pk = p[cust]
-    nodes = _panel_nodes(P, a, Q, b, h, pk, np.full(sel.shape[0], s + 1.0))
-    k, u = nodes.piece, nodes.u
-    L1, L2 = np.log(P[k] + a[k] * u), np.log(Q[k] + b[k] * u)
-    lv = math.log(s) + np.log(b[k]) + np.log(nodes.w) - pk[k] * L1 - (s + 1.0) * L2
-    bound = math.log(s) + np.log(b) + np.log(h) - pk * np.log(P) - (s + 1.0) * np.log(Q)  # >= every node's lv
-    ref = np.full(n, -np.inf)
-    np.maximum.at(ref, cust, bound)
-    node_cust = cust[k]
-    total = np.bincount(node_cust, weights=np.exp(lv - ref[node_cust]), minlength=n)
-    with np.errstate(divide="ignore"):
-        log_i = np.where(total > 0, ref + np.log(np.where(total > 0, total, 1.0)), -np.inf)
+    log_i, cust, ref, sums, pk = _log_integral(params, op, pieces, p, n, gradient=True)
     log_br = np.logaddexp(log_e, log_i)
     ll = special.gammaln(p) - special.gammaln(r) + r * math.log(alpha) + s * math.log(beta) + S @ gamma + log_br
-    # gradient: weights of the alive term and of every node in the bracket
+    # gradient: the weights of the alive term and of each piece's nodes in the bracket
     w_e = np.exp(log_e - log_br)
-    om = np.exp(lv - log_br[node_cust])
-    inv1 = 1.0 / (P[k] + a[k] * u)
-    inv2 = 1.0 / (Q[k] + b[k] * u)
+    f = np.exp(ref[cust] - log_br[cust])
     grad = np.empty((n, 4 + m))
     grad[:, 0] = special.digamma(p) - special.digamma(r) + math.log(alpha) - w_e * np.log(AT) \
-        - np.bincount(node_cust, weights=om * L1, minlength=n)
-    grad[:, 1] = r / alpha - w_e * p / AT - np.bincount(node_cust, weights=om * pk[k] * inv1, minlength=n)
-    grad[:, 2] = math.log(beta) - w_e * np.log(BT) + np.bincount(node_cust, weights=om * (1.0 / s - L2), minlength=n)
-    grad[:, 3] = s / beta - w_e * s / BT - np.bincount(node_cust, weights=om * (s + 1.0) * inv2, minlength=n)
+        - np.bincount(cust, weights=f * sums.l1, minlength=n)
+    grad[:, 1] = r / alpha - w_e * p / AT - np.bincount(cust, weights=f * pk * sums.i1, minlength=n)
+    grad[:, 2] = math.log(beta) - w_e * np.log(BT) + np.bincount(cust, weights=f * (sums.t0 / s - sums.l2),
+                                                                  minlength=n)
+    grad[:, 3] = s / beta - w_e * s / BT - np.bincount(cust, weights=f * (s + 1.0) * sums.i2, minlength=n)
     if m:
-        K = sel.shape[0]
-        c1 = -np.bincount(k, weights=om * pk[k] * inv1, minlength=K)
-        c2 = -np.bincount(k, weights=om * pk[k] * inv1 * a[k] * u, minlength=K)
-        c3 = np.bincount(k, weights=om, minlength=K)
-        c4 = -np.bincount(k, weights=om * (s + 1.0) * inv2, minlength=K)
-        c5 = -np.bincount(k, weights=om * (s + 1.0) * inv2 * b[k] * u, minlength=K)
-        zp, zd = pieces.zp[sel], pieces.zd[sel]
-        per_piece = (c1[:, None] * op.d_a0[sel] + c2[:, None] * zp + (c3 + c5)[:, None] * zd
+        sel = np.flatnonzero(pieces.after)
+        c1 = -f * pk * sums.i1
+        c2 = -f * pk * sums.i1u
+        c3 = f * sums.t0
+        c4 = -f * (s + 1.0) * sums.i2
+        c5 = -f * (s + 1.0) * sums.i2u
+        per_piece = (c1[:, None] * op.d_a0[sel] + c2[:, None] * pieces.zp[sel] + (c3 + c5)[:, None] * pieces.zd[sel]
                      + c4[:, None] * op.d_b0[sel])
         grad[:, 4:] = (S - (w_e * p / AT)[:, None] * op.d_a - (w_e * s / BT)[:, None] * op.d_b
                        + _segment_sums(per_piece, cust, n))
@@ -227,25 +295,8 @@ def log_probability_alive(params: FloatArray, gamma: FloatArray, x: FloatArray, 
     op = operational_times(gamma, pieces, n)
     p = r + x
     log_e = -p * np.log(alpha + op.A) - s * np.log(beta + op.B)
-    sel = np.flatnonzero(pieces.after)
-    cust = pieces.customer[sel]
-    P, Q = alpha + op.A0[sel], beta + op.B0[sel]
-    a, b, h = op.a[sel], op.b[sel], pieces.length[sel]
-    pk = p[cust]
-    nodes = _panel_nodes(P, a, Q, b, h, pk, np.full(sel.shape[0], s + 1.0))
-    k, u = nodes.piece, nodes.u
-    lv = (math.log(s) + np.log(b[k]) + np.log(nodes.w) - pk[k] * np.log(P[k] + a[k] * u)
-          - (s + 1.0) * np.log(Q[k] + b[k] * u))
-    # log of (integral / alive term): shift by the alive term (the integrand is at most e^(x log ratio) above it)
-    node_cust = cust[k]
-    rel = lv - log_e[node_cust]
-    top = np.full(n, -np.inf)
-    np.maximum.at(top, node_cust, rel)
-    top = np.where(np.isfinite(top), top, 0.0)
-    ratio = np.bincount(node_cust, weights=np.exp(rel - top[node_cust]), minlength=n)
-    with np.errstate(divide="ignore"):
-        log_d = np.where(ratio > 0, top + np.log(np.where(ratio > 0, ratio, 1.0)), -np.inf)
-    out: FloatArray = -np.logaddexp(0.0, log_d)
+    log_i = _log_integral(params, op, pieces, p, n, gradient=False)[0]
+    out: FloatArray = -np.logaddexp(0.0, log_i - log_e)
     return out
 
 
