@@ -676,6 +676,26 @@ class Covariates:
                 context="Covariates.align()")
         return np.ascontiguousarray(base[rows])
 
+    def customer_grid(self, customer_id: npt.NDArray[Any], /) -> tuple[FloatArray, npt.NDArray[np.int64],
+                                                                         npt.NDArray[np.int64]]:
+        """Dynamic covariates of ``customer_id`` on the whole grid (what a time-varying fit reads).
+
+        Returns
+        -------
+        (values, first, last)
+            ``values`` of shape (n, n_periods, k) over :attr:`periods` (NaN outside a customer's rows), and each
+            customer's first and last period index.
+
+        Raises
+        ------
+        InvalidInputError
+            Static covariates, or an id without covariates (names the first and how many).
+        """
+        if self._kind != "dynamic":
+            raise self._not_dynamic("customer_grid")
+        rows = self._rows(customer_id, "customer_grid")
+        return self._values[rows], self.first_period[rows], self.last_period[rows]
+
     def window(self, customer_id: npt.NDArray[Any], start: Any, end: Any) -> FloatArray:
         """Dynamic covariates of ``customer_id`` for the periods starting in ``[start, end)``.
 

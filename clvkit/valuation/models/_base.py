@@ -35,6 +35,7 @@ from ._covariates import (
     grouped_loglik,
     positions_by_group,
 )
+from ._dynamic import any_dynamic, dynamic_loglik, fit_design
 from ._estimation import FitProgress, LogLikelihood, maximize_likelihood
 
 __all__ = [
@@ -194,6 +195,8 @@ class FittedModel(FrozenModel):
                     "empty for a model without covariates.")
     equal: list[str] = Field(default_factory=list,
                              description="Covariates constrained to one coefficient across processes.")
+    time_varying: bool = Field(False, description="Fitted with time-varying covariates (Covariates.dynamic): "
+                                                  "predictions then need the covariates of the prediction horizon.")
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -510,6 +513,8 @@ class FittedModel(FrozenModel):
             document.pop("coefficients", None)
         if not self.equal:
             document.pop("equal", None)
+        if not self.time_varying:
+            document.pop("time_varying", None)
         return write_document(self.model_name, document, indent=indent)
 
     # ---------------------------------------------------------------- helpers for subclasses
@@ -621,6 +626,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
     row_noun: ClassVar[str] = "customer"
     #: True when ``_loglik`` returns weighted totals (sufficient statistics) rather than per-row values.
     summed_loglik: ClassVar[bool] = False
+    #: The kernel family of time-varying covariates (``"paretonbd"``, ``"bgnbd"``; empty: none).
+    dynamic_family: ClassVar[str] = ""
 
     penalizer: float = Field(0.0, ge=0.0, allow_inf_nan=False)
     tol: float = Field(1e-9, gt=0.0, lt=1.0)
@@ -688,6 +695,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             If no optimum is found; the message suggests what to change.
         """
         covariates = {"purchase": purchase_covariates, "dropout": dropout_covariates, "spend": spend_covariates}
+        if any_dynamic(covariates):
+            return self._fit_dynamic(summary, covariates, equal, progress)
         design = self._design(summary, covariates, equal)
         params, info, gamma = self._estimate(summary, progress, design)
         extra: dict[str, Any] = {}
@@ -698,6 +707,33 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         fitted = self.fitted_class(params=self.fitted_class.params_type(**params),  # type: ignore[call-arg]
                                    time_unit=summary.time_unit,  # type: ignore[attr-defined]
                                    fit_info=info, **extra)  # (params: declared by each subclass)
+        return cast(FittedT, fitted)
+
+    def _fit_dynamic(self, summary: Any, covariates: Mapping[str, Any], equal: Any,
+                     progress: ProgressCallback | None) -> FittedT:
+        """The fit with time-varying covariates (``_dynamic``): the same optimiser, covariance and FitInfo."""
+        where = f"{type(self).__name__}.fit()"
+        if not isinstance(summary, CustomerSummary):
+            raise InvalidInputError(f"{where} takes time-varying covariates only with a clvkit.CustomerSummary.")
+        if isinstance(equal, str):
+            equal = (equal,)
+        design = fit_design(summary, covariates, tuple(equal), self.fitted_class.covariate_links,
+                            self.dynamic_family, where)
+        # Start at the fit without covariates (compressed, fast), the coefficients at 0.
+        base, _, _ = self._estimate(cast(DataT, summary), None)
+        start = np.concatenate([np.array([base[p] for p in self.param_names]), np.zeros(design.layout.n_free)])
+        names = self.param_names + design.layout.labels
+        weights = summary.weights_or_ones()
+        result = maximize_likelihood(
+            dynamic_loglik(design, self.dynamic_family, np.asarray(summary.frequency, dtype=np.float64)), {},
+            weights, start, model=self.name, param_names=names, penalizer=self.penalizer, tol=self.tol,
+            max_iter=self.max_iter, progress=progress, n_free=design.layout.n_free)
+        params, info, gamma = self._finish(result, weights, len(summary), names, design.layout)
+        fitted = self.fitted_class(
+            params=self.fitted_class.params_type(**params),  # type: ignore[call-arg]
+            time_unit=summary.time_unit, fit_info=info, time_varying=True, equal=list(design.layout.equal),
+            coefficients={process: {name: gamma[index] if index >= 0 else 0.0 for name, index in columns}
+                          for process, columns in design.layout.columns.items() if columns})
         return cast(FittedT, fitted)
 
     def _design(self, summary: Any, covariates: Mapping[str, Any], equal: Any) -> CoefficientLayout | None:
@@ -776,6 +812,11 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             summed=self.summed_loglik,
             n_free=n_free,
         )
+        return self._finish(result, weights, n_rows, names, design)
+
+    def _finish(self, result: Any, weights: FloatArray, n_rows: int, names: tuple[str, ...],
+                design: CoefficientLayout | None) -> tuple[dict[str, float], FitInfo, list[float]]:
+        """The model parameters, the :class:`FitInfo` and the coefficients of an optimiser result."""
         k = len(self.param_names)
         covariance, standard_errors = result.covariance, result.standard_errors
         if covariance is not None and standard_errors is not None and not (
@@ -787,7 +828,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
                 f"{self.name}: the covariance of the parameters overflows at the optimum; standard errors are not "
                 f"available (the parameters are extreme: check the data's time unit and scale).",
                 ConvergenceWarning,
-                stacklevel=3,  # at the caller of fit()
+                stacklevel=4,  # at the caller of fit() (fit -> _estimate/_fit_dynamic -> _finish)
             )
         info = FitInfo(
             log_likelihood=result.log_likelihood,

@@ -25,6 +25,7 @@ from ..._validation import check_scalar
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError
 from ._base import FittedModel, check_count, check_horizon
+from ._dynamic import dynamic_alive, dynamic_expected
 
 __all__ = ["MAX_SIMULATED_AGE", "MIN_DISCOUNT_RATE", "CountKernel", "FittedCountModel"]
 
@@ -77,8 +78,20 @@ class FittedCountModel(FittedModel):
     """
 
     kernel: ClassVar[CountKernel]
+    #: The kernel family of time-varying covariates (see ``Engine.dynamic_family``; empty: none).
+    dynamic_family: ClassVar[str] = ""
 
     # ------------------------------------------------------------------ hooks a model may override
+    def _dynamic_expected(self, summary: CustomerSummary, t: FloatArray, covs: dict[str, Any], where: str
+                          ) -> FloatArray:
+        """Expected purchases with time-varying covariates: one horizon for all customers."""
+        values = np.unique(np.asarray(t, dtype=np.float64))
+        if values.size != 1:
+            raise InvalidInputError(f"{type(self).__name__}.{where}(): with time-varying covariates the horizon 't' "
+                                    f"must be one number for all customers. Got {values.size} different values.")
+        return dynamic_expected(self, self.dynamic_family, summary, float(values[0]), covs,
+                                f"{type(self).__name__}.{where}()")
+
     def _customers(self, summary: CustomerSummary, where: str) -> tuple[FloatArray, FloatArray, FloatArray]:
         """``(x, tx, T)`` of a summary checked for this model."""
         self._check_summary(summary, where)
@@ -121,6 +134,12 @@ class FittedCountModel(FittedModel):
         ``extras`` are scalars or arrays over the customers; ``path`` results have the customers on the last axis.
         """
         x, tx, T = self._customers(summary, where)
+        if self.time_varying:
+            raise InvalidInputError(
+                f"{type(self).__name__}.{where}() is not available for a model fitted with time-varying covariates "
+                f"(it would need the covariates of an unbounded future). Use probability_alive(), "
+                f"expected_purchases() or expected_purchases_path() with the covariates of the horizon."
+            )
         groups = self._param_groups(summary, where, covariates)
         if groups[0][0] is None:
             return call(groups[0][1], x, tx, T, *extras)
@@ -165,6 +184,8 @@ class FittedCountModel(FittedModel):
         t_arr = self._check_t(t, "expected_purchases")
         self._broadcast(x, "expected_purchases", t=t_arr)
         covs = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        if self.time_varying:
+            return self._dynamic_expected(summary, t_arr, covs, "expected_purchases")
         return self._by_group(summary, "expected_purchases", covs, self.kernel.expected_purchases, t_arr)
 
     def expected_purchases_path(self, summary: CustomerSummary, ts: Any, *, purchase_covariates: Any = None,
@@ -176,6 +197,11 @@ class FittedCountModel(FittedModel):
         """
         ts_arr = self._check_t(ts, "expected_purchases_path", name="ts").reshape(-1)
         covs = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        if self.time_varying:
+            self._customers(summary, "expected_purchases_path")
+            rows = [self._dynamic_expected(summary, np.array([t_k]), covs, "expected_purchases_path")
+                    for t_k in ts_arr]
+            return np.stack(rows) if rows else np.zeros((0, len(summary)))
 
         def call(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:
             return self.kernel.expected_purchases_path(params, x, tx, T, ts_arr)
@@ -189,6 +215,10 @@ class FittedCountModel(FittedModel):
         A model fitted with covariates needs the customers' ``purchase_covariates``/``dropout_covariates``.
         """
         covs = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        if self.time_varying:
+            self._customers(summary, "probability_alive")
+            return dynamic_alive(self, self.dynamic_family, summary, covs,
+                                 f"{type(self).__name__}.probability_alive()")
         return self._by_group(summary, "probability_alive", covs, self.kernel.probability_alive)
 
     def probability_of_purchases(self, summary: CustomerSummary, n: Any, t: Any, *, purchase_covariates: Any = None,

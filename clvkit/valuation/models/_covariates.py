@@ -31,8 +31,8 @@ import numpy.typing as npt
 from ..._rows import unique_rows
 from ...errors import InvalidInputError
 
-__all__ = ["PROCESSES", "CoefficientLayout", "Links", "build_design", "group_customers", "grouped_loglik",
-           "positions_by_group", "scale_params"]
+__all__ = ["PROCESSES", "CoefficientLayout", "Links", "build_design", "coefficient_columns", "covariate_names",
+           "group_customers", "grouped_loglik", "positions_by_group", "scale_params"]
 
 FloatArray = npt.NDArray[np.float64]
 #: Per process: ``(parameter position, sign)`` pairs; the parameter is multiplied by ``exp(sign * z' gamma)``.
@@ -61,7 +61,8 @@ class CoefficientLayout:
         return len(self.labels)
 
 
-def _names(cov: Any, process: str, where: str) -> tuple[str, ...]:
+def covariate_names(cov: Any, process: str, where: str) -> tuple[str, ...]:
+    """The covariates' column names (checked: covariates with ``names`` and ``align()``, no name twice)."""
     if not (hasattr(cov, "names") and callable(getattr(cov, "align", None))):
         raise InvalidInputError(
             f"The '{process}_covariates' parameter of {where} must be covariates with 'names' and 'align()' "
@@ -125,7 +126,31 @@ def build_design(ids: npt.NDArray[Any] | None, covariates: Mapping[str, Any], eq
             f"{where}: covariates are matched to customers by id, but the summary has no customer_id. "
             f"Summarize with clvkit.summarize() or pass customer_id to CustomerSummary(...)."
         )
-    names = {p: _names(c, p, where) for p, c in given.items()}
+    names = {p: covariate_names(c, p, where) for p, c in given.items()}
+    labels, columns, equal_set = coefficient_columns(names, equal, links, where)
+    n = ids.shape[0]
+    z: dict[str, FloatArray] = {}
+    for process, cov in given.items():
+        raw = _aligned(cov, ids, names[process], process, where)
+        full = np.zeros((n, len(labels)))
+        for (_, index), column in zip(columns[process], raw.T, strict=True):
+            full[:, index] = column
+        z[process] = full
+    # A covariate that is zero for every customer carries no information and its coefficient is not identified:
+    # it stays out of the optimisation (index -1, reported as 0), so the fit is exactly the fit without it.
+    keep = [j for j in range(len(labels)) if any(bool(m[:, j].any()) for m in z.values())]
+    new_index = {old: new for new, old in enumerate(keep)}
+    columns = {p: tuple((name, new_index.get(index, -1)) for name, index in cols) for p, cols in columns.items()}
+    z = {p: m[:, keep] for p, m in z.items()}
+    return CoefficientLayout(tuple(labels[j] for j in keep), columns, z, equal_set)
+
+
+def coefficient_columns(names: Mapping[str, tuple[str, ...]], equal: Sequence[str], links: Links, where: str
+                        ) -> tuple[list[str], dict[str, tuple[tuple[str, int], ...]], tuple[str, ...]]:
+    """The free coefficients' labels, each process's ``(name, coefficient index)`` columns and the ``equal``
+    names, from each process's covariate names (a covariate in ``equal`` gets one coefficient for both)."""
+    if isinstance(equal, str):
+        equal = (equal,)
     equal_set = tuple(dict.fromkeys(str(e) for e in equal))
     for e in equal_set:
         if not all(e in names.get(p, ()) for p in PROCESSES):
@@ -149,21 +174,7 @@ def build_design(ids: npt.NDArray[Any] | None, covariates: Mapping[str, Any], eq
                 cols.append((name, len(labels)))
                 labels.append(f"{process}.{name}")
         columns[process] = tuple(cols)
-    n = ids.shape[0]
-    z: dict[str, FloatArray] = {}
-    for process, cov in given.items():
-        raw = _aligned(cov, ids, names[process], process, where)
-        full = np.zeros((n, len(labels)))
-        for (_, index), column in zip(columns[process], raw.T, strict=True):
-            full[:, index] = column
-        z[process] = full
-    # A covariate that is zero for every customer carries no information and its coefficient is not identified:
-    # it stays out of the optimisation (index -1, reported as 0), so the fit is exactly the fit without it.
-    keep = [j for j in range(len(labels)) if any(bool(m[:, j].any()) for m in z.values())]
-    new_index = {old: new for new, old in enumerate(keep)}
-    columns = {p: tuple((name, new_index.get(index, -1)) for name, index in cols) for p, cols in columns.items()}
-    z = {p: m[:, keep] for p, m in z.items()}
-    return CoefficientLayout(tuple(labels[j] for j in keep), columns, z, equal_set)
+    return labels, columns, equal_set
 
 
 def scale_params(params: FloatArray, gamma: FloatArray, z: Mapping[str, FloatArray], links: Links) -> FloatArray:

@@ -47,6 +47,7 @@ class FittedBetaGeo(FittedCountModel):
     """
 
     model_name: ClassVar[str] = "BetaGeo"
+    dynamic_family: ClassVar[str] = "bgnbd"
     kernel: ClassVar[CountKernel] = _bgnbd
     #: CLVTools' link: ``alpha_i = alpha exp(-gamma_purchase' z_i)``; ``a_i = a exp(gamma_dropout' z_i)`` and
     #: ``b_i = b exp(gamma_dropout' z_i)`` (one dropout coefficient scales both).
@@ -81,6 +82,7 @@ class BetaGeo(Engine[CustomerSummary, FittedBetaGeo]):
     """
 
     name: ClassVar[str] = "BetaGeo"
+    dynamic_family: ClassVar[str] = "bgnbd"
     fitted_class: ClassVar[type[FittedModel]] = FittedBetaGeo
 
     def _loglik(self, params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:

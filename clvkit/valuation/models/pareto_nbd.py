@@ -65,6 +65,7 @@ class FittedParetoNBD(FittedCountModel):
     """
 
     model_name: ClassVar[str] = "ParetoNBD"
+    dynamic_family: ClassVar[str] = "paretonbd"
     kernel: ClassVar[CountKernel] = _paretonbd
     #: CLVTools' link: ``alpha_i = alpha exp(-gamma_purchase' z_i)``, ``beta_i = beta exp(-gamma_dropout' z_i)``.
     covariate_links: ClassVar[Links] = {"purchase": ((1, -1.0),), "dropout": ((3, -1.0),)}
@@ -114,6 +115,7 @@ class ParetoNBD(Engine[CustomerSummary, FittedParetoNBD]):
     """
 
     name: ClassVar[str] = "ParetoNBD"
+    dynamic_family: ClassVar[str] = "paretonbd"
     fitted_class: ClassVar[type[FittedModel]] = FittedParetoNBD
 
     def _loglik(self, params: FloatArray, data: Mapping[str, FloatArray]) -> tuple[FloatArray, FloatArray]:

@@ -222,6 +222,9 @@ def clv(
     cost_per_purchase: Any = None,
     retention_cost: Any = None,
     acquisition_cost: Any = None,
+    purchase_covariates: Any = None,
+    dropout_covariates: Any = None,
+    spend_covariates: Any = None,
 ) -> ClvResult:
     """Discounted CLV per customer over ``horizon`` periods.
 
@@ -257,6 +260,11 @@ def clv(
         array of shape (n_customers,), finite and >= 0. When ``None`` and ``retention_cost`` is given it is
         estimated as :data:`ACQUISITION_COST_MULTIPLE` (5) x ``retention_cost`` (the texts' rule of thumb,
         flagged by ``acquisition_cost_estimated``); otherwise unknown (``None``).
+    purchase_covariates, dropout_covariates:
+        For a transaction model fitted with covariates: the customers' covariates (``clvkit.Covariates``), passed
+        to its predictions. Time-varying covariates (``Covariates.dynamic``) must cover the whole horizon.
+    spend_covariates:
+        For a spend model fitted with covariates: the customers' spend covariates.
 
     Returns
     -------
@@ -316,8 +324,10 @@ def clv(
             f"than MAX_PATH_CELLS = {MAX_PATH_CELLS:,} (clvkit.valuation.value.clv). Value the customers in "
             f"chunks (summary.take(...)), compress the summary, or use fewer, longer periods."
         )
-    spend = _spend(spend_model, summary)
+    spend = _spend(spend_model, summary, spend_covariates)
     n = len(summary)
+    covs = {k: v for k, v in (("purchase_covariates", purchase_covariates),
+                              ("dropout_covariates", dropout_covariates)) if v is not None}
     per_purchase = _cost(cost_per_purchase, "cost_per_purchase", n)
     keeping = _cost(retention_cost, "retention_cost", n)
     acquisition = _cost(acquisition_cost, "acquisition_cost", n)
@@ -330,7 +340,8 @@ def clv(
     k = np.arange(1, int(horizon) + 1, dtype=np.float64)
     discount = (1.0 + d) ** -k
     # The model shares work across horizons itself (e.g. once per distinct (x, t_x, T) row).
-    cumulative = np.asarray(transaction_model.expected_purchases_path(summary, k * step), dtype=np.float64)
+    cumulative = np.asarray(transaction_model.expected_purchases_path(summary, k * step, **covs),
+                            dtype=np.float64)
     discounted = discount @ np.diff(cumulative, axis=0, prepend=0.0)
     total = cumulative[-1]
     value = mg * spend * discounted
@@ -340,7 +351,8 @@ def clv(
                                 f"and the spend input.")
     p_alive = value_if_active = None
     if callable(getattr(transaction_model, "probability_alive", None)):
-        p_alive = np.asarray(transaction_model.probability_alive(summary), dtype=np.float64)  # type: ignore[attr-defined]
+        p_alive = np.asarray(transaction_model.probability_alive(summary, **covs),  # type: ignore[attr-defined]
+                             dtype=np.float64)
         if p_alive.shape != (n,) or not np.all((p_alive >= 0.0) & (p_alive <= 1.0)):
             raise InvalidInputError(f"clv(): the transaction model's probability_alive() must give {n} probabilities "
                                     f"in [0, 1]; check the model's parameters.")
@@ -439,10 +451,14 @@ def _cost(value: Any, name: str, n: int | None) -> FloatArray | None:
     return arr
 
 
-def _spend(spend_model: Any, summary: CustomerSummary) -> FloatArray:
+def _spend(spend_model: Any, summary: CustomerSummary, spend_covariates: Any = None) -> FloatArray:
     n = len(summary)
     if isinstance(spend_model, SpendModel):
-        spend = np.asarray(spend_model.expected_spend(summary), dtype=np.float64)
+        extra = {} if spend_covariates is None else {"spend_covariates": spend_covariates}
+        spend = np.asarray(spend_model.expected_spend(summary, **extra), dtype=np.float64)
+    elif spend_covariates is not None:
+        raise InvalidInputError("The 'spend_covariates' parameter of clv() needs a fitted spend model as 'spend_model' "
+                                "(e.g. GammaGamma().fit(summary, spend_covariates=...)); a fixed spend takes none.")
     else:
         try:
             spend = np.broadcast_to(np.asarray(spend_model, dtype=np.float64), (n,)).copy()
