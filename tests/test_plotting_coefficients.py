@@ -227,3 +227,17 @@ def test_apparel_pareto_nbd_effects(shared_data: Any) -> None:
     np.testing.assert_allclose(px, [e[2] for e in expected], rtol=1e-12)
     np.testing.assert_allclose(segments[:, :, 0], [[e[3], e[4]] for e in expected], rtol=1e-12)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Gender", "Channel", "Gender", "Channel"]
+
+
+def test_a_huge_standard_error_is_drawn_on_a_finite_axis(pnbd: Any) -> None:
+    # exp(0.6 + 1.645 * 900) overflows a float: the bar is held at 1e200 rather than drawn to infinity.
+    info = pnbd.fit_info
+    wide = pnbd.model_copy(update={"fit_info": info.model_copy(update={
+        "standard_errors": {**info.standard_errors, "purchase.Channel": 900.0}})})
+    ax = plotting.plot_coefficients(wide, lang="en")
+    _, _, segments, _ = _drawn(ax)
+    assert np.all(np.isfinite(segments)) and np.all(segments[:, :, 0] > 0)
+    np.testing.assert_allclose(segments[1, :, 0], [1e-200, 1e200], rtol=1e-9)
+    lo, hi = ax.get_xlim()
+    assert 0 < lo < 1e-200 and 1e200 < hi < math.inf
+    ax.figure.canvas.draw()

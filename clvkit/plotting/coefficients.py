@@ -37,6 +37,7 @@ _HEADINGS = {
 # BG/NBD and MBG/NBD: a dropout covariate scales both a and b, not a rate.
 _DROPOUT_BETA = N_("Dropout process: \N{MULTIPLICATION SIGN} a and b of the dropout probability")
 _COLOURS = {"purchase": "C0", "dropout": "C1", "spend": "C2"}
+_LOG_LIMIT = 200.0 * math.log(10.0)  # the axis limits, padded, and its ticks stay finite
 
 
 def _heading(tr: Translator, process: str, links: Any) -> str:
@@ -164,9 +165,9 @@ def plot_coefficients(model: Any, *, level: float = 0.9, ax: Any = None, lang: s
         estimate = np.array([value for _, value, _ in mine])
         half = z * np.array([se for _, _, se in mine])
         colour = _COLOURS.get(process, f"C{3 + g}")
-        ax.hlines(ys, np.exp(estimate - half), np.exp(estimate + half), color=colour, lw=2.2, zorder=2,
+        ax.hlines(ys, _exp(estimate - half), _exp(estimate + half), color=colour, lw=2.2, zorder=2,
                   label=tr("{level} Wald interval", level=level_text) if g == 0 else None)
-        ax.plot(np.exp(estimate), ys, "o", color=colour, markersize=6, zorder=3,
+        ax.plot(_exp(estimate), ys, "o", color=colour, markersize=6, zorder=3,
                 label=tr("effect exp(coefficient)") if g == 0 else None)
         ticks += ys.tolist()
         tick_labels += [tr("{name} (equal in both processes)", name=cov) if cov in equal else cov
@@ -174,7 +175,7 @@ def plot_coefficients(model: Any, *, level: float = 0.9, ax: Any = None, lang: s
         y = float(ys[-1]) + 1.0
     ax.axvline(1.0, color="#555555", ls="--", lw=1, zorder=1, label=tr("no effect (\N{MULTIPLICATION SIGN}1)"))
     ax.set_xscale("log")
-    _x_limits(ax, [math.exp(v + s * z * se) for _, _, v, se in rows for s in (-1.0, 1.0)])
+    _x_limits(ax, [float(_exp(np.array(v + s * z * se))) for _, _, v, se in rows for s in (-1.0, 1.0)])
     ax.set_yticks(ticks, labels=tick_labels)
     ax.set_ylim(y - 0.4, -0.6)  # the first group at the top
     ax.set_xlabel(tr("Multiplicative effect of one unit of the covariate (log scale)"))
@@ -185,18 +186,26 @@ def plot_coefficients(model: Any, *, level: float = 0.9, ax: Any = None, lang: s
     return ax
 
 
+def _exp(log_values: Any) -> Any:
+    """``exp`` of log effects held within 1e-200..1e200: a coefficient weakly identified enough to overflow is still
+    drawn (at the edge of a very wide axis) rather than as an infinite or zero point that a log axis cannot place."""
+    return np.exp(np.clip(log_values, -_LOG_LIMIT, _LOG_LIMIT))
+
+
 def _x_limits(ax: Any, bounds: list[float]) -> None:
     """Room around the intervals and the line at 1; plain numbers (0.9, 1, 1.1 or 0.5, 1, 2) on the axis unless
     the intervals span more than two decades, where matplotlib's powers of ten read better."""
     ticker = require("matplotlib.ticker")
     finite = [b for b in bounds if 0.0 < b < math.inf]
     lo, hi = min([*finite, 1.0]), max([*finite, 1.0])
-    pad = (hi / lo) ** 0.06
+    span = math.log(hi) - math.log(lo)  # in logs: hi / lo overflows for the widest intervals
+    pad = math.exp(0.06 * span)
     ax.set_xlim(lo / pad, hi * pad)
-    if hi / lo <= 100.0:
+    if span <= math.log(100.0):
         # Narrow spans: evenly spaced round numbers (0.9, 1, 1.1); up to two decades: 1-2-(3-)5 steps.
-        locator = (ticker.MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]) if hi / lo <= 4.0
-                   else ticker.LogLocator(base=10.0, subs=(1.0, 2.0, 3.0, 5.0) if hi / lo <= 20.0 else (1.0, 2.0, 5.0)))
+        locator = (ticker.MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]) if span <= math.log(4.0)
+                   else ticker.LogLocator(base=10.0, subs=(1.0, 2.0, 3.0, 5.0) if span <= math.log(20.0)
+                                          else (1.0, 2.0, 5.0)))
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: f"{v:g}"))
         ax.xaxis.set_minor_formatter(ticker.NullFormatter())
