@@ -23,11 +23,11 @@ from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from scipy import stats
 
-from clvkit import Covariates, CustomerSummary, InvalidInputError, plotting
+from clvkit import ContractSummary, Covariates, CustomerSummary, InvalidInputError, plotting
 from clvkit.errors import ModelDomainError, NotFittedError
 from clvkit.i18n import translator
 from clvkit.plotting import _lang
-from clvkit.valuation import BetaGeo, GammaGamma, ParetoNBD
+from clvkit.valuation import BetaGeo, GammaGamma, ParetoNBD, ShiftedBetaGeo
 from clvkit.valuation.models import _bgnbd, _paretonbd
 
 HEADINGS = {"purchase": "Purchase process: \N{MULTIPLICATION SIGN} purchase rate",
@@ -158,6 +158,26 @@ def test_bgnbd_dropout_and_gamma_gamma_spend_say_what_they_scale() -> None:
     expected = _expected(spend, 0.9)
     np.testing.assert_allclose(px, [e[2] for e in expected], rtol=1e-12)
     np.testing.assert_allclose(segments[:, :, 0], [[e[3], e[4]] for e in expected], rtol=1e-12)
+
+
+def test_sbg_churn_covariates_are_read_as_churn_odds() -> None:
+    # sBG contracts with alpha_i = alpha exp(0.5 phone): theta_i ~ Beta(alpha_i, beta), lifetime ~ geometric(theta_i).
+    rng = np.random.default_rng(17)
+    phone = rng.integers(0, 2, 4000).astype(float)
+    lifetime = rng.geometric(rng.beta(0.7 * np.exp(0.5 * phone), 1.2))
+    observed = rng.integers(1, 11, 4000)
+    ids = np.arange(4000)
+    contracts = ContractSummary(np.minimum(lifetime, observed), lifetime <= observed, customer_id=ids, time_unit="M")
+    cov = Covariates.static({"id": ids, "phone": phone}, customer_id="id", columns=["phone"])
+    fitted = ShiftedBetaGeo().fit(contracts, covariates=cov)
+    ax = plotting.plot_coefficients(fitted, lang="en")
+    assert [t.get_text() for t in ax.texts] == ["Churn: \N{MULTIPLICATION SIGN} odds of churning (alpha/beta)"]
+    px, _, segments, _ = _drawn(ax)
+    expected = _expected(fitted, 0.9)
+    np.testing.assert_allclose(px, [e[2] for e in expected], rtol=1e-12)
+    np.testing.assert_allclose(segments[:, :, 0], [[e[3], e[4]] for e in expected], rtol=1e-12)
+    _, _, wide, _ = _drawn(plotting.plot_coefficients(fitted, level=0.99, lang="en"))
+    assert wide[0, 0, 0] < math.exp(0.5) < wide[0, 1, 0]  # the simulated effect
 
 
 def test_draws_into_the_given_axes(pnbd: Any) -> None:

@@ -5,7 +5,8 @@ a parameter by ``exp(sign * gamma * z)``, so ``exp(gamma)`` is what one unit of 
 and BG/NBD purchase process, the purchase rate times ``exp(gamma)``; Pareto/NBD dropout process, the dropout
 rate times ``exp(gamma)``; BG/NBD and MBG/NBD dropout process, both parameters ``a`` and ``b`` of the dropout
 probability's beta distribution times ``exp(gamma)`` (its mean stays, its spread across customers shrinks when
-``exp(gamma) > 1``); Gamma-Gamma spend, the expected spend per purchase times ``exp(gamma)``. The plot draws
+``exp(gamma) > 1``); Gamma-Gamma spend, the expected spend per purchase times ``exp(gamma)``; the shifted
+beta-geometric contract model, ``alpha`` and so the odds of churning ``alpha/beta``. The plot draws
 these factors, as :meth:`~clvkit.valuation.FittedParetoNBD.coefficient_table` lists them (``exp_estimate``).
 """
 
@@ -36,11 +37,18 @@ _HEADINGS = {
 }
 # BG/NBD and MBG/NBD: a dropout covariate scales both a and b, not a rate.
 _DROPOUT_BETA = N_("Dropout process: \N{MULTIPLICATION SIGN} a and b of the dropout probability")
+# Models that declare their own reading (``covariate_readings`` of the fitted class), by that reading.
+_READINGS = {"churn odds alpha/beta": N_("Churn: \N{MULTIPLICATION SIGN} odds of churning (alpha/beta)")}
 _COLOURS = {"purchase": "C0", "dropout": "C1", "spend": "C2"}
 _LOG_LIMIT = 200.0 * math.log(10.0)  # the axis limits, padded, and its ticks stay finite
 
 
-def _heading(tr: Translator, process: str, links: Any) -> str:
+def _heading(tr: Translator, process: str, model: Any) -> str:
+    reading = (getattr(type(model), "covariate_readings", {}) or {}).get(process)
+    if reading is not None:
+        return tr(_READINGS[reading]) if reading in _READINGS else tr(
+            "{process} process: \N{MULTIPLICATION SIGN} {reading}", process=process, reading=reading)
+    links = getattr(type(model), "covariate_links", {}) or {}
     if process == "dropout" and len(links.get("dropout", ())) != 1:
         return tr(_DROPOUT_BETA)
     if process in _HEADINGS:
@@ -81,7 +89,8 @@ def plot_coefficients(model: Any, *, level: float = 0.9, ax: Any = None, lang: s
     Wald interval ``exp(gamma -/+ z se)`` at ``level`` (a bar; ``z`` the standard normal quantile of
     ``(1 + level) / 2``), on a log axis with a dashed line at 1 (no effect). Rows are grouped by process, each
     group headed by what ``exp(gamma)`` multiplies (the purchase rate, the dropout rate, ``a`` and ``b`` of
-    the BG/NBD dropout probability, the expected spend per purchase); a covariate constrained ``equal`` across
+    the BG/NBD dropout probability, the expected spend per purchase, the sBG odds of churning); a covariate
+    constrained ``equal`` across
     processes is marked so in both rows. The numbers are those of
     :meth:`~clvkit.valuation.FittedParetoNBD.coefficient_table` (``exp_estimate``, ``standard_error``).
     A bar that does not cross the line is an effect significant at ``1 - level`` (two-sided Wald test).
@@ -89,7 +98,7 @@ def plot_coefficients(model: Any, *, level: float = 0.9, ax: Any = None, lang: s
     Parameters
     ----------
     model:
-        A model fitted with covariates (Pareto/NBD, BG/NBD, MBG/NBD, Gamma-Gamma, ...).
+        A model fitted with covariates (Pareto/NBD, BG/NBD, MBG/NBD, Gamma-Gamma, shifted beta-geometric, ...).
     level:
         Coverage of the intervals, in (0, 1); default 90%.
     ax:
@@ -146,7 +155,6 @@ def plot_coefficients(model: Any, *, level: float = 0.9, ax: Any = None, lang: s
     check_ax(ax, where)
     z = float(special.ndtri(0.5 + 0.5 * lv))
     equal = set(getattr(model, "equal", ()) or ())
-    links = getattr(type(model), "covariate_links", {}) or {}
 
     processes = list(dict.fromkeys(process for process, _, _, _ in rows))
     n_rows = len(rows) + len(processes)  # one heading row per process
@@ -158,7 +166,7 @@ def plot_coefficients(model: Any, *, level: float = 0.9, ax: Any = None, lang: s
     for g, process in enumerate(processes):
         if g:
             ax.axhline(y - 0.5, color="#bbbbbb", lw=0.6, zorder=0)
-        ax.text(0.01, y, _heading(tr, process, links), transform=ax.get_yaxis_transform(), ha="left", va="center",
+        ax.text(0.01, y, _heading(tr, process, model), transform=ax.get_yaxis_transform(), ha="left", va="center",
                 fontsize=9, fontweight="bold", color="#333333")
         mine = [(cov, value, se) for p, cov, value, se in rows if p == process]
         ys = y + 1.0 + np.arange(len(mine), dtype=np.float64)
