@@ -114,3 +114,28 @@ def test_parquet_covariates_fit_as_the_csv(fitted: dict[str, Any]) -> None:
     a = load_json((folder / "beta_geo.json").read_text())
     b = load_json((fitted["folder"] / "beta_geo.json").read_text())
     assert a.coefficients == b.coefficients and a.params == b.params
+
+
+def test_fit_with_a_holdout_checks_it_with_the_customers_covariates(fitted: dict[str, Any], shared_data: Any) -> None:
+    # clvkit 0.2.dev: 'fit --calibration-end ... --covariates' stopped with exit 2 in its holdout check, which asked
+    # the covariate model for predictions without the covariates. Expected: the Python API's holdout prediction.
+    from clvkit import summarize
+    from clvkit.valuation import BetaGeo
+
+    pd = fitted["pd"]
+    log = shared_data("apparel_trans.csv")
+    status, out, err = _run(["fit", str(log), "--customer-id", "Id", "--datetime", "Date", "--freq", "W",
+                             "--calibration-end", "2006-12-31", "--observation-end", "2010-12-20",
+                             "--covariates", str(fitted["cov"]), "-o", str(fitted["dir"] / "with-holdout")])
+    assert status == 0, err
+    summary = summarize(pd.read_csv(log), customer_id="Id", datetime="Date", time_unit="W",
+                        calibration_end="2006-12-31", observation_end="2010-12-20")
+    cov = Covariates.static(pd.read_csv(fitted["cov"]), customer_id="Id", columns=["Gender", "Channel"])
+    bg = BetaGeo().fit(summary, purchase_covariates=cov, dropout_covariates=cov)
+    assert summary.duration_holdout is not None and summary.frequency_holdout is not None
+    predicted = bg.expected_purchases(summary, summary.duration_holdout, purchase_covariates=cov,
+                                      dropout_covariates=cov).sum()
+    lines = {line.strip().rsplit(None, 1)[0]: line.strip().rsplit(None, 1)[1] for line in out.splitlines()
+             if line.strip().startswith(("predicted repeat purchases", "actual repeat purchases"))}
+    assert lines == {"predicted repeat purchases": f"{predicted:,.1f}",
+                     "actual repeat purchases": f"{summary.frequency_holdout.sum():,.0f}"}

@@ -30,7 +30,7 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.ticker import FixedFormatter
 
-from clvkit import InvalidInputError, plotting
+from clvkit import Covariates, CustomerSummary, InvalidInputError, plotting
 from clvkit.binding import load_b2b_sample, measure_binding, value_at_risk
 from clvkit.datasets import load_cdnow_summary, load_cdnow_transactions
 from clvkit.i18n import translator
@@ -52,9 +52,11 @@ from clvkit.valuation import (
     FittedGammaGamma,
     FittedParetoNBD,
     GammaGammaParams,
+    ParetoNBD,
     ParetoNBDParams,
 )
 from clvkit.valuation.checking import tracking
+from clvkit.valuation.models import _paretonbd
 
 BG = FittedBetaGeo(params=BetaGeoParams(r=0.243, alpha=4.414, a=0.793, b=2.426), time_unit="W")
 PNBD = FittedParetoNBD(params=ParetoNBDParams(r=0.553, alpha=10.578, s=0.606, beta=11.669), time_unit="W")
@@ -82,7 +84,21 @@ def inputs() -> dict[str, Any]:
     five = FiveA(cut=ThresholdCut(thresholds=(1.0, 50.0, 150.0, 400.0)))
     key = KeyCustomers()
     sample = load_b2b_sample()
+    # A Pareto/NBD with two covariates, Gender tied across processes: customers simulated in four groups.
+    rng = np.random.default_rng(13)
+    z = np.column_stack([rng.integers(0, 2, 1500), rng.integers(0, 2, 1500)]).astype(float)
+    x, tx = np.empty(1500), np.empty(1500)
+    for row in np.unique(z, axis=0):
+        idx = np.flatnonzero((z == row).all(axis=1))
+        p = np.array([0.8, 8.0 * np.exp(-0.5 * row[1]), 0.6, 12.0 * np.exp(-0.3 * row[0])])
+        x[idx], tx[idx] = _paretonbd.simulate(p, np.full(idx.shape[0], 52.0), rng)
+    ids = np.arange(1500)
+    cov = Covariates.static({"id": ids, "Gender": z[:, 0], "Channel": z[:, 1]}, customer_id="id",
+                            columns=["Gender", "Channel"])
+    with_cov = ParetoNBD().fit(CustomerSummary(x, tx, np.full(1500, 52.0), customer_id=ids, time_unit="W"),
+                               purchase_covariates=cov, dropout_covariates=cov, equal=("Gender",))
     return {
+        "with_covariates": with_cov,
         "summary": s, "log": log, "tracked": tracking(BG, log, **LOG),
         "inventory": inventory(values, FiveA().assign(values)),
         "migration": migration(five.assign(value=before), five.assign(value=after)),
@@ -102,6 +118,7 @@ PLOTS: dict[str, Callable[[dict[str, Any], str | None], Any]] = {
         BG, summary=d["summary"], lang=lang),
     "plot_period_transactions": lambda d, lang: plotting.plot_period_transactions(BG, d["summary"], lang=lang),
     "plot_pmf": lambda d, lang: plotting.plot_pmf(BG, d["summary"], lang=lang),
+    "plot_coefficients": lambda d, lang: plotting.plot_coefficients(d["with_covariates"], lang=lang),
     "plot_calibration_purchases_vs_holdout_purchases": lambda d, lang: (
         plotting.plot_calibration_purchases_vs_holdout_purchases(BG, d["summary"], lang=lang)),
     "plot_history_alive": lambda d, lang: plotting.plot_history_alive(

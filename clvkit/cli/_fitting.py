@@ -144,12 +144,14 @@ def param_block(console: Console, title: str, model: Any, published: Mapping[str
                          "uncertainty of each estimate)"))
 
 
-def holdout_check(console: Console, summary: CustomerSummary, transaction: Any) -> None:
-    """Predicted against actual repeat purchases in the holdout period (nothing without a holdout)."""
+def holdout_check(console: Console, summary: CustomerSummary, transaction: Any, covariates: Any = None) -> None:
+    """Predicted against actual repeat purchases in the holdout period (nothing without a holdout); ``covariates``:
+    those the transaction model was fitted with (both processes)."""
     if summary.frequency_holdout is None or summary.duration_holdout is None:
         return
     tr = console.tr
-    predicted = float(np.sum(transaction.expected_purchases(summary, summary.duration_holdout)))
+    given = {} if covariates is None else {"purchase_covariates": covariates, "dropout_covariates": covariates}
+    predicted = float(np.sum(transaction.expected_purchases(summary, summary.duration_holdout, **given)))
     actual = float(np.sum(summary.frequency_holdout))
     unit = tr(UNIT_NAMES.get(summary.time_unit, summary.time_unit))
     rows = [[tr("predicted repeat purchases"), f"{predicted:,.1f}"], [tr("actual repeat purchases"), f"{actual:,.0f}"]]

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
         param_block(console, "Gamma-Gamma (spend per repeat purchase)", gg)
     if summary.frequency_holdout is not None:
         console.print()
-        holdout_check(console, summary, bg)
+        holdout_check(console, summary, bg, covariates)
     models = [bg] if gg is None else [bg, gg]
     files = {} if covariates is None else {DESIGN_FILE: text_writer(covariates.design.to_json() + "\n")}
     return write_folder(console, Path(args.output), models, settings, files)

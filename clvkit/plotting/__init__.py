@@ -17,6 +17,9 @@ from __future__ import annotations
 
 from . import _lang
 
+# Covariate effects (clvkit/plotting/coefficients.py)
+from .coefficients import plot_coefficients
+
 # Model diagnostics (clvkit/plotting/diagnostics.py)
 from .diagnostics import (
     plot_calibration_purchases_vs_holdout_purchases,
@@ -46,6 +49,7 @@ __all__: list[str] = [
     "CJK_FONTS",
     "plot_binding",
     "plot_calibration_purchases_vs_holdout_purchases",
+    "plot_coefficients",
     "plot_cumulative_transactions",
     "plot_dropout_rate_heterogeneity",
     "plot_expected_repeat_purchases",
