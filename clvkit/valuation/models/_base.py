@@ -31,6 +31,7 @@ from ._covariates import (
     CoefficientLayout,
     Links,
     build_design,
+    coefficient_lambdas,
     group_customers,
     grouped_loglik,
     positions_by_group,
@@ -118,6 +119,9 @@ class FitInfo(FrozenModel):
         scale by the delta method; ``None`` when the Hessian is not positive definite.
     seconds:
         Wall time of the optimisation.
+    regularization:
+        The L2 lambda of each covariate process of a regularised fit (``{"purchase": 0.5, "dropout": 0.5}``,
+        ``Engine.fit(..., regularization=...)``), or ``None`` for an unregularised fit.
 
     Every number is finite (a NaN or infinity raises :class:`~clvkit.InvalidInputError`), so a fitted model
     can always be written by ``to_json()``: JSON has no NaN.
@@ -138,6 +142,7 @@ class FitInfo(FrozenModel):
     standard_errors: dict[str, _Finite] | None = None
     covariance: list[list[_Finite]] | None = Field(None, repr=False)  # n x n numbers: too long for a repr
     seconds: _Finite = 0.0
+    regularization: dict[str, Annotated[float, Field(ge=0.0, allow_inf_nan=False)]] | None = None
 
     @property
     def aic(self) -> float:
@@ -384,7 +389,9 @@ class FittedModel(FrozenModel):
         One row per process and covariate (index ``coefficient``, e.g. ``purchase.Gender``). Under
         CLVTools' link a scale parameter is multiplied by ``exp(-z' gamma)``, so ``exp(estimate)`` multiplies
         the purchase rate (purchase process) or the dropout rate (dropout process) per unit of the covariate:
-        the ``reading`` says so in words ("purchase rate x1.87 per unit of Channel").
+        the ``reading`` says so in words ("purchase rate x1.87 per unit of Channel"). A regularised fit
+        (``fit(..., regularization=...)``) adds the column ``l2_lambda``: the lambda each coefficient was
+        penalised with (a covariate constrained ``equal``: the sum of both processes' lambdas).
 
         Raises
         ------
@@ -444,7 +451,16 @@ class FittedModel(FrozenModel):
                 reading = f"{rate.get(process, process)} x{factor:.3g} per unit of {name}"
                 rows.append((key, value, se, z, p, factor, reading))
         cols = ["estimate", "standard_error", "z", "p_value", "exp_estimate", "reading"]
-        data = {c: [r[i + 1] for r in rows] for i, c in enumerate(cols)}
+        data: dict[str, list[Any]] = {c: [r[i + 1] for r in rows] for i, c in enumerate(cols)}
+        lambdas = None if self.fit_info is None else self.fit_info.regularization
+        if lambdas is not None:  # a regularised fit: each coefficient's L2 lambda (an equal one: the sum)
+            def lam(key: str) -> float:
+                process, name = key.split(".", 1)
+                if name in self.equal:
+                    return sum(lambdas.get(p, 0.0) for p, values in self.coefficients.items() if name in values)
+                return lambdas.get(process, 0.0)
+
+            data["l2_lambda"] = [lam(r[0]) for r in rows]
         if kind == "pandas":
             return module.DataFrame(data, index=module.Index([r[0] for r in rows], name="coefficient"))
         return module.DataFrame({"coefficient": [r[0] for r in rows], **data})
@@ -505,10 +521,13 @@ class FittedModel(FrozenModel):
         """Versioned JSON: ``schema``, ``schema_version``, ``model``, ``clvkit_version``, params and fit info.
 
         Floats are written in Python's shortest round-trip form, so :func:`clvkit.load_json` restores the
-        model exactly. Covariate coefficients (and ``equal``) are written only for a model that has them, so
-        documents of models without covariates are unchanged.
+        model exactly. Covariate coefficients (and ``equal``, and the fit's ``regularization``) are written only
+        for a model that has them, so documents of models without covariates are unchanged.
         """
         document = self.model_dump(mode="python")
+        info = document.get("fit_info")
+        if isinstance(info, dict) and info.get("regularization") is None:
+            info.pop("regularization", None)  # documents of unregularised fits are unchanged
         if not self.coefficients:
             document.pop("coefficients", None)
         if not self.equal:
@@ -663,7 +682,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
 
     # Shared template ----------------------------------------------------------------
     def fit(self, summary: DataT, *, purchase_covariates: Any = None, dropout_covariates: Any = None,
-            equal: Any = (), spend_covariates: Any = None, progress: ProgressCallback | None = None) -> FittedT:
+            equal: Any = (), spend_covariates: Any = None, regularization: Any = None,
+            progress: ProgressCallback | None = None) -> FittedT:
         """Fit by maximum likelihood; returns a new immutable fitted model.
 
         Parameters
@@ -683,6 +703,16 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         spend_covariates:
             For the Gamma-Gamma spend model: static covariates multiplying a customer's expected spend per
             transaction by ``exp(gamma' z)`` (the scale ``v_i = v exp(gamma' z_i)``).
+        regularization:
+            Optional L2 regularisation of the covariate coefficients per process, CLVTools' ``reg.lambdas``:
+            ``{"purchase": lam_p, "dropout": lam_d}`` (``{"spend": lam}`` for Gamma-Gamma), each a finite number
+            >= 0; a process left out is not penalised. ``lam_p * sum(gamma_p**2) + lam_d * sum(gamma_d**2)`` is
+            added to the mean negative log-likelihood per customer, as in CLVTools, so equal lambdas give
+            comparable estimates. A covariate constrained ``equal`` enters both processes and is penalised with
+            ``lam_p + lam_d``. The model's own parameters are not penalised (that is ``penalizer``). The lambdas
+            are kept in ``fit_info.regularization``; the log-likelihood reported is the unpenalised one, and
+            the standard errors are those of the penalised objective's Hessian (a regularised estimate is
+            biased towards 0, so read its Wald z and p values with care).
         progress:
             Optional callback receiving a :class:`~clvkit.valuation.FitProgress` after each iteration.
 
@@ -690,7 +720,10 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         ------
         InvalidInputError
             If the data are of the wrong type, empty, or cannot identify the model (the message says why), or
-            the covariates do not fit the customers (see :func:`._covariates.build_design`).
+            the covariates do not fit the customers (see :func:`._covariates.build_design`; a covariate that is
+            constant, or a linear combination of others, over the customers fitted is refused, naming it), or
+            ``regularization`` names an unknown process or one without covariates, or gives a lambda that is
+            not a finite number >= 0.
         ConvergenceError
             If no optimum is found; the message suggests what to change.
         """
@@ -698,7 +731,9 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         if any_dynamic(covariates):
             return self._fit_dynamic(summary, covariates, equal, progress)
         design = self._design(summary, covariates, equal)
-        params, info, gamma = self._estimate(summary, progress, design)
+        lambdas = coefficient_lambdas(regularization, design, self.fitted_class.covariate_links,
+                                      f"{type(self).__name__}.fit()")
+        params, info, gamma = self._estimate(summary, progress, design, lambdas)
         extra: dict[str, Any] = {}
         if design is not None:
             extra["coefficients"] = {process: {name: gamma[index] if index >= 0 else 0.0 for name, index in columns}
@@ -764,7 +799,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             )
         return np.array(values, dtype=np.float64)
 
-    def _estimate(self, source: DataT, progress: ProgressCallback | None, design: CoefficientLayout | None = None
+    def _estimate(self, source: DataT, progress: ProgressCallback | None, design: CoefficientLayout | None = None,
+                  regularization: tuple[dict[str, float] | None, FloatArray | None] = (None, None)
                   ) -> tuple[dict[str, float], FitInfo, list[float]]:
         kind = self.data_type
         if not isinstance(source, kind):
@@ -811,11 +847,13 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             progress=progress,
             summed=self.summed_loglik,
             n_free=n_free,
+            coefficient_lambdas=regularization[1],
         )
-        return self._finish(result, weights, n_rows, names, design)
+        return self._finish(result, weights, n_rows, names, design, regularization[0])
 
     def _finish(self, result: Any, weights: FloatArray, n_rows: int, names: tuple[str, ...],
-                design: CoefficientLayout | None) -> tuple[dict[str, float], FitInfo, list[float]]:
+                design: CoefficientLayout | None, regularization: dict[str, float] | None = None
+                ) -> tuple[dict[str, float], FitInfo, list[float]]:
         """The model parameters, the :class:`FitInfo` and the coefficients of an optimiser result."""
         k = len(self.param_names)
         covariance, standard_errors = result.covariance, result.standard_errors
@@ -846,6 +884,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             # The model parameters' block: what parameter_intervals() and summary() read.
             covariance=None if covariance is None else covariance[:k, :k].tolist(),
             seconds=result.seconds,
+            regularization=regularization,
         )
         values = result.params.tolist()
         return dict(zip(names[:k], values[:k], strict=True)), info, values[k:]

@@ -21,6 +21,7 @@ groups), slow for a continuous covariate with as many distinct values as custome
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,8 +32,8 @@ import numpy.typing as npt
 from ..._rows import unique_rows
 from ...errors import InvalidInputError
 
-__all__ = ["PROCESSES", "CoefficientLayout", "Links", "build_design", "coefficient_columns", "covariate_names",
-           "group_customers", "grouped_loglik", "positions_by_group", "scale_params"]
+__all__ = ["PROCESSES", "CoefficientLayout", "Links", "build_design", "coefficient_columns", "coefficient_lambdas",
+           "covariate_names", "group_customers", "grouped_loglik", "positions_by_group", "scale_params"]
 
 FloatArray = npt.NDArray[np.float64]
 #: Per process: ``(parameter position, sign)`` pairs; the parameter is multiplied by ``exp(sign * z' gamma)``.
@@ -90,7 +91,7 @@ def _aligned(cov: Any, ids: npt.NDArray[Any], names: tuple[str, ...], process: s
         )
     for i in range(len(names)):
         for j in range(i):
-            if np.array_equal(z[:, i], z[:, j]):
+            if z[:, i].any() and np.array_equal(z[:, i], z[:, j]):
                 raise InvalidInputError(
                     f"{where}: the {process} covariates '{names[j]}' and '{names[i]}' are identical, so their "
                     f"coefficients cannot be told apart (not identifiable). Drop one of them."
@@ -142,6 +143,8 @@ def build_design(ids: npt.NDArray[Any] | None, covariates: Mapping[str, Any], eq
     new_index = {old: new for new, old in enumerate(keep)}
     columns = {p: tuple((name, new_index.get(index, -1)) for name, index in cols) for p, cols in columns.items()}
     z = {p: m[:, keep] for p, m in z.items()}
+    for process in given:
+        _check_rank(z[process], columns[process], process, where)
     return CoefficientLayout(tuple(labels[j] for j in keep), columns, z, equal_set)
 
 
@@ -175,6 +178,103 @@ def coefficient_columns(names: Mapping[str, tuple[str, ...]], equal: Sequence[st
                 labels.append(f"{process}.{name}")
         columns[process] = tuple(cols)
     return labels, columns, equal_set
+
+
+def _check_rank(z: FloatArray, columns: tuple[tuple[str, int], ...], process: str, where: str) -> None:
+    """Refuse a process whose design ``[1, z]`` (all-zero columns left out) does not have full column rank.
+
+    A covariate that is constant (non-zero) for every customer fitted moves the process's scale parameter exactly as
+    the parameter itself does; one that is a multiple or a linear combination of others (with a constant) moves the
+    linear predictor as they do. Either way the likelihood is flat along a line, so the optimum is not unique and
+    the Hessian singular: a typed error up front, naming the columns, instead of a warning after the fit.
+    Within-process checks suffice: a coefficient constrained ``equal`` is identified when it is in each process.
+    """
+    # A coefficient constrained equal may be zero for everyone in one process (and identified by the other).
+    used = [(name, index) for name, index in columns if index >= 0 and z[:, index].any()]
+    if not used:
+        return
+    n = z.shape[0]
+    # [1, z] has full column rank exactly when the centred columns of z do; scaled, the rank does not depend
+    # on the columns' units.
+    raw = z[:, [index for _, index in used]]
+    cols = raw - raw.mean(axis=0)
+    scale = np.abs(cols).max(axis=0)
+    constant = [name for (name, _), s in zip(used, scale, strict=True) if not s > 0.0]
+    if constant:
+        raise InvalidInputError(
+            f"{where}: the {process} covariate{'s' if len(constant) > 1 else ''} "
+            f"{', '.join(repr(c) for c in constant)} {'are' if len(constant) > 1 else 'is'} constant (non-zero) for "
+            f"every customer fitted, so the effect cannot be told apart from the model's own scale parameter (not "
+            f"identifiable). Drop the column, or fit customers for whom it varies."
+        )
+    cols = cols / scale
+    tol = 10.0 * max(n, len(used)) * np.finfo(np.float64).eps  # numpy's matrix_rank tolerance, times 10
+    for j in range(1, len(used) + 1):
+        singular = np.linalg.svd(cols[:, :j], compute_uv=False)
+        if singular[-1] <= tol * singular[0]:
+            others = ", ".join(repr(name) for name, _ in used[:j - 1])
+            raise InvalidInputError(
+                f"{where}: the {process} covariate {used[j - 1][0]!r} is a linear combination of {others} and a "
+                f"constant over the customers fitted (e.g. a multiple of one of them, or every indicator of one "
+                f"categorical variable), so its effect cannot be told apart from theirs (not identifiable). Drop "
+                f"{used[j - 1][0]!r} or one of {others}."
+            )
+
+
+def coefficient_lambdas(regularization: Any, layout: CoefficientLayout | None, links: Links,
+                        where: str) -> tuple[dict[str, float] | None, FloatArray | None]:
+    """The checked ``regularization`` (process -> L2 lambda) and the lambda of every free coefficient.
+
+    A coefficient is penalised with the lambda of each process it enters: a covariate of one process with that
+    process's lambda, one constrained ``equal`` across processes with the sum of both lambdas (CLVTools
+    penalises the constrained coefficient once per process after duplicating it into both). ``None`` or an
+    empty mapping: no regularisation, ``(None, None)``.
+
+    Raises
+    ------
+    InvalidInputError
+        For a value that is not a mapping, a key that is not one of the model's processes or is a process
+        without covariates in this fit, or a lambda that is not a finite number >= 0; the message names the key.
+    """
+    if regularization is None:
+        return None, None
+    if not isinstance(regularization, Mapping):
+        raise InvalidInputError(
+            f"The 'regularization' parameter of {where} must be a dict from process to L2 lambda, e.g. "
+            f"{{'purchase': 0.5, 'dropout': 0.5}}. Got {type(regularization).__name__} instead."
+        )
+    if not regularization:
+        return None, None
+    processes = list(links)
+    given = set() if layout is None else set(layout.z)
+    checked: dict[str, float] = {}
+    for key, value in regularization.items():
+        if key not in links:
+            known = f"this model's processes are {processes}" if processes else "this model takes no covariates"
+            raise InvalidInputError(
+                f"The 'regularization' parameter of {where} names {key!r}, which is not a covariate process of the "
+                f"model ({known})."
+            )
+        if key not in given:
+            raise InvalidInputError(
+                f"The 'regularization' parameter of {where} names {key!r}, but no {key}_covariates were given: "
+                f"there is nothing to regularise in that process. Pass {key}_covariates or drop the key."
+            )
+        bad = isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating))
+        lam = math.nan if bad else float(value)
+        if not (math.isfinite(lam) and lam >= 0.0):
+            raise InvalidInputError(
+                f"The 'regularization' parameter of {where} must give a finite lambda >= 0 for {key!r}. "
+                f"Got {value!r} instead."
+            )
+        checked[str(key)] = lam
+    assert layout is not None  # every key named a process with covariates
+    lambdas = np.zeros(layout.n_free)
+    for process, lam in checked.items():
+        for _, index in layout.columns[process]:
+            if index >= 0:
+                lambdas[index] += lam
+    return checked, lambdas
 
 
 def scale_params(params: FloatArray, gamma: FloatArray, z: Mapping[str, FloatArray], links: Links) -> FloatArray:
