@@ -24,6 +24,7 @@ from ..._rows import unique_rows
 from ..._timeunits import UNIT_DAYS
 from ...batch import CustomerSummary
 from ...contracts import ContractSummary
+from ...covariates import customer_rows
 from ...errors import ConvergenceWarning, InvalidInputError, NotFittedError
 from ...i18n import Translator, translator
 from ...persistence import register, write_document
@@ -478,9 +479,10 @@ class FittedModel(FrozenModel):
     def _covariate_keyword(self, process: str) -> str:
         return self.covariate_keywords.get(process, f"{process}_covariates")
 
-    def _param_groups_of(self, ids: npt.NDArray[Any] | None, where: str, covariates: dict[str, Any]
-                         ) -> list[tuple[npt.NDArray[np.intp] | None, FloatArray]]:
-        """:meth:`_param_groups` for the customers ``ids`` (``None``: the summary has no ids)."""
+    def _param_groups_of(self, ids: npt.NDArray[Any] | None, where: str, covariates: Mapping[str, Any],
+                         matched_by: str | None = None) -> list[tuple[npt.NDArray[np.intp] | None, FloatArray]]:
+        """:meth:`_param_groups` for the customers ``ids`` (``None``: the summary has no ids); ``matched_by`` says
+        where the ids come from, for the message (default: the summary's ``customer_id``)."""
         full = f"{type(self).__name__}.{where}()"
         given = {p: c for p, c in covariates.items() if c is not None}
         if not self.has_covariates:
@@ -491,10 +493,11 @@ class FittedModel(FrozenModel):
         needed = [p for p, values in self.coefficients.items() if values]
         missing = [p for p in needed if p not in given]
         if missing or ids is None:
+            by = matched_by or ("the summary's customer_id" + (", which this summary lacks" if ids is None else ""))
             raise InvalidInputError(
                 f"{full}: this model was fitted with covariates; pass "
-                f"{' and '.join(self._covariate_keyword(p) for p in needed)} for these customers (matched by the "
-                f"summary's customer_id{', which this summary lacks' if ids is None else ''})."
+                f"{' and '.join(self._covariate_keyword(p) for p in needed)} for these customers (matched by "
+                f"{by})."
             )
         params = self.param_array()
         log_scale = np.zeros((ids.shape[0], params.shape[0]))
@@ -515,6 +518,19 @@ class FittedModel(FrozenModel):
         uniq, _, inverse = unique_rows([np.ascontiguousarray(c) for c in log_scale.T], np.ones(ids.shape[0]))
         groups = positions_by_group(inverse, uniq[0].shape[0])
         return [(idx, params * np.exp(np.array([c[g] for c in uniq]))) for g, idx in enumerate(groups)]
+
+    def _new_customer_groups(self, where: str, covariates: Mapping[str, Any], customer_id: Any
+                             ) -> tuple[int | None, list[tuple[npt.NDArray[np.intp] | None, FloatArray]]]:
+        """Customers not yet seen, grouped by their parameters: ``(n or None, groups)``.
+
+        The customers are ``customer_id`` or, without it, those of the covariates given (``customer_rows``);
+        ``n`` is ``None`` when there are neither (one customer at the model's parameters: a model without
+        covariates).
+        """
+        full = f"{type(self).__name__}.{where}()"
+        ids = customer_rows(customer_id, covariates, full)
+        matched_by = "the covariates' customer_id, or customer_id="
+        return (None if ids is None else ids.shape[0]), self._param_groups_of(ids, where, covariates, matched_by)
 
     # ---------------------------------------------------------------- persistence
     def to_json(self, *, indent: int | None = 2) -> str:
