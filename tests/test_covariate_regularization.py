@@ -12,6 +12,7 @@ test) plus the penalty, and differentiated by central finite differences.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -99,10 +100,10 @@ def test_growing_lambdas_shrink_the_coefficients_monotonically_to_zero(engine: A
         gd = np.array(list(fitted.coefficients["dropout"].values()))
         penalty.append(float(gp @ gp + 2.0 * gd @ gd))
         lls.append(fitted.log_likelihood)
-    assert all(later < earlier for earlier, later in zip(penalty, penalty[1:], strict=False)), penalty
+    assert all(later < earlier for earlier, later in itertools.pairwise(penalty)), penalty
     assert penalty[0] > 0.1 and penalty[-1] < 1e-3 * penalty[0]
     # The unpenalised log-likelihood falls as the coefficients are held back from its maximum.
-    assert all(later <= earlier + 1e-9 for earlier, later in zip(lls, lls[1:], strict=False)), lls
+    assert all(later <= earlier + 1e-9 for earlier, later in itertools.pairwise(lls)), lls
 
 
 def _fd_gradient(objective: Callable[[np.ndarray], float], u: np.ndarray, h: float = 1e-5) -> np.ndarray:
