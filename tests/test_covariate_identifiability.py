@@ -104,6 +104,23 @@ def test_identifiable_designs_still_fit_and_zero_columns_are_left_out() -> None:
     assert fitted.coefficients["purchase"]["A"] == fitted.coefficients["dropout"]["A"] != 0.0
 
 
+def test_processes_are_checked_jointly() -> None:
+    # In the purchase process C = 2 A, but A is constrained equal and the dropout process identifies it, so
+    # gamma_C = (purchase effect of A - gamma_A) / 2 is identified too.
+    summary, ids, rng = _summary(n=1500, seed=5)
+    a = rng.integers(0, 2, ids.shape[0]).astype(float)
+    purchase, dropout = _Cov(ids, {"A": a, "C": 2.0 * a}), _Cov(ids, {"A": a})
+    fitted = ParetoNBD().fit(summary, purchase_covariates=purchase, dropout_covariates=dropout, equal=("A",))
+    assert fitted.standard_errors is not None and "purchase.C" in fitted.standard_errors
+    # Without the constraint the purchase coefficients of A and C cannot be told apart.
+    with pytest.raises(InvalidInputError, match="purchase covariate 'C' is a linear combination of 'A' and a constant"):
+        ParetoNBD().fit(summary, purchase_covariates=purchase, dropout_covariates=dropout)
+    # Constant within each process (1 for purchase, 2 for dropout) and constrained equal: both scales absorb it.
+    k1, k2 = _Cov(ids, {"K": np.ones(ids.shape[0])}), _Cov(ids, {"K": np.full(ids.shape[0], 2.0)})
+    with pytest.raises(InvalidInputError, match=r"covariate 'K' \(constrained equal across the processes\) is "):
+        ParetoNBD().fit(summary, purchase_covariates=k1, dropout_covariates=k2, equal=("K",))
+
+
 def test_clvkit_covariates_coded_with_a_design_are_checked_over_the_customers_fitted() -> None:
     # Covariates.static refuses a constant column when it makes a design, but not data coded with a given design
     # (one new customer is constant in every column): the fit's own check catches it.

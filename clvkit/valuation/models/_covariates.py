@@ -143,9 +143,9 @@ def build_design(ids: npt.NDArray[Any] | None, covariates: Mapping[str, Any], eq
     new_index = {old: new for new, old in enumerate(keep)}
     columns = {p: tuple((name, new_index.get(index, -1)) for name, index in cols) for p, cols in columns.items()}
     z = {p: m[:, keep] for p, m in z.items()}
-    for process in given:
-        _check_rank(z[process], columns[process], process, where)
-    return CoefficientLayout(tuple(labels[j] for j in keep), columns, z, equal_set)
+    kept = tuple(labels[j] for j in keep)
+    _check_rank(z, kept, where)
+    return CoefficientLayout(kept, columns, z, equal_set)
 
 
 def coefficient_columns(names: Mapping[str, tuple[str, ...]], equal: Sequence[str], links: Links, where: str
@@ -180,44 +180,53 @@ def coefficient_columns(names: Mapping[str, tuple[str, ...]], equal: Sequence[st
     return labels, columns, equal_set
 
 
-def _check_rank(z: FloatArray, columns: tuple[tuple[str, int], ...], process: str, where: str) -> None:
-    """Refuse a process whose design ``[1, z]`` (all-zero columns left out) does not have full column rank.
+def _check_rank(z: Mapping[str, FloatArray], labels: Sequence[str], where: str) -> None:
+    """Refuse coefficients that the covariates cannot identify, naming the first such column.
 
-    A covariate that is constant (non-zero) for every customer fitted moves the process's scale parameter exactly as
-    the parameter itself does; one that is a multiple or a linear combination of others (with a constant) moves the
-    linear predictor as they do. Either way the likelihood is flat along a line, so the optimum is not unique and
-    the Hessian singular: a typed error up front, naming the columns, instead of a warning after the fit.
-    Within-process checks suffice: a coefficient constrained ``equal`` is identified when it is in each process.
+    The log-likelihood depends on the coefficients through each process's linear predictor ``z_p' gamma`` next
+    to the process's own scale parameter, so the coefficients are identified exactly when the stacked matrix of
+    ``[e_p, z_p]`` over the processes (``e_p`` the indicator of process ``p``, standing for its scale parameter)
+    has full column rank - equivalently, when the columns of the ``z_p``, each centred within its process, do. A
+    covariate that is constant (non-zero) for every customer fitted moves the scale parameter as the parameter
+    itself does; a multiple or a linear combination of others (with a constant) moves the linear predictor as they
+    do. Either way the likelihood is flat along a line, the optimum is not unique and the Hessian singular: a typed
+    error up front instead of a warning after the fit. Checking the processes jointly accepts a coefficient
+    constrained ``equal`` that only the other process identifies.
     """
-    # A coefficient constrained equal may be zero for everyone in one process (and identified by the other).
-    used = [(name, index) for name, index in columns if index >= 0 and z[:, index].any()]
-    if not used:
+    m = len(labels)
+    if m == 0 or not z:
         return
-    n = z.shape[0]
-    # [1, z] has full column rank exactly when the centred columns of z do; scaled, the rank does not depend
-    # on the columns' units.
-    raw = z[:, [index for _, index in used]]
-    cols = raw - raw.mean(axis=0)
-    scale = np.abs(cols).max(axis=0)
-    constant = [name for (name, _), s in zip(used, scale, strict=True) if not s > 0.0]
-    if constant:
-        raise InvalidInputError(
-            f"{where}: the {process} covariate{'s' if len(constant) > 1 else ''} "
-            f"{', '.join(repr(c) for c in constant)} {'are' if len(constant) > 1 else 'is'} constant (non-zero) for "
-            f"every customer fitted, so the effect cannot be told apart from the model's own scale parameter (not "
-            f"identifiable). Drop the column, or fit customers for whom it varies."
-        )
-    cols = cols / scale
-    tol = 10.0 * max(n, len(used)) * np.finfo(np.float64).eps  # numpy's matrix_rank tolerance, times 10
-    for j in range(1, len(used) + 1):
-        singular = np.linalg.svd(cols[:, :j], compute_uv=False)
-        if singular[-1] <= tol * singular[0]:
-            others = ", ".join(repr(name) for name, _ in used[:j - 1])
+    stacked = np.vstack([zp - zp.mean(axis=0) for zp in z.values()])
+    scale = np.abs(stacked).max(axis=0)
+
+    def described(j: int) -> tuple[str, str]:
+        process, _, name = labels[j].rpartition(".")
+        return (f"{process} covariate {name!r}", process) if process else (
+            f"covariate {labels[j]!r} (constrained equal across the processes)", "")
+
+    for j in range(m):
+        if not scale[j] > 0.0:
+            what, _ = described(j)
             raise InvalidInputError(
-                f"{where}: the {process} covariate {used[j - 1][0]!r} is a linear combination of {others} and a "
-                f"constant over the customers fitted (e.g. a multiple of one of them, or every indicator of one "
-                f"categorical variable), so its effect cannot be told apart from theirs (not identifiable). Drop "
-                f"{used[j - 1][0]!r} or one of {others}."
+                f"{where}: the {what} is constant (non-zero) for every customer fitted, so its effect cannot be told "
+                f"apart from the model's own scale parameter (not identifiable). Drop the column, or fit customers "
+                f"for whom it varies."
+            )
+    cols = stacked / scale  # scaled: the rank does not depend on the columns' units
+    tol = 10.0 * max(cols.shape) * np.finfo(np.float64).eps  # numpy's matrix_rank tolerance, times 10
+    for j in range(1, m):
+        singular = np.linalg.svd(cols[:, :j + 1], compute_uv=False)
+        if singular[-1] <= tol * singular[0]:
+            what, process = described(j)
+            # The earlier columns that share a process with this one (the others cannot be involved).
+            shares = [i for i in range(j) if any(zp[:, i].any() and zp[:, j].any() for zp in z.values())]
+            names = [labels[i].rpartition(".")[2] if process and labels[i].startswith(process + ".") else labels[i]
+                     for i in shares]
+            others = ", ".join(repr(name) for name in names)
+            raise InvalidInputError(
+                f"{where}: the {what} is a linear combination of {others} and a constant over the customers fitted "
+                f"(e.g. a multiple of one of them, or every indicator of one categorical variable), so its effect "
+                f"cannot be told apart from theirs (not identifiable). Drop it or one of {others}."
             )
 
 
