@@ -20,7 +20,9 @@ from clvkit import Covariates, CustomerSummary
 from clvkit.errors import InvalidInputError
 from clvkit.valuation import (
     BetaGeo,
+    BetaGeoBetaBinomParams,
     FittedBetaGeo,
+    FittedBetaGeoBetaBinom,
     FittedGammaGamma,
     FittedParetoNBD,
     GammaGamma,
@@ -195,6 +197,17 @@ def test_new_customer_value_without_covariates_and_with_zero_covariates() -> Non
                               spend_covariates=zero)
     np.testing.assert_allclose(both, np.full(2, one[0]), rtol=1e-14)
     assert new_customer_value(plain, 10.0, discount_rate=d, customer_id=[7, 8, 9]).shape == (3,)
+
+
+def test_new_customer_value_of_the_discrete_time_bg_bb_is_the_discounted_series() -> None:
+    # BG/BB (no covariate link): sum over opportunities k of the new customer's expected transactions in k,
+    # discounted by (1 + d)^k; the series is summed here from expected_purchases_new_customer up to k = 3000.
+    model = FittedBetaGeoBetaBinom(params=BetaGeoBetaBinomParams(alpha=1.2, beta=0.75, gamma=0.66, delta=2.78),
+                                   time_unit="Y")
+    k = np.arange(0, 3001, dtype=float)
+    series = float(np.diff(model.expected_purchases_new_customer(k)) @ (1.1 ** -k[1:]))
+    assert new_customer_value(model, 10.0, discount_rate=0.1, margin=0.5)[0] == pytest.approx(5.0 * series,
+                                                                                              rel=1e-10)
 
 
 def test_new_customer_value_errors_are_typed() -> None:

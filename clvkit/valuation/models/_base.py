@@ -723,8 +723,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             Optional L2 regularisation of the covariate coefficients per process, CLVTools' ``reg.lambdas``:
             ``{"purchase": lam_p, "dropout": lam_d}`` (``{"spend": lam}`` for Gamma-Gamma), each a finite number
             >= 0; a process left out is not penalised. ``lam_p * sum(gamma_p**2) + lam_d * sum(gamma_d**2)`` is
-            added to the mean negative log-likelihood per customer, as in CLVTools, so equal lambdas give
-            comparable estimates. A covariate constrained ``equal`` enters both processes and is penalised with
+            added to the mean negative log-likelihood per customer fitted (Gamma-Gamma: per customer with repeat
+            purchases), as in CLVTools, so equal lambdas give comparable estimates. A covariate constrained ``equal`` enters both processes and is penalised with
             ``lam_p + lam_d``. The model's own parameters are not penalised (that is ``penalizer``). The lambdas
             are kept in ``fit_info.regularization``; the log-likelihood reported is the unpenalised one, and
             the standard errors are those of the penalised objective's Hessian (a regularised estimate is

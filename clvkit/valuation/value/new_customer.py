@@ -4,7 +4,8 @@
 purchases, ``sum_k E[purchases in period k] / (1 + d)^k`` in the limit of short periods (Fader, Hardie & Lee 2005,
 "RFM and CLV"), for a customer just acquired: frequency, recency and age all 0, so the model's conditional
 expectations are its prior ones and DERT is ``integral_0^inf exp(-delta t) dE[X(t)]`` with ``delta = log(1 + d)``
-and ``E[X(t)]`` the model's ``expected_purchases_new_customer``. The expected spend of a customer without purchases
+and ``E[X(t)]`` the model's ``expected_purchases_new_customer`` (BG/BB, in discrete time:
+``sum_k (E[X(k)] - E[X(k-1)]) / (1 + d)^k``). The expected spend of a customer without purchases
 is the spend model's population mean at the customer's own scale (Gamma-Gamma: ``p v_i / (q - 1)``).
 
 Only the models' public prediction methods are used (through :mod:`clvkit.valuation.protocols`): the fresh
@@ -43,9 +44,10 @@ def new_customer_value(
     """Expected discounted value of newly acquired customers: ``margin x spend x DERT`` of a fresh customer.
 
     The residual lifetime value of a customer at the moment of their first purchase (the repeat purchases
-    only, the first one already made), infinite horizon, continuous discounting at ``log(1 + discount_rate)``
-    per time unit. With covariates, each customer's own parameters (the fit's links): what the acquisition of
-    such a customer is worth, before any purchase history.
+    only, the first one already made), infinite horizon: ``sum_k E[purchases in period k] / (1 + d)^k``, in the
+    limit of short periods for a continuous-time model (continuous discounting at ``log(1 + d)`` per time unit),
+    per transaction opportunity for BG/BB. With covariates, each customer's own parameters (the fit's links):
+    what the acquisition of such a customer is worth, before any purchase history.
 
     Parameters
     ----------
