@@ -19,10 +19,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from scipy import special
 
-from clvkit import CustomerSummary, load_json
+from clvkit import ContractSummary, CustomerSummary, load_json
 from clvkit.errors import InvalidInputError
-from clvkit.valuation import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD
+from clvkit.valuation import BetaGeo, BetaGeoBetaBinom, GammaGamma, ModifiedBetaGeo, ParetoNBD, ShiftedBetaGeo
 from clvkit.valuation.models import _bgnbd, _gammagamma, _paretonbd
 
 
@@ -239,3 +240,36 @@ def test_a_process_without_covariates_cannot_be_regularised() -> None:
     # An empty mapping is no regularisation.
     fitted = ParetoNBD().fit(summary, purchase_covariates=cov, regularization={})
     assert fitted.fit_info is not None and fitted.fit_info.regularization is None
+
+
+def test_sbg_dropout_coefficients_are_regularised_too() -> None:
+    # sBG with alpha_i = alpha exp(gamma'z): the penalised objective rebuilt from the sBG likelihood (Fader & Hardie
+    # 2007, section 3: churn in period t, B(alpha_i + 1, beta + t - 1) / B(alpha_i, beta); still active after t,
+    # B(alpha_i, beta + t) / B(alpha_i, beta)), plus lambda |gamma|^2, is flat at the fit.
+    rng = np.random.default_rng(12)
+    n = 4000
+    z = rng.integers(0, 2, (n, 2)).astype(float)
+    lifetime = rng.geometric(rng.beta(1.1 * np.exp(z @ np.array([0.6, -0.4])), 2.8))
+    observed = rng.integers(1, 11, n)
+    churned = lifetime <= observed
+    duration = np.where(churned, lifetime, observed).astype(float)
+    ids = np.arange(n) + 1
+    contracts = ContractSummary(duration, churned, customer_id=ids, time_unit="M")
+    cov = _Cov(ids, {"A": z[:, 0], "B": z[:, 1]})
+    plain = ShiftedBetaGeo().fit(contracts, covariates=cov)
+    zero = ShiftedBetaGeo().fit(contracts, covariates=cov, regularization={"dropout": 0.0})
+    assert zero.coefficients == plain.coefficients and zero.log_likelihood == plain.log_likelihood
+    lam = 0.3
+    fitted = ShiftedBetaGeo().fit(contracts, covariates=cov, regularization={"dropout": lam})
+
+    def penalised(u: np.ndarray) -> float:
+        alpha_i, beta = math.exp(u[0]) * np.exp(z @ u[2:]), math.exp(u[1])
+        ll = np.where(churned, special.betaln(alpha_i + 1.0, beta + duration - 1.0),
+                      special.betaln(alpha_i, beta + duration)) - special.betaln(alpha_i, beta)
+        return -float(ll.sum()) / n + lam * float(u[2:] @ u[2:])
+
+    u = np.concatenate([np.log(fitted.param_array()), _coefs(fitted)])
+    assert np.max(np.abs(_fd_gradient(penalised, u))) < 2e-6
+    assert float(np.abs(_coefs(fitted)).sum()) < float(np.abs(_coefs(plain)).sum())
+    with pytest.raises(InvalidInputError, match="names 'dropout', but no covariates were given"):
+        ShiftedBetaGeo().fit(contracts, regularization={"dropout": 1.0})

@@ -721,11 +721,12 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             transaction by ``exp(gamma' z)`` (the scale ``v_i = v exp(gamma' z_i)``).
         regularization:
             Optional L2 regularisation of the covariate coefficients per process, CLVTools' ``reg.lambdas``:
-            ``{"purchase": lam_p, "dropout": lam_d}`` (``{"spend": lam}`` for Gamma-Gamma), each a finite number
-            >= 0; a process left out is not penalised. ``lam_p * sum(gamma_p**2) + lam_d * sum(gamma_d**2)`` is
-            added to the mean negative log-likelihood per customer fitted (Gamma-Gamma: per customer with repeat
-            purchases), as in CLVTools, so equal lambdas give comparable estimates. A covariate constrained ``equal`` enters both processes and is penalised with
-            ``lam_p + lam_d``. The model's own parameters are not penalised (that is ``penalizer``). The lambdas
+            ``{"purchase": lam_p, "dropout": lam_d}`` (``{"spend": lam}`` for Gamma-Gamma, ``{"dropout": lam}``
+            for sBG), each a finite number >= 0; a process left out is not penalised.
+            ``lam_p * sum(gamma_p**2) + lam_d * sum(gamma_d**2)`` is added to the mean negative log-likelihood per
+            customer fitted (Gamma-Gamma: per customer with repeat purchases), as in CLVTools, so equal lambdas
+            give comparable estimates. A covariate constrained ``equal`` enters both processes and is penalised
+            with ``lam_p + lam_d``. The model's own parameters are not penalised (that is ``penalizer``). The lambdas
             are kept in ``fit_info.regularization``; the log-likelihood reported is the unpenalised one, and
             the standard errors are those of the penalised objective's Hessian (a regularised estimate is
             biased towards 0, so read its Wald z and p values with care).
@@ -748,7 +749,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             return self._fit_dynamic(summary, covariates, equal, progress)
         design = self._design(summary, covariates, equal)
         lambdas = coefficient_lambdas(regularization, design, self.fitted_class.covariate_links,
-                                      f"{type(self).__name__}.fit()")
+                                      f"{type(self).__name__}.fit()", self.fitted_class.covariate_keywords)
         params, info, gamma = self._estimate(summary, progress, design, lambdas)
         extra: dict[str, Any] = {}
         if design is not None:

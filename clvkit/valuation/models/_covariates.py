@@ -230,14 +230,15 @@ def _check_rank(z: Mapping[str, FloatArray], labels: Sequence[str], where: str) 
             )
 
 
-def coefficient_lambdas(regularization: Any, layout: CoefficientLayout | None, links: Links,
-                        where: str) -> tuple[dict[str, float] | None, FloatArray | None]:
+def coefficient_lambdas(regularization: Any, layout: CoefficientLayout | None, links: Links, where: str,
+                        keywords: Mapping[str, str] | None = None) -> tuple[dict[str, float] | None, FloatArray | None]:
     """The checked ``regularization`` (process -> L2 lambda) and the lambda of every free coefficient.
 
     A coefficient is penalised with the lambda of each process it enters: a covariate of one process with that
     process's lambda, one constrained ``equal`` across processes with the sum of both lambdas (CLVTools
     penalises the constrained coefficient once per process after duplicating it into both). ``None`` or an
-    empty mapping: no regularisation, ``(None, None)``.
+    empty mapping: no regularisation, ``(None, None)``. ``keywords`` names a process's covariate keyword in
+    messages where it is not ``<process>_covariates`` (sBG: ``covariates``).
 
     Raises
     ------
@@ -265,9 +266,10 @@ def coefficient_lambdas(regularization: Any, layout: CoefficientLayout | None, l
                 f"model ({known})."
             )
         if key not in given:
+            keyword = (keywords or {}).get(key, f"{key}_covariates")
             raise InvalidInputError(
-                f"The 'regularization' parameter of {where} names {key!r}, but no {key}_covariates were given: "
-                f"there is nothing to regularise in that process. Pass {key}_covariates or drop the key."
+                f"The 'regularization' parameter of {where} names {key!r}, but no {keyword} were given: "
+                f"there is nothing to regularise in that process. Pass {keyword} or drop the key."
             )
         bad = isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating))
         lam = math.nan if bad else float(value)
