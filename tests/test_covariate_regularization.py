@@ -273,3 +273,27 @@ def test_sbg_dropout_coefficients_are_regularised_too() -> None:
     assert float(np.abs(_coefs(fitted)).sum()) < float(np.abs(_coefs(plain)).sum())
     with pytest.raises(InvalidInputError, match="names 'dropout', but no covariates were given"):
         ShiftedBetaGeo().fit(contracts, regularization={"dropout": 1.0})
+
+
+def test_time_varying_fits_take_the_same_regularization(shared_data: Any) -> None:
+    # The time-varying fit (Bachmann, Meierer & Naef 2021) goes through the same optimiser: lambda 0 is exactly
+    # the unregularised fit, a positive lambda shrinks the coefficients and is recorded.
+    pd = pytest.importorskip("pandas")
+    import clvkit
+
+    trans = pd.read_csv(shared_data("apparel_trans.csv"), parse_dates=["Date"])
+    dyn = pd.read_csv(shared_data("apparel_dyn_cov.csv.gz"), parse_dates=["Cov.Date"])
+    summary = clvkit.summarize(trans, customer_id="Id", datetime="Date", time_unit="D",
+                               calibration_end="2006-12-31").with_time_unit("W")
+    cov = clvkit.Covariates.dynamic(dyn, customer_id="Id", period="Cov.Date", columns=["High.Season", "Gender"])
+    plain = ParetoNBD().fit(summary, purchase_covariates=cov)
+    zero = ParetoNBD().fit(summary, purchase_covariates=cov, regularization={"purchase": 0.0})
+    assert zero.time_varying and zero.coefficients == plain.coefficients
+    assert zero.log_likelihood == plain.log_likelihood
+    shrunk = ParetoNBD().fit(summary, purchase_covariates=cov, regularization={"purchase": 1.0})
+    assert shrunk.fit_info is not None and shrunk.fit_info.regularization == {"purchase": 1.0}
+    assert float(np.linalg.norm(_coefs(shrunk))) < 0.5 * float(np.linalg.norm(_coefs(plain)))
+    with pytest.raises(InvalidInputError, match="names 'dropout', but no dropout_covariates were given"):
+        ParetoNBD().fit(summary, purchase_covariates=cov, regularization={"dropout": 1.0})
+    with pytest.raises(InvalidInputError, match="not available for a model fitted with time-varying covariates"):
+        plain.expected_purchases_new_customer(52.0, purchase_covariates=cov)

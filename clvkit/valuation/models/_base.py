@@ -746,7 +746,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         """
         covariates = {"purchase": purchase_covariates, "dropout": dropout_covariates, "spend": spend_covariates}
         if any_dynamic(covariates):
-            return self._fit_dynamic(summary, covariates, equal, progress)
+            return self._fit_dynamic(summary, covariates, equal, progress, regularization)
         design = self._design(summary, covariates, equal)
         lambdas = coefficient_lambdas(regularization, design, self.fitted_class.covariate_links,
                                       f"{type(self).__name__}.fit()", self.fitted_class.covariate_keywords)
@@ -762,7 +762,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         return cast(FittedT, fitted)
 
     def _fit_dynamic(self, summary: Any, covariates: Mapping[str, Any], equal: Any,
-                     progress: ProgressCallback | None) -> FittedT:
+                     progress: ProgressCallback | None, regularization: Any = None) -> FittedT:
         """The fit with time-varying covariates (``_dynamic``): the same optimiser, covariance and FitInfo."""
         where = f"{type(self).__name__}.fit()"
         if not isinstance(summary, CustomerSummary):
@@ -771,6 +771,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             equal = (equal,)
         design = fit_design(summary, covariates, tuple(equal), self.fitted_class.covariate_links,
                             self.dynamic_family, where)
+        lambdas = coefficient_lambdas(regularization, design.layout, self.fitted_class.covariate_links, where,
+                                      self.fitted_class.covariate_keywords)
         # Start at the fit without covariates (compressed, fast), the coefficients at 0.
         base, _, _ = self._estimate(cast(DataT, summary), None)
         start = np.concatenate([np.array([base[p] for p in self.param_names]), np.zeros(design.layout.n_free)])
@@ -779,8 +781,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         result = maximize_likelihood(
             dynamic_loglik(design, self.dynamic_family, np.asarray(summary.frequency, dtype=np.float64)), {},
             weights, start, model=self.name, param_names=names, penalizer=self.penalizer, tol=self.tol,
-            max_iter=self.max_iter, progress=progress, n_free=design.layout.n_free)
-        params, info, gamma = self._finish(result, weights, len(summary), names, design.layout)
+            max_iter=self.max_iter, progress=progress, n_free=design.layout.n_free, coefficient_lambdas=lambdas[1])
+        params, info, gamma = self._finish(result, weights, len(summary), names, design.layout, lambdas[0])
         fitted = self.fitted_class(
             params=self.fitted_class.params_type(**params),  # type: ignore[call-arg]
             time_unit=summary.time_unit, fit_info=info, time_varying=True, equal=list(design.layout.equal),

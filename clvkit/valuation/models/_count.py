@@ -253,6 +253,11 @@ class FittedCountModel(FittedModel):
         Without customers (no covariates, no ``customer_id``) one call at the model's parameters; otherwise the
         ``arrays`` broadcast against the customers (last axis) and the result has the broadcast shape.
         """
+        if self.time_varying:
+            raise InvalidInputError(
+                f"{type(self).__name__}.{where}() is not available for a model fitted with time-varying covariates "
+                f"(a customer not yet seen has no calendar of covariates yet)."
+            )
         n, groups = self._new_customer_groups(where, covariates, customer_id)
         if n is None:
             return call(groups[0][1], *arrays)

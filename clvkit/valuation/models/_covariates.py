@@ -256,7 +256,8 @@ def coefficient_lambdas(regularization: Any, layout: CoefficientLayout | None, l
     if not regularization:
         return None, None
     processes = list(links)
-    given = set() if layout is None else set(layout.z)
+    # The processes with covariates in this fit (a time-varying fit's layout keeps no z, only the columns).
+    given = set() if layout is None else {p for p, cols in layout.columns.items() if cols}
     checked: dict[str, float] = {}
     for key, value in regularization.items():
         if key not in links:
