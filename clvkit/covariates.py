@@ -845,3 +845,38 @@ def _from_entities(items: Sequence[Any], names: Sequence[str], context: str) -> 
             column[i] = value.value if isinstance(value, Enum) else value
         out[n] = column
     return out
+
+
+def customer_rows(customer_id: Any, covariates: Mapping[str, Any], where: str) -> npt.NDArray[Any] | None:
+    """Whose predictions a method for customers not yet seen returns (``expected_purchases_new_customer`` etc.).
+
+    ``customer_id`` when given (any ids the covariates hold, in the order wanted); otherwise the ``customer_id``
+    of the first covariates given (for :class:`Covariates`, its customers in ascending id order); ``None`` when
+    neither is given. ``covariates`` maps a process name to covariates or ``None``.
+
+    Raises
+    ------
+    InvalidInputError
+        For ``customer_id`` that is not one-dimensional, or covariates without a ``customer_id`` attribute when
+        no ``customer_id`` is given.
+    """
+    if customer_id is not None:
+        try:
+            ids = np.asarray(customer_id)
+        except (TypeError, ValueError):
+            ids = np.empty((0, 0))
+        if ids.ndim != 1:
+            raise InvalidInputError(f"The 'customer_id' parameter of {where} must be a one-dimensional array of "
+                                    f"customer ids. Got {type(customer_id).__name__} of shape {ids.shape} instead.")
+        return ids
+    for process, cov in covariates.items():
+        if cov is None:
+            continue
+        own = getattr(cov, "customer_id", None)
+        if own is None:
+            raise InvalidInputError(
+                f"{where}: the {process} covariates do not say which customers they hold (no 'customer_id'). Pass "
+                f"customer_id=[...] to say whose predictions to return, in which order."
+            )
+        return np.asarray(own)
+    return None

@@ -89,6 +89,7 @@ from .value import (
     estimate_acquisition_cost,
     format_value_table,
     influencers,
+    new_customer_value,
     read_referrals,
     synthetic_referrals,
 )
@@ -130,7 +131,7 @@ __all__ = [
     "ValueEngine", "WordOfMouth", "WordOfMouthPrior", "clv", "clv_intervals", "compare", "conditional_expectations",
     "discounted_lifetime", "engine_values", "estimate_acquisition_cost",
     "format_value_table", "frequency_histogram", "holdout_evaluation",
-    "influencers", "information_criteria", "likelihood_ratio_test", "load_engine", "parameter_intervals",
-    "parametric_bootstrap", "prediction_intervals", "read_referrals", "sample_parameters", "synthetic_referrals",
-    "tracking",
+    "influencers", "information_criteria", "likelihood_ratio_test", "load_engine", "new_customer_value",
+    "parameter_intervals", "parametric_bootstrap", "prediction_intervals", "read_referrals", "sample_parameters",
+    "synthetic_referrals", "tracking",
 ]

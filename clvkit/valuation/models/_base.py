@@ -24,6 +24,7 @@ from ..._rows import unique_rows
 from ..._timeunits import UNIT_DAYS
 from ...batch import CustomerSummary
 from ...contracts import ContractSummary
+from ...covariates import customer_rows
 from ...errors import ConvergenceWarning, InvalidInputError, NotFittedError
 from ...i18n import Translator, translator
 from ...persistence import register, write_document
@@ -31,6 +32,7 @@ from ._covariates import (
     CoefficientLayout,
     Links,
     build_design,
+    coefficient_lambdas,
     group_customers,
     grouped_loglik,
     positions_by_group,
@@ -118,6 +120,9 @@ class FitInfo(FrozenModel):
         scale by the delta method; ``None`` when the Hessian is not positive definite.
     seconds:
         Wall time of the optimisation.
+    regularization:
+        The L2 lambda of each covariate process of a regularised fit (``{"purchase": 0.5, "dropout": 0.5}``,
+        ``Engine.fit(..., regularization=...)``), or ``None`` for an unregularised fit.
 
     Every number is finite (a NaN or infinity raises :class:`~clvkit.InvalidInputError`), so a fitted model
     can always be written by ``to_json()``: JSON has no NaN.
@@ -138,6 +143,7 @@ class FitInfo(FrozenModel):
     standard_errors: dict[str, _Finite] | None = None
     covariance: list[list[_Finite]] | None = Field(None, repr=False)  # n x n numbers: too long for a repr
     seconds: _Finite = 0.0
+    regularization: dict[str, Annotated[float, Field(ge=0.0, allow_inf_nan=False)]] | None = None
 
     @property
     def aic(self) -> float:
@@ -384,7 +390,9 @@ class FittedModel(FrozenModel):
         One row per process and covariate (index ``coefficient``, e.g. ``purchase.Gender``). Under
         CLVTools' link a scale parameter is multiplied by ``exp(-z' gamma)``, so ``exp(estimate)`` multiplies
         the purchase rate (purchase process) or the dropout rate (dropout process) per unit of the covariate:
-        the ``reading`` says so in words ("purchase rate x1.87 per unit of Channel").
+        the ``reading`` says so in words ("purchase rate x1.87 per unit of Channel"). A regularised fit
+        (``fit(..., regularization=...)``) adds the column ``l2_lambda``: the lambda each coefficient was
+        penalised with (a covariate constrained ``equal``: the sum of both processes' lambdas).
 
         Raises
         ------
@@ -444,7 +452,16 @@ class FittedModel(FrozenModel):
                 reading = f"{rate.get(process, process)} x{factor:.3g} per unit of {name}"
                 rows.append((key, value, se, z, p, factor, reading))
         cols = ["estimate", "standard_error", "z", "p_value", "exp_estimate", "reading"]
-        data = {c: [r[i + 1] for r in rows] for i, c in enumerate(cols)}
+        data: dict[str, list[Any]] = {c: [r[i + 1] for r in rows] for i, c in enumerate(cols)}
+        lambdas = None if self.fit_info is None else self.fit_info.regularization
+        if lambdas is not None:  # a regularised fit: each coefficient's L2 lambda (an equal one: the sum)
+            def lam(key: str) -> float:
+                process, name = key.split(".", 1)
+                if name in self.equal:
+                    return sum(lambdas.get(p, 0.0) for p, values in self.coefficients.items() if name in values)
+                return lambdas.get(process, 0.0)
+
+            data["l2_lambda"] = [lam(r[0]) for r in rows]
         if kind == "pandas":
             return module.DataFrame(data, index=module.Index([r[0] for r in rows], name="coefficient"))
         return module.DataFrame({"coefficient": [r[0] for r in rows], **data})
@@ -462,9 +479,10 @@ class FittedModel(FrozenModel):
     def _covariate_keyword(self, process: str) -> str:
         return self.covariate_keywords.get(process, f"{process}_covariates")
 
-    def _param_groups_of(self, ids: npt.NDArray[Any] | None, where: str, covariates: dict[str, Any]
-                         ) -> list[tuple[npt.NDArray[np.intp] | None, FloatArray]]:
-        """:meth:`_param_groups` for the customers ``ids`` (``None``: the summary has no ids)."""
+    def _param_groups_of(self, ids: npt.NDArray[Any] | None, where: str, covariates: Mapping[str, Any],
+                         matched_by: str | None = None) -> list[tuple[npt.NDArray[np.intp] | None, FloatArray]]:
+        """:meth:`_param_groups` for the customers ``ids`` (``None``: the summary has no ids); ``matched_by`` says
+        where the ids come from, for the message (default: the summary's ``customer_id``)."""
         full = f"{type(self).__name__}.{where}()"
         given = {p: c for p, c in covariates.items() if c is not None}
         if not self.has_covariates:
@@ -475,10 +493,11 @@ class FittedModel(FrozenModel):
         needed = [p for p, values in self.coefficients.items() if values]
         missing = [p for p in needed if p not in given]
         if missing or ids is None:
+            by = matched_by or ("the summary's customer_id" + (", which this summary lacks" if ids is None else ""))
             raise InvalidInputError(
                 f"{full}: this model was fitted with covariates; pass "
-                f"{' and '.join(self._covariate_keyword(p) for p in needed)} for these customers (matched by the "
-                f"summary's customer_id{', which this summary lacks' if ids is None else ''})."
+                f"{' and '.join(self._covariate_keyword(p) for p in needed)} for these customers (matched by "
+                f"{by})."
             )
         params = self.param_array()
         log_scale = np.zeros((ids.shape[0], params.shape[0]))
@@ -500,15 +519,31 @@ class FittedModel(FrozenModel):
         groups = positions_by_group(inverse, uniq[0].shape[0])
         return [(idx, params * np.exp(np.array([c[g] for c in uniq]))) for g, idx in enumerate(groups)]
 
+    def _new_customer_groups(self, where: str, covariates: Mapping[str, Any], customer_id: Any
+                             ) -> tuple[int | None, list[tuple[npt.NDArray[np.intp] | None, FloatArray]]]:
+        """Customers not yet seen, grouped by their parameters: ``(n or None, groups)``.
+
+        The customers are ``customer_id`` or, without it, those of the covariates given (``customer_rows``);
+        ``n`` is ``None`` when there are neither (one customer at the model's parameters: a model without
+        covariates).
+        """
+        full = f"{type(self).__name__}.{where}()"
+        ids = customer_rows(customer_id, covariates, full)
+        matched_by = "the covariates' customer_id, or customer_id="
+        return (None if ids is None else ids.shape[0]), self._param_groups_of(ids, where, covariates, matched_by)
+
     # ---------------------------------------------------------------- persistence
     def to_json(self, *, indent: int | None = 2) -> str:
         """Versioned JSON: ``schema``, ``schema_version``, ``model``, ``clvkit_version``, params and fit info.
 
         Floats are written in Python's shortest round-trip form, so :func:`clvkit.load_json` restores the
-        model exactly. Covariate coefficients (and ``equal``) are written only for a model that has them, so
-        documents of models without covariates are unchanged.
+        model exactly. Covariate coefficients (and ``equal``, and the fit's ``regularization``) are written only
+        for a model that has them, so documents of models without covariates are unchanged.
         """
         document = self.model_dump(mode="python")
+        info = document.get("fit_info")
+        if isinstance(info, dict) and info.get("regularization") is None:
+            info.pop("regularization", None)  # documents of unregularised fits are unchanged
         if not self.coefficients:
             document.pop("coefficients", None)
         if not self.equal:
@@ -663,7 +698,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
 
     # Shared template ----------------------------------------------------------------
     def fit(self, summary: DataT, *, purchase_covariates: Any = None, dropout_covariates: Any = None,
-            equal: Any = (), spend_covariates: Any = None, progress: ProgressCallback | None = None) -> FittedT:
+            equal: Any = (), spend_covariates: Any = None, regularization: Any = None,
+            progress: ProgressCallback | None = None) -> FittedT:
         """Fit by maximum likelihood; returns a new immutable fitted model.
 
         Parameters
@@ -683,6 +719,17 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         spend_covariates:
             For the Gamma-Gamma spend model: static covariates multiplying a customer's expected spend per
             transaction by ``exp(gamma' z)`` (the scale ``v_i = v exp(gamma' z_i)``).
+        regularization:
+            Optional L2 regularisation of the covariate coefficients per process, CLVTools' ``reg.lambdas``:
+            ``{"purchase": lam_p, "dropout": lam_d}`` (``{"spend": lam}`` for Gamma-Gamma, ``{"dropout": lam}``
+            for sBG), each a finite number >= 0; a process left out is not penalised.
+            ``lam_p * sum(gamma_p**2) + lam_d * sum(gamma_d**2)`` is added to the mean negative log-likelihood per
+            customer fitted (Gamma-Gamma: per customer with repeat purchases), as in CLVTools, so equal lambdas
+            give comparable estimates. A covariate constrained ``equal`` enters both processes and is penalised
+            with ``lam_p + lam_d``. The model's own parameters are not penalised (that is ``penalizer``). The lambdas
+            are kept in ``fit_info.regularization``; the log-likelihood reported is the unpenalised one, and
+            the standard errors are those of the penalised objective's Hessian (a regularised estimate is
+            biased towards 0, so read its Wald z and p values with care).
         progress:
             Optional callback receiving a :class:`~clvkit.valuation.FitProgress` after each iteration.
 
@@ -690,15 +737,20 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         ------
         InvalidInputError
             If the data are of the wrong type, empty, or cannot identify the model (the message says why), or
-            the covariates do not fit the customers (see :func:`._covariates.build_design`).
+            the covariates do not fit the customers (see :func:`._covariates.build_design`; a covariate that is
+            constant, or a linear combination of others, over the customers fitted is refused, naming it), or
+            ``regularization`` names an unknown process or one without covariates, or gives a lambda that is
+            not a finite number >= 0.
         ConvergenceError
             If no optimum is found; the message suggests what to change.
         """
         covariates = {"purchase": purchase_covariates, "dropout": dropout_covariates, "spend": spend_covariates}
         if any_dynamic(covariates):
-            return self._fit_dynamic(summary, covariates, equal, progress)
+            return self._fit_dynamic(summary, covariates, equal, progress, regularization)
         design = self._design(summary, covariates, equal)
-        params, info, gamma = self._estimate(summary, progress, design)
+        lambdas = coefficient_lambdas(regularization, design, self.fitted_class.covariate_links,
+                                      f"{type(self).__name__}.fit()", self.fitted_class.covariate_keywords)
+        params, info, gamma = self._estimate(summary, progress, design, lambdas)
         extra: dict[str, Any] = {}
         if design is not None:
             extra["coefficients"] = {process: {name: gamma[index] if index >= 0 else 0.0 for name, index in columns}
@@ -710,7 +762,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         return cast(FittedT, fitted)
 
     def _fit_dynamic(self, summary: Any, covariates: Mapping[str, Any], equal: Any,
-                     progress: ProgressCallback | None) -> FittedT:
+                     progress: ProgressCallback | None, regularization: Any = None) -> FittedT:
         """The fit with time-varying covariates (``_dynamic``): the same optimiser, covariance and FitInfo."""
         where = f"{type(self).__name__}.fit()"
         if not isinstance(summary, CustomerSummary):
@@ -719,6 +771,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             equal = (equal,)
         design = fit_design(summary, covariates, tuple(equal), self.fitted_class.covariate_links,
                             self.dynamic_family, where)
+        lambdas = coefficient_lambdas(regularization, design.layout, self.fitted_class.covariate_links, where,
+                                      self.fitted_class.covariate_keywords)
         # Start at the fit without covariates (compressed, fast), the coefficients at 0.
         base, _, _ = self._estimate(cast(DataT, summary), None)
         start = np.concatenate([np.array([base[p] for p in self.param_names]), np.zeros(design.layout.n_free)])
@@ -727,8 +781,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         result = maximize_likelihood(
             dynamic_loglik(design, self.dynamic_family, np.asarray(summary.frequency, dtype=np.float64)), {},
             weights, start, model=self.name, param_names=names, penalizer=self.penalizer, tol=self.tol,
-            max_iter=self.max_iter, progress=progress, n_free=design.layout.n_free)
-        params, info, gamma = self._finish(result, weights, len(summary), names, design.layout)
+            max_iter=self.max_iter, progress=progress, n_free=design.layout.n_free, coefficient_lambdas=lambdas[1])
+        params, info, gamma = self._finish(result, weights, len(summary), names, design.layout, lambdas[0])
         fitted = self.fitted_class(
             params=self.fitted_class.params_type(**params),  # type: ignore[call-arg]
             time_unit=summary.time_unit, fit_info=info, time_varying=True, equal=list(design.layout.equal),
@@ -764,7 +818,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             )
         return np.array(values, dtype=np.float64)
 
-    def _estimate(self, source: DataT, progress: ProgressCallback | None, design: CoefficientLayout | None = None
+    def _estimate(self, source: DataT, progress: ProgressCallback | None, design: CoefficientLayout | None = None,
+                  regularization: tuple[dict[str, float] | None, FloatArray | None] = (None, None)
                   ) -> tuple[dict[str, float], FitInfo, list[float]]:
         kind = self.data_type
         if not isinstance(source, kind):
@@ -811,11 +866,13 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             progress=progress,
             summed=self.summed_loglik,
             n_free=n_free,
+            coefficient_lambdas=regularization[1],
         )
-        return self._finish(result, weights, n_rows, names, design)
+        return self._finish(result, weights, n_rows, names, design, regularization[0])
 
     def _finish(self, result: Any, weights: FloatArray, n_rows: int, names: tuple[str, ...],
-                design: CoefficientLayout | None) -> tuple[dict[str, float], FitInfo, list[float]]:
+                design: CoefficientLayout | None, regularization: dict[str, float] | None = None
+                ) -> tuple[dict[str, float], FitInfo, list[float]]:
         """The model parameters, the :class:`FitInfo` and the coefficients of an optimiser result."""
         k = len(self.param_names)
         covariance, standard_errors = result.covariance, result.standard_errors
@@ -846,6 +903,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             # The model parameters' block: what parameter_intervals() and summary() read.
             covariance=None if covariance is None else covariance[:k, :k].tolist(),
             seconds=result.seconds,
+            regularization=regularization,
         )
         values = result.params.tolist()
         return dict(zip(names[:k], values[:k], strict=True)), info, values[k:]

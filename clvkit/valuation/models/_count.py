@@ -246,18 +246,81 @@ class FittedCountModel(FittedModel):
         return self._by_group(summary, "probability_of_purchases", covs, self.kernel.probability_of_purchases,
                               n_arr, t_arr)
 
-    def expected_purchases_new_customer(self, t: Any) -> FloatArray:
+    def _per_new_customer(self, where: str, covariates: dict[str, Any], customer_id: Any,
+                          call: Callable[..., FloatArray], *arrays: FloatArray) -> FloatArray:
+        """``call(params, *arrays)`` for customers not yet seen, per group of equal parameters, reassembled.
+
+        Without customers (no covariates, no ``customer_id``) one call at the model's parameters; otherwise the
+        ``arrays`` broadcast against the customers (last axis) and the result has the broadcast shape.
+        """
+        if self.time_varying:
+            raise InvalidInputError(
+                f"{type(self).__name__}.{where}() is not available for a model fitted with time-varying covariates "
+                f"(a customer not yet seen has no calendar of covariates yet)."
+            )
+        n, groups = self._new_customer_groups(where, covariates, customer_id)
+        if n is None:
+            return call(groups[0][1], *arrays)
+        try:
+            shape = np.broadcast_shapes(*(a.shape for a in arrays), (n,))
+        except ValueError:
+            shapes = ", ".join(f"shape {a.shape}" for a in arrays)
+            raise InvalidInputError(
+                f"{type(self).__name__}.{where}(): the horizons ({shapes}) must be scalars or broadcastable to the "
+                f"{n} customers of the covariates (customers on the last axis)."
+            ) from None
+        full = [np.broadcast_to(a, shape) for a in arrays]
+        out = np.empty(shape)
+        for idx, params in groups:
+            if idx is None:
+                out[...] = call(params, *full)
+            else:
+                out[..., idx] = call(params, *(a[..., idx] for a in full))
+        return out
+
+    def expected_purchases_new_customer(self, t: Any, *, purchase_covariates: Any = None,
+                                        dropout_covariates: Any = None, customer_id: Any = None) -> FloatArray:
         """E[X(t)]: expected repeat purchases of a newly acquired customer in ``t`` time units.
 
-        Returns an array of the shape of ``t``.
-        """
-        t_arr = self._check_t(t, "expected_purchases_new_customer")
-        return self.kernel.expected_purchases_new(self.param_array(), t_arr)
+        Parameters
+        ----------
+        t:
+            Horizon(s) in the model's time unit.
+        purchase_covariates, dropout_covariates:
+            For a model fitted with covariates (then required): the covariates of customers not yet seen, e.g.
+            ``clvkit.Covariates.static(...)`` of sign-up data coded with the fit's design. One value is returned
+            per customer, in the covariates' own customer order (:class:`clvkit.Covariates`: ascending id), or
+            in the order of ``customer_id``.
+        customer_id:
+            Optional ids of the customers to return, in the order wanted (needed for covariates without a
+            ``customer_id`` attribute).
 
-    def probability_of_purchases_new_customer(self, n: Any, t: Any) -> FloatArray:
+        Returns
+        -------
+        numpy.ndarray
+            Without covariates or ``customer_id``: the shape of ``t`` (as before). With them: ``t`` broadcast
+            against the customers on the last axis - shape (n_customers,) for a scalar ``t``, (m, n_customers)
+            for ``t`` of shape (m, 1).
+
+        Raises
+        ------
+        InvalidInputError
+            For a negative or non-finite horizon, a model with covariates called without them (or one without
+            covariates called with them), covariates that lack a customer or a column of the fit, or horizons
+            that do not broadcast to the customers.
+        """
+        where = "expected_purchases_new_customer"
+        t_arr = self._check_t(t, where)
+        covs = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        return self._per_new_customer(where, covs, customer_id, self.kernel.expected_purchases_new, t_arr)
+
+    def probability_of_purchases_new_customer(self, n: Any, t: Any, *, purchase_covariates: Any = None,
+                                              dropout_covariates: Any = None, customer_id: Any = None) -> FloatArray:
         """P(X(t) = n): probability that a newly acquired customer makes ``n`` repeat purchases in ``t``.
 
-        ``n`` and ``t`` broadcast together; the result has their broadcast shape.
+        ``n`` and ``t`` broadcast together; the result has their broadcast shape. A model fitted with covariates
+        needs the covariates of the customers not yet seen, as :meth:`expected_purchases_new_customer` (one value
+        per customer, customers on the last axis).
         """
         where = "probability_of_purchases_new_customer"
         n_arr = check_count(n, f"{type(self).__name__}.{where}()")
@@ -269,7 +332,9 @@ class FittedCountModel(FittedModel):
                 f"{type(self).__name__}.{where}(): 'n' (shape {n_arr.shape}) and 't' (shape {t_arr.shape}) "
                 f"must broadcast together."
             ) from None
-        return self.kernel.probability_of_purchases_new(self.param_array(), n_arr, t_arr)
+        covs = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        return self._per_new_customer(where, covs, customer_id, self.kernel.probability_of_purchases_new, n_arr,
+                                      t_arr)
 
     def discounted_expected_residual_transactions(self, summary: CustomerSummary, discount_rate: Any, *,
                                                   purchase_covariates: Any = None,

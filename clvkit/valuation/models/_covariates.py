@@ -21,6 +21,7 @@ groups), slow for a continuous covariate with as many distinct values as custome
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,8 +32,8 @@ import numpy.typing as npt
 from ..._rows import unique_rows
 from ...errors import InvalidInputError
 
-__all__ = ["PROCESSES", "CoefficientLayout", "Links", "build_design", "coefficient_columns", "covariate_names",
-           "group_customers", "grouped_loglik", "positions_by_group", "scale_params"]
+__all__ = ["PROCESSES", "CoefficientLayout", "Links", "build_design", "coefficient_columns", "coefficient_lambdas",
+           "covariate_names", "group_customers", "grouped_loglik", "positions_by_group", "scale_params"]
 
 FloatArray = npt.NDArray[np.float64]
 #: Per process: ``(parameter position, sign)`` pairs; the parameter is multiplied by ``exp(sign * z' gamma)``.
@@ -90,7 +91,7 @@ def _aligned(cov: Any, ids: npt.NDArray[Any], names: tuple[str, ...], process: s
         )
     for i in range(len(names)):
         for j in range(i):
-            if np.array_equal(z[:, i], z[:, j]):
+            if z[:, i].any() and np.array_equal(z[:, i], z[:, j]):
                 raise InvalidInputError(
                     f"{where}: the {process} covariates '{names[j]}' and '{names[i]}' are identical, so their "
                     f"coefficients cannot be told apart (not identifiable). Drop one of them."
@@ -142,7 +143,9 @@ def build_design(ids: npt.NDArray[Any] | None, covariates: Mapping[str, Any], eq
     new_index = {old: new for new, old in enumerate(keep)}
     columns = {p: tuple((name, new_index.get(index, -1)) for name, index in cols) for p, cols in columns.items()}
     z = {p: m[:, keep] for p, m in z.items()}
-    return CoefficientLayout(tuple(labels[j] for j in keep), columns, z, equal_set)
+    kept = tuple(labels[j] for j in keep)
+    _check_rank(z, kept, where)
+    return CoefficientLayout(kept, columns, z, equal_set)
 
 
 def coefficient_columns(names: Mapping[str, tuple[str, ...]], equal: Sequence[str], links: Links, where: str
@@ -175,6 +178,115 @@ def coefficient_columns(names: Mapping[str, tuple[str, ...]], equal: Sequence[st
                 labels.append(f"{process}.{name}")
         columns[process] = tuple(cols)
     return labels, columns, equal_set
+
+
+def _check_rank(z: Mapping[str, FloatArray], labels: Sequence[str], where: str) -> None:
+    """Refuse coefficients that the covariates cannot identify, naming the first such column.
+
+    The log-likelihood depends on the coefficients through each process's linear predictor ``z_p' gamma`` next
+    to the process's own scale parameter, so the coefficients are identified exactly when the stacked matrix of
+    ``[e_p, z_p]`` over the processes (``e_p`` the indicator of process ``p``, standing for its scale parameter)
+    has full column rank - equivalently, when the columns of the ``z_p``, each centred within its process, do. A
+    covariate that is constant (non-zero) for every customer fitted moves the scale parameter as the parameter
+    itself does; a multiple or a linear combination of others (with a constant) moves the linear predictor as they
+    do. Either way the likelihood is flat along a line, the optimum is not unique and the Hessian singular: a typed
+    error up front instead of a warning after the fit. Checking the processes jointly accepts a coefficient
+    constrained ``equal`` that only the other process identifies.
+    """
+    m = len(labels)
+    if m == 0 or not z:
+        return
+    stacked = np.vstack([zp - zp.mean(axis=0) for zp in z.values()])
+    scale = np.abs(stacked).max(axis=0)
+
+    def described(j: int) -> tuple[str, str]:
+        process, _, name = labels[j].rpartition(".")
+        return (f"{process} covariate {name!r}", process) if process else (
+            f"covariate {labels[j]!r} (constrained equal across the processes)", "")
+
+    for j in range(m):
+        if not scale[j] > 0.0:
+            what, _ = described(j)
+            raise InvalidInputError(
+                f"{where}: the {what} is constant (non-zero) for every customer fitted, so its effect cannot be told "
+                f"apart from the model's own scale parameter (not identifiable). Drop the column, or fit customers "
+                f"for whom it varies."
+            )
+    cols = stacked / scale  # scaled: the rank does not depend on the columns' units
+    tol = 10.0 * max(cols.shape) * np.finfo(np.float64).eps  # numpy's matrix_rank tolerance, times 10
+    for j in range(1, m):
+        singular = np.linalg.svd(cols[:, :j + 1], compute_uv=False)
+        if singular[-1] <= tol * singular[0]:
+            what, process = described(j)
+            # The earlier columns that share a process with this one (the others cannot be involved).
+            shares = [i for i in range(j) if any(zp[:, i].any() and zp[:, j].any() for zp in z.values())]
+            names = [labels[i].rpartition(".")[2] if process and labels[i].startswith(process + ".") else labels[i]
+                     for i in shares]
+            others = ", ".join(repr(name) for name in names)
+            raise InvalidInputError(
+                f"{where}: the {what} is a linear combination of {others} and a constant over the customers fitted "
+                f"(e.g. a multiple of one of them, or every indicator of one categorical variable), so its effect "
+                f"cannot be told apart from theirs (not identifiable). Drop it or one of {others}."
+            )
+
+
+def coefficient_lambdas(regularization: Any, layout: CoefficientLayout | None, links: Links, where: str,
+                        keywords: Mapping[str, str] | None = None) -> tuple[dict[str, float] | None, FloatArray | None]:
+    """The checked ``regularization`` (process -> L2 lambda) and the lambda of every free coefficient.
+
+    A coefficient is penalised with the lambda of each process it enters: a covariate of one process with that
+    process's lambda, one constrained ``equal`` across processes with the sum of both lambdas (CLVTools
+    penalises the constrained coefficient once per process after duplicating it into both). ``None`` or an
+    empty mapping: no regularisation, ``(None, None)``. ``keywords`` names a process's covariate keyword in
+    messages where it is not ``<process>_covariates`` (sBG: ``covariates``).
+
+    Raises
+    ------
+    InvalidInputError
+        For a value that is not a mapping, a key that is not one of the model's processes or is a process
+        without covariates in this fit, or a lambda that is not a finite number >= 0; the message names the key.
+    """
+    if regularization is None:
+        return None, None
+    if not isinstance(regularization, Mapping):
+        raise InvalidInputError(
+            f"The 'regularization' parameter of {where} must be a dict from process to L2 lambda, e.g. "
+            f"{{'purchase': 0.5, 'dropout': 0.5}}. Got {type(regularization).__name__} instead."
+        )
+    if not regularization:
+        return None, None
+    processes = list(links)
+    # The processes with covariates in this fit (a time-varying fit's layout keeps no z, only the columns).
+    given = set() if layout is None else {p for p, cols in layout.columns.items() if cols}
+    checked: dict[str, float] = {}
+    for key, value in regularization.items():
+        if key not in links:
+            known = f"this model's processes are {processes}" if processes else "this model takes no covariates"
+            raise InvalidInputError(
+                f"The 'regularization' parameter of {where} names {key!r}, which is not a covariate process of the "
+                f"model ({known})."
+            )
+        if key not in given:
+            keyword = (keywords or {}).get(key, f"{key}_covariates")
+            raise InvalidInputError(
+                f"The 'regularization' parameter of {where} names {key!r}, but no {keyword} were given: "
+                f"there is nothing to regularise in that process. Pass {keyword} or drop the key."
+            )
+        bad = isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating))
+        lam = math.nan if bad else float(value)
+        if not (math.isfinite(lam) and lam >= 0.0):
+            raise InvalidInputError(
+                f"The 'regularization' parameter of {where} must give a finite lambda >= 0 for {key!r}. "
+                f"Got {value!r} instead."
+            )
+        checked[str(key)] = lam
+    assert layout is not None  # every key named a process with covariates
+    lambdas = np.zeros(layout.n_free)
+    for process, lam in checked.items():
+        for _, index in layout.columns[process]:
+            if index >= 0:
+                lambdas[index] += lam
+    return checked, lambdas
 
 
 def scale_params(params: FloatArray, gamma: FloatArray, z: Mapping[str, FloatArray], links: Links) -> FloatArray:

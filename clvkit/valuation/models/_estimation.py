@@ -7,7 +7,8 @@ log-likelihood and its gradient with respect to the (positive) model parameters.
   the analytic gradient, on whatever rows it is given - callers pass compressed data with weights;
 - leaves the last ``n_free`` parameters (covariate coefficients, any real number) on their own scale;
 - adds an optional L2 penalty ``penalizer * sum(params**2)`` to the mean negative log-likelihood (the
-  same form as lifetimes, so equal penalizers give equal estimates);
+  same form as lifetimes, so equal penalizers give equal estimates), and optionally one on the coefficients,
+  ``sum(lambda_j * gamma_j**2)`` (CLVTools' ``reg.lambdas`` form, see :func:`maximize_likelihood`);
 - computes the observed information by forward differences of the analytic gradient at the optimum, and
   from it the covariance and standard errors (delta method back to the natural scale);
 - reports diagnostics and raises :class:`~clvkit.errors.ConvergenceError` when no optimum is found.
@@ -27,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..._local_warnings import warn
-from ...errors import ConvergenceError, ConvergenceWarning
+from ...errors import ConvergenceError, ConvergenceWarning, InvalidInputError
 
 __all__ = ["EVALUATIONS_PER_ITERATION", "FitProgress", "FitResult", "LogLikelihood", "maximize_likelihood"]
 
@@ -91,6 +92,14 @@ def _penalty(params: FloatArray, n_free: int) -> float:
     return float(positive @ positive)
 
 
+def _coefficient_penalty(params: FloatArray, lambdas: FloatArray | None) -> float:
+    """``sum(lambda_j * gamma_j**2)`` over the coefficients (the last ``len(lambdas)`` values of ``params``)."""
+    if lambdas is None or lambdas.shape[0] == 0:
+        return 0.0
+    gamma = params[params.shape[0] - lambdas.shape[0]:]
+    return float(lambdas @ (gamma * gamma))
+
+
 def _objective(
     loglik: LogLikelihood,
     data: Mapping[str, npt.NDArray[Any]],
@@ -101,6 +110,7 @@ def _objective(
     summed: bool,
     limit: list[float],
     n_free: int = 0,
+    lambdas: FloatArray | None = None,
 ) -> Callable[[FloatArray], tuple[float, FloatArray]]:
     last: dict[bytes, tuple[float, FloatArray]] = {}
 
@@ -134,6 +144,10 @@ def _objective(
             value = -ll_total / total_weight + penalizer * _penalty(params, n_free)
             g = -grad_total / total_weight * jac
             g[:k] += 2.0 * penalizer * params[:k] * params[:k]
+            if lambdas is not None and lambdas.shape[0]:
+                # Added to the *mean* negative log-likelihood, as CLVTools does (see maximize_likelihood).
+                value += _coefficient_penalty(params, lambdas)
+                g[k:] += 2.0 * lambdas * params[k:]
         if not math.isfinite(value) or not np.all(np.isfinite(g)):
             return math.inf, np.zeros_like(theta)
         return value, g
@@ -222,6 +236,7 @@ def maximize_likelihood(
     summed: bool = False,
     total_weight: float | None = None,
     n_free: int = 0,
+    coefficient_lambdas: FloatArray | None = None,
 ) -> FitResult:
     """Maximise ``sum(weights * loglik(params, data)[0])`` over positive ``params``.
 
@@ -252,8 +267,16 @@ def maximize_likelihood(
         Number of customers; defaults to ``weights.sum()``.
     n_free:
         How many of the last parameters are unconstrained reals (covariate coefficients): optimised on their
-        own scale, not penalised, and their standard errors need no delta method. ``start`` gives them
-        on that scale.
+        own scale, not touched by ``penalizer``, and their standard errors need no delta method. ``start``
+        gives them on that scale.
+    coefficient_lambdas:
+        Optional L2 penalty of each of the ``n_free`` coefficients, array of shape (n_free,), all >= 0:
+        ``sum(lambda_j * gamma_j**2)`` is added to the *mean* negative log-likelihood per customer. That is
+        CLVTools' ``reg.lambdas`` form (its ``interlayer_regularization``, R/interlayer_regularization.R in
+        github.com/bachmannpatrick/CLVTools: the summed negative log-likelihood divided by the number of
+        customers, plus ``lambda_trans * sum(gamma_trans**2) + lambda_life * sum(gamma_life**2)``), so equal
+        lambdas give estimates comparable with CLVTools'. The reported log-likelihood is the unpenalised one;
+        the standard errors come from the Hessian of the penalised objective (as CLVTools' do).
 
     Returns
     -------
@@ -271,7 +294,11 @@ def maximize_likelihood(
     total_weight = float(weights.sum()) if total_weight is None else float(total_weight)
     counter = [0]
     limit = [float(EVALUATIONS_PER_ITERATION * max_iter)]
-    fun = _objective(loglik, data, weights, total_weight, penalizer, counter, summed, limit, n_free)
+    lambdas = None if coefficient_lambdas is None else np.asarray(coefficient_lambdas, dtype=np.float64)
+    if lambdas is not None and lambdas.shape != (n_free,):
+        raise InvalidInputError(f"{model}: 'coefficient_lambdas' must have shape ({n_free},). "
+                                f"Got {lambdas.shape} instead.")
+    fun = _objective(loglik, data, weights, total_weight, penalizer, counter, summed, limit, n_free, lambdas)
     theta0 = np.array(start, dtype=np.float64)
     n_pos = theta0.shape[0] - n_free
     theta0[:n_pos] = np.log(theta0[:n_pos])
@@ -304,7 +331,7 @@ def maximize_likelihood(
             f"gradient norm {grad_norm:.3g} at {dict(zip(param_names, params.tolist(), strict=True))}. "
             f"Try other initial_params, a small penalizer (e.g. 1e-3), or check the data for extreme rows."
         )
-    ll_total = -(value - penalizer * _penalty(params, n_free)) * total_weight
+    ll_total = -(value - penalizer * _penalty(params, n_free) - _coefficient_penalty(params, lambdas)) * total_weight
     covariance, standard_errors = _covariance(fun, best_theta, grad, hess, total_weight,
                                               _jacobian(params, n_free), model)
     return FitResult(

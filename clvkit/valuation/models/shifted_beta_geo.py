@@ -444,7 +444,7 @@ class ShiftedBetaGeo(Engine[ContractSummary, FittedShiftedBetaGeo]):
     )
 
     def fit(self, contracts: ContractSummary, *, covariates: Any = None, purchase_covariates: Any = None,
-            dropout_covariates: Any = None, equal: Any = (), spend_covariates: Any = None,
+            dropout_covariates: Any = None, equal: Any = (), spend_covariates: Any = None, regularization: Any = None,
             progress: ProgressCallback | None = None) -> FittedShiftedBetaGeo:
         """Fit by maximum likelihood on contracts (:meth:`Engine.fit <clvkit.valuation.Engine.fit>`; the
         argument keeps its name ``contracts``).
@@ -458,6 +458,9 @@ class ShiftedBetaGeo(Engine[ContractSummary, FittedShiftedBetaGeo]):
             ``clvkit.Covariates.static(...)``), matched by ``contracts.customer_id``: the ``dropout`` process,
             ``alpha_i = alpha exp(gamma' z_i)`` (so ``dropout_covariates=`` is the same thing; pass one of
             them). The model takes no purchase or spend covariates and no ``equal``.
+        regularization:
+            Optional L2 regularisation of the coefficients, ``{"dropout": lam}`` (see
+            :meth:`Engine.fit <clvkit.valuation.Engine.fit>`).
         progress:
             Optional callback receiving a :class:`~clvkit.valuation.FitProgress` after each iteration.
 
@@ -503,7 +506,8 @@ class ShiftedBetaGeo(Engine[ContractSummary, FittedShiftedBetaGeo]):
                 )
             dropout_covariates = covariates
         return super().fit(contracts, purchase_covariates=purchase_covariates, dropout_covariates=dropout_covariates,
-                           equal=equal, spend_covariates=spend_covariates, progress=progress)
+                           equal=equal, spend_covariates=spend_covariates, regularization=regularization,
+                           progress=progress)
 
     def _loglik(self, params: FloatArray, data: Mapping[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
         return _sbg.loglik(params, data["duration"], data["churned"])

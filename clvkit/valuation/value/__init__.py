@@ -1,5 +1,5 @@
 """What customers are worth: discounted CLV and equity, direct + indirect value (text 002), referral
-networks, word of mouth and customer delivered value.
+networks, word of mouth, customer delivered value and the value of a customer not yet seen.
 
 Everything here uses the models only through :mod:`clvkit.valuation.protocols`.
 """
@@ -15,6 +15,7 @@ from .composite import (
 )
 from .delivered_value import CustomerDeliveredValue, DeliveredValueBatch
 from .direct import DirectValue, DirectValueResult, discounted_lifetime
+from .new_customer import new_customer_value
 from .referral import AttributionRule, ReferralAttribution, ReferralGraph
 from .word_of_mouth import InfluencerReport, InfluencerRule, WordOfMouth, WordOfMouthPrior, influencers
 
@@ -41,6 +42,7 @@ __all__ = [
     "estimate_acquisition_cost",
     "format_value_table",
     "influencers",
+    "new_customer_value",
     "read_referrals",
     "synthetic_referrals",
 ]
