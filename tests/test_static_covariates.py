@@ -285,3 +285,18 @@ def test_modified_beta_geo_predictions_use_each_customers_parameters_and_json_ro
     back = load_json(fitted.to_json())
     assert back == fitted
     assert list(fitted.coefficient_table().index) == ["purchase.A", "purchase.B", "dropout.A", "dropout.B"]
+
+
+def test_coefficient_table_reads_bgnbd_dropout_coefficients_as_a_and_b_not_a_rate() -> None:
+    # CLVTools' BG/NBD link scales both a and b of the dropout probability by exp(gamma'z): no rate to multiply.
+    pytest.importorskip("pandas")
+    from clvkit.valuation import BetaGeoParams, FittedBetaGeo, FittedParetoNBD, ParetoNBDParams
+
+    bg = FittedBetaGeo(params=BetaGeoParams(r=0.24, alpha=4.4, a=0.79, b=2.4), time_unit="W",
+                       coefficients={"purchase": {"x": 0.2}, "dropout": {"x": 0.5}})
+    readings = bg.coefficient_table()["reading"].tolist()
+    assert readings[0].startswith("purchase rate x1.22")
+    assert readings[1].startswith("dropout probability's a and b x1.65")
+    pnbd = FittedParetoNBD(params=ParetoNBDParams(r=0.55, alpha=10.6, s=0.6, beta=11.7), time_unit="W",
+                           coefficients={"dropout": {"x": 0.5}})
+    assert pnbd.coefficient_table()["reading"].tolist()[0].startswith("dropout rate x1.65")

@@ -440,8 +440,10 @@ class FittedModel(FrozenModel):
         module = require(kind)
         se_all = self.standard_errors or {}
         rows: list[tuple[str, float, float | None, float | None, float | None, float, str]] = []
-        rate = {"purchase": "purchase rate", "dropout": "dropout rate", "spend": "mean spend",
-                **self.covariate_readings}
+        rate = {"purchase": "purchase rate", "dropout": "dropout rate", "spend": "mean spend"}
+        if len(self.covariate_links.get("dropout", ())) > 1:  # BG/NBD, MBG/NBD: both a and b scale, not a rate
+            rate["dropout"] = "dropout probability's a and b"
+        rate.update(self.covariate_readings)
         for process, values in self.coefficients.items():
             for name, value in values.items():
                 key = f"{process}.{name}"
