@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from ...errors import InvalidInputError
 from . import _bgnbd, _dyncov
-from ._covariates import CoefficientLayout, Links
+from ._covariates import CoefficientLayout, Links, coefficient_columns
 from ._dyncov_design import DynamicDesign, build_dynamic_design, horizon_pieces, is_dynamic
 
 __all__ = ["DYNAMIC_MODELS", "any_dynamic", "dynamic_alive", "dynamic_expected", "dynamic_loglik", "fit_design"]
@@ -70,24 +70,12 @@ def _gamma(coefficients: Mapping[str, Mapping[str, float]], layout: CoefficientL
     return gamma
 
 
-def layout_of(coefficients: Mapping[str, Mapping[str, float]], equal: Sequence[str]) -> CoefficientLayout:
+def layout_of(coefficients: Mapping[str, Mapping[str, float]], equal: Sequence[str], links: Links
+              ) -> CoefficientLayout:
     """The coefficient layout of a fitted model (each coefficient one free column; an ``equal`` one shared)."""
-    labels: list[str] = []
-    shared: dict[str, int] = {}
-    columns: dict[str, tuple[tuple[str, int], ...]] = {}
-    for process, coef in coefficients.items():
-        cols = []
-        for name in coef:
-            if name in equal:
-                if name not in shared:
-                    shared[name] = len(labels)
-                    labels.append(name)
-                cols.append((name, shared[name]))
-            else:
-                cols.append((name, len(labels)))
-                labels.append(f"{process}.{name}")
-        columns[process] = tuple(cols)
-    return CoefficientLayout(tuple(labels), columns, {}, tuple(equal))
+    names = {process: tuple(coef) for process, coef in coefficients.items() if coef}
+    labels, columns, equal_set = coefficient_columns(names, equal, links, "layout_of()")
+    return CoefficientLayout(tuple(labels), columns, {}, equal_set)
 
 
 def _static_dropout_rows(summary: Any, covariates: Mapping[str, Any], layout: CoefficientLayout,
@@ -121,7 +109,7 @@ def _prepare(model: Any, summary: Any, covariates: Mapping[str, Any], t: float, 
             f"{' and '.join(p + '_covariates' for p in needed)} covering each customer's calibration period"
             f"{' and the prediction horizon' if t > 0 else ''} (matched by the summary's customer_id)."
         )
-    layout = layout_of(model.coefficients, model.equal)
+    layout = layout_of(model.coefficients, model.equal, model.covariate_links)
     cal, hor, S = horizon_pieces(summary, {p: given[p] for p in needed}, layout, t, where)
     return _gamma(model.coefficients, layout), S, cal, hor, np.asarray(summary.frequency, dtype=np.float64), layout
 
