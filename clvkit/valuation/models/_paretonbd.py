@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -83,6 +83,16 @@ def _split(params: FloatArray) -> tuple[float, float, float, float]:
     return r, alpha, s, beta
 
 
+def _columns(params: FloatArray) -> tuple[Any, Any, Any, Any]:
+    """``(r, alpha, s, beta)`` for the likelihood parts: floats from params of shape (4,), columns from params of
+    shape (m, 4) - one row of parameters per row of the part (customers with covariates)."""
+    if params.ndim == 1:
+        return _split(params)
+    # A parameter no covariate scales is the same in every row: a float keeps its gammaln, log, ... scalar.
+    columns = tuple(float(c[0]) if c.shape[0] and np.all(c == c[0]) else c for c in params.T)
+    return columns[0], columns[1], columns[2], columns[3]
+
+
 class Groups(NamedTuple):
     """Distinct values the likelihood depends on, with each row's position among them.
 
@@ -101,6 +111,8 @@ class Groups(NamedTuple):
     x_age: FloatArray
     age_u: FloatArray
     inv_age: IntArray
+    first_tx: IntArray
+    first_age: IntArray
 
 
 def _codes(values: FloatArray) -> tuple[FloatArray, IntArray]:
@@ -115,22 +127,27 @@ def _pairs(code_a: IntArray, code_b: IntArray, n_b: int) -> tuple[IntArray, IntA
     return first.astype(np.intp), inverse.ravel().astype(np.intp)
 
 
-def group_rows(x: FloatArray, tx: FloatArray, T: FloatArray) -> Groups:
-    """The :class:`Groups` of rows ``(x, tx, T)``; computed once per fit."""
+def group_rows(x: FloatArray, tx: FloatArray, T: FloatArray, key: IntArray | None = None) -> Groups:
+    """The :class:`Groups` of rows ``(x, tx, T)``; computed once per fit.
+
+    With ``key`` (integer codes, e.g. of the rows' covariate values, whose rows have different parameters),
+    pairs are formed within equal keys only, so that every row of a pair has the pair's parameters.
+    """
     x_u, cx = _codes(x)
     tx_u, ctx = _codes(tx)
     T_u, cT = _codes(T)
-    first_tx, inv_tx = _pairs(cx, ctx, tx_u.shape[0])
-    first_T, inv_T = _pairs(cx, cT, T_u.shape[0])
-    return Groups(x_u, cx, x[first_tx], tx[first_tx], inv_tx, x[first_T], T[first_T], inv_T)
+    cxk = cx if key is None else _pairs(np.asarray(key, dtype=np.intp), cx, x_u.shape[0])[1]
+    first_tx, inv_tx = _pairs(cxk, ctx, tx_u.shape[0])
+    first_T, inv_T = _pairs(cxk, cT, T_u.shape[0])
+    return Groups(x_u, cx, x[first_tx], tx[first_tx], inv_tx, x[first_T], T[first_T], inv_T, first_tx, first_T)
 
 
 def _alive_part(params: FloatArray, x: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray]:
     """``A = log E(T) + log G(1/kappa_T; s, r+x)`` and its gradient, shape (m,) and (m, 4)."""
-    r, alpha, s, beta = _split(params)
+    r, alpha, s, beta = _columns(params)
     a = r + x
     la, lb = np.log(alpha + T), np.log(beta + T)
-    lh, h_lk, h_p, h_q = log_g(la - lb, np.full(x.shape, s), a, grad=True)
+    lh, h_lk, h_p, h_q = log_g(la - lb, np.broadcast_to(s, x.shape), a, grad=True)
     value: FloatArray = -a * la - s * lb + lh
     grad = np.empty((x.shape[0], 4))
     grad[:, 0] = -la + h_q
@@ -142,10 +159,10 @@ def _alive_part(params: FloatArray, x: FloatArray, T: FloatArray) -> tuple[Float
 
 def _dropout_part(params: FloatArray, x: FloatArray, tx: FloatArray) -> tuple[FloatArray, FloatArray]:
     """``B = log E(tx) + log G(kappa_tx; r+x, s)`` and its gradient, shape (m,) and (m, 4)."""
-    r, alpha, s, beta = _split(params)
+    r, alpha, s, beta = _columns(params)
     a = r + x
     la, lb = np.log(alpha + tx), np.log(beta + tx)
-    lg, g_lk, g_p, g_q = log_g(lb - la, a, np.full(x.shape, s), grad=True)
+    lg, g_lk, g_p, g_q = log_g(lb - la, a, np.broadcast_to(s, x.shape), grad=True)
     value: FloatArray = -a * la - s * lb + lg
     grad = np.empty((x.shape[0], 4))
     grad[:, 0] = -la + g_p
@@ -157,7 +174,7 @@ def _dropout_part(params: FloatArray, x: FloatArray, tx: FloatArray) -> tuple[Fl
 
 def _frequency_part(params: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
     """``log[Gamma(r+x) alpha^r beta^s / Gamma(r)]`` and its gradient."""
-    r, alpha, s, beta = _split(params)
+    r, alpha, s, beta = _columns(params)
     a = r + x
     value: FloatArray = special.gammaln(a) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     grad = np.empty((x.shape[0], 4))
@@ -192,6 +209,9 @@ def loglik(
         Optional :func:`group_rows` of the same rows: the parts are then evaluated once per distinct
         value and gathered (same result, much faster on real data).
 
+    ``params`` may also have shape (n, 4): one row of parameters per customer (covariates; with ``groups``,
+    built with the ``key`` of rows whose parameters differ).
+
     Returns
     -------
     (ll, grad):
@@ -199,11 +219,13 @@ def loglik(
     """
     if groups is None:
         x_T, T_u, x_tx, tx_u = x, T, x, tx
+        p_T = p_tx = params
     else:
         x_T, T_u, x_tx, tx_u = groups.x_age, groups.age_u, groups.x_tx, groups.tx_u
+        p_T, p_tx = (params, params) if params.ndim == 1 else (params[groups.first_age], params[groups.first_tx])
     # log C (which depends on x only) is added to both parts at the pair level: log(C e^A + C e^B).
-    A, gA = (u + v for u, v in zip(_alive_part(params, x_T, T_u), _frequency_part(params, x_T), strict=True))
-    B, gB = (u + v for u, v in zip(_dropout_part(params, x_tx, tx_u), _frequency_part(params, x_tx), strict=True))
+    A, gA = (u + v for u, v in zip(_alive_part(p_T, x_T, T_u), _frequency_part(p_T, x_T), strict=True))
+    B, gB = (u + v for u, v in zip(_dropout_part(p_tx, x_tx, tx_u), _frequency_part(p_tx, x_tx), strict=True))
     if groups is not None:
         A, B = A[groups.inv_age], B[groups.inv_tx]
     # log(e^A + e^B) and the weight of the first term, with one exp and one log1p.
