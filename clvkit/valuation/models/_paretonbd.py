@@ -136,7 +136,9 @@ def group_rows(x: FloatArray, tx: FloatArray, T: FloatArray, key: IntArray | Non
     x_u, cx = _codes(x)
     tx_u, ctx = _codes(tx)
     T_u, cT = _codes(T)
-    cxk = cx if key is None else _pairs(np.asarray(key, dtype=np.intp), cx, x_u.shape[0])[1]
+    # (key, x) as one code; its range (keys x frequencies) stays far below 2**63 even once multiplied by the
+    # number of distinct tx or T values in _pairs.
+    cxk = cx if key is None else np.asarray(key, dtype=np.intp) * x_u.shape[0] + cx
     first_tx, inv_tx = _pairs(cxk, ctx, tx_u.shape[0])
     first_T, inv_T = _pairs(cxk, cT, T_u.shape[0])
     return Groups(x_u, cx, x[first_tx], tx[first_tx], inv_tx, x[first_T], T[first_T], inv_T, first_tx, first_T)
@@ -172,13 +174,26 @@ def _dropout_part(params: FloatArray, x: FloatArray, tx: FloatArray) -> tuple[Fl
     return value, grad
 
 
-def _frequency_part(params: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``log[Gamma(r+x) alpha^r beta^s / Gamma(r)]`` and its gradient."""
+def _frequency_part(params: FloatArray, x: FloatArray, x_codes: tuple[FloatArray, IntArray] | None = None
+                    ) -> tuple[FloatArray, FloatArray]:
+    """``log[Gamma(r+x) alpha^r beta^s / Gamma(r)]`` and its gradient.
+
+    ``x_codes`` (the distinct values of ``x`` and each row's index into them) lets the gamma-function terms be
+    evaluated once per distinct ``x`` when ``r`` is one number (many rows share a frequency: with covariates, the
+    pairs of every covariate group).
+    """
     r, alpha, s, beta = _columns(params)
-    a = r + x
-    value: FloatArray = special.gammaln(a) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    if x_codes is not None and isinstance(r, float):
+        x_u, code = x_codes
+        log_ratio = (special.gammaln(r + x_u) - special.gammaln(r))[code]
+        d_log_ratio = (special.digamma(r + x_u) - special.digamma(r))[code]
+    else:
+        a = r + x
+        log_ratio = special.gammaln(a) - special.gammaln(r)
+        d_log_ratio = special.digamma(a) - special.digamma(r)
+    value: FloatArray = log_ratio + r * np.log(alpha) + s * np.log(beta)
     grad = np.empty((x.shape[0], 4))
-    grad[:, 0] = special.digamma(a) - special.digamma(r) + np.log(alpha)
+    grad[:, 0] = d_log_ratio + np.log(alpha)
     grad[:, 1] = r / alpha
     grad[:, 2] = np.log(beta)
     grad[:, 3] = s / beta
@@ -224,8 +239,13 @@ def loglik(
         x_T, T_u, x_tx, tx_u = groups.x_age, groups.age_u, groups.x_tx, groups.tx_u
         p_T, p_tx = (params, params) if params.ndim == 1 else (params[groups.first_age], params[groups.first_tx])
     # log C (which depends on x only) is added to both parts at the pair level: log(C e^A + C e^B).
-    A, gA = (u + v for u, v in zip(_alive_part(p_T, x_T, T_u), _frequency_part(p_T, x_T), strict=True))
-    B, gB = (u + v for u, v in zip(_dropout_part(p_tx, x_tx, tx_u), _frequency_part(p_tx, x_tx), strict=True))
+    codes_T = codes_tx = None
+    if groups is not None and params.ndim == 2:  # pairs of several parameter rows repeat each frequency
+        codes_T = (groups.x_u, groups.inv_x[groups.first_age])
+        codes_tx = (groups.x_u, groups.inv_x[groups.first_tx])
+    A, gA = (u + v for u, v in zip(_alive_part(p_T, x_T, T_u), _frequency_part(p_T, x_T, codes_T), strict=True))
+    B, gB = (u + v for u, v in zip(_dropout_part(p_tx, x_tx, tx_u), _frequency_part(p_tx, x_tx, codes_tx),
+                                   strict=True))
     if groups is not None:
         A, B = A[groups.inv_age], B[groups.inv_tx]
     # log(e^A + e^B) and the weight of the first term, with one exp and one log1p.
