@@ -66,8 +66,9 @@ def test_pareto_kernel_with_a_row_of_parameters_per_customer_is_the_kernel_custo
     one_by_one = [_paretonbd.loglik(params[i], x[i:i + 1], tx[i:i + 1], T[i:i + 1]) for i in range(n)]
     ll_ref = np.array([o[0][0] for o in one_by_one])
     grad_ref = np.array([o[1][0] for o in one_by_one])
-    for groups in (None, _paretonbd.group_rows(x, tx, T, key)):
-        ll, grad = _paretonbd.loglik(params, x, tx, T, groups)
+    # without groups one row of parameters per customer; with groups built on the key, one row per key
+    for table, groups in ((params, None), (levels, _paretonbd.group_rows(x, tx, T, key))):
+        ll, grad = _paretonbd.loglik(table, x, tx, T, groups)
         np.testing.assert_allclose(ll, ll_ref, rtol=1e-13)
         np.testing.assert_allclose(grad, grad_ref, rtol=1e-11, atol=1e-14)
 

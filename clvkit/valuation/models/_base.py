@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Annotated, Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
@@ -684,8 +685,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
     summed_loglik: ClassVar[bool] = False
     #: The kernel family of time-varying covariates (``"paretonbd"``, ``"bgnbd"``; empty: none).
     dynamic_family: ClassVar[str] = ""
-    #: True when ``_loglik`` also takes ``params`` of shape (n_rows, k), one row of parameters per data row, on the
-    #: data of ``_prepare_keyed``: customers with covariates are then evaluated in one kernel call.
+    #: True when ``_loglik`` also takes ``params`` of shape (n_keys, k) on the data of ``_prepare_keyed``, each data
+    #: row at the parameters of its key: customers with covariates are then evaluated in one kernel call.
     row_params: ClassVar[bool] = False
 
     penalizer: float = Field(0.0, ge=0.0, allow_inf_nan=False)
@@ -939,9 +940,9 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         """The likelihood over ``(params, gamma)`` of customers grouped by their covariate rows (see
         :mod:`._covariates`), the customers' weights and the number of rows the kernel evaluates.
 
-        An engine with ``row_params`` compresses all customers at once on distinct ``(data, group)`` rows and
-        is called once per evaluation with one row of parameters per data row; any other engine compresses each
-        group with its own ``_prepare`` and is called once per group.
+        An engine with ``row_params`` compresses all customers at once on distinct ``(group, data)`` rows and
+        is called once per evaluation with every group's parameters; any other engine compresses each group with
+        its own ``_prepare`` and is called once per group.
         """
         row_group, z = group_codes(design)
         n_groups = next(iter(z.values())).shape[0]
@@ -949,12 +950,8 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         k = len(self.param_names)
         if self.row_params:
             data, weights, key = self._prepare_keyed(source, row_group)
-            loglik = self._loglik
-
-            def rows(group_params: FloatArray) -> tuple[FloatArray, FloatArray]:
-                return loglik(group_params[key], data)
-
-            return CovariateLikelihood(rows, key, weights, z, links, k), weights, int(weights.shape[0])
+            return CovariateLikelihood(partial(self._loglik, data=data), key, weights, z, links, k), weights, \
+                int(weights.shape[0])
         prepared = [self._prepare_group(source.take(idx)) for idx in positions_by_group(row_group, n_groups)]
         kernel = per_group_kernel(self._loglik, [p[0] for p in prepared])
         weights = np.concatenate([p[1] for p in prepared])

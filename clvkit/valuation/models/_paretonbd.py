@@ -83,14 +83,16 @@ def _split(params: FloatArray) -> tuple[float, float, float, float]:
     return r, alpha, s, beta
 
 
-def _columns(params: FloatArray) -> tuple[Any, Any, Any, Any]:
-    """``(r, alpha, s, beta)`` for the likelihood parts: floats from params of shape (4,), columns from params of
-    shape (m, 4) - one row of parameters per row of the part (customers with covariates)."""
+def _columns(params: FloatArray, index: IntArray | None = None) -> tuple[Any, Any, Any, Any]:
+    """``(r, alpha, s, beta)`` for the likelihood parts: floats from params of shape (4,); from params of shape
+    (m, 4) (one row of parameters per key - customers with covariates) each column taken at ``index`` (every
+    part row's key; all rows when ``None``), or a float where the column is the same for every key (a parameter no
+    covariate scales keeps its gammaln, log, ... scalar)."""
     if params.ndim == 1:
         return _split(params)
-    # A parameter no covariate scales is the same in every row: a float keeps its gammaln, log, ... scalar.
-    columns = tuple(float(c[0]) if c.shape[0] and np.all(c == c[0]) else c for c in params.T)
-    return columns[0], columns[1], columns[2], columns[3]
+    cols = tuple(float(c[0]) if c.shape[0] and np.all(c == c[0]) else (c if index is None else c[index])
+                 for c in params.T)
+    return cols[0], cols[1], cols[2], cols[3]
 
 
 class Groups(NamedTuple):
@@ -111,8 +113,10 @@ class Groups(NamedTuple):
     x_age: FloatArray
     age_u: FloatArray
     inv_age: IntArray
-    first_tx: IntArray
-    first_age: IntArray
+    key_tx: IntArray
+    key_age: IntArray
+    xcode_tx: IntArray
+    xcode_age: IntArray
 
 
 def _codes(values: FloatArray) -> tuple[FloatArray, IntArray]:
@@ -141,12 +145,14 @@ def group_rows(x: FloatArray, tx: FloatArray, T: FloatArray, key: IntArray | Non
     cxk = cx if key is None else np.asarray(key, dtype=np.intp) * x_u.shape[0] + cx
     first_tx, inv_tx = _pairs(cxk, ctx, tx_u.shape[0])
     first_T, inv_T = _pairs(cxk, cT, T_u.shape[0])
-    return Groups(x_u, cx, x[first_tx], tx[first_tx], inv_tx, x[first_T], T[first_T], inv_T, first_tx, first_T)
+    keys = np.zeros(x.shape[0], dtype=np.intp) if key is None else np.asarray(key, dtype=np.intp)
+    return Groups(x_u, cx, x[first_tx], tx[first_tx], inv_tx, x[first_T], T[first_T], inv_T,
+                  keys[first_tx], keys[first_T], cx[first_tx], cx[first_T])
 
 
-def _alive_part(params: FloatArray, x: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``A = log E(T) + log G(1/kappa_T; s, r+x)`` and its gradient, shape (m,) and (m, 4)."""
-    r, alpha, s, beta = _columns(params)
+def _alive_part(params: tuple[Any, Any, Any, Any], x: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``A = log E(T) + log G(1/kappa_T; s, r+x)`` and its gradient, shapes (m,), (m, 4) (params: :func:`_columns`)."""
+    r, alpha, s, beta = params
     a = r + x
     la, lb = np.log(alpha + T), np.log(beta + T)
     lh, h_lk, h_p, h_q = log_g(la - lb, np.broadcast_to(s, x.shape), a, grad=True)
@@ -159,9 +165,9 @@ def _alive_part(params: FloatArray, x: FloatArray, T: FloatArray) -> tuple[Float
     return value, grad
 
 
-def _dropout_part(params: FloatArray, x: FloatArray, tx: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``B = log E(tx) + log G(kappa_tx; r+x, s)`` and its gradient, shape (m,) and (m, 4)."""
-    r, alpha, s, beta = _columns(params)
+def _dropout_part(params: tuple[Any, Any, Any, Any], x: FloatArray, tx: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``B = log E(tx) + log G(kappa_tx; r+x, s)`` and its gradient, shapes (m,), (m, 4) (params: :func:`_columns`)."""
+    r, alpha, s, beta = params
     a = r + x
     la, lb = np.log(alpha + tx), np.log(beta + tx)
     lg, g_lk, g_p, g_q = log_g(lb - la, a, np.broadcast_to(s, x.shape), grad=True)
@@ -174,15 +180,15 @@ def _dropout_part(params: FloatArray, x: FloatArray, tx: FloatArray) -> tuple[Fl
     return value, grad
 
 
-def _frequency_part(params: FloatArray, x: FloatArray, x_codes: tuple[FloatArray, IntArray] | None = None
-                    ) -> tuple[FloatArray, FloatArray]:
+def _frequency_part(params: tuple[Any, Any, Any, Any], x: FloatArray,
+                    x_codes: tuple[FloatArray, IntArray] | None = None) -> tuple[FloatArray, FloatArray]:
     """``log[Gamma(r+x) alpha^r beta^s / Gamma(r)]`` and its gradient.
 
     ``x_codes`` (the distinct values of ``x`` and each row's index into them) lets the gamma-function terms be
     evaluated once per distinct ``x`` when ``r`` is one number (many rows share a frequency: with covariates, the
-    pairs of every covariate group).
+    pairs of every covariate group). ``params``: :func:`_columns`.
     """
-    r, alpha, s, beta = _columns(params)
+    r, alpha, s, beta = params
     if x_codes is not None and isinstance(r, float):
         x_u, code = x_codes
         log_ratio = (special.gammaln(r + x_u) - special.gammaln(r))[code]
@@ -224,25 +230,24 @@ def loglik(
         Optional :func:`group_rows` of the same rows: the parts are then evaluated once per distinct
         value and gathered (same result, much faster on real data).
 
-    ``params`` may also have shape (n, 4): one row of parameters per customer (covariates; with ``groups``,
-    built with the ``key`` of rows whose parameters differ).
+    ``params`` may also have shape (m, 4), rows of parameters for customers with covariates: with ``groups`` built
+    with a ``key``, one row per key (``params[key]`` are each row's parameters); without ``groups``, one per row.
 
     Returns
     -------
     (ll, grad):
         ``ll`` of shape (n,), ``grad`` of shape (n, 4).
     """
+    codes_T = codes_tx = None
     if groups is None:
         x_T, T_u, x_tx, tx_u = x, T, x, tx
-        p_T = p_tx = params
+        p_T = p_tx = _columns(params)
     else:
         x_T, T_u, x_tx, tx_u = groups.x_age, groups.age_u, groups.x_tx, groups.tx_u
-        p_T, p_tx = (params, params) if params.ndim == 1 else (params[groups.first_age], params[groups.first_tx])
+        p_T, p_tx = _columns(params, groups.key_age), _columns(params, groups.key_tx)
+        if params.ndim == 2:  # pairs of several parameter rows repeat each frequency
+            codes_T, codes_tx = (groups.x_u, groups.xcode_age), (groups.x_u, groups.xcode_tx)
     # log C (which depends on x only) is added to both parts at the pair level: log(C e^A + C e^B).
-    codes_T = codes_tx = None
-    if groups is not None and params.ndim == 2:  # pairs of several parameter rows repeat each frequency
-        codes_T = (groups.x_u, groups.inv_x[groups.first_age])
-        codes_tx = (groups.x_u, groups.inv_x[groups.first_tx])
     A, gA = (u + v for u, v in zip(_alive_part(p_T, x_T, T_u), _frequency_part(p_T, x_T, codes_T), strict=True))
     B, gB = (u + v for u, v in zip(_dropout_part(p_tx, x_tx, tx_u), _frequency_part(p_tx, x_tx, codes_tx),
                                    strict=True))

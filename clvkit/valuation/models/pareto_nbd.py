@@ -93,7 +93,7 @@ def _groups_from(data: Mapping[str, FloatArray]) -> _paretonbd.Groups | None:
         x_u=data["group_x_u"], inv_x=pos("inv_x"),
         x_tx=data["group_x_tx"], tx_u=data["group_tx_u"], inv_tx=pos("inv_tx"),
         x_age=data["group_x_age"], age_u=data["group_age_u"], inv_age=pos("inv_age"),
-        first_tx=pos("first_tx"), first_age=pos("first_age"),
+        key_tx=pos("key_tx"), key_age=pos("key_age"), xcode_tx=pos("xcode_tx"), xcode_age=pos("xcode_age"),
     )
 
 
