@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Annotated, Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
@@ -30,11 +31,12 @@ from ...i18n import Translator, translator
 from ...persistence import register, write_document
 from ._covariates import (
     CoefficientLayout,
+    CovariateLikelihood,
     Links,
     build_design,
     coefficient_lambdas,
-    group_customers,
-    grouped_loglik,
+    group_codes,
+    per_group_kernel,
     positions_by_group,
 )
 from ._dynamic import any_dynamic, dynamic_loglik, fit_design
@@ -52,6 +54,7 @@ __all__ = [
     "check_count",
     "check_horizon",
     "observed_rows",
+    "observed_rows_keyed",
     "rate_scaled_start",
 ]
 
@@ -608,12 +611,31 @@ def observed_rows(summary: CustomerSummary, where: str) -> tuple[FloatArray, Flo
         in one period): no purchase rate or dropout can be estimated from that.
     """
     (x, tx, T), w, _ = unique_rows([summary.frequency, summary.recency, summary.T], summary.weights_or_ones())
+    _check_observed(T, w, where)
+    return x, tx, T, w
+
+
+def observed_rows_keyed(summary: CustomerSummary, where: str, key: npt.NDArray[np.intp]
+                        ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, npt.NDArray[np.intp]]:
+    """:func:`observed_rows` of distinct ``(key, frequency, recency, T)`` rows, with each row's key.
+
+    ``key`` (one integer per customer, e.g. the code of its covariate values) keeps customers with different
+    keys - different individual parameters - in different rows; the rows are ordered by key.
+    """
+    k = np.asarray(key, dtype=np.float64)
+    # The key first: rows come out ordered by key, so each key's rows are contiguous.
+    (row_key, x, tx, T), w, _ = unique_rows([k, summary.frequency, summary.recency, summary.T],
+                                            summary.weights_or_ones())
+    _check_observed(T, w, where)
+    return x, tx, T, w, row_key.astype(np.intp)
+
+
+def _check_observed(T: FloatArray, w: FloatArray, where: str) -> None:
     if T.size and not float(w @ T) > 0.0:
         raise InvalidInputError(
             f"{where}: every customer has T = 0 (observed for no time after the first purchase), so the data cannot "
             f"identify the model. Summarize with a later observation_end or a finer time_unit."
         )
-    return x, tx, T, w
 
 
 def rate_scaled_start(data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
@@ -665,6 +687,9 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
     summed_loglik: ClassVar[bool] = False
     #: The kernel family of time-varying covariates (``"paretonbd"``, ``"bgnbd"``; empty: none).
     dynamic_family: ClassVar[str] = ""
+    #: True when ``_loglik`` also takes ``params`` of shape (n_keys, k) on the data of ``_prepare_keyed``, each data
+    #: row at the parameters of its key: customers with covariates are then evaluated in one kernel call.
+    row_params: ClassVar[bool] = False
 
     penalizer: float = Field(0.0, ge=0.0, allow_inf_nan=False)
     tol: float = Field(1e-9, gt=0.0, lt=1.0)
@@ -687,6 +712,12 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
     def _prepare(self, data: DataT) -> tuple[dict[str, npt.NDArray[Any]], FloatArray]:
         """Compressed data arrays and weights the likelihood is evaluated on (for a ``summed`` engine,
         sufficient statistics and ``weights`` of shape (1,) holding the number of customers)."""
+        raise NotImplementedError
+
+    def _prepare_keyed(self, data: DataT, key: npt.NDArray[np.intp]
+                       ) -> tuple[dict[str, npt.NDArray[Any]], FloatArray, npt.NDArray[np.intp]]:
+        """For a ``row_params`` engine: ``_prepare`` with customers of different ``key`` (one integer each) kept in
+        different rows; also returns each row's key."""
         raise NotImplementedError
 
     def _default_start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
@@ -837,21 +868,14 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         start = self._start(data, weights)
         n_rows = max((int(v.shape[0]) for v in data.values() if v.ndim == 1), default=0)
         n_free = 0
-        if design is not None:
-            # One group per distinct covariate row, each compressed by the model's own _prepare; the model's
-            # kernel runs once per group at the group's individual parameters (see _covariates).
-            members, rows = group_customers(design)
-            groups = []
-            for idx, z in zip(members, rows, strict=True):
-                group_data, group_weights = self._prepare_group(source.take(idx))
-                groups.append((group_data, group_weights, z))
-            weights = np.concatenate([g[1] for g in groups])
-            loglik = grouped_loglik(self._loglik, [(g[0], g[2]) for g in groups], len(names),
-                                    self.fitted_class.covariate_links)
-            if self.summed_loglik:  # one weighted total per group: the routine reads the sum of the groups'
-                loglik = _summed_over_groups(loglik)
-            data = {}
-            n_rows = int(weights.shape[0])
+        total_weight: float | None = None
+        hessian: Callable[[FloatArray], tuple[FloatArray, int]] | None = None
+        summed = self.summed_loglik
+        # Covariates that are zero for every customer leave no coefficient free: exactly the fit without them.
+        if design is not None and design.n_free:
+            likelihood, weights, n_rows = self._covariate_likelihood(source, design)
+            loglik, data, summed, hessian = likelihood, {}, True, likelihood.hessian
+            total_weight = float(weights.sum())
             n_free = design.n_free
             start = np.concatenate([start, np.zeros(n_free)])
             names = names + design.labels
@@ -866,9 +890,11 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             tol=self.tol,
             max_iter=self.max_iter,
             progress=progress,
-            summed=self.summed_loglik,
+            summed=summed,
+            total_weight=total_weight,
             n_free=n_free,
             coefficient_lambdas=regularization[1],
+            hessian=hessian,
         )
         return self._finish(result, weights, n_rows, names, design, regularization[0])
 
@@ -911,14 +937,32 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         return dict(zip(names[:k], values[:k], strict=True)), info, values[k:]
 
 
-def _summed_over_groups(loglik: LogLikelihood) -> LogLikelihood:
-    """A summed engine's grouped kernel (one total per group) as one total, shapes (1,) and (1, k)."""
+    def _covariate_likelihood(self, source: Any, design: CoefficientLayout
+                              ) -> tuple[CovariateLikelihood, FloatArray, int]:
+        """The likelihood over ``(params, gamma)`` of customers grouped by their covariate rows (see
+        :mod:`._covariates`), the customers' weights and the number of rows the kernel evaluates.
 
-    def total(theta: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
-        ll, grad = loglik(theta, data)
-        return ll.sum(keepdims=True), grad.sum(axis=0, keepdims=True)
-
-    return total
+        An engine with ``row_params`` compresses all customers at once on distinct ``(group, data)`` rows and
+        is called once per evaluation with every group's parameters; any other engine compresses each group with
+        its own ``_prepare`` and is called once per group.
+        """
+        row_group, z = group_codes(design)
+        n_groups = next(iter(z.values())).shape[0]
+        links = self.fitted_class.covariate_links
+        k = len(self.param_names)
+        if self.row_params:
+            data, weights, key = self._prepare_keyed(source, row_group)
+            return CovariateLikelihood(partial(self._loglik, data=data), key, weights, z, links, k), weights, \
+                int(weights.shape[0])
+        prepared = [self._prepare_group(source.take(idx)) for idx in positions_by_group(row_group, n_groups)]
+        kernel = per_group_kernel(self._loglik, [p[0] for p in prepared])
+        weights = np.concatenate([p[1] for p in prepared])
+        if self.summed_loglik:  # one weighted total per group
+            groups, row_weights = np.arange(n_groups, dtype=np.intp), np.ones(n_groups)
+        else:
+            groups = np.repeat(np.arange(n_groups, dtype=np.intp), [p[1].shape[0] for p in prepared])
+            row_weights = weights
+        return CovariateLikelihood(kernel, groups, row_weights, z, links, k), weights, int(weights.shape[0])
 
 
 def _standard_errors(names: tuple[str, ...], se: FloatArray, design: CoefficientLayout | None) -> dict[str, float]:

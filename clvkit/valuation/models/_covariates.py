@@ -9,14 +9,20 @@ Nothing model-specific lives here:
 - :func:`build_design` aligns the covariates with the summary's customers, checks them and maps every
   process's columns onto the free coefficients (a covariate named in ``equal`` gets one coefficient for both
   processes);
-- customers are grouped by their distinct covariate rows; within a group every customer has the same
-  individual parameters, so the model's own (compressed, analytic-gradient) kernel is evaluated once per
-  group at those parameters - the compressed-data trick on distinct ``(x, tx, T, z)`` rows;
-- :func:`grouped_loglik` chains the kernel's gradient through ``log theta_i = log theta + sign * z' gamma``:
-  ``d ll / d theta = g_i theta_i / theta`` and ``d ll / d gamma = sum_j sign_j g_ij theta_ij z``.
+- customers are grouped by their distinct covariate rows (:func:`group_codes`); within a group every customer has
+  the same individual parameters ``log theta_u = log theta + A_u gamma`` (:func:`scale_params`);
+- :class:`CovariateLikelihood` is what the fit optimises: the model's own (compressed, analytic-gradient) kernel on
+  every group at its parameters, the gradient chained through the link (``d ll / d log theta = sum_u g_u``,
+  ``d ll / d gamma = sum_u A_u' g_u`` with ``g_u`` the group's gradient in ``log theta_u``), and the Hessian the
+  same way, ``H = sum_u J_u' H_u J_u`` with ``J_u = [I, A_u]``: ``H_u`` by forward differences of the kernel's
+  gradient costs one evaluation per model parameter (all groups shifted at once), whatever the number of
+  coefficients - not one per parameter and coefficient as differences of the whole gradient would.
 
-The cost is one kernel evaluation per distinct covariate row: cheap for categorical covariates (a few
-groups), slow for a continuous covariate with as many distinct values as customers.
+An engine whose kernel takes one row of parameters per data row (``row_params``, e.g. Pareto/NBD) is called once
+per evaluation on all groups' rows, compressed on distinct ``(group, x, tx, T)``: a continuous covariate with as
+many values as customers costs one kernel call on about as many rows as customers, not one call per customer.
+Other engines are called once per group (:func:`per_group_kernel`), cheap for categorical covariates. The older
+:func:`grouped_loglik` gives the same totals per row of every group (used in tests as a cross-check).
 """
 
 from __future__ import annotations
@@ -32,8 +38,9 @@ import numpy.typing as npt
 from ..._rows import unique_rows
 from ...errors import InvalidInputError
 
-__all__ = ["PROCESSES", "CoefficientLayout", "Links", "build_design", "coefficient_columns", "coefficient_lambdas",
-           "covariate_names", "group_customers", "grouped_loglik", "positions_by_group", "scale_params"]
+__all__ = ["PROCESSES", "CoefficientLayout", "CovariateLikelihood", "Links", "RowKernel", "build_design",
+           "coefficient_columns", "coefficient_lambdas", "covariate_names", "group_codes", "group_customers",
+           "grouped_loglik", "per_group_kernel", "positions_by_group", "scale_params"]
 
 FloatArray = npt.NDArray[np.float64]
 #: Per process: ``(parameter position, sign)`` pairs; the parameter is multiplied by ``exp(sign * z' gamma)``.
@@ -338,20 +345,136 @@ def grouped_loglik(kernel: Kernel, groups: Sequence[tuple[Mapping[str, npt.NDArr
     return loglik
 
 
-def group_customers(design: CoefficientLayout) -> tuple[list[npt.NDArray[np.intp]], list[dict[str, FloatArray]]]:
-    """Customers' positions per distinct covariate row, and that row's ``z`` per process."""
+def group_codes(design: CoefficientLayout) -> tuple[npt.NDArray[np.intp], dict[str, FloatArray]]:
+    """Every customer's group (index of its distinct covariate row), shape (n,), and each group's ``z`` per
+    process, shape (n_groups, m); groups in lexicographic order of their rows."""
     processes = list(design.z)
     m = design.n_free
-    columns = [np.ascontiguousarray(design.z[p][:, j]) for p in processes for j in range(m)]
     n = next(iter(design.z.values())).shape[0]
     if m == 0:  # every covariate is zero for everyone: one group
-        return [np.arange(n, dtype=np.intp)], [{p: np.zeros(0) for p in processes}]
+        return np.zeros(n, dtype=np.intp), {p: np.zeros((1, 0)) for p in processes}
+    columns = [np.ascontiguousarray(design.z[p][:, j]) for p in processes for j in range(m)]
     uniq, _, inverse = unique_rows(columns, np.ones(n))  # one integer sort, not numpy's row-wise unique
-    members, rows = [], []
-    for g, idx in enumerate(positions_by_group(inverse, uniq[0].shape[0])):
-        members.append(idx)
-        rows.append({p: np.array([uniq[i * m + j][g] for j in range(m)]) for i, p in enumerate(processes)})
-    return members, rows
+    return inverse, {p: np.column_stack([uniq[i * m + j] for j in range(m)]) for i, p in enumerate(processes)}
+
+
+def group_customers(design: CoefficientLayout) -> tuple[list[npt.NDArray[np.intp]], list[dict[str, FloatArray]]]:
+    """Customers' positions per distinct covariate row, and that row's ``z`` per process."""
+    inverse, zg = group_codes(design)
+    n_groups = next(iter(zg.values())).shape[0]
+    members = positions_by_group(inverse, n_groups)
+    return members, [{p: z[g].copy() for p, z in zg.items()} for g in range(n_groups)]
+
+
+RowKernel = Callable[[FloatArray], tuple[FloatArray, FloatArray]]
+"""``group_params (n_groups, k) -> (ll (n_rows,), d ll / d params (n_rows, k))``: the model's kernel on the rows of
+every group, each row at its group's parameters (unweighted)."""
+
+
+class CovariateLikelihood:
+    """The log-likelihood of ``(params, gamma)`` on customers in covariate groups, for the one fit routine.
+
+    Group ``u`` has covariate rows ``z[process][u]`` and individual parameters ``theta_u = theta exp(A_u gamma)``
+    (:func:`scale_params`); ``kernel`` evaluates the model on every data row at its group's parameters;
+    ``row_group`` names each row's group and ``row_weights`` its weight (customers; 1 for the per-group totals of
+    a summed engine). Called as a kernel ``(params, data) -> (total ll (1,), total gradient (1, k + m))``
+    (``summed``: weighted totals, the data argument unused); :meth:`hessian` gives the Hessian of the total
+    log-likelihood in the optimiser's coordinates ``(log params, gamma)``.
+
+    Gradient and Hessian follow from the linear link ``log theta_u = log theta + A_u gamma`` by the chain rule:
+    with ``J_u = [I, A_u]`` and ``H_u`` the Hessian of the group's total in ``log theta_u``,
+    ``H = sum_u J_u' H_u J_u``. ``H_u`` comes from forward differences of the kernel's analytic gradient, one
+    evaluation per model parameter (all groups shifted at once), so its cost does not grow with the number of
+    coefficients.
+    """
+
+    def __init__(self, kernel: RowKernel, row_group: npt.NDArray[np.intp], row_weights: FloatArray,
+                 z: Mapping[str, FloatArray], links: Links, n_params: int) -> None:
+        self.kernel, self.row_group, self.row_weights = kernel, row_group, row_weights
+        self.z, self.links, self.n_params = z, links, n_params
+        self._last: dict[bytes, tuple[FloatArray, FloatArray]] = {}
+        n_groups, m = next(iter(z.values())).shape
+        #: d log theta_u / d gamma, shape (n_groups, k, m)
+        self._link = np.zeros((n_groups, n_params, m))
+        for process, zp in z.items():
+            for position, sign in links[process]:
+                self._link[:, position, :] += sign * zp
+        # Rows ordered by group (as the engines' keyed data are) are summed per group by one reduceat.
+        self._starts: npt.NDArray[np.intp] | None = None
+        if np.all(row_group[1:] >= row_group[:-1]):
+            starts = np.searchsorted(row_group, np.arange(n_groups))
+            if np.all(np.diff(np.append(starts, row_group.shape[0])) > 0):  # reduceat cannot express empty groups
+                self._starts = starts
+
+    def group_params(self, params: FloatArray) -> FloatArray:
+        """Every group's individual parameters, shape (n_groups, k), from ``params`` = model params + gamma."""
+        return scale_params(params[:self.n_params], params[self.n_params:], self.z, self.links)
+
+    def _evaluate(self, individual: FloatArray) -> tuple[FloatArray, FloatArray]:
+        # The routine asks for the Hessian where it has just evaluated the gradient: remember one point.
+        key = individual.tobytes()
+        if key not in self._last:
+            self._last.clear()
+            self._last[key] = self.kernel(individual)
+        return self._last[key]
+
+    def _by_group(self, values: FloatArray, n_groups: int) -> FloatArray:
+        """Weighted sums of the rows' ``values`` (n_rows, j) per group: shape (n_groups, j)."""
+        weighted = values * self.row_weights[:, None]
+        if self._starts is not None:
+            out: FloatArray = np.add.reduceat(weighted, self._starts, axis=0)
+            return out
+        return np.stack([np.bincount(self.row_group, weights=weighted[:, j], minlength=n_groups)
+                         for j in range(values.shape[1])], axis=1)
+
+    def __call__(self, params: FloatArray, _data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
+        k = self.n_params
+        individual = self.group_params(params)
+        ll, g = self._evaluate(individual)
+        # d ll / d log theta_u per group (theta_u is constant within a group), then the chain rule through
+        # log theta_u = log theta + A_u gamma.
+        g_log = self._by_group(g, individual.shape[0]) * individual
+        grad = np.empty(params.shape[0])
+        grad[:k] = g_log.sum(axis=0) / params[:k]  # the routine wants d ll / d params on the natural scale
+        grad[k:] = np.einsum("uk,ukm->m", g_log, self._link)
+        return np.array([float(self.row_weights @ ll)]), grad[None, :]
+
+    def hessian(self, params: FloatArray) -> tuple[FloatArray, int]:
+        """Hessian of the total log-likelihood w.r.t. ``(log params, gamma)`` at ``params`` (natural scale, then
+        gamma), and the number of kernel evaluations spent (``k``, one more unless the point was just evaluated)."""
+        k = self.n_params
+        individual = self.group_params(params)
+        n_groups = individual.shape[0]
+        evaluations = k + int(individual.tobytes() not in self._last)
+        base = self._by_group(self._evaluate(individual)[1], n_groups) * individual
+        h_groups = np.empty((n_groups, k, k))
+        for j in range(k):
+            # The optimiser's step on the log scale (see _estimation._hessian), applied to every group at once.
+            step = 1e-6 * max(1.0, abs(math.log(float(params[j]))))
+            shifted = individual.copy()
+            shifted[:, j] *= math.exp(step)
+            g_up = self._by_group(self.kernel(shifted)[1], n_groups) * shifted
+            h_groups[:, :, j] = (g_up - base) / step
+        a: FloatArray = self._link
+        m = a.shape[2]
+        hess = np.empty((k + m, k + m))
+        hess[:k, :k] = h_groups.sum(axis=0)
+        hess[:k, k:] = np.einsum("ujk,ukm->jm", h_groups, a)
+        hess[k:, :k] = np.einsum("ukj,ukl->jl", a, h_groups)
+        hess[k:, k:] = np.einsum("ukj,ukl,ulm->jm", a, h_groups, a)
+        sym: FloatArray = 0.5 * (hess + hess.T)
+        return sym, evaluations
+
+
+def per_group_kernel(kernel: Kernel, groups: Sequence[Mapping[str, npt.NDArray[Any]]]) -> RowKernel:
+    """A :data:`RowKernel` calling the model's ``kernel`` once per group (on that group's compressed data) and
+    concatenating the rows, for engines whose kernel takes one set of parameters."""
+
+    def rows(group_params: FloatArray) -> tuple[FloatArray, FloatArray]:
+        out = [kernel(group_params[u], data) for u, data in enumerate(groups)]
+        return np.concatenate([o[0] for o in out]), np.concatenate([o[1] for o in out])
+
+    return rows
 
 
 def positions_by_group(inverse: npt.NDArray[np.intp], n_groups: int) -> list[npt.NDArray[np.intp]]:

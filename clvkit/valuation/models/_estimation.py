@@ -9,8 +9,9 @@ log-likelihood and its gradient with respect to the (positive) model parameters.
 - adds an optional L2 penalty ``penalizer * sum(params**2)`` to the mean negative log-likelihood (the
   same form as lifetimes, so equal penalizers give equal estimates), and optionally one on the coefficients,
   ``sum(lambda_j * gamma_j**2)`` (CLVTools' ``reg.lambdas`` form, see :func:`maximize_likelihood`);
-- computes the observed information by forward differences of the analytic gradient at the optimum, and
-  from it the covariance and standard errors (delta method back to the natural scale);
+- computes the observed information by forward differences of the analytic gradient at the optimum (or from
+  the caller's ``hessian``, e.g. the chain rule of covariate groups), and from it the covariance and standard
+  errors (delta method back to the natural scale);
 - reports diagnostics and raises :class:`~clvkit.errors.ConvergenceError` when no optimum is found.
 
 It knows nothing of any particular model and never sees Pydantic objects or frames.
@@ -42,6 +43,7 @@ FloatArray = npt.NDArray[np.float64]
 LogLikelihood = Callable[[FloatArray, Mapping[str, npt.NDArray[Any]]], tuple[FloatArray, FloatArray]]
 """``(params, data) -> (ll of shape (n,), d ll / d params of shape (n, k))``; with ``summed=True`` the
 kernel returns the weighted totals instead: ``(array of shape (1,), array of shape (1, k))``."""
+Objective = Callable[[FloatArray], tuple[float, FloatArray]]
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,31 @@ _COARSE_GTOL = 1e-4
 _NEWTON_STEPS = 6
 
 
+class _WithHessian:
+    """The objective together with its Hessian from the caller's Hessian of the log-likelihood.
+
+    ``loglik_hessian(params) -> (H, evaluations)`` is the Hessian of the total log-likelihood w.r.t. ``theta``;
+    the penalty's Hessian is taken by forward differences of ``penalty`` (the objective with a zero kernel, so it
+    holds whatever penalty the objective adds), which costs no kernel evaluation.
+    """
+
+    def __init__(self, fun: Objective, penalty: Objective,
+                 loglik_hessian: Callable[[FloatArray], tuple[FloatArray, int]], total_weight: float, n_free: int,
+                 counter: list[int]) -> None:
+        self.fun, self.penalty, self.loglik_hessian = fun, penalty, loglik_hessian
+        self.total_weight, self.n_free, self.counter = total_weight, n_free, counter
+
+    def __call__(self, theta: FloatArray) -> tuple[float, FloatArray]:
+        return self.fun(theta)
+
+    def hessian(self, theta: FloatArray) -> FloatArray:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            h_ll, evaluations = self.loglik_hessian(_natural(theta, self.n_free))
+        self.counter[0] += evaluations
+        hess: FloatArray = -h_ll / self.total_weight + _hessian(self.penalty, theta, self.penalty(theta)[1])
+        return hess
+
+
 def _hessian(
     fun: Callable[[FloatArray], tuple[float, FloatArray]], theta: FloatArray, grad: FloatArray
 ) -> FloatArray:
@@ -166,7 +193,10 @@ def _hessian(
 
     One gradient evaluation per parameter. The step (1e-6 on the log scale, i.e. a 1e-6 relative
     change of the parameter) balances truncation against the rounding noise of the summed gradient.
+    An objective that knows its Hessian (:class:`_WithHessian`) gives it instead.
     """
+    if isinstance(fun, _WithHessian):
+        return fun.hessian(theta)
     k = theta.shape[0]
     hess = np.empty((k, k))
     for j in range(k):
@@ -237,6 +267,7 @@ def maximize_likelihood(
     total_weight: float | None = None,
     n_free: int = 0,
     coefficient_lambdas: FloatArray | None = None,
+    hessian: Callable[[FloatArray], tuple[FloatArray, int]] | None = None,
 ) -> FitResult:
     """Maximise ``sum(weights * loglik(params, data)[0])`` over positive ``params``.
 
@@ -277,6 +308,11 @@ def maximize_likelihood(
         customers, plus ``lambda_trans * sum(gamma_trans**2) + lambda_life * sum(gamma_life**2)``), so equal
         lambdas give estimates comparable with CLVTools'. The reported log-likelihood is the unpenalised one;
         the standard errors come from the Hessian of the penalised objective (as CLVTools' do).
+    hessian:
+        Optional ``params -> (H, n)``: the Hessian of the total log-likelihood w.r.t. the optimiser's coordinates
+        (log parameters, then the coefficients) at natural-scale ``params``, and the kernel evaluations it took.
+        Used wherever a Hessian is needed (BFGS's start, Newton steps, the covariance) instead of forward
+        differences of the gradient, one evaluation per parameter.
 
     Returns
     -------
@@ -298,7 +334,13 @@ def maximize_likelihood(
     if lambdas is not None and lambdas.shape != (n_free,):
         raise InvalidInputError(f"{model}: 'coefficient_lambdas' must have shape ({n_free},). "
                                 f"Got {lambdas.shape} instead.")
-    fun = _objective(loglik, data, weights, total_weight, penalizer, counter, summed, limit, n_free, lambdas)
+    fun: Objective = _objective(loglik, data, weights, total_weight, penalizer, counter, summed, limit, n_free,
+                                lambdas)
+    if hessian is not None:
+        # The penalties' Hessian by differences of the objective on a zero kernel: whatever penalty it adds.
+        penalty = _objective(_zero_kernel, {}, np.ones(1), total_weight, penalizer, [0], True, [math.inf], n_free,
+                             lambdas)
+        fun = _WithHessian(fun, penalty, hessian, total_weight, n_free, counter)
     theta0 = np.array(start, dtype=np.float64)
     n_pos = theta0.shape[0] - n_free
     theta0[:n_pos] = np.log(theta0[:n_pos])
@@ -342,7 +384,9 @@ def maximize_likelihood(
 
 
 # ---------------------------------------------------------------------------------------------- steps
-Objective = Callable[[FloatArray], tuple[float, FloatArray]]
+def _zero_kernel(params: FloatArray, _data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
+    """A summed kernel of log-likelihood 0: the objective on it is the penalty alone."""
+    return np.zeros(1), np.zeros((1, params.shape[0]))
 
 
 def _progress_callbacks(fun: Objective, progress: Callable[[FitProgress], None] | None, model: str,

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -83,6 +83,18 @@ def _split(params: FloatArray) -> tuple[float, float, float, float]:
     return r, alpha, s, beta
 
 
+def _columns(params: FloatArray, index: IntArray | None = None) -> tuple[Any, Any, Any, Any]:
+    """``(r, alpha, s, beta)`` for the likelihood parts: floats from params of shape (4,); from params of shape
+    (m, 4) (one row of parameters per key - customers with covariates) each column taken at ``index`` (every
+    part row's key; all rows when ``None``), or a float where the column is the same for every key (a parameter no
+    covariate scales keeps its gammaln, log, ... scalar)."""
+    if params.ndim == 1:
+        return _split(params)
+    cols = tuple(float(c[0]) if c.shape[0] and np.all(c == c[0]) else (c if index is None else c[index])
+                 for c in params.T)
+    return cols[0], cols[1], cols[2], cols[3]
+
+
 class Groups(NamedTuple):
     """Distinct values the likelihood depends on, with each row's position among them.
 
@@ -101,6 +113,10 @@ class Groups(NamedTuple):
     x_age: FloatArray
     age_u: FloatArray
     inv_age: IntArray
+    key_tx: IntArray
+    key_age: IntArray
+    xcode_tx: IntArray
+    xcode_age: IntArray
 
 
 def _codes(values: FloatArray) -> tuple[FloatArray, IntArray]:
@@ -115,22 +131,31 @@ def _pairs(code_a: IntArray, code_b: IntArray, n_b: int) -> tuple[IntArray, IntA
     return first.astype(np.intp), inverse.ravel().astype(np.intp)
 
 
-def group_rows(x: FloatArray, tx: FloatArray, T: FloatArray) -> Groups:
-    """The :class:`Groups` of rows ``(x, tx, T)``; computed once per fit."""
+def group_rows(x: FloatArray, tx: FloatArray, T: FloatArray, key: IntArray | None = None) -> Groups:
+    """The :class:`Groups` of rows ``(x, tx, T)``; computed once per fit.
+
+    With ``key`` (integer codes, e.g. of the rows' covariate values, whose rows have different parameters),
+    pairs are formed within equal keys only, so that every row of a pair has the pair's parameters.
+    """
     x_u, cx = _codes(x)
     tx_u, ctx = _codes(tx)
     T_u, cT = _codes(T)
-    first_tx, inv_tx = _pairs(cx, ctx, tx_u.shape[0])
-    first_T, inv_T = _pairs(cx, cT, T_u.shape[0])
-    return Groups(x_u, cx, x[first_tx], tx[first_tx], inv_tx, x[first_T], T[first_T], inv_T)
+    # (key, x) as one code; its range (keys x frequencies) stays far below 2**63 even once multiplied by the
+    # number of distinct tx or T values in _pairs.
+    cxk = cx if key is None else np.asarray(key, dtype=np.intp) * x_u.shape[0] + cx
+    first_tx, inv_tx = _pairs(cxk, ctx, tx_u.shape[0])
+    first_T, inv_T = _pairs(cxk, cT, T_u.shape[0])
+    keys = np.zeros(x.shape[0], dtype=np.intp) if key is None else np.asarray(key, dtype=np.intp)
+    return Groups(x_u, cx, x[first_tx], tx[first_tx], inv_tx, x[first_T], T[first_T], inv_T,
+                  keys[first_tx], keys[first_T], cx[first_tx], cx[first_T])
 
 
-def _alive_part(params: FloatArray, x: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``A = log E(T) + log G(1/kappa_T; s, r+x)`` and its gradient, shape (m,) and (m, 4)."""
-    r, alpha, s, beta = _split(params)
+def _alive_part(params: tuple[Any, Any, Any, Any], x: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``A = log E(T) + log G(1/kappa_T; s, r+x)`` and its gradient, shapes (m,), (m, 4) (params: :func:`_columns`)."""
+    r, alpha, s, beta = params
     a = r + x
     la, lb = np.log(alpha + T), np.log(beta + T)
-    lh, h_lk, h_p, h_q = log_g(la - lb, np.full(x.shape, s), a, grad=True)
+    lh, h_lk, h_p, h_q = log_g(la - lb, np.broadcast_to(s, x.shape), a, grad=True)
     value: FloatArray = -a * la - s * lb + lh
     grad = np.empty((x.shape[0], 4))
     grad[:, 0] = -la + h_q
@@ -140,12 +165,12 @@ def _alive_part(params: FloatArray, x: FloatArray, T: FloatArray) -> tuple[Float
     return value, grad
 
 
-def _dropout_part(params: FloatArray, x: FloatArray, tx: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``B = log E(tx) + log G(kappa_tx; r+x, s)`` and its gradient, shape (m,) and (m, 4)."""
-    r, alpha, s, beta = _split(params)
+def _dropout_part(params: tuple[Any, Any, Any, Any], x: FloatArray, tx: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``B = log E(tx) + log G(kappa_tx; r+x, s)`` and its gradient, shapes (m,), (m, 4) (params: :func:`_columns`)."""
+    r, alpha, s, beta = params
     a = r + x
     la, lb = np.log(alpha + tx), np.log(beta + tx)
-    lg, g_lk, g_p, g_q = log_g(lb - la, a, np.full(x.shape, s), grad=True)
+    lg, g_lk, g_p, g_q = log_g(lb - la, a, np.broadcast_to(s, x.shape), grad=True)
     value: FloatArray = -a * la - s * lb + lg
     grad = np.empty((x.shape[0], 4))
     grad[:, 0] = -la + g_p
@@ -155,13 +180,26 @@ def _dropout_part(params: FloatArray, x: FloatArray, tx: FloatArray) -> tuple[Fl
     return value, grad
 
 
-def _frequency_part(params: FloatArray, x: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``log[Gamma(r+x) alpha^r beta^s / Gamma(r)]`` and its gradient."""
-    r, alpha, s, beta = _split(params)
-    a = r + x
-    value: FloatArray = special.gammaln(a) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+def _frequency_part(params: tuple[Any, Any, Any, Any], x: FloatArray,
+                    x_codes: tuple[FloatArray, IntArray] | None = None) -> tuple[FloatArray, FloatArray]:
+    """``log[Gamma(r+x) alpha^r beta^s / Gamma(r)]`` and its gradient.
+
+    ``x_codes`` (the distinct values of ``x`` and each row's index into them) lets the gamma-function terms be
+    evaluated once per distinct ``x`` when ``r`` is one number (many rows share a frequency: with covariates, the
+    pairs of every covariate group). ``params``: :func:`_columns`.
+    """
+    r, alpha, s, beta = params
+    if x_codes is not None and isinstance(r, float):
+        x_u, code = x_codes
+        log_ratio = (special.gammaln(r + x_u) - special.gammaln(r))[code]
+        d_log_ratio = (special.digamma(r + x_u) - special.digamma(r))[code]
+    else:
+        a = r + x
+        log_ratio = special.gammaln(a) - special.gammaln(r)
+        d_log_ratio = special.digamma(a) - special.digamma(r)
+    value: FloatArray = log_ratio + r * np.log(alpha) + s * np.log(beta)
     grad = np.empty((x.shape[0], 4))
-    grad[:, 0] = special.digamma(a) - special.digamma(r) + np.log(alpha)
+    grad[:, 0] = d_log_ratio + np.log(alpha)
     grad[:, 1] = r / alpha
     grad[:, 2] = np.log(beta)
     grad[:, 3] = s / beta
@@ -192,18 +230,27 @@ def loglik(
         Optional :func:`group_rows` of the same rows: the parts are then evaluated once per distinct
         value and gathered (same result, much faster on real data).
 
+    ``params`` may also have shape (m, 4), rows of parameters for customers with covariates: with ``groups`` built
+    with a ``key``, one row per key (``params[key]`` are each row's parameters); without ``groups``, one per row.
+
     Returns
     -------
     (ll, grad):
         ``ll`` of shape (n,), ``grad`` of shape (n, 4).
     """
+    codes_T = codes_tx = None
     if groups is None:
         x_T, T_u, x_tx, tx_u = x, T, x, tx
+        p_T = p_tx = _columns(params)
     else:
         x_T, T_u, x_tx, tx_u = groups.x_age, groups.age_u, groups.x_tx, groups.tx_u
+        p_T, p_tx = _columns(params, groups.key_age), _columns(params, groups.key_tx)
+        if params.ndim == 2:  # pairs of several parameter rows repeat each frequency
+            codes_T, codes_tx = (groups.x_u, groups.xcode_age), (groups.x_u, groups.xcode_tx)
     # log C (which depends on x only) is added to both parts at the pair level: log(C e^A + C e^B).
-    A, gA = (u + v for u, v in zip(_alive_part(params, x_T, T_u), _frequency_part(params, x_T), strict=True))
-    B, gB = (u + v for u, v in zip(_dropout_part(params, x_tx, tx_u), _frequency_part(params, x_tx), strict=True))
+    A, gA = (u + v for u, v in zip(_alive_part(p_T, x_T, T_u), _frequency_part(p_T, x_T, codes_T), strict=True))
+    B, gB = (u + v for u, v in zip(_dropout_part(p_tx, x_tx, tx_u), _frequency_part(p_tx, x_tx, codes_tx),
+                                   strict=True))
     if groups is not None:
         A, B = A[groups.inv_age], B[groups.inv_tx]
     # log(e^A + e^B) and the weight of the first term, with one exp and one log1p.

@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from ...batch import CustomerSummary
 from . import _paretonbd
-from ._base import Engine, FittedModel, ModelParams, PositiveFinite, observed_rows
+from ._base import Engine, FittedModel, ModelParams, PositiveFinite, observed_rows, observed_rows_keyed
 from ._count import CountKernel, FittedCountModel
 from ._covariates import Links
 from ._mixing import MixingDistribution, gamma_mixing
@@ -93,6 +93,7 @@ def _groups_from(data: Mapping[str, FloatArray]) -> _paretonbd.Groups | None:
         x_u=data["group_x_u"], inv_x=pos("inv_x"),
         x_tx=data["group_x_tx"], tx_u=data["group_tx_u"], inv_tx=pos("inv_tx"),
         x_age=data["group_x_age"], age_u=data["group_age_u"], inv_age=pos("inv_age"),
+        key_tx=pos("key_tx"), key_age=pos("key_age"), xcode_tx=pos("xcode_tx"), xcode_age=pos("xcode_age"),
     )
 
 
@@ -117,19 +118,30 @@ class ParetoNBD(Engine[CustomerSummary, FittedParetoNBD]):
     name: ClassVar[str] = "ParetoNBD"
     dynamic_family: ClassVar[str] = "paretonbd"
     fitted_class: ClassVar[type[FittedModel]] = FittedParetoNBD
+    row_params: ClassVar[bool] = True
 
     def _loglik(self, params: FloatArray, data: Mapping[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
         return _paretonbd.loglik(params, data["x"], data["tx"], data["T"], _groups_from(data))
 
     def _prepare(self, summary: CustomerSummary) -> tuple[dict[str, FloatArray], FloatArray]:
         x, tx, T, w = observed_rows(summary, "ParetoNBD.fit()")
+        return self._grouped_data(x, tx, T), w
+
+    def _prepare_keyed(self, summary: CustomerSummary, key: npt.NDArray[np.intp]
+                       ) -> tuple[dict[str, FloatArray], FloatArray, npt.NDArray[np.intp]]:
+        x, tx, T, w, row_key = observed_rows_keyed(summary, "ParetoNBD.fit()", key)
+        return self._grouped_data(x, tx, T, row_key), w, row_key
+
+    @staticmethod
+    def _grouped_data(x: FloatArray, tx: FloatArray, T: FloatArray,
+                      key: npt.NDArray[np.intp] | None = None) -> dict[str, FloatArray]:
         data = {"x": x, "tx": tx, "T": T}
-        # The distinct (x), (x, tx) and (x, T) values, computed once per fit. The data mapping holds
-        # float arrays only, so positions are stored as float64 (exact below 2**53).
-        groups = _paretonbd.group_rows(x, tx, T)
+        # The distinct (x), (x, tx) and (x, T) values (within equal keys), computed once per fit. The data
+        # mapping holds float arrays only, so positions are stored as float64 (exact below 2**53).
+        groups = _paretonbd.group_rows(x, tx, T, key)
         for name, value in zip(_paretonbd.Groups._fields, groups, strict=True):
             data["group_" + name] = value.astype(np.float64)
-        return data, w
+        return data
 
     def _default_start(self, data: Mapping[str, FloatArray], weights: FloatArray) -> FloatArray:
         # r = s = 1 and alpha = beta = c with c matching the mean frequency: at r = s = 1, alpha = beta
