@@ -45,13 +45,14 @@ CLVTOOLS_DYNCOV_FIT = {
     "trans.Channel": 0.61373951022984541,
 }
 CLVTOOLS_DYNCOV_FIT_LL = -5752.9367202226822
-#: customer id: (log-likelihood at CLVTools' estimates, PAlive, CET over the 207.142857 holdout weeks)
+#: customer id: (log-likelihood at CLVTools' estimates, PAlive, CET and DECT over the 207.142857 holdout weeks; DECT
+#: discounts continuously at 0.095310179804324935 = log(1.1) per week, the settings file's continuous.discount.factor)
 CLVTOOLS_DYNCOV_CUSTOMERS = {
-    1: (-25.4133742504562, 0.96582113645111, 4.71523823326992),
-    10: (-10.6089450436236, 0.981308693365614, 3.08837298480247),
-    100: (-1.17675294385468, 0.314128068142081, 0.491545535528813),
-    101: (-6.7219925514419, 0.296253342236409, 0.74420037715418),
-    106: (-14.3719268883781, 0.965834466941871, 4.0557829255553),
+    1: (-25.4133742504562, 0.96582113645111, 4.71523823326992, 0.316739417439668),
+    10: (-10.6089450436236, 0.981308693365614, 3.08837298480247, 0.184566602672605),
+    100: (-1.17675294385468, 0.314128068142081, 0.491545535528813, 0.0293756259356873),
+    101: (-6.7219925514419, 0.296253342236409, 0.74420037715418, 0.049911711426169),
+    106: (-14.3719268883781, 0.965834466941871, 4.0557829255553, 0.272011508192989),
 }
 
 
@@ -249,13 +250,19 @@ def test_apparel_likelihood_and_predictions_equal_clvtools_at_its_estimates(shar
     ll, _ = _dyncov.loglik(model.param_array(), gamma, summary.frequency, design.S, design.pieces)
     assert ll.sum() == pytest.approx(CLVTOOLS_DYNCOV_FIT_LL, rel=1e-12)
     alive = model.probability_alive(summary, purchase_covariates=cov, dropout_covariates=cov)
-    cet = model.expected_purchases(summary, 207.142857142857142857, purchase_covariates=cov, dropout_covariates=cov)
+    horizon = 207.142857142857142857
+    cet = model.expected_purchases(summary, horizon, purchase_covariates=cov, dropout_covariates=cov)
+    dect = model.discounted_expected_purchases(summary, horizon, 0.1, purchase_covariates=cov, dropout_covariates=cov)
     ids = summary.customer_id.tolist()
-    for cid, (want_ll, want_alive, want_cet) in CLVTOOLS_DYNCOV_CUSTOMERS.items():
+    for cid, (want_ll, want_alive, want_cet, want_dect) in CLVTOOLS_DYNCOV_CUSTOMERS.items():
         i = ids.index(cid)
         assert ll[i] == pytest.approx(want_ll, rel=1e-12)
         assert alive[i] == pytest.approx(want_alive, rel=1e-12)
         assert cet[i] == pytest.approx(want_cet, rel=1e-12)
+        assert dect[i] == pytest.approx(want_dect, rel=1e-10)
+    np.testing.assert_array_equal(
+        model.discounted_expected_purchases(summary, horizon, 0.0, purchase_covariates=cov, dropout_covariates=cov),
+        cet)
     # clvkit's own fit goes beyond CLVTools' (a higher log-likelihood on the same likelihood)
     fitted = ParetoNBD().fit(summary, purchase_covariates=cov, dropout_covariates=cov)
     assert fitted.log_likelihood >= CLVTOOLS_DYNCOV_FIT_LL
@@ -301,6 +308,8 @@ def test_apparel_typed_errors_name_the_fix(shared_data: Any) -> None:
         model.discounted_expected_residual_transactions(summary, 0.01, purchase_covariates=const)
     with pytest.raises(InvalidInputError, match="do not cover the prediction horizon"):
         model.expected_purchases(summary, 52 * 10, purchase_covariates=const)
+    with pytest.raises(InvalidInputError, match="for models fitted with time-varying covariates"):
+        ParetoNBD().fit(summary).discounted_expected_purchases(summary, 10, 0.01)
     with pytest.raises(InvalidInputError, match="one number for all customers"):
         model.expected_purchases(summary, np.arange(len(summary)) + 1.0, purchase_covariates=const)
 

@@ -82,15 +82,15 @@ class FittedCountModel(FittedModel):
     dynamic_family: ClassVar[str] = ""
 
     # ------------------------------------------------------------------ hooks a model may override
-    def _dynamic_expected(self, summary: CustomerSummary, t: FloatArray, covs: dict[str, Any], where: str
-                          ) -> FloatArray:
+    def _dynamic_expected(self, summary: CustomerSummary, t: FloatArray, covs: dict[str, Any], where: str,
+                          discount: float = 0.0) -> FloatArray:
         """Expected purchases with time-varying covariates: one horizon for all customers."""
         values = np.unique(np.asarray(t, dtype=np.float64))
         if values.size != 1:
             raise InvalidInputError(f"{type(self).__name__}.{where}(): with time-varying covariates the horizon 't' "
                                     f"must be one number for all customers. Got {values.size} different values.")
         return dynamic_expected(self, self.dynamic_family, summary, float(values[0]), covs,
-                                f"{type(self).__name__}.{where}()")
+                                f"{type(self).__name__}.{where}()", discount)
 
     def _customers(self, summary: CustomerSummary, where: str) -> tuple[FloatArray, FloatArray, FloatArray]:
         """``(x, tx, T)`` of a summary checked for this model."""
@@ -138,7 +138,8 @@ class FittedCountModel(FittedModel):
             raise InvalidInputError(
                 f"{type(self).__name__}.{where}() is not available for a model fitted with time-varying covariates "
                 f"(it would need the covariates of an unbounded future). Use probability_alive(), "
-                f"expected_purchases() or expected_purchases_path() with the covariates of the horizon."
+                f"expected_purchases(), expected_purchases_path() or discounted_expected_purchases() with the "
+                f"covariates of the horizon."
             )
         groups = self._param_groups(summary, where, covariates)
         if groups[0][0] is None:
@@ -364,6 +365,46 @@ class FittedCountModel(FittedModel):
             return self.kernel.discounted_residual(params, x, tx, T, d)
 
         return self._by_group(summary, "discounted_expected_residual_transactions", covs, call)
+
+    def discounted_expected_purchases(self, summary: CustomerSummary, t: Any, discount_rate: Any, *,
+                                      purchase_covariates: Any = None, dropout_covariates: Any = None) -> FloatArray:
+        """Discounted expected purchases in the next ``t`` time units, for a model with time-varying covariates.
+
+        ``E[int_T^{T+t} e^{-delta (u - T)} dX(u)]`` with ``delta = log(1 + discount_rate)``: DERT over the horizon
+        the covariates cover (CLVTools' "DECT"). Models without time-varying covariates have the unbounded
+        :meth:`discounted_expected_residual_transactions`; :func:`clvkit.valuation.clv` values a horizon for every
+        model.
+
+        Parameters
+        ----------
+        summary:
+            Customers (made by :func:`clvkit.summarize`, which keeps the purchase dates).
+        t:
+            Horizon in the summary's time unit, one number for all customers.
+        discount_rate:
+            ``d``, discrete, per time unit of the summary (``d >= 0``; 0 gives :meth:`expected_purchases`).
+        purchase_covariates, dropout_covariates:
+            The customers' covariates, covering their calibration period and the horizon.
+
+        Raises
+        ------
+        InvalidInputError
+            For a model without time-varying covariates, a bad horizon or rate, or covariates that do not cover
+            the horizon (names the first customer and period short).
+        """
+        where = "discounted_expected_purchases"
+        if not self.time_varying:
+            raise InvalidInputError(
+                f"{type(self).__name__}.{where}() is for models fitted with time-varying covariates. Use "
+                f"discounted_expected_residual_transactions() (all the future) or clvkit.valuation.clv() (a horizon)."
+            )
+        x, _, _ = self._customers(summary, where)
+        t_arr = self._check_t(t, where)
+        self._broadcast(x, where, t=t_arr)
+        d = check_scalar(discount_rate, "discount_rate", f"{type(self).__name__}.{where}()", low=0.0, high=np.inf,
+                         high_open=True)
+        covs = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        return self._dynamic_expected(summary, t_arr, covs, where, discount=float(np.log1p(d)))
 
     def simulate(self, T: Any, *, seed: Any = None) -> CustomerSummary:
         """Customers drawn from the model, observed for ``T`` time units since their first purchase.

@@ -128,6 +128,11 @@ def dynamic_expected(model: Any, family: str, summary: Any, t: float, covariates
                      discount: float = 0.0) -> FloatArray:
     """Expected purchases in ``(T, T + t]`` with the horizon's covariates (discounted continuously at ``discount``
     per time unit when given: Pareto/NBD only)."""
+    if family != "paretonbd" and discount > 0.0:
+        raise InvalidInputError(
+            f"{where}: discounting within the horizon is available for ParetoNBD with time-varying covariates; for "
+            f"BetaGeo use clvkit.valuation.clv(), which discounts period by period."
+        )
     gamma, S, cal, hor, x, layout = _prepare(model, summary, covariates, t, where)
     params = model.param_array()
     if family == "paretonbd":
