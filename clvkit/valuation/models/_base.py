@@ -747,6 +747,9 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             multiplied by ``exp(-z' gamma)`` (Pareto/NBD: ``alpha_i = alpha exp(-gamma_p' z_i)``,
             ``beta_i = beta exp(-gamma_d' z_i)``). The sBG model takes its covariates as ``covariates`` (its
             dropout process, ``alpha_i = alpha exp(gamma' z_i)``), matched by ``contracts.customer_id``.
+            Time-varying covariates (``clvkit.Covariates.dynamic(...)``) fit Pareto/NBD (both processes) and BG/NBD
+            (purchase process) on a summary made by :func:`clvkit.summarize` (which keeps the purchase dates);
+            the fitted model's ``time_varying`` is then True and its predictions take the horizon's covariates.
         equal:
             Names of covariates in both processes constrained to one coefficient.
         spend_covariates:
