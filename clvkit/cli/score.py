@@ -96,10 +96,12 @@ def run(args: argparse.Namespace, console: Console) -> int:
                 covariates.align(summary.customer_id)  # every customer scored needs a row: else one error, here
     if dynamic_design is not None:
         period = (saved.period_column if saved is not None else None) or "period"
-        with console.step(console.tr("reading time-varying covariates {path}", path=args.dynamic_covariates)):
+        with console.step(console.tr("reading time-varying covariates {path}", path=args.dynamic_covariates)) as add:
             dynamic = read_dynamic_covariates(args.dynamic_covariates, customer_id=settings.customer_id,
                                               period=period, design=dynamic_design, delimiter=args.delimiter,
                                               date_format=settings.date_format)
+            add(console.tr("{customers} customers, {periods} periods", customers=f"{len(dynamic):,}",
+                           periods=f"{dynamic.periods.shape[0]:,}"))
             if summary.customer_id is not None:
                 dynamic.customer_grid(summary.customer_id)  # every customer scored needs rows: else one error, here
         # the periods each customer needs (calibration and horizon) are checked by the model's predictions
