@@ -288,3 +288,25 @@ def test_summary_settings_keep_reading_version_1(tmp_path: Path) -> None:
         SummarySettings.from_document({k: v for k, v in doc2.items() if k != "period_column"}, tmp_path)
     with pytest.raises(InvalidInputError, match="reads versions 1 and 2"):
         SummarySettings.from_document({**doc2, "schema_version": 3}, tmp_path)
+
+
+def test_read_dynamic_covariates_reads_a_bom_gzip_and_the_logs_date_format(tmp_path: Path) -> None:
+    import gzip
+
+    from clvkit.cli._covariates import read_dynamic_covariates
+
+    path = tmp_path / "weekly.csv.gz"
+    # a byte-order mark (Excel's "CSV UTF-8"), dates as yyyymmdd numbers, a blank line
+    path.write_bytes(gzip.compress("\ufeffid,week,season\n1,20050102,0\n1,20050109,1\n\n2,20050109,1\n"
+                                   .encode("utf-8")))
+    cov = read_dynamic_covariates(path, customer_id="id", period="week", date_format="yyyymmdd")
+    assert cov.names == ("season",) and cov.customer_id.tolist() == [1, 2]
+    assert cov.periods.astype("datetime64[D]").astype(str).tolist() == ["2005-01-02", "2005-01-09"]
+    np.testing.assert_array_equal(cov.values[:, :, 0], [[0.0, 1.0], [np.nan, 1.0]])
+    # the period column is read as the log's times: an unreadable value is named by its file line (after the blank)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,week,season\n1,20050102,0\n\n1,20050132,1\n")
+    with pytest.raises(InvalidInputError, match=r"(?s)dynamic covariates file .*bad\.csv.*'week'.*first at line 4"):
+        read_dynamic_covariates(bad, customer_id="id", period="week", date_format="yyyymmdd")
+    with pytest.raises(InvalidInputError, match="cannot also be a covariate column"):
+        read_dynamic_covariates(path, customer_id="id", period="week", columns=["week", "season"])
