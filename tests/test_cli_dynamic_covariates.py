@@ -172,21 +172,6 @@ def test_fit_skips_the_holdout_check_when_the_covariates_end_with_the_calibratio
     np.testing.assert_allclose(bg.param_array(), apparel["library"].param_array(), rtol=1e-10)  # same calibration
 
 
-def test_fit_with_static_covariates_and_a_holdout_checks_with_the_covariates(apparel: dict[str, Any],
-                                                                            shared_data: Any) -> None:
-    # before time-varying covariates came to the CLI, this holdout check failed (the covariates were not passed)
-    static_path = Path(shared_data("apparel_static_cov.csv"))
-    status, out, err = _run(_fit_args(apparel["log"], apparel["dir"] / "static", "--covariates", str(static_path),
-                                      "--covariate-columns", "Gender", "-q"))
-    assert status == 0, err
-    summary = apparel["summary"]
-    gender = Covariates.static(apparel["pd"].read_csv(static_path), customer_id="Id", columns=["Gender"])
-    lib = BetaGeo().fit(summary, purchase_covariates=gender, dropout_covariates=gender)
-    predicted = lib.expected_purchases(summary, summary.duration_holdout, purchase_covariates=gender,
-                                       dropout_covariates=gender).sum()
-    assert f"predicted repeat purchases  {predicted:,.1f}" in out
-
-
 # ------------------------------------------------------------------------------------------- typed errors
 def _error(argv: list[str]) -> str:
     status, _, err = _run([*argv, "-q"])
