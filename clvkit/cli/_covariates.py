@@ -1,10 +1,15 @@
-"""Static covariates on the command line: ``fit --covariates FILE`` and ``score --covariates FILE``.
+"""Covariates on the command line: ``fit``/``score`` with ``--covariates FILE`` and ``--dynamic-covariates FILE``.
 
 A covariates file is CSV (UTF-8, with or without a byte-order mark; ``.csv.gz``) or Parquet with one row per
 customer: the customer id column, named as the log's ``--customer-id``, and the covariate columns. ``fit``
 codes it into a :class:`clvkit.CovariateDesign` (numbers as they are, text as indicators of its levels) and
 saves the design as :data:`DESIGN_FILE` in the model folder; ``score`` codes its file with that design, so a
 level the fit did not see, or a customer without a row, is an error rather than a silent zero.
+
+A time-varying (dynamic) covariates file has one row per customer and period: the id column, a period column
+(each row's period start, written as the log's times are: ISO 8601 or ``--date-format``) and the covariate
+columns; it is read by :func:`read_dynamic_covariates` into :meth:`clvkit.Covariates.dynamic` and its design
+saved as :data:`DYNAMIC_DESIGN_FILE`.
 """
 
 from __future__ import annotations
@@ -23,10 +28,11 @@ from ..batch import CustomerSummary
 from ..covariates import CovariateDesign, Covariates
 from ..errors import InvalidInputError, Problem
 from ._console import Console, one_line
-from ._folder import DESIGN_FILE
-from ._log import _Lines, _parse_ids
+from ._folder import DESIGN_FILE, DYNAMIC_DESIGN_FILE
+from ._log import _Lines, _parse_ids, _parse_times
 
-__all__ = ["DESIGN_FILE", "BoundCovariates", "coefficient_block", "read_covariates"]
+__all__ = ["DESIGN_FILE", "DYNAMIC_DESIGN_FILE", "BoundCovariates", "coefficient_block", "read_covariates",
+           "read_dynamic_covariates"]
 
 
 
@@ -60,29 +66,39 @@ def _parse_column(name: str, values: list[str], numeric: bool | None, lines: _Li
     return np.array(parsed, dtype=np.float64)
 
 
+def _missing_column(name: str, period: str | None, available: list[str]) -> Problem:
+    hint = "Name the column of each row's period start with --period-column. " if name == period else ""
+    return Problem(name, "is not a column of the covariates file", fix=f"{hint}Available columns: {available}.")
+
+
 def _read_csv(path: Path, customer_id: str, columns: Sequence[str] | None, design: CovariateDesign | None,
-              delimiter: str) -> tuple[dict[str, npt.NDArray[Any]], list[str]]:
-    where = f"The covariates file {path}"
+              delimiter: str, period: str | None = None, date_format: str | None = None,
+              where: str = "The covariates file") -> tuple[dict[str, npt.NDArray[Any]], list[str]]:
+    """The id column, the ``period`` column (times, when given) and the covariate columns of a CSV file."""
+    where = f"{where} {path}"
     rows = read_rows(path, where=where, delimiter=delimiter)
+    keys = [customer_id] if period is None else [customer_id, period]
     if not rows:
-        raise InvalidInputError(f"{where} is empty; it needs a header row naming the customer id and the covariates.")
+        raise InvalidInputError(f"{where} is empty; it needs a header row naming the customer id"
+                                f"{', the period' if period is not None else ''} and the covariates.")
     header = [h.strip() for h in rows[0]]
-    names = list(columns) if columns is not None else [h for h in header if h != customer_id]
-    missing = [n for n in [customer_id, *names] if n not in header]
+    names = list(columns) if columns is not None else [h for h in header if h not in keys]
+    missing = [n for n in [*keys, *names] if n not in header]
     if missing:
-        raise InvalidInputError([Problem(n, "is not a column of the covariates file",
-                                         fix=f"Available columns: {header}.") for n in missing], context=where)
-    dup = sorted({h for h in header if header.count(h) > 1} & {customer_id, *names})
+        raise InvalidInputError([_missing_column(n, period, header) for n in missing], context=where)
+    dup = sorted({h for h in header if header.count(h) > 1} & {*keys, *names})
     if dup:
         raise InvalidInputError(f"{where} has the column {dup[0]!r} more than once; name each column once.")
     if not names:
-        raise InvalidInputError(f"{where} has no covariate columns besides {customer_id!r}.")
-    skipped = [i for i, r in enumerate(rows[1:]) if not r or all(c.strip() == "" for c in r)]
-    body = [r for r in rows[1:] if r and not all(c.strip() == "" for c in r)]
+        raise InvalidInputError(f"{where} has no covariate columns besides {' and '.join(map(repr, keys))}.")
+    data = rows[1:]
+    blank = [not "".join(r).strip() for r in data]  # no cells, or only whitespace
+    skipped = [i for i, b in enumerate(blank) if b]
+    body = [r for r, b in zip(data, blank, strict=True) if not b] if skipped else data
     if not body:
         raise InvalidInputError(f"{where} has a header but no data rows.")
     lines = _Lines([i - k for k, i in enumerate(skipped)])
-    need = max(header.index(n) for n in [customer_id, *names]) + 1
+    need = max(header.index(n) for n in [*keys, *names]) + 1
     short = [i for i, r in enumerate(body) if len(r) < need]
     if short:
         raise InvalidInputError([Problem("(row)", f"has fewer than {need} fields",
@@ -91,34 +107,48 @@ def _read_csv(path: Path, customer_id: str, columns: Sequence[str] | None, desig
     coding = {c.name: c.coding == "numeric" for c in design.columns} if design is not None else {}
     problems: list[Problem] = []
     out: dict[str, npt.NDArray[Any]] = {}
-    out[customer_id] = _parse_ids([r[header.index(customer_id)].strip() for r in body], customer_id, lines, problems)
+
+    def cells(name: str) -> list[str]:
+        j = header.index(name)
+        return [r[j].strip() for r in body]
+
+    out[customer_id] = _parse_ids(cells(customer_id), customer_id, lines, problems)
+    if period is not None:
+        out[period] = _parse_times(cells(period), period, date_format, lines, problems)
     for n in names:
-        out[n] = _parse_column(n, [r[header.index(n)].strip() for r in body], coding.get(n), lines, problems)
+        out[n] = _parse_column(n, cells(n), coding.get(n), lines, problems)
     if problems:
         raise InvalidInputError(problems, context=where)
     return out, names
 
 
-def _read_parquet(path: Path, customer_id: str, columns: Sequence[str] | None
+def _read_parquet(path: Path, customer_id: str, columns: Sequence[str] | None, period: str | None = None,
+                  date_format: str | None = None, where: str = "The covariates file"
                   ) -> tuple[dict[str, npt.NDArray[Any]], list[str]]:
     from .._frames import require
 
     pq = require("pyarrow.parquet")
-    where = f"The covariates file {path}"
+    where = f"{where} {path}"
+    keys = [customer_id] if period is None else [customer_id, period]
     try:
         available = list(pq.read_schema(path).names)
     except Exception as exc:  # pyarrow raises several unrelated types for unreadable files
         raise InvalidInputError(f"{where} cannot be read as Parquet: {exc}") from None
-    names = list(columns) if columns is not None else [h for h in available if h != customer_id]
-    missing = [n for n in [customer_id, *names] if n not in available]
+    names = list(columns) if columns is not None else [h for h in available if h not in keys]
+    missing = [n for n in [*keys, *names] if n not in available]
     if missing:
-        raise InvalidInputError([Problem(n, "is not a column of the covariates file",
-                                         fix=f"Available columns: {available}.") for n in missing], context=where)
+        raise InvalidInputError([_missing_column(n, period, available) for n in missing], context=where)
     try:
-        table = pq.read_table(path, columns=[customer_id, *names])
+        table = pq.read_table(path, columns=[*keys, *names])
     except Exception as exc:  # pyarrow raises several unrelated types for unreadable files
         raise InvalidInputError(f"{where} cannot be read as Parquet: {exc}") from None
-    return {n: np.asarray(table.column(n).to_numpy(zero_copy_only=False)) for n in [customer_id, *names]}, names
+    out = {n: np.asarray(table.column(n).to_numpy(zero_copy_only=False)) for n in [*keys, *names]}
+    if period is not None and out[period].dtype.kind in "OU" and all(isinstance(v, str) for v in out[period]):
+        problems: list[Problem] = []  # periods stored as text: read as the log's times are
+        out[period] = _parse_times([str(v) for v in out[period].tolist()], period, date_format, _Lines([]), problems)
+        if problems:
+            raise InvalidInputError(problems, context=where)
+    return out, names
 
 
 def read_covariates(path: str | Path, *, customer_id: str, columns: Sequence[str] | None = None,
@@ -145,22 +175,68 @@ def read_covariates(path: str | Path, *, customer_id: str, columns: Sequence[str
         raise InvalidInputError(f"The covariates file {p}: {one_line(exc)}") from None
 
 
+def read_dynamic_covariates(path: str | Path, *, customer_id: str, period: str, columns: Sequence[str] | None = None,
+                            design: CovariateDesign | None = None, fmt: str | None = None,
+                            delimiter: str | None = None, date_format: str | None = None) -> Covariates:
+    """Time-varying covariates from a CSV or Parquet file: one row per customer and period.
+
+    ``period`` is the column of each row's period start, read as the log's times are (ISO 8601, or
+    ``date_format`` as ``--date-format`` gives it); the covariates are coded anew, or with ``design`` (then the
+    columns are its own). Default columns: every column but the id and the period.
+
+    Raises
+    ------
+    InvalidInputError
+        One message naming the file: a missing column, unreadable periods (with their lines), empty or
+        non-numeric cells, a customer with two rows for one period, gaps, periods off the grid, a level ``design``
+        does not know, constant or collinear columns (a new design).
+    """
+    p = Path(path)
+    where = "The dynamic covariates file"
+    if design is not None:
+        columns = [c.name for c in design.columns]
+    if columns is not None and period in columns:
+        raise InvalidInputError(f"{where} {p}: the period column {period!r} cannot also be a covariate column; "
+                                f"name it with --period-column and leave it out of --dynamic-columns.")
+    kind = fmt or ("parquet" if p.suffix.lower() in (".parquet", ".pq") else "csv")
+    sep = delimiter or ("\t" if ".tsv" in [x.lower() for x in p.suffixes] else ",")
+    data, names = (_read_parquet(p, customer_id, columns, period, date_format, where) if kind == "parquet"
+                   else _read_csv(p, customer_id, columns, design, sep, period, date_format, where))
+    try:
+        return Covariates.dynamic(data, customer_id=customer_id, period=period, columns=names, design=design)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{where} {p}: {one_line(exc)}") from None
+
+
 class BoundCovariates:
     """A fitted covariate model with its customers' covariates bound, in the transaction-model role clv() reads.
 
-    The same covariates scale both processes, as ``clvkit fit --covariates`` fitted them.
+    ``BoundCovariates(model, covariates)``: the same covariates scale both processes, as ``clvkit fit
+    --covariates`` fitted them. ``BoundCovariates(model, purchase=..., dropout=...)``: each process its own (``clvkit
+    fit --dynamic-covariates``: time-varying purchase covariates, static dropout covariates or none).
     """
 
-    def __init__(self, model: Any, covariates: Covariates) -> None:
+    def __init__(self, model: Any, covariates: Covariates | None = None, *, purchase: Covariates | None = None,
+                 dropout: Covariates | None = None) -> None:
         self.model = model
         self.covariates = covariates
+        self.purchase = purchase
+        self.dropout = dropout
 
     @property
     def time_unit(self) -> str:
         return str(self.model.time_unit)
 
+    @property
+    def time_varying(self) -> bool:
+        """Whether the model was fitted with time-varying covariates (then predictions need them over the horizon)."""
+        return bool(getattr(self.model, "time_varying", False))
+
     def _covs(self) -> dict[str, Any]:
-        return {f"{p}_covariates": self.covariates for p in self.model.coefficients}
+        if self.covariates is not None:
+            return {f"{p}_covariates": self.covariates for p in self.model.coefficients}
+        return {f"{p}_covariates": c for p, c in (("purchase", self.purchase), ("dropout", self.dropout))
+                if c is not None}
 
     def expected_purchases(self, summary: CustomerSummary, t: Any) -> Any:
         return self.model.expected_purchases(summary, t, **self._covs())

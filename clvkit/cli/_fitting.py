@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from .._texttable import table_lines
 from ..batch import CustomerSummary
+from ..errors import InvalidInputError
 from ._args import date_option
 from ._console import UNIT_NAMES, Console, one_line
 from ._folder import SummarySettings
@@ -59,14 +60,14 @@ def _fit_progress(console: Console) -> Callable[[Any], None]:
 
 
 def _run_fit(console: Console, label: str, engine: Any, summary: CustomerSummary, who: str,
-             covariates: Any = None) -> Any:
+             covariates: Mapping[str, Any] | None = None) -> Any:
+    """``engine.fit`` as a progress step; ``covariates`` maps ``purchase_covariates``/``dropout_covariates``."""
     tr = console.tr
     with console.step(tr("fitting {model} on {who}", model=label, who=who)) as add, \
             warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         progress = _fit_progress(console) if console.verbose else None
-        model = (engine.fit(summary, progress=progress) if covariates is None else
-                 engine.fit(summary, purchase_covariates=covariates, dropout_covariates=covariates, progress=progress))
+        model = engine.fit(summary, progress=progress, **(covariates or {}))
         info = model.fit_info
         if info is not None:
             add(tr("{count} iterations", count=info.n_iterations))
@@ -75,17 +76,32 @@ def _run_fit(console: Console, label: str, engine: Any, summary: CustomerSummary
     return model
 
 
-def fit_models(console: Console, summary: CustomerSummary, with_spend: bool, covariates: Any = None
-               ) -> tuple[Any, Any | None]:
+def fit_models(console: Console, summary: CustomerSummary, with_spend: bool, covariates: Any = None,
+               dynamic: Any = None, freq: str = "D") -> tuple[Any, Any | None]:
     """BG/NBD, and Gamma-Gamma when ``with_spend`` (else ``None``), each fit reported as a progress step.
 
-    ``covariates`` (static, :class:`clvkit.Covariates`) scale both BG/NBD processes.
+    ``covariates`` (static, :class:`clvkit.Covariates`) scale both BG/NBD processes; with ``dynamic`` (time-varying
+    covariates) those scale the purchase process and ``covariates`` the dropout process. ``freq`` is the
+    ``--freq`` the summary counted purchases in (named when the covariate periods do not align with it).
     """
     from ..valuation import BetaGeo, GammaGamma
 
     tr = console.tr
     n = len(summary)
-    bg = _run_fit(console, "BG/NBD", BetaGeo(), summary, tr("{count} customers", count=f"{n:,}"), covariates)
+    covs = None
+    if dynamic is not None:
+        covs = {"purchase_covariates": dynamic, "dropout_covariates": covariates}
+    elif covariates is not None:
+        covs = {"purchase_covariates": covariates, "dropout_covariates": covariates}
+    try:
+        bg = _run_fit(console, "BG/NBD", BetaGeo(), summary, tr("{count} customers", count=f"{n:,}"), covs)
+    except InvalidInputError as exc:
+        if dynamic is None or "do not align" not in str(exc):
+            raise
+        # The library's advice names summarize(); on the command line the counting period is --freq.
+        raise InvalidInputError(f"{one_line(exc)} On the command line purchases are counted per --freq period "
+                                f"(here {freq}): --freq D (the default) aligns with covariate periods that start at "
+                                f"midnight.") from None
     gg = None
     if with_spend:
         repeat = int(np.count_nonzero(summary.frequency > 0))
@@ -151,7 +167,15 @@ def holdout_check(console: Console, summary: CustomerSummary, transaction: Any, 
         return
     tr = console.tr
     given = {} if covariates is None else {"purchase_covariates": covariates, "dropout_covariates": covariates}
-    predicted = float(np.sum(transaction.expected_purchases(summary, summary.duration_holdout, **given)))
+    try:
+        predicted = float(np.sum(transaction.expected_purchases(summary, summary.duration_holdout, **given)))
+    except InvalidInputError as exc:
+        if not getattr(transaction, "time_varying", False):
+            raise
+        # e.g. time-varying covariates that end with the calibration period: the models are fine, the check is not
+        # possible
+        console.print(tr("Holdout check skipped: {reason}", reason=one_line(exc)))
+        return
     actual = float(np.sum(summary.frequency_holdout))
     unit = tr(UNIT_NAMES.get(summary.time_unit, summary.time_unit))
     rows = [[tr("predicted repeat purchases"), f"{predicted:,.1f}"], [tr("actual repeat purchases"), f"{actual:,.0f}"]]

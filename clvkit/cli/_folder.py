@@ -22,8 +22,8 @@ from ..errors import InvalidInputError
 from ._console import Console, one_line
 from ._output import MANIFEST_FILE, MANIFEST_SCHEMA, read_json_file, sha256_of, write_folder_atomically
 
-__all__ = ["DESIGN_FILE", "SETTINGS_FILE", "SETTINGS_SCHEMA", "SummarySettings", "load_design", "load_models",
-           "text_writer", "write_folder"]
+__all__ = ["DESIGN_FILE", "DYNAMIC_DESIGN_FILE", "SETTINGS_FILE", "SETTINGS_SCHEMA", "SummarySettings", "load_design",
+           "load_models", "text_writer", "write_folder"]
 
 #: Name of the file ``clvkit fit`` writes next to the models, recording how the log was summarized.
 SETTINGS_FILE = "summary_settings.json"
@@ -34,13 +34,19 @@ _MODEL_SCHEMA = "clvkit.fitted_model"
 #: those its manifest lists), never one holding anything else (a user's own scores.csv beside a model, say).
 #: The file holding the coding of the covariates a model was fitted with (``clvkit fit --covariates``).
 DESIGN_FILE = "covariate_design.json"
-FIT_FILES = ("beta_geo.json", "gamma_gamma.json", SETTINGS_FILE, DESIGN_FILE)
+#: The file holding the coding of the time-varying covariates (``clvkit fit --dynamic-covariates``).
+DYNAMIC_DESIGN_FILE = "dynamic_covariate_design.json"
+FIT_FILES = ("beta_geo.json", "gamma_gamma.json", SETTINGS_FILE, DESIGN_FILE, DYNAMIC_DESIGN_FILE)
 DEMO_FILES = ("beta_geo.json", "gamma_gamma.json", "scores.csv", "composite_synthetic.csv")
 
 
 @dataclass(frozen=True)
 class SummarySettings:
-    """How a log is turned into a summary; ``clvkit fit`` saves them so ``clvkit score`` can reuse them."""
+    """How a log is turned into a summary; ``clvkit fit`` saves them so ``clvkit score`` can reuse them.
+
+    ``period_column`` names the period column of the time-varying covariates file (``fit --dynamic-covariates``);
+    settings with one are written as ``schema_version`` 2, the others as version 1, which older clvkit reads.
+    """
 
     customer_id: str
     datetime: str
@@ -48,12 +54,16 @@ class SummarySettings:
     freq: str
     time_unit: str
     date_format: str | None = None
+    period_column: str | None = None
 
     def to_json(self) -> str:
-        doc = {"schema": SETTINGS_SCHEMA, "schema_version": 1, "clvkit_version": __version__,
-               "customer_id": self.customer_id, "datetime": self.datetime,
-               "monetary_value": self.monetary_value, "freq": self.freq, "time_unit": self.time_unit,
-               "date_format": self.date_format}
+        doc: dict[str, Any] = {
+            "schema": SETTINGS_SCHEMA, "schema_version": 1 if self.period_column is None else 2,
+            "clvkit_version": __version__, "customer_id": self.customer_id, "datetime": self.datetime,
+            "monetary_value": self.monetary_value, "freq": self.freq, "time_unit": self.time_unit,
+            "date_format": self.date_format}
+        if self.period_column is not None:
+            doc["period_column"] = self.period_column
         return json.dumps(doc, indent=2)
 
     @classmethod
@@ -73,11 +83,14 @@ class SummarySettings:
         if not isinstance(doc, dict) or doc.get("schema") != SETTINGS_SCHEMA:
             raise fail(f"is not clvkit summary settings (schema {SETTINGS_SCHEMA!r})")
         version = doc.get("schema_version")
-        if type(version) is not int or version != 1:
-            raise fail(f"has schema_version {version!r}; this clvkit reads version 1")
+        if type(version) is not int or version not in (1, 2):
+            raise fail(f"has schema_version {version!r}; this clvkit reads versions 1 and 2")
+        if version == 1 and "period_column" in doc:
+            raise fail("has a 'period_column', which schema_version 1 does not have")
         fields: dict[str, str | None] = {}
         for name, optional in (("customer_id", False), ("datetime", False), ("monetary_value", True),
-                               ("freq", False), ("time_unit", False), ("date_format", True)):
+                               ("freq", False), ("time_unit", False), ("date_format", True),
+                               ("period_column", version == 1)):
             if name not in doc and not optional:
                 raise fail(f"lacks the field '{name}'")
             value = doc.get(name)
@@ -89,7 +102,8 @@ class SummarySettings:
                 raise fail(f"has an invalid '{name}': {fields[name]!r} (expected one of {list(UNIT_DAYS)})")
         return cls(customer_id=str(fields["customer_id"]), datetime=str(fields["datetime"]),
                    monetary_value=fields["monetary_value"], freq=str(fields["freq"]),
-                   time_unit=str(fields["time_unit"]), date_format=fields["date_format"])
+                   time_unit=str(fields["time_unit"]), date_format=fields["date_format"],
+                   period_column=fields["period_column"])
 
 
 def _snake(name: str) -> str:
@@ -170,8 +184,10 @@ def _checked_folder(d: Path) -> dict[str, Any]:
     return docs
 
 
-def load_design(model_dir: str | None) -> Any:
-    """The :class:`clvkit.CovariateDesign` a model folder holds (``None``: none, or no folder), checked.
+def load_design(model_dir: str | None, name: str = DESIGN_FILE) -> Any:
+    """The :class:`clvkit.CovariateDesign` a model folder holds as ``name`` (``None``: none, or no folder), checked.
+
+    ``name`` is :data:`DESIGN_FILE` (static covariates) or :data:`DYNAMIC_DESIGN_FILE` (time-varying ones).
 
     Raises
     ------
@@ -183,15 +199,20 @@ def load_design(model_dir: str | None) -> Any:
     if model_dir is None:
         return None
     d = Path(model_dir)
-    if DESIGN_FILE not in _checked_folder(d):
+    if name not in _checked_folder(d):
         return None
-    path = d / DESIGN_FILE
+    path = d / name
     text, _ = read_json_file(path, f"The file {path}")
     try:
-        return CovariateDesign.from_json(text)
+        design = CovariateDesign.from_json(text)
     except (InvalidInputError, ValueError) as exc:
         raise InvalidInputError(f"The file {path} is not a clvkit covariate design: {one_line(exc)}. "
                                 f"Re-run 'clvkit fit'.") from None
+    kind = "dynamic" if name == DYNAMIC_DESIGN_FILE else "static"
+    if design.kind != kind:
+        raise InvalidInputError(f"The file {path} holds the design of {design.kind} covariates, not of {kind} ones. "
+                                f"Re-run 'clvkit fit'.")
+    return design
 
 
 def load_models(model_dir: str | None, model_files: Sequence[str] | None
@@ -214,7 +235,7 @@ def load_models(model_dir: str | None, model_files: Sequence[str] | None
             if not name.endswith(".json"):
                 continue
             schema = doc.get("schema") if isinstance(doc, dict) else None
-            if name == DESIGN_FILE:
+            if name in (DESIGN_FILE, DYNAMIC_DESIGN_FILE):
                 continue  # read by load_design()
             if name == SETTINGS_FILE or schema == SETTINGS_SCHEMA:
                 settings = SummarySettings.from_document(doc, path)

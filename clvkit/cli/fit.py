@@ -1,7 +1,9 @@
 """``clvkit fit LOG --customer-id C --datetime D [--monetary-value M]``: fit models on a transaction log.
 
 Summarizes the log (CSV or Parquet), fits BG/NBD (and Gamma-Gamma when amounts are given) and saves the
-models as versioned JSON, with the summary settings, in a folder that ``clvkit score`` reads.
+models as versioned JSON, with the summary settings, in a folder that ``clvkit score`` reads. With
+``--covariates FILE`` both BG/NBD processes take static covariates; with ``--dynamic-covariates FILE`` its
+purchase process takes time-varying ones (and its dropout process the static ones, when given too).
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from .._timeunits import UNIT_DAYS
 from ..errors import InvalidInputError
 from ._args import Parents
 from ._console import UNIT_NAMES, Console
-from ._covariates import DESIGN_FILE, coefficient_block, read_covariates
+from ._covariates import (
+    DESIGN_FILE,
+    DYNAMIC_DESIGN_FILE,
+    BoundCovariates,
+    coefficient_block,
+    read_covariates,
+    read_dynamic_covariates,
+)
 from ._fitting import fit_models, holdout_check, param_block, read_and_summarize
 from ._folder import FIT_FILES, SummarySettings, text_writer, write_folder
 from ._output import check_outputs
@@ -44,39 +53,74 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
                           "customer, the id column named as --customer-id")
     fit.add_argument("--covariate-columns", nargs="+", metavar="COL",
                      help="the covariate columns of --covariates (default: every column but the id)")
+    fit.add_argument("--dynamic-covariates", metavar="FILE",
+                     help="time-varying covariates of BG/NBD's purchase process: CSV or Parquet, one row per customer "
+                          "and period (e.g. week) from the first purchase on, the id column named as --customer-id; "
+                          "its dropout process then takes --covariates (static) when given. Periods must start on the "
+                          "boundaries of the --freq periods (--freq D, the default, fits any whole-day grid)")
+    fit.add_argument("--period-column", metavar="COL",
+                     help="the column of --dynamic-covariates holding each row's period start, written as the log's "
+                          "times (default: period)")
+    fit.add_argument("--dynamic-columns", nargs="+", metavar="COL",
+                     help="the covariate columns of --dynamic-covariates (default: every column but the id and the "
+                          "period)")
     fit.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, console: Console) -> int:
     """Run ``clvkit fit``; return the exit status."""
-    settings = SummarySettings(customer_id=args.customer_id, datetime=args.datetime,
-                               monetary_value=args.monetary_value, freq=args.freq, time_unit=args.time_unit,
-                               date_format=args.date_format)
     if args.covariate_columns and not args.covariates:
         raise InvalidInputError("--covariate-columns needs --covariates FILE (the file holding those columns).")
-    inputs = [Path(args.input)] + ([Path(args.covariates)] if args.covariates else [])
+    for option, given in (("--period-column", args.period_column), ("--dynamic-columns", args.dynamic_columns)):
+        if given and not args.dynamic_covariates:
+            raise InvalidInputError(f"{option} needs --dynamic-covariates FILE (the file of time-varying covariates).")
+    period_column = (args.period_column or "period") if args.dynamic_covariates else None
+    settings = SummarySettings(customer_id=args.customer_id, datetime=args.datetime,
+                               monetary_value=args.monetary_value, freq=args.freq, time_unit=args.time_unit,
+                               date_format=args.date_format, period_column=period_column)
+    inputs = [Path(args.input)] + [Path(f) for f in (args.covariates, args.dynamic_covariates) if f]
     check_outputs([Path(args.output)], inputs, force=args.force, folder=True, known=FIT_FILES)
     summary = read_and_summarize(args, console, settings)
-    covariates = None
+    covariates = dynamic = None
     if args.covariates:
         with console.step(console.tr("reading covariates {path}", path=args.covariates)):
             covariates = read_covariates(args.covariates, customer_id=settings.customer_id,
                                          columns=args.covariate_columns, delimiter=args.delimiter)
+    if args.dynamic_covariates:
+        with console.step(console.tr("reading time-varying covariates {path}", path=args.dynamic_covariates)) as add:
+            dynamic = read_dynamic_covariates(args.dynamic_covariates, customer_id=settings.customer_id,
+                                              period=str(period_column), columns=args.dynamic_columns,
+                                              delimiter=args.delimiter, date_format=settings.date_format)
+            add(console.tr("{customers} customers, {periods} periods", customers=f"{len(dynamic):,}",
+                           periods=f"{dynamic.periods.shape[0]:,}"))
     repeat = int(np.count_nonzero(summary.frequency > 0))
     console.print(f"{len(summary):,} customers, {repeat:,} with repeat purchases; time unit "
                   f"{UNIT_NAMES[summary.time_unit]}")
     console.print()
-    bg, gg = fit_models(console, summary, with_spend=settings.monetary_value is not None, covariates=covariates)
+    bg, gg = fit_models(console, summary, with_spend=settings.monetary_value is not None, covariates=covariates,
+                        dynamic=dynamic, freq=settings.freq)
     param_block(console, f"BG/NBD (time unit: {UNIT_NAMES[summary.time_unit]})", bg)
-    if covariates is not None:
+    if covariates is not None or dynamic is not None:
         console.print()
         coefficient_block(console, bg)
+    if dynamic is not None:
+        console.print(console.tr("  purchase: time-varying covariates of {path}; dropout: {dropout}",
+                                 path=args.dynamic_covariates,
+                                 dropout=console.tr("static covariates of {path}", path=args.covariates)
+                                 if covariates is not None else console.tr("no covariates")))
     if gg is not None:
         console.print()
         param_block(console, "Gamma-Gamma (spend per repeat purchase)", gg)
     if summary.frequency_holdout is not None:
         console.print()
-        holdout_check(console, summary, bg, covariates)
+        if dynamic is None:
+            holdout_check(console, summary, bg, covariates)
+        else:  # the covariates of the holdout period, each process its own
+            holdout_check(console, summary, BoundCovariates(bg, purchase=dynamic, dropout=covariates))
     models = [bg] if gg is None else [bg, gg]
-    files = {} if covariates is None else {DESIGN_FILE: text_writer(covariates.design.to_json() + "\n")}
+    files = {}
+    if covariates is not None:
+        files[DESIGN_FILE] = text_writer(covariates.design.to_json() + "\n")
+    if dynamic is not None:
+        files[DYNAMIC_DESIGN_FILE] = text_writer(dynamic.design.to_json() + "\n")
     return write_folder(console, Path(args.output), models, settings, files)

@@ -18,9 +18,9 @@ from ..errors import InvalidInputError
 from ._args import Parents, amount, fraction, positive_int
 from ._console import Console
 from ._costs import add_cost_options, inputs_of, read_costs
-from ._covariates import BoundCovariates, read_covariates
+from ._covariates import BoundCovariates, read_covariates, read_dynamic_covariates
 from ._fitting import holdout_check, read_and_summarize
-from ._folder import DESIGN_FILE, SummarySettings, load_design, load_models
+from ._folder import DESIGN_FILE, DYNAMIC_DESIGN_FILE, SummarySettings, load_design, load_models
 from ._output import check_outputs
 from ._scoring import Scores, print_scores, score_columns, score_customers
 
@@ -46,6 +46,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
     score.add_argument("--covariates", metavar="FILE",
                        help="static covariates of the customers, for a model fitted with 'clvkit fit --covariates' "
                             "(coded with the folder's saved design)")
+    score.add_argument("--dynamic-covariates", metavar="FILE",
+                       help="time-varying covariates of the customers, for a model fitted with 'clvkit fit "
+                            "--dynamic-covariates': one row per customer and period, covering each customer's "
+                            "calibration period and the scoring horizon (coded with the folder's saved design)")
     score.add_argument("--output", "-o", required=True, metavar="FILE", help="CSV file for the scores")
     score.add_argument("--force", action="store_true", help="replace existing output files")
     g = score.add_argument_group("indirect value")
@@ -71,24 +75,38 @@ def run(args: argparse.Namespace, console: Console) -> int:
     outputs = [output] + ([_composite_path(output)] if args.referrals or args.engine else [])
     inputs = [Path(args.input), *(Path(m) for m in args.model or []),
               *([Path(args.referrals)] if args.referrals else []), *inputs_of(args),
-              *([Path(args.covariates)] if args.covariates else [])]
+              *(Path(f) for f in (args.covariates, args.dynamic_covariates) if f)]
     if args.models is not None and Path(args.models).is_dir():
         inputs += list(Path(args.models).iterdir())
     check_outputs(outputs, inputs, force=args.force)
     transaction, spend, saved = load_models(args.models, args.model)
-    design = _covariate_design(args, transaction)
+    design, dynamic_design = _covariate_designs(args, transaction)
     settings = _settings(args, transaction.time_unit, saved)
     spend_model: Any = args.spend if args.spend is not None else spend
     if spend_model is None:
         raise InvalidInputError("score needs a spend model (fit with --monetary-value, which saves a Gamma-Gamma "
                                 "model) or a fixed spend per purchase with --spend AMOUNT.")
     summary = read_and_summarize(args, console, settings)
+    covariates = dynamic = None
     if design is not None:
         with console.step(console.tr("reading covariates {path}", path=args.covariates)):
             covariates = read_covariates(args.covariates, customer_id=settings.customer_id, design=design,
                                          delimiter=args.delimiter)
             if summary.customer_id is not None:  # (a log's summary always has ids)
                 covariates.align(summary.customer_id)  # every customer scored needs a row: else one error, here
+    if dynamic_design is not None:
+        period = (saved.period_column if saved is not None else None) or "period"
+        with console.step(console.tr("reading time-varying covariates {path}", path=args.dynamic_covariates)) as add:
+            dynamic = read_dynamic_covariates(args.dynamic_covariates, customer_id=settings.customer_id,
+                                              period=period, design=dynamic_design, delimiter=args.delimiter,
+                                              date_format=settings.date_format)
+            add(console.tr("{customers} customers, {periods} periods", customers=f"{len(dynamic):,}",
+                           periods=f"{dynamic.periods.shape[0]:,}"))
+            if summary.customer_id is not None:
+                dynamic.customer_grid(summary.customer_id)  # every customer scored needs rows: else one error, here
+        # the periods each customer needs (calibration and horizon) are checked by the model's predictions
+        transaction = BoundCovariates(transaction, purchase=dynamic, dropout=covariates)
+    elif covariates is not None:
         transaction = BoundCovariates(transaction, covariates)
     costs = read_costs(args, summary, settings.customer_id)
     with console.step("scoring") as add:
@@ -135,21 +153,45 @@ def _print_costs(console: Console, args: argparse.Namespace, scores: Scores) -> 
                          multiple=f"{ACQUISITION_COST_MULTIPLE:g}"))
 
 
-def _covariate_design(args: argparse.Namespace, transaction: Any) -> Any:
-    """The saved design when the transaction model takes covariates (``None`` when not); refuse a mismatch."""
-    if not getattr(transaction, "coefficients", None):
+def _covariate_designs(args: argparse.Namespace, transaction: Any) -> tuple[Any, Any]:
+    """The saved designs of the static and the time-varying covariates the transaction model takes (``None`` for
+    a kind it does not take); refuse a file given for a model fitted without, or missing for one fitted with."""
+    coefficients = getattr(transaction, "coefficients", None) or {}
+    time_varying = bool(getattr(transaction, "time_varying", False))
+    if args.dynamic_covariates and not time_varying:
+        raise InvalidInputError("--dynamic-covariates was given but the transaction model was fitted without "
+                                "time-varying covariates; drop --dynamic-covariates or fit again with 'clvkit fit "
+                                "--dynamic-covariates FILE'.")
+    if time_varying and not args.dynamic_covariates:
+        raise InvalidInputError("The transaction model was fitted with time-varying covariates: give them with "
+                                "--dynamic-covariates FILE (the columns it was fitted with, one row per customer and "
+                                "period, covering each customer's calibration period and the scoring horizon).")
+    # a time-varying model's static covariates are those of its dropout process ('fit --covariates' with it)
+    static = bool(coefficients.get("dropout")) if time_varying else any(coefficients.values())
+    if not static:
         if args.covariates:
-            raise InvalidInputError("--covariates was given but the transaction model was fitted without covariates; "
-                                    "drop --covariates or fit again with 'clvkit fit --covariates FILE'.")
-        return None
-    if not args.covariates:
+            which = "static covariates (its time-varying ones go with --dynamic-covariates)" if time_varying else \
+                "covariates"
+            raise InvalidInputError(f"--covariates was given but the transaction model was fitted without {which}; "
+                                    f"drop --covariates or fit again with 'clvkit fit --covariates FILE'.")
+        design = None
+    elif not args.covariates:
         raise InvalidInputError("The transaction model was fitted with covariates: give the customers' covariates "
                                 "with --covariates FILE (the columns it was fitted with, one row per customer).")
-    design = load_design(args.models)
-    if design is None:
-        raise InvalidInputError(f"The model was fitted with covariates but there is no {DESIGN_FILE} to code them "
-                                f"with; score with --models DIR (the folder 'clvkit fit --covariates' wrote).")
-    return design
+    else:
+        design = load_design(args.models)
+        if design is None:
+            raise InvalidInputError(f"The model was fitted with covariates but there is no {DESIGN_FILE} to code "
+                                    f"them with; score with --models DIR (the folder 'clvkit fit --covariates' "
+                                    f"wrote).")
+    dynamic = None
+    if time_varying:
+        dynamic = load_design(args.models, DYNAMIC_DESIGN_FILE)
+        if dynamic is None:
+            raise InvalidInputError(f"The model was fitted with time-varying covariates but there is no "
+                                    f"{DYNAMIC_DESIGN_FILE} to code them with; score with --models DIR (the folder "
+                                    f"'clvkit fit --dynamic-covariates' wrote).")
+    return design, dynamic
 
 
 def _settings(args: argparse.Namespace, time_unit: str, saved: SummarySettings | None) -> SummarySettings:
