@@ -334,6 +334,6 @@ def horizon_pieces(summary: Any, covariates: Mapping[str, Any], layout: Coeffici
             static[p] = np.asarray(c.align(clock.ids), dtype=np.float64)
     cal = _pieces(clock, names, grids, static, layout, np.zeros(n), clock.T, clock.tx, "the calibration period")
     hor = _pieces(clock, names, grids, static, layout, clock.T, clock.T + t, None,
-                  f"the prediction horizon ({t:g} time units after each customer's T)")
+                  f"the prediction horizon ({t:g} x '{summary.time_unit}' after each customer's T)")
     hor = hor._replace(start=hor.start - clock.T[hor.customer])
     return cal, hor, _purchase_sums(clock, grids, static, names, layout)
