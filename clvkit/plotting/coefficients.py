@@ -40,7 +40,9 @@ _DROPOUT_BETA = N_("Dropout process: \N{MULTIPLICATION SIGN} a and b of the drop
 # Models that declare their own reading (``covariate_readings`` of the fitted class), by that reading.
 _READINGS = {"churn odds alpha/beta": N_("Churn: \N{MULTIPLICATION SIGN} odds of churning (alpha/beta)")}
 _COLOURS = {"purchase": "C0", "dropout": "C1", "spend": "C2"}
-_LOG_LIMIT = 200.0 * math.log(10.0)  # the axis limits, padded, and its ticks stay finite
+#: The axis reaches at most a factor _AXIS_CAP either side of 1 (clvkit default); wider intervals end in an arrow.
+_AXIS_CAP = 1000.0
+_LOG_CAP = math.log(_AXIS_CAP)
 
 
 def _heading(tr: Translator, process: str, model: Any) -> str:
@@ -94,6 +96,8 @@ def plot_coefficients(model: Any, *, level: float = 0.9, ax: Any = None, lang: s
     processes is marked so in both rows. The numbers are those of
     :meth:`~clvkit.valuation.FittedParetoNBD.coefficient_table` (``exp_estimate``, ``standard_error``).
     A bar that does not cross the line is an effect significant at ``1 - level`` (two-sided Wald test).
+    The axis reaches at most a factor 1000 either side of 1: a weakly identified coefficient whose interval
+    reaches further ends in an arrow at the edge, its row labelled so.
 
     Parameters
     ----------
@@ -173,17 +177,27 @@ def plot_coefficients(model: Any, *, level: float = 0.9, ax: Any = None, lang: s
         estimate = np.array([value for _, value, _ in mine])
         half = z * np.array([se for _, _, se in mine])
         colour = _COLOURS.get(process, f"C{3 + g}")
-        ax.hlines(ys, _exp(estimate - half), _exp(estimate + half), color=colour, lw=2.2, zorder=2,
+        # A weakly identified coefficient's interval can span hundreds of decades and would squash every other
+        # row: the axis stops at _AXIS_CAP either side of 1, a bar reaching beyond ends in an arrow there.
+        lo_end, hi_end = np.clip(estimate - half, -_LOG_CAP, _LOG_CAP), np.clip(estimate + half, -_LOG_CAP, _LOG_CAP)
+        ax.hlines(ys, np.exp(lo_end), np.exp(hi_end), color=colour, lw=2.2, zorder=2,
                   label=tr("{level} Wald interval", level=level_text) if g == 0 else None)
-        ax.plot(_exp(estimate), ys, "o", color=colour, markersize=6, zorder=3,
+        ax.plot(np.exp(np.clip(estimate, -_LOG_CAP, _LOG_CAP)), ys, "o", color=colour, markersize=6, zorder=3,
                 label=tr("effect exp(coefficient)") if g == 0 else None)
+        cut_lo, cut_hi = estimate - half < -_LOG_CAP, estimate + half > _LOG_CAP
+        if cut_lo.any():
+            ax.plot(np.exp(lo_end[cut_lo]), ys[cut_lo], "<", color=colour, markersize=7, zorder=3)
+        if cut_hi.any():
+            ax.plot(np.exp(hi_end[cut_hi]), ys[cut_hi], ">", color=colour, markersize=7, zorder=3)
         ticks += ys.tolist()
-        tick_labels += [tr("{name} (equal in both processes)", name=cov) if cov in equal else cov
-                        for cov, _, _ in mine]
+        for (cov, _, _), cut in zip(mine, cut_lo | cut_hi, strict=True):
+            label = tr("{name} (equal in both processes)", name=cov) if cov in equal else cov
+            tick_labels.append(tr("{name} (interval beyond the axis)", name=label) if cut else label)
         y = float(ys[-1]) + 1.0
     ax.axvline(1.0, color="#555555", ls="--", lw=1, zorder=1, label=tr("no effect (\N{MULTIPLICATION SIGN}1)"))
     ax.set_xscale("log")
-    _x_limits(ax, [float(_exp(np.array(v + s * z * se))) for _, _, v, se in rows for s in (-1.0, 1.0)])
+    _x_limits(ax, [float(np.exp(np.clip(v + s * z * se, -_LOG_CAP, _LOG_CAP))) for _, _, v, se in rows
+                   for s in (-1.0, 1.0)])
     ax.set_yticks(ticks, labels=tick_labels)
     ax.set_ylim(y - 0.4, -0.6)  # the first group at the top
     ax.set_xlabel(tr("Multiplicative effect of one unit of the covariate (log scale)"))
@@ -192,12 +206,6 @@ def plot_coefficients(model: Any, *, level: float = 0.9, ax: Any = None, lang: s
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8, frameon=False)
     use_font(font, ax)
     return ax
-
-
-def _exp(log_values: Any) -> Any:
-    """``exp`` of log effects held within 1e-200..1e200: a coefficient weakly identified enough to overflow is still
-    drawn (at the edge of a very wide axis) rather than as an infinite or zero point that a log axis cannot place."""
-    return np.exp(np.clip(log_values, -_LOG_LIMIT, _LOG_LIMIT))
 
 
 def _x_limits(ax: Any, bounds: list[float]) -> None:
