@@ -297,3 +297,25 @@ def test_time_varying_fits_take_the_same_regularization(shared_data: Any) -> Non
         ParetoNBD().fit(summary, purchase_covariates=cov, regularization={"dropout": 1.0})
     with pytest.raises(InvalidInputError, match="not available for a model fitted with time-varying covariates"):
         plain.expected_purchases_new_customer(52.0, purchase_covariates=cov)
+
+
+def test_likelihood_ratio_test_refuses_penalised_fits() -> None:
+    # A penalised optimum's log-likelihood is not a maximum-likelihood value: the chi-square reference of the LR
+    # statistic does not hold, so the test is refused rather than computed.
+    from clvkit import Covariates, CustomerSummary
+    from clvkit.valuation import ParetoNBD, likelihood_ratio_test
+    from clvkit.valuation.models import _paretonbd
+
+    rng = np.random.default_rng(3)
+    n = 2000
+    x, tx = _paretonbd.simulate(np.array([0.8, 8.0, 0.6, 12.0]), np.full(n, 52.0), rng)
+    summary = CustomerSummary(x, tx, np.full(n, 52.0), customer_id=np.arange(n), time_unit="W")
+    cov = Covariates.static({"id": np.arange(n), "z": rng.integers(0, 2, n)}, customer_id="id", columns=["z"])
+    plain = ParetoNBD().fit(summary)
+    free = ParetoNBD().fit(summary, purchase_covariates=cov)
+    assert likelihood_ratio_test(plain, free).df == 1
+    shrunk = ParetoNBD().fit(summary, purchase_covariates=cov, regularization={"purchase": 0.5})
+    with pytest.raises(InvalidInputError, match="full model was fitted with a penalty"):
+        likelihood_ratio_test(plain, shrunk)
+    with pytest.raises(InvalidInputError, match="restricted model was fitted with a penalty"):
+        likelihood_ratio_test(ParetoNBD(penalizer=0.01).fit(summary), free)

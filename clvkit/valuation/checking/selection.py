@@ -120,7 +120,8 @@ def likelihood_ratio_test(restricted: EstimatedModel, full: EstimatedModel, df: 
     InvalidInputError
         If the models were fitted on different numbers of customers or time units, are not nested (different
         model families, a covariate or a free coefficient of the restricted model missing from the full one,
-        the restricted model with more free parameters), or ``df < 1``.
+        the restricted model with more free parameters), ``df < 1``, or either was fitted with a penalty
+        (``regularization=`` or ``penalizer=``: its log-likelihood is then not a maximum-likelihood value).
 
     Examples
     --------
@@ -141,6 +142,12 @@ def likelihood_ratio_test(restricted: EstimatedModel, full: EstimatedModel, df: 
     if restricted.time_unit != full.time_unit:
         raise InvalidInputError(f"{where} needs both models fitted in one time unit (likelihoods of times depend "
                                 f"on it). Got {restricted.time_unit!r} and {full.time_unit!r}.")
+    penalised = [label for label, info in (("restricted", info_r), ("full", info_f))
+                 if getattr(info, "regularization", None) or getattr(info, "penalizer", 0.0)]
+    if penalised:
+        raise InvalidInputError(f"{where}: the {' and '.join(penalised)} model was fitted with a penalty "
+                                f"(regularization= or penalizer=), so its log-likelihood is not a maximum-likelihood "
+                                f"value and the chi-square reference does not hold. Compare fits without penalty.")
     k_restricted, k_full = _n_free(restricted), _n_free(full)
     if k_restricted > k_full:
         raise InvalidInputError(f"{where}: the restricted model has more free parameters ({k_restricted}) than the "
