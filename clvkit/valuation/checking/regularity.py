@@ -10,7 +10,7 @@ ones. Two estimators of ``k``, each named in the result by its ``method``:
   ``M = t1 / (t1 + t2)`` is ``Beta(k, k)`` whatever the customer's rate, so ``Var(M) = 1 / (4 (2k + 1))`` and
   ``k = (1 - 4 Var(M)) / (8 Var(M))`` with the sample variance of ``M`` over customers (each customer's last
   two gaps, as BTYDplus' ``estimateRegularity(method = "wheat")``). Its standard error is the delta method on
-  the sample variance, ``sqrt((m4 - V^2) / n) / (8 V^2)``.
+  the sample variance, ``sqrt((m4 - m2^2) / n) / (8 V^2)`` (``m2``, ``m4``: central moments of ``M``).
 - ``"mle"``: the maximum-likelihood ``k`` of that same model with all of each customer's gaps. The customers'
   rates are not estimated: each customer's gaps divided by their sum are ``Dirichlet(k, ..., k)`` whatever its
   rate, and ``k`` maximises the likelihood of these proportions (the conditional likelihood given each
@@ -473,8 +473,9 @@ def _wheat(stat: FloatArray, w: FloatArray, where: str) -> RegularityEstimate:
         raise InvalidInputError(
             f"{where}: every used customer's last two inter-purchase times are equal, so the Wheat & Morrison "
             f"estimate of k is unbounded (perfectly regular purchases). Use a finer time unit or more customers.")
-    m4 = float(w @ dev**4) / n
-    se = math.sqrt(max(m4 - var * var, 0.0) / n) / (8.0 * var * var)
+    # Var(V) ~ (mu4 - sigma^4) / n with the plain (1/n) moments, whose difference is never negative.
+    m2, m4 = float(w @ dev**2) / n, float(w @ dev**4) / n
+    se = math.sqrt(max(m4 - m2 * m2, 0.0) / n) / (8.0 * var * var)
     return RegularityEstimate(method="wheat", k=(1.0 - 4.0 * var) / (8.0 * var), std_error=se, n_customers=n,
                               n_intervals=2.0 * n, log_likelihood=None)
 
