@@ -80,19 +80,20 @@ def plot_regularity(result: RegularityResult, *, ax: Any = None, lang: str | Non
     edges = np.linspace(0.0, 1.0, _BINS + 1)
     counts, _ = np.histogram(result.wheat_statistic, bins=edges, weights=result.weights)
     density = counts / (counts.sum() * np.diff(edges))
-    ax.bar(edges[:-1], density, width=np.diff(edges), align="edge", color="C0", alpha=0.6, edgecolor="white",
+    bars = ax.bar(edges[:-1], density, width=np.diff(edges), align="edge", color="C0", alpha=0.6, edgecolor="white",
            label=tr("{count} customers", count=f"{result.n_used:,.0f}"))
+    handles = [bars]
     for k, label, style in _REFERENCES:
         x, d = result.statistic_density(float(k))
-        ax.plot(x, d, color=_ACTUAL, linestyle=style, linewidth=1.2, label=tr(label))
+        handles += ax.plot(x, d, color=_ACTUAL, linestyle=style, linewidth=1.2, label=tr(label))
     x, d = result.statistic_density(result.k)
-    ax.plot(x, d, color="C3", linewidth=2.0,
+    handles += ax.plot(x, d, color="C3", linewidth=2.0,
             label=tr("Estimated k = {k} ({method})", k=f"{result.k:.2f}", method=tr(_METHOD_NAMES[result.method])))
     ax.set_xlim(0.0, 1.0)
     ax.set_ylim(0.0, max(float(density.max()), float(d.max()), 2.0) * 1.1)
     ax.set_xlabel(tr("Earlier of the last two inter-purchase times / their sum"))
     ax.set_ylabel(tr("Density"))
     ax.set_title(tr("Regularity of purchase timing"), fontsize=11)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(handles=handles, fontsize=8, loc="upper left")  # the data first, then the densities
     use_font(font, ax)
     return ax
