@@ -378,11 +378,12 @@ def regularity(log_or_summary: Any, *, method: str = "mle", min_intervals: int =
     w_all = summary.weights_or_ones()
     n_i = np.diff(pt.offsets).astype(np.int64)
     gaps = _gaps(pt.times, pt.offsets, n_i)
-    if np.any(gaps <= 0.0):
-        first = int(np.searchsorted(pt.offsets, int(np.flatnonzero(gaps <= 0.0)[0]), side="right")) - 1
+    bad = ~(np.isfinite(gaps) & (gaps > 0.0))
+    if np.any(bad):
+        first = int(np.searchsorted(pt.offsets, int(np.flatnonzero(bad)[0]), side="right")) - 1
         raise InvalidInputError(f"{where}: the purchase times must increase within each customer; customer "
-                                f"row {first} has an inter-purchase time <= 0. Rebuild the summary with "
-                                f"clvkit.summarize().")
+                                f"row {first} has an inter-purchase time that is <= 0 or not finite. Rebuild the "
+                                f"summary with clvkit.summarize().")
     used = np.flatnonzero(n_i >= min_n)
     w = w_all[used]
     if used.shape[0] == 0 or float(w.sum()) < MIN_CUSTOMERS:
@@ -390,20 +391,30 @@ def regularity(log_or_summary: Any, *, method: str = "mle", min_intervals: int =
             f"{where} needs at least {MIN_CUSTOMERS} customers with {min_n} or more inter-purchase times (repeat "
             f"purchases); {count(w.sum())} of {count(w_all.sum())} have them. Lower 'min_intervals' (at least 2) or "
             f"use a longer calibration period.")
+    # Both estimators read each customer's gaps relative to each other only: scaled by the customer's longest gap
+    # they lie in (0, 1], so sums cannot overflow whatever the time unit.
+    longest = _per_customer(np.maximum, gaps, pt.offsets, n_i, 0.0)
+    scaled = gaps / np.repeat(longest, n_i)
+    if np.any(scaled <= 0.0):
+        first = int(np.searchsorted(pt.offsets, int(np.flatnonzero(scaled <= 0.0)[0]), side="right")) - 1
+        raise InvalidInputError(f"{where}: customer row {first}'s inter-purchase times differ by more than 300 "
+                                f"orders of magnitude; check its purchase times.")
     ends = pt.offsets[used + 1]
-    t1, t2 = gaps[ends - 2], gaps[ends - 1]
+    t1, t2 = scaled[ends - 2], scaled[ends - 1]
     stat = t1 / (t1 + t2)
     wheat = _wheat(stat, w, where)
-    mle = _mle(gaps, pt.offsets, used, n_i[used], w, where)
-    sums = _segment_sums(gaps, pt.offsets, used)
+    sums = _per_customer(np.add, scaled, pt.offsets, n_i, 0.0)[used]
+    log_sums = _per_customer(np.add, np.log(scaled), pt.offsets, n_i, 0.0)[used]
+    mle = _mle(sums, log_sums, n_i[used], w, where)
     primary, other = (mle, wheat) if method == "mle" else (wheat, mle)
     ids = summary.customer_id
     return RegularityResult(
         estimates=(primary, other), method=method, verdict=verdict_of(primary.k),
         customer_id=None if ids is None else _read_only_any(np.asarray(ids)[used]),
         intervals=_read_only_int(n_i[used]), wheat_statistic=read_only(stat),
-        mean_interval=read_only(sums / n_i[used]), weights=read_only(w), n_customers=float(w_all.sum()),
-        n_excluded=float(w_all.sum() - w.sum()), min_intervals=min_n, time_unit=summary.time_unit)
+        mean_interval=read_only(longest[used] * (sums / n_i[used])), weights=read_only(w),
+        n_customers=float(w_all.sum()), n_excluded=float(w_all.sum() - w.sum()), min_intervals=min_n,
+        time_unit=summary.time_unit)
 
 
 def _read_only_int(arr: npt.NDArray[Any]) -> IntArray:
@@ -457,10 +468,14 @@ def _gaps(times: FloatArray, offsets: IntArray, n_i: IntArray) -> FloatArray:
     return gaps
 
 
-def _segment_sums(values: FloatArray, offsets: IntArray, rows: npt.NDArray[np.intp]) -> FloatArray:
-    """The sum of each of the customers ``rows``' values (``values[offsets[i]:offsets[i + 1]]``)."""
-    csum = np.concatenate([[0.0], np.cumsum(values)])
-    return np.asarray(csum[offsets[rows + 1]] - csum[offsets[rows]], dtype=np.float64)
+def _per_customer(ufunc: np.ufunc, values: FloatArray, offsets: IntArray, n_i: IntArray, empty: float) -> FloatArray:
+    """``ufunc`` reduced over each customer's values (``values[offsets[i]:offsets[i + 1]]``); ``empty`` for none."""
+    out = np.full(n_i.shape[0], empty)
+    nonempty = n_i > 0
+    if np.any(nonempty):
+        # Consecutive non-empty customers' starts delimit exactly their segments (empty ones hold no values).
+        out[nonempty] = ufunc.reduceat(values, offsets[:-1][nonempty])
+    return out
 
 
 def _wheat(stat: FloatArray, w: FloatArray, where: str) -> RegularityEstimate:
@@ -480,11 +495,9 @@ def _wheat(stat: FloatArray, w: FloatArray, where: str) -> RegularityEstimate:
                               n_intervals=2.0 * n, log_likelihood=None)
 
 
-def _mle(gaps: FloatArray, offsets: IntArray, used: npt.NDArray[np.intp], n_used: IntArray, w: FloatArray,
-         where: str) -> RegularityEstimate:
-    """The maximum-likelihood pooled shape from the Dirichlet(k, ..., k) gap proportions of the used customers."""
-    sums = _segment_sums(gaps, offsets, used)
-    log_sums = _segment_sums(np.log(gaps), offsets, used)
+def _mle(sums: FloatArray, log_sums: FloatArray, n_used: IntArray, w: FloatArray, where: str) -> RegularityEstimate:
+    """The maximum-likelihood pooled shape from the Dirichlet(k, ..., k) gap proportions of the used customers,
+    given each one's sum of gaps and sum of log gaps (any common scale per customer)."""
     # sum_j log p_ij = sum_j log t_ij - n_i log S_i: the part of the log-likelihood that multiplies (k - 1).
     c = float(w @ (log_sums - n_used * np.log(sums)))
     sizes, inverse = np.unique(n_used, return_inverse=True)
