@@ -86,11 +86,14 @@ def plot_regularity(result: RegularityResult, *, ax: Any = None, lang: str | Non
     for k, label, style in _REFERENCES:
         x, d = result.statistic_density(float(k))
         handles += ax.plot(x, d, color=_ACTUAL, linestyle=style, linewidth=1.2, label=tr(label))
-    x, d = result.statistic_density(result.k)
-    handles += ax.plot(x, d, color="C3", linewidth=2.0,
-            label=tr("Estimated k = {k} ({method})", k=f"{result.k:.2f}", method=tr(_METHOD_NAMES[result.method])))
+    top = max(float(density.max()), 2.0)
+    if result.k > 0.0:  # Wheat & Morrison's estimate can stop at the boundary, k = 0: no density to draw
+        x, d = result.statistic_density(result.k)
+        top = max(top, float(d.max()))
+        handles += ax.plot(x, d, color="C3", linewidth=2.0, label=tr(
+            "Estimated k = {k} ({method})", k=f"{result.k:.2f}", method=tr(_METHOD_NAMES[result.method])))
     ax.set_xlim(0.0, 1.0)
-    ax.set_ylim(0.0, max(float(density.max()), float(d.max()), 2.0) * 1.1)
+    ax.set_ylim(0.0, top * 1.1)
     ax.set_xlabel(tr("Earlier of the last two inter-purchase times / their sum"))
     ax.set_ylabel(tr("Density"))
     ax.set_title(tr("Regularity of purchase timing"), fontsize=11)

@@ -9,7 +9,8 @@ ones. Two estimators of ``k``, each named in the result by its ``method``:
 - ``"wheat"``: Wheat & Morrison (1990). For two consecutive gaps ``t1, t2`` of one customer,
   ``M = t1 / (t1 + t2)`` is ``Beta(k, k)`` whatever the customer's rate, so ``Var(M) = 1 / (4 (2k + 1))`` and
   ``k = (1 - 4 Var(M)) / (8 Var(M))`` with the sample variance of ``M`` over customers (each customer's last
-  two gaps, as BTYDplus' ``estimateRegularity(method = "wheat")``). Its standard error is the delta method on
+  two gaps, as BTYDplus' ``estimateRegularity(method = "wheat")``), at least 0 (a handful of customers can have
+  a sample variance above 1/4, where the formula turns negative). Its standard error is the delta method on
   the sample variance, ``sqrt((m4 - m2^2) / n) / (8 V^2)`` (``m2``, ``m4``: central moments of ``M``).
 - ``"mle"``: the maximum-likelihood ``k`` of that same model with all of each customer's gaps. The customers'
   rates are not estimated: each customer's gaps divided by their sum are ``Dirichlet(k, ..., k)`` whatever its
@@ -491,7 +492,10 @@ def _wheat(stat: FloatArray, w: FloatArray, where: str) -> RegularityEstimate:
     # Var(V) ~ (mu4 - sigma^4) / n with the plain (1/n) moments, whose difference is never negative.
     m2, m4 = float(w @ dev**2) / n, float(w @ dev**4) / n
     se = math.sqrt(max(m4 - m2 * m2, 0.0) / n) / (8.0 * var * var)
-    return RegularityEstimate(method="wheat", k=(1.0 - 4.0 * var) / (8.0 * var), std_error=se, n_customers=n,
+    # Var(M) <= 1/4 on [0, 1]; a sample variance above it (few customers at the extremes) would give k < 0: the
+    # estimate stops at the boundary of the parameter space, k = 0.
+    k = max((1.0 - 4.0 * var) / (8.0 * var), 0.0)
+    return RegularityEstimate(method="wheat", k=k, std_error=se, n_customers=n,
                               n_intervals=2.0 * n, log_likelihood=None)
 
 
