@@ -74,3 +74,12 @@ def test_draws_into_a_given_axes_and_refuses_bad_inputs() -> None:
         plotting.plot_regularity(res.estimates[0], lang="en")  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="'ax' parameter of plot_regularity"):
         plotting.plot_regularity(res, ax="left", lang="en")
+
+
+def test_a_zero_estimate_draws_no_estimated_density() -> None:
+    times = PurchaseTimes(origin=np.zeros(2, dtype="datetime64[ns]"), offsets=[0, 2, 4], times=[1.0, 8.0, 7.0, 8.0],
+                          period_days=1.0, unit_days=1.0)
+    res = regularity(CustomerSummary([2.0, 2.0], [8.0, 8.0], [9.0, 9.0], purchase_times=times), method="wheat")
+    assert res.k == 0.0
+    ax = plotting.plot_regularity(res, lang="en")
+    assert len(ax.get_lines()) == 3 and len(ax.get_legend().get_texts()) == 4

@@ -291,3 +291,11 @@ def test_too_few_customers_and_unbounded_k_are_typed_errors() -> None:
     # Nearly equal gaps: Wheat & Morrison's k is finite (about 4e6), the likelihood still grows beyond k = 1e4.
     with pytest.raises(InvalidInputError, match="grows without bound"):
         regularity(_summary_of_gaps([[1000.0, 1001.0], [1000.0, 1000.0]]))
+
+
+def test_wheat_stops_at_zero_when_the_sample_variance_exceeds_a_quarter() -> None:
+    # M = 1/8 and 7/8: sample variance 2 * (3/8)^2 = 0.28125 > 1/4, where (1 - 4V) / (8V) = -0.0556 < 0.
+    res = regularity(_summary_of_gaps([[1.0, 7.0], [7.0, 1.0]]), method="wheat")
+    np.testing.assert_allclose(res.wheat_statistic, [1 / 8, 7 / 8])
+    assert res.k == 0.0 and res.verdict == "clumpy" and res.order == 1
+    assert res.estimate("mle").k > 0.0
