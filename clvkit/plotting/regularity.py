@@ -68,6 +68,8 @@ def plot_regularity(result: RegularityResult, *, ax: Any = None, lang: str | Non
     >>> ax = plot_regularity(res, lang="en")
     >>> ax.get_title()
     'Regularity of purchase timing'
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close(ax.figure)
     """
     where = "plot_regularity()"
     require("matplotlib.axes")  # the missing extra is reported before any other check
