@@ -54,6 +54,7 @@ from clvkit.valuation import (
     GammaGammaParams,
     ParetoNBD,
     ParetoNBDParams,
+    regularity,
 )
 from clvkit.valuation.checking import tracking
 from clvkit.valuation.models import _paretonbd
@@ -107,6 +108,7 @@ def inputs() -> dict[str, Any]:
         "value_cost": ValueCostMatrix().assign(
             value=values, cost=np.random.default_rng(7).lognormal(3.0, 1.0, size=values.shape[0])),
         "risk": value_at_risk(measure_binding(sample.data), sample.values),
+        "regularity": regularity(log, customer_id="customer_id", datetime="date"),
     }
 
 
@@ -141,6 +143,7 @@ PLOTS: dict[str, Callable[[dict[str, Any], str | None], Any]] = {
     "plot_value_risk": lambda d, lang: plotting.plot_value_risk(d["value_risk"], lang=lang),
     "plot_value_cost": lambda d, lang: plotting.plot_value_cost(d["value_cost"], lang=lang),
     "plot_binding": lambda d, lang: plotting.plot_binding(d["risk"], lang=lang),
+    "plot_regularity": lambda d, lang: plotting.plot_regularity(d["regularity"], lang=lang),
 }
 
 

@@ -41,6 +41,9 @@ from .diagnostics import (
 # Management (clvkit/plotting/management.py)
 from .management import plot_binding, plot_lorenz, plot_tier_migration, plot_value_cost, plot_value_risk
 
+# Regularity of purchase timing (clvkit/plotting/regularity.py)
+from .regularity import plot_regularity
+
 #: Font families that draw Simplified Chinese, in order of preference: the first one installed draws the texts
 #: of a ``lang="zh"`` plot.
 CJK_FONTS: tuple[str, ...] = _lang.CJK_FONTS
@@ -61,6 +64,7 @@ __all__: list[str] = [
     "plot_period_transactions",
     "plot_pmf",
     "plot_probability_alive_matrix",
+    "plot_regularity",
     "plot_spend_distribution",
     "plot_tier_migration",
     "plot_tracking",

@@ -5,7 +5,7 @@ Laid out by concern:
 - :mod:`clvkit.valuation.models` - engines (frozen configurations with ``fit(summary)``), the immutable
   fitted models they return (versioned JSON) and the pure numpy kernels behind them;
 - :mod:`clvkit.valuation.value` - discounted CLV and equity, direct + indirect value, referrals;
-- :mod:`clvkit.valuation.checking` - holdout, tracking, fit histogram, model selection, uncertainty;
+- :mod:`clvkit.valuation.checking` - holdout, tracking, fit histogram, model selection, uncertainty, regularity;
 - :mod:`clvkit.valuation.protocols` - the roles the parts play for each other (``TransactionModel``,
   ``SpendModel``, ``ContractModel``, ``ValueEngine``, ...).
 """
@@ -27,6 +27,8 @@ from .checking import (
     ModelComparison,
     ParameterIntervals,
     PredictionIntervals,
+    RegularityEstimate,
+    RegularityResult,
     TrackingResult,
     clv_intervals,
     compare,
@@ -38,6 +40,7 @@ from .checking import (
     parameter_intervals,
     parametric_bootstrap,
     prediction_intervals,
+    regularity,
     sample_parameters,
     tracking,
 )
@@ -127,11 +130,13 @@ __all__ = [
     "GammaGammaParams", "HoldoutEvaluation", "IndirectValueSource", "InfluencerReport", "InfluencerRule",
     "InformationCriteria", "LikelihoodRatioTest", "ModelComparison", "ModifiedBetaGeo", "ModifiedBetaGeoParams",
     "ParameterIntervals", "ParetoNBD", "ParetoNBDParams", "PredictionIntervals", "ReferralAttribution",
-    "ReferralGraph", "ShiftedBetaGeo", "ShiftedBetaGeoParams", "SpendModel", "TrackingResult", "TransactionModel",
+    "ReferralGraph", "RegularityEstimate", "RegularityResult",
+    "ShiftedBetaGeo", "ShiftedBetaGeoParams", "SpendModel", "TrackingResult", "TransactionModel",
     "ValueEngine", "WordOfMouth", "WordOfMouthPrior", "clv", "clv_intervals", "compare", "conditional_expectations",
     "discounted_lifetime", "engine_values", "estimate_acquisition_cost",
     "format_value_table", "frequency_histogram", "holdout_evaluation",
     "influencers", "information_criteria", "likelihood_ratio_test", "load_engine", "new_customer_value",
-    "parameter_intervals", "parametric_bootstrap", "prediction_intervals", "read_referrals", "sample_parameters",
+    "parameter_intervals", "parametric_bootstrap", "prediction_intervals", "read_referrals", "regularity",
+    "sample_parameters",
     "synthetic_referrals", "tracking",
 ]

@@ -18,6 +18,9 @@ use to validate the BG/NBD model on the CDNOW data (2005, section 4):
 - :mod:`~clvkit.valuation.checking.distributions` - a new customer's expected repeat purchases over time,
   the heterogeneity densities, implied vs observed average spend, inter-purchase times (what
   :mod:`clvkit.plotting` draws);
+- :mod:`~clvkit.valuation.checking.regularity` - how regular the purchase timing is (the gamma shape ``k`` of
+  the inter-purchase times, Wheat & Morrison 1990 and maximum likelihood), to choose between the Poisson
+  models and the CNBD-k family;
 - :mod:`~clvkit.valuation.checking.selection` - AIC/BIC, the likelihood-ratio test and a holdout ranking
   to choose between models.
 
@@ -49,6 +52,7 @@ from .distributions import (
 from .grids import MAX_GRID_POINTS, AliveHistory, FrequencyRecencyGrid, alive_history, frequency_recency_grid
 from .histogram import FrequencyHistogram, frequency_histogram
 from .holdout import ConditionalExpectations, HoldoutEvaluation, conditional_expectations, holdout_evaluation
+from .regularity import RegularityEstimate, RegularityResult, regularity
 from .selection import (
     InformationCriteria,
     LikelihoodRatioTest,
@@ -91,6 +95,8 @@ __all__ = [
     "ModelComparison",
     "ParameterIntervals",
     "PredictionIntervals",
+    "RegularityEstimate",
+    "RegularityResult",
     "RepeatPurchaseCurve",
     "SpendDistribution",
     "TrackingResult",
@@ -109,6 +115,7 @@ __all__ = [
     "parameter_intervals",
     "parametric_bootstrap",
     "prediction_intervals",
+    "regularity",
     "sample_parameters",
     "spend_distribution",
     "tracking",
