@@ -72,11 +72,13 @@ nb_output_stderr = "warn"  # a warning printed by a tutorial cell (deprecation, 
 # shared/ there). The kernel is told the folder; where the data are absent the page is built without executing
 # it (code without outputs, as its note says) rather than failing the build of a clone without the data.
 SHARED_DATA = Path(os.environ.get("CLVKIT_SHARED_DATA") or ROOT.parent / "shared" / "data").resolve()
-if all((SHARED_DATA / name).is_file() for name in ("apparel_trans.csv", "apparel_static_cov.csv")):
+# The regularity tutorial reads BTYDplus' grocery cohort the same way.
+_SHARED_PAGES = {"tutorials/covariates.md": ("apparel_trans.csv", "apparel_static_cov.csv", "apparel_dyn_cov.csv.gz"),
+                 "tutorials/regularity.md": ("grocery_elog.csv",)}
+nb_execution_excludepatterns: list[str] = [page for page, files in _SHARED_PAGES.items()
+                                           if not all((SHARED_DATA / name).is_file() for name in files)]
+if len(nb_execution_excludepatterns) < len(_SHARED_PAGES):
     os.environ["CLVKIT_SHARED_DATA"] = str(SHARED_DATA)
-    nb_execution_excludepatterns: list[str] = []
-else:
-    nb_execution_excludepatterns = ["tutorials/covariates.md"]
 
 # -- references -------------------------------------------------------------------------------------------
 intersphinx_mapping = {
