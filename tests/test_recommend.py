@@ -131,7 +131,7 @@ def test_grocery_decision_follows_the_rule(grocery: clvkit.CustomerSummary, groc
     assert grocery_rec.best is grocery_rec.models["pnbd"]
     # MBG/NBD's MAE is within 1% of Pareto/NBD's: tied, and the tie went to the closer holdout total.
     assert rows["mbgnbd"]["mae"] <= rows["pnbd"]["mae"] * 1.01
-    assert "within 1.0% of the lowest, as is that of MBG/NBD" in grocery_rec.reason
+    assert "MBG/NBD come within 1.0% of it, and of these its holdout total is also the closest" in grocery_rec.reason
     # Every model tied (a wide tolerance): the closest holdout total wins; no tie: the lowest MAE.
     wide = recommend(grocery, tie_tolerance=0.5)
     assert wide.chosen == rule_choice(rows, order, 0.5)
@@ -379,3 +379,16 @@ def test_rank_tie_goes_to_the_closer_total() -> None:
     assert [r.name for r in _rank(rows, 0.0)] == ["a", "b", "c"]  # no tie: the lowest MAE, then by MAE
     assert [r.name for r in _rank(rows, 0.06)] == ["c", "b", "a"]  # all tied: by |aggregate error|
     assert [r.name for r in _rank([row("x", 1.0, 0.1), row("y", 1.0, -0.1)], 0.0)] == ["x", "y"]  # list order
+
+    def explained(tolerance: float, lang: str = "en") -> str:
+        ranked = tuple(_rank(rows, tolerance))
+        rec = Recommendation(scores=ranked, chosen=ranked[0].name, reason="", rule="", models={},
+                             tie_tolerance=tolerance, skipped=(), n_customers=100.0, duration=52.0, time_unit="W")
+        return rec.explain(lang).splitlines()[1]
+
+    assert explained(0.01) == ("B is recommended: its holdout MAE per customer (1.0050) is within 1.0% of the lowest "
+                               "(1.0000, A), and of the models this close its holdout total is closest to the actual "
+                               "(-2.0%, against +30.0% for A).")
+    assert explained(0.0) == ("A is recommended: it has the lowest holdout MAE per customer (1.0000 purchases, against "
+                              "1.0050 for B); its holdout total is +30.0% against the actual (-2.0% for B).")
+    assert explained(0.01, "zh").startswith("推荐 B：")

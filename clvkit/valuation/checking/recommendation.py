@@ -223,11 +223,19 @@ def _reason(tr: Translator, rec: Recommendation) -> str:
     if not others:
         text = tr("{model} is the only model that could be scored: holdout MAE {mae} purchases per customer, holdout "
                   "total {error} against the actual.", **fields)
-    elif len(tied) > 1:
+    elif len(tied) > 1 and lowest.name == best.name:
         rivals = [r for r in tied if r.name != best.name]
-        text = tr("{model} is recommended: its holdout MAE per customer ({mae}) is within {tolerance} of the lowest, "
-                  "as is that of {rivals}, and of these its holdout total is closest to the actual ({error}).",
-                  tolerance=percent(rec.tie_tolerance), rivals=tr(", ").join(r.label for r in rivals), **fields)
+        text = tr("{model} is recommended: it has the lowest holdout MAE per customer ({mae} purchases); {rivals} "
+                  "come within {tolerance} of it, and of these its holdout total is also the closest to the actual "
+                  "({error}).", tolerance=percent(rec.tie_tolerance), rivals=tr(", ").join(r.label for r in rivals),
+                  **fields)
+    elif len(tied) > 1:
+        assert lowest.mae is not None and lowest.aggregate_error is not None
+        text = tr("{model} is recommended: its holdout MAE per customer ({mae}) is within {tolerance} of the lowest "
+                  "({lowest}, {lowest_model}), and of the models this close its holdout total is closest to the "
+                  "actual ({error}, against {lowest_error} for {lowest_model}).", tolerance=percent(rec.tie_tolerance),
+                  lowest=f"{lowest.mae:.4f}", lowest_model=lowest.label, lowest_error=f"{lowest.aggregate_error:+.1%}",
+                  **fields)
     else:
         runner = eligible[1]
         assert runner.mae is not None and runner.aggregate_error is not None
