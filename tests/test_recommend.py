@@ -99,6 +99,18 @@ def test_registry_names_the_cli_models_in_order() -> None:
         MODELS["x"] = BetaGeo  # type: ignore[index]  # read-only: models enter through register_model()
 
 
+def test_every_count_model_is_registered() -> None:
+    # A count model exported by clvkit.valuation must be in the registry, or recommend() and 'fit --model' miss it.
+    from clvkit import valuation
+
+    exported = {getattr(valuation, n) for n in valuation.__all__}
+    engines = {e for e in exported if isinstance(e, type) and issubclass(e, valuation.Engine) and e.name}
+    count_engines = engines - {valuation.GammaGamma, valuation.ShiftedBetaGeo}
+    registered = {type(factory()) for factory in MODELS.values()}
+    missing = sorted(e.__name__ for e in count_engines - registered)
+    assert not missing, f"add {missing} to clvkit/valuation/models/_registered.py (one register_model line each)"
+
+
 @pytest.mark.parametrize("name", ["", "P-NBD", "PNBD", 3, "pnbd x"])
 def test_register_model_refuses_bad_names(name: Any) -> None:
     with pytest.raises(InvalidInputError, match="lower-case letters and digits"):
