@@ -97,13 +97,14 @@ def test_registry_names_the_cli_models_in_order() -> None:
     assert isinstance(MODELS["pnbd"](), ParetoNBD)
     with pytest.raises(TypeError):
         MODELS["x"] = BetaGeo  # type: ignore[index]  # read-only: models enter through register_model()
+    assert repr(MODELS).startswith("MODELS(bgnbd, mbgnbd, pnbd, bgbb") and hash(MODELS) == hash(MODELS)
 
 
 def test_every_count_model_is_registered() -> None:
     # A count model exported by clvkit.valuation must be in the registry, or recommend() and 'fit --model' miss it.
     from clvkit import valuation
 
-    exported = {getattr(valuation, n) for n in valuation.__all__}
+    exported = [getattr(valuation, n) for n in valuation.__all__]
     engines = {e for e in exported if isinstance(e, type) and issubclass(e, valuation.Engine) and e.name}
     count_engines = engines - {valuation.GammaGamma, valuation.ShiftedBetaGeo}
     registered = {type(factory()) for factory in MODELS.values()}

@@ -9,9 +9,8 @@ by name without importing them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 from ..batch import CustomerSummary
@@ -40,10 +39,31 @@ class ModelEntry:
 _ENTRIES: dict[str, ModelEntry] = {}
 _FACTORIES: dict[str, Callable[[], Any]] = {}
 
+
+class _Registry(Mapping[str, Callable[[], Any]]):
+    """A read-only view of the registered factories; one object, hashed and compared by identity (a registry, not
+    a value: ``{*clvkit.valuation.__all__}``-style sets of the exports keep working)."""
+
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__
+
+    def __getitem__(self, name: str) -> Callable[[], Any]:
+        return _FACTORIES[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_FACTORIES)
+
+    def __len__(self) -> int:
+        return len(_FACTORIES)
+
+    def __repr__(self) -> str:
+        return f"MODELS({', '.join(_FACTORIES)})"
+
+
 #: Short name -> engine factory (``MODELS["pnbd"]()`` is a ``ParetoNBD()`` engine), in the order models are
 #: tried and listed. Read-only; a model enters it through :func:`register_model`. The names are those of
 #: ``clvkit fit --model``: ``"bgnbd"``, ``"mbgnbd"``, ``"pnbd"``, ``"bgbb"``.
-MODELS: Mapping[str, Callable[[], Any]] = MappingProxyType(_FACTORIES)
+MODELS: Mapping[str, Callable[[], Any]] = _Registry()
 
 
 def register_model(name: str, factory: Callable[[], Any], *, label: str,
