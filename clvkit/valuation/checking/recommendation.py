@@ -225,9 +225,9 @@ def _reason(tr: Translator, rec: Recommendation) -> str:
                   "total {error} against the actual.", **fields)
     elif len(tied) > 1 and lowest.name == best.name:
         rivals = [r for r in tied if r.name != best.name]
-        text = tr("{model} is recommended: it has the lowest holdout MAE per customer ({mae} purchases); {rivals} "
-                  "come within {tolerance} of it, and of these its holdout total is also the closest to the actual "
-                  "({error}).", tolerance=percent(rec.tie_tolerance), rivals=tr(", ").join(r.label for r in rivals),
+        text = tr("{model} is recommended: it has the lowest holdout MAE per customer ({mae} purchases); within "
+                  "{tolerance} of it, and so tied, is {rivals}; of these its holdout total is also the closest to the "
+                  "actual ({error}).", tolerance=percent(rec.tie_tolerance), rivals=tr(", ").join(r.label for r in rivals),
                   **fields)
     elif len(tied) > 1:
         assert lowest.mae is not None and lowest.aggregate_error is not None
