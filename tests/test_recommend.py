@@ -405,3 +405,10 @@ def test_rank_tie_goes_to_the_closer_total() -> None:
     assert explained(0.0) == ("A is recommended: it has the lowest holdout MAE per customer (1.0000 purchases, against "
                               "1.0050 for B); its holdout total is +30.0% against the actual (-2.0% for B).")
     assert explained(0.01, "zh").startswith("推荐 B：")
+
+
+def test_a_holdout_without_purchases_is_a_typed_error() -> None:
+    s = clvkit.CustomerSummary(frequency=[0, 2, 5], recency=[0.0, 10.0, 30.0], T=[39.0, 39.0, 35.0], time_unit="W",
+                               frequency_holdout=[0, 0, 0], duration_holdout=39.0)
+    with pytest.raises(InvalidInputError, match="has none in its holdout period"):
+        recommend(s)

@@ -227,8 +227,8 @@ def _reason(tr: Translator, rec: Recommendation) -> str:
         rivals = [r for r in tied if r.name != best.name]
         text = tr("{model} is recommended: it has the lowest holdout MAE per customer ({mae} purchases); within "
                   "{tolerance} of it, and so tied, is {rivals}; of these its holdout total is also the closest to the "
-                  "actual ({error}).", tolerance=percent(rec.tie_tolerance), rivals=tr(", ").join(r.label for r in rivals),
-                  **fields)
+                  "actual ({error}).", tolerance=percent(rec.tie_tolerance),
+                  rivals=tr(", ").join(r.label for r in rivals), **fields)
     elif len(tied) > 1:
         assert lowest.mae is not None and lowest.aggregate_error is not None
         text = tr("{model} is recommended: its holdout MAE per customer ({mae}) is within {tolerance} of the lowest "
@@ -293,8 +293,8 @@ def recommend(calibration_summary: CustomerSummary, *, models: Sequence[str] | N
     Raises
     ------
     InvalidInputError
-        When the summary has no holdout columns (summarize with ``calibration_end``), ``models`` names an unknown
-        model or one that does not apply, or ``tie_tolerance`` is not a number in [0, 1).
+        When the summary has no holdout columns (summarize with ``calibration_end``) or no holdout purchases,
+        ``models`` names an unknown model or one that does not apply, or ``tie_tolerance`` is not a number in [0, 1).
     ConvergenceError
         When no model could be fitted.
 
@@ -314,6 +314,10 @@ def recommend(calibration_summary: CustomerSummary, *, models: Sequence[str] | N
             or not 0.0 <= float(tie_tolerance) < 1.0):
         raise InvalidInputError(f"The 'tie_tolerance' parameter of {where} must be a number in [0, 1). "
                                 f"Got {tie_tolerance!r} instead.")
+    actual = np.asarray(calibration_summary.frequency_holdout, dtype=np.float64)
+    if not float(calibration_summary.weights_or_ones() @ actual) > 0:
+        raise InvalidInputError(f"{where} compares predicted with actual holdout purchases, and this summary has none "
+                                f"in its holdout period. Choose a calibration_end that leaves purchases after it.")
     entries, skipped = resolve_models(models, calibration_summary, where)
     scores: list[ModelScore] = []
     fitted: dict[str, CountModel] = {}
@@ -372,22 +376,24 @@ def _score(entry: ModelEntry, summary: CustomerSummary, where: str) -> tuple[Mod
     ev = holdout_evaluation(model, summary)
     w = summary.weights_or_ones()
     abs_error = float(w @ np.abs(ev.predicted - ev.actual))
-    numbers = (ev.total_predicted, ev.mae, ev.rmse, abs_error)
-    finite = all(math.isfinite(x) for x in numbers) and ev.total_actual > 0
+    finite = all(math.isfinite(x) for x in (ev.total_predicted, ev.mae, ev.rmse, abs_error))
     note = "" if converged and finite else ("did not converge" if not converged else
-                                             "holdout prediction is not finite (or no holdout purchases)")
+                                             "holdout prediction is not a finite number")
     ll = None if info is None else float(info.log_likelihood)
     k = int(np.asarray(model.param_array()).shape[0])
     n = float(w.sum())
+
+    def kept(value: float) -> float | None:  # a non-finite error is not reported as a number (the row's note says why)
+        return value if finite else None
+
     return ModelScore(
         name=entry.name, label=entry.label, model=type(model).__name__, converged=converged, n_params=k,
         log_likelihood=ll,
         aic=None if ll is None else 2.0 * k - 2.0 * ll,
         bic=None if ll is None else k * math.log(n) - 2.0 * ll,
-        fit_seconds=seconds, total_predicted=ev.total_predicted, total_actual=ev.total_actual,
-        aggregate_error=ev.total_predicted / ev.total_actual - 1.0 if ev.total_actual > 0 else None,
-        mae=ev.mae, rmse=ev.rmse,
-        normalized_mae=abs_error / ev.total_actual if ev.total_actual > 0 else None,
+        fit_seconds=seconds, total_predicted=kept(ev.total_predicted), total_actual=ev.total_actual,
+        aggregate_error=kept(ev.total_predicted / ev.total_actual - 1.0),
+        mae=kept(ev.mae), rmse=kept(ev.rmse), normalized_mae=kept(abs_error / ev.total_actual),
         note=note,
     ), model
 
