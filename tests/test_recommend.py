@@ -144,7 +144,8 @@ def test_grocery_decision_follows_the_rule(grocery: clvkit.CustomerSummary, groc
     assert grocery_rec.best is grocery_rec.models["pnbd"]
     # MBG/NBD's MAE is within 1% of Pareto/NBD's: tied, and the tie went to the closer holdout total.
     assert rows["mbgnbd"]["mae"] <= rows["pnbd"]["mae"] * 1.01
-    assert "within 1.0% of it, and so tied, is MBG/NBD; of these its holdout total is also the closest" in grocery_rec.reason
+    assert ("within 1.0% of it, and so tied, is MBG/NBD; of these its holdout total is also the closest"
+            in grocery_rec.reason)
     # Every model tied (a wide tolerance): the closest holdout total wins; no tie: the lowest MAE.
     wide = recommend(grocery, tie_tolerance=0.5)
     assert wide.chosen == rule_choice(rows, order, 0.5)
@@ -338,6 +339,17 @@ def test_cli_fit_named_model_and_default(tmp_path: Path, capsys: pytest.CaptureF
     assert code == 0 and "MBG/NBD (time unit: weeks)" in out
     saved = load_json((tmp_path / "m" / "modified_beta_geo.json").read_text())
     np.testing.assert_allclose(saved.param_array(), ModifiedBetaGeo().fit(summary).param_array(), rtol=1e-10)
+    # BG/BB on weekly opportunities (--freq W): each week with a purchase counted once.
+    code, _, _ = run(capsys, "fit", str(cdnow_csv), *FIT_ARGS, "--model", "bgbb", "--freq", "W", "-o",
+                     str(tmp_path / "b"))
+    assert code == 0
+    from clvkit.datasets import load_cdnow_transactions
+
+    log = load_cdnow_transactions()
+    weekly = clvkit.summarize({"cust": log["customer_id"], "when": log["date"]}, customer_id="cust", datetime="when",
+                              time_unit="W")
+    saved = load_json((tmp_path / "b" / "beta_geo_beta_binom.json").read_text())
+    np.testing.assert_allclose(saved.param_array(), BetaGeoBetaBinom().fit(weekly).param_array(), rtol=1e-10)
     # Without --model: BG/NBD, the files of before (no selection record).
     code, _, _ = run(capsys, "fit", str(cdnow_csv), *FIT_ARGS, "-o", str(tmp_path / "d"))
     assert code == 0
@@ -349,6 +361,8 @@ def test_cli_fit_named_model_and_default(tmp_path: Path, capsys: pytest.CaptureF
     (["--model", "auto"], "--model auto chooses the model by its error on a holdout period: give --calibration-end"),
     (["--model", "nbd"], "The '--model' option must be auto or one of ['bgnbd', 'mbgnbd', 'pnbd', 'bgbb'"),
     (["--model", "pnbd", "--covariates", "cov.csv"], "cannot be combined with --model pnbd"),
+    (["--model", "bgbb"], "--model bgbb does not apply to this log as summarized: BG/BB counts discrete "
+                          "opportunities"),
 ])
 def test_cli_fit_model_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], cdnow_csv: Path,
                               extra: list[str], message: str) -> None:

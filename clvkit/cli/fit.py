@@ -173,7 +173,7 @@ def _run_other(args: argparse.Namespace, console: Console, settings: SummarySett
                name: str) -> int:
     """``fit --model NAME`` for a model other than the default, or ``--model auto``: fit, report, write."""
     from ..valuation import MODELS, format_recommendation, recommend
-    from ..valuation._registry import model_label
+    from ..valuation._registry import model_entries, model_label
 
     tr = console.tr
     files: dict[str, Any] = {}
@@ -186,6 +186,12 @@ def _run_other(args: argparse.Namespace, console: Console, settings: SummarySett
         name, model = rec.chosen, rec.best
         files[SELECTION_FILE] = text_writer(selection_json(rec) + "\n")
     else:
+        entry = next(e for e in model_entries() if e.name == name)
+        why = entry.reason_not_applicable(summary)
+        if why is not None:
+            raise InvalidInputError(f"--model {name} does not apply to this log as summarized: {why} On the command "
+                                    f"line: --freq {settings.time_unit} --time-unit {settings.time_unit} counts each "
+                                    f"{settings.time_unit} period once, as one opportunity.")
         model = run_fit(console, model_label(name), MODELS[name](), summary,
                         tr("{count} customers", count=f"{len(summary):,}"))
     param_block(console, tr("{model} (time unit: {unit})", model=model_label(name),
