@@ -109,7 +109,7 @@ def test_every_count_model_is_registered() -> None:
     count_engines = engines - {valuation.GammaGamma, valuation.ShiftedBetaGeo}
     registered = {type(factory()) for factory in MODELS.values()}
     missing = sorted(e.__name__ for e in count_engines - registered)
-    assert not missing, f"add {missing} to clvkit/valuation/models/_registered.py (one register_model line each)"
+    assert not missing, f"add {missing} to clvkit/valuation/models/registry.py (one register_model line each)"
 
 
 @pytest.mark.parametrize("name", ["", "P-NBD", "PNBD", 3, "pnbd x"])

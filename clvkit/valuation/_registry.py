@@ -2,7 +2,7 @@
 ``compare()`` with names, ``clvkit fit --model``), each with the factory of its engine.
 
 The registry knows no model: each model is entered by :mod:`clvkit.valuation.models` (one list, in
-``models/_registered.py``), the way fitted classes register with :mod:`clvkit.persistence`. So the model
+``models/registry.py``), the way fitted classes register with :mod:`clvkit.persistence`. So the model
 checks in :mod:`clvkit.valuation.checking`, which use the models only through the protocols, can fit models
 by name without importing them.
 """

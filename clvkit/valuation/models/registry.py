@@ -13,7 +13,7 @@ from .beta_geo_beta_binom import BetaGeoBetaBinom, check_discrete_summary
 from .modified_beta_geo import ModifiedBetaGeo
 from .pareto_nbd import ParetoNBD
 
-__all__: list[str] = []
+__all__: list[str] = []  # enters the models into clvkit.valuation.MODELS; exports nothing
 
 
 def _discrete_opportunities(summary: CustomerSummary) -> str | None:
