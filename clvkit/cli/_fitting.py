@@ -19,7 +19,7 @@ from ._console import UNIT_NAMES, Console, one_line
 from ._folder import SummarySettings
 from ._log import read_log
 
-__all__ = ["fit_models", "holdout_check", "param_block", "read_and_summarize", "summarize_log"]
+__all__ = ["fit_models", "holdout_check", "param_block", "read_and_summarize", "run_fit", "summarize_log"]
 
 
 def summarize_log(columns: Mapping[str, npt.NDArray[Any]], settings: SummarySettings, *,
@@ -59,8 +59,8 @@ def _fit_progress(console: Console) -> Callable[[Any], None]:
     return report
 
 
-def _run_fit(console: Console, label: str, engine: Any, summary: CustomerSummary, who: str,
-             covariates: Mapping[str, Any] | None = None) -> Any:
+def run_fit(console: Console, label: str, engine: Any, summary: CustomerSummary, who: str,
+            covariates: Mapping[str, Any] | None = None) -> Any:
     """``engine.fit`` as a progress step; ``covariates`` maps ``purchase_covariates``/``dropout_covariates``."""
     tr = console.tr
     with console.step(tr("fitting {model} on {who}", model=label, who=who)) as add, \
@@ -94,7 +94,7 @@ def fit_models(console: Console, summary: CustomerSummary, with_spend: bool, cov
     elif covariates is not None:
         covs = {"purchase_covariates": covariates, "dropout_covariates": covariates}
     try:
-        bg = _run_fit(console, "BG/NBD", BetaGeo(), summary, tr("{count} customers", count=f"{n:,}"), covs)
+        bg = run_fit(console, "BG/NBD", BetaGeo(), summary, tr("{count} customers", count=f"{n:,}"), covs)
     except InvalidInputError as exc:
         if dynamic is None or "do not align" not in str(exc):
             raise
@@ -105,7 +105,7 @@ def fit_models(console: Console, summary: CustomerSummary, with_spend: bool, cov
     gg = None
     if with_spend:
         repeat = int(np.count_nonzero(summary.frequency > 0))
-        gg = _run_fit(console, "Gamma-Gamma", GammaGamma(), summary,
+        gg = run_fit(console, "Gamma-Gamma", GammaGamma(), summary,
                       tr("{count} repeat customers", count=f"{repeat:,}"))
     return bg, gg
 

@@ -22,8 +22,9 @@ from ..errors import InvalidInputError
 from ._console import Console, one_line
 from ._output import MANIFEST_FILE, MANIFEST_SCHEMA, read_json_file, sha256_of, write_folder_atomically
 
-__all__ = ["DESIGN_FILE", "DYNAMIC_DESIGN_FILE", "SETTINGS_FILE", "SETTINGS_SCHEMA", "SummarySettings", "load_design",
-           "load_models", "text_writer", "write_folder"]
+__all__ = ["DESIGN_FILE", "DYNAMIC_DESIGN_FILE", "SELECTION_FILE", "SELECTION_SCHEMA", "SETTINGS_FILE",
+           "SETTINGS_SCHEMA", "SummarySettings", "load_design", "load_models", "model_file_name", "selection_json",
+           "text_writer", "write_folder"]
 
 #: Name of the file ``clvkit fit`` writes next to the models, recording how the log was summarized.
 SETTINGS_FILE = "summary_settings.json"
@@ -36,7 +37,10 @@ _MODEL_SCHEMA = "clvkit.fitted_model"
 DESIGN_FILE = "covariate_design.json"
 #: The file holding the coding of the time-varying covariates (``clvkit fit --dynamic-covariates``).
 DYNAMIC_DESIGN_FILE = "dynamic_covariate_design.json"
-FIT_FILES = ("beta_geo.json", "gamma_gamma.json", SETTINGS_FILE, DESIGN_FILE, DYNAMIC_DESIGN_FILE)
+#: The table of models ``clvkit fit --model auto`` compared, the rule and the choice (read by people, not by ``score``).
+SELECTION_FILE = "model_selection.json"
+SELECTION_SCHEMA = "clvkit.cli.model_selection"
+FIT_FILES = ("beta_geo.json", "gamma_gamma.json", SETTINGS_FILE, DESIGN_FILE, DYNAMIC_DESIGN_FILE, SELECTION_FILE)
 DEMO_FILES = ("beta_geo.json", "gamma_gamma.json", "scores.csv", "composite_synthetic.csv")
 
 
@@ -110,6 +114,21 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
+def model_file_name(model_name: str) -> str:
+    """The file a fitted model of kind ``model_name`` is saved as in a folder: ``ParetoNBD`` -> ``pareto_nbd.json``."""
+    return f"{_snake(model_name)}.json"
+
+
+def selection_json(rec: Any) -> str:
+    """The document of :data:`SELECTION_FILE`: the chosen model, the rule, the reason and every model's row."""
+    from dataclasses import asdict
+
+    doc = {"schema": SELECTION_SCHEMA, "schema_version": 1, "clvkit_version": __version__, "chosen": rec.chosen,
+           "model": rec.best.model_name, "rule": rec.rule, "reason": rec.reason,
+           "holdout_duration": rec.duration, "time_unit": rec.time_unit, "models": [asdict(row) for row in rec.scores]}
+    return json.dumps(doc, indent=2, allow_nan=False)
+
+
 def write_folder(console: Console, directory: Path, models: Sequence[Any], settings: SummarySettings | None,
                  files: Mapping[str, Callable[[Path], None]], *, known: Sequence[str] = FIT_FILES) -> int:
     """Write the models (and the settings, and ``files``: name -> writer) as the folder ``directory``; list them.
@@ -122,7 +141,7 @@ def write_folder(console: Console, directory: Path, models: Sequence[Any], setti
     """
     writers: dict[str, Callable[[Path], None]] = {}
     for m in models:
-        writers[f"{_snake(m.model_name)}.json"] = text_writer(m.to_json() + "\n")
+        writers[model_file_name(m.model_name)] = text_writer(m.to_json() + "\n")
     if settings is not None:
         writers[SETTINGS_FILE] = text_writer(settings.to_json() + "\n")
     writers.update(files)
@@ -237,6 +256,8 @@ def load_models(model_dir: str | None, model_files: Sequence[str] | None
             schema = doc.get("schema") if isinstance(doc, dict) else None
             if name in (DESIGN_FILE, DYNAMIC_DESIGN_FILE):
                 continue  # read by load_design()
+            if name == SELECTION_FILE and schema == SELECTION_SCHEMA:
+                continue  # the record of 'fit --model auto', for people
             if name == SETTINGS_FILE or schema == SETTINGS_SCHEMA:
                 settings = SummarySettings.from_document(doc, path)
             elif schema == _MODEL_SCHEMA:

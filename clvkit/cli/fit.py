@@ -1,7 +1,9 @@
-"""``clvkit fit LOG --customer-id C --datetime D [--monetary-value M]``: fit models on a transaction log.
+"""``clvkit fit LOG --customer-id C --datetime D [--monetary-value M] [--model NAME|auto]``: fit models on a log.
 
-Summarizes the log (CSV or Parquet), fits BG/NBD (and Gamma-Gamma when amounts are given) and saves the
-models as versioned JSON, with the summary settings, in a folder that ``clvkit score`` reads. With
+Summarizes the log (CSV or Parquet), fits BG/NBD (or the model ``--model`` names; ``--model auto`` fits every
+applicable model on the calibration period and keeps the one :func:`clvkit.valuation.recommend` chooses on the
+holdout) and Gamma-Gamma when amounts are given, and saves the models as versioned JSON, with the summary
+settings, in a folder that ``clvkit score`` reads (it loads whichever transaction model the folder holds). With
 ``--covariates FILE`` both BG/NBD processes take static covariates; with ``--dynamic-covariates FILE`` its
 purchase process takes time-varying ones (and its dropout process the static ones, when given too).
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,11 +28,22 @@ from ._covariates import (
     read_covariates,
     read_dynamic_covariates,
 )
-from ._fitting import fit_models, holdout_check, param_block, read_and_summarize
-from ._folder import FIT_FILES, SummarySettings, text_writer, write_folder
+from ._fitting import fit_models, holdout_check, param_block, read_and_summarize, run_fit
+from ._folder import (
+    FIT_FILES,
+    SELECTION_FILE,
+    SummarySettings,
+    model_file_name,
+    selection_json,
+    text_writer,
+    write_folder,
+)
 from ._output import check_outputs
 
-__all__ = ["register", "run"]
+__all__ = ["DEFAULT_MODEL", "register", "run"]
+
+#: The transaction model ``clvkit fit`` fits without ``--model``.
+DEFAULT_MODEL = "bgnbd"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: Parents) -> None:
@@ -39,6 +53,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
                          description="Summarize a transaction log, fit BG/NBD (and Gamma-Gamma when "
                                      "--monetary-value is given) and save the models as JSON.")
     fit.add_argument("--customer-id", required=True, metavar="COL", help="customer id column")
+    fit.add_argument("--model", default=DEFAULT_MODEL, metavar="NAME",
+                     help="the transaction model: bgnbd (default), mbgnbd, pnbd, bgbb (the names of "
+                          "clvkit.valuation.MODELS), or auto: fit each that applies on the calibration period and keep "
+                          "the one with the lowest holdout error per customer (needs --calibration-end)")
     fit.add_argument("--datetime", required=True, metavar="COL", help="transaction time column")
     fit.add_argument("--monetary-value", metavar="COL", help="amount column (fits Gamma-Gamma too)")
     fit.add_argument("--freq", default="D", choices=list(UNIT_DAYS),
@@ -69,6 +87,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
 
 def run(args: argparse.Namespace, console: Console) -> int:
     """Run ``clvkit fit``; return the exit status."""
+    model_name = check_model_option(args.model, args)
     if args.covariate_columns and not args.covariates:
         raise InvalidInputError("--covariate-columns needs --covariates FILE (the file holding those columns).")
     for option, given in (("--period-column", args.period_column), ("--dynamic-columns", args.dynamic_columns)):
@@ -79,7 +98,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
                                monetary_value=args.monetary_value, freq=args.freq, time_unit=args.time_unit,
                                date_format=args.date_format, period_column=period_column)
     inputs = [Path(args.input)] + [Path(f) for f in (args.covariates, args.dynamic_covariates) if f]
-    check_outputs([Path(args.output)], inputs, force=args.force, folder=True, known=FIT_FILES)
+    check_outputs([Path(args.output)], inputs, force=args.force, folder=True, known=FIT_FILES + model_files())
     summary = read_and_summarize(args, console, settings)
     covariates = dynamic = None
     if args.covariates:
@@ -97,6 +116,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     console.print(f"{len(summary):,} customers, {repeat:,} with repeat purchases; time unit "
                   f"{UNIT_NAMES[summary.time_unit]}")
     console.print()
+    if model_name != DEFAULT_MODEL:
+        return _run_other(args, console, settings, summary, model_name)
     bg, gg = fit_models(console, summary, with_spend=settings.monetary_value is not None, covariates=covariates,
                         dynamic=dynamic, freq=settings.freq)
     param_block(console, f"BG/NBD (time unit: {UNIT_NAMES[summary.time_unit]})", bg)
@@ -123,4 +144,69 @@ def run(args: argparse.Namespace, console: Console) -> int:
         files[DESIGN_FILE] = text_writer(covariates.design.to_json() + "\n")
     if dynamic is not None:
         files[DYNAMIC_DESIGN_FILE] = text_writer(dynamic.design.to_json() + "\n")
+    return write_folder(console, Path(args.output), models, settings, files)
+
+
+def check_model_option(name: str, args: argparse.Namespace) -> str:
+    """``--model``: ``auto`` or a registered name, and the options it needs or refuses."""
+    from ..valuation import MODELS
+
+    if name != "auto" and name not in MODELS:
+        raise InvalidInputError(f"The '--model' option must be auto or one of {list(MODELS)}. Got {name!r} instead.")
+    if name == "auto" and not args.calibration_end:
+        raise InvalidInputError("--model auto chooses the model by its error on a holdout period: give "
+                                "--calibration-end DATE (the fit uses the purchases up to it, the check those after).")
+    if name != DEFAULT_MODEL and (args.covariates or args.dynamic_covariates):
+        raise InvalidInputError(f"--covariates and --dynamic-covariates fit BG/NBD; they cannot be combined with "
+                                f"--model {name}. Leave --model out (or give --model {DEFAULT_MODEL}).")
+    return name
+
+
+def model_files() -> tuple[str, ...]:
+    """The file names of the registered transaction models in a model folder (``pareto_nbd.json``, ...)."""
+    from ..valuation import MODELS
+
+    return tuple(model_file_name(type(factory()).fitted_class.model_name) for factory in MODELS.values())
+
+
+def _run_other(args: argparse.Namespace, console: Console, settings: SummarySettings, summary: Any,
+               name: str) -> int:
+    """``fit --model NAME`` for a model other than the default, or ``--model auto``: fit, report, write."""
+    from ..valuation import MODELS, format_recommendation, recommend
+    from ..valuation._registry import model_entries, model_label
+
+    tr = console.tr
+    files: dict[str, Any] = {}
+    if name == "auto":
+        with console.step(tr("choosing the model on the holdout period")) as add:
+            rec = recommend(summary)
+            add(tr("{count} models fitted", count=len(rec.models)))
+        console.print(format_recommendation(rec, lang=tr.lang))
+        console.print()
+        name, model = rec.chosen, rec.best
+        files[SELECTION_FILE] = text_writer(selection_json(rec) + "\n")
+    else:
+        entry = next(e for e in model_entries() if e.name == name)
+        why = entry.reason_not_applicable(summary)
+        if why is not None:
+            raise InvalidInputError(f"--model {name} does not apply to this log as summarized: {why} On the command "
+                                    f"line: --freq {settings.time_unit} --time-unit {settings.time_unit} counts each "
+                                    f"{settings.time_unit} period once, as one opportunity.")
+        model = run_fit(console, model_label(name), MODELS[name](), summary,
+                        tr("{count} customers", count=f"{len(summary):,}"))
+    param_block(console, tr("{model} (time unit: {unit})", model=model_label(name),
+                            unit=tr(UNIT_NAMES[summary.time_unit])), model)
+    gg = None
+    if settings.monetary_value is not None:
+        from ..valuation import GammaGamma
+
+        repeat = int(np.count_nonzero(summary.frequency > 0))
+        gg = run_fit(console, "Gamma-Gamma", GammaGamma(), summary,
+                     tr("{count} repeat customers", count=f"{repeat:,}"))
+        console.print()
+        param_block(console, "Gamma-Gamma (spend per repeat purchase)", gg)
+    if summary.frequency_holdout is not None:
+        console.print()
+        holdout_check(console, summary, model)
+    models = [model] if gg is None else [model, gg]
     return write_folder(console, Path(args.output), models, settings, files)

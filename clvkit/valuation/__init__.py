@@ -16,6 +16,7 @@ from . import checking as checking
 from . import models as models
 from . import protocols as protocols
 from . import value as value
+from ._registry import MODELS, register_model
 from .checking import (
     BootstrapResult,
     ConditionalExpectations,
@@ -25,14 +26,17 @@ from .checking import (
     InformationCriteria,
     LikelihoodRatioTest,
     ModelComparison,
+    ModelScore,
     ParameterIntervals,
     PredictionIntervals,
+    Recommendation,
     RegularityEstimate,
     RegularityResult,
     TrackingResult,
     clv_intervals,
     compare,
     conditional_expectations,
+    format_recommendation,
     frequency_histogram,
     holdout_evaluation,
     information_criteria,
@@ -40,6 +44,7 @@ from .checking import (
     parameter_intervals,
     parametric_bootstrap,
     prediction_intervals,
+    recommend,
     regularity,
     sample_parameters,
     tracking,
@@ -121,22 +126,22 @@ for _old, _new in _MOVED.items():
 del _old, _new
 
 __all__ = [
-    "ACQUISITION_COST_MULTIPLE", "ACQUISITION_COST_MULTIPLE_RANGE",
+    "ACQUISITION_COST_MULTIPLE", "ACQUISITION_COST_MULTIPLE_RANGE", "MODELS",
     "AttributionRule", "BetaGeo", "BetaGeoBetaBinom", "BetaGeoBetaBinomParams", "BetaGeoParams", "BootstrapResult",
     "ClvResult", "CompositeResult", "CompositeValue", "ConditionalExpectations", "CountModel",
     "CustomerDeliveredValue", "DeliveredValueBatch", "DirectValue", "DirectValueResult", "Engine", "EquitySplit",
     "FitInfo", "FitProgress", "FittedBetaGeo", "FittedBetaGeoBetaBinom", "FittedGammaGamma", "FittedModel",
     "FittedModifiedBetaGeo", "FittedParetoNBD", "FittedShiftedBetaGeo", "FrequencyHistogram", "GammaGamma",
     "GammaGammaParams", "HoldoutEvaluation", "IndirectValueSource", "InfluencerReport", "InfluencerRule",
-    "InformationCriteria", "LikelihoodRatioTest", "ModelComparison", "ModifiedBetaGeo", "ModifiedBetaGeoParams",
-    "ParameterIntervals", "ParetoNBD", "ParetoNBDParams", "PredictionIntervals", "ReferralAttribution",
-    "ReferralGraph", "RegularityEstimate", "RegularityResult",
+    "InformationCriteria", "LikelihoodRatioTest", "ModelComparison", "ModelScore", "ModifiedBetaGeo",
+    "ModifiedBetaGeoParams", "ParameterIntervals", "ParetoNBD", "ParetoNBDParams", "PredictionIntervals",
+    "Recommendation", "ReferralAttribution", "ReferralGraph", "RegularityEstimate", "RegularityResult",
     "ShiftedBetaGeo", "ShiftedBetaGeoParams", "SpendModel", "TrackingResult", "TransactionModel",
     "ValueEngine", "WordOfMouth", "WordOfMouthPrior", "clv", "clv_intervals", "compare", "conditional_expectations",
     "discounted_lifetime", "engine_values", "estimate_acquisition_cost",
-    "format_value_table", "frequency_histogram", "holdout_evaluation",
+    "format_recommendation", "format_value_table", "frequency_histogram", "holdout_evaluation",
     "influencers", "information_criteria", "likelihood_ratio_test", "load_engine", "new_customer_value",
-    "parameter_intervals", "parametric_bootstrap", "prediction_intervals", "read_referrals", "regularity",
-    "sample_parameters",
+    "parameter_intervals", "parametric_bootstrap", "prediction_intervals", "read_referrals", "recommend",
+    "register_model", "regularity", "sample_parameters",
     "synthetic_referrals", "tracking",
 ]

@@ -32,6 +32,7 @@ from clvkit.valuation import (
     parameter_intervals,
     parametric_bootstrap,
     prediction_intervals,
+    recommend,
 )
 from clvkit.valuation.models import _bgnbd, _mbgnbd
 
@@ -47,10 +48,13 @@ SMALL = CustomerSummary(frequency=[0, 2, 5], recency=[0.0, 10.0, 30.0], T=[39.0,
 
 
 @SETTINGS
+@pytest.mark.filterwarnings("ignore::clvkit.ConvergenceWarning")  # recommend() fits Pareto/NBD on 3 customers
 @given(max_frequency=HOSTILE_SCALAR, level=HOSTILE_SCALAR, criterion=st.one_of(st.sampled_from(["rmse", "mae",
        "aic", "bic", "nope"]), HOSTILE_SCALAR), df=st.one_of(st.none(), HOSTILE_SCALAR),
-       summary=st.sampled_from(["cdnow", "small", "weekly-days", "none"]))
-def test_model_checking(max_frequency: Any, level: Any, criterion: Any, df: Any, summary: str) -> None:
+       summary=st.sampled_from(["cdnow", "small", "weekly-days", "none"]),
+       names=st.sampled_from([None, ["bgnbd"], ["pnbd", "mbgnbd"], ["bgbb"], ["nope"], [], "pnbd", ["pnbd", "pnbd"],
+                              [3], ("bgnbd",)]))
+def test_model_checking(max_frequency: Any, level: Any, criterion: Any, df: Any, summary: str, names: Any) -> None:
     s: Any = {"cdnow": CDNOW, "small": SMALL, "weekly-days": SMALL.with_time_unit("D"), "none": None}[summary]
     probe("model checking", lambda: frequency_histogram(BG, s, max_frequency=max_frequency))
     # A bin without customers has no mean: documented as NaN there, so only the bins with customers are judged.
@@ -61,6 +65,8 @@ def test_model_checking(max_frequency: Any, level: Any, criterion: Any, df: Any,
     probe("model checking", occupied_bins)
     probe("model checking", lambda: holdout_evaluation(BG, s))
     probe("model checking", lambda: compare({"bg": BG}, s, criterion=criterion))
+    probe("model checking", lambda: recommend(s, models=names, tie_tolerance=level))
+    probe("model checking", lambda: compare(names, s, criterion=criterion))
     probe("model checking", lambda: information_criteria(BG))
     probe("model checking", lambda: likelihood_ratio_test(BG, BG, df=df))
     probe("model checking", lambda: parameter_intervals(BG, level=level))

@@ -22,7 +22,9 @@ use to validate the BG/NBD model on the CDNOW data (2005, section 4):
   the inter-purchase times, Wheat & Morrison 1990 and maximum likelihood), to choose between the Poisson
   models and the CNBD-k family;
 - :mod:`~clvkit.valuation.checking.selection` - AIC/BIC, the likelihood-ratio test and a holdout ranking
-  to choose between models.
+  to choose between models;
+- :mod:`~clvkit.valuation.checking.recommendation` - :func:`recommend`: fit the registered models on the
+  calibration period, score them on the holdout and say which to use and why.
 
 :mod:`~clvkit.valuation.checking.uncertainty` adds parameter, prediction and CLV intervals. Results are
 frozen dataclasses holding read-only arrays.
@@ -52,6 +54,7 @@ from .distributions import (
 from .grids import MAX_GRID_POINTS, AliveHistory, FrequencyRecencyGrid, alive_history, frequency_recency_grid
 from .histogram import FrequencyHistogram, frequency_histogram
 from .holdout import ConditionalExpectations, HoldoutEvaluation, conditional_expectations, holdout_evaluation
+from .recommendation import DEFAULT_TIE_TOLERANCE, ModelScore, Recommendation, format_recommendation, recommend
 from .regularity import RegularityEstimate, RegularityResult, regularity
 from .selection import (
     InformationCriteria,
@@ -74,6 +77,7 @@ from .uncertainty import (
 )
 
 __all__ = [
+    "DEFAULT_TIE_TOLERANCE",
     "MAX_BOOTSTRAP_DRAWS",
     "MAX_CURVE_POINTS",
     "MAX_DRAWS",
@@ -93,8 +97,10 @@ __all__ = [
     "InterpurchaseTimes",
     "LikelihoodRatioTest",
     "ModelComparison",
+    "ModelScore",
     "ParameterIntervals",
     "PredictionIntervals",
+    "Recommendation",
     "RegularityEstimate",
     "RegularityResult",
     "RepeatPurchaseCurve",
@@ -105,6 +111,7 @@ __all__ = [
     "compare",
     "conditional_expectations",
     "expected_repeat_purchases",
+    "format_recommendation",
     "frequency_histogram",
     "frequency_recency_grid",
     "heterogeneity_density",
@@ -115,6 +122,7 @@ __all__ = [
     "parameter_intervals",
     "parametric_bootstrap",
     "prediction_intervals",
+    "recommend",
     "regularity",
     "sample_parameters",
     "spend_distribution",

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -20,6 +20,7 @@ from ...batch import CustomerSummary
 from ...errors import InvalidInputError, NotFittedError
 from ...i18n import N_, Translator, translator
 from ...protocols import EstimatedModel, FitDiagnostics
+from .._registry import resolve_models
 from ._common import CountModel, need_holdout
 from .holdout import holdout_evaluation
 
@@ -269,14 +270,17 @@ _CRITERION_LABELS: dict[str, str] = {"rmse": N_("holdout RMSE"), "mae": N_("hold
 
 
 def compare(
-    models: Mapping[str, CountModel], summary: CustomerSummary, *, criterion: Criterion = "rmse"
+    models: Mapping[str, CountModel] | Sequence[str] | None, summary: CustomerSummary, *,
+    criterion: Criterion = "rmse"
 ) -> ModelComparison:
     """Rank fitted models by their holdout error on one summary.
 
     Parameters
     ----------
     models:
-        Name -> fitted model (all in the summary's time unit).
+        Name -> fitted model (all in the summary's time unit); or, as :func:`recommend`'s ``models``, names from
+        :data:`clvkit.valuation.MODELS` (``["bgnbd", "pnbd"]``) or ``None`` (every registered model that applies):
+        those are fitted on ``summary`` first and named by their registry names.
     summary:
         Calibration summary with holdout columns.
     criterion:
@@ -288,6 +292,14 @@ def compare(
     -------
     ModelComparison
 
+    Raises
+    ------
+    InvalidInputError
+        For a bad ``criterion``, an empty ``models``, unknown or inapplicable model names, or a summary without
+        holdout columns.
+    ConvergenceError
+        When a model named cannot be fitted.
+
     Examples
     --------
     >>> from clvkit.datasets import load_cdnow_summary
@@ -297,11 +309,20 @@ def compare(
     >>> res = compare({"published": good, "perturbed": bad}, load_cdnow_summary())
     >>> res.best, [row["name"] for row in res.rows]
     ('published', ['published', 'perturbed'])
+
+    By name, fitted on the summary:
+
+    >>> compare(["bgnbd", "pnbd"], load_cdnow_summary(), criterion="aggregate").best
+    'pnbd'
     """
     where = "compare()"
     if not isinstance(criterion, str) or criterion not in _CRITERIA:
         raise InvalidInputError(f"The 'criterion' parameter of {where} must be one of {list(_CRITERIA)}. "
                                 f"Got {criterion!r} instead.")
+    if models is None or (isinstance(models, Sequence) and not isinstance(models, (str, bytes))):
+        need_holdout(summary, where)
+        entries, _ = resolve_models(models, summary, where)
+        models = {entry.name: entry.factory().fit(summary) for entry in entries}
     if not isinstance(models, Mapping) or len(models) == 0:
         raise InvalidInputError(f"The 'models' parameter of {where} must be a non-empty mapping of name to fitted "
                                 f"model. Got {models!r} instead.")

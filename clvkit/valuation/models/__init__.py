@@ -4,6 +4,7 @@ Each model is a kernel module (``_bgnbd.py``, ``_paretonbd.py``, ...: arrays in,
 declaration (``beta_geo.py``, ...) on the shared template of :mod:`._base` and :mod:`._estimation`.
 """
 
+from . import registry  # noqa: F401  (enters the models into clvkit.valuation.MODELS)
 from ._base import Engine, FitInfo, FittedModel
 from ._estimation import FitProgress
 from .beta_geo import BetaGeo, BetaGeoParams, FittedBetaGeo
