@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
+
 import numpy as np
 import numpy.typing as npt
 from scipy import special
@@ -40,8 +41,16 @@ from ._generic import fresh_customer_expectation, fresh_customer_pmf, path_over_
 from ._simulate import _last_of_first as last_of_first
 
 __all__ = [
-    "discounted_residual", "expected_purchases", "expected_purchases_new", "expected_purchases_path", "loglik",
-    "log_survival", "probability_alive", "probability_of_purchases", "probability_of_purchases_new", "simulate",
+    "discounted_residual",
+    "expected_purchases",
+    "expected_purchases_new",
+    "expected_purchases_path",
+    "log_survival",
+    "loglik",
+    "probability_alive",
+    "probability_of_purchases",
+    "probability_of_purchases_new",
+    "simulate",
 ]
 
 FloatArray = npt.NDArray[np.float64]
