@@ -145,8 +145,8 @@ def _tail(params: FloatArray, x: FloatArray, t: FloatArray, grad: bool = True
                                _REACH)
             half = 0.5 * (edges[:, 1:] - edges[:, :-1])
             mid = 0.5 * (edges[:, 1:] + edges[:, :-1])
-            u = (mid[:, :, None] + half[:, :, None] * _GL12_NODES).reshape(rows.shape[0], -1)
-            wq = (half[:, :, None] * _GL12_WEIGHTS).reshape(rows.shape[0], -1)
+            u = (mid[:, :, None] + half[:, :, None] * _GL16_NODES).reshape(rows.shape[0], -1)
+            wq = (half[:, :, None] * _GL16_WEIGHTS).reshape(rows.shape[0], -1)
             z = z_t[rows, None] + u / s
             log_bt = math.log(beta) + z + np.log(-np.expm1(-z))
             btau = np.logaddexp(0.0, log_bt)
