@@ -76,7 +76,7 @@ def main() -> int:
         fits: dict[str, Any] = {}
         for _ in range(rounds):
             for name, engine in (("BetaGeo", BetaGeo()), ("GammaGompertzNBD", GammaGompertzNBD())):
-                cpu, wall, fitted = timed(lambda engine=engine: engine.fit(summary))
+                cpu, wall, fitted = timed(lambda engine=engine, summary=summary: engine.fit(summary))
                 times[name].append((cpu, wall))
                 fits[name] = fitted
         med = {k: (statistics.median(c for c, _ in v), statistics.median(w for _, w in v)) for k, v in times.items()}

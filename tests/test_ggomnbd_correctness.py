@@ -44,7 +44,8 @@ def _log_s(b: Any, s: Any, beta: Any, t: Any) -> Any:
 
 
 def _f(b: Any, s: Any, beta: Any, t: Any) -> Any:
-    return s * b * mpmath.exp(b * t) * mpmath.exp(s * mpmath.log(beta) - (s + 1) * mpmath.log(beta - 1 + mpmath.exp(b * t)))
+    log_den = mpmath.log(beta - 1 + mpmath.exp(b * t))
+    return s * b * mpmath.exp(b * t) * mpmath.exp(s * mpmath.log(beta) - (s + 1) * log_den)
 
 
 def _pts(lo: Any, hi: Any, scales: list[Any]) -> list[Any]:
