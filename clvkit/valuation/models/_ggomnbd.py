@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
+from ..._rows import unique_rows
 from ._generic import fresh_customer_expectation, fresh_customer_pmf, path_over_distinct_rows
 from ._simulate import _last_of_first as last_of_first
 
@@ -63,6 +64,8 @@ _GL16_NODES, _GL16_WEIGHTS = np.polynomial.legendre.leggauss(16)
 _WIDTH = 4.0
 _REACH = 36.0
 _CHUNK = 4096
+# Row-by-node terms of the dropout integral evaluated at once: bounds the memory of a likelihood evaluation.
+_NODES_PER_CHUNK = 1 << 20
 # Doubling panels of the prediction integrals reach at most this many scales (2^200 times the first width).
 _MAX_PANELS = 200
 
@@ -127,51 +130,61 @@ def _tail(params: FloatArray, x: FloatArray, t: FloatArray, grad: bool = True
     dlogA[:, 2] = -s * t / den_t
     dlogA[:, 3] = math.log(beta) - b * t - ld_t
     dlogA[:, 4] = s / beta - s * e_t / den_t
-    rho = np.empty(m)
-    dJ = np.zeros((m, 5))
     delta = _fall_scale(params, x, t)
-    # Panels needed: doubling widths delta 2^k while below _WIDTH, then _WIDTH, until the edges pass _REACH.
-    n_double = np.ceil(np.log2(np.maximum(_WIDTH / delta, 1.0))).astype(np.intp)
-    reached = delta * (np.exp2(n_double) - 1.0)
-    n_panels = n_double + np.ceil(np.maximum(_REACH - reached, 0.0) / _WIDTH).astype(np.intp)
-    z_t = b * t + ld_t - math.log(beta)  # -log S(t) / s
-    for count in np.unique(n_panels):
-        rows_all = np.flatnonzero(n_panels == count)
-        k = np.arange(int(count))
-        for start in range(0, rows_all.shape[0], _CHUNK):
-            rows = rows_all[start:start + _CHUNK]
-            widths = np.minimum(delta[rows, None] * np.exp2(k)[None, :], _WIDTH)
-            edges = np.minimum(np.concatenate([np.zeros((rows.shape[0], 1)), np.cumsum(widths, axis=1)], axis=1),
-                               _REACH)
-            half = 0.5 * (edges[:, 1:] - edges[:, :-1])
-            mid = 0.5 * (edges[:, 1:] + edges[:, :-1])
-            u = (mid[:, :, None] + half[:, :, None] * _GL16_NODES).reshape(rows.shape[0], -1)
-            wq = (half[:, :, None] * _GL16_WEIGHTS).reshape(rows.shape[0], -1)
-            z = z_t[rows, None] + u / s
-            log_bt = math.log(beta) + z + np.log(-np.expm1(-z))
-            btau = np.logaddexp(0.0, log_bt)
-            tau = btau / b
-            ar = a[rows, None]
-            lat = np.log(alpha + tau)
-            psi = -ar * np.log1p((tau - t[rows, None]) / (alpha + t[rows, None]))
-            weight = wq * np.exp(psi - u)
-            rho[rows] = weight.sum(axis=1)
-            if grad:
-                log_den = math.log(beta) + z - btau
-                inv_den = np.exp(-log_den)
-                dJ[rows, 0] = (weight * -lat).sum(axis=1)
-                dJ[rows, 1] = (weight * (-ar / (alpha + tau))).sum(axis=1)
-                dJ[rows, 2] = (weight * (1.0 / b + tau - (s + 1.0) * tau * inv_den)).sum(axis=1)
-                dJ[rows, 3] = (weight * (1.0 / s + math.log(beta) - btau - log_den)).sum(axis=1)
-                dJ[rows, 4] = (weight * (s / beta - (s + 1.0) * np.exp(-btau) * inv_den)).sum(axis=1)
+    rho = np.zeros(m)
+    dJ = np.zeros((m, 5))
+    if m == 0:
+        return log_A, rho, dlogA, dJ
+    # One node set per distinct t, shared by every x at that t: panels from the finest fall scale among them
+    # (widths delta 2^k while below _WIDTH, then _WIDTH, until the edges pass _REACH), padded with empty panels to a
+    # common count. The x-free parts of the integrand are evaluated once per node; per row only exp(-a L + base).
+    ut, t_of = np.unique(t, return_inverse=True)
+    t_of = t_of.reshape(-1)
+    d_t = np.full(ut.shape[0], np.inf)
+    np.minimum.at(d_t, t_of, delta)
+    n_double = np.ceil(np.log2(np.maximum(_WIDTH / d_t, 1.0)))
+    reached = d_t * (np.exp2(n_double) - 1.0)
+    n_panels = n_double + np.ceil(np.maximum(_REACH - reached, 0.0) / _WIDTH)
+    k = np.arange(int(n_panels.max()), dtype=np.float64)[None, :]
+    nd, dl = n_double[:, None], d_t[:, None]
+    left = np.minimum(dl * (np.exp2(np.minimum(k, nd)) - 1.0) + np.maximum(k - nd, 0.0) * _WIDTH, _REACH)
+    right = np.minimum(left + np.minimum(dl * np.exp2(k), _WIDTH), _REACH)
+    half = 0.5 * (right - left)
+    mid = 0.5 * (right + left)
+    n_t = ut.shape[0]
+    u = (mid[:, :, None] + half[:, :, None] * _GL16_NODES).reshape(n_t, -1)
+    wq = (half[:, :, None] * _GL16_WEIGHTS).reshape(n_t, -1)
+    z_t = b * ut + _log_den(b, beta, ut) - math.log(beta)  # -log S(t) / s
+    z = z_t[:, None] + u / s
+    log_bt = math.log(beta) + z + np.log(-np.expm1(-z))
+    btau = np.logaddexp(0.0, log_bt)
+    tau = btau / b
+    big_l = np.log1p((tau - ut[:, None]) / (alpha + ut[:, None]))  # psi = -a L
+    with np.errstate(divide="ignore"):
+        base = np.log(wq) - u  # empty panels: weight 0, base -inf
+    if grad:
+        log_den = math.log(beta) + z - btau
+        inv_den = np.exp(-log_den)
+        q = np.stack([-np.log(alpha + tau), -1.0 / (alpha + tau), 1.0 / b + tau - (s + 1.0) * tau * inv_den,
+                      1.0 / s + math.log(beta) - btau - log_den, s / beta - (s + 1.0) * np.exp(-btau) * inv_den])
+    step = max(1, _NODES_PER_CHUNK // u.shape[1])
+    for lo in range(0, m, step):
+        hi = min(m, lo + step)
+        rows_t = t_of[lo:hi]
+        ar = a[lo:hi, None]
+        weight = np.exp(base[rows_t] - ar * big_l[rows_t])
+        rho[lo:hi] = weight.sum(axis=1)
+        if grad:
+            for j in range(5):
+                dJ[lo:hi, j] = np.einsum("ik,ik->i", weight, q[j][rows_t])
+            dJ[lo:hi, 1] *= a[lo:hi]
     return log_A, rho, dlogA, dJ
 
 
 def _pairs(x: FloatArray, t: FloatArray) -> tuple[FloatArray, FloatArray, IntArray]:
-    """Distinct ``(x, t)`` pairs and each row's index among them."""
-    stacked = np.stack([x, t], axis=1)
-    uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    return uniq[:, 0].copy(), uniq[:, 1].copy(), inverse.reshape(-1).astype(np.intp)
+    """Distinct ``(x, t)`` pairs and each row's index among them (integer-key grouping, clvkit._rows)."""
+    (ux, ut), _, inverse = unique_rows([x, t], np.ones(x.shape[0]))
+    return ux, ut, inverse
 
 
 def _log_terms(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, grad: bool
