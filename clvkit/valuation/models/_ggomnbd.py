@@ -191,14 +191,16 @@ def _log_terms(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray,
                ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray | None]:
     """``log(L/C)``, ``log P(alive)`` and ``log C``, and the gradient of ``log(L/C)`` (n, 5).
 
-    ``L/C = A(T) (1 - rho_T) + A(tx) rho_tx``; the tails are evaluated once per distinct ``(x, T)`` and ``(x, tx)``.
+    ``L/C = A(T) (1 - rho_T) + A(tx) rho_tx``; the tails are evaluated once per distinct pair of
+    the union of the ``(x, T)`` and ``(x, tx)`` pairs.
     """
     r, alpha, _, _, _ = _split(params)
-    xT, TT, invT = _pairs(x, T)
-    xt, tt, invt = _pairs(x, tx)
-    aT, rT, gT, jT = _tail(params, xT, TT, grad)
-    at, rt, _, jt = _tail(params, xt, tt, grad)
-    a_T, r_T, a_t, r_t = aT[invT], rT[invT], at[invt], rt[invt]
+    n = x.shape[0]
+    # The (x, T) and (x, tx) pairs together: one evaluation of the tails on their union.
+    xu, tu, inv = _pairs(np.concatenate([x, x]), np.concatenate([T, tx]))
+    invT, invt = inv[:n], inv[n:]
+    log_a, rho, dlog_a, dj = _tail(params, xu, tu, grad)
+    a_T, r_T, a_t, r_t = log_a[invT], rho[invT], log_a[invt], rho[invt]
     # rho_T < 1 up to rounding; a node sum a few ulps above 1 must not make the alive part negative.
     alive_part = np.maximum(1.0 - r_T, 0.0)
     with np.errstate(divide="ignore"):
@@ -211,7 +213,7 @@ def _log_terms(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray,
         # d(L/C) / (L/C) = [A(T) (dlogA_T - dJ_T/A_T) + A(tx) dJ_tx/A_tx] / (L/C)
         w_T = np.exp(a_T - log_lc)[:, None]
         w_t = np.exp(a_t - log_lc)[:, None]
-        g = w_T * (gT[invT] - jT[invT]) + w_t * jt[invt]
+        g = w_T * (dlog_a[invT] - dj[invT]) + w_t * dj[invt]
     return log_lc, np.minimum(a_T - log_lc, 0.0), log_c, g
 
 
