@@ -59,13 +59,15 @@ IntArray = npt.NDArray[np.intp]
 
 _GL12_NODES, _GL12_WEIGHTS = np.polynomial.legendre.leggauss(12)
 _GL16_NODES, _GL16_WEIGHTS = np.polynomial.legendre.leggauss(16)
+_TAIL_NODES, _TAIL_WEIGHTS = _GL16_NODES, _GL16_WEIGHTS
 # Panels of the dropout integral in u = log S(t) - log S(tau): widths double from the scale of the integrand's fall
 # until _WIDTH, then stay _WIDTH (12-point Gauss-Legendre integrates e^-u on width 4 to ~1e-17), up to _REACH.
-_WIDTH = 4.0
+_WIDTH = 8.0
 _REACH = 36.0
+# Nodes of the shared per-t grids built at once (memory), and the rows per t above which each t gets its own product.
+_GRID_NODES = 1 << 16
+_BLOCK_ROWS = 4
 _CHUNK = 4096
-# Row-by-node terms of the dropout integral evaluated at once: bounds the memory of a likelihood evaluation.
-_NODES_PER_CHUNK = 1 << 20
 # Doubling panels of the prediction integrals reach at most this many scales (2^200 times the first width).
 _MAX_PANELS = 200
 
@@ -131,20 +133,57 @@ def _tail(params: FloatArray, x: FloatArray, t: FloatArray, grad: bool = True
     dlogA[:, 3] = math.log(beta) - b * t - ld_t
     dlogA[:, 4] = s / beta - s * e_t / den_t
     delta = _fall_scale(params, x, t)
-    rho = np.zeros(m)
     dJ = np.zeros((m, 5))
     if m == 0:
-        return log_A, rho, dlogA, dJ
-    # One node set per distinct t, shared by every x at that t: panels from the finest fall scale among them
-    # (widths delta 2^k while below _WIDTH, then _WIDTH, until the edges pass _REACH), padded with empty panels to a
-    # common count. The x-free parts of the integrand are evaluated once per node; per row only exp(-a L + base).
+        return log_A, np.zeros(0), dlogA, dJ
+    # One node set per distinct t, shared by every x at that t (_node_grid); per row only exp(base - a L) and one
+    # product with the node terms. Rows sorted by t; distinct t values in chunks of about _GRID_NODES nodes.
     ut, t_of = np.unique(t, return_inverse=True)
     t_of = t_of.reshape(-1)
     d_t = np.full(ut.shape[0], np.inf)
     np.minimum.at(d_t, t_of, delta)
-    n_double = np.ceil(np.log2(np.maximum(_WIDTH / d_t, 1.0)))
-    reached = d_t * (np.exp2(n_double) - 1.0)
-    n_panels = n_double + np.ceil(np.maximum(_REACH - reached, 0.0) / _WIDTH)
+    order = np.argsort(t_of, kind="stable")
+    first = np.searchsorted(t_of[order], np.arange(ut.shape[0] + 1))  # rows of t value j: order[first[j]:first[j+1]]
+    sums = np.empty((m, 6 if grad else 1))
+    per_chunk = max(1, _GRID_NODES // (_TAIL_NODES.shape[0] * int(_panel_counts(d_t)[1].max())))
+    for c0 in range(0, ut.shape[0], per_chunk):
+        c1 = min(ut.shape[0], c0 + per_chunk)
+        base, big_l, q = _node_grid(params, ut[c0:c1], d_t[c0:c1], grad)
+        if first[c1] - first[c0] >= _BLOCK_ROWS * (c1 - c0):
+            for j in range(c0, c1):  # many rows per t: one matrix product per t
+                rows = order[first[j]:first[j + 1]]
+                sums[rows] = np.exp(base[j - c0] - a[rows, None] * big_l[j - c0]) @ q[j - c0]
+        else:  # few rows per t (continuous ages): gathered node rows, a batched product
+            rows = order[first[c0]:first[c1]]
+            local = t_of[rows] - c0
+            weight = np.exp(base[local] - a[rows, None] * big_l[local])
+            sums[rows] = np.matmul(weight[:, None, :], q[local])[:, 0, :]
+    rho = sums[:, 0]
+    if grad:
+        dJ = sums[:, 1:]
+        dJ[:, 1] *= a
+    return log_A, rho, dlogA, dJ
+
+
+def _panel_counts(d: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Doubling panels and all panels from the fall scale ``d``: widths ``d 2^k`` while below _WIDTH, then _WIDTH,
+    until the edges pass _REACH."""
+    n_double = np.ceil(np.log2(np.maximum(_WIDTH / d, 1.0)))
+    reached = d * (np.exp2(n_double) - 1.0)
+    return n_double, n_double + np.ceil(np.maximum(_REACH - reached, 0.0) / _WIDTH)
+
+
+def _node_grid(params: FloatArray, ut: FloatArray, d_t: FloatArray, grad: bool
+               ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The x-free parts of the dropout integrand at each node of each distinct ``t`` (shape (n_t, K)).
+
+    The integrand of ``J(t) / A(t)`` at node ``u`` with weight ``w`` is ``exp(base - (r+x) L)``, ``base = log w - u``,
+    ``L = log(1 + (tau(u) - t) / (alpha + t))``; ``q`` (n_t, K, 6 or 1) holds 1 and the derivatives of the log
+    integrand w.r.t. ``(r, alpha / (r+x), b, s, beta)``. Panels from the finest fall scale ``d_t`` of the rows at
+    ``t``, padded with empty panels (weight 0, base -inf) to a common count.
+    """
+    _, alpha, b, s, beta = _split(params)
+    n_double, n_panels = _panel_counts(d_t)
     k = np.arange(int(n_panels.max()), dtype=np.float64)[None, :]
     nd, dl = n_double[:, None], d_t[:, None]
     left = np.minimum(dl * (np.exp2(np.minimum(k, nd)) - 1.0) + np.maximum(k - nd, 0.0) * _WIDTH, _REACH)
@@ -152,33 +191,24 @@ def _tail(params: FloatArray, x: FloatArray, t: FloatArray, grad: bool = True
     half = 0.5 * (right - left)
     mid = 0.5 * (right + left)
     n_t = ut.shape[0]
-    u = (mid[:, :, None] + half[:, :, None] * _GL16_NODES).reshape(n_t, -1)
-    wq = (half[:, :, None] * _GL16_WEIGHTS).reshape(n_t, -1)
+    u = (mid[:, :, None] + half[:, :, None] * _TAIL_NODES).reshape(n_t, -1)
+    wq = (half[:, :, None] * _TAIL_WEIGHTS).reshape(n_t, -1)
     z_t = b * ut + _log_den(b, beta, ut) - math.log(beta)  # -log S(t) / s
     z = z_t[:, None] + u / s
     log_bt = math.log(beta) + z + np.log(-np.expm1(-z))
     btau = np.logaddexp(0.0, log_bt)
     tau = btau / b
-    big_l = np.log1p((tau - ut[:, None]) / (alpha + ut[:, None]))  # psi = -a L
+    big_l: FloatArray = np.log1p((tau - ut[:, None]) / (alpha + ut[:, None]))
     with np.errstate(divide="ignore"):
-        base = np.log(wq) - u  # empty panels: weight 0, base -inf
-    if grad:
-        log_den = math.log(beta) + z - btau
-        inv_den = np.exp(-log_den)
-        q = np.stack([-np.log(alpha + tau), -1.0 / (alpha + tau), 1.0 / b + tau - (s + 1.0) * tau * inv_den,
-                      1.0 / s + math.log(beta) - btau - log_den, s / beta - (s + 1.0) * np.exp(-btau) * inv_den])
-    step = max(1, _NODES_PER_CHUNK // u.shape[1])
-    for lo in range(0, m, step):
-        hi = min(m, lo + step)
-        rows_t = t_of[lo:hi]
-        ar = a[lo:hi, None]
-        weight = np.exp(base[rows_t] - ar * big_l[rows_t])
-        rho[lo:hi] = weight.sum(axis=1)
-        if grad:
-            for j in range(5):
-                dJ[lo:hi, j] = np.einsum("ik,ik->i", weight, q[j][rows_t])
-            dJ[lo:hi, 1] *= a[lo:hi]
-    return log_A, rho, dlogA, dJ
+        base: FloatArray = np.log(wq) - u
+    if not grad:
+        return base, big_l, np.ones((*z.shape, 1))
+    log_den = math.log(beta) + z - btau
+    inv_den = np.exp(-log_den)
+    q: FloatArray = np.stack([np.ones_like(z), -np.log(alpha + tau), -1.0 / (alpha + tau),
+                              1.0 / b + tau - (s + 1.0) * tau * inv_den, 1.0 / s + math.log(beta) - btau - log_den,
+                              s / beta - (s + 1.0) * np.exp(-btau) * inv_den], axis=2)
+    return base, big_l, q
 
 
 def _pairs(x: FloatArray, t: FloatArray) -> tuple[FloatArray, FloatArray, IntArray]:
