@@ -11,7 +11,8 @@ beta = 0.2, weeks: a falling marginal dropout hazard), acquired uniformly over 5
 recorded at day resolution (recency and T whole days in weeks), so the summary compresses like a real one. Each
 round fits BG/NBD and then Gamma-Gompertz/NBD on the same summary (interleaved, so load from other jobs hits both
 alike). Printed per size: the median CPU time (``time.process_time``) and wall time of each fit, the ratio
-(Gamma-Gompertz/NBD / BG/NBD), rows, likelihood evaluations, and the estimates beside the true ones.
+(Gamma-Gompertz/NBD / BG/NBD), the peak memory of one more (untimed) fit of each (``tracemalloc``, which counts
+numpy's arrays), rows, likelihood evaluations, and the estimates beside the true ones.
 Target (issue 14): within 5x of the BG/NBD fit at 100,000 customers.
 """
 
@@ -21,6 +22,7 @@ import argparse
 import os
 import statistics
 import time
+import tracemalloc
 from typing import Any
 
 
@@ -64,11 +66,21 @@ def timed(fit: Any) -> tuple[float, float, Any]:
     return time.process_time() - c0, time.perf_counter() - w0, result
 
 
+def peak_mib(fit: Any) -> float:
+    tracemalloc.start()
+    try:
+        fit()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
 def main() -> int:
     sizes = [2000] if ARGS.smoke else [int(s) for s in ARGS.sizes.split(",")]
     rounds = 1 if ARGS.smoke else ARGS.rounds
     print(machine_info())
-    print(f"{'customers':>10} {'model':>18} {'cpu s':>8} {'wall s':>8} {'ratio':>6} {'rows':>7} {'evals':>6}  LL")
+    print(f"{'customers':>10} {'model':>18} {'cpu s':>8} {'wall s':>8} {'ratio':>6} {'peak MiB':>8} {'rows':>7} "
+          f"{'evals':>6}  LL")
     worst = 0.0
     for n in sizes:
         summary = simulate(n, ARGS.seed)
@@ -79,14 +91,16 @@ def main() -> int:
                 cpu, wall, fitted = timed(lambda engine=engine, summary=summary: engine.fit(summary))
                 times[name].append((cpu, wall))
                 fits[name] = fitted
+        peaks = {name: peak_mib(lambda engine=engine, summary=summary: engine.fit(summary))
+                 for name, engine in (("BetaGeo", BetaGeo()), ("GammaGompertzNBD", GammaGompertzNBD()))}
         med = {k: (statistics.median(c for c, _ in v), statistics.median(w for _, w in v)) for k, v in times.items()}
         ratio = med["GammaGompertzNBD"][0] / med["BetaGeo"][0]
         worst = max(worst, ratio) if n >= 100000 or ARGS.smoke else worst
         for name in ("BetaGeo", "GammaGompertzNBD"):
             info = fits[name].fit_info
             shown = f"{ratio:6.2f}" if name == "GammaGompertzNBD" else f"{'':>6}"
-            print(f"{n:>10,} {name:>18} {med[name][0]:8.2f} {med[name][1]:8.2f} {shown} {info.n_rows:>7.0f} "
-                  f"{info.n_evaluations:>6}  {fits[name].log_likelihood:.2f}")
+            print(f"{n:>10,} {name:>18} {med[name][0]:8.2f} {med[name][1]:8.2f} {shown} {peaks[name]:8.1f} "
+                  f"{info.n_rows:>7.0f} {info.n_evaluations:>6}  {fits[name].log_likelihood:.2f}")
         est = fits["GammaGompertzNBD"].params.model_dump()
         print("    estimates: " + ", ".join(f"{k} = {est[k]:.4g} (true {v:g})" for k, v in TRUE.items()))
     verdict = "within" if worst <= TARGET else "OUTSIDE"
