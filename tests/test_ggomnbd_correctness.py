@@ -303,3 +303,21 @@ def test_pareto_reference_fitted_model_agrees() -> None:
                                rtol=1e-6)
     np.testing.assert_allclose(gg.expected_purchases_new_customer([39.0, 78.0]),
                                pn.expected_purchases_new_customer([39.0, 78.0]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("block_rows", [0, 10**9])
+def test_shared_node_grid_equals_rows_alone(block_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The likelihood shares one node set per distinct age among all frequencies at that age (one product per age, or
+    # gathered rows when ages have few rows: block_rows picks the route); each row evaluated alone gets nodes from its
+    # own scale only. Both are the same integral: equal to quadrature accuracy, value and gradient.
+    monkeypatch.setattr(_ggomnbd, "_BLOCK_ROWS", block_rows)
+    monkeypatch.setattr(_ggomnbd, "_GRID_NODES", 2000)  # several chunks of ages
+    rng = np.random.default_rng(4)
+    T = np.repeat(rng.choice(np.arange(1.0, 80.0), 40), 6)
+    x = np.floor(rng.exponential(4.0, T.shape[0])) ** 1.3
+    tx = np.where(x > 0, np.round(rng.uniform(0.0, 1.0, T.shape[0]) * T, 2), 0.0)
+    arr = np.array(PARAMS[0])
+    ll, grad = _ggomnbd.loglik(arr, x, tx, T)
+    alone = [_ggomnbd.loglik(arr, x[i:i + 1], tx[i:i + 1], T[i:i + 1]) for i in range(x.shape[0])]
+    np.testing.assert_allclose(ll, [a[0][0] for a in alone], rtol=1e-13)
+    np.testing.assert_allclose(grad, np.array([a[1][0] for a in alone]), rtol=1e-10, atol=1e-12)

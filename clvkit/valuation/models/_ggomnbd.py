@@ -22,8 +22,12 @@ the subtraction (the absolute error of ``J(T)`` is relative to ``A(T) <= L / C``
 ``y = log S(tau)`` (``dS = -f dtau``), where it is ``int_{-inf}^{log S(t)} e^y h(tau(y)) dy`` with the closed-form
 inverse ``b tau(y) = log(1 + beta expm1(-y / s))``: the integrand is positive, smooth and increases to its end, so
 it is written relative to its end value ``A(t)`` (log space: no overflow at large ``x`` or long ``T``), and
-Gauss-Legendre panels are laid from the end at the scale on which it falls (doubling widths, then width 4, to 36
-units of ``y``, where ``e^-36 < 3e-16``). Derivatives by differentiating under the integral on the same nodes.
+16-point Gauss-Legendre panels are laid from the end at the scale on which it falls (doubling widths, then width 8,
+to 36 units of ``y``, where ``e^-36 < 3e-16``). Derivatives by differentiating under the integral on the same nodes.
+The nodes depend on ``x`` only through that scale, so every distinct ``t`` gets one node set, from the fastest fall
+among the frequencies seen at ``t``, shared by all of them: the ``x``-free parts of the integrand (``tau``, the
+derivative terms) are computed once per node, and per ``(x, t)`` pair only ``exp(log w - y - (r+x) L)`` and one
+matrix product with the node terms remain.
 Predictions need ``int_0^t e^{-delta u} S(T+u)/S(T) du``, integrated the same way on panels doubling from the
 shortest scale of the survival (``1 / max hazard``) and of the discount (``1 / delta``).
 """
@@ -57,11 +61,10 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
-_GL12_NODES, _GL12_WEIGHTS = np.polynomial.legendre.leggauss(12)
 _GL16_NODES, _GL16_WEIGHTS = np.polynomial.legendre.leggauss(16)
 _TAIL_NODES, _TAIL_WEIGHTS = _GL16_NODES, _GL16_WEIGHTS
 # Panels of the dropout integral in u = log S(t) - log S(tau): widths double from the scale of the integrand's fall
-# until _WIDTH, then stay _WIDTH (12-point Gauss-Legendre integrates e^-u on width 4 to ~1e-17), up to _REACH.
+# until _WIDTH, then stay _WIDTH (16-point Gauss-Legendre integrates e^-u on width 8 to ~1e-25), up to _REACH.
 _WIDTH = 8.0
 _REACH = 36.0
 # Nodes of the shared per-t grids built at once (memory), and the rows per t above which each t gets its own product.
