@@ -34,6 +34,7 @@ shortest scale of the survival (``1 / max hazard``) and of the discount (``1 / d
 
 from __future__ import annotations
 
+import hashlib
 import math
 from functools import partial
 
@@ -208,9 +209,14 @@ def _node_grid(params: FloatArray, ut: FloatArray, d_t: FloatArray, grad: bool
         return base, big_l, np.ones((*z.shape, 1))
     log_den = math.log(beta) + z - btau
     inv_den = np.exp(-log_den)
-    q: FloatArray = np.stack([np.ones_like(z), -np.log(alpha + tau), -1.0 / (alpha + tau),
-                              1.0 / b + tau - (s + 1.0) * tau * inv_den, 1.0 / s + math.log(beta) - btau - log_den,
-                              s / beta - (s + 1.0) * np.exp(-btau) * inv_den], axis=2)
+    q: FloatArray = np.empty((*z.shape, 6))
+    q[:, :, 0] = 1.0
+    np.log(alpha + tau, out=q[:, :, 1])
+    q[:, :, 1] *= -1.0
+    q[:, :, 2] = -1.0 / (alpha + tau)
+    q[:, :, 3] = 1.0 / b + tau - (s + 1.0) * tau * inv_den
+    q[:, :, 4] = 1.0 / s + math.log(beta) - btau - log_den
+    q[:, :, 5] = s / beta - (s + 1.0) * np.exp(-btau) * inv_den
     return base, big_l, q
 
 
@@ -218,6 +224,25 @@ def _pairs(x: FloatArray, t: FloatArray) -> tuple[FloatArray, FloatArray, IntArr
     """Distinct ``(x, t)`` pairs and each row's index among them (integer-key grouping, clvkit._rows)."""
     (ux, ut), _, inverse = unique_rows([x, t], np.ones(x.shape[0]))
     return ux, ut, inverse
+
+
+# The grouping of the last data seen, keyed by a digest of its contents: a fit evaluates the likelihood on the same
+# rows many times, and the grouping does not depend on the parameters.
+_GROUPING_CACHE: dict[bytes, tuple[FloatArray, FloatArray, IntArray]] = {}
+
+
+def _tail_pairs(x: FloatArray, tx: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray, IntArray]:
+    """The distinct pairs of the union of ``(x, T)`` and ``(x, tx)`` and each of the 2n pairs' index among them."""
+    digest = hashlib.blake2b(digest_size=20)
+    for v in (x, tx, T):
+        digest.update(np.ascontiguousarray(v, dtype=np.float64).tobytes())
+    key = digest.digest() + np.int64(x.shape[0]).tobytes()
+    hit = _GROUPING_CACHE.get(key)
+    if hit is None:
+        hit = _pairs(np.concatenate([x, x]), np.concatenate([T, tx]))
+        _GROUPING_CACHE.clear()
+        _GROUPING_CACHE[key] = hit
+    return hit
 
 
 def _log_terms(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, grad: bool
@@ -230,7 +255,7 @@ def _log_terms(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray,
     r, alpha, _, _, _ = _split(params)
     n = x.shape[0]
     # The (x, T) and (x, tx) pairs together: one evaluation of the tails on their union.
-    xu, tu, inv = _pairs(np.concatenate([x, x]), np.concatenate([T, tx]))
+    xu, tu, inv = _tail_pairs(x, tx, T)
     invT, invt = inv[:n], inv[n:]
     log_a, rho, dlog_a, dj = _tail(params, xu, tu, grad)
     a_T, r_T, a_t, r_t = log_a[invT], rho[invT], log_a[invt], rho[invt]
