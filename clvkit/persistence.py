@@ -45,6 +45,7 @@ BUILTIN_MODELS: dict[str, str] = {
     "BetaGeo": "clvkit.valuation.models.beta_geo",
     "BetaGeoBetaBinom": "clvkit.valuation.models.beta_geo_beta_binom",
     "GammaGamma": "clvkit.valuation.models.gamma_gamma",
+    "GammaGompertzNBD": "clvkit.valuation.models.gamma_gompertz_nbd",
     "ModifiedBetaGeo": "clvkit.valuation.models.modified_beta_geo",
     "ParetoNBD": "clvkit.valuation.models.pareto_nbd",
     "ShiftedBetaGeo": "clvkit.valuation.models.shifted_beta_geo",

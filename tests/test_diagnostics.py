@@ -34,6 +34,7 @@ from clvkit.valuation import (
     FitInfo,
     FittedBetaGeo,
     GammaGamma,
+    GammaGompertzNBD,
     ModifiedBetaGeo,
     ParetoNBD,
     ShiftedBetaGeo,
@@ -515,6 +516,7 @@ COUNT_MODELS: dict[str, tuple[type[Any], str]] = {
     "ModifiedBetaGeo": (ModifiedBetaGeo, "cdnow"),
     "ParetoNBD": (ParetoNBD, "cdnow"),
     "BetaGeoBetaBinom": (BetaGeoBetaBinom, "cdnow_days"),
+    "GammaGompertzNBD": (GammaGompertzNBD, "cdnow"),
 }
 
 

@@ -78,7 +78,10 @@ def test_models_saved_by_clvkit_01_still_load() -> None:
     import clvkit
 
     documents = json.loads((pathlib.Path(__file__).parent / "data" / "models_v0_1.json").read_text(encoding="utf-8"))
-    assert sorted(documents) == sorted(clvkit.persistence.registered_models())
+    # The models clvkit 0.1 could save (models added later cannot be in its file); each must still be loadable.
+    models_in_0_1 = {"BetaGeo", "BetaGeoBetaBinom", "GammaGamma", "ModifiedBetaGeo", "ParetoNBD", "ShiftedBetaGeo"}
+    assert set(documents) == models_in_0_1
+    assert models_in_0_1 <= set(clvkit.persistence.registered_models())
     for name, document in documents.items():
         model = clvkit.load_json(json.dumps(document))
         assert model.model_name == name

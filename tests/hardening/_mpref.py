@@ -409,3 +409,97 @@ def gg_spend(p: float, q: float, v: float, x: float, m: float) -> mpmath.mpf:
     shape, rate = p_ * x_ + q_, v_ + x_ * m_
     # E[1/nu] for nu ~ Gamma(shape, rate) as a ratio of gamma functions
     return p_ * rate * mpmath.exp(lg(shape - 1) - lg(shape))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Gamma-Gompertz/NBD (Bemmaor & Glady 2012)
+# ----------------------------------------------------------------------------------------------------------------
+def _ggom_log_s(b: mpmath.mpf, s: mpmath.mpf, beta: mpmath.mpf, t: mpmath.mpf) -> mpmath.mpf:
+    """``log S(t)``, ``S(t) = (beta / (beta - 1 + e^{bt}))^s`` (Bemmaor & Glady 2012, eq. 3)."""
+    return s * (mpmath.log(beta) - mpmath.log(beta - 1 + mpmath.exp(b * t)))
+
+
+def _ggom_f(b: mpmath.mpf, s: mpmath.mpf, beta: mpmath.mpf, t: mpmath.mpf) -> mpmath.mpf:
+    """The lifetime density ``f(t) = s b e^{bt} beta^s / (beta - 1 + e^{bt})^(s+1)`` (eq. 4)."""
+    return s * b * mpmath.exp(b * t + s * mpmath.log(beta) - (s + 1) * mpmath.log(beta - 1 + mpmath.exp(b * t)))
+
+
+def _ggom_pts(lo: mpmath.mpf, hi: mpmath.mpf, scales: list[mpmath.mpf]) -> list[mpmath.mpf]:
+    """Breakpoints ``lo``, ``hi`` and ``lo + c k / 2`` (k < 20) and ``lo + c 2^k`` for each scale ``c`` inside
+    ``(lo, hi)``: dense where the integrand falls on the scale ``c``, geometric beyond."""
+    steps = [mpf(k) / 2 for k in range(1, 20)] + [mpf(2) ** k for k in range(4, 60)]
+    pts = [lo, hi] + [lo + c * k for c in scales for k in steps if lo + c * k < hi]
+    return pts
+
+
+@functools.lru_cache(maxsize=256)
+def ggom_alive(r: float, alpha: float, b: float, s: float, beta: float, x: float, tx: float,
+               T: float) -> mpmath.mpf:
+    """P(alive at T) = A / (A + D) with ``A = (alpha+T)^-R S(T)`` and ``D = int_tx^T (alpha+tau)^-R f(tau) dtau``
+    (Bemmaor & Glady 2012, eqs. 7 and 9), the integral over the dropout time ``tau`` by mpmath.quad."""
+    r_, al, b_, s_, be, x_, tx_, T_ = (mpf(v) for v in (r, alpha, b, s, beta, x, tx, T))
+    R = r_ + x_
+    alive = mpmath.exp(-R * mpmath.log(al + T_) + _ggom_log_s(b_, s_, be, T_))
+    if T == tx:
+        return mpf(1)
+    dead = _quad(lambda u: mpmath.exp(-R * mpmath.log(al + u)) * _ggom_f(b_, s_, be, u),
+                 _ggom_pts(tx_, T_, [(al + tx_) / (R + 1), 1 / b_]))
+    return alive / (alive + dead)
+
+
+def _ggom_survival_integral(b: float, s: float, beta: float, T: float, t: mpmath.mpf,
+                            delta: mpmath.mpf) -> mpmath.mpf:
+    """``int_0^t e^{-delta u} S(T+u) / S(T) du`` by mpmath.quad (``t`` may be infinite when ``delta > 0``)."""
+    b_, s_, be, T_ = mpf(b), mpf(s), mpf(beta), mpf(T)
+    ls = _ggom_log_s(b_, s_, be, T_)
+    scales = [mpf(1) / 4, 1 / b_] + ([1 / delta] if delta else [])
+    return _quad(lambda u: mpmath.exp(_ggom_log_s(b_, s_, be, T_ + u) - ls - delta * u),
+                 _ggom_pts(mpf(0), t, scales))
+
+
+def ggom_expected(r: float, alpha: float, b: float, s: float, beta: float, x: float, tx: float, T: float,
+                  t: float) -> mpmath.mpf:
+    """E[X(T, T+t) | x, tx, T] = P(alive) R/A int_0^t S(T+u)/S(T) du (Bemmaor & Glady 2012, eq. 10)."""
+    R, A = mpf(r) + mpf(x), mpf(alpha) + mpf(T)
+    return ggom_alive(r, alpha, b, s, beta, x, tx, T) * R / A * _ggom_survival_integral(b, s, beta, T, mpf(t),
+                                                                                         mpf(0))
+
+
+def ggom_new_expected(r: float, alpha: float, b: float, s: float, beta: float, t: float) -> mpmath.mpf:
+    """E[X(t)] of a new customer: ``r/alpha int_0^t S(u) du`` (Bemmaor & Glady 2012, eq. 8)."""
+    return mpf(r) / mpf(alpha) * _ggom_survival_integral(b, s, beta, 0.0, mpf(t), mpf(0))
+
+
+def ggom_dert(r: float, alpha: float, b: float, s: float, beta: float, x: float, tx: float, T: float,
+              d: float) -> mpmath.mpf:
+    """DERT: ``P(alive) R/A int_0^inf e^{-delta u} S(T+u)/S(T) du``, ``delta = log(1+d)`` (continuous discounting
+    of the expected purchase rate of a customer alive at T)."""
+    R, A = mpf(r) + mpf(x), mpf(alpha) + mpf(T)
+    delta = mpmath.log1p(mpf(d))
+    return ggom_alive(r, alpha, b, s, beta, x, tx, T) * R / A * _ggom_survival_integral(b, s, beta, T, mpmath.inf,
+                                                                                         delta)
+
+
+def ggom_pmf(r: float, alpha: float, b: float, s: float, beta: float, x: float, tx: float, T: float, n: float,
+             t: float) -> mpmath.mpf:
+    """P(X(T, T+t) = n): a customer alive at T with dropout at ``T + u`` buys NB(R, A) over ``min(t, u)``; the
+    mixture over ``u`` (density ``f(T+u)/S(T)``) by mpmath.quad, plus ``1 - P(alive)`` at n = 0."""
+    r_, al, b_, s_, be, t_ = (mpf(v) for v in (r, alpha, b, s, beta, t))
+    R, A, T_ = r_ + mpf(x), al + mpf(T), mpf(T)
+    pa = ggom_alive(r, alpha, b, s, beta, x, tx, T)
+    ls = _ggom_log_s(b_, s_, be, T_)
+
+    def nb(m: mpmath.mpf) -> mpmath.mpf:
+        if m == 0:
+            return mpf(1) if n == 0 else mpf(0)
+        return mpmath.exp(lg(R + n) - lg(R) - lg(n + 1) + R * mpmath.log(A / (A + m)) + n * mpmath.log(m / (A + m)))
+
+    stays = mpmath.exp(_ggom_log_s(b_, s_, be, T_ + t_) - ls) * nb(t_)
+    leaves = _quad(lambda u: _ggom_f(b_, s_, be, T_ + u) / mpmath.exp(ls) * nb(u),
+                   _ggom_pts(mpf(0), t_, [A / (R + n + 1), 1 / b_]))
+    return (1 - pa if n == 0 else 0) + pa * (stays + leaves)
+
+
+def ggom_new_pmf(r: float, alpha: float, b: float, s: float, beta: float, n: float, t: float) -> mpmath.mpf:
+    """P(X(t) = n) of a new customer: :func:`ggom_pmf` at ``x = tx = T = 0`` (alive at 0)."""
+    return ggom_pmf(r, alpha, b, s, beta, 0.0, 0.0, 0.0, n, t)

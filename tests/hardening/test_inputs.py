@@ -129,7 +129,7 @@ def test_summarize_unhashable_ids_are_a_typed_error() -> None:
 
 
 # ---------------------------------------------------------------------------------------------- models and value
-@pytest.mark.parametrize("engine", ["BetaGeo", "ModifiedBetaGeo", "ParetoNBD"])
+@pytest.mark.parametrize("engine", ["BetaGeo", "ModifiedBetaGeo", "ParetoNBD", "GammaGompertzNBD"])
 def test_fit_on_a_log_where_nobody_repeats_is_a_typed_error(engine: str) -> None:
     # Every purchase on one day: T = 0 for everyone. BG/NBD raised scipy's ValueError; Pareto/NBD and MBG/NBD
     # returned meaningless estimates (alpha ~ 1e-20) with only a warning.

@@ -34,11 +34,14 @@ from clvkit.valuation import (
     FittedBetaGeo,
     FittedBetaGeoBetaBinom,
     FittedGammaGamma,
+    FittedGammaGompertzNBD,
     FittedModifiedBetaGeo,
     FittedParetoNBD,
     FittedShiftedBetaGeo,
     GammaGamma,
     GammaGammaParams,
+    GammaGompertzNBD,
+    GammaGompertzNBDParams,
     ModifiedBetaGeo,
     ModifiedBetaGeoParams,
     ParetoNBD,
@@ -52,12 +55,14 @@ FITTED: dict[str, tuple[type[Any], type[Any], dict[str, float]]] = {
     "BetaGeo": (FittedBetaGeo, BetaGeoParams, {"r": 0.24, "alpha": 4.4, "a": 0.79, "b": 2.4}),
     "ModifiedBetaGeo": (FittedModifiedBetaGeo, ModifiedBetaGeoParams, {"r": 0.5, "alpha": 6.2, "a": 0.9, "b": 1.6}),
     "ParetoNBD": (FittedParetoNBD, ParetoNBDParams, {"r": 0.55, "alpha": 10.6, "s": 0.6, "beta": 11.7}),
+    "GammaGompertzNBD": (FittedGammaGompertzNBD, GammaGompertzNBDParams,
+                         {"r": 0.55, "alpha": 10.6, "b": 0.01, "s": 0.6, "beta": 0.1}),
     "BetaGeoBetaBinom": (FittedBetaGeoBetaBinom, BetaGeoBetaBinomParams,
                          {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8}),
     "GammaGamma": (FittedGammaGamma, GammaGammaParams, {"p": 6.25, "q": 3.74, "v": 15.44}),
     "ShiftedBetaGeo": (FittedShiftedBetaGeo, ShiftedBetaGeoParams, {"alpha": 0.7, "beta": 1.2}),
 }
-ENGINES = (BetaGeo, ModifiedBetaGeo, ParetoNBD, BetaGeoBetaBinom, GammaGamma, ShiftedBetaGeo)
+ENGINES = (BetaGeo, ModifiedBetaGeo, ParetoNBD, GammaGompertzNBD, BetaGeoBetaBinom, GammaGamma, ShiftedBetaGeo)
 
 FIT_INFO = {
     "log_likelihood": -9582.4, "n_customers": 2357.0, "n_rows": 1016, "n_iterations": 13, "n_evaluations": 28,
@@ -438,7 +443,7 @@ def test_random_constructor_kwargs_build_or_raise_a_clvkit_error(make: Callable[
 
 @settings(max_examples=100, deadline=None)
 @given(name=st.sampled_from(sorted(FITTED)),
-       values=st.lists(st.floats(min_value=5e-324, max_value=1e300), min_size=4, max_size=4))
+       values=st.lists(st.floats(min_value=5e-324, max_value=1e300), min_size=5, max_size=5))
 def test_parameters_build_and_round_trip_or_raise_a_typed_error(name: str, values: list[float]) -> None:
     fitted, params, good = FITTED[name]
     try:

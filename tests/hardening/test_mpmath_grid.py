@@ -3,9 +3,10 @@
 The references (tests/hardening/_mpref.py) are computed here, at 40 digits, from the papers' formulas or -
 where the kernel evaluates the paper's closed form - from the model's assumptions by another route (an
 integral over the posterior, a direct sum). The grid mixes published fits (CDNOW for BG/NBD, MBG/NBD,
-Pareto/NBD and Gamma-Gamma; the donations data for BG/BB; Fader & Hardie's "regular" sBG cohort) with extreme
-parameters (tiny and huge shapes and scales, a and s at their removable singularities, a + b < 1) and extreme
-customers (no repeat purchase, frequency up to 1e5, ages and horizons up to 1e5).
+Pareto/NBD, Gamma-Gamma and - CLVTools' - Gamma-Gompertz/NBD; the donations data for BG/BB; Fader & Hardie's
+"regular" sBG cohort) with extreme parameters (tiny and huge shapes and scales, a and s at their removable
+singularities, a + b < 1) and extreme customers (no repeat purchase, frequency up to 1e5, ages and horizons up to
+1e5).
 
 :data:`BOUNDS` states the worst relative error allowed per model and prediction: the measured worst over this
 grid rounded up by about one order of magnitude. Every case is tallied in the hardening probe table (area
@@ -22,7 +23,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from clvkit.valuation.models import _bgbb, _bgnbd, _gammagamma, _mbgnbd, _paretonbd, _sbg
+from clvkit.valuation.models import _bgbb, _bgnbd, _gammagamma, _ggomnbd, _mbgnbd, _paretonbd, _sbg
 
 from . import _mpref as ref
 from ._probe import CORRECT, OTHER, record
@@ -66,6 +67,14 @@ BOUNDS: dict[tuple[str, str], float] = {
     ("ShiftedBetaGeo", "expected_lifetime"): 1e-14,
     ("ShiftedBetaGeo", "discounted_expected_residual_lifetime"): 2e-14,
     ("GammaGamma", "expected_spend"): 5e-13,
+    ("GammaGompertzNBD", "probability_alive"): 5e-11,
+    ("GammaGompertzNBD", "expected_purchases"): 5e-11,
+    ("GammaGompertzNBD", "expected_purchases_path"): 5e-11,
+    ("GammaGompertzNBD", "probability_of_purchases"): 2e-11,
+    ("GammaGompertzNBD", "expected_purchases_new_customer"): 2e-11,
+    # 1.1e-9 at n = 0 with b = 2 (a fast Gompertz clock): the doubling panels of the prediction integral
+    ("GammaGompertzNBD", "probability_of_purchases_new_customer"): 1e-8,
+    ("GammaGompertzNBD", "discounted_expected_residual_transactions"): 2e-11,
 }
 
 #: Below this a reference value is treated as zero: the error is then absolute (a probability that underflows).
@@ -385,3 +394,65 @@ def test_gamma_gamma_expected_spend() -> None:
     with mpmath.workdps(ref.DPS):
         want = [ref.gg_spend(*p, x, m) for p, x, m in cases]
     _check("GammaGamma", "expected_spend", got, want, cases)
+
+
+# ================================================================================================================
+# Gamma-Gompertz/NBD
+# ================================================================================================================
+GGOM_PARAMS = [
+    (0.55313, 10.5758, 1.1e-6, 0.60682, 1.3e-5),  # CDNOW, CLVTools' test suite (the Pareto/NBD ridge), weeks
+    (0.55, 10.58, 0.02, 0.61, 0.2),  # a falling marginal hazard (benchmarks/bench_ggomnbd.py)
+    (1.2, 3.0, 0.2, 2.0, 30.0),  # a rising hazard with a mode
+    (5.0, 100.0, 2.0, 0.1, 0.01),  # fast Gompertz clock, tiny s and beta
+]
+GGOM_ROWS = [(0.0, 0.0, 1.0), (2.0, 30.43, 38.86), (50.0, 70.0, 78.0), (500.0, 1000.0, 1200.0),
+             (3.0, 5.0, 3000.0)]
+GGOM_T = [1.0, 39.0, 1e3]
+
+
+def test_ggom_alive_expected_and_path() -> None:
+    cases = list(itertools.product(GGOM_PARAMS, GGOM_ROWS))
+    with mpmath.workdps(ref.DPS):
+        alive = [ref.ggom_alive(*p, *row) for p, row in cases]
+    got = [_ggomnbd.probability_alive(np.array(p), *(np.array([v]) for v in row))[0] for p, row in cases]
+    _check("GammaGompertzNBD", "probability_alive", got, alive, cases)
+    ecases = [(p, row, GGOM_T[k % 3]) for k, (p, row) in enumerate(cases)]
+    with mpmath.workdps(ref.DPS):
+        want = [ref.ggom_expected(*p, *row, t) for p, row, t in ecases]
+    got = [_ggomnbd.expected_purchases(np.array(p), *(np.array([v]) for v in row), np.array([t]))[0]
+           for p, row, t in ecases]
+    _check("GammaGompertzNBD", "expected_purchases", got, want, ecases)
+    x, tx, T = (np.array(col) for col in zip(*GGOM_ROWS, strict=True))
+    paths = {p: _ggomnbd.expected_purchases_path(np.array(p), x, tx, T, np.array(GGOM_T)) for p in GGOM_PARAMS}
+    got_path = [paths[p][GGOM_T.index(t), GGOM_ROWS.index(row)] for p, row, t in ecases]
+    _check("GammaGompertzNBD", "expected_purchases_path", got_path, want, ecases)
+
+
+def test_ggom_probability_of_purchases() -> None:
+    rows = [(0.0, 0.0, 1.0), (2.0, 30.43, 38.86), (50.0, 70.0, 78.0)]
+    cases = list(itertools.product(GGOM_PARAMS, rows, [0.0, 1.0, 4.0], [39.0]))[::2]
+    got = [_ggomnbd.probability_of_purchases(np.array(p), *(np.array([v]) for v in row), np.array([n]),
+                                             np.array([t]))[0] for p, row, n, t in cases]
+    with mpmath.workdps(ref.DPS):
+        want = [ref.ggom_pmf(*p, *row, n, t) for p, row, n, t in cases]
+    _check("GammaGompertzNBD", "probability_of_purchases", got, want, cases)
+
+
+def test_ggom_new_customer_and_dert() -> None:
+    cases = list(itertools.product(GGOM_PARAMS, [0.5, 39.0, 1e3]))
+    got = [_ggomnbd.expected_purchases_new(np.array(p), np.array([t]))[0] for p, t in cases]
+    with mpmath.workdps(ref.DPS):
+        want = [ref.ggom_new_expected(*p, t) for p, t in cases]
+    _check("GammaGompertzNBD", "expected_purchases_new_customer", got, want, cases)
+    pmf_cases = list(itertools.product(GGOM_PARAMS, [0.0, 1.0, 7.0], [39.0]))
+    got = [_ggomnbd.probability_of_purchases_new(np.array(p), np.array([n]), np.array([t]))[0]
+           for p, n, t in pmf_cases]
+    with mpmath.workdps(ref.DPS):
+        want = [ref.ggom_new_pmf(*p, n, t) for p, n, t in pmf_cases]
+    _check("GammaGompertzNBD", "probability_of_purchases_new_customer", got, want, pmf_cases)
+    rates = [0.0019, 0.3, 1e-6]
+    dcases = [(p, row, rates[k % 3]) for k, (p, row) in enumerate(itertools.product(GGOM_PARAMS, GGOM_ROWS[:3]))]
+    got = [_ggomnbd.discounted_residual(np.array(p), *(np.array([v]) for v in row), d)[0] for p, row, d in dcases]
+    with mpmath.workdps(ref.DPS):
+        want = [ref.ggom_dert(*p, *row, d) for p, row, d in dcases]
+    _check("GammaGompertzNBD", "discounted_expected_residual_transactions", got, want, dcases)

@@ -24,11 +24,13 @@ from clvkit.valuation import (
     FittedBetaGeo,
     FittedBetaGeoBetaBinom,
     FittedGammaGamma,
+    FittedGammaGompertzNBD,
     FittedModifiedBetaGeo,
     FittedParetoNBD,
     FittedShiftedBetaGeo,
     GammaGamma,
     GammaGammaParams,
+    GammaGompertzNBDParams,
     ModifiedBetaGeo,
     ModifiedBetaGeoParams,
     ParetoNBD,
@@ -62,6 +64,8 @@ COUNT_MODELS: dict[str, Any] = {
     "ModifiedBetaGeo": FittedModifiedBetaGeo(params=ModifiedBetaGeoParams(r=0.525, alpha=6.183, a=0.891, b=1.614),
                                              time_unit="W"),
     "ParetoNBD": FittedParetoNBD(params=ParetoNBDParams(r=0.553, alpha=10.578, s=0.606, beta=11.669), time_unit="W"),
+    "GammaGompertzNBD": FittedGammaGompertzNBD(
+        params=GammaGompertzNBDParams(r=0.553, alpha=10.578, b=0.01, s=0.606, beta=0.1), time_unit="W"),
     "BetaGeoBetaBinom": FittedBetaGeoBetaBinom(
         params=BetaGeoBetaBinomParams(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783), time_unit="Y"),
 }

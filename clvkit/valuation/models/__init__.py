@@ -10,6 +10,7 @@ from ._estimation import FitProgress
 from .beta_geo import BetaGeo, BetaGeoParams, FittedBetaGeo
 from .beta_geo_beta_binom import BetaGeoBetaBinom, BetaGeoBetaBinomParams, FittedBetaGeoBetaBinom
 from .gamma_gamma import FittedGammaGamma, GammaGamma, GammaGammaParams
+from .gamma_gompertz_nbd import FittedGammaGompertzNBD, GammaGompertzNBD, GammaGompertzNBDParams
 from .modified_beta_geo import FittedModifiedBetaGeo, ModifiedBetaGeo, ModifiedBetaGeoParams
 from .pareto_nbd import FittedParetoNBD, ParetoNBD, ParetoNBDParams
 from .shifted_beta_geo import FittedShiftedBetaGeo, ShiftedBetaGeo, ShiftedBetaGeoParams
@@ -25,12 +26,15 @@ __all__ = [
     "FittedBetaGeo",
     "FittedBetaGeoBetaBinom",
     "FittedGammaGamma",
+    "FittedGammaGompertzNBD",
     "FittedModel",
     "FittedModifiedBetaGeo",
     "FittedParetoNBD",
     "FittedShiftedBetaGeo",
     "GammaGamma",
     "GammaGammaParams",
+    "GammaGompertzNBD",
+    "GammaGompertzNBDParams",
     "ModifiedBetaGeo",
     "ModifiedBetaGeoParams",
     "ParetoNBD",

@@ -1,0 +1,464 @@
+"""Pure kernels of the Gamma-Gompertz/NBD model (arrays in, arrays out).
+
+Model (Bemmaor & Glady 2012, "Modeling Purchasing Behavior with Sudden 'Death': A Flexible Customer Lifetime
+Model", Management Science 58(5), 1012-1021): while alive a customer buys as a Poisson process with rate
+``lambda ~ Gamma(r, alpha)``; the lifetime has the Gompertz hazard ``b eta exp(b t)`` with ``eta ~ Gamma(s,
+beta)``, independent of ``lambda``. ``params`` is the array ``(r, alpha, b, s, beta)``; ``x, tx, T`` are
+frequency, recency and age arrays of one shape.
+
+Integrating ``eta`` out gives the lifetime's survival and density (the paper's eqs. 3-4)
+
+    S(t) = (beta / (beta - 1 + e^{bt}))^s,    f(t) = s b e^{bt} beta^s / (beta - 1 + e^{bt})^{s+1},
+
+and with ``h(t) = (alpha + t)^-(r+x)`` and ``C = Gamma(r+x) alpha^r / Gamma(r)`` the likelihood (paper, eq. 7)
+
+    L = C [ h(T) S(T) + int_{tx}^{T} h(tau) f(tau) dtau ].
+
+As ``b -> 0`` with ``beta / b`` fixed, ``S(t) -> (1 + t b/beta)^-s``: the Pareto/NBD with ``beta_PNBD = beta / b``.
+
+The dropout integral has no closed form. With ``A(t) = h(t) S(t)`` and ``J(t) = int_t^inf h f dtau`` it is
+``J(tx) - J(T)``; since ``h`` decreases, ``J(t) <= A(t)``, so ``L / C = A(T) - J(T) + J(tx)`` loses nothing to
+the subtraction (the absolute error of ``J(T)`` is relative to ``A(T) <= L / C``). ``J`` is integrated in
+``y = log S(tau)`` (``dS = -f dtau``), where it is ``int_{-inf}^{log S(t)} e^y h(tau(y)) dy`` with the closed-form
+inverse ``b tau(y) = log(1 + beta expm1(-y / s))``: the integrand is positive, smooth and increases to its end, so
+it is written relative to its end value ``A(t)`` (log space: no overflow at large ``x`` or long ``T``), and
+16-point Gauss-Legendre panels are laid from the end at the scale on which it falls (doubling widths, then width 8,
+to 36 units of ``y``, where ``e^-36 < 3e-16``). Derivatives by differentiating under the integral on the same nodes.
+The nodes depend on ``x`` only through that scale, so every distinct ``t`` gets one node set, from the fastest fall
+among the frequencies seen at ``t``, shared by all of them: the ``x``-free parts of the integrand (``tau``, the
+derivative terms) are computed once per node, and per ``(x, t)`` pair only ``exp(log w - y - (r+x) L)`` and one
+matrix product with the node terms remain.
+Predictions need ``int_0^t e^{-delta u} S(T+u)/S(T) du``, integrated the same way on panels doubling from the
+shortest scale of the survival (``1 / max hazard``) and of the discount (``1 / delta``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from functools import partial
+
+import numpy as np
+import numpy.typing as npt
+from scipy import special
+
+from ..._rows import unique_rows
+from ._generic import fresh_customer_expectation, fresh_customer_pmf, path_over_distinct_rows
+from ._simulate import _last_of_first as last_of_first
+
+__all__ = [
+    "discounted_residual",
+    "expected_purchases",
+    "expected_purchases_new",
+    "expected_purchases_path",
+    "log_survival",
+    "loglik",
+    "probability_alive",
+    "probability_of_purchases",
+    "probability_of_purchases_new",
+    "simulate",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+
+_GL16_NODES, _GL16_WEIGHTS = np.polynomial.legendre.leggauss(16)
+_TAIL_NODES, _TAIL_WEIGHTS = _GL16_NODES, _GL16_WEIGHTS
+# Panels of the dropout integral in u = log S(t) - log S(tau): widths double from the scale of the integrand's fall
+# until _WIDTH, then stay _WIDTH (16-point Gauss-Legendre integrates e^-u on width 8 to ~1e-25), up to _REACH.
+_WIDTH = 8.0
+_REACH = 36.0
+# Nodes of the shared per-t grids built at once (memory), and the rows per t above which each t gets its own product.
+_GRID_NODES = 1 << 16
+_BLOCK_ROWS = 4
+_CHUNK = 4096
+# Doubling panels of the prediction integrals reach at most this many scales (2^200 times the first width).
+_MAX_PANELS = 200
+
+
+def _split(params: FloatArray) -> tuple[float, float, float, float, float]:
+    r, alpha, b, s, beta = (float(v) for v in params)
+    return r, alpha, b, s, beta
+
+
+def _log_den(b: float, beta: float, t: FloatArray) -> FloatArray:
+    """``log(e^{-bt} (beta - 1 + e^{bt})) = log(beta e^{-bt} + 1 - e^{-bt})``: both terms positive, no cancellation."""
+    bt = b * t
+    with np.errstate(divide="ignore"):
+        out: FloatArray = np.logaddexp(math.log(beta) - bt, np.log(-np.expm1(-bt)))
+    return out
+
+
+def log_survival(params: FloatArray, t: FloatArray) -> FloatArray:
+    """``log S(t) = s log beta - s log(beta - 1 + e^{bt})`` (Bemmaor & Glady 2012, eq. 3), any ``t >= 0``."""
+    _, _, b, s, beta = _split(params)
+    t = np.asarray(t, dtype=np.float64)
+    out: FloatArray = -s * (b * t + _log_den(b, beta, t) - math.log(beta))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# The likelihood
+# --------------------------------------------------------------------------------------------------
+def _fall_scale(params: FloatArray, x: FloatArray, t: FloatArray) -> FloatArray:
+    """A lower bound of the scale in ``u`` on which ``e^-u h(tau(u))`` falls from its end at ``tau = t``.
+
+    ``d log(e^-u h) / du = -(1 + (r+x) / ((alpha+tau) hazard(tau)))`` with ``hazard = s b / den``; ``(alpha+tau) /
+    den(tau)`` is bounded below over ``tau >= t`` by ``(alpha+t)/den(t)`` when ``beta >= 1`` (``den`` falls) and by
+    ``max(alpha+t, min((alpha+t)/(beta+bt), 1/b))`` when ``beta < 1`` (``den <= min(1, beta + b tau)``).
+    """
+    r, alpha, b, s, beta = _split(params)
+    if beta >= 1.0:
+        q = (alpha + t) / np.exp(_log_den(b, beta, t))
+    else:
+        q = np.maximum(alpha + t, np.minimum((alpha + t) / (beta + b * t), 1.0 / b))
+    out: FloatArray = 1.0 / (1.0 + (r + x) / (s * b * q))
+    return out
+
+
+def _tail(params: FloatArray, x: FloatArray, t: FloatArray, grad: bool = True
+          ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """``log A(t)``, ``rho = J(t) / A(t)`` in (0, 1], ``d log A`` (m, 5) and ``dJ / A`` (m, 5) at rows ``(x, t)``.
+
+    ``A(t) = (alpha+t)^-(r+x) S(t)``, ``J(t) = int_t^inf (alpha+tau)^-(r+x) f(tau) dtau`` (module docstring).
+    """
+    r, alpha, b, s, beta = _split(params)
+    a = r + x
+    log_at = np.log(alpha + t)
+    ld_t = _log_den(b, beta, t)
+    log_A: FloatArray = -a * log_at - s * (b * t + ld_t - math.log(beta))
+    m = x.shape[0]
+    dlogA = np.empty((m, 5))
+    e_t = np.exp(-b * t)
+    den_t = np.exp(ld_t)
+    dlogA[:, 0] = -log_at
+    dlogA[:, 1] = -a / (alpha + t)
+    dlogA[:, 2] = -s * t / den_t
+    dlogA[:, 3] = math.log(beta) - b * t - ld_t
+    dlogA[:, 4] = s / beta - s * e_t / den_t
+    delta = _fall_scale(params, x, t)
+    dJ = np.zeros((m, 5))
+    if m == 0:
+        return log_A, np.zeros(0), dlogA, dJ
+    # One node set per distinct t, shared by every x at that t (_node_grid); per row only exp(base - a L) and one
+    # product with the node terms. Rows sorted by t; distinct t values in chunks of about _GRID_NODES nodes.
+    ut, t_of = np.unique(t, return_inverse=True)
+    t_of = t_of.reshape(-1)
+    d_t = np.full(ut.shape[0], np.inf)
+    np.minimum.at(d_t, t_of, delta)
+    order = np.argsort(t_of, kind="stable")
+    first = np.searchsorted(t_of[order], np.arange(ut.shape[0] + 1))  # rows of t value j: order[first[j]:first[j+1]]
+    sums = np.empty((m, 6 if grad else 1))
+    per_chunk = max(1, _GRID_NODES // (_TAIL_NODES.shape[0] * int(_panel_counts(d_t)[1].max())))
+    for c0 in range(0, ut.shape[0], per_chunk):
+        c1 = min(ut.shape[0], c0 + per_chunk)
+        base, big_l, q = _node_grid(params, ut[c0:c1], d_t[c0:c1], grad)
+        if first[c1] - first[c0] >= _BLOCK_ROWS * (c1 - c0):
+            for j in range(c0, c1):  # many rows per t: one matrix product per t
+                rows = order[first[j]:first[j + 1]]
+                sums[rows] = np.exp(base[j - c0] - a[rows, None] * big_l[j - c0]) @ q[j - c0]
+        else:  # few rows per t (continuous ages): gathered node rows, a batched product
+            rows = order[first[c0]:first[c1]]
+            local = t_of[rows] - c0
+            weight = np.exp(base[local] - a[rows, None] * big_l[local])
+            sums[rows] = np.matmul(weight[:, None, :], q[local])[:, 0, :]
+    rho = sums[:, 0]
+    if grad:
+        dJ = sums[:, 1:]
+        dJ[:, 1] *= a
+    return log_A, rho, dlogA, dJ
+
+
+def _panel_counts(d: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Doubling panels and all panels from the fall scale ``d``: widths ``d 2^k`` while below _WIDTH, then _WIDTH,
+    until the edges pass _REACH."""
+    n_double = np.ceil(np.log2(np.maximum(_WIDTH / d, 1.0)))
+    reached = d * (np.exp2(n_double) - 1.0)
+    return n_double, n_double + np.ceil(np.maximum(_REACH - reached, 0.0) / _WIDTH)
+
+
+def _node_grid(params: FloatArray, ut: FloatArray, d_t: FloatArray, grad: bool
+               ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The x-free parts of the dropout integrand at each node of each distinct ``t`` (shape (n_t, K)).
+
+    The integrand of ``J(t) / A(t)`` at node ``u`` with weight ``w`` is ``exp(base - (r+x) L)``, ``base = log w - u``,
+    ``L = log(1 + (tau(u) - t) / (alpha + t))``; ``q`` (n_t, K, 6 or 1) holds 1 and the derivatives of the log
+    integrand w.r.t. ``(r, alpha / (r+x), b, s, beta)``. Panels from the finest fall scale ``d_t`` of the rows at
+    ``t``, padded with empty panels (weight 0, base -inf) to a common count.
+    """
+    _, alpha, b, s, beta = _split(params)
+    n_double, n_panels = _panel_counts(d_t)
+    k = np.arange(int(n_panels.max()), dtype=np.float64)[None, :]
+    nd, dl = n_double[:, None], d_t[:, None]
+    left = np.minimum(dl * (np.exp2(np.minimum(k, nd)) - 1.0) + np.maximum(k - nd, 0.0) * _WIDTH, _REACH)
+    right = np.minimum(left + np.minimum(dl * np.exp2(k), _WIDTH), _REACH)
+    half = 0.5 * (right - left)
+    mid = 0.5 * (right + left)
+    n_t = ut.shape[0]
+    u = (mid[:, :, None] + half[:, :, None] * _TAIL_NODES).reshape(n_t, -1)
+    wq = (half[:, :, None] * _TAIL_WEIGHTS).reshape(n_t, -1)
+    z_t = b * ut + _log_den(b, beta, ut) - math.log(beta)  # -log S(t) / s
+    z = z_t[:, None] + u / s
+    log_bt = math.log(beta) + z + np.log(-np.expm1(-z))
+    btau = np.logaddexp(0.0, log_bt)
+    tau = btau / b
+    big_l: FloatArray = np.log1p((tau - ut[:, None]) / (alpha + ut[:, None]))
+    with np.errstate(divide="ignore"):
+        base: FloatArray = np.log(wq) - u
+    if not grad:
+        return base, big_l, np.ones((*z.shape, 1))
+    log_den = math.log(beta) + z - btau
+    inv_den = np.exp(-log_den)
+    q: FloatArray = np.empty((*z.shape, 6))
+    q[:, :, 0] = 1.0
+    np.log(alpha + tau, out=q[:, :, 1])
+    q[:, :, 1] *= -1.0
+    q[:, :, 2] = -1.0 / (alpha + tau)
+    q[:, :, 3] = 1.0 / b + tau - (s + 1.0) * tau * inv_den
+    q[:, :, 4] = 1.0 / s + math.log(beta) - btau - log_den
+    q[:, :, 5] = s / beta - (s + 1.0) * np.exp(-btau) * inv_den
+    return base, big_l, q
+
+
+def _pairs(x: FloatArray, t: FloatArray) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Distinct ``(x, t)`` pairs and each row's index among them (integer-key grouping, clvkit._rows)."""
+    (ux, ut), _, inverse = unique_rows([x, t], np.ones(x.shape[0]))
+    return ux, ut, inverse
+
+
+# The grouping of the last data seen, keyed by a digest of its contents: a fit evaluates the likelihood on the same
+# rows many times, and the grouping does not depend on the parameters.
+_GROUPING_CACHE: dict[bytes, tuple[FloatArray, FloatArray, IntArray]] = {}
+
+
+def _tail_pairs(x: FloatArray, tx: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray, IntArray]:
+    """The distinct pairs of the union of ``(x, T)`` and ``(x, tx)`` and each of the 2n pairs' index among them."""
+    digest = hashlib.blake2b(digest_size=20)
+    for v in (x, tx, T):
+        digest.update(np.ascontiguousarray(v, dtype=np.float64).tobytes())
+    key = digest.digest() + np.int64(x.shape[0]).tobytes()
+    hit = _GROUPING_CACHE.get(key)
+    if hit is None:
+        hit = _pairs(np.concatenate([x, x]), np.concatenate([T, tx]))
+        _GROUPING_CACHE.clear()
+        _GROUPING_CACHE[key] = hit
+    return hit
+
+
+def _log_terms(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, grad: bool
+               ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray | None]:
+    """``log(L/C)``, ``log P(alive)`` and ``log C``, and the gradient of ``log(L/C)`` (n, 5).
+
+    ``L/C = A(T) (1 - rho_T) + A(tx) rho_tx``; the tails are evaluated once per distinct pair of
+    the union of the ``(x, T)`` and ``(x, tx)`` pairs.
+    """
+    r, alpha, _, _, _ = _split(params)
+    n = x.shape[0]
+    # The (x, T) and (x, tx) pairs together: one evaluation of the tails on their union.
+    xu, tu, inv = _tail_pairs(x, tx, T)
+    invT, invt = inv[:n], inv[n:]
+    log_a, rho, dlog_a, dj = _tail(params, xu, tu, grad)
+    a_T, r_T, a_t, r_t = log_a[invT], rho[invT], log_a[invt], rho[invt]
+    # rho_T < 1 up to rounding; a node sum a few ulps above 1 must not make the alive part negative.
+    alive_part = np.maximum(1.0 - r_T, 0.0)
+    with np.errstate(divide="ignore"):
+        log_alive = a_T + np.log(alive_part)
+        log_dead = a_t + np.log(r_t)
+    log_lc = np.logaddexp(log_alive, log_dead)
+    log_c = special.gammaln(r + x) - special.gammaln(r) + r * math.log(alpha)
+    g = None
+    if grad:
+        # d(L/C) / (L/C) = [A(T) (dlogA_T - dJ_T/A_T) + A(tx) dJ_tx/A_tx] / (L/C)
+        w_T = np.exp(a_T - log_lc)[:, None]
+        w_t = np.exp(a_t - log_lc)[:, None]
+        g = w_T * (dlog_a[invT] - dj[invT]) + w_t * dj[invt]
+    return log_lc, np.minimum(a_T - log_lc, 0.0), log_c, g
+
+
+def loglik(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Per-customer log-likelihood and its gradient w.r.t. ``(r, alpha, b, s, beta)``.
+
+    Bemmaor & Glady (2012), eq. 7: ``L = Gamma(r+x) alpha^r / Gamma(r) [ (alpha+T)^-(r+x) S(T) + int_tx^T
+    (alpha+tau)^-(r+x) f(tau) dtau ]`` with the Gamma-Gompertz survival ``S`` and density ``f`` (module docstring
+    for the evaluation). The gradient is analytic in the closed-form parts and differentiated under the integral
+    (the integral's limits do not depend on the parameters).
+
+    Returns
+    -------
+    (ll, grad):
+        ``ll`` of shape (n,), ``grad`` of shape (n, 5).
+    """
+    r, alpha, _, _, _ = _split(params)
+    log_lc, _, log_c, g = _log_terms(params, x, tx, T, grad=True)
+    assert g is not None
+    ll: FloatArray = log_c + log_lc
+    g[:, 0] += special.digamma(r + x) - special.digamma(r) + math.log(alpha)
+    g[:, 1] += r / alpha
+    return ll, g
+
+
+# --------------------------------------------------------------------------------------------------
+# Predictions
+# --------------------------------------------------------------------------------------------------
+def log_probability_alive(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:
+    """``log P(alive at T | x, tx, T) = log[(alpha+T)^-(r+x) S(T) / (L/C)]`` (Bemmaor & Glady 2012, eq. 9)."""
+    return _log_terms(params, x, tx, T, grad=False)[1]
+
+
+def probability_alive(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:
+    """P(alive at T | x, tx, T) in ``[0, 1]``."""
+    out: FloatArray = np.exp(log_probability_alive(params, x, tx, T))
+    return out
+
+
+def _panels(scale: FloatArray, length: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """16-point Gauss-Legendre nodes and weights on ``[0, length]`` per row, panels of widths ``scale 2^k``.
+
+    Shapes (m, P*16); panels beyond a row's ``length`` have zero width.
+    """
+    ratio = np.where(length > 0.0, length / np.maximum(scale, 1e-300), 1.0)
+    count = int(min(_MAX_PANELS, max(1, int(np.ceil(np.log2(float(np.max(ratio, initial=1.0)) + 1.0))))))
+    k = np.arange(count)
+    edges = np.concatenate([np.zeros((scale.shape[0], 1)), scale[:, None] * (np.exp2(k + 1) - 1.0)[None, :]], axis=1)
+    edges = np.minimum(edges, length[:, None])
+    edges[:, -1] = length
+    half = 0.5 * (edges[:, 1:] - edges[:, :-1])
+    mid = 0.5 * (edges[:, 1:] + edges[:, :-1])
+    nodes = (mid[:, :, None] + half[:, :, None] * _GL16_NODES).reshape(scale.shape[0], -1)
+    weights = (half[:, :, None] * _GL16_WEIGHTS).reshape(scale.shape[0], -1)
+    return nodes, weights
+
+
+def _hazard_scale(params: FloatArray, T: FloatArray) -> FloatArray:
+    """``1 / max hazard`` over ``[T, inf)``: the hazard ``s b / den(tau)`` is at most ``s b / min(1, den(T))``."""
+    _, _, b, s, beta = _split(params)
+    out: FloatArray = np.minimum(1.0, np.exp(_log_den(b, beta, T))) / (s * b)
+    return out
+
+
+def _log_survival_ratio(params: FloatArray, T: FloatArray, u: FloatArray) -> FloatArray:
+    """``log S(T+u) - log S(T) = -s [b u + log den(T+u) - log den(T)]`` for ``T`` of shape (m,), ``u`` (m, k)."""
+    _, _, b, s, beta = _split(params)
+    out: FloatArray = -s * (b * u + _log_den(b, beta, T[:, None] + u) - _log_den(b, beta, T)[:, None])
+    return out
+
+
+def _survival_integral(params: FloatArray, T: FloatArray, t: FloatArray, delta: float) -> FloatArray:
+    """``int_0^t e^{-delta u} S(T+u) / S(T) du`` per row (``t`` may be ``inf`` when ``delta > 0``)."""
+    if T.shape[0] == 0:
+        return np.zeros(0)
+    scale = _hazard_scale(params, T)
+    length = np.asarray(t, dtype=np.float64)
+    if delta > 0.0:
+        scale = np.minimum(scale, 1.0 / delta)
+        length = np.minimum(length, 40.0 / delta)  # e^-40: beyond the last digit
+    scale = np.minimum(scale, np.where(length > 0.0, length, 1.0))
+    out = np.empty(T.shape[0])
+    for start in range(0, T.shape[0], _CHUNK):
+        sl = slice(start, start + _CHUNK)
+        u, w = _panels(scale[sl], length[sl])
+        out[sl] = (w * np.exp(_log_survival_ratio(params, T[sl], u) - delta * u)).sum(axis=1)
+    return out
+
+
+def expected_purchases(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray
+                       ) -> FloatArray:
+    """E[X(T, T+t) | x, tx, T] = P(alive) (r+x)/(alpha+T) int_0^t S(T+u)/S(T) du (Bemmaor & Glady 2012, eq. 10).
+
+    Given alive at ``T``, the purchase rate is ``Gamma(r+x, alpha+T)`` and the lifetime's conditional survival is
+    ``S(T+u)/S(T)``, independent of the rate.
+    """
+    r, alpha, _, _, _ = _split(params)
+    x, tx, T, t = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (x, tx, T, t)))
+    shape = x.shape
+    x, tx, T, t = (v.reshape(-1) for v in (x, tx, T, t))
+    pa = probability_alive(params, x, tx, T)
+    out: FloatArray = pa * (r + x) / (alpha + T) * _survival_integral(params, T, t, 0.0)
+    return out.reshape(shape)
+
+
+expected_purchases_path = partial(path_over_distinct_rows, expected_purchases)
+
+
+def discounted_residual(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, d: float) -> FloatArray:
+    """DERT at the discrete rate ``d`` per time unit: ``P(alive) (r+x)/(alpha+T) int_0^inf e^{-delta u} S(T+u)/S(T)
+    du`` with ``delta = log(1 + d)`` (the continuous discounting of Fader, Hardie & Lee 2005, applied to this
+    model's conditional expected purchase rate)."""
+    r, alpha, _, _, _ = _split(params)
+    delta = math.log1p(d)
+    pa = probability_alive(params, x, tx, T)
+    out: FloatArray = pa * (r + x) / (alpha + T) * _survival_integral(params, T, np.full(T.shape, np.inf), delta)
+    return out
+
+
+def probability_of_purchases(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, n: FloatArray,
+                             t: FloatArray) -> FloatArray:
+    """P(X(T, T+t) = n | x, tx, T).
+
+    Given the data, a customer alive at ``T`` with dropout at ``tau`` makes ``Poisson(lambda min(t, tau - T))``
+    purchases, ``lambda ~ Gamma(r+x, alpha+T)``. So, with ``K = Gamma(r+x+n) / (Gamma(r+x) n!)``,
+
+        P(n) = 1{n=0} (1 - P(alive)) + P(alive) K [ (t/(alpha+T+t))^n ((alpha+T)/(alpha+T+t))^(r+x) S(T+t)/S(T)
+               + int_0^t (u/(alpha+T+u))^n ((alpha+T)/(alpha+T+u))^(r+x) f(T+u)/S(T) du ],
+
+    the integral by Gauss-Legendre on doubling panels, in log space.
+    """
+    r, alpha, b, s, beta = _split(params)
+    x, tx, T, n, t = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (x, tx, T, n, t)))
+    shape = x.shape
+    x, tx, T, n, t = (v.reshape(-1) for v in (x, tx, T, n, t))
+    pa = probability_alive(params, x, tx, T)
+    a = r + x
+    log_k = special.gammaln(a + n) - special.gammaln(a) - special.gammaln(n + 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = a * -np.log1p(t / (alpha + T)) + log_survival(params, T + t) - log_survival(params, T)
+        at_end = np.where(n > 0, n * (np.log(t) - np.log(alpha + T + t)), 0.0) + base
+    at_end = np.where(t > 0, at_end, np.where(n > 0, -np.inf, 0.0))
+    scale = np.minimum(_hazard_scale(params, T), (alpha + T) / (a + n))
+    scale = np.minimum(scale, np.where(t > 0, t, 1.0))
+    before = np.full(x.shape[0], -np.inf)
+    for start in range(0, x.shape[0], _CHUNK):
+        sl = slice(start, start + _CHUNK)
+        u, w = _panels(scale[sl], t[sl])
+        Ts, as_, ns = T[sl, None], a[sl, None], n[sl, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_f = (np.where(ns > 0, ns * (np.log(u) - np.log(alpha + Ts + u)), 0.0)
+                     - as_ * np.log1p(u / (alpha + Ts)) + _log_survival_ratio(params, T[sl], u)
+                     + math.log(s * b) - _log_den(b, beta, Ts + u))
+            log_f = np.where(w > 0, log_f + np.log(w), -np.inf)
+        top = np.max(log_f, axis=1, initial=-np.inf)
+        finite = np.isfinite(top)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            part = top + np.log(np.exp(log_f - np.where(finite, top, 0.0)[:, None]).sum(axis=1))
+        before[sl] = np.where(finite, part, -np.inf)
+    alive = np.exp(log_k + np.logaddexp(at_end, before))
+    out: FloatArray = np.where(n == 0, 1.0 - pa, 0.0) + pa * alive
+    return np.clip(out, 0.0, 1.0).reshape(shape)
+
+
+def expected_purchases_new(params: FloatArray, t: FloatArray) -> FloatArray:
+    """E[X(t)] of a newly acquired customer: ``r/alpha int_0^t S(u) du`` (Bemmaor & Glady 2012, eq. 8)."""
+    return fresh_customer_expectation(expected_purchases, params, t)
+
+
+probability_of_purchases_new = partial(fresh_customer_pmf, probability_of_purchases)
+
+
+def simulate(params: FloatArray, T: FloatArray, rng: np.random.Generator) -> tuple[FloatArray, FloatArray]:
+    """Draw ``(frequency, recency)`` under the Gamma-Gompertz/NBD model.
+
+    ``lambda ~ Gamma(r, rate alpha)``, ``eta ~ Gamma(s, rate beta)``; the Gompertz lifetime given ``eta`` has
+    ``S(tau | eta) = exp(-eta (e^{b tau} - 1))``, so ``tau = log1p(E / eta) / b`` with ``E ~ Exponential(1)``; the
+    customer buys as a Poisson process over ``(0, min(tau, T)]``.
+    """
+    r, alpha, b, s, beta = _split(params)
+    T = np.asarray(T, dtype=np.float64)
+    size = T.shape[0]
+    lam = rng.gamma(shape=r, scale=1.0 / alpha, size=size)
+    eta = rng.gamma(shape=s, scale=1.0 / beta, size=size)
+    e = rng.exponential(1.0, size=size)
+    with np.errstate(divide="ignore", over="ignore"):
+        tau = np.where(eta > 0.0, np.log1p(e / np.maximum(eta, 1e-300)) / b, np.inf)
+    window = np.minimum(tau, T)
+    N = rng.poisson(lam * window).astype(np.float64)
+    return last_of_first(N, N, window, rng)
