@@ -1,5 +1,5 @@
-"""One conformance suite over every engine: the count models (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, the CNBD-k family), the
-Gamma-Gamma spend model and the sBG contract model.
+"""One conformance suite over every engine: the count models (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, the CNBD-k
+family), the Gamma-Gamma spend model and the sBG contract model.
 
 Each engine must: fit the field's data set it is published on and report a complete fit (every
 :class:`~clvkit.valuation.FitInfo` field, standard errors and their covariance); persist exactly as JSON;
@@ -46,15 +46,15 @@ from clvkit.valuation import (
     BetaGeoParams,
     CNBDParams,
     Engine,
-    FittedBetaGeoCNBD,
-    FittedCNBD,
-    FittedModifiedBetaGeoCNBD,
     FittedBetaGeo,
     FittedBetaGeoBetaBinom,
+    FittedBetaGeoCNBD,
+    FittedCNBD,
     FittedGammaGamma,
     FittedGammaGompertzNBD,
     FittedModel,
     FittedModifiedBetaGeo,
+    FittedModifiedBetaGeoCNBD,
     FittedParetoNBD,
     FittedShiftedBetaGeo,
     GammaGamma,
