@@ -317,6 +317,18 @@ def test_kernels_against_mpmath(case: tuple) -> None:  # type: ignore[type-arg]
         assert got == pytest.approx(float(ref), rel=1e-8, abs=1e-15)
 
 
+def test_loglik_tabulated_by_distinct_x_equals_the_direct_evaluation() -> None:
+    x = np.repeat(ROWS_X, 3)
+    tx, T = np.repeat(ROWS_TX, 3), np.repeat(ROWS_T, 3) + np.tile([0.0, 1.5, 7.0], 5)
+    xu, code = np.unique(x, return_inverse=True)
+    for family, params in (("mbg", [3.0, 1.1, 2.5, 0.6, 1.4]), ("bg", [2.0, 0.7, 3.0, 0.9, 2.0]),
+                           ("nbd", [4.0, 1.5, 2.0]), ("bg", [1.0, 0.7, 3.0, 0.9, 0.5])):
+        direct = _cnbd.loglik(np.array(params), x, tx, T, 0.0, family)
+        tabulated = _cnbd.loglik(np.array(params), x, tx, T, 0.0, family, (xu, code))
+        np.testing.assert_array_equal(direct[0], tabulated[0])
+        np.testing.assert_array_equal(direct[1], tabulated[1])
+
+
 def test_gradient_matches_finite_differences() -> None:
     for family, params in (("mbg", [3.0, 1.1, 2.5, 0.6, 1.4]), ("bg", [2.0, 0.7, 3.0, 0.9, 2.0]),
                            ("nbd", [4.0, 1.5, 2.0])):

@@ -91,7 +91,7 @@ def _dead_log(k: int, r: float, alpha: float, a: float, b: float, x: FloatArray,
 
 
 def loglik(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, litt: FloatArray | float,
-           family: str) -> tuple[FloatArray, FloatArray]:
+           family: str, codes: tuple[FloatArray, npt.NDArray[np.intp]] | None = None) -> tuple[FloatArray, FloatArray]:
     """Per-customer log-likelihood and its gradient w.r.t. the continuous parameters ``(r, alpha[, a, b])``.
 
     Given lambda and p, the x inter-purchase densities give ``lambda^(kx) prod t_i^(k-1) e^(-lambda tx) /
@@ -105,48 +105,78 @@ def loglik(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, lit
 
     with ``R0 = r + k x`` and ``u = (T-tx)/(alpha+T)``. k = 1 gives the NBD, BG/NBD and MBG/NBD likelihoods.
 
+    ``codes`` (optional) is ``np.unique(x, return_inverse=True)``: every function of x alone (gammaln, digamma,
+    betaln, logs of ``R0 + j``) is then evaluated once per distinct x and gathered - frequencies take few values,
+    and scipy's special functions cost far more than a gather.
+
     Returns
     -------
     (ll, grad):
         ``ll`` of shape (n,), ``grad`` of shape (n, 2) for CNBD-k and (n, 4) otherwise.
     """
     k, r, alpha, a, b = family_params(params, family)
-    R0 = r + k * x
+    xu, inv = codes if codes is not None else (x, None)
+
+    def per_x(values: FloatArray) -> FloatArray:
+        return values if inv is None else values[inv]
+
+    n = x.shape[0]
+    R0u = r + k * xu
+    R0 = per_x(R0u)
     A = alpha + T
-    u = (T - tx) / A
-    lw = _phase_logweights(k, R0, u)
-    logS, v = _log_sum(lw)
-    logD = _dead_log(k, r, alpha, a, b, x, tx, T, family)
-    both = np.logaddexp(logS, logD)
-    wD = np.exp(logD - both)
-    wS = 1.0 - wD
     logA = np.log(A)
-    ll: FloatArray = ((k - 1.0) * np.asarray(litt) - x * math.lgamma(k) + special.gammaln(R0) - special.gammaln(r)
-                      + r * math.log(alpha) - R0 * logA + both)
-    # d log S: (R0)_j/j! u^j with d/dr log (R0)_j = sum_{i<j} 1/(R0+i) and d/dalpha log u^j = -j/A.
-    dS_dr = np.zeros_like(x)
-    dS_dalpha = np.zeros_like(x)
-    partial = np.zeros_like(x)
-    for j in range(1, k):
-        partial = partial + 1.0 / (R0 + (j - 1))
-        dS_dr = dS_dr + v[j] * partial
-        dS_dalpha = dS_dalpha - v[j] * j / A
+    gap = T - tx
+    v: FloatArray | None = None
+    if k > 1:
+        with np.errstate(divide="ignore"):
+            log_u = np.log(gap) - logA
+        lw = np.empty((k, n))
+        lw[0] = 0.0
+        for j in range(1, k):
+            lw[j] = lw[j - 1] + per_x(np.log(R0u + (j - 1))) - math.log(j) + log_u
+        logS, v = _log_sum(lw)
+    else:
+        logS = np.zeros(n)
+    ll: FloatArray = ((k - 1.0) * np.asarray(litt) - x * math.lgamma(k) + per_x(special.gammaln(R0u))
+                      - special.gammaln(r) + r * math.log(alpha) - R0 * logA)
     n_grad = 2 if family == NBD else 4
-    grad = np.empty((x.shape[0], n_grad))
-    grad[:, 0] = special.digamma(R0) - special.digamma(r) + math.log(alpha) - logA + wS * dS_dr
-    grad[:, 1] = r / alpha - R0 / A + wS * dS_dalpha
-    if family != NBD:
+    grad = np.empty((n, n_grad))
+    grad[:, 0] = per_x(special.digamma(R0u)) - special.digamma(r) + math.log(alpha) - logA
+    grad[:, 1] = r / alpha - R0 / A
+    if family == NBD:
+        wS: FloatArray | float = 1.0
+        ll += logS
+    else:
         m = 1.0 if family == MBG else 0.0
-        log_ratio = np.log1p((T - tx) / (alpha + tx))
+        log_ratio = np.log1p(gap / (alpha + tx))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_bx = np.log(b + xu - 1.0 + m)
+            logD = math.log(a) - per_x(log_bx) + R0 * log_ratio
+        if family == BG:
+            logD = np.where(x > 0, logD, -np.inf)
+        both = np.logaddexp(logS, logD)
+        wD = np.exp(logD - both)
+        wS = 1.0 - wD
+        ll += both + per_x(special.betaln(a, b + xu + m)) - special.betaln(a, b)
         grad[:, 0] += wD * log_ratio
         grad[:, 1] += wD * R0 * (1.0 / A - 1.0 / (alpha + tx))
-        ll += special.betaln(a, b + x + m) - special.betaln(a, b)
         dig_ab = special.digamma(a + b)
-        dig_abx = special.digamma(a + b + x + m)
+        dig_abx = per_x(special.digamma(a + b + xu + m))
         grad[:, 2] = dig_ab - dig_abx + wD / a
-        with np.errstate(divide="ignore"):
-            dead_b = np.where(wD > 0.0, wD / (b + x - 1.0 + m), 0.0)
-        grad[:, 3] = special.digamma(b + x + m) - dig_abx - special.digamma(b) + dig_ab - dead_b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dead_b = np.where(wD > 0.0, wD * per_x(1.0 / (b + xu - 1.0 + m)), 0.0)
+        grad[:, 3] = per_x(special.digamma(b + xu + m)) - dig_abx - special.digamma(b) + dig_ab - dead_b
+    if v is not None:
+        # d log S: (R0)_j/j! u^j with d/dr log (R0)_j = sum_{i<j} 1/(R0+i) and d/dalpha log u^j = -j/A.
+        dS_dr = np.zeros(n)
+        partial = np.zeros(n)
+        j_mean = np.zeros(n)
+        for j in range(1, k):
+            partial += per_x(1.0 / (R0u + (j - 1)))
+            dS_dr += v[j] * partial
+            j_mean += j * v[j]
+        grad[:, 0] += wS * dS_dr
+        grad[:, 1] -= wS * j_mean / A
     return ll, grad
 
 

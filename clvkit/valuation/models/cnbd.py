@@ -395,7 +395,9 @@ class _CNBDEngine(Engine[CustomerSummary, _FT]):
         if w.shape[0] == 0 or not float(w.sum()) > 0:
             raise InvalidInputError(f"{where} needs at least one customer to fit. Got none.")
         check_observed(T, w, where)
-        data: dict[str, npt.NDArray[Any]] = {"x": x, "tx": tx, "T": T}
+        x_unique, x_code = np.unique(x, return_inverse=True)
+        data: dict[str, npt.NDArray[Any]] = {"x": x, "tx": tx, "T": T, "x_unique": x_unique,
+                                             "x_code": x_code.reshape(-1)}
         family = cast(Any, self.fitted_class).family
         start = self._start(data, w)
         best: tuple[float, int, Any] | None = None
@@ -406,7 +408,7 @@ class _CNBDEngine(Engine[CustomerSummary, _FT]):
             def loglik(params: FloatArray, data: Mapping[str, npt.NDArray[Any]], k: int = k
                        ) -> tuple[FloatArray, FloatArray]:
                 return _cnbd.loglik(np.concatenate([[float(k)], params]), data["x"], data["tx"], data["T"], 0.0,
-                                    family)
+                                    family, (data["x_unique"], data["x_code"]))
 
             result = maximize_likelihood(loglik, data, w, start, model=self.name, param_names=self.param_names,
                                          penalizer=self.penalizer, tol=self.tol, max_iter=self.max_iter,
