@@ -200,7 +200,6 @@ def test_simulated_purchase_times_follow_the_model() -> None:
 
 
 # --------------------------------------------------------------------------------------------- (d) mpmath
-mpmath.mp.dps = 30
 
 
 def _ref_likelihood(family: str, k: int, r: float, alpha: float, a: float, b: float, x: float, tx: float,
@@ -296,6 +295,11 @@ REF_CASES = [
 
 @pytest.mark.parametrize("case", REF_CASES)
 def test_kernels_against_mpmath(case: tuple) -> None:  # type: ignore[type-arg]
+    with mpmath.workdps(25):  # a local precision: other tests' mpmath settings are untouched
+        _check_against_mpmath(case)
+
+
+def _check_against_mpmath(case: tuple) -> None:  # type: ignore[type-arg]
     family, k, r, alpha, a, b, x, tx, T, litt = case
     params = np.array([k, r, alpha] + ([] if family == "nbd" else [a, b]), dtype=np.float64)
     X, TX, TT = np.array([x]), np.array([tx]), np.array([T])
