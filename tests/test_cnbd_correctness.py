@@ -64,6 +64,19 @@ def test_k1_likelihood_and_predictions_equal_the_closed_forms(family: str) -> No
                 rtol=1e-9, atol=1e-15)
 
 
+@pytest.mark.parametrize("family", ["bg", "mbg"])
+@pytest.mark.parametrize(("a", "b"), [(0.42, 0.79), (0.05, 10.0), (3.0, 0.3), (1.0, 50.0), (0.02, 0.02)])
+def test_k1_general_route_at_long_horizons_and_large_x(family: str, a: float, b: float) -> None:
+    # The graded quadrature over p must resolve the scale k (alpha+T)/(t R) at long horizons and large x (DERT reads
+    # horizons up to 60 / delta): against the hypergeometric closed form at k = 1.
+    params = np.array([1.0, 1.3, 2.8, a, b])
+    x = np.array([0.0, 1.0, 5.0, 40.0, 300.0, 3000.0])
+    tx, T = np.array([0.0, 3.0, 30.0, 50.0, 51.9, 52.0]), np.full(6, 52.0)
+    for t in (2000.0, 3e4, 1e6):
+        np.testing.assert_allclose(_cnbd.expected_purchases(params, x, tx, T, np.full(6, t), family),
+                                   CLOSED[family].expected_purchases(params[1:], x, tx, T, t), rtol=1e-8)
+
+
 def _nbd_loglik(r: float, alpha: float, x: np.ndarray, T: np.ndarray) -> np.ndarray:
     """The NBD likelihood (Ehrenberg 1959) of x purchases in (0, T] at Poisson rates ~ Gamma(r, alpha), without the
     timing term that CNBD-1 adds (prod of the x exponential densities: lambda^x e^(-lambda T) instead of the count

@@ -40,10 +40,8 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Dropout families: none (CNBD-k), after each repeat purchase (BG), also at time 0 (MBG).
 NBD, BG, MBG = "nbd", "bg", "mbg"
-#: Gauss-Jacobi nodes of the expectation over the dropout probability p ~ Beta(a, b'). The integrand is
-#: analytic in p with its nearest singularity at p ~ -k(alpha+T)/t, so the rule converges geometrically;
-#: 80 nodes give 1e-12 relative against a 400-node rule at horizons up to 2,000 time units (tests).
-N_NODES = 80
+#: Gauss nodes per piece of the graded rule over the dropout probability p ~ Beta(a, b') (see :func:`_beta_nodes`).
+N_PIECE = 20
 
 
 def family_params(params: FloatArray, family: str) -> tuple[int, float, float, float, float]:
@@ -235,15 +233,60 @@ def _renewals(k: int, j: int, s: FloatArray, R: FloatArray, A: FloatArray, t: Fl
     return out
 
 
+#: Up to this b' the last piece of :func:`_beta_nodes` takes ``(1-p)^(b'-1)`` as its Gauss-Jacobi weight (a
+#: non-integer power is not smooth at p = 1); beyond it the factor is below 2^-63 on that piece and smooth.
+_EXACT_TAIL = 64.0
+
+
 @lru_cache(maxsize=4096)
-def _beta_rule(a: float, b_post: float) -> tuple[FloatArray, FloatArray]:
-    """Nodes p and weights (summing to 1) of the expectation over p ~ Beta(a, b_post) (Gauss-Jacobi)."""
-    y, wts = special.roots_jacobi(N_NODES, b_post - 1.0, a - 1.0)
-    wts = wts / wts.sum()
-    nodes = 0.5 * (1.0 + y)
-    nodes.flags.writeable = False
-    wts.flags.writeable = False
-    return nodes, wts
+def _unit_rules(a: float, b_post: float) -> tuple[FloatArray, ...]:
+    """Gauss rules on [0, 1] with ``N_PIECE`` nodes: ``(u, w)`` for the weight ``u^(a-1)``, for no weight (Legendre)
+    and for the weight ``(1-u)^(bb-1)``, ``bb = b_post`` up to ``_EXACT_TAIL`` (else 1: Legendre)."""
+    bb = b_post if b_post < _EXACT_TAIL else 1.0
+    yj, wj = special.roots_jacobi(N_PIECE, 0.0, a - 1.0)
+    yl, wl = special.roots_legendre(N_PIECE)
+    yb, wb = special.roots_jacobi(N_PIECE, bb - 1.0, 0.0)
+    rules = (0.5 * (1.0 + yj), wj / 2.0**a, 0.5 * (1.0 + yl), wl / 2.0, 0.5 * (1.0 + yb), wb / 2.0**bb)
+    for arr in rules:
+        arr.flags.writeable = False
+    return rules
+
+
+def _beta_nodes(a: float, b_post: float, first: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Nodes p and weights, shape (nodes, n), of ``E[g(p)]`` for p ~ Beta(a, b_post), graded towards 0 per row.
+
+    The integrands of :func:`expected_alive` vary on the scale ``first`` near p = 0 (~ k (alpha+T)/(t R): over a long
+    horizon a small dropout probability already matters; their singularity lies at p ~ -k(alpha+T)/t), the Beta
+    density on the scale 1/b'. A composite rule on ``[0, first], [first, 4 first], ... , [1/2, 1]`` resolves every
+    scale from ``first`` up with a piece of its size, so every piece converges geometrically: the first piece integrates
+    ``p^(a-1)`` exactly (Gauss-Jacobi), the middle ones are Gauss-Legendre, the last takes ``(1-p)^(b'-1)`` exactly
+    (up to ``b' = 64``).
+    """
+    uj, wj, ul, wl, ub, wb = _unit_rules(a, b_post)
+    lb = special.betaln(a, b_post)
+    first = np.minimum(first, 0.5)
+    n_mid = max(0, math.ceil(math.log(0.5 / float(first.min())) / math.log(4.0) - 1e-12)) if first.size else 0
+    nodes: list[FloatArray] = []
+    weights: list[FloatArray] = []
+    # [0, first]: p = first u, weight u^(a-1) exact
+    p = first[None, :] * uj[:, None]
+    nodes.append(p)
+    weights.append(wj[:, None] * np.exp(a * np.log(first)[None, :] + (b_post - 1.0) * np.log1p(-p) - lb))
+    lo = first
+    for _ in range(n_mid):
+        hi = np.minimum(0.5, 4.0 * lo)
+        p = lo[None, :] + (hi - lo)[None, :] * ul[:, None]
+        nodes.append(p)
+        weights.append(wl[:, None] * (hi - lo)[None, :]
+                       * np.exp((a - 1.0) * np.log(p) + (b_post - 1.0) * np.log1p(-p) - lb))
+        lo = hi
+    # [1/2, 1]: p = (1 + u)/2, (1-p)^(b'-1) dp = 2^-b' (1-u)^(bb-1) (1-u)^(b'-bb) du
+    bb = b_post if b_post < _EXACT_TAIL else 1.0
+    p = 0.5 + 0.5 * ub
+    w_last = wb * np.exp(b_post * math.log(0.5) + (a - 1.0) * np.log(p) + (b_post - bb) * np.log1p(-ub) - lb)
+    nodes.append(np.broadcast_to(p[:, None], (p.shape[0], first.shape[0])))
+    weights.append(np.broadcast_to(w_last[:, None], (p.shape[0], first.shape[0])))
+    return np.concatenate(nodes), np.concatenate(weights)
 
 
 def expected_alive(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray,
@@ -251,7 +294,8 @@ def expected_alive(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatAr
     """``(E[X(T, T+t) | alive at T], P(alive))`` for the general k (no closed form for k > 1).
 
     ``E[. | alive] = sum_j w_j E_p[ :func:`_renewals` (j, s = (1-p)^(1/k), R0 + j, alpha + T, t) ]``, the
-    expectation over p ~ Beta(a, b') by Gauss-Jacobi quadrature per distinct x (CNBD-k: p = 0).
+    expectation over p ~ Beta(a, b') by a graded composite Gauss rule per distinct x (:func:`_beta_nodes`;
+    CNBD-k: p = 0).
     """
     k, a, b, R0, A, w, p_alive = _posterior(params, x, tx, T, family)
     xb, Ab, tb = np.broadcast_arrays(x, A, np.asarray(t, dtype=np.float64))
@@ -266,12 +310,17 @@ def expected_alive(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatAr
     m = 1.0 if family == MBG else 0.0
     for xv in np.unique(xb):
         sel = np.nonzero(xb == xv)
-        nodes, wts = _beta_rule(a, b + float(xv) + m)
-        s = np.exp(np.log1p(-nodes) / k)[:, None]  # (nodes, 1)
-        R_sel, A_sel, t_sel = R0b[sel][None, :], Ab[sel][None, :], tb[sel][None, :]
-        acc = np.zeros(R_sel.shape[1])
+        b_post = b + float(xv) + m
+        A_sel, t_sel = Ab[sel], tb[sel]
+        with np.errstate(divide="ignore"):
+            # (1 + t c/A)^-R varies on the scale c ~ A/(t R), i.e. p ~ k A/(t R); the Beta density on p ~ 1/b'
+            first = np.minimum(4.0 * k * A_sel / (t_sel * np.maximum(R0b[sel], 1.0)), 4.0 / b_post)
+        nodes, wts = _beta_nodes(a, b_post, first)
+        s = np.exp(np.log1p(-nodes) / k)  # (nodes, n)
+        acc = np.zeros(A_sel.shape[0])
         for j in range(k):
-            acc += wb[j][sel] * (wts @ _renewals(k, j, s, R_sel + j, A_sel, t_sel))
+            acc += wb[j][sel] * np.einsum("ij,ij->j", wts, _renewals(k, j, s, R0b[sel][None, :] + j, A_sel[None, :],
+                                                                      t_sel[None, :]))
         out[sel] = acc
     return out, np.broadcast_to(p_alive, xb.shape).copy()
 
