@@ -353,8 +353,8 @@ class _CNBDEngine(Engine[CustomerSummary, _FT]):
 
         The data are compressed once to distinct ``(x, t_x, T)`` rows: ``litt`` enters the log-likelihood only
         through ``(k - 1) * sum(litt)``, a constant for the other parameters, so every k is fitted on the same
-        rows, each from the previous k's optimum. As BTYDplus, the search stops once the log-likelihood has
-        fallen for two k in a row (it is unimodal in k in every data set we know).
+        rows, each from the previous k's optimum. As BTYDplus (``mbgcnbd.EstimateParameters``), k = 1..4 are always
+        fitted and the search then stops once the log-likelihood no longer increases.
 
         Parameters
         ----------
@@ -401,7 +401,6 @@ class _CNBDEngine(Engine[CustomerSummary, _FT]):
         family = cast(Any, self.fitted_class).family
         start = self._start(data, w)
         best: tuple[float, int, Any] | None = None
-        falls = 0
         previous = -math.inf
         began = time.perf_counter()
         for k in ks:
@@ -417,10 +416,11 @@ class _CNBDEngine(Engine[CustomerSummary, _FT]):
             if best is None or total > best[0]:
                 best = (total, k, result)
             start = np.asarray(result.params, dtype=np.float64)  # warm start of the next k
-            falls = falls + 1 if total < previous else 0
-            previous = total
-            if falls >= 2:
+            # BTYDplus's rule (mbgcnbd.EstimateParameters, v1.2.0 docs): k = 1..4 always, then stop once the
+            # log-likelihood no longer increases.
+            if k >= 4 and total <= previous:
                 break
+            previous = total
         assert best is not None  # ks is never empty
         total, k_best, result = best
         params, info, _ = self._finish(result, w, int(w.shape[0]), self.param_names, None)
