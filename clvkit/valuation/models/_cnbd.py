@@ -363,7 +363,12 @@ def probability_of_purchases(params: FloatArray, x: FloatArray, tx: FloatArray, 
 
     G_n = at_least(n_arr)
     G_n1 = at_least(n_arr + 1.0)
-    out: FloatArray = p_alive * np.maximum(G_n - G_n1, 0.0) + np.where(n_arr == 0, 1.0 - p_alive, 0.0)
+    # n = 0: 1 - G(1) from the complementary tails, sum_j w_j P(N_j < k - j) (no cancellation when G(1) ~ 1).
+    none = np.zeros(np.broadcast_shapes(z.shape, R0.shape))
+    for j in range(k):
+        none = none + w[j] * special.betaincc(float(k - j), R0 + j, z)
+    diff = np.where(n_arr == 0, none, np.maximum(G_n - G_n1, 0.0))
+    out: FloatArray = p_alive * diff + np.where(n_arr == 0, 1.0 - p_alive, 0.0)
     return out
 
 
