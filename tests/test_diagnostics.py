@@ -28,14 +28,17 @@ import clvkit
 from clvkit import CustomerSummary, InvalidInputError, NotFittedError
 from clvkit.datasets import CDNOW_CALIBRATION_END, load_cdnow_summary, load_cdnow_transactions
 from clvkit.valuation import (
+    CNBD,
     BetaGeo,
     BetaGeoBetaBinom,
+    BetaGeoCNBD,
     BetaGeoParams,
     FitInfo,
     FittedBetaGeo,
     GammaGamma,
     GammaGompertzNBD,
     ModifiedBetaGeo,
+    ModifiedBetaGeoCNBD,
     ParetoNBD,
     ShiftedBetaGeo,
 )
@@ -517,7 +520,16 @@ COUNT_MODELS: dict[str, tuple[type[Any], str]] = {
     "ParetoNBD": (ParetoNBD, "cdnow"),
     "BetaGeoBetaBinom": (BetaGeoBetaBinom, "cdnow_days"),
     "GammaGompertzNBD": (GammaGompertzNBD, "cdnow"),
+    # The CNBD-k family reads the purchase times: the log summarized by day, in weeks.
+    "CNBD": (CNBD, "cdnow_dated_weeks"),
+    "BetaGeoCNBD": (BetaGeoCNBD, "cdnow_dated_weeks"),
+    "ModifiedBetaGeoCNBD": (ModifiedBetaGeoCNBD, "cdnow_dated_weeks"),
 }
+
+
+@pytest.fixture(scope="module")
+def cdnow_dated_weeks(cdnow_days: CustomerSummary) -> CustomerSummary:
+    return cdnow_days.with_time_unit("W")
 
 
 @pytest.fixture(scope="module")
@@ -551,11 +563,14 @@ def test_diagnostics_conformance_on_cdnow(name: str, log: dict[str, Any], reques
     e39, a39 = tr.cumulative_at(39)
     e78, a78 = tr.cumulative_at(78)
     assert (a39, a78) == (2457, 4339)
-    assert abs(e78 - a78) / a78 < 0.1
+    # A model without dropout (CNBD-k, the NBD at k = 1 on CDNOW) over-predicts a cohort that churns - the reason the
+    # dropout models exist - so it gets a wider bound on the accuracy checks; the structural ones are the same.
+    loose = 3.0 if name == "CNBD" else 1.0
+    assert abs(e78 - a78) / a78 < 0.1 * loose
     # The elapsed-time convention: at calibration end the cohort's expectation is sum_i E[X(T_i)].
     assert e39 == pytest.approx(float(np.sum(model.expected_purchases_new_customer(data.T))), rel=1e-9)
     ev = holdout_evaluation(model, data)
-    assert ev.total_actual == 1882 and abs(ev.relative_error) < 0.2
+    assert ev.total_actual == 1882 and abs(ev.relative_error) < 0.2 * loose
     ce = conditional_expectations(model, data)
     assert np.all(np.diff(ce.predicted) > 0)
 

@@ -1,5 +1,5 @@
-"""One conformance suite over every engine: the count models (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB), the
-Gamma-Gamma spend model and the sBG contract model.
+"""One conformance suite over every engine: the count models (BG/NBD, MBG/NBD, Pareto/NBD, BG/BB, the CNBD-k
+family), the Gamma-Gamma spend model and the sBG contract model.
 
 Each engine must: fit the field's data set it is published on and report a complete fit (every
 :class:`~clvkit.valuation.FitInfo` field, standard errors and their covariance); persist exactly as JSON;
@@ -37,17 +37,24 @@ import clvkit.valuation as valuation
 from clvkit import ContractSummary, ConvergenceWarning, CustomerSummary, InvalidInputError, load_json
 from clvkit.persistence import registered_models
 from clvkit.valuation import (
+    CNBD,
     BetaGeo,
     BetaGeoBetaBinom,
     BetaGeoBetaBinomParams,
+    BetaGeoCNBD,
+    BetaGeoCNBDParams,
     BetaGeoParams,
+    CNBDParams,
     Engine,
     FittedBetaGeo,
     FittedBetaGeoBetaBinom,
+    FittedBetaGeoCNBD,
+    FittedCNBD,
     FittedGammaGamma,
     FittedGammaGompertzNBD,
     FittedModel,
     FittedModifiedBetaGeo,
+    FittedModifiedBetaGeoCNBD,
     FittedParetoNBD,
     FittedShiftedBetaGeo,
     GammaGamma,
@@ -55,6 +62,8 @@ from clvkit.valuation import (
     GammaGompertzNBD,
     GammaGompertzNBDParams,
     ModifiedBetaGeo,
+    ModifiedBetaGeoCNBD,
+    ModifiedBetaGeoCNBDParams,
     ModifiedBetaGeoParams,
     ParetoNBD,
     ParetoNBDParams,
@@ -68,6 +77,8 @@ COUNT = "count"  # continuous-time purchase counts (CDNOW, weeks)
 DISCRETE = "discrete"  # purchase opportunities (the donations data, years)
 SPEND = "spend"  # spend per transaction (CDNOW, the customers with repeat purchases)
 CONTRACT = "contract"  # contract durations (Fader & Hardie 2007, the "regular" cohort, years)
+# regular purchase timing (the CNBD-k family): customers simulated from an MBG/CNBD-2 with their purchase times, weeks
+REGULAR = "regular"
 
 
 @dataclass(frozen=True)
@@ -86,9 +97,12 @@ CASES = [
     Case(BetaGeoBetaBinom, FittedBetaGeoBetaBinom, BetaGeoBetaBinomParams, DISCRETE),
     Case(GammaGamma, FittedGammaGamma, GammaGammaParams, SPEND),
     Case(ShiftedBetaGeo, FittedShiftedBetaGeo, ShiftedBetaGeoParams, CONTRACT),
+    Case(CNBD, FittedCNBD, CNBDParams, REGULAR),
+    Case(BetaGeoCNBD, FittedBetaGeoCNBD, BetaGeoCNBDParams, REGULAR),
+    Case(ModifiedBetaGeoCNBD, FittedModifiedBetaGeoCNBD, ModifiedBetaGeoCNBDParams, REGULAR),
 ]
 IDS = [c.engine.__name__ for c in CASES]
-COUNT_CASES = [c for c in CASES if c.kind in (COUNT, DISCRETE)]
+COUNT_CASES = [c for c in CASES if c.kind in (COUNT, DISCRETE, REGULAR)]
 Batch = CustomerSummary | ContractSummary
 
 
@@ -110,6 +124,9 @@ def data(cdnow_weeks: CustomerSummary) -> dict[str, Batch]:
                                   weights=donations["weights"].to_numpy(float), time_unit="Y"),
         # Fader & Hardie (2007), "How to Project Customer Retention", the regular cohort's first 7 years.
         CONTRACT: ContractSummary.from_survival_counts([1000, 631, 468, 382, 326, 289, 262, 241], time_unit="Y"),
+        REGULAR: FittedModifiedBetaGeoCNBD(params=ModifiedBetaGeoCNBDParams(k=2, r=1.3, alpha=2.8, a=0.42, b=0.79),
+                                           time_unit="W").simulate(np.random.default_rng(14).uniform(30, 52, 2000),
+                                                                   seed=14),
     }
 
 
@@ -138,6 +155,8 @@ def _doubled_unit_rows(batch: Batch, seed: int) -> Batch:
     assert np.array_equal(w, np.round(w))
     idx = np.repeat(np.arange(len(batch)), 2 * w.astype(np.intp))
     idx = np.random.default_rng(seed).permutation(idx)
+    if isinstance(batch, CustomerSummary) and batch.purchase_times is not None:  # the CNBD-k family reads them
+        return batch.take(idx)
     if isinstance(batch, ContractSummary):
         return ContractSummary(batch.duration[idx], batch.churned[idx], time_unit=batch.time_unit)
     money = None if batch.monetary_value is None else batch.monetary_value[idx]
@@ -153,7 +172,12 @@ def test_the_suite_covers_every_engine_and_every_saved_model_kind() -> None:
     assert {c.engine for c in CASES} == engines
     assert {c.fitted for c in CASES} == fitted
     assert {c.fitted.model_name for c in CASES} == set(registered_models())
-    assert all(c.engine.param_names == tuple(c.params.model_fields) for c in CASES)
+    assert all(c.engine.param_names == _estimated(c.params) for c in CASES)
+
+
+def _estimated(params: Any) -> tuple[str, ...]:
+    """The parameters a fit estimates with standard errors: all but the CNBD-k family's whole-number k."""
+    return tuple(n for n in params.model_fields if n != "k")
 
 
 # ---------------------------------------------------------------------------------------------- the fit
@@ -164,7 +188,7 @@ def test_fit_is_complete(case: Case, fits: dict[str, Any], data: dict[str, Batch
     names = case.engine.param_names
     k = len(names)
     assert type(model) is case.fitted and isinstance(model.params, case.params)
-    assert tuple(model.params.model_dump()) == names and model.time_unit == batch.time_unit
+    assert _estimated(type(model.params)) == names and model.time_unit == batch.time_unit
     theta = model.param_array()
     assert theta.shape == (k,) and np.all(np.isfinite(theta) & (theta > 0))
 
@@ -186,8 +210,9 @@ def test_fit_is_complete(case: Case, fits: dict[str, Any], data: dict[str, Batch
     np.testing.assert_allclose(cov, cov.T, rtol=1e-12, atol=1e-12 * np.abs(cov).max())  # symmetric to rounding
     np.testing.assert_allclose(np.sqrt(np.diag(cov)), list(se.values()), rtol=1e-12)
     assert np.all(np.linalg.eigvalsh(cov) > 0)
-    # Information criteria with k = the number of parameters and n = the customers fitted, whether or not
-    # the fit has standard errors.
+    # Information criteria with k = the number of parameters (the CNBD-k family's estimated regularity k counts)
+    # and n = the customers fitted, whether or not the fit has standard errors.
+    k += case.kind == REGULAR
     for fit_info in (info, info.model_copy(update={"standard_errors": None, "covariance": None})):
         assert fit_info.aic == pytest.approx(2 * k - 2 * info.log_likelihood, rel=1e-15)
         assert fit_info.bic == pytest.approx(k * math.log(info.n_customers) - 2 * info.log_likelihood, rel=1e-15)
@@ -220,7 +245,9 @@ def test_unit_compressed_and_shuffled_rows_give_the_same_optimum(case: Case, fit
     assert raw.weights is None and len(raw) == 2 * batch.total_weight
     compressed = raw.compress().summary
     assert len(compressed) < len(raw)
-    for variant in (raw, compressed):
+    # Compression keeps (x, t_x, T) rows: the CNBD-k family's per-customer log inter-purchase times do not survive
+    # it (that engine compresses by itself, carrying their total).
+    for variant in (raw,) if case.kind == REGULAR else (raw, compressed):
         model = _fit(case, variant)
         np.testing.assert_allclose(model.param_array(), reference.param_array(), rtol=1e-5)
         assert model.log_likelihood == pytest.approx(2 * reference.log_likelihood, rel=1e-9)
@@ -275,12 +302,14 @@ def _customers(discrete: bool) -> Any:
 
 def _params(case: Case, low: float = 0.02) -> Any:
     names = case.engine.param_names
-    return st.tuples(*(st.floats(low, 50.0) for _ in names)).map(
-        lambda vals: case.params(**dict(zip(names, vals, strict=True)))
+    regularity = st.integers(1, 6) if case.kind == REGULAR else st.just(None)
+    return st.tuples(regularity, *(st.floats(low, 50.0) for _ in names)).map(
+        lambda vals: case.params(**dict(zip(names, vals[1:], strict=True)),
+                                 **({} if vals[0] is None else {"k": vals[0]}))
     )
 
 
-@_cases(COUNT, DISCRETE)
+@_cases(COUNT, DISCRETE, REGULAR)
 def test_count_model_prediction_properties(case: Case) -> None:
     @settings(max_examples=30, deadline=None)
     @given(st.lists(_customers(case.kind == DISCRETE), min_size=1, max_size=12), _params(case),
@@ -304,11 +333,11 @@ def test_count_model_prediction_properties(case: Case) -> None:
     check()
 
 
-@_cases(COUNT)
+@_cases(COUNT, REGULAR)
 def test_continuous_time_models_do_not_depend_on_the_time_unit(case: Case, fits: dict[str, Any],
                                                                data: dict[str, Batch]) -> None:
     # The same customers in days: the fit describes the same process, so every prediction is unchanged.
-    weeks = data[COUNT]
+    weeks = data[case.kind]
     assert isinstance(weeks, CustomerSummary)
     days = weeks.with_time_unit("D")
     in_weeks, in_days = fits[case.engine.__name__], _fit(case, days)

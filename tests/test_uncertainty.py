@@ -29,18 +29,23 @@ from clvkit import (
 )
 from clvkit.datasets import load_cdnow_summary
 from clvkit.valuation import (
+    CNBD,
     BetaGeo,
     BetaGeoBetaBinom,
+    BetaGeoCNBD,
     BetaGeoParams,
     Engine,
     FittedBetaGeo,
     FittedGammaGamma,
     FittedGammaGompertzNBD,
+    FittedModifiedBetaGeoCNBD,
     GammaGamma,
     GammaGammaParams,
     GammaGompertzNBD,
     GammaGompertzNBDParams,
     ModifiedBetaGeo,
+    ModifiedBetaGeoCNBD,
+    ModifiedBetaGeoCNBDParams,
     ParetoNBD,
     ShiftedBetaGeo,
     clv,
@@ -346,7 +351,19 @@ UNCERTAINTY_CASES = {
     "GammaGamma": UncertaintyCase(GammaGamma, "cdnow", lambda m, s: m.expected_spend(s)),
     "ShiftedBetaGeo": UncertaintyCase(ShiftedBetaGeo, "contracts",
                                       lambda m, c: m.expected_survivors(1000, [8, 12])),
+    # The CNBD-k family: intervals of r, alpha[, a, b] at the estimated k, on customers with purchase times.
+    "CNBD": UncertaintyCase(CNBD, "regular", _ep52),
+    "BetaGeoCNBD": UncertaintyCase(BetaGeoCNBD, "regular", _ep52),
+    "ModifiedBetaGeoCNBD": UncertaintyCase(ModifiedBetaGeoCNBD, "regular", _ep52),
 }
+
+
+@pytest.fixture(scope="module")
+def regular() -> CustomerSummary:
+    """2,000 customers simulated from an MBG/CNBD-2 (grocery-like weekly parameters), with their purchase times."""
+    truth = FittedModifiedBetaGeoCNBD(params=ModifiedBetaGeoCNBDParams(k=2, r=1.3, alpha=2.8, a=0.42, b=0.79),
+                                      time_unit="W")
+    return truth.simulate(np.random.default_rng(5).uniform(30.0, 52.0, 2000), seed=5)
 
 
 @pytest.fixture(scope="module")
@@ -378,7 +395,7 @@ def test_uncertainty_conformance(name: str, request: pytest.FixtureRequest) -> N
         model = case.engine().fit(data)
     theta = model.param_array()
     ci = parameter_intervals(model, level=0.9)
-    assert np.all(ci.covers(theta)) and ci.names == tuple(model.params.model_dump())
+    assert np.all(ci.covers(theta)) and ci.names == tuple(model.param_names)
     assert np.all((ci.lower < theta) & (theta < ci.upper))
     draws = sample_parameters(model, 50, seed=2)
     assert draws.shape == (50, theta.shape[0]) and np.all(draws > 0)

@@ -50,19 +50,26 @@ from .checking import (
     tracking,
 )
 from .models import (
+    CNBD,
     BetaGeo,
     BetaGeoBetaBinom,
     BetaGeoBetaBinomParams,
+    BetaGeoCNBD,
+    BetaGeoCNBDParams,
     BetaGeoParams,
+    CNBDParams,
     Engine,
     FitInfo,
     FitProgress,
     FittedBetaGeo,
     FittedBetaGeoBetaBinom,
+    FittedBetaGeoCNBD,
+    FittedCNBD,
     FittedGammaGamma,
     FittedGammaGompertzNBD,
     FittedModel,
     FittedModifiedBetaGeo,
+    FittedModifiedBetaGeoCNBD,
     FittedParetoNBD,
     FittedShiftedBetaGeo,
     GammaGamma,
@@ -70,6 +77,8 @@ from .models import (
     GammaGompertzNBD,
     GammaGompertzNBDParams,
     ModifiedBetaGeo,
+    ModifiedBetaGeoCNBD,
+    ModifiedBetaGeoCNBDParams,
     ModifiedBetaGeoParams,
     ParetoNBD,
     ParetoNBDParams,
@@ -149,3 +158,6 @@ __all__ = [
     "register_model", "regularity", "sample_parameters",
     "synthetic_referrals", "tracking",
 ]
+# The CNBD-k family (issue 14), on a line of its own so the models of that issue merge cleanly.
+__all__ += ["CNBD", "BetaGeoCNBD", "BetaGeoCNBDParams", "CNBDParams", "FittedBetaGeoCNBD", "FittedCNBD",
+            "FittedModifiedBetaGeoCNBD", "ModifiedBetaGeoCNBD", "ModifiedBetaGeoCNBDParams"]

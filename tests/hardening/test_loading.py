@@ -26,16 +26,23 @@ from clvkit.persistence import MAX_DEPTH, MAX_DOCUMENT_BYTES
 from clvkit.tiering import FiveA, KeyCustomers, QuantileCut, make_policy
 from clvkit.tiering.registry import POLICIES
 from clvkit.valuation import (
+    CNBD,
     BetaGeo,
     BetaGeoBetaBinom,
     BetaGeoBetaBinomParams,
+    BetaGeoCNBD,
+    BetaGeoCNBDParams,
     BetaGeoParams,
+    CNBDParams,
     FitInfo,
     FittedBetaGeo,
     FittedBetaGeoBetaBinom,
+    FittedBetaGeoCNBD,
+    FittedCNBD,
     FittedGammaGamma,
     FittedGammaGompertzNBD,
     FittedModifiedBetaGeo,
+    FittedModifiedBetaGeoCNBD,
     FittedParetoNBD,
     FittedShiftedBetaGeo,
     GammaGamma,
@@ -43,6 +50,8 @@ from clvkit.valuation import (
     GammaGompertzNBD,
     GammaGompertzNBDParams,
     ModifiedBetaGeo,
+    ModifiedBetaGeoCNBD,
+    ModifiedBetaGeoCNBDParams,
     ModifiedBetaGeoParams,
     ParetoNBD,
     ParetoNBDParams,
@@ -61,8 +70,14 @@ FITTED: dict[str, tuple[type[Any], type[Any], dict[str, float]]] = {
                          {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8}),
     "GammaGamma": (FittedGammaGamma, GammaGammaParams, {"p": 6.25, "q": 3.74, "v": 15.44}),
     "ShiftedBetaGeo": (FittedShiftedBetaGeo, ShiftedBetaGeoParams, {"alpha": 0.7, "beta": 1.2}),
+    # the CNBD-k family: the whole-number regularity k last (the float parameters first, as the tests above read them)
+    "CNBD": (FittedCNBD, CNBDParams, {"r": 1.2, "alpha": 4.0, "k": 2}),
+    "BetaGeoCNBD": (FittedBetaGeoCNBD, BetaGeoCNBDParams, {"r": 0.85, "alpha": 1.45, "a": 0.79, "b": 2.42, "k": 3}),
+    "ModifiedBetaGeoCNBD": (FittedModifiedBetaGeoCNBD, ModifiedBetaGeoCNBDParams,
+                            {"r": 1.33, "alpha": 2.81, "a": 0.42, "b": 0.79, "k": 2}),
 }
-ENGINES = (BetaGeo, ModifiedBetaGeo, ParetoNBD, GammaGompertzNBD, BetaGeoBetaBinom, GammaGamma, ShiftedBetaGeo)
+ENGINES = (BetaGeo, ModifiedBetaGeo, ParetoNBD, GammaGompertzNBD, BetaGeoBetaBinom, GammaGamma, ShiftedBetaGeo, CNBD,
+           BetaGeoCNBD, ModifiedBetaGeoCNBD)
 
 FIT_INFO = {
     "log_likelihood": -9582.4, "n_customers": 2357.0, "n_rows": 1016, "n_iterations": 13, "n_evaluations": 28,
@@ -446,10 +461,11 @@ def test_random_constructor_kwargs_build_or_raise_a_clvkit_error(make: Callable[
        values=st.lists(st.floats(min_value=5e-324, max_value=1e300), min_size=5, max_size=5))
 def test_parameters_build_and_round_trip_or_raise_a_typed_error(name: str, values: list[float]) -> None:
     fitted, params, good = FITTED[name]
+    floats = [n for n in good if n != "k"]  # the CNBD-k family's regularity k stays a whole number
     try:
-        model = fitted(params=params(**dict(zip(good, values, strict=False))), time_unit="W")
+        model = fitted(params=params(**(good | dict(zip(floats, values, strict=False)))), time_unit="W")
     except InvalidInputError:
-        assert min(values[: len(good)]) < 2.2250738585072014e-308
+        assert min(values[: len(floats)]) < 2.2250738585072014e-308
         return
     assert np.all(np.isfinite(model.param_array()))
     assert clvkit.load_json(model.to_json()) == model

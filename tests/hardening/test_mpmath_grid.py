@@ -23,7 +23,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from clvkit.valuation.models import _bgbb, _bgnbd, _gammagamma, _ggomnbd, _mbgnbd, _paretonbd, _sbg
+from clvkit.valuation.models import _bgbb, _bgnbd, _cnbd, _gammagamma, _ggomnbd, _mbgnbd, _paretonbd, _sbg
 
 from . import _mpref as ref
 from ._probe import CORRECT, OTHER, record
@@ -75,6 +75,15 @@ BOUNDS: dict[tuple[str, str], float] = {
     # 1.1e-9 at n = 0 with b = 2 (a fast Gompertz clock): the doubling panels of the prediction integral
     ("GammaGompertzNBD", "probability_of_purchases_new_customer"): 1e-8,
     ("GammaGompertzNBD", "discounted_expected_residual_transactions"): 2e-11,
+    ("CNBD", "probability_alive"): 1e-15,
+    ("CNBD", "expected_purchases"): 1e-10,
+    ("CNBD", "probability_of_purchases"): 5e-10,
+    ("BetaGeoCNBD", "probability_alive"): 1e-13,
+    ("BetaGeoCNBD", "expected_purchases"): 1e-10,
+    ("BetaGeoCNBD", "probability_of_purchases"): 1e-10,
+    ("ModifiedBetaGeoCNBD", "probability_alive"): 1e-13,
+    ("ModifiedBetaGeoCNBD", "expected_purchases"): 1e-10,
+    ("ModifiedBetaGeoCNBD", "probability_of_purchases"): 1e-10,
 }
 
 #: Below this a reference value is treated as zero: the error is then absolute (a probability that underflows).
@@ -456,3 +465,51 @@ def test_ggom_new_customer_and_dert() -> None:
     with mpmath.workdps(ref.DPS):
         want = [ref.ggom_dert(*p, *row, d) for p, row, d in dcases]
     _check("GammaGompertzNBD", "discounted_expected_residual_transactions", got, want, dcases)
+
+
+# The CNBD-k family (k > 1: no closed form; k = 1 is the BG/NBD and MBG/NBD above)
+# ================================================================================================================
+CNBD_NAMES = {"nbd": "CNBD", "bg": "BetaGeoCNBD", "mbg": "ModifiedBetaGeoCNBD"}
+#: (k, r, alpha, a, b): grocery-like MBG/CNBD-2 (clvkit's fit of BTYDplus's grocery data), BTYDplus's simulation
+#: settings at k = 3, tiny dropout shapes with a + b < 1, huge shapes, strongly regular k = 8.
+CNBD_PARAMS = [(2, 1.33, 2.81, 0.42, 0.79), (3, 0.85, 1.45, 0.79, 2.42), (2, 0.05, 0.2, 0.02, 0.05),
+               (4, 50.0, 100.0, 40.0, 80.0), (8, 2.0, 1.0, 1.5, 3.0)]
+#: (x, tx, T): no repeat purchase (young and old), grocery-like, a long gap since the last purchase, a heavy buyer
+CNBD_ROWS = [(0.0, 0.0, 1.0), (0.0, 0.0, 1e3), (5.0, 30.0, 52.0), (2.0, 5.0, 300.0), (200.0, 190.0, 200.0)]
+CNBD_T = [1.0, 52.0]
+
+
+def _cnbd_params(family: str, p: tuple[float, ...]) -> np.ndarray:
+    return np.array(p[:3] if family == "nbd" else p, dtype=np.float64)
+
+
+@pytest.mark.parametrize("family", ["nbd", "bg", "mbg"])
+def test_cnbd_probability_alive_and_expected_purchases(family: str) -> None:
+    name = CNBD_NAMES[family]
+    cases = list(itertools.product(CNBD_PARAMS, CNBD_ROWS))
+    got = [_cnbd.probability_alive(_cnbd_params(family, p), *(np.array([v]) for v in row), family)[0]
+           for p, row in cases]
+    with mpmath.workdps(ref.DPS):
+        want = [ref.cnbd_posterior(family, *p, *row)[0] for p, row in cases]
+    _check(name, "probability_alive", got, want, cases)
+    # horizons up to 52 and not the heavy buyer: the reference's series runs over ~E[N]/k terms of 40-digit incomplete
+    # beta functions (minutes at t = 2000); long horizons and large x are checked against the k = 1 closed forms in
+    # tests/test_cnbd_correctness.py
+    cases_t = list(itertools.product(CNBD_PARAMS, CNBD_ROWS[:4], CNBD_T))
+    got = [_cnbd.expected_purchases(_cnbd_params(family, p), *(np.array([v]) for v in row), np.array([t]),
+                                    family)[0] for p, row, t in cases_t]
+    with mpmath.workdps(ref.DPS):
+        want = [ref.cnbd_expected(family, *p, *row, t) for p, row, t in cases_t]
+    _check(name, "expected_purchases", got, want, cases_t)
+
+
+@pytest.mark.parametrize("family", ["nbd", "bg", "mbg"])
+def test_cnbd_probability_of_purchases(family: str) -> None:
+    name = CNBD_NAMES[family]
+    cases = list(itertools.product(CNBD_PARAMS, CNBD_ROWS[:4], [0, 1, 3, 20], [52.0]))
+    got = [_cnbd.probability_of_purchases(_cnbd_params(family, p), *(np.array([v]) for v in row),
+                                          np.array([float(n)]), np.array([t]), family)[0]
+           for p, row, n, t in cases]
+    with mpmath.workdps(ref.DPS):
+        want = [ref.cnbd_pmf(family, *p, *row, n, t) for p, row, n, t in cases]
+    _check(name, "probability_of_purchases", got, want, cases)

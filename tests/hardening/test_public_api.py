@@ -18,20 +18,29 @@ from hypothesis import strategies as st
 import clvkit
 from clvkit import ContractSummary, CustomerSummary
 from clvkit.valuation import (
+    CNBD,
     BetaGeo,
     BetaGeoBetaBinomParams,
+    BetaGeoCNBD,
+    BetaGeoCNBDParams,
     BetaGeoParams,
+    CNBDParams,
     FittedBetaGeo,
     FittedBetaGeoBetaBinom,
+    FittedBetaGeoCNBD,
+    FittedCNBD,
     FittedGammaGamma,
     FittedGammaGompertzNBD,
     FittedModifiedBetaGeo,
+    FittedModifiedBetaGeoCNBD,
     FittedParetoNBD,
     FittedShiftedBetaGeo,
     GammaGamma,
     GammaGammaParams,
     GammaGompertzNBDParams,
     ModifiedBetaGeo,
+    ModifiedBetaGeoCNBD,
+    ModifiedBetaGeoCNBDParams,
     ModifiedBetaGeoParams,
     ParetoNBD,
     ParetoNBDParams,
@@ -68,6 +77,11 @@ COUNT_MODELS: dict[str, Any] = {
         params=GammaGompertzNBDParams(r=0.553, alpha=10.578, b=0.01, s=0.606, beta=0.1), time_unit="W"),
     "BetaGeoBetaBinom": FittedBetaGeoBetaBinom(
         params=BetaGeoBetaBinomParams(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783), time_unit="Y"),
+    # The CNBD-k family: grocery-like regularity (k = 2, 3) and a strongly regular CNBD-k.
+    "CNBD": FittedCNBD(params=CNBDParams(k=6, r=1.2, alpha=4.0), time_unit="W"),
+    "BetaGeoCNBD": FittedBetaGeoCNBD(params=BetaGeoCNBDParams(k=3, r=0.85, alpha=1.45, a=0.79, b=2.42), time_unit="W"),
+    "ModifiedBetaGeoCNBD": FittedModifiedBetaGeoCNBD(
+        params=ModifiedBetaGeoCNBDParams(k=2, r=1.33, alpha=2.81, a=0.42, b=0.79), time_unit="W"),
 }
 
 
@@ -134,6 +148,9 @@ def test_fits_on_extreme_small_data(x: list[int], data: st.DataObject) -> None:
         return
     for engine in (BetaGeo(max_iter=50), ModifiedBetaGeo(max_iter=50), ParetoNBD(max_iter=50), GammaGamma()):
         probe("fits on extreme data", lambda engine=engine: engine.fit(summary))
+    litt = np.zeros(n)  # the CNBD-k family: log inter-purchase times summing to 0 (e.g. gaps 1, 1, ...)
+    for cnbd in (CNBD(k=3, max_iter=50), BetaGeoCNBD(k=2, max_iter=50), ModifiedBetaGeoCNBD(max_iter=50)):
+        probe("fits on extreme data", lambda cnbd=cnbd: cnbd.fit(summary, litt=litt))
 
 
 @SETTINGS

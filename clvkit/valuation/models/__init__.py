@@ -9,6 +9,17 @@ from ._base import Engine, FitInfo, FittedModel
 from ._estimation import FitProgress
 from .beta_geo import BetaGeo, BetaGeoParams, FittedBetaGeo
 from .beta_geo_beta_binom import BetaGeoBetaBinom, BetaGeoBetaBinomParams, FittedBetaGeoBetaBinom
+from .cnbd import (
+    CNBD,
+    BetaGeoCNBD,
+    BetaGeoCNBDParams,
+    CNBDParams,
+    FittedBetaGeoCNBD,
+    FittedCNBD,
+    FittedModifiedBetaGeoCNBD,
+    ModifiedBetaGeoCNBD,
+    ModifiedBetaGeoCNBDParams,
+)
 from .gamma_gamma import FittedGammaGamma, GammaGamma, GammaGammaParams
 from .gamma_gompertz_nbd import FittedGammaGompertzNBD, GammaGompertzNBD, GammaGompertzNBDParams
 from .modified_beta_geo import FittedModifiedBetaGeo, ModifiedBetaGeo, ModifiedBetaGeoParams
@@ -16,19 +27,26 @@ from .pareto_nbd import FittedParetoNBD, ParetoNBD, ParetoNBDParams
 from .shifted_beta_geo import FittedShiftedBetaGeo, ShiftedBetaGeo, ShiftedBetaGeoParams
 
 __all__ = [
+    "CNBD",
     "BetaGeo",
     "BetaGeoBetaBinom",
     "BetaGeoBetaBinomParams",
+    "BetaGeoCNBD",
+    "BetaGeoCNBDParams",
     "BetaGeoParams",
+    "CNBDParams",
     "Engine",
     "FitInfo",
     "FitProgress",
     "FittedBetaGeo",
     "FittedBetaGeoBetaBinom",
+    "FittedBetaGeoCNBD",
+    "FittedCNBD",
     "FittedGammaGamma",
     "FittedGammaGompertzNBD",
     "FittedModel",
     "FittedModifiedBetaGeo",
+    "FittedModifiedBetaGeoCNBD",
     "FittedParetoNBD",
     "FittedShiftedBetaGeo",
     "GammaGamma",
@@ -36,6 +54,8 @@ __all__ = [
     "GammaGompertzNBD",
     "GammaGompertzNBDParams",
     "ModifiedBetaGeo",
+    "ModifiedBetaGeoCNBD",
+    "ModifiedBetaGeoCNBDParams",
     "ModifiedBetaGeoParams",
     "ParetoNBD",
     "ParetoNBDParams",
