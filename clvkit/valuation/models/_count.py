@@ -406,6 +406,23 @@ class FittedCountModel(FittedModel):
         covs = {"purchase": purchase_covariates, "dropout": dropout_covariates}
         return self._dynamic_expected(summary, t_arr, covs, where, discount=float(np.log1p(d)))
 
+    def _simulation_inputs(self, T: Any, seed: Any) -> tuple[FloatArray, np.random.Generator]:
+        """The checked ages (1-D) and the random generator of :meth:`simulate`."""
+        ages = self._check_t(T, "simulate", name="T").reshape(-1)
+        if np.any(ages > MAX_SIMULATED_AGE):
+            raise InvalidInputError(
+                f"The 'T' parameter of {type(self).__name__}.simulate() must be at most MAX_SIMULATED_AGE = "
+                f"{MAX_SIMULATED_AGE:g} time units. Got a largest age of {float(ages.max())!r} instead."
+            )
+        try:
+            rng = np.random.default_rng(seed)
+        except (TypeError, ValueError):
+            raise InvalidInputError(
+                f"The 'seed' parameter of {type(self).__name__}.simulate() must be an integer, None or a numpy "
+                f"Generator. Got {seed!r} instead."
+            ) from None
+        return ages, rng
+
     def simulate(self, T: Any, *, seed: Any = None) -> CustomerSummary:
         """Customers drawn from the model, observed for ``T`` time units since their first purchase.
 
@@ -421,19 +438,7 @@ class FittedCountModel(FittedModel):
         CustomerSummary
             ``frequency`` and ``recency`` drawn from the model, ``T`` as given, in the model's time unit.
         """
-        ages = self._check_t(T, "simulate", name="T").reshape(-1)
-        if np.any(ages > MAX_SIMULATED_AGE):
-            raise InvalidInputError(
-                f"The 'T' parameter of {type(self).__name__}.simulate() must be at most MAX_SIMULATED_AGE = "
-                f"{MAX_SIMULATED_AGE:g} time units. Got a largest age of {float(ages.max())!r} instead."
-            )
-        try:
-            rng = np.random.default_rng(seed)
-        except (TypeError, ValueError):
-            raise InvalidInputError(
-                f"The 'seed' parameter of {type(self).__name__}.simulate() must be an integer, None or a numpy "
-                f"Generator. Got {seed!r} instead."
-            ) from None
+        ages, rng = self._simulation_inputs(T, seed)
         try:
             x, tx = self.kernel.simulate(self.param_array(), ages, rng)
         except ValueError as exc:  # numpy's samplers refuse rates they cannot draw from (e.g. "lam value too large")

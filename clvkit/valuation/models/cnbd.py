@@ -29,7 +29,7 @@ from ...errors import InvalidInputError
 from . import _bgnbd, _cnbd, _mbgnbd
 from ._base import Engine, FittedModel, ModelParams, PositiveFinite, rate_scaled_start
 from ._base import _check_observed as check_observed
-from ._count import MAX_SIMULATED_AGE, CountKernel, FittedCountModel
+from ._count import CountKernel, FittedCountModel
 from ._estimation import maximize_likelihood
 from ._mixing import MixingDistribution, beta_mixing, gamma_mixing
 
@@ -136,19 +136,7 @@ class _FittedCNBDBase(FittedCountModel):
         As :meth:`FittedCountModel.simulate`, and the summary's ``purchase_times`` hold each customer's drawn
         repeat purchase times (origin 1970-01-01), so the summary can be fitted by the CNBD-k engines.
         """
-        ages = self._check_t(T, "simulate", name="T").reshape(-1)
-        if np.any(ages > MAX_SIMULATED_AGE):
-            raise InvalidInputError(
-                f"The 'T' parameter of {type(self).__name__}.simulate() must be at most MAX_SIMULATED_AGE = "
-                f"{MAX_SIMULATED_AGE:g} time units. Got a largest age of {float(ages.max())!r} instead."
-            )
-        try:
-            rng = np.random.default_rng(seed)
-        except (TypeError, ValueError):
-            raise InvalidInputError(
-                f"The 'seed' parameter of {type(self).__name__}.simulate() must be an integer, None or a numpy "
-                f"Generator. Got {seed!r} instead."
-            ) from None
+        ages, rng = self._simulation_inputs(T, seed)
         x, tx, offsets, times = _cnbd.simulate_times(self.kernel_params(), ages, rng, self.family)
         days = unit_days(self.time_unit)
         pt = PurchaseTimes(origin=np.zeros(ages.shape[0], dtype="datetime64[ns]"), offsets=offsets, times=times,
