@@ -10,6 +10,7 @@ versioned JSON through :mod:`clvkit.persistence`.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -646,6 +647,25 @@ def rate_scaled_start(data: Mapping[str, npt.NDArray[Any]], weights: FloatArray)
     mean_T = float(weights @ data["T"]) / float(weights.sum())
     mean_x = float(weights @ data["x"]) / float(weights.sum())
     return np.array([1.0, max(mean_T, 1e-6) / max(mean_x, 0.1), 1.0, 1.0])
+
+
+def frequency_matched_scale(data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> float:
+    """The ``c`` with ``mean(log(1 + T/c)) = mean(x)``: the expected repeat purchases of a Pareto/NBD customer of age
+    ``T`` at ``r = s = 1``, ``alpha = beta = c`` (monotone in ``c``; bisection on the log scale). Unit-free: ``c``
+    scales with ``T``. The start of the Pareto/NBD family's fits."""
+    total = float(weights.sum())
+    T = data["T"]
+    mean_x = max(float(weights @ data["x"]) / total, 1e-3)
+    mean_T = max(float(weights @ T) / total, 1e-6)
+    lo, hi = math.log(mean_T) - 30.0, math.log(mean_T) + 30.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if float(weights @ np.log1p(T / math.exp(mid))) / total > mean_x:
+            lo = mid
+        else:
+            hi = mid
+    c = math.exp(0.5 * (lo + hi))
+    return c
 
 
 DataT = TypeVar("DataT")

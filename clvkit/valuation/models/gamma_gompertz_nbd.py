@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import ClassVar
 
@@ -12,7 +11,7 @@ import numpy.typing as npt
 
 from ...batch import CustomerSummary
 from . import _ggomnbd
-from ._base import Engine, FittedModel, ModelParams, PositiveFinite, observed_rows
+from ._base import Engine, FittedModel, ModelParams, PositiveFinite, frequency_matched_scale, observed_rows
 from ._count import CountKernel, FittedCountModel
 from ._covariates import Links
 from ._mixing import MixingDistribution, gamma_mixing
@@ -116,17 +115,7 @@ class GammaGompertzNBD(Engine[CustomerSummary, FittedGammaGompertzNBD]):
         # The Pareto/NBD start (r = s = 1, alpha = beta_PNBD = c with c matching the mean frequency: at these values
         # the expected repeat purchases of a customer of age T are log(1 + T/c)) with a slow Gompertz clock,
         # b = 0.1 / mean T, and beta = b c, so that the start is close to that Pareto/NBD.
-        total = float(weights.sum())
-        T = data["T"]
-        mean_x = max(float(weights @ data["x"]) / total, 1e-3)
-        mean_T = max(float(weights @ T) / total, 1e-6)
-        lo, hi = math.log(mean_T) - 30.0, math.log(mean_T) + 30.0
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            if float(weights @ np.log1p(T / math.exp(mid))) / total > mean_x:
-                lo = mid
-            else:
-                hi = mid
-        c = math.exp(0.5 * (lo + hi))
+        c = frequency_matched_scale(data, weights)
+        mean_T = max(float(weights @ data["T"]) / float(weights.sum()), 1e-6)
         b = 0.1 / mean_T
         return np.array([1.0, c, b, 1.0, b * c])

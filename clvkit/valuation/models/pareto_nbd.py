@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import ClassVar
 
@@ -12,7 +11,15 @@ import numpy.typing as npt
 
 from ...batch import CustomerSummary
 from . import _paretonbd
-from ._base import Engine, FittedModel, ModelParams, PositiveFinite, observed_rows, observed_rows_keyed
+from ._base import (
+    Engine,
+    FittedModel,
+    ModelParams,
+    PositiveFinite,
+    frequency_matched_scale,
+    observed_rows,
+    observed_rows_keyed,
+)
 from ._count import CountKernel, FittedCountModel
 from ._covariates import Links
 from ._mixing import MixingDistribution, gamma_mixing
@@ -148,16 +155,5 @@ class ParetoNBD(Engine[CustomerSummary, FittedParetoNBD]):
         # the expected repeat purchases of a customer of age T are log(1 + T/c), so c solves
         # mean(log(1 + T/c)) = mean(x) (monotone in c; bisection on the log scale). alpha == beta also
         # makes the first likelihood evaluation a one-term series. Unit-free: c scales with T.
-        total = float(weights.sum())
-        T = data["T"]
-        mean_x = max(float(weights @ data["x"]) / total, 1e-3)
-        mean_T = max(float(weights @ T) / total, 1e-6)
-        lo, hi = math.log(mean_T) - 30.0, math.log(mean_T) + 30.0
-        for _ in range(60):
-            mid = 0.5 * (lo + hi)
-            if float(weights @ np.log1p(T / math.exp(mid))) / total > mean_x:
-                lo = mid
-            else:
-                hi = mid
-        c = math.exp(0.5 * (lo + hi))
+        c = frequency_matched_scale(data, weights)
         return np.array([1.0, c, 1.0, c])
