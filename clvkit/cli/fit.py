@@ -54,9 +54,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
                                      "--monetary-value is given) and save the models as JSON.")
     fit.add_argument("--customer-id", required=True, metavar="COL", help="customer id column")
     fit.add_argument("--model", default=DEFAULT_MODEL, metavar="NAME",
-                     help="the transaction model: bgnbd (default), mbgnbd, pnbd, bgbb (the names of "
-                          "clvkit.valuation.MODELS), or auto: fit each that applies on the calibration period and keep "
-                          "the one with the lowest holdout error per customer (needs --calibration-end)")
+                     help="the transaction model: bgnbd (default), mbgnbd, pnbd, bgbb, cnbd, bgcnbd, mbgcnbd, "
+                          "ggomnbd (the names of clvkit.valuation.MODELS), or auto: fit each that applies on the "
+                          "calibration period and keep the one with the lowest holdout error per customer (needs "
+                          "--calibration-end)")
     fit.add_argument("--datetime", required=True, metavar="COL", help="transaction time column")
     fit.add_argument("--monetary-value", metavar="COL", help="amount column (fits Gamma-Gamma too)")
     fit.add_argument("--freq", default="D", choices=list(UNIT_DAYS),

@@ -209,7 +209,8 @@ def _table(tr: Translator, rec: Recommendation) -> tuple[list[str], list[list[st
 def _rule(tr: Translator, tolerance: float) -> str:
     return tr("Rule (clvkit default): among the models that converged, the lowest holdout mean absolute error per "
               "customer wins; models within {tolerance} of it count as tied, and of those the one whose holdout total "
-              "is closest to the actual wins (then the earlier in the list).", tolerance=percent(tolerance))
+              "is closest to the actual wins (to 0.1% of the actual; then the one with fewer parameters, then the "
+              "earlier in the list).", tolerance=percent(tolerance))
 
 
 def _reason(tr: Translator, rec: Recommendation) -> str:
@@ -229,6 +230,14 @@ def _reason(tr: Translator, rec: Recommendation) -> str:
                   "{tolerance} of it, and so tied, is {rivals}; of these its holdout total is also the closest to the "
                   "actual ({error}).", tolerance=percent(rec.tie_tolerance),
                   rivals=tr(", ").join(r.label for r in rivals), **fields)
+    elif len(tied) > 1 and _closeness(best) == _closeness(lowest) and (best.n_params or 0) < (lowest.n_params or 0):
+        assert lowest.mae is not None and lowest.aggregate_error is not None
+        text = tr("{model} is recommended: its holdout MAE per customer ({mae}) is within {tolerance} of the lowest "
+                  "({lowest}, {lowest_model}), its holdout total is as close to the actual ({error}, against "
+                  "{lowest_error}), and it has fewer parameters ({k} against {lowest_k}).",
+                  tolerance=percent(rec.tie_tolerance), lowest=f"{lowest.mae:.4f}", lowest_model=lowest.label,
+                  lowest_error=f"{lowest.aggregate_error:+.1%}", k=str(best.n_params), lowest_k=str(lowest.n_params),
+                  **fields)
     elif len(tied) > 1:
         assert lowest.mae is not None and lowest.aggregate_error is not None
         text = tr("{model} is recommended: its holdout MAE per customer ({mae}) is within {tolerance} of the lowest "
@@ -271,7 +280,9 @@ def recommend(calibration_summary: CustomerSummary, *, models: Sequence[str] | N
     with ``frequency_holdout``. The rule (clvkit's default, stated in the result): among the models that
     converged, the lowest mean absolute error per customer wins; models within ``tie_tolerance`` of it are tied,
     and the tie goes to the one whose holdout total is closest to the actual (smallest
-    ``|total predicted / total actual - 1|``), then to the earlier in the list.
+    ``|total predicted / total actual - 1|``, to 0.1%: nested models that predict the same, such as Pareto/NBD and
+    Gamma-Gompertz/NBD near ``b = 0``, differ only in rounding noise there), then to the one with fewer parameters,
+    then to the earlier in the list.
 
     Parameters
     ----------
@@ -347,12 +358,18 @@ def recommend(calibration_summary: CustomerSummary, *, models: Sequence[str] | N
     return replace(rec, reason=_reason(en, rec), rule=_rule(en, tolerance))
 
 
+def _closeness(row: ModelScore) -> float:
+    """How far the holdout total misses the actual, to 0.1% of it: nested models that predict the same (Pareto/NBD
+    and Gamma-Gompertz/NBD at ``b -> 0``, BG/NBD and BG/CNBD-k at ``k = 1``) differ only in rounding noise there."""
+    return round(abs(float(row.aggregate_error or 0.0)), 3)
+
+
 def _rank(eligible: list[ModelScore], tolerance: float) -> list[ModelScore]:
     """The eligible rows in the order of the rule: the tied group first (by aggregate error), then by MAE."""
     position = {row.name: i for i, row in enumerate(eligible)}
     lowest = min(eligible, key=lambda r: (float(r.mae or 0.0), position[r.name]))
     tied = [row for row in eligible if _within(row, lowest, tolerance)]
-    tied.sort(key=lambda r: (abs(float(r.aggregate_error or 0.0)), position[r.name]))
+    tied.sort(key=lambda r: (_closeness(r), r.n_params or 0, position[r.name]))
     rest = sorted((row for row in eligible if row not in tied), key=lambda r: (float(r.mae or 0.0), position[r.name]))
     return [*tied, *rest]
 
@@ -386,8 +403,10 @@ def _score(entry: ModelEntry, summary: CustomerSummary, where: str) -> tuple[Mod
     def kept(value: float) -> float | None:  # a non-finite error is not reported as a number (the row's note says why)
         return value if finite else None
 
+    regularity = getattr(getattr(model, "params", None), "k", None)  # the CNBD-k family: name the k it estimated
+    label = entry.label if not isinstance(regularity, int) else f"{entry.label} (k = {regularity})"
     return ModelScore(
-        name=entry.name, label=entry.label, model=type(model).__name__, converged=converged, n_params=k,
+        name=entry.name, label=label, model=type(model).__name__, converged=converged, n_params=k,
         log_likelihood=ll,
         aic=None if ll is None else 2.0 * k - 2.0 * ll,
         bic=None if ll is None else k * math.log(n) - 2.0 * ll,

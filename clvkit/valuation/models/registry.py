@@ -10,6 +10,8 @@ from ...errors import InvalidInputError
 from .._registry import register_model
 from .beta_geo import BetaGeo
 from .beta_geo_beta_binom import BetaGeoBetaBinom, check_discrete_summary
+from .cnbd import CNBD, BetaGeoCNBD, ModifiedBetaGeoCNBD
+from .gamma_gompertz_nbd import GammaGompertzNBD
 from .modified_beta_geo import ModifiedBetaGeo
 from .pareto_nbd import ParetoNBD
 
@@ -26,7 +28,20 @@ def _discrete_opportunities(summary: CustomerSummary) -> str | None:
     return None
 
 
+def _timed_purchases(summary: CustomerSummary) -> str | None:
+    """The CNBD-k family needs each customer's purchase times (their inter-purchase times enter the likelihood)."""
+    if summary.purchase_times is None:
+        return ("The CNBD-k models need each customer's purchase times (summary.purchase_times), which "
+                "clvkit.summarize keeps for a dated log summarized by 'D', 'W' or a shorter unit; this summary has "
+                "none (built from arrays, read from a summary file, or summarized by calendar months).")
+    return None
+
+
 register_model("bgnbd", BetaGeo, label="BG/NBD")
 register_model("mbgnbd", ModifiedBetaGeo, label="MBG/NBD")
 register_model("pnbd", ParetoNBD, label="Pareto/NBD")
 register_model("bgbb", BetaGeoBetaBinom, label="BG/BB", applies=_discrete_opportunities)
+register_model("cnbd", CNBD, label="CNBD-k", applies=_timed_purchases)
+register_model("bgcnbd", BetaGeoCNBD, label="BG/CNBD-k", applies=_timed_purchases)
+register_model("mbgcnbd", ModifiedBetaGeoCNBD, label="MBG/CNBD-k", applies=_timed_purchases)
+register_model("ggomnbd", GammaGompertzNBD, label="Gamma-Gompertz/NBD")
