@@ -457,6 +457,7 @@ class _CNBDEngine(Engine[CustomerSummary, _FT]):
         family = cast(Any, self.fitted_class).family
         start = self._start(data, w)
         names = self.param_names
+        total_weight = float(w.sum())
         n_free = 0 if design is None else design.n_free
         if n_free:
             assert design is not None
@@ -486,12 +487,12 @@ class _CNBDEngine(Engine[CustomerSummary, _FT]):
             objective = total
             if lambda_array is not None:  # what a regularised fit maximises: the penalised objective
                 coef = np.asarray(result.params, dtype=np.float64)[len(self.param_names):]
-                objective -= float(w.sum()) * float(lambda_array @ coef**2)
+                objective -= total_weight * float(lambda_array @ coef**2)
             if best is None or objective > best[0]:
                 best = (objective, k, result)
             start = np.asarray(result.params, dtype=np.float64)  # warm start of the next k
             # BTYDplus's rule (mbgcnbd.EstimateParameters, v1.2.0 docs): k = 1..4 always, then stop once the
-            # log-likelihood no longer increases.
+            # log-likelihood (here: the objective, penalised when regularised) no longer increases.
             if k >= 4 and objective <= previous:
                 break
             previous = objective
