@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar, cast
 
 import numpy as np
@@ -30,7 +30,17 @@ from . import _bgnbd, _cnbd, _mbgnbd
 from ._base import Engine, FittedModel, ModelParams, PositiveFinite, rate_scaled_start
 from ._base import _check_observed as check_observed
 from ._count import CountKernel, FittedCountModel
-from ._estimation import maximize_likelihood
+from ._covariates import (
+    CoefficientLayout,
+    CovariateLikelihood,
+    Links,
+    coefficient_lambdas,
+    group_codes,
+    per_group_kernel,
+    positions_by_group,
+)
+from ._dynamic import any_dynamic
+from ._estimation import FitResult, maximize_likelihood
 from ._mixing import MixingDistribution, beta_mixing, gamma_mixing
 
 __all__ = [
@@ -214,6 +224,8 @@ class FittedCNBD(_FittedCNBDBase):
     model_name: ClassVar[str] = "CNBD"
     family: ClassVar[str] = _cnbd.NBD
     kernel: ClassVar[CountKernel] = _Kernel(_cnbd.NBD)
+    #: NBD's link (CLVTools'): ``alpha_i = alpha exp(-gamma_purchase' z_i)`` (positions in ``r, alpha``).
+    covariate_links: ClassVar[Links] = {"purchase": ((1, -1.0),)}
     params: CNBDParams
 
 
@@ -230,6 +242,9 @@ class FittedBetaGeoCNBD(_FittedCNBDBase):
     model_name: ClassVar[str] = "BetaGeoCNBD"
     family: ClassVar[str] = _cnbd.BG
     kernel: ClassVar[CountKernel] = _Kernel(_cnbd.BG)
+    #: BG/NBD's link (CLVTools'): ``alpha_i = alpha exp(-gamma_purchase' z_i)``; ``a_i = a exp(gamma_dropout' z_i)``
+    #: and ``b_i = b exp(gamma_dropout' z_i)`` (positions in ``r, alpha, a, b``; MBG/CNBD-k inherits it).
+    covariate_links: ClassVar[Links] = {"purchase": ((1, -1.0),), "dropout": ((2, 1.0), (3, 1.0))}
     params: BetaGeoCNBDParams
 
     def dropout_distribution(self) -> MixingDistribution:
@@ -307,6 +322,12 @@ def sum_log_interpurchase_times(summary: CustomerSummary, where: str = "sum_log_
     return np.asarray(litt, dtype=np.float64)
 
 
+def _rows_data(x: FloatArray, tx: FloatArray, T: FloatArray) -> dict[str, npt.NDArray[Any]]:
+    """The kernel's data of compressed rows: ``x, tx, T`` and the distinct frequencies with each row's code."""
+    x_unique, x_code = np.unique(x, return_inverse=True)
+    return {"x": x, "tx": tx, "T": T, "x_unique": x_unique, "x_code": x_code.reshape(-1)}
+
+
 def _check_litt(litt: Any, summary: CustomerSummary, where: str) -> FloatArray:
     """An explicit ``litt`` array: one finite number per customer, 0 where x = 0."""
     try:
@@ -344,11 +365,29 @@ class _CNBDEngine(Engine[CustomerSummary, _FT]):
         rows, each from the previous k's optimum. As BTYDplus (``mbgcnbd.EstimateParameters``), k = 1..4 are always
         fitted and the search then stops once the log-likelihood no longer increases.
 
+        With static covariates the same profile runs jointly over k and the covariate fit: at every k the
+        parameters and the coefficients are fitted together (customers grouped by their distinct covariate rows,
+        each group compressed once, the shared :class:`~._covariates.CovariateLikelihood`), warm-started from the
+        previous k, and k is the one with the highest log-likelihood (with ``regularization``: the highest
+        penalised objective). The term ``(k - 1) * sum(litt)`` does not involve the coefficients either, so the
+        search costs one covariate fit per k tried; with categorical covariates that is a few kernel calls per
+        evaluation. A fixed ``k`` fits once.
+
         Parameters
         ----------
         summary:
             The customers; with ``purchase_times`` (:func:`clvkit.summarize` of a dated log) unless ``litt`` is
             given or k is fixed to 1.
+        purchase_covariates, dropout_covariates:
+            Optional static covariates (``clvkit.Covariates.static(...)``), matched by ``summary.customer_id``:
+            the purchase process scales ``alpha`` by ``exp(-gamma_p' z)``; the dropout process (BG/CNBD-k and
+            MBG/CNBD-k only) scales ``a`` and ``b`` by ``exp(gamma_d' z)`` - the links of NBD, BG/NBD and MBG/NBD
+            in CLVTools, so with k = 1 the fit is BG/NBD's or MBG/NBD's covariate fit.
+        equal:
+            Names of covariates in both processes constrained to one coefficient.
+        regularization:
+            Optional L2 penalty of the coefficients per process, ``{"purchase": lam_p, "dropout": lam_d}``, as
+            :meth:`clvkit.valuation.Engine.fit` (CLVTools' ``reg.lambdas``).
         litt:
             Optional, array of shape (n_customers,): each customer's sum of log inter-purchase times in the
             summary's unit (0 for x = 0), for a summary without purchase times.
@@ -358,18 +397,49 @@ class _CNBDEngine(Engine[CustomerSummary, _FT]):
         Raises
         ------
         InvalidInputError
-            For covariates (these models take none), a summary without purchase times and no ``litt``, a bad
+            For time-varying covariates (a rate that changes between purchases makes the inter-purchase times
+            enter the likelihood through the covariates, which these models do not implement), spend covariates,
+            dropout covariates on CNBD-k, covariates that do not fit the customers (see
+            :meth:`clvkit.valuation.Engine.fit`), a summary without purchase times and no ``litt``, a bad
             ``litt``, or data that cannot identify the model.
         ConvergenceError
             If no optimum is found.
+
+        Examples
+        --------
+        Two groups of 2,000 weekly customers at k = 2, the second buying twice as often (``alpha`` halved: a purchase
+        coefficient of ``log 2 = 0.69``); k and the effect are estimated together:
+
+        >>> import numpy as np
+        >>> from clvkit import Covariates
+        >>> sims = [FittedCNBD(params=CNBDParams(k=2, r=1.2, alpha=alpha), time_unit="W").simulate(
+        ...     np.full(2000, 52.0), seed=seed) for alpha, seed in ((3.0, 1), (1.5, 2))]
+        >>> summary = CustomerSummary(*(np.concatenate([getattr(s, f) for s in sims]) for f in ("frequency", "recency",
+        ...                           "T")), customer_id=np.arange(4000), time_unit="W")
+        >>> litt = np.concatenate([sum_log_interpurchase_times(s) for s in sims])
+        >>> group = Covariates.static({"id": np.arange(4000), "second": np.repeat([0.0, 1.0], 2000)},
+        ...                           customer_id="id", columns=["second"])
+        >>> fitted = CNBD().fit(summary, purchase_covariates=group, litt=litt)
+        >>> fitted.params.k, round(fitted.coefficients["purchase"]["second"], 1)
+        (2, 0.7)
         """
         where = f"{type(self).__name__}.fit()"
-        if any(c is not None for c in (purchase_covariates, dropout_covariates, spend_covariates, regularization)) \
-                or equal:
-            raise InvalidInputError(f"{where}: the CNBD-k models take no covariates. Fit without them.")
+        covariates = {"purchase": purchase_covariates, "dropout": dropout_covariates, "spend": spend_covariates}
+        if any_dynamic(covariates):
+            raise InvalidInputError(
+                f"{where}: the CNBD-k models take static covariates only (clvkit.Covariates.static). With a purchase "
+                f"rate that changes between purchases, the Erlang-k inter-purchase times enter the likelihood through "
+                f"the covariates (the sum of log inter-purchase times is no longer a constant), which these models do "
+                f"not implement. Pass the values known per customer, or fit ParetoNBD or BetaGeo for time-varying "
+                f"covariates."
+            )
         if not isinstance(summary, CustomerSummary):
             raise InvalidInputError(f"{where} needs a clvkit.CustomerSummary. Got {type(summary).__name__}; "
                                     f"{self.data_hint}.")
+        links = self.fitted_class.covariate_links
+        design = self._design(summary, covariates, equal)
+        lambdas, lambda_array = coefficient_lambdas(regularization, design, links, where,
+                                                    self.fitted_class.covariate_keywords)
         ks = K_SEARCH if self.k is None else (self.k,)
         if ks == (1,):
             litt_arr = np.zeros(len(summary))
@@ -383,40 +453,92 @@ class _CNBDEngine(Engine[CustomerSummary, _FT]):
         if w.shape[0] == 0 or not float(w.sum()) > 0:
             raise InvalidInputError(f"{where} needs at least one customer to fit. Got none.")
         check_observed(T, w, where)
-        x_unique, x_code = np.unique(x, return_inverse=True)
-        data: dict[str, npt.NDArray[Any]] = {"x": x, "tx": tx, "T": T, "x_unique": x_unique,
-                                             "x_code": x_code.reshape(-1)}
+        data = _rows_data(x, tx, T)
         family = cast(Any, self.fitted_class).family
         start = self._start(data, w)
-        best: tuple[float, int, Any] | None = None
+        names = self.param_names
+        total_weight = float(w.sum())
+        n_free = 0 if design is None else design.n_free
+        if n_free:
+            assert design is not None
+            likelihood_at, w, total_weight = self._grouped(summary, weights_all, design, family)
+            names = names + design.labels
+            start = np.concatenate([start, np.zeros(n_free)])
+        best: tuple[float, int, FitResult] | None = None
         previous = -math.inf
         began = time.perf_counter()
         for k in ks:
-            def loglik(params: FloatArray, data: Mapping[str, npt.NDArray[Any]], k: int = k
-                       ) -> tuple[FloatArray, FloatArray]:
+            if n_free:
+                likelihood = likelihood_at(k)
+                result = maximize_likelihood(likelihood, {}, w, start, model=self.name, param_names=names,
+                                             penalizer=self.penalizer, tol=self.tol, max_iter=self.max_iter,
+                                             progress=progress, summed=True, total_weight=total_weight, n_free=n_free,
+                                             coefficient_lambdas=lambda_array, hessian=likelihood.hessian)
+            else:
+                def loglik(params: FloatArray, data: Mapping[str, npt.NDArray[Any]], k: int = k
+                           ) -> tuple[FloatArray, FloatArray]:
+                    return _cnbd.loglik(np.concatenate([[float(k)], params]), data["x"], data["tx"], data["T"], 0.0,
+                                        family, (data["x_unique"], data["x_code"]))
+
+                result = maximize_likelihood(loglik, data, w, start, model=self.name, param_names=names,
+                                             penalizer=self.penalizer, tol=self.tol, max_iter=self.max_iter,
+                                             progress=progress)
+            total = result.log_likelihood + (k - 1) * total_litt
+            objective = total
+            if lambda_array is not None:  # what a regularised fit maximises: the penalised objective
+                coef = np.asarray(result.params, dtype=np.float64)[len(self.param_names):]
+                objective -= total_weight * float(lambda_array @ coef**2)
+            if best is None or objective > best[0]:
+                best = (objective, k, result)
+            start = np.asarray(result.params, dtype=np.float64)  # warm start of the next k
+            # BTYDplus's rule (mbgcnbd.EstimateParameters, v1.2.0 docs): k = 1..4 always, then stop once the
+            # log-likelihood (here: the objective, penalised when regularised) no longer increases.
+            if k >= 4 and objective <= previous:
+                break
+            previous = objective
+        assert best is not None  # ks is never empty
+        _, k_best, result = best
+        total = result.log_likelihood + (k_best - 1) * total_litt
+        params, info, gamma = self._finish(result, w, int(w.shape[0]), names, design if n_free else None, lambdas)
+        info = info.model_copy(update={"log_likelihood": total, "seconds": time.perf_counter() - began,
+                                       "n_params": len(names) + (1 if self.k is None else 0)})
+        extra: dict[str, Any] = {}
+        if design is not None:  # (covariates that are zero for everyone: coefficients 0, the plain fit)
+            extra["coefficients"] = {process: {name: gamma[index] if index >= 0 else 0.0 for name, index in columns}
+                                     for process, columns in design.columns.items()}
+            extra["equal"] = list(design.equal)
+        fitted = self.fitted_class(params=self.fitted_class.params_type(k=k_best, **params),  # type: ignore[call-arg]
+                                   time_unit=summary.time_unit, fit_info=info, **extra)
+        return cast(_FT, fitted)
+
+    def _grouped(self, summary: CustomerSummary, weights: FloatArray, design: CoefficientLayout, family: str
+                 ) -> tuple[Callable[[int], CovariateLikelihood], FloatArray, float]:
+        """The covariate likelihood at each k (a function of k), the rows' weights and the number of customers.
+
+        Customers are grouped by their distinct covariate rows and each group compressed once to distinct
+        ``(x, t_x, T)``; every k reuses the groups (the kernel is called once per group per evaluation).
+        """
+        row_group, z = group_codes(design)
+        n_groups = next(iter(z.values())).shape[0]
+        groups: list[dict[str, npt.NDArray[Any]]] = []
+        group_weights: list[FloatArray] = []
+        for idx in positions_by_group(row_group, n_groups):
+            (x, tx, T), w, _ = unique_rows([summary.frequency[idx], summary.recency[idx], summary.T[idx]], weights[idx])
+            groups.append(_rows_data(x, tx, T))
+            group_weights.append(w)
+        rows = np.concatenate(group_weights)
+        owner = np.repeat(np.arange(n_groups, dtype=np.intp), [g.shape[0] for g in group_weights])
+        links = self.fitted_class.covariate_links
+        n_params = len(self.param_names)
+
+        def at(k: int) -> CovariateLikelihood:
+            def kernel(params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
                 return _cnbd.loglik(np.concatenate([[float(k)], params]), data["x"], data["tx"], data["T"], 0.0,
                                     family, (data["x_unique"], data["x_code"]))
 
-            result = maximize_likelihood(loglik, data, w, start, model=self.name, param_names=self.param_names,
-                                         penalizer=self.penalizer, tol=self.tol, max_iter=self.max_iter,
-                                         progress=progress)
-            total = result.log_likelihood + (k - 1) * total_litt
-            if best is None or total > best[0]:
-                best = (total, k, result)
-            start = np.asarray(result.params, dtype=np.float64)  # warm start of the next k
-            # BTYDplus's rule (mbgcnbd.EstimateParameters, v1.2.0 docs): k = 1..4 always, then stop once the
-            # log-likelihood no longer increases.
-            if k >= 4 and total <= previous:
-                break
-            previous = total
-        assert best is not None  # ks is never empty
-        total, k_best, result = best
-        params, info, _ = self._finish(result, w, int(w.shape[0]), self.param_names, None)
-        info = info.model_copy(update={"log_likelihood": total, "seconds": time.perf_counter() - began,
-                                       "n_params": len(self.param_names) + (1 if self.k is None else 0)})
-        fitted = self.fitted_class(params=self.fitted_class.params_type(k=k_best, **params),  # type: ignore[call-arg]
-                                   time_unit=summary.time_unit, fit_info=info)
-        return cast(_FT, fitted)
+            return CovariateLikelihood(per_group_kernel(kernel, groups), owner, rows, z, links, n_params)
+
+        return at, rows, float(rows.sum())
 
     def _default_start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
         start = rate_scaled_start(data, weights)
