@@ -24,6 +24,27 @@ def _codes(col: FloatArray) -> tuple[IntArray, int, FloatArray | None]:
     return inverse.astype(np.int64).reshape(-1), int(values.shape[0]), values
 
 
+#: Keys spanning at most ``_DENSE_FACTOR * n + _DENSE_MIN`` values are grouped through a table over the span (no sort).
+_DENSE_FACTOR = 8
+_DENSE_MIN = 1 << 20
+
+
+def _dense_unique(key: IntArray, span: int) -> tuple[IntArray, npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """``np.unique(key, return_index=True, return_inverse=True)`` for keys in ``[0, span)``, in O(n + span).
+
+    The index of each distinct key is one of its rows (the last), which is all callers use it for.
+    """
+    present = np.zeros(span, dtype=bool)
+    present[key] = True
+    rank = np.cumsum(present, dtype=np.int64 if span >= 2**31 else np.int32)
+    rank -= 1
+    inverse = rank[key].astype(np.intp)
+    ukey = np.flatnonzero(present).astype(np.int64)
+    first = np.empty(ukey.shape[0], dtype=np.intp)
+    first[inverse] = np.arange(key.shape[0], dtype=np.intp)
+    return ukey, first, inverse
+
+
 def unique_rows(
     columns: list[FloatArray], weights: FloatArray
 ) -> tuple[list[FloatArray], FloatArray, npt.NDArray[np.intp]]:
@@ -45,8 +66,11 @@ def unique_rows(
         for codes, size, _ in coded[1:]:
             key *= size
             key += codes
-        ukey, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        inverse = inverse.reshape(-1)
+        if span <= _DENSE_FACTOR * n + _DENSE_MIN:
+            ukey, first, inverse = _dense_unique(key, span)
+        else:
+            ukey, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+            inverse = inverse.reshape(-1)
         summed = np.bincount(inverse, weights=weights, minlength=ukey.shape[0]).astype(np.float64)
         return [c[first] for c in columns], summed, inverse.astype(np.intp)
     order = np.lexsort(columns[::-1])
