@@ -46,6 +46,8 @@ MAX_HORIZON = 100_000
 #: Most entries of the expected-purchases path :func:`clv` builds, ``horizon x n_customers`` float64 values
 #: (2 GB; 12 monthly periods of 20 million customers fit). Value larger batches in chunks of customers.
 MAX_PATH_CELLS = 250_000_000
+#: clv() builds the path of expected purchases for this many (horizon x customer) values at a time (16 MiB).
+_CHUNK_CELLS = 1 << 21
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -339,11 +341,19 @@ def clv(
         )
     k = np.arange(1, int(horizon) + 1, dtype=np.float64)
     discount = (1.0 + d) ** -k
-    # The model shares work across horizons itself (e.g. once per distinct (x, t_x, T) row).
-    cumulative = np.asarray(transaction_model.expected_purchases_path(summary, k * step, **covs),
-                            dtype=np.float64)
-    discounted = discount @ np.diff(cumulative, axis=0, prepend=0.0)
-    total = cumulative[-1]
+    # sum_k discount_k (E_k - E_{k-1}) = sum_k (discount_k - discount_{k+1}) E_k: no differenced copy of the path.
+    weights_k = discount - np.append(discount[1:], 0.0)
+    # The path of expected purchases, customers in chunks of at most _CHUNK_CELLS values (bounded memory whatever
+    # the number of customers); the model shares work across horizons itself (e.g. once per distinct (x, T)).
+    chunk = max(1024, _CHUNK_CELLS // int(horizon))
+    discounted, total = np.empty(n), np.empty(n)
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        part = summary if (start, stop) == (0, n) else summary.take(np.arange(start, stop))
+        cumulative = np.asarray(transaction_model.expected_purchases_path(part, k * step, **covs), dtype=np.float64)
+        discounted[start:stop] = weights_k @ cumulative
+        total[start:stop] = cumulative[-1]
+        del cumulative
     value = mg * spend * discounted
     if not np.all(np.isfinite(value)):
         bad = np.flatnonzero(~np.isfinite(value))[:5].tolist()
