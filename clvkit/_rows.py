@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 
@@ -13,13 +15,40 @@ IntArray = npt.NDArray[np.int64]
 _KEY_LIMIT = 2**62
 
 
+#: Grids a column of times is often on, as steps per unit: days in weeks (1/7), hours in days or weeks, minutes in
+#: days or weeks, days in 30-day months and in 365-day years.
+_GRIDS = (7, 24, 168, 1440, 10080, 30, 365)
+_SAMPLE = 4096
+
+
+def _on_grid(col: FloatArray, m: int) -> IntArray | None:
+    """``round(col * m)`` when that is an exact code of every value (``q / m`` or ``q * (1/m)``, the two ways a unit
+    conversion writes a value, gives the value back), else ``None``. Exactness makes the codes one-to-one."""
+    q = np.rint(col * m)
+    if np.array_equal(q / m, col) or np.array_equal(q * (1.0 / m), col):
+        return q.astype(np.int64)
+    return None
+
+
 def _codes(col: FloatArray) -> tuple[IntArray, int, FloatArray | None]:
     """Integer codes of a column preserving order: the values themselves when they are small whole
-    numbers (no sort needed), else ranks from ``np.unique``; plus the code range and the value table."""
+    numbers, or their steps on a grid such as days in weeks (no sort needed), else ranks from ``np.unique``;
+    plus the code range and the value table (``None`` for grid codes)."""
     if col.shape[0]:
         lo, hi = float(col.min()), float(col.max())
         if lo >= 0 and hi < 2**31 and np.array_equal(col, np.floor(col)):
             return col.astype(np.int64), int(hi) + 1, None
+        if math.isfinite(lo) and math.isfinite(hi):
+            for m in _GRIDS:
+                if max(abs(lo), abs(hi)) * m >= 2**31:
+                    break
+                if _on_grid(col[:_SAMPLE], m) is None:
+                    continue
+                q = _on_grid(col, m)
+                if q is not None:
+                    base = int(q.min())
+                    q -= base
+                    return q, int(q.max()) + 1, None
     values, inverse = np.unique(col, return_inverse=True)
     return inverse.astype(np.int64).reshape(-1), int(values.shape[0]), values
 
