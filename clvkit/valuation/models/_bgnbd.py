@@ -129,25 +129,24 @@ def probability_alive(params: FloatArray, x: FloatArray, tx: FloatArray, T: Floa
     """P(alive at T | x, tx, T), eq. (13); exactly 1 where x == 0.
 
     ``1 / (1 + a/(b+x-1) ((alpha+T)/(alpha+tx))^(r+x))``: one power per customer, in place (the cost of P(alive)
-    at a million customers is that power). Where the odds overflow or underflow (P(alive) below ~1e-308 or
-    within 1e-308 of 1 is not the case, since the odds are >= 0 and finite odds give P exactly), the rows are
-    evaluated from the log-odds, so tiny probabilities keep their relative accuracy.
+    at a million customers is that power). Rows whose odds overflow (P(alive) below ~1e-300) are evaluated from
+    the log-odds, so tiny probabilities keep their relative accuracy; odds that underflow give P = 1 as they should.
     """
     r, alpha, a, b = (float(v) for v in params)
     x, tx, T = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(tx, dtype=np.float64),
                                    np.asarray(T, dtype=np.float64))
-    pos = x > 0
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
-        odds = np.array(alpha + T, dtype=np.float64)
+        odds = np.add(alpha, T, out=np.empty(x.shape))
         odds /= alpha + tx
         np.power(odds, r + x, out=odds)
-        odds *= a
-        odds /= b - 1.0 + x
-    odds[~pos] = 0.0
-    extreme = (odds > 1e300) | ((odds < 1e-300) & pos) | ~np.isfinite(odds)
+        scale = np.add(x, b - 1.0, out=np.empty(x.shape))
+        np.divide(a, scale, out=scale)
+        odds *= scale
+    np.copyto(odds, 0.0, where=x == 0)  # b - 1 + x may be 0 there: the odds are 0 by definition
+    extreme = odds > 1e300
     odds += 1.0
     p: FloatArray = np.reciprocal(odds, out=odds)
-    if np.any(extreme):
+    if extreme.any():
         p[extreme] = special.expit(-log_odds_dead(params, x[extreme], tx[extreme], T[extreme]))
     return p
 
