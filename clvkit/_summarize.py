@@ -74,7 +74,7 @@ _REFUND_FIX = (
 def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_value: str | None = None,
               time_unit: str = MISSING, observation_end: Any = None, calibration_end: Any = None,
               refunds: Refunds = "error", freq: str = MISSING,
-              datetime_format: str | None = None) -> CustomerSummary:
+              datetime_format: str | None = None, batch_size: int | None = None) -> CustomerSummary:
     """Summarize a transaction log into per-customer frequency, recency, ``T`` and spend.
 
     Each transaction's time is floored to a period of ``time_unit``; a customer's transactions in one
@@ -216,6 +216,18 @@ def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_va
     """
     freq = renamed_argument(time_unit, freq, new="time_unit", old="freq", where="summarize()", default="D")
     problems: list[Problem | None] = _check_parameters(freq, refunds, datetime_format)
+    from ._stream import DEFAULT_BATCH_SIZE, source_kind, summarize_stream  # it builds on this module
+
+    kind = source_kind(transactions)
+    if batch_size is not None and (isinstance(batch_size, (bool, np.bool_))
+                                   or not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
+        problems.append(Problem("batch_size", f"must be a whole number of rows >= 1 or None; got {batch_size!r}"))
+    if kind != "eager":
+        raise_if(problems, _CONTEXT)
+        return summarize_stream(
+            transactions, kind, customer_id=customer_id, datetime=datetime, monetary_value=monetary_value, freq=freq,
+            observation_end=observation_end, calibration_end=calibration_end, refunds=refunds,
+            datetime_format=datetime_format, batch_size=DEFAULT_BATCH_SIZE if batch_size is None else int(batch_size))
     names = [customer_id, datetime] + ([monetary_value] if monetary_value is not None else [])
     columns = _read_columns(transactions, names, problems)
     return _summarize_columns(
