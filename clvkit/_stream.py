@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._aggregate import _KeyLayout, _pack_keys, _run_starts, aggregate
+from ._aggregate import _run_starts, aggregate
 from ._customer_codes import Codes, code_ids
 from ._frames import frame_kind, require, to_columns
 from ._summarize import (
@@ -183,7 +183,7 @@ class _IdTable:
         held = self.sorted_ids
         if held.dtype != uniques.dtype:
             common = np.result_type(held.dtype, uniques.dtype)
-            if common.kind == "f" and "f" not in (held.dtype.kind, uniques.dtype.kind) or common.kind == "O":
+            if (common.kind == "f" and "f" not in (held.dtype.kind, uniques.dtype.kind)) or common.kind == "O":
                 return self._mixed(uniques.dtype)
             held, uniques = held.astype(common), uniques.astype(common)
         pos = np.searchsorted(held, uniques)
@@ -235,62 +235,133 @@ class _IdTable:
 
 
 # ---------------------------------------------------------------------------------------------- the state
-@dataclasses.dataclass
-class _Keys:
-    """Distinct ``(customer code, period, holdout)`` keys with the summed spend of each, sorted by key."""
+_NO_PERIOD = np.iinfo(np.int64).max  # "no calibration purchase yet" in the per-customer first period
 
-    code: IntArray
-    period: IntArray
-    hold: BoolArray | None
-    spend: FloatArray | None
+
+class _State:
+    """The distinct ``(customer, period, holdout)`` keys of every batch so far, and the spend they need.
+
+    A key is one int64, ``code << (bits + shift) | period code << shift | holdout``, where the customer code comes
+    from the id table and the period code from a table of the distinct periods (so the packing never depends
+    on how far apart the periods are); the keys are held sorted and distinct, and a batch's keys are merged in
+    with one ``searchsorted`` and one ``np.insert`` (a copy of the state, no sort of it). ``bits`` grows (by
+    re-packing the keys, which keeps their order) when the period table outgrows it.
+
+    Spend: under ``refunds="net"`` each key keeps its summed amount, since whether a customer-period counts
+    depends on the sign of its net total over all batches. Otherwise spend is kept per customer, not per key:
+    the first calibration period, the spend in it and the spend in later calibration periods (a period found
+    earlier than the first moves the old first period's spend to the repeats, so nothing is subtracted and no
+    precision is lost), and the holdout spend.
+    """
+
+    def __init__(self, holdout: bool, net: bool, monetary: bool) -> None:
+        self.shift = 1 if holdout else 0
+        self.bits = 10  # period codes < 2**bits
+        self.keys: IntArray = np.zeros(0, dtype=np.int64)
+        self.key_spend: FloatArray | None = np.zeros(0) if net and monetary else None
+        self.per_customer = monetary and not net
+        self.first: IntArray = np.zeros(0, dtype=np.int64)
+        self.first_spend: FloatArray = np.zeros(0)
+        self.repeat_spend: FloatArray = np.zeros(0)
+        self.hold_spend: FloatArray = np.zeros(0)
 
     @property
     def size(self) -> int:
-        return int(self.code.shape[0])
+        return int(self.keys.shape[0])
 
+    def fit_periods(self, n_periods: int) -> None:
+        """Room for ``n_periods`` period codes: re-pack the keys when ``bits`` must grow (their order is kept)."""
+        if n_periods <= 1 << self.bits:
+            return
+        bits = max(self.bits + 1, int(n_periods - 1).bit_length() + 1)
+        low = (1 << (self.bits + self.shift)) - 1
+        self.keys = ((self.keys >> (self.bits + self.shift)) << (bits + self.shift)) | (self.keys & low)
+        self.bits = bits
 
-def _distinct(code: IntArray, n_codes: int, period: IntArray, hold: BoolArray | None,
-              spend: FloatArray | None, *, runs: bool = False) -> _Keys:
-    """The distinct keys of rows (or of keys from several batches), spend summed per key, sorted.
+    def fit_customers(self, n_codes: int, context: str, column: str) -> None:
+        if n_codes >= 1 << (62 - self.bits - self.shift):
+            raise InvalidInputError([Problem(column, f"has {n_codes} customers and the periods "
+                                             f"{1 << self.bits} distinct values: too many to pack in 64 bits",
+                                             fix="Use a coarser time_unit or split the customers into groups "
+                                                 "(see the chunking route in summarize()'s notes).")],
+                                    context=context)
+        if self.per_customer and n_codes > self.first.shape[0]:
+            size = max(n_codes, 2 * self.first.shape[0], 1024)
 
-    ``runs``: the input is a few sorted runs, which numpy's stable sort (timsort) merges in linear time.
-    """
-    key, layout = _pack_keys(code, n_codes, period, hold)
-    if spend is None:
-        key.sort(kind="stable" if runs else "quicksort")
-        key = key[_run_starts(key)]
-        total = None
-    else:
-        order = np.argsort(key, kind="stable")
-        key = key[order]
-        starts = _run_starts(key)
-        total = np.add.reduceat(spend[order], starts)
-        key = key[starts]
-    return _unpack(key, layout, hold is not None, total)
+            def grown(a: npt.NDArray[Any], fill: Any) -> Any:
+                out = np.full(size, fill, dtype=a.dtype)
+                out[:a.shape[0]] = a
+                return out
 
+            self.first = grown(self.first, _NO_PERIOD)
+            self.first_spend, self.repeat_spend = grown(self.first_spend, 0.0), grown(self.repeat_spend, 0.0)
+            self.hold_spend = grown(self.hold_spend, 0.0)
 
-def _unpack(key: IntArray, layout: _KeyLayout, with_hold: bool, spend: FloatArray | None) -> _Keys:
-    code = key // layout.stride
-    rest = key % layout.stride
-    hold = (rest & 1).astype(bool) if with_hold else None
-    rest >>= layout.shift
-    period = layout.decode_period[rest] if layout.decode_period is not None else rest + layout.pmin
-    return _Keys(code, period, hold, spend)
+    def add(self, code: IntArray, pcode: IntArray, hold: BoolArray | None, amounts: FloatArray | None) -> None:
+        """Merge a batch's rows (global customer codes, period codes, holdout flags, amounts)."""
+        key = code << (self.bits + self.shift)
+        key |= pcode << self.shift
+        if hold is not None:
+            key |= hold
+        spend = None
+        if self.key_spend is not None and amounts is not None:
+            order = np.argsort(key)
+            key = key[order]
+            starts = _run_starts(key)
+            spend = np.add.reduceat(amounts[order], starts)
+            del order
+            key = key[starts]
+        else:  # (np.unique hashes in numpy 2.4, much slower than a sort of int64 here)
+            key.sort()
+            key = key[_run_starts(key)]
+        pos = np.searchsorted(self.keys, key)
+        found = pos < self.keys.shape[0]
+        found[found] = self.keys[pos[found]] == key[found]
+        new = ~found
+        if spend is not None and self.key_spend is not None:
+            self.key_spend[pos[found]] += spend[found]
+            self.key_spend = np.insert(self.key_spend, pos[new], spend[new])
+        self.keys = np.insert(self.keys, pos[new], key[new])
 
+    def add_spend(self, local: IntArray, to_global: IntArray, period: IntArray, hold: BoolArray | None,
+                  amounts: FloatArray) -> None:
+        """Update each customer's first period, first-period spend, repeat spend and holdout spend."""
+        n_local = to_global.shape[0]
+        cal = np.ones(local.shape[0], dtype=bool) if hold is None else ~hold
+        b_first = np.full(n_local, _NO_PERIOD, dtype=np.int64)
+        np.minimum.at(b_first, local[cal], period[cal])
+        in_first = cal & (period == b_first[local])
+        b_first_spend = np.bincount(local, weights=np.where(in_first, amounts, 0.0), minlength=n_local)
+        b_repeat = np.bincount(local, weights=np.where(cal & ~in_first, amounts, 0.0), minlength=n_local)
+        if hold is not None:
+            hold_spend = np.bincount(local, weights=np.where(hold, amounts, 0.0), minlength=n_local)
+            in_hold = np.bincount(local, weights=hold, minlength=n_local) > 0
+            self.hold_spend[to_global[in_hold]] += hold_spend[in_hold]  # codes of customers present: distinct
+        touched = b_first < _NO_PERIOD
+        g = to_global[touched]
+        g_first, bf = self.first[g], b_first[touched]
+        g_sf, b_sf = self.first_spend[g], b_first_spend[touched]
+        later, same = bf > g_first, bf == g_first
+        self.repeat_spend[g] += b_repeat[touched] + np.where(later, b_sf, 0.0) + np.where(bf < g_first, g_sf, 0.0)
+        self.first_spend[g] = np.where(later, g_sf, np.where(same, g_sf + b_sf, b_sf))
+        self.first[g] = np.minimum(g_first, bf)
 
-def _merge(state: _Keys | None, new: _Keys, n_codes: int) -> _Keys:
-    """The state with a batch's keys added (equal keys: spend summed)."""
-    if state is None or state.size == 0:
-        return new
-    if new.size == 0:
-        return state
+    def rows(self, periods: npt.NDArray[Any]) -> tuple[IntArray, IntArray, BoolArray | None, FloatArray | None]:
+        """The keys as a log of one row per key: customer codes, periods, holdout flags, spend (net only).
 
-    def join(a: npt.NDArray[Any] | None, b: npt.NDArray[Any] | None) -> Any:
-        return None if a is None or b is None else np.concatenate([a, b])
-
-    # Both parts are sorted by key, and the packing keeps that order: the stable sort only merges two runs.
-    return _distinct(np.concatenate([state.code, new.code]), n_codes, np.concatenate([state.period, new.period]),
-                     join(state.hold, new.hold), join(state.spend, new.spend), runs=True)
+        The state's keys are released as they are read.
+        """
+        keys, self.keys = self.keys, np.zeros(0, dtype=np.int64)
+        code = keys >> (self.bits + self.shift)
+        keys &= (1 << (self.bits + self.shift)) - 1
+        hold = None
+        if self.shift:
+            hold = (keys & 1).astype(bool)
+            keys >>= 1
+        period = periods[keys]
+        del keys
+        spend, self.key_spend = self.key_spend, None
+        return code, period, hold, spend
 
 
 @dataclasses.dataclass
@@ -315,7 +386,8 @@ class _Stream:
     kept: int = 0
     yyyymmdd_like: Problem | None = None  # the first batch's, while every batch looks like YYYYMMDD dates
     all_like: bool = True
-    state: _Keys | None = None
+    state: _State | None = None
+    periods: _IdTable | None = None
 
 
 def _shifted(problem: Problem | None, start: int) -> Problem | None:
@@ -391,12 +463,19 @@ def _add_batch(st: _Stream, frame: Any, index: int) -> None:
     st.kept += int(values.shape[0])
     if coded is None:
         coded = code_ids(ids)
-    code = _global_codes(st, coded, start, context)
+    state, periods_table = st.state, st.periods
+    assert state is not None and periods_table is not None
+    local, to_global = _global_codes(st.ids, coded, context)
     periods = to_periods(values, times.numeric, st.freq)
     holdout = None if st.cal is None else values > same_unit(st.cal, values)
+    del values
+    p_local, p_to_global = _global_codes(periods_table, code_ids(periods), context)
+    state.fit_customers(len(st.ids), context, id_col)
+    state.fit_periods(len(periods_table))
     with np.errstate(over="ignore"):  # an overflowing total is reported after the last batch, like summarize()'s
-        keys = _distinct(code, len(st.ids), periods, holdout, amounts)
-        st.state = _merge(st.state, keys, len(st.ids))
+        state.add(to_global[local], p_to_global[p_local], holdout, amounts)
+        if state.per_customer and amounts is not None:
+            state.add_spend(local, to_global, periods, holdout, amounts)
 
 
 def _raise(problems: list[Problem | None], start: int, context: str) -> None:
@@ -423,18 +502,17 @@ def _fix_time_kind(st: _Stream, times: Times, time_col: str, index: int, problem
                                 fix="Give every batch the same kind of time column (e.g. all UTC datetimes)."))
 
 
-def _global_codes(st: _Stream, coded: Codes, start: int, context: str) -> IntArray:
-    """Each row's code in the stream's id table."""
+def _global_codes(table: _IdTable, coded: Codes, context: str) -> tuple[IntArray, IntArray]:
+    """A batch's codes, and the table's code of each (the table learns the values it had not seen)."""
     present = np.zeros(coded.n_codes, dtype=bool)
     present[coded.codes] = True
     local = np.flatnonzero(present)
-    got = st.ids.codes_of(coded.decode(local))
+    got = table.codes_of(coded.decode(local))
     if isinstance(got, Problem):
         raise InvalidInputError([got], context=context)
     to_global = np.zeros(coded.n_codes, dtype=np.int64)
     to_global[local] = got
-    out: IntArray = to_global[coded.codes]
-    return out
+    return coded.codes, to_global
 
 
 # ---------------------------------------------------------------------------------------------- driver
@@ -443,7 +521,9 @@ def summarize_stream(source: Any, kind: str, *, customer_id: str, datetime: str,
                      datetime_format: str | None, batch_size: int) -> CustomerSummary:
     """:func:`clvkit.summarize` of a stream (the parameters are checked by the caller); see the module notes."""
     names = (customer_id, datetime, monetary_value or "")
-    st = _Stream(_IdTable(customer_id), names, freq, refunds, datetime_format, observation_end, calibration_end)
+    st = _Stream(_IdTable(customer_id), names, freq, refunds, datetime_format, observation_end, calibration_end,
+                 state=_State(calibration_end is not None, refunds == "net", monetary_value is not None),
+                 periods=_IdTable("periods"))
     needed = [n for n in dict.fromkeys(names) if n]
     for index, frame in enumerate(_batches(source, kind, needed, batch_size)):
         _add_batch(st, frame, index)
@@ -451,7 +531,7 @@ def summarize_stream(source: Any, kind: str, *, customer_id: str, datetime: str,
 
 
 def _finish(st: _Stream) -> CustomerSummary:
-    id_col, time_col, amount_col = st.names
+    _, time_col, amount_col = st.names
     problems: list[Problem | None] = []
     if st.rows == 0:
         problems.append(Problem(time_col, "has no rows: the transaction log is empty",
@@ -468,28 +548,39 @@ def _finish(st: _Stream) -> CustomerSummary:
     obs = st.last if st.obs is None else st.obs
     if st.cal is not None:
         problems.append(_calibration_problem(st.cal, obs, st.first, st.last, times, st.freq))
-    if st.kept == 0 or st.state is None:
+    state, periods_table = st.state, st.periods
+    if st.kept == 0 or state is None or periods_table is None or state.size == 0:
         problems.append(Problem(time_col, f"has no rows up to observation_end ({show_time(obs, times)})",
                                 fix="Pass a later observation_end."))
     raise_if(problems, _CONTEXT)
-    assert st.state is not None
+    assert state is not None and periods_table is not None and periods_table.sorted_ids is not None
     ends = _Ends(obs, st.cal, as_metadata(obs, times, st.freq),
                  None if st.cal is None else as_metadata(st.cal, times, st.freq))
     ranked = st.ids.ranked()
     if isinstance(ranked, Problem):
         raise InvalidInputError([ranked], context=_CONTEXT)
     rank, uniques = ranked
-    keys = st.state
-    st.state = None
-    coded = Codes(rank[keys.code], uniques.shape[0], uniques=uniques)
+    period_of_code = np.empty(len(periods_table), dtype=np.int64)
+    period_of_code[periods_table.sorted_codes] = periods_table.sorted_ids
+    code, period, hold, spend = state.rows(period_of_code)
+    ranks = rank[code]
+    del code
+    coded = Codes(ranks, uniques.shape[0], uniques=uniques)
     with np.errstate(over="ignore"):
-        agg = aggregate(coded.codes, coded.n_codes, keys.period, keys.spend, keys.hold, net=st.refunds == "net",
+        agg = aggregate(ranks, coded.n_codes, period, spend, hold, net=st.refunds == "net",
                         repeat_periods=not st.numeric and st.freq in _TIMELINE_UNITS)
-    del keys
+    del ranks, period, hold, spend
     if agg.customers.shape[0] == 0:
         raise InvalidInputError([Problem(amount_col, "has no customer-period with a positive net total",
                                          fix="With refunds='net' only periods of positive net spend count.")],
                                 context=_CONTEXT)
+    if state.per_customer:  # spend kept per customer: read it off in the summary's (id) order
+        code_of_rank = np.empty(rank.shape[0], dtype=np.int64)
+        code_of_rank[rank] = np.arange(rank.shape[0], dtype=np.int64)
+        of = code_of_rank[agg.customers]
+        agg.spend_repeat = state.repeat_spend[of]
+        if st.cal is not None:
+            agg.spend_holdout = state.hold_spend[of]
     if agg.spend_repeat is not None:
         _overflow_problem(agg, coded, amount_col, _CONTEXT)
     return _build_summary(agg, coded, times, ends, st.freq)
