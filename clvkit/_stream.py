@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._aggregate import _run_starts, aggregate
+from ._aggregate import Aggregate, _KeyLayout, _netted_spend, _run_starts, _Runs
 from ._customer_codes import Codes, code_ids
 from ._frames import frame_kind, require, to_columns
 from ._summarize import (
@@ -236,6 +236,8 @@ class _IdTable:
 
 # ---------------------------------------------------------------------------------------------- the state
 _NO_PERIOD = np.iinfo(np.int64).max  # "no calibration purchase yet" in the per-customer first period
+_BLOCK = 1 << 20  # keys re-packed at a time after the last batch
+_END = object()  # the end of the batches (a batch may be anything, None included: it is then reported)
 
 
 class _State:
@@ -286,7 +288,7 @@ class _State:
                                                  "(see the chunking route in summarize()'s notes).")],
                                     context=context)
         if self.per_customer and n_codes > self.first.shape[0]:
-            size = max(n_codes, 2 * self.first.shape[0], 1024)
+            size = max(n_codes, self.first.shape[0] + self.first.shape[0] // 4, 1024)  # amortised, 25% spare at most
 
             def grown(a: npt.NDArray[Any], fill: Any) -> Any:
                 out = np.full(size, fill, dtype=a.dtype)
@@ -295,14 +297,21 @@ class _State:
 
             self.first = grown(self.first, _NO_PERIOD)
             self.first_spend, self.repeat_spend = grown(self.first_spend, 0.0), grown(self.repeat_spend, 0.0)
-            self.hold_spend = grown(self.hold_spend, 0.0)
+            if self.shift:
+                self.hold_spend = grown(self.hold_spend, 0.0)
 
     def add(self, code: IntArray, pcode: IntArray, hold: BoolArray | None, amounts: FloatArray | None) -> None:
-        """Merge a batch's rows (global customer codes, period codes, holdout flags, amounts)."""
-        key = code << (self.bits + self.shift)
-        key |= pcode << self.shift
-        if hold is not None:
+        """Merge a batch's rows (global customer codes, period codes, holdout flags, amounts); ``code`` and
+        ``pcode`` are fresh arrays, used up in place."""
+        key = code
+        key <<= self.bits + self.shift
+        if self.shift:
+            pcode <<= self.shift
+            key |= pcode
             key |= hold
+        else:
+            key |= pcode
+        del code, pcode
         spend = None
         if self.key_spend is not None and amounts is not None:
             order = np.argsort(key)
@@ -327,12 +336,19 @@ class _State:
                   amounts: FloatArray) -> None:
         """Update each customer's first period, first-period spend, repeat spend and holdout spend."""
         n_local = to_global.shape[0]
-        cal = np.ones(local.shape[0], dtype=bool) if hold is None else ~hold
         b_first = np.full(n_local, _NO_PERIOD, dtype=np.int64)
-        np.minimum.at(b_first, local[cal], period[cal])
-        in_first = cal & (period == b_first[local])
+        if hold is None:
+            np.minimum.at(b_first, local, period)
+            in_first = period == b_first[local]
+            not_first = ~in_first
+        else:
+            np.minimum.at(b_first, local[~hold], period[~hold])
+            in_first = ~hold & (period == b_first[local])
+            not_first = ~hold & ~in_first
         b_first_spend = np.bincount(local, weights=np.where(in_first, amounts, 0.0), minlength=n_local)
-        b_repeat = np.bincount(local, weights=np.where(cal & ~in_first, amounts, 0.0), minlength=n_local)
+        del in_first
+        b_repeat = np.bincount(local, weights=np.where(not_first, amounts, 0.0), minlength=n_local)
+        del not_first
         if hold is not None:
             hold_spend = np.bincount(local, weights=np.where(hold, amounts, 0.0), minlength=n_local)
             in_hold = np.bincount(local, weights=hold, minlength=n_local) > 0
@@ -346,22 +362,94 @@ class _State:
         self.first_spend[g] = np.where(later, g_sf, np.where(same, g_sf + b_sf, b_sf))
         self.first[g] = np.minimum(g_first, bf)
 
-    def rows(self, periods: npt.NDArray[Any]) -> tuple[IntArray, IntArray, BoolArray | None, FloatArray | None]:
-        """The keys as a log of one row per key: customer codes, periods, holdout flags, spend (net only).
+    def aggregate(self, rank: IntArray, sorted_periods: IntArray, period_rank: IntArray,
+                  repeat_periods: bool) -> Aggregate:
+        """The per-customer aggregate of every key, as :func:`clvkit._aggregate.aggregate` gives a whole log.
 
-        The state's keys are released as they are read.
+        The keys are re-packed in place, block by block, as ``(customer rank, period rank, holdout)`` - the
+        layout ``aggregate`` uses for periods too far apart to pack - and sorted in place; from there its own
+        steps read the runs, purchase periods and holdout counts. Nothing the size of the log is rebuilt.
+        The state's keys are consumed.
         """
         keys, self.keys = self.keys, np.zeros(0, dtype=np.int64)
-        code = keys >> (self.bits + self.shift)
-        keys &= (1 << (self.bits + self.shift)) - 1
-        hold = None
-        if self.shift:
-            hold = (keys & 1).astype(bool)
-            keys >>= 1
-        period = periods[keys]
+        old, shift = self.bits + self.shift, self.shift
+        new = max(1, int(sorted_periods.shape[0] - 1).bit_length()) + shift
+        period_mask = (1 << self.bits) - 1
+        for i in range(0, keys.shape[0], _BLOCK):
+            block = keys[i:i + _BLOCK]
+            packed = rank[block >> old] << new
+            packed |= period_rank[(block >> shift) & period_mask] << shift
+            if shift:
+                packed |= block & 1
+            block[...] = packed
+        del block, packed
+        n_codes = int(rank.shape[0])
+        layout = _KeyLayout(1 << new, shift, 0, sorted_periods)
+        totals = None
+        if self.key_spend is not None:  # refunds="net": a customer-period counts when its net total is positive
+            order = np.argsort(keys)
+            keys, spend = keys[order], self.key_spend[order]
+            del order
+            self.key_spend = None
+            positive = spend > 0
+            keys, totals = keys[positive], spend[positive]
+            del spend, positive
+        else:
+            keys.sort()
+        hold_customer, in_cal = None, None
+        if shift:
+            in_cal = (keys & 1) == 0
+            hold_customer = keys[~in_cal] // layout.stride
+            keys = keys[in_cal]
+        runs, repeats = _runs_blockwise(keys, layout, repeat_periods)
         del keys
-        spend, self.key_spend = self.key_spend, None
-        return code, period, hold, spend
+        n_hold = None if hold_customer is None else np.bincount(hold_customer, minlength=n_codes)[runs.customers]
+        spend_repeat = spend_hold = None
+        if totals is not None:
+            spend_repeat, spend_hold = _netted_spend(totals, in_cal, hold_customer, runs, n_codes)
+        elif self.per_customer:  # spend kept per customer: read it off in the summary's (id) order
+            code_of_rank = np.empty(n_codes, dtype=np.int64)
+            code_of_rank[rank] = np.arange(n_codes, dtype=np.int64)
+            of = code_of_rank[runs.customers]
+            spend_repeat = self.repeat_spend[of]
+            spend_hold = self.hold_spend[of] if shift else None
+        n_periods = (runs.ends - runs.starts).astype(np.int64)
+        return Aggregate(runs.customers, runs.first, runs.last, n_periods, spend_repeat,
+                         None if n_hold is None else n_hold.astype(np.int64), spend_hold, repeats)
+
+
+def _runs_blockwise(keys: IntArray, layout: _KeyLayout, repeat_periods: bool) -> tuple[_Runs, FloatArray | None]:
+    """Each customer's run of sorted calibration keys and its repeat purchase periods (``aggregate``'s
+    ``_customer_runs`` and ``_repeat_periods``), computed a block at a time so that no temporary the size of
+    the keys is made besides the repeat periods returned."""
+    assert layout.decode_period is not None
+    n = int(keys.shape[0])
+    new = np.empty(n, dtype=bool)
+    previous = -1
+    for i in range(0, n, _BLOCK):
+        customer = keys[i:i + _BLOCK] // layout.stride
+        new[i] = customer[0] != previous
+        np.not_equal(customer[1:], customer[:-1], out=new[i + 1:i + customer.shape[0]])
+        previous = int(customer[-1])
+    starts = np.flatnonzero(new)
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:]
+    ends[-1:] = n
+    first = layout.decode_period[(keys[starts] % layout.stride) >> layout.shift]
+    last = layout.decode_period[(keys[ends - 1] % layout.stride) >> layout.shift]
+    runs = _Runs(starts, ends, keys[starts] // layout.stride, first, last)
+    if not repeat_periods:
+        return runs, None
+    out = np.empty(n - starts.shape[0], dtype=np.float64)
+    done = 0
+    for i in range(0, n, _BLOCK):
+        block = keys[i:i + _BLOCK]
+        owner = np.searchsorted(starts, np.arange(i, i + block.shape[0]), side="right") - 1
+        rel = layout.decode_period[(block % layout.stride) >> layout.shift] - first[owner]
+        rel = rel[~new[i:i + block.shape[0]]]
+        out[done:done + rel.shape[0]] = rel
+        done += rel.shape[0]
+    return runs, out
 
 
 @dataclasses.dataclass
@@ -525,8 +613,12 @@ def summarize_stream(source: Any, kind: str, *, customer_id: str, datetime: str,
                  state=_State(calibration_end is not None, refunds == "net", monetary_value is not None),
                  periods=_IdTable("periods"))
     needed = [n for n in dict.fromkeys(names) if n]
-    for index, frame in enumerate(_batches(source, kind, needed, batch_size)):
+    batches = _batches(source, kind, needed, batch_size)
+    index = 0
+    while (frame := next(batches, _END)) is not _END:
         _add_batch(st, frame, index)
+        del frame  # before the next batch is read: one batch held at a time
+        index += 1
     return _finish(st)
 
 
@@ -560,27 +652,16 @@ def _finish(st: _Stream) -> CustomerSummary:
     if isinstance(ranked, Problem):
         raise InvalidInputError([ranked], context=_CONTEXT)
     rank, uniques = ranked
-    period_of_code = np.empty(len(periods_table), dtype=np.int64)
-    period_of_code[periods_table.sorted_codes] = periods_table.sorted_ids
-    code, period, hold, spend = state.rows(period_of_code)
-    ranks = rank[code]
-    del code
-    coded = Codes(ranks, uniques.shape[0], uniques=uniques)
+    period_rank = np.empty(len(periods_table), dtype=np.int64)
+    period_rank[periods_table.sorted_codes] = np.arange(len(periods_table), dtype=np.int64)
     with np.errstate(over="ignore"):
-        agg = aggregate(ranks, coded.n_codes, period, spend, hold, net=st.refunds == "net",
-                        repeat_periods=not st.numeric and st.freq in _TIMELINE_UNITS)
-    del ranks, period, hold, spend
+        agg = state.aggregate(rank, periods_table.sorted_ids.astype(np.int64), period_rank,
+                              repeat_periods=not st.numeric and st.freq in _TIMELINE_UNITS)
+    coded = Codes(np.zeros(0, dtype=np.int64), uniques.shape[0], uniques=uniques)
     if agg.customers.shape[0] == 0:
         raise InvalidInputError([Problem(amount_col, "has no customer-period with a positive net total",
                                          fix="With refunds='net' only periods of positive net spend count.")],
                                 context=_CONTEXT)
-    if state.per_customer:  # spend kept per customer: read it off in the summary's (id) order
-        code_of_rank = np.empty(rank.shape[0], dtype=np.int64)
-        code_of_rank[rank] = np.arange(rank.shape[0], dtype=np.int64)
-        of = code_of_rank[agg.customers]
-        agg.spend_repeat = state.repeat_spend[of]
-        if st.cal is not None:
-            agg.spend_holdout = state.hold_spend[of]
     if agg.spend_repeat is not None:
         _overflow_problem(agg, coded, amount_col, _CONTEXT)
     return _build_summary(agg, coded, times, ends, st.freq)
