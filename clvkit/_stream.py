@@ -236,7 +236,7 @@ class _IdTable:
 
 # ---------------------------------------------------------------------------------------------- the state
 _NO_PERIOD = np.iinfo(np.int64).max  # "no calibration purchase yet" in the per-customer first period
-_BLOCK = 1 << 20  # keys re-packed at a time after the last batch
+_BLOCK = 1 << 16  # keys re-packed at a time after the last batch (temporaries of a few MB)
 _END = object()  # the end of the batches (a batch may be anything, None included: it is then reported)
 
 
