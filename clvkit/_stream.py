@@ -179,7 +179,8 @@ class _IdTable:
         if self.sorted_ids is None:
             self.sorted_ids = uniques.copy()
             self.sorted_codes = np.arange(uniques.shape[0], dtype=np.int64)
-            return self.sorted_codes.copy()
+            first: IntArray = self.sorted_codes.copy()
+            return first
         held = self.sorted_ids
         if held.dtype != uniques.dtype:
             common = np.result_type(held.dtype, uniques.dtype)
@@ -305,7 +306,7 @@ class _State:
         ``pcode`` are fresh arrays, used up in place."""
         key = code
         key <<= self.bits + self.shift
-        if self.shift:
+        if hold is not None:
             pcode <<= self.shift
             key |= pcode
             key |= hold

@@ -721,7 +721,8 @@ class CustomerSummary:
         >>> end = log["when"].max()
         >>> parts = [clvkit.summarize({k: v[m] for k, v in log.items()}, customer_id="cust", datetime="when",
         ...                           observation_end=end) for m in (log["cust"] <= 2, log["cust"] > 2)]
-        >>> CustomerSummary.concat(parts).T.tolist() == clvkit.summarize(log, customer_id="cust", datetime="when").T.tolist()
+        >>> whole = clvkit.summarize(log, customer_id="cust", datetime="when")
+        >>> CustomerSummary.concat(parts).T.tolist() == whole.T.tolist()
         True
         """
         if not summaries:

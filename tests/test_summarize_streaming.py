@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import itertools
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,7 +59,7 @@ def assert_same(got: CustomerSummary, want: CustomerSummary, *, rtol: float = 0.
 
 def pieces(log: Log, cuts: list[int]) -> list[Log]:
     bounds = [0, *sorted(cuts), len(log["when"])]
-    return [{k: v[a:b] for k, v in log.items()} for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return [{k: v[a:b] for k, v in log.items()} for a, b in itertools.pairwise(bounds)]
 
 
 def as_kind(part: Log, kind: str) -> Any:
@@ -216,7 +217,7 @@ def test_observation_end_is_the_last_transaction_of_all_batches(cdnow: pd.DataFr
 # =============================================================================== errors
 @pytest.mark.parametrize("source", [42, "log.csv", np.zeros(3), None, pd.Series([1, 2])])
 def test_unsupported_source_names_what_is_accepted(source: Any) -> None:
-    with pytest.raises(InvalidInputError, match="LazyFrame.*Dataset.*RecordBatchReader.*iterable"):
+    with pytest.raises(InvalidInputError, match=r"LazyFrame.*Dataset.*RecordBatchReader.*iterable"):
         summarize(source, customer_id="cust", datetime="when")
 
 
