@@ -277,8 +277,10 @@ class _State:
         if n_periods <= 1 << self.bits:
             return
         bits = max(self.bits + 1, int(n_periods - 1).bit_length() + 1)
-        low = (1 << (self.bits + self.shift)) - 1
-        self.keys = ((self.keys >> (self.bits + self.shift)) << (bits + self.shift)) | (self.keys & low)
+        old, low = self.bits + self.shift, (1 << (self.bits + self.shift)) - 1
+        for i in range(0, self.keys.shape[0], _BLOCK):  # in place, a block at a time
+            block = self.keys[i:i + _BLOCK]
+            block[...] = ((block >> old) << (bits + self.shift)) | (block & low)
         self.bits = bits
 
     def fit_customers(self, n_codes: int, context: str, column: str) -> None:

@@ -149,6 +149,17 @@ def test_periods_far_apart() -> None:
     assert_same(summarize(iter(pieces(log, [2, 3])), **kwargs), summarize(log, **kwargs))
 
 
+def test_time_sorted_stream_in_seconds() -> None:
+    """A log in time order, summarized in seconds: new periods in every batch make the packed keys grow wider
+    several times (re-packed in place); the result is still the in-memory one."""
+    rng = np.random.default_rng(3)
+    n = 100_000
+    log = {"cust": rng.integers(0, 3000, n), "when": np.sort(rng.integers(0, 10**7, n)).astype("datetime64[s]"),
+           "amount": rng.integers(1, 100, n) / 4}
+    kwargs = {"customer_id": "cust", "datetime": "when", "monetary_value": "amount", "time_unit": "s"}
+    assert_same(summarize(iter(pieces(log, list(range(3000, n, 3000)))), **kwargs), summarize(log, **kwargs))
+
+
 def test_yyyymmdd_like_numbers_are_judged_over_the_whole_stream() -> None:
     """In memory, numbers are refused when *every* value looks like a YYYYMMDD date; a stream judges all batches."""
     like = {"cust": np.array([1, 2]), "when": np.array([20240101, 20240102])}
