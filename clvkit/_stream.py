@@ -3,24 +3,27 @@
 A polars ``LazyFrame``, a ``pyarrow.dataset.Dataset``, a ``pyarrow.RecordBatchReader`` or an iterable of eager
 frames is read one batch at a time. Each batch goes through the same column checks as an in-memory log
 (:mod:`clvkit._summarize`'s readers: ids, the time column and ``datetime_format``, amounts and refunds), its rows
-are floored to periods, and it is reduced to its distinct ``(customer, period, holdout)`` keys with the summed
-spend of each key. Those keys are merged into one sorted state: a customer-period seen in two batches is one
-key, so distinct periods that span batches are never counted twice, and a refund netted in a later batch is
-added to the period's total before the total's sign is read. When the stream ends, the state - a log with one
-row per customer-period - goes through the in-memory kernel (:func:`clvkit._aggregate.aggregate`) and summary
-builder, so every definition (frequency, recency, ``T``, repeat spend without the first period, holdout
-columns, purchase times, refunds) is :func:`summarize`'s by construction.
+are floored to periods, and it is reduced to its distinct ``(customer, period, holdout)`` keys. Those keys are
+merged into one sorted state: a customer-period seen in two batches is one key, so distinct periods that span
+batches are never counted twice. Spend is kept per key under ``refunds="net"`` (a refund netted in a later batch
+is added to the period's total before the total's sign is read) and otherwise per customer (first period, its
+spend, the spend of later periods). When the stream ends, the keys are laid out the way
+:func:`clvkit._aggregate.aggregate` lays out a whole log and read with its steps, and the summary is built by
+:func:`clvkit.summarize`'s own builder, so every definition (frequency, recency, ``T``, repeat spend without the
+first period, holdout columns, purchase times, refunds) is :func:`summarize`'s.
 
 The observation end is fixed once, in one pass: rows only need it to be checked (without ``calibration_end``,
 an explicit end with rows after it is an error) or cut (with ``calibration_end``, rows after an explicit end
 are left out); ``T`` and the holdout duration are computed after the last batch, from the given end or else the
 last transaction over all batches (``T`` is deferred, so a one-pass iterator works and nothing is read twice).
 
-Memory: the batch being read (its columns and the temporaries of its checks, a few times its size) plus the
-state, 17 bytes per distinct key (25 with amounts) and a customer-id table (16 bytes per customer for numeric
-ids, a Python dict entry for other ids); merging a batch's keys into the state copies the state once
-(a rejected alternative: keeping each batch's keys and merging them all at the end would hold the keys of
-every batch, up to the whole log when customers rarely buy twice in one period).
+Memory (see :class:`_State`): the batch being read (its columns and the temporaries of its checks, a few times
+its size); one int64 per distinct key (two under ``refunds="net"``, with the key's net spend); per customer its
+code in the id table (16 bytes for numeric ids, a dict entry for others) and, with amounts, four numbers. Merging a
+batch's keys copies the keys once (a stable sort of the two sorted runs); after the last batch the keys are re-packed
+in place and read a block at a time, so the peak stays near twice the keys plus the repeat purchase times returned.
+A rejected alternative: keeping each batch's keys and merging them all at the end (or only now and then) - fewer
+passes over the state, but up to twice the keys in memory, and memory is what a stream is for.
 """
 
 from __future__ import annotations
