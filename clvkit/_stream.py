@@ -81,7 +81,8 @@ STREAM_KINDS = ("lazyframe", "dataset", "reader", "chunks")
 _CONTEXT = "summarize()"
 ACCEPTED = ("a pandas or polars DataFrame, a pyarrow Table or RecordBatch, a mapping of column name to array, "
             "or a stream read batch by batch: a polars LazyFrame, a pyarrow.dataset.Dataset, a "
-            "pyarrow.RecordBatchReader, or an iterable (e.g. a generator) of such DataFrames, Tables or mappings")
+            "pyarrow.RecordBatchReader, or an iterable (e.g. a generator) of such DataFrames, Tables or mappings "
+            "(for files on disk: pyarrow.dataset.dataset(path) or polars.scan_parquet(path))")
 
 
 # ---------------------------------------------------------------------------------------------- sources
@@ -108,6 +109,9 @@ def source_kind(obj: Any) -> str:
     elif root == "pandas":
         if isinstance(obj, require("pandas").DataFrame):
             return "eager"
+    elif root == "dask":
+        raise InvalidInputError(f"{_CONTEXT} needs {ACCEPTED}. Got a Dask {type(obj).__name__}: summarize it with "
+                                f"clvkit.dask.summarize, which keeps the work on the Dask workers.")
     elif isinstance(obj, Mapping):
         return "eager"
     if isinstance(obj, Iterable) and not isinstance(obj, (str, bytes, np.ndarray)) \
@@ -170,6 +174,11 @@ class _IdTable:
 
     def codes_of(self, uniques: npt.NDArray[Any]) -> IntArray | Problem:
         """The codes of a batch's distinct ids (sorted ascending), adding the new ones."""
+        if uniques.dtype.kind == "O":  # Python numbers (e.g. floats in an object column) are numbers in any batch
+            values = uniques.tolist()
+            if values and all(isinstance(v, (int, float, np.integer, np.floating))
+                              and not isinstance(v, (bool, np.bool_)) for v in values):
+                uniques = np.array(values)
         numeric = uniques.dtype.kind in "biufmM"
         if self.numeric is None:
             self.numeric = numeric

@@ -363,3 +363,23 @@ def test_memory_stays_within_the_documented_bound() -> None:
     whole = {k: np.concatenate([b[k] for b in _line_items(n_batches, rows)]) for k in ("cust", "when", "amount")}
     want = summarize(whole, customer_id="cust", datetime="when", monetary_value="amount")
     assert_same(got, want)
+
+
+def test_a_dask_frame_is_sent_to_clvkit_dask() -> None:
+    dd = pytest.importorskip("dask.dataframe")
+    frame = dd.from_pandas(pd.DataFrame({"cust": [1], "when": pd.to_datetime(["2024-01-01"])}), npartitions=1)
+    with pytest.raises(InvalidInputError, match="clvkit.dask.summarize"):
+        summarize(frame, customer_id="cust", datetime="when")
+
+
+def test_python_number_ids_in_object_columns() -> None:
+    """Ids read as Python ints in one batch and floats in another are numbers in both (as in memory)."""
+    a = {"cust": np.array([1, 2], dtype=object), "when": np.array(["2024-01-01", "2024-01-03"], dtype="datetime64[D]")}
+    b = {"cust": np.array([2.5, 1.0], dtype=object), "when": np.array(["2024-01-02", "2024-01-05"],
+                                                                      dtype="datetime64[D]")}
+    got = summarize([a, b], customer_id="cust", datetime="when")
+    want = summarize({k: np.concatenate([a[k], b[k]]) for k in a}, customer_id="cust", datetime="when")
+    assert got.customer_id is not None and want.customer_id is not None
+    assert got.customer_id.tolist() == want.customer_id.tolist() == [1, 2, 2.5]
+    np.testing.assert_array_equal(got.frequency, want.frequency)
+    np.testing.assert_array_equal(got.T, want.T)
