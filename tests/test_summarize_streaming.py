@@ -368,7 +368,7 @@ def test_memory_stays_within_the_documented_bound() -> None:
 def test_a_dask_frame_is_sent_to_clvkit_dask() -> None:
     dd = pytest.importorskip("dask.dataframe")
     frame = dd.from_pandas(pd.DataFrame({"cust": [1], "when": pd.to_datetime(["2024-01-01"])}), npartitions=1)
-    with pytest.raises(InvalidInputError, match="clvkit.dask.summarize"):
+    with pytest.raises(InvalidInputError, match=r"clvkit\.dask\.summarize"):
         summarize(frame, customer_id="cust", datetime="when")
 
 
