@@ -76,7 +76,8 @@ def to_columns(frame: Any, names: Sequence[str], *, context: str) -> dict[str, n
         elif kind == "polars":
             out[n] = _from_polars(frame.get_column(n))
         elif kind == "pyarrow":
-            out[n] = _from_pandas(frame.column(n).to_pandas())
+            # dates as datetime64, not one datetime.date object per row (the slow path of the time reader)
+            out[n] = _from_pandas(frame.column(n).to_pandas(date_as_object=False))
         else:
             out[n] = _from_sequence(frame[n])
     return out

@@ -74,7 +74,7 @@ _REFUND_FIX = (
 def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_value: str | None = None,
               time_unit: str = MISSING, observation_end: Any = None, calibration_end: Any = None,
               refunds: Refunds = "error", freq: str = MISSING,
-              datetime_format: str | None = None) -> CustomerSummary:
+              datetime_format: str | None = None, batch_size: int | None = None) -> CustomerSummary:
     """Summarize a transaction log into per-customer frequency, recency, ``T`` and spend.
 
     Each transaction's time is floored to a period of ``time_unit``; a customer's transactions in one
@@ -94,7 +94,12 @@ def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_va
     ----------
     transactions:
         The log: a pandas or polars DataFrame, a pyarrow Table, or a mapping of column name to array,
-        one row per transaction.
+        one row per transaction. Or a **stream**, read batch by batch with bounded memory (see Notes): a polars
+        ``LazyFrame`` (e.g. ``pl.scan_parquet(...)``; only the needed columns are collected, by polars'
+        streaming engine), a ``pyarrow.dataset.Dataset`` (e.g. a folder of Parquet files; scanned in record
+        batches of the needed columns), a ``pyarrow.RecordBatchReader``, or any iterable of the frames above
+        (a list, a generator, pandas' ``read_csv(..., chunksize=...)``), rows in any order. The result is the
+        summary of all batches together, as if they had been concatenated.
     customer_id:
         Name of the column of customer ids (integers, strings or any sortable scalars; no nulls).
     datetime:
@@ -154,6 +159,9 @@ def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_va
         With ``"yyyymmdd"`` or ``"days"``, ``observation_end`` and ``calibration_end`` may also be given
         as such numbers; with a strptime format, as strings in that format. The result is the same as
         for the same log given as datetimes.
+    batch_size:
+        Rows per batch read from a ``LazyFrame`` or a ``Dataset`` (default 1,000,000); a
+        ``RecordBatchReader`` and an iterable keep their own batches, and an in-memory frame is not batched.
 
     Returns
     -------
@@ -186,6 +194,27 @@ def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_va
       which pandas rejects for months and years and numpy for quarters), nor in ``"min"`` (numpy calls
       minutes ``"m"``). :meth:`CustomerSummary.with_time_unit` converts with the mean month and year.
     - Periods are floored in UTC for aware times and on the wall clock for naive ones.
+    - **Streams.** A stream is read once, batch by batch; each batch is checked like an in-memory log and
+      reduced to its distinct (customer, period, holdout) keys, which are merged across batches, so a customer
+      whose purchases (or whose purchases in one period) are spread over several batches is counted once per
+      period, and a refund netted in a later batch cancels its period exactly as in memory. The observation end
+      is fixed once for all batches: the given one (rows after it are an error, or left out with
+      ``calibration_end``), else the last transaction over all batches - ``T`` is computed after the last batch,
+      so a one-pass generator works. The result equals :func:`summarize` of the concatenated log; only the
+      order in which amounts are added may differ (``monetary_value`` to ~1e-15 relative; exactly equal when
+      the sums are exact, e.g. amounts in quarter units). An invalid row stops the stream at its batch: the
+      error names the batch and the rows' positions counted from the start of the stream (problems in later
+      batches are not listed). Memory, with numeric customer ids: no more than 8 times one batch's needed
+      columns plus 32 bytes per distinct (customer, period) plus 200 bytes per customer (a test checks it);
+      20 million rows of 2 million customers (nearly every row its own customer-day: the worst case) in
+      batches of 1 million peaked at 477 MiB traced, against 714 MiB for ``summarize`` of the log in memory
+      plus the 458 MiB log; from Parquet, 734-831 MiB peak RSS against 1,795 MiB for reading the table and
+      summarizing it, in 11-15 s against 10 s (3.8 s for the in-memory call alone, the log already in memory;
+      ``benchmarks/bench_streaming.py``). String ids add a dict entry and the string per customer. Most
+      logs have several rows per customer-period (baskets of line items), which the state does not grow with.
+    - **Chunking by customer** (another route for a log too large for memory): summarize groups of customers
+      separately with one shared ``observation_end`` (and ``calibration_end``) and join the parts with
+      :meth:`CustomerSummary.concat`, which refuses parts with different ends.
 
     Examples
     --------
@@ -207,6 +236,9 @@ def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_va
     >>> ymd = {"cust": [7, 7, 7, 3], "when": [20240101, 20240101, 20240115, 20240110]}
     >>> clvkit.summarize(ymd, customer_id="cust", datetime="when", datetime_format="yyyymmdd").T.tolist()
     [5.0, 14.0]
+    >>> batches = ({k: v[i:i + 2] for k, v in log.items()} for i in (0, 2))  # a stream: any iterable of frames
+    >>> clvkit.summarize(batches, customer_id="cust", datetime="when", monetary_value="amount").frequency.tolist()
+    [0.0, 1.0]
     >>> log["amount"][3] = -7.0
     >>> clvkit.summarize(log, customer_id="cust", datetime="when", monetary_value="amount")
     Traceback (most recent call last):
@@ -216,6 +248,18 @@ def summarize(transactions: Any, *, customer_id: str, datetime: str, monetary_va
     """
     freq = renamed_argument(time_unit, freq, new="time_unit", old="freq", where="summarize()", default="D")
     problems: list[Problem | None] = _check_parameters(freq, refunds, datetime_format)
+    from ._stream import DEFAULT_BATCH_SIZE, source_kind, summarize_stream  # it builds on this module
+
+    kind = source_kind(transactions)
+    if batch_size is not None and (isinstance(batch_size, (bool, np.bool_))
+                                   or not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
+        problems.append(Problem("batch_size", f"must be a whole number of rows >= 1 or None; got {batch_size!r}"))
+    if kind != "eager":
+        raise_if(problems, _CONTEXT)
+        return summarize_stream(
+            transactions, kind, customer_id=customer_id, datetime=datetime, monetary_value=monetary_value, freq=freq,
+            observation_end=observation_end, calibration_end=calibration_end, refunds=refunds,
+            datetime_format=datetime_format, batch_size=DEFAULT_BATCH_SIZE if batch_size is None else int(batch_size))
     names = [customer_id, datetime] + ([monetary_value] if monetary_value is not None else [])
     columns = _read_columns(transactions, names, problems)
     return _summarize_columns(

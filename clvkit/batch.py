@@ -698,6 +698,32 @@ class CustomerSummary:
 
         Purchase times are joined when every summary has them and all were floored to one period length;
         otherwise the result has none.
+
+        This is the manual chunking route for a log too large for one :func:`clvkit.summarize` call: split the
+        customers into groups (e.g. by id range, each group's transactions read together), summarize each
+        group with **one shared** ``observation_end`` (and ``calibration_end``), and stack the parts. Without
+        an explicit end each part would count ``T`` to its own last transaction; summaries whose
+        ``observation_end`` or ``calibration_end`` differ are refused. (A stream of transactions in any order
+        can go to :func:`clvkit.summarize` directly instead: it reads batch by batch.)
+
+        Raises
+        ------
+        InvalidInputError
+            For no summaries, different time units, holdout durations, ``observation_end`` or
+            ``calibration_end`` (ends missing from a summary built from arrays are not compared), ids repeated
+            across the parts, or a column present in some parts only.
+
+        Examples
+        --------
+        >>> import numpy as np, clvkit
+        >>> log = {"cust": np.array([1, 1, 2, 3]), "when": np.array(["2024-01-01", "2024-01-08", "2024-01-03",
+        ...        "2024-01-20"], dtype="datetime64[D]")}
+        >>> end = log["when"].max()
+        >>> parts = [clvkit.summarize({k: v[m] for k, v in log.items()}, customer_id="cust", datetime="when",
+        ...                           observation_end=end) for m in (log["cust"] <= 2, log["cust"] > 2)]
+        >>> whole = clvkit.summarize(log, customer_id="cust", datetime="when")
+        >>> CustomerSummary.concat(parts).T.tolist() == whole.T.tolist()
+        True
         """
         if not summaries:
             raise InvalidInputError("concat() needs at least one CustomerSummary. Got an empty sequence.")
@@ -721,6 +747,15 @@ class CustomerSummary:
         durations = {s.duration_holdout for s in summaries}
         if len(durations) != 1:
             raise InvalidInputError("concat() needs one holdout duration across summaries.")
+        for name in ("observation_end", "calibration_end"):
+            ends = {getattr(s, name) for s in summaries} - {None}
+            if len(ends) > 1:
+                raise InvalidInputError(
+                    f"concat() needs summaries of one {name}: T counts to it, so customers of summaries with "
+                    f"different ends are not comparable. Got {sorted(str(e) for e in ends)}. Pass the same "
+                    f"observation_end (and calibration_end) to every summarize() call, e.g. the last transaction "
+                    f"of the whole log."
+                )
         first = summaries[0]
         return cls(
             frequency=join("frequency"),

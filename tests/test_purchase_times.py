@@ -258,7 +258,7 @@ def test_concat_joins_when_all_have_them() -> None:
     no_times = CustomerSummary(frequency=[0], recency=[0.0], T=[5.0], customer_id=["z"])
     assert CustomerSummary.concat([s, no_times]).purchase_times is None
     weekly = summarize(_log(DAILY[:8]), customer_id="id", datetime="when", time_unit="W").with_time_unit("D")
-    other = weekly.take([0])._replace(customer_id=np.array(["w"]))
+    other = weekly.take([0])._replace(customer_id=np.array(["w"]), observation_end=s.observation_end)  # one study end
     assert CustomerSummary.concat([s, other]).purchase_times is None  # floored to different periods
 
 
