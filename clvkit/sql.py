@@ -49,12 +49,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ._aggregate import Aggregate
 from ._deprecation import MISSING, renamed_argument
-from ._summarize import _REFUND_FIX, _REFUND_OPTIONS, Refunds, _calibration_problem
+from ._summarize import _REFUND_FIX, _REFUND_OPTIONS, _TIMELINE_UNITS, Refunds, _calibration_problem
+from ._summarize import _purchase_times as _summary_purchase_times
 from ._timecolumns import Times, as_metadata, period_of, read_param, scalar_key, show_time
 from ._timeunits import UNIT_DAYS
 from ._validation import raise_if
-from .batch import CustomerSummary
+from .batch import CustomerSummary, PurchaseTimes
 from .errors import MAX_ROWS_SHOWN, InvalidInputError, Problem
 
 __all__ = ["DIALECTS", "TESTED_DIALECTS", "check_query", "compressed_query", "compressed_summary", "summarize",
@@ -228,8 +230,12 @@ def _literal(value: int | float) -> str:
     return f"CAST('{float(value)!r}' AS DOUBLE)"
 
 
-def _summary_ctes(plan: _Plan) -> str:
-    """The common table expressions down to ``clvkit_summary`` (one row per customer)."""
+def _summary_ctes(plan: _Plan, periods: bool = False) -> str:
+    """The common table expressions down to ``clvkit_summary`` (one row per customer).
+
+    With ``periods``, the summary also carries each customer's first purchase period and the list of its
+    calibration purchase periods (``clvkit_first_period``, ``clvkit_periods``) for the purchase times.
+    """
     key, period = _period_sql(plan)
     amount = "CAST(NULL AS DOUBLE)" if plan.monetary_value is None else f"CAST({plan.monetary_value} AS DOUBLE)"
     filters = []
@@ -251,6 +257,9 @@ def _summary_ctes(plan: _Plan) -> str:
         if spend:
             holdout_cols += (",\n        CASE WHEN h.n_periods > 0 THEN h.spend / h.n_periods ELSE 0.0 END "
                              "AS monetary_value_holdout")
+    period_list = ", list(period ORDER BY period) AS periods" if periods else ""
+    period_cols = (",\n        c.first_period AS clvkit_first_period, c.periods AS clvkit_periods"
+                   if periods else "")
     return f"""clvkit_rows AS (
     SELECT {plan.customer_id} AS customer_id, {period} AS period, {holdout} AS in_holdout, {amount} AS amount
     FROM {plan.table}{where}
@@ -261,7 +270,7 @@ clvkit_periods AS (
     GROUP BY customer_id, period, in_holdout{having}
 ),
 clvkit_calibration AS (
-    SELECT customer_id, MIN(period) AS first_period, MAX(period) AS last_period, COUNT(*) AS n_periods
+    SELECT customer_id, MIN(period) AS first_period, MAX(period) AS last_period, COUNT(*) AS n_periods{period_list}
     FROM clvkit_periods
     WHERE NOT in_holdout
     GROUP BY customer_id
@@ -283,15 +292,15 @@ clvkit_summary AS (
         c.customer_id AS customer_id,
         CAST(c.n_periods - 1 AS DOUBLE) AS frequency,
         CAST(c.last_period - c.first_period AS DOUBLE) AS recency,
-        CAST({end} - c.first_period AS DOUBLE) AS "T"{monetary}{holdout_cols}
+        CAST({end} - c.first_period AS DOUBLE) AS "T"{monetary}{holdout_cols}{period_cols}
     FROM clvkit_calibration AS c
     LEFT JOIN clvkit_repeat AS r ON c.customer_id = r.customer_id
     LEFT JOIN clvkit_holdout AS h ON c.customer_id = h.customer_id
 )"""
 
 
-def _summary_sql(plan: _Plan) -> str:
-    return f"WITH {_summary_ctes(plan)}\nSELECT * FROM clvkit_summary\nORDER BY customer_id"
+def _summary_sql(plan: _Plan, periods: bool = False) -> str:
+    return f"WITH {_summary_ctes(plan, periods)}\nSELECT * FROM clvkit_summary\nORDER BY customer_id"
 
 
 def _compressed_sql(plan: _Plan, include_monetary: bool) -> str:
@@ -468,7 +477,7 @@ def check_query(dialect: str, *, table: str | Sequence[str], customer_id: str, d
 def summarize(connection: Any, *, table: str | Sequence[str], customer_id: str, datetime: str,
               monetary_value: str | None = None, freq: str = MISSING, observation_end: Any,
               calibration_end: Any = None, time_unit: str = MISSING, refunds: Refunds = "error",
-              dialect: str | None = None) -> CustomerSummary:
+              dialect: str | None = None, purchase_times: bool = True) -> CustomerSummary:
     """Summarize a transaction table inside the database: :func:`clvkit.summarize`'s result, computed in SQL.
 
     Checks the table (columns, their types, missing values, refunds, rows after ``observation_end``, the
@@ -484,13 +493,18 @@ def summarize(connection: Any, *, table: str | Sequence[str], customer_id: str, 
         As in :func:`summary_query`.
     dialect:
         The connection's SQL dialect; default: ``"duckdb"`` for a DuckDB connection.
+    purchase_times:
+        Bring back each customer's calibration purchase periods as the summary's ``purchase_times`` (what the
+        CNBD-k family and :func:`clvkit.valuation.regularity` read), where :func:`clvkit.summarize` fills
+        them: a datetime column and a unit of fixed length (``"s"``, ``"min"``, ``"h"``, ``"D"``, ``"W"``).
+        ``False`` leaves them in the database.
 
     Returns
     -------
     CustomerSummary
         Equal to :func:`clvkit.summarize` on the same log (float columns up to the order of summation), with
-        the same ``time_unit``, ``observation_end``, ``calibration_end`` and holdout columns, sorted by
-        ``customer_id``; without ``purchase_times`` (each purchase's time would have to leave the database).
+        the same ``time_unit``, ``observation_end``, ``calibration_end``, holdout columns and purchase times,
+        sorted by ``customer_id``.
 
     Raises
     ------
@@ -515,7 +529,8 @@ def summarize(connection: Any, *, table: str | Sequence[str], customer_id: str, 
     plan = _checked_plan(connection, dialect, "summarize()", table=table, customer_id=customer_id,
                          datetime=datetime, monetary_value=monetary_value, time_unit=time_unit, freq=freq,
                          observation_end=observation_end, calibration_end=calibration_end, refunds=refunds)
-    names, columns = _fetch(connection, _summary_sql(plan))
+    periods = bool(purchase_times) and not plan.numeric and plan.freq in _TIMELINE_UNITS
+    names, columns = _fetch(connection, _summary_sql(plan, periods))
     if not columns["frequency"].shape[0]:
         _raise_empty(plan, "summarize()")
     ids = _id_array(columns["customer_id"])
@@ -528,10 +543,14 @@ def summarize(connection: Any, *, table: str | Sequence[str], customer_id: str, 
                    "duration_holdout": float(plan.obs_period - plan.end_period)}
         if plan.monetary_value is not None:
             holdout["monetary_value_holdout"] = pick["monetary_value_holdout"]
-    return CustomerSummary(
+    summary = CustomerSummary(
         frequency=pick["frequency"], recency=pick["recency"], T=pick["T"],
         monetary_value=pick.get("monetary_value"), customer_id=ids[order], time_unit=plan.freq,
         observation_end=_metadata(plan.obs, plan), calibration_end=_metadata(plan.cal, plan), **holdout)
+    if not periods:
+        return summary
+    times = _purchase_times(pick["clvkit_first_period"], pick["clvkit_periods"], plan.freq)
+    return summary if times is None else summary._replace(purchase_times=times)
 
 
 def compressed_summary(connection: Any, *, table: str | Sequence[str], customer_id: str, datetime: str,
@@ -720,6 +739,22 @@ def _check_data(connection: Any, plan: _Plan, arguments: dict[str, Any], where: 
     raise_if(problems, where)
 
 
+def _purchase_times(first: npt.NDArray[Any], periods: npt.NDArray[Any], freq: str) -> PurchaseTimes | None:
+    """:func:`clvkit.summarize`'s purchase times from each customer's first period and sorted period list.
+
+    The repeat periods become :class:`~clvkit._aggregate.Aggregate`'s and summarize()'s own builder turns
+    them into calendar origins and times, so both routes share one definition.
+    """
+    lists = [np.asarray(p, dtype=np.int64) for p in periods.tolist()]
+    first_periods = np.asarray(first, dtype=np.int64)
+    n_periods = np.fromiter((p.shape[0] for p in lists), dtype=np.int64, count=len(lists))
+    repeats = (np.concatenate([p[1:] - p[0] for p in lists]) if lists else np.zeros(0, dtype=np.int64))
+    agg = Aggregate(customers=np.arange(len(lists), dtype=np.int64), first=first_periods,
+                    last=first_periods + 0, n_periods=n_periods, spend_repeat=None, n_periods_holdout=None,
+                    spend_holdout=None, repeat_periods=repeats.astype(np.float64))
+    return _summary_purchase_times(agg, freq)
+
+
 def _as_time(value: Any, plan: _Plan) -> Any:
     """A time of the check query (microseconds, or a number) as :func:`clvkit.summarize` holds times."""
     if value is None:
@@ -750,7 +785,8 @@ def _fetch(connection: Any, sql: str) -> tuple[list[str], dict[str, npt.NDArray[
     out = {}
     for name in names:
         col = columns[name]
-        out[name] = col if name == "customer_id" else np.asarray(col, dtype=np.float64)
+        kept_as_is = name in ("customer_id", "clvkit_first_period", "clvkit_periods")
+        out[name] = col if kept_as_is else np.asarray(col, dtype=np.float64)
     return names, out
 
 

@@ -78,7 +78,7 @@ def memory_times(log: dict[str, Any], kind: str) -> Any:
     return us / float(US_PER_DAY)
 
 
-def assert_same(got: clvkit.CustomerSummary, want: clvkit.CustomerSummary) -> None:
+def assert_same(got: clvkit.CustomerSummary, want: clvkit.CustomerSummary, *, purchase_times: bool = True) -> None:
     assert got.customer_id is not None and want.customer_id is not None
     assert got.customer_id.tolist() == want.customer_id.tolist()
     for name in ("frequency", "recency", "T"):
@@ -89,6 +89,12 @@ def assert_same(got: clvkit.CustomerSummary, want: clvkit.CustomerSummary) -> No
         if a is not None:
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, err_msg=name)
     assert got.duration_holdout == want.duration_holdout
+    if purchase_times:
+        assert (got.purchase_times is None) == (want.purchase_times is None)
+        if want.purchase_times is not None and got.purchase_times is not None:
+            for name in ("origin", "offsets", "times", "period_days", "unit_days"):
+                np.testing.assert_array_equal(getattr(got.purchase_times, name), getattr(want.purchase_times, name),
+                                              err_msg=name)
     assert got.time_unit == want.time_unit
     assert got.observation_end == want.observation_end
     assert got.calibration_end == want.calibration_end
@@ -133,6 +139,16 @@ def test_equals_summarize_every_unit_and_time_type(con: Any, unit: str, kind: st
     got, want = both(con, log, kind, unit=unit, holdout=holdout)
     assert_same(got, want)
     assert len(got) > 10 and (got.frequency > 0).any()
+    # summarize() keeps each repeat purchase's time for the units of one length; so does the SQL route
+    assert (got.purchase_times is not None) == (unit in ("s", "min", "h", "D", "W"))
+
+
+def test_purchase_times_can_stay_in_the_database(con: Any) -> None:
+    log = generated_log(8)
+    load(con, log, "TIMESTAMP")
+    got = sql.summarize(con, table="sales", customer_id="cust", datetime="when", time_unit="D", purchase_times=False,
+                        **ends_of(log, "TIMESTAMP", False))
+    assert got.purchase_times is None
 
 
 @pytest.mark.parametrize("refunds", ["drop", "net"])
