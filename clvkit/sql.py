@@ -781,7 +781,12 @@ def _fetch(connection: Any, sql: str) -> tuple[list[str], dict[str, npt.NDArray[
         columns = {name: np.ma.getdata(raw[name]) for name in names}
     else:
         rows = cursor.fetchall()
-        columns = {name: np.array([r[i] for r in rows], dtype=object) for i, name in enumerate(names)}
+        columns = {}
+        for i, name in enumerate(names):
+            col = np.empty(len(rows), dtype=object)  # np.array would turn equal-length lists into a 2-D array
+            for j, row in enumerate(rows):
+                col[j] = row[i]
+            columns[name] = col
     out = {}
     for name in names:
         col = columns[name]

@@ -61,6 +61,7 @@ def load(con: Any, log: dict[str, Any], kind: str, table: str = "sales") -> None
     frame = pd.DataFrame({"cust": log["cust"], "us": log["us"], "amount": log["amount"]})
     con.register("clvkit_test_src", frame)
     when = {"DATE": "CAST(make_timestamp(us) AS DATE)", "TIMESTAMP": "make_timestamp(us)",
+            "TIMESTAMP_NS": "CAST(make_timestamp(us) AS TIMESTAMP_NS)",
             "TIMESTAMPTZ": "make_timestamptz(us)", "DOUBLE": "CAST(us AS DOUBLE) / 86400000000.0"}[kind]
     con.execute(f'CREATE OR REPLACE TABLE "{table}" AS SELECT cust, {when} AS "when", amount FROM clvkit_test_src')
     con.unregister("clvkit_test_src")
@@ -71,7 +72,7 @@ def memory_times(log: dict[str, Any], kind: str) -> Any:
     us = log["us"]
     if kind == "DATE":
         return (us // US_PER_DAY).astype("datetime64[D]")
-    if kind == "TIMESTAMP":
+    if kind in ("TIMESTAMP", "TIMESTAMP_NS"):
         return us.astype("datetime64[us]")
     if kind == "TIMESTAMPTZ":
         return pd.Series(us.astype("datetime64[us]")).dt.tz_localize("UTC")
@@ -175,6 +176,56 @@ def test_numeric_time_column(con: Any, unit: str, holdout: bool) -> None:
     log = generated_log(5)
     got, want = both(con, log, "DOUBLE", unit=unit, holdout=holdout)
     assert_same(got, want)
+
+
+@pytest.mark.parametrize("unit", ["s", "W", "M"])
+def test_nanosecond_timestamps(con: Any, unit: str) -> None:
+    log = generated_log(31)
+    got, want = both(con, log, "TIMESTAMP_NS", unit=unit, holdout=True)
+    assert con.execute('SELECT typeof("when") FROM sales LIMIT 1').fetchone() == ("TIMESTAMP_NS",)
+    assert_same(got, want)
+
+
+class PlainConnection:
+    """Only the DB-API surface (cursor, execute, description, fetchone, fetchall) of a DuckDB connection."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def cursor(self) -> Any:
+        return PlainCursor(self.inner.cursor())
+
+
+class PlainCursor:
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.description: Any = None
+
+    def execute(self, operation: str) -> None:
+        self.inner.execute(operation)
+        self.description = self.inner.description
+
+    def fetchone(self) -> Any:
+        return self.inner.fetchone()
+
+    def fetchall(self) -> Any:
+        return self.inner.fetchall()
+
+
+@pytest.mark.parametrize("string_ids", [False, True])
+def test_plain_dbapi_connection(con: Any, string_ids: bool) -> None:
+    """A connection without DuckDB's columnar fetch goes through fetchall() and gives the same summary."""
+    log = generated_log(41, string_ids=string_ids)
+    load(con, log, "TIMESTAMP")
+    ends = ends_of(log, "TIMESTAMP", True)
+    args: dict[str, Any] = {"table": "sales", "customer_id": "cust", "datetime": "when", "monetary_value": "amount",
+                            "time_unit": "D", **ends}
+    plain = PlainConnection(con)
+    with pytest.raises(InvalidInputError, match="dialect"):
+        sql.summarize(plain, **args)
+    assert_same(sql.summarize(plain, dialect="duckdb", **args), sql.summarize(con, **args))
+    assert_compressed_same(sql.compressed_summary(plain, dialect="duckdb", **args),
+                           sql.compressed_summary(con, **args))
 
 
 def test_file_database_and_qualified_table(tmp_path: Path) -> None:
