@@ -26,9 +26,11 @@ The definitions are :func:`clvkit.summarize`'s, to the last period:
   (negative rows are removed before anything else) or ``"net"`` (customer-period totals are netted and only
   periods of positive net total count).
 
-Only the ``"duckdb"`` dialect is tested (end to end, against :func:`clvkit.summarize`, on DuckDB in memory
-and in a file); asking for another dialect (``"postgresql"``, ``"spark"``, ``"bigquery"``, ``"snowflake"``)
-is an :class:`~clvkit.InvalidInputError` naming the tested one rather than SQL nobody has run.
+Two dialects are tested against :func:`clvkit.summarize` on the same data: ``"duckdb"`` end to end (the
+queries and :func:`summarize` / :func:`compressed_summary` on DuckDB connections, in memory and in a file) and
+``"postgresql"`` (the query text, run by ``psql`` on a throwaway PostgreSQL 15 cluster; :func:`summarize` does
+not run it: no PostgreSQL driver is tested). Asking for another dialect (``"spark"``, ``"bigquery"``,
+``"snowflake"``) is an :class:`~clvkit.InvalidInputError` naming the tested ones rather than SQL nobody has run.
 
 Table and column names are always quoted as identifiers (a double quote inside a name is doubled; a name
 that is empty, not a string or holds a NUL character is refused), never pasted into the SQL as they are.
@@ -59,11 +61,14 @@ from ._validation import raise_if
 from .batch import CustomerSummary, PurchaseTimes
 from .errors import MAX_ROWS_SHOWN, InvalidInputError, Problem
 
-__all__ = ["DIALECTS", "TESTED_DIALECTS", "check_query", "compressed_query", "compressed_summary", "summarize",
-           "summary_query"]
+__all__ = ["DIALECTS", "RUNNABLE_DIALECTS", "TESTED_DIALECTS", "check_query", "compressed_query", "compressed_summary",
+           "summarize", "summary_query"]
 
 #: The dialects clvkit writes SQL for: those a test runs end to end.
-TESTED_DIALECTS = ("duckdb",)
+TESTED_DIALECTS = ("duckdb", "postgresql")
+#: The dialects :func:`summarize` and :func:`compressed_summary` run on a connection (checks included); the
+#: PostgreSQL queries are tested as text, through ``psql``, for lack of a Python driver in the test environment.
+RUNNABLE_DIALECTS = ("duckdb",)
 #: The dialects clvkit knows of; the ones not in :data:`TESTED_DIALECTS` are refused with a typed error.
 DIALECTS = ("duckdb", "postgresql", "spark", "bigquery", "snowflake")
 
@@ -84,6 +89,7 @@ _NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYI
 class _Plan:
     """Everything a query needs, validated: quoted names, the unit, the ends as numbers clvkit computed."""
 
+    dialect: str
     table: str
     customer_id: str
     datetime: str
@@ -179,7 +185,7 @@ def _plan(dialect: Any, *, table: Any, customer_id: Any, datetime: Any, monetary
         raise AssertionError("unreachable")
     obs_period = period_of(obs, times, unit)
     end_period = obs_period if cal is None else period_of(cal, times, unit)
-    return _Plan(quoted_table, quoted[0], quoted[1], amount, unit, str(refunds), numeric, times, obs, cal,
+    return _Plan(str(dialect), quoted_table, quoted[0], quoted[1], amount, unit, str(refunds), numeric, times, obs, cal,
                  _time_key(obs, times), None if cal is None else _time_key(cal, times), end_period, obs_period)
 
 
@@ -196,38 +202,55 @@ def _check_dialect(dialect: Any, problems: list[Problem | None]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- SQL text
-def _floor_div(expr: str, n: int) -> str:
-    """``floor(expr / n)`` in exact integer arithmetic (DuckDB's ``//`` truncates towards zero)."""
-    return f"(({expr}) - ((({expr}) % {n}) + {n}) % {n}) // {n}"
+def _floor_div(expr: str, n: int, dialect: str) -> str:
+    """``floor(expr / n)`` in exact integer arithmetic (integer division truncates towards zero in both dialects,
+    and ``%`` takes the sign of the dividend)."""
+    div = "//" if dialect == "duckdb" else "/"
+    return f"(({expr}) - ((({expr}) % {n}) + {n}) % {n}) {div} {n}"
+
+
+def _not_finite(expr: str, dialect: str) -> str:
+    """SQL true where a number is NaN or infinite."""
+    number = f"CAST({expr} AS DOUBLE PRECISION)"
+    if dialect == "duckdb":
+        return f"isnan({number}) OR isinf({number})"
+    return (f"{number} IN (CAST('NaN' AS DOUBLE PRECISION), CAST('Infinity' AS DOUBLE PRECISION), "
+            "CAST('-Infinity' AS DOUBLE PRECISION))")
 
 
 def _period_sql(plan: _Plan) -> tuple[str, str]:
     """The row's time key (what the ends are compared with) and its period, as SQL expressions."""
-    col = plan.datetime
+    col, dialect = plan.datetime, plan.dialect
     if plan.numeric:
-        return f"CAST({col} AS DOUBLE)", f"CAST(floor(CAST({col} AS DOUBLE)) AS BIGINT)"
-    # Microseconds since 1970-01-01: UTC for TIMESTAMPTZ, the wall clock for TIMESTAMP and DATE (the way
-    # summarize() reads aware and naive columns).
-    us = f"epoch_us({col})"
+        return f"CAST({col} AS DOUBLE PRECISION)", f"CAST(floor(CAST({col} AS DOUBLE PRECISION)) AS BIGINT)"
+    # Microseconds since 1970-01-01: UTC for a time-zone-aware column, the wall clock for TIMESTAMP and DATE
+    # (the way summarize() reads aware and naive columns), whatever the session's time zone.
+    if dialect == "duckdb":
+        us = f"epoch_us({col})"
+        wall = f"make_timestamp({us})"
+    else:  # EXTRACT(EPOCH ...) is an exact numeric in PostgreSQL >= 14
+        us = f"CAST(floor(EXTRACT(EPOCH FROM {col}) * 1000000) AS BIGINT)"
+        wall = f"(TIMESTAMP '1970-01-01 00:00:00' + ({us}) * INTERVAL '1 microsecond')"
     freq = plan.freq
     if freq in _FIXED_US:
-        return us, _floor_div(us, _FIXED_US[freq])
+        return us, _floor_div(us, _FIXED_US[freq], dialect)
     if freq == "W":
-        return us, _floor_div(_floor_div(us, _FIXED_US["D"]) + " + 3", 7)
-    wall = f"make_timestamp({us})"  # naive: year() and month() must not apply a session time zone
-    months = f"((year({wall}) - 1970) * 12 + month({wall}) - 1)"
+        return us, _floor_div(_floor_div(us, _FIXED_US["D"], dialect) + " + 3", 7, dialect)
+    # The calendar of the naive wall time: no session time zone applies to it.
+    year = f"CAST(EXTRACT(YEAR FROM {wall}) AS BIGINT)"
+    months = f"(({year} - 1970) * 12 + CAST(EXTRACT(MONTH FROM {wall}) AS BIGINT) - 1)"
     if freq == "M":
         return us, months
     if freq == "Q":
-        return us, _floor_div(months, 3)
-    return us, f"(year({wall}) - 1970)"
+        return us, _floor_div(months, 3, dialect)
+    return us, f"({year} - 1970)"
 
 
 def _literal(value: int | float) -> str:
     """A number clvkit computed, as SQL (floats round-trip through ``repr``)."""
     if isinstance(value, int):
         return str(value)
-    return f"CAST('{float(value)!r}' AS DOUBLE)"
+    return f"CAST('{float(value)!r}' AS DOUBLE PRECISION)"
 
 
 def _summary_ctes(plan: _Plan, periods: bool = False) -> str:
@@ -237,7 +260,8 @@ def _summary_ctes(plan: _Plan, periods: bool = False) -> str:
     calibration purchase periods (``clvkit_first_period``, ``clvkit_periods``) for the purchase times.
     """
     key, period = _period_sql(plan)
-    amount = "CAST(NULL AS DOUBLE)" if plan.monetary_value is None else f"CAST({plan.monetary_value} AS DOUBLE)"
+    amount = ("CAST(NULL AS DOUBLE PRECISION)" if plan.monetary_value is None
+              else f"CAST({plan.monetary_value} AS DOUBLE PRECISION)")
     filters = []
     if plan.monetary_value is not None and plan.refunds == "drop":
         filters.append(f"{plan.monetary_value} >= 0")
@@ -253,11 +277,12 @@ def _summary_ctes(plan: _Plan, periods: bool = False) -> str:
                "AS monetary_value" if spend else ""
     holdout_cols = ""
     if plan.holdout:
-        holdout_cols = ",\n        CAST(COALESCE(h.n_periods, 0) AS DOUBLE) AS frequency_holdout"
+        holdout_cols = ",\n        CAST(COALESCE(h.n_periods, 0) AS DOUBLE PRECISION) AS frequency_holdout"
         if spend:
             holdout_cols += (",\n        CASE WHEN h.n_periods > 0 THEN h.spend / h.n_periods ELSE 0.0 END "
                              "AS monetary_value_holdout")
-    period_list = ", list(period ORDER BY period) AS periods" if periods else ""
+    aggregate = "list" if plan.dialect == "duckdb" else "array_agg"
+    period_list = f", {aggregate}(period ORDER BY period) AS periods" if periods else ""
     period_cols = (",\n        c.first_period AS clvkit_first_period, c.periods AS clvkit_periods"
                    if periods else "")
     return f"""clvkit_rows AS (
@@ -290,9 +315,9 @@ clvkit_holdout AS (
 clvkit_summary AS (
     SELECT
         c.customer_id AS customer_id,
-        CAST(c.n_periods - 1 AS DOUBLE) AS frequency,
-        CAST(c.last_period - c.first_period AS DOUBLE) AS recency,
-        CAST({end} - c.first_period AS DOUBLE) AS "T"{monetary}{holdout_cols}{period_cols}
+        CAST(c.n_periods - 1 AS DOUBLE PRECISION) AS frequency,
+        CAST(c.last_period - c.first_period AS DOUBLE PRECISION) AS recency,
+        CAST({end} - c.first_period AS DOUBLE PRECISION) AS "T"{monetary}{holdout_cols}{period_cols}
     FROM clvkit_calibration AS c
     LEFT JOIN clvkit_repeat AS r ON c.customer_id = r.customer_id
     LEFT JOIN clvkit_holdout AS h ON c.customer_id = h.customer_id
@@ -308,7 +333,7 @@ def _compressed_sql(plan: _Plan, include_monetary: bool) -> str:
     if include_monetary and plan.monetary_value is not None:
         keys.append("monetary_value")
     listed = ", ".join(keys)
-    return (f"WITH {_summary_ctes(plan)}\nSELECT {listed}, CAST(COUNT(*) AS DOUBLE) AS weight\n"
+    return (f"WITH {_summary_ctes(plan)}\nSELECT {listed}, CAST(COUNT(*) AS DOUBLE PRECISION) AS weight\n"
             f"FROM clvkit_summary\nGROUP BY {listed}\nORDER BY {listed}")
 
 
@@ -317,15 +342,14 @@ def _check_sql(plan: _Plan) -> str:
     amount = plan.monetary_value
     time_bad = f"{plan.datetime} IS NULL"
     if plan.numeric:
-        time_bad += f" OR isnan(CAST({plan.datetime} AS DOUBLE)) OR isinf(CAST({plan.datetime} AS DOUBLE))"
+        time_bad += f" OR {_not_finite(plan.datetime, plan.dialect)}"
     kept = f"NOT ({time_bad})"
     counts = ["COUNT(*) AS n_rows",
               f"COUNT(*) FILTER (WHERE {plan.customer_id} IS NULL) AS null_id",
               f"COUNT(*) FILTER (WHERE {time_bad}) AS bad_time"]
     if amount is not None:
         counts += [f"COUNT(*) FILTER (WHERE {amount} IS NULL) AS null_amount",
-                   f"COUNT(*) FILTER (WHERE isnan(CAST({amount} AS DOUBLE)) OR isinf(CAST({amount} AS DOUBLE))) "
-                   "AS nonfinite_amount",
+                   f"COUNT(*) FILTER (WHERE {_not_finite(amount, plan.dialect)}) AS nonfinite_amount",
                    f"COUNT(*) FILTER (WHERE {amount} < 0) AS negative"]
         if plan.refunds == "drop":
             kept += f" AND NOT ({amount} < 0)"
@@ -345,7 +369,7 @@ def summary_query(dialect: str, *, table: str | Sequence[str], customer_id: str,
     Parameters
     ----------
     dialect:
-        The SQL dialect; ``"duckdb"`` (the one tested end to end, see :data:`TESTED_DIALECTS`).
+        The SQL dialect: ``"duckdb"`` or ``"postgresql"`` (the tested ones, :data:`TESTED_DIALECTS`).
     table:
         The table (or view) of transactions, one row per transaction: a name, or a qualified name as a
         sequence such as ``("main", "sales")``. Quoted as an identifier.
@@ -633,8 +657,13 @@ def _checked_plan(connection: Any, dialect: str | None, where: str, **arguments:
     dialect = _dialect_of(connection, dialect)
     if dialect is None:
         raise InvalidInputError([Problem("dialect", f"cannot be told from a {type(connection).__name__} "
-                                         "connection", fix=f"Pass dialect=, one of {list(TESTED_DIALECTS)}.")],
+                                         "connection", fix=f"Pass dialect=, one of {list(RUNNABLE_DIALECTS)}.")],
                                 context=where)
+    if dialect in TESTED_DIALECTS and dialect not in RUNNABLE_DIALECTS:
+        raise InvalidInputError([Problem("dialect", f"{dialect!r} queries are tested as text, but {where} runs "
+                                         f"only on {list(RUNNABLE_DIALECTS)} connections",
+                                         fix="Run check_query() and summary_query() or compressed_query() with "
+                                             "your driver.")], context=where)
     arguments["time_unit"] = renamed_argument(arguments["time_unit"], arguments["freq"], new="time_unit", old="freq",
                                               where=where, default="D")
     arguments["freq"] = MISSING  # warned once, here
@@ -713,14 +742,14 @@ def _check_data(connection: Any, plan: _Plan, arguments: dict[str, Any], where: 
          "Drop the rows or fill in the customer.", found["null_id"], show_ids=False)
     time_bad = f"{plan.datetime} IS NULL"
     if plan.numeric:
-        time_bad += f" OR isnan(CAST({plan.datetime} AS DOUBLE)) OR isinf(CAST({plan.datetime} AS DOUBLE))"
+        time_bad += f" OR {_not_finite(plan.datetime, plan.dialect)}"
     rows(time_bad, time_col, "is missing (null)" + (" or not finite" if plan.numeric else ""),
          "Drop or fill the missing times.", found["bad_time"])
     if plan.monetary_value is not None:
         amount = plan.monetary_value
         rows(f"{amount} IS NULL", amount_col, "is missing (null amount)", "Drop or fill the missing amounts.",
              found["null_amount"])
-        rows(f"isnan(CAST({amount} AS DOUBLE)) OR isinf(CAST({amount} AS DOUBLE))", amount_col,
+        rows(_not_finite(amount, plan.dialect), amount_col,
              "is not finite (NaN or inf)", "Drop or fill the missing amounts.", found["nonfinite_amount"])
         if plan.refunds == "error":
             rows(f"{amount} < 0", amount_col, "is a refund (negative amount)", _REFUND_FIX, found["negative"])

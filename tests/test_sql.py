@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _sqllogs import UNITS, US_PER_DAY, assert_compressed_same, ends_of, generated_log
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,8 +27,6 @@ from clvkit.errors import InvalidInputError
 duckdb = pytest.importorskip("duckdb")
 pd = pytest.importorskip("pandas")
 
-US_PER_DAY = 86_400_000_000
-UNITS = ["s", "min", "h", "D", "W", "M", "Q", "Y"]
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -38,22 +37,6 @@ def con() -> Iterator[Any]:
     connection.execute("SET TimeZone = 'America/New_York'")
     yield connection
     connection.close()
-
-
-def generated_log(seed: int, *, n_customers: int = 40, n_rows: int = 400, refunds: bool = False,
-                  string_ids: bool = False, start_day: int = -800, span_days: int = 1600) -> dict[str, Any]:
-    """A seeded log: times in microseconds (some before 1970), same-period duplicates, amounts in cents."""
-    rng = np.random.default_rng(seed)
-    cust = rng.integers(0, n_customers, n_rows)
-    # Few distinct days, so that customers buy several times in one day/week/month; times of day vary.
-    days = start_day + rng.integers(0, span_days // 7, n_rows) * 7 + rng.integers(0, 3, n_rows)
-    us = days * US_PER_DAY + rng.integers(0, 86_400, n_rows) * 1_000_000 * (rng.random(n_rows) < 0.7)
-    amount = np.round(rng.gamma(2.0, 20.0, n_rows), 2)
-    if refunds:
-        neg = rng.random(n_rows) < 0.15
-        amount[neg] = -np.round(rng.uniform(1.0, 60.0, int(neg.sum())), 2)
-    ids: Any = np.array([f"c{c:03d}-é" for c in cust], dtype=object) if string_ids else cust.astype(np.int64)
-    return {"cust": ids, "us": us.astype(np.int64), "amount": amount}
 
 
 def load(con: Any, log: dict[str, Any], kind: str, table: str = "sales") -> None:
@@ -99,23 +82,6 @@ def assert_same(got: clvkit.CustomerSummary, want: clvkit.CustomerSummary, *, pu
     assert got.time_unit == want.time_unit
     assert got.observation_end == want.observation_end
     assert got.calibration_end == want.calibration_end
-
-
-def ends_of(log: dict[str, Any], kind: str, holdout: bool) -> dict[str, Any]:
-    """Ends inside the data: observation end after the last row (not at midnight), calibration end in the middle."""
-    last, first = int(log["us"].max()), int(log["us"].min())
-    obs_us = last + 3 * US_PER_DAY + 3_600_000_000
-    cal_us = first + (last - first) * 3 // 5 + 1_234_567
-    out: dict[str, Any] = {}
-    for name, value in (("observation_end", obs_us), ("calibration_end", cal_us if holdout else None)):
-        if value is None:
-            continue
-        if kind == "DOUBLE":
-            out[name] = value / float(US_PER_DAY)
-        else:
-            when = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=value)
-            out[name] = when.replace(tzinfo=dt.timezone.utc) if kind == "TIMESTAMPTZ" else when
-    return out
 
 
 def both(con: Any, log: dict[str, Any], kind: str, *, unit: str, holdout: bool, refunds: str = "error",
@@ -302,17 +268,6 @@ def test_grocery_log(con: Any, shared_data: Callable[[str], Path]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- compressed
-def assert_compressed_same(got: clvkit.CustomerSummary, want: clvkit.CustomerSummary) -> None:
-    for name in ("frequency", "recency", "T", "weights"):
-        np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
-    assert (got.monetary_value is None) == (want.monetary_value is None)
-    if want.monetary_value is not None:
-        np.testing.assert_allclose(got.monetary_value, want.monetary_value, rtol=1e-12)
-    assert got.customer_id is None and got.frequency_holdout is None
-    assert (got.time_unit, got.observation_end, got.calibration_end) == (
-        want.time_unit, want.observation_end, want.calibration_end)
-
-
 @pytest.mark.parametrize("include_monetary", [True, False])
 @pytest.mark.parametrize("holdout", [False, True])
 def test_compressed_equals_compress(con: Any, include_monetary: bool, holdout: bool) -> None:
@@ -383,12 +338,18 @@ def test_bad_identifiers_are_typed_errors(bad: Any) -> None:
     assert info.value.columns == ("customer_id",)
 
 
-@pytest.mark.parametrize("dialect", ["postgresql", "spark", "bigquery", "snowflake"])
-def test_untested_dialects_are_refused_naming_the_tested_one(dialect: str) -> None:
-    with pytest.raises(InvalidInputError, match=r"not supported yet.*'duckdb'"):
+@pytest.mark.parametrize("dialect", ["spark", "bigquery", "snowflake"])
+def test_untested_dialects_are_refused_naming_the_tested_ones(dialect: str) -> None:
+    with pytest.raises(InvalidInputError, match=r"not supported yet.*\['duckdb', 'postgresql'\]"):
         sql.compressed_query(dialect, table="t", customer_id="c", datetime="d", observation_end="2024-01-31")
-    with pytest.raises(InvalidInputError, match=r"must be one of \['duckdb'\]"):
+    with pytest.raises(InvalidInputError, match=r"must be one of \['duckdb', 'postgresql'\]"):
         sql.summary_query("mysql", table="t", customer_id="c", datetime="d", observation_end="2024-01-31")
+
+
+def test_postgresql_is_text_only(con: Any) -> None:
+    with pytest.raises(InvalidInputError, match=r"tested as text.*\['duckdb'\]"):
+        sql.summarize(con, table="t", customer_id="c", datetime="d", observation_end="2024-01-31",
+                      dialect="postgresql")
 
 
 def test_ends_enter_only_as_numbers() -> None:
