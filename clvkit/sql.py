@@ -693,11 +693,14 @@ def _column_types(connection: Any, plan: _Plan, arguments: dict[str, Any], where
                                          fix="Check the name; a qualified name is a tuple such as "
                                              "('main', 'sales').")], context=where) from exc
     types = {str(d[0]): str(d[1]).upper() for d in cursor.description}
+    # DuckDB matches identifiers, quoted or not, without regard to case (keeping the case it was given).
+    folded = {name.lower(): kind for name, kind in types.items()}
     wanted = [(arguments[p], p) for p in ("customer_id", "datetime", "monetary_value") if arguments[p] is not None]
     missing = [Problem(name, f"is not a column of {arguments['table']!r} (the {param} column)",
-                       fix=f"Available columns: {list(types)}.") for name, param in wanted if name not in types]
+                       fix=f"Available columns: {list(types)}.") for name, param in wanted
+               if name.lower() not in folded]
     raise_if(list(missing), where)
-    return types
+    return {name: folded[name.lower()] for name, _ in wanted}
 
 
 def _is_numeric(type_name: str) -> bool:
