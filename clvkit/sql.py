@@ -76,8 +76,7 @@ _US_PER_SECOND = 10**6
 _FIXED_US = {"s": _US_PER_SECOND, "min": 60 * _US_PER_SECOND, "h": 3600 * _US_PER_SECOND,
              "D": 86400 * _US_PER_SECOND}
 #: Names of the query's own common table expressions; a table of one of these names would be shadowed.
-_CTE_NAMES = ("clvkit_rows", "clvkit_periods", "clvkit_calibration", "clvkit_repeat", "clvkit_holdout",
-              "clvkit_summary")
+_CTE_NAMES = ("clvkit_rows", "clvkit_periods", "clvkit_first", "clvkit_customers", "clvkit_summary")
 _NAIVE_TYPES = ("DATE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS")
 _AWARE_TYPES = ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")
 _NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
@@ -273,18 +272,22 @@ def _summary_ctes(plan: _Plan, periods: bool = False) -> str:
     having = "\n    HAVING SUM(amount) > 0" if net else ""
     end = _literal(plan.end_period)
     spend = plan.monetary_value is not None
-    monetary = ",\n        CASE WHEN c.n_periods > 1 THEN COALESCE(r.spend, 0.0) / (c.n_periods - 1) ELSE 0.0 END " \
-               "AS monetary_value" if spend else ""
+    monetary = (",\n        CASE WHEN c.n_periods > 1 THEN COALESCE(c.spend, 0.0) / (c.n_periods - 1) ELSE 0.0 END "
+                "AS monetary_value" if spend else "")
     holdout_cols = ""
     if plan.holdout:
-        holdout_cols = ",\n        CAST(COALESCE(h.n_periods, 0) AS DOUBLE PRECISION) AS frequency_holdout"
+        holdout_cols = ",\n        CAST(c.n_holdout AS DOUBLE PRECISION) AS frequency_holdout"
         if spend:
-            holdout_cols += (",\n        CASE WHEN h.n_periods > 0 THEN h.spend / h.n_periods ELSE 0.0 END "
+            holdout_cols += (",\n        CASE WHEN c.n_holdout > 0 THEN c.spend_holdout / c.n_holdout ELSE 0.0 END "
                              "AS monetary_value_holdout")
     aggregate = "list" if plan.dialect == "duckdb" else "array_agg"
-    period_list = f", {aggregate}(period ORDER BY period) AS periods" if periods else ""
+    period_list = (f",\n        {aggregate}(p.period ORDER BY p.period) FILTER (WHERE NOT p.in_holdout) AS periods"
+                   if periods else "")
     period_cols = (",\n        c.first_period AS clvkit_first_period, c.periods AS clvkit_periods"
                    if periods else "")
+    # One pass over the customer-periods after the first period is known (a join, then one group by): a
+    # customer's repeat spend is summed over its periods after the first, never as a total minus the first
+    # period's spend (that difference would lose the precision of small repeat spends).
     return f"""clvkit_rows AS (
     SELECT {plan.customer_id} AS customer_id, {period} AS period, {holdout} AS in_holdout, {amount} AS amount
     FROM {plan.table}{where}
@@ -294,23 +297,23 @@ clvkit_periods AS (
     FROM clvkit_rows
     GROUP BY customer_id, period, in_holdout{having}
 ),
-clvkit_calibration AS (
-    SELECT customer_id, MIN(period) AS first_period, MAX(period) AS last_period, COUNT(*) AS n_periods{period_list}
+clvkit_first AS (
+    SELECT customer_id, MIN(period) AS first_period
     FROM clvkit_periods
     WHERE NOT in_holdout
     GROUP BY customer_id
 ),
-clvkit_repeat AS (
-    SELECT p.customer_id, SUM(p.total) AS spend
-    FROM clvkit_periods AS p JOIN clvkit_calibration AS c ON p.customer_id = c.customer_id
-    WHERE NOT p.in_holdout AND p.period > c.first_period
+clvkit_customers AS (
+    SELECT
+        p.customer_id,
+        MIN(f.first_period) AS first_period,
+        MAX(p.period) FILTER (WHERE NOT p.in_holdout) AS last_period,
+        COUNT(*) FILTER (WHERE NOT p.in_holdout) AS n_periods,
+        SUM(p.total) FILTER (WHERE NOT p.in_holdout AND p.period > f.first_period) AS spend,
+        COUNT(*) FILTER (WHERE p.in_holdout) AS n_holdout,
+        SUM(p.total) FILTER (WHERE p.in_holdout) AS spend_holdout{period_list}
+    FROM clvkit_periods AS p JOIN clvkit_first AS f ON p.customer_id = f.customer_id
     GROUP BY p.customer_id
-),
-clvkit_holdout AS (
-    SELECT customer_id, COUNT(*) AS n_periods, SUM(total) AS spend
-    FROM clvkit_periods
-    WHERE in_holdout
-    GROUP BY customer_id
 ),
 clvkit_summary AS (
     SELECT
@@ -318,9 +321,7 @@ clvkit_summary AS (
         CAST(c.n_periods - 1 AS DOUBLE PRECISION) AS frequency,
         CAST(c.last_period - c.first_period AS DOUBLE PRECISION) AS recency,
         CAST({end} - c.first_period AS DOUBLE PRECISION) AS "T"{monetary}{holdout_cols}{period_cols}
-    FROM clvkit_calibration AS c
-    LEFT JOIN clvkit_repeat AS r ON c.customer_id = r.customer_id
-    LEFT JOIN clvkit_holdout AS h ON c.customer_id = h.customer_id
+    FROM clvkit_customers AS c
 )"""
 
 
