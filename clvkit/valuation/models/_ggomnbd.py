@@ -415,11 +415,11 @@ def _backward(v: FloatArray, log_ratio: FloatArray, top: FloatArray) -> FloatArr
     c, n_x, m = v.shape
     if -float(np.min(log_ratio, initial=0.0)) * _SCAN > _SEGMENT and \
             float(np.max(-_block_sums(log_ratio))) > _SEGMENT:
-        out = np.empty_like(v)
+        steps: FloatArray = np.empty_like(v)
         nxt = top
         for j in range(m - 1, -1, -1):
-            nxt = out[:, :, j] = v[:, :, j] + np.exp(log_ratio[:, j]) * nxt
-        return out
+            nxt = steps[:, :, j] = v[:, :, j] + np.exp(log_ratio[:, j]) * nxt
+        return steps
     n_blocks = -(-m // _SCAN)
     pad = n_blocks * _SCAN - m  # empty intervals before the first: v = 0, ratio 1
     lr = np.zeros((n_x, n_blocks * _SCAN))
