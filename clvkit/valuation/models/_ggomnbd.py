@@ -568,12 +568,15 @@ def loglik_summed(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArr
     on_T = np.bincount(c.of_age, weights=weights * share_T, minlength=m)
     on_t = np.bincount(c.of_recency, weights=weights * share_t, minlength=m)
     used = np.flatnonzero(on_T)  # d log A only where some row has its T
-    grad = on_T[used] @ _log_dlogA(params, c.x[used], c.t[used]) + (on_t - on_T) @ c.dj
+    # einsum, not BLAS: a threaded dot on a busy machine costs milliseconds (see _estimation._objective).
+    grad = np.einsum("i,ij->j", on_T[used], _log_dlogA(params, c.x[used], c.t[used]))
+    grad += np.einsum("i,ij->j", on_t - on_T, c.dj)
     a = r + g.x
     per_x = np.bincount(g.rows[:, 0], weights=weights, minlength=a.shape[0])
     total = float(weights.sum())
-    ll = per_x @ special.gammaln(a) + total * (r * math.log(alpha) - special.gammaln(r)) + weights @ log_lc
-    grad[0] += per_x @ special.digamma(a) + total * (math.log(alpha) - special.digamma(r))
+    ll = (float(np.einsum("i,i->", per_x, special.gammaln(a))) + float(np.einsum("i,i->", weights, log_lc))
+          + total * (r * math.log(alpha) - special.gammaln(r)))
+    grad[0] += float(np.einsum("i,i->", per_x, special.digamma(a))) + total * (math.log(alpha) - special.digamma(r))
     grad[1] += total * r / alpha
     return np.array([ll]), grad[None, :]
 
