@@ -84,9 +84,10 @@ class GammaGompertzNBD(Engine[CustomerSummary, FittedGammaGompertzNBD]):
     """Gamma-Gompertz/NBD engine: maximum-likelihood fit on a :class:`~clvkit.CustomerSummary`.
 
     Uses the shared estimation routine: log-scale parameters, analytic gradient (differentiated under the
-    dropout integral), compressed rows, standard errors from the observed information. The dropout integral is
-    evaluated once per distinct ``(frequency, recency)`` and ``(frequency, T)`` pair
-    (:mod:`clvkit.valuation.models._ggomnbd`).
+    dropout integral), compressed rows, standard errors from the observed information. The dropout integrals of
+    all customers come from one chain over the distinct ages, an interval between consecutive ages per distinct
+    frequency (or, for continuous ages, one tail per distinct ``(frequency, recency)`` and ``(frequency, T)`` pair);
+    the rows are grouped once per fit (:mod:`clvkit.valuation.models._ggomnbd`).
 
     Examples
     --------
