@@ -2,25 +2,33 @@
 
 Usage::
 
-    python benchmarks/bench_ggomnbd.py                 # 100,000 customers, 3 interleaved rounds
-    python benchmarks/bench_ggomnbd.py --sizes 10000,100000 --rounds 5
+    python benchmarks/bench_ggomnbd.py                 # 100,000 customers, 5 interleaved rounds of fresh processes
+    python benchmarks/bench_ggomnbd.py --sizes 10000,100000 --rounds 7
+    python benchmarks/bench_ggomnbd.py --in-process    # the rounds in this process (warm caches, quicker)
     python benchmarks/bench_ggomnbd.py --smoke         # 2,000 customers, 1 round
 
 Data: customers simulated from the Gamma-Gompertz/NBD model (r = 0.55, alpha = 10.58, b = 0.02, s = 0.61,
 beta = 0.2, weeks: a falling marginal dropout hazard), acquired uniformly over 52 weeks and observed to week 78,
-recorded at day resolution (recency and T whole days in weeks), so the summary compresses like a real one. Each
-round fits BG/NBD and then Gamma-Gompertz/NBD on the same summary (interleaved, so load from other jobs hits both
-alike). Printed per size: the median CPU time (``time.process_time``) and wall time of each fit, the ratio
-(Gamma-Gompertz/NBD / BG/NBD), the peak memory of one more (untimed) fit of each (``tracemalloc``, which counts
-numpy's arrays), rows, likelihood evaluations, and the estimates beside the true ones.
+recorded at day resolution (recency and T whole days in weeks), so the summary compresses like a real one.
+
+Each round fits BG/NBD and then Gamma-Gompertz/NBD on the same summary (interleaved, so load from other jobs hits
+both alike). By default every fit runs in a fresh Python process (the script re-invokes itself with ``--worker``):
+the worker simulates the data and makes one untimed fit on 200 customers first (imports, e.g. scipy.optimize's),
+then times one fit and, in a second untimed fit, its peak traced memory (``tracemalloc``, which counts numpy's
+arrays). Printed per size: the median CPU time (``time.process_time``) and wall time of each fit over the rounds,
+their ratio (Gamma-Gompertz/NBD / BG/NBD, CPU and wall), the peak memory, rows, likelihood evaluations, and the
+estimates beside the true ones. Run with one BLAS thread (``--threads``, set before numpy is imported).
 Target (issue 14): within 5x of the BG/NBD fit at 100,000 customers.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from typing import Any
@@ -29,10 +37,12 @@ from typing import Any
 def _parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="100000", help="comma-separated numbers of customers")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (one fit of each per round)")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (one fit of each per round)")
     parser.add_argument("--smoke", action="store_true", help="one small size (2,000 customers), one round")
     parser.add_argument("--seed", type=int, default=2012)
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (set before numpy is imported)")
+    parser.add_argument("--in-process", action="store_true", help="fit in this process instead of fresh workers")
+    parser.add_argument("--worker", nargs=2, metavar=("MODEL", "SIZE"), help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -48,6 +58,7 @@ from clvkit.valuation import BetaGeo, FittedGammaGompertzNBD, GammaGompertzNBD, 
 
 TRUE = {"r": 0.55, "alpha": 10.58, "b": 0.02, "s": 0.61, "beta": 0.2}
 TARGET = 5.0
+ENGINES: dict[str, Any] = {"BetaGeo": BetaGeo, "GammaGompertzNBD": GammaGompertzNBD}
 
 
 def simulate(n: int, seed: int) -> CustomerSummary:
@@ -75,33 +86,57 @@ def peak_mib(fit: Any) -> float:
         tracemalloc.stop()
 
 
+def one_fit(name: str, summary: CustomerSummary) -> dict[str, Any]:
+    """Time one fit of ``name`` on ``summary``, then its peak memory in an untimed fit."""
+    engine = ENGINES[name]()
+    cpu, wall, fitted = timed(lambda: engine.fit(summary))
+    info = fitted.fit_info
+    return {"cpu": cpu, "wall": wall, "peak": peak_mib(lambda: engine.fit(summary)), "rows": info.n_rows,
+            "evals": info.n_evaluations, "ll": fitted.log_likelihood, "params": fitted.params.model_dump()}
+
+
+def worker(name: str, size: int) -> int:
+    summary = simulate(size, ARGS.seed)
+    ENGINES[name]().fit(simulate(200, ARGS.seed + 1))  # untimed: imports and first-call costs
+    print(json.dumps(one_fit(name, summary)))
+    return 0
+
+
+def run_fresh(name: str, size: int) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--worker", name, str(size), "--seed", str(ARGS.seed),
+           "--threads", str(ARGS.threads)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=os.environ.copy())
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
 def main() -> int:
     sizes = [2000] if ARGS.smoke else [int(s) for s in ARGS.sizes.split(",")]
     rounds = 1 if ARGS.smoke else ARGS.rounds
+    mode = "in this process" if ARGS.in_process else "fresh process per fit"
     print(machine_info())
-    print(f"{'customers':>10} {'model':>18} {'cpu s':>8} {'wall s':>8} {'ratio':>6} {'peak MiB':>8} {'rows':>7} "
-          f"{'evals':>6}  LL")
+    print(f"{rounds} interleaved round(s), {mode}; medians; BLAS threads {ARGS.threads}")
+    print(f"{'customers':>10} {'model':>18} {'cpu s':>8} {'wall s':>8} {'cpu x':>6} {'wall x':>6} {'peak MiB':>8} "
+          f"{'rows':>7} {'evals':>9}  LL")
     worst = 0.0
     for n in sizes:
-        summary = simulate(n, ARGS.seed)
-        times: dict[str, list[tuple[float, float]]] = {"BetaGeo": [], "GammaGompertzNBD": []}
-        fits: dict[str, Any] = {}
+        summary = simulate(n, ARGS.seed) if ARGS.in_process else None
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in ENGINES}
         for _ in range(rounds):
-            for name, engine in (("BetaGeo", BetaGeo()), ("GammaGompertzNBD", GammaGompertzNBD())):
-                cpu, wall, fitted = timed(lambda engine=engine, summary=summary: engine.fit(summary))
-                times[name].append((cpu, wall))
-                fits[name] = fitted
-        peaks = {name: peak_mib(lambda engine=engine, summary=summary: engine.fit(summary))
-                 for name, engine in (("BetaGeo", BetaGeo()), ("GammaGompertzNBD", GammaGompertzNBD()))}
-        med = {k: (statistics.median(c for c, _ in v), statistics.median(w for _, w in v)) for k, v in times.items()}
-        ratio = med["GammaGompertzNBD"][0] / med["BetaGeo"][0]
-        worst = max(worst, ratio) if n >= 100000 or ARGS.smoke else worst
-        for name in ("BetaGeo", "GammaGompertzNBD"):
-            info = fits[name].fit_info
-            shown = f"{ratio:6.2f}" if name == "GammaGompertzNBD" else f"{'':>6}"
-            print(f"{n:>10,} {name:>18} {med[name][0]:8.2f} {med[name][1]:8.2f} {shown} {peaks[name]:8.1f} "
-                  f"{info.n_rows:>7.0f} {info.n_evaluations:>6}  {fits[name].log_likelihood:.2f}")
-        est = fits["GammaGompertzNBD"].params.model_dump()
+            for name in ENGINES:
+                runs[name].append(one_fit(name, summary) if summary is not None else run_fresh(name, n))
+        med = {k: {f: statistics.median(r[f] for r in v) for f in ("cpu", "wall", "peak")} for k, v in runs.items()}
+        ratio = med["GammaGompertzNBD"]["cpu"] / med["BetaGeo"]["cpu"]
+        wall_ratio = med["GammaGompertzNBD"]["wall"] / med["BetaGeo"]["wall"]
+        if n >= 100000 or ARGS.smoke or n == max(sizes):  # the target is at 100,000; else the largest size run
+            worst = max(worst, ratio)
+        for name in ENGINES:
+            last = runs[name][-1]
+            evals = sorted({r["evals"] for r in runs[name]})
+            shown = f"{ratio:6.2f} {wall_ratio:6.2f}" if name == "GammaGompertzNBD" else f"{'':>6} {'':>6}"
+            print(f"{n:>10,} {name:>18} {med[name]['cpu']:8.3f} {med[name]['wall']:8.3f} {shown} "
+                  f"{med[name]['peak']:8.1f} {last['rows']:>7.0f} {'/'.join(map(str, evals)):>9}  {last['ll']:.2f}")
+        est = runs["GammaGompertzNBD"][-1]["params"]
         print("    estimates: " + ", ".join(f"{k} = {est[k]:.4g} (true {v:g})" for k, v in TRUE.items()))
     verdict = "within" if worst <= TARGET else "OUTSIDE"
     print(f"Gamma-Gompertz/NBD / BG/NBD CPU time: {worst:.2f}x ({verdict} the {TARGET:g}x target)")
@@ -109,4 +144,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if ARGS.worker:
+        raise SystemExit(worker(ARGS.worker[0], int(ARGS.worker[1])))
     raise SystemExit(main())

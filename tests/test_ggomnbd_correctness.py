@@ -305,11 +305,15 @@ def test_pareto_reference_fitted_model_agrees() -> None:
                                pn.expected_purchases_new_customer([39.0, 78.0]), rtol=1e-6)
 
 
-@pytest.mark.parametrize("block_rows", [0, 10**9])
-def test_shared_node_grid_equals_rows_alone(block_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The likelihood shares one node set per distinct age among all frequencies at that age (one product per age, or
-    # gathered rows when ages have few rows: block_rows picks the route); each row evaluated alone gets nodes from its
-    # own scale only. Both are the same integral: equal to quadrature accuracy, value and gradient.
+@pytest.mark.parametrize(("chain_cost", "block_rows"), [(10**9, 0), (0, 0), (0, 10**9)])
+def test_shared_evaluation_equals_rows_alone(chain_cost: int, block_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two routes share work among rows: the chain over all distinct ages (every interval between consecutive ages
+    # integrated once per frequency, summed backwards from the oldest age; chain_cost huge forces it), and one tail per
+    # distinct (x, t) pair with one node set per distinct age (chain_cost 0; block_rows picks one product per age or
+    # gathered rows). A row evaluated alone (by its two tails, at tx and at T) has no neighbours. All are the same
+    # integrals: equal to quadrature accuracy, value and gradient; the summed kernel the fit uses equals the weighted
+    # row sums.
+    monkeypatch.setattr(_ggomnbd, "_CHAIN_COST", chain_cost)
     monkeypatch.setattr(_ggomnbd, "_BLOCK_ROWS", block_rows)
     monkeypatch.setattr(_ggomnbd, "_GRID_NODES", 2000)  # several chunks of ages
     rng = np.random.default_rng(4)
@@ -317,7 +321,35 @@ def test_shared_node_grid_equals_rows_alone(block_rows: int, monkeypatch: pytest
     x = np.floor(rng.exponential(4.0, T.shape[0])) ** 1.3
     tx = np.where(x > 0, np.round(rng.uniform(0.0, 1.0, T.shape[0]) * T, 2), 0.0)
     arr = np.array(PARAMS[0])
+    groups = _ggomnbd.group_rows(x, tx, T)
+    assert _ggomnbd._uses_chain(groups) == (chain_cost > 0)
     ll, grad = _ggomnbd.loglik(arr, x, tx, T)
+    monkeypatch.setattr(_ggomnbd, "_CHAIN_COST", 0)
     alone = [_ggomnbd.loglik(arr, x[i:i + 1], tx[i:i + 1], T[i:i + 1]) for i in range(x.shape[0])]
     np.testing.assert_allclose(ll, [a[0][0] for a in alone], rtol=1e-13)
     np.testing.assert_allclose(grad, np.array([a[1][0] for a in alone]), rtol=1e-10, atol=1e-12)
+    monkeypatch.setattr(_ggomnbd, "_CHAIN_COST", chain_cost)
+    w = rng.integers(1, 5, x.shape[0]).astype(float)
+    total, total_grad = _ggomnbd.loglik_summed(arr, x, tx, T, w, groups)
+    assert total[0] == pytest.approx(float(w @ ll), rel=1e-14)
+    np.testing.assert_allclose(total_grad[0], w @ grad, rtol=1e-11, atol=1e-9)
+
+
+def test_chain_blocks_where_the_likelihood_falls_far(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ages far apart with a large frequency: log A falls by more than _SEGMENT (600) between some consecutive ages, so
+    # the chain's backward sum runs in blocks and single steps. Against each row alone by its two tails.
+    arr = np.array([0.5, 2.0, 0.05, 0.5, 2.0])
+    x = np.array([300.0, 300.0, 300.0, 0.0, 2.0, 300.0])
+    tx = np.array([1.0, 50.0, 400.0, 0.0, 3.0, 2000.0])
+    T = np.array([2.0, 400.0, 2000.0, 2000.0, 3000.0, 3000.0])
+    groups = _ggomnbd.group_rows(x, tx, T)
+    assert _ggomnbd._uses_chain(groups)
+    ell, _ = _ggomnbd._chain(arr, groups, False)
+    assert float(np.max(ell[:, :-1] - ell[:, 1:])) > _ggomnbd._SEGMENT
+    ll, grad = _ggomnbd.loglik(arr, x, tx, T)
+    monkeypatch.setattr(_ggomnbd, "_CHAIN_COST", 0)
+    for i in range(x.shape[0]):
+        one, one_grad = _ggomnbd.loglik(arr, x[i:i + 1], tx[i:i + 1], T[i:i + 1])
+        assert ll[i] == pytest.approx(float(one[0]), rel=1e-12)
+        np.testing.assert_allclose(grad[i], one_grad[0], rtol=1e-9, atol=1e-9)
+    assert np.all(np.isfinite(ll)) and np.all(np.isfinite(grad))
