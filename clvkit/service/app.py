@@ -168,7 +168,7 @@ def _fit_models(req: FitRequest) -> dict[str, Any]:
         raise InvalidInputError([Problem("model", f"is not a model name: {req.model!r}",
                                          fix=f"Choose one of {list(MODELS)}.")], context="The fit request")
     start = time.perf_counter()
-    summary = summarize_transactions(req.transactions, freq=req.freq, time_unit=req.time_unit,
+    summary = summarize_transactions(req.transactions, time_unit=req.time_unit,
                                      observation_end=req.observation_end)
     model = MODELS[req.model]().fit(summary)
     spend = None

@@ -32,6 +32,7 @@ clvkit.errors.InvalidInputError: ScoreRequest has 2 problems:
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, JsonValue
@@ -158,18 +159,18 @@ class TierResponse(FrozenModel):
 class FitRequest(FrozenModel):
     """``POST /fit``: a transaction log of :class:`clvkit.domain.Transaction` entities in, fitted models out.
 
-    The log is summarized by :func:`clvkit.summarize_transactions` (``freq``, ``time_unit``,
-    ``observation_end``: its arguments) and the count model named ``model`` (a key of
+    The log is summarized by :func:`clvkit.summarize_transactions` (``time_unit`` and ``observation_end``: its
+    arguments) and the count model named ``model`` (a key of
     :data:`clvkit.valuation.MODELS`) is fitted; with ``spend`` a Gamma-Gamma spend model too.
     """
 
     transactions: list[Transaction] = Field(description="The log: customer_id, timestamp (with a UTC offset), "
                                                         "amount, ...; one object per transaction.")
     model: str = Field(default="bgnbd", description="Count model to fit: a name of clvkit.valuation.MODELS.")
-    freq: str = Field(default="D", description="Purchase period: transactions in one period count as one purchase.")
-    time_unit: str = Field(default="W", description="Time unit of the summary and the fitted model.")
-    observation_end: Annotated[str, Field(description="End of observation, ISO 8601 with a UTC offset.")] | None = (
-        None)
+    time_unit: str = Field(default="W", description="Time unit of the summary and the fitted model; transactions in "
+                                                    "one period of it count as one purchase.")
+    observation_end: datetime | None = Field(
+        default=None, description="End of observation, ISO 8601 with a UTC offset (default: the last transaction).")
     spend: bool = Field(default=True, description="Also fit a Gamma-Gamma spend model on the amounts.")
 
 
