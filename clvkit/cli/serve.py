@@ -80,8 +80,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
                                "max_body_bytes": int(args.max_body_mb * 1024 * 1024),
                                "max_customers": args.max_customers, "fit_timeout": args.fit_timeout,
                                "reload_interval": args.reload_interval}
-    configure_logging(args.log_level, args.log_format)
     app = create_app(**options)  # loads the models: a bad folder fails here, before a port is opened
+    configure_logging(args.log_level, args.log_format)  # (after: a refused start leaves the process's logging alone)
     common: dict[str, Any] = {"host": args.host, "port": args.port, "log_config": None, "access_log": False,
                               "timeout_graceful_shutdown": 30}
     if args.workers == 1:
