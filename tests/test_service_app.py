@@ -15,14 +15,14 @@ import pytest
 pytest.importorskip("fastapi")
 httpx = pytest.importorskip("httpx")
 
+from _service import BG, GG, as_columns, customers, in_process, json_body, write_model_folder  # noqa: E402
+
 import clvkit  # noqa: E402
 from clvkit.cli import main  # noqa: E402
 from clvkit.errors import InvalidInputError  # noqa: E402
-from clvkit.service import create_app, problem_document  # noqa: E402
 from clvkit.service import app as app_module  # noqa: E402
+from clvkit.service import create_app, problem_document  # noqa: E402
 from clvkit.service.schemas import ScoreRequest  # noqa: E402
-
-from _service import BG, GG, as_columns, customers, in_process, json_body, write_model_folder  # noqa: E402
 
 
 def call(app: Any, method: str, path: str, **kw: Any) -> Any:
