@@ -65,7 +65,7 @@ def test_bad_bounds_and_paths(folder: Path, tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="does not exist"):
         create_app(tmp_path / "nowhere")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InvalidInputError, match="no manifest.json and no model folders"):
+    with pytest.raises(InvalidInputError, match=r"no manifest\.json and no model folders"):
         create_app(tmp_path / "empty")
 
 
