@@ -88,7 +88,7 @@ def customers(n: int, seed: int = 0, *, id_prefix: str = "c") -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     T = rng.uniform(1.0, 78.0, n).round(2)
     frequency = rng.poisson(2.0, n).astype(float)
-    recency = np.where(frequency > 0, (T * rng.uniform(0.0, 1.0, n)).round(2), 0.0)
+    recency = np.where(frequency > 0, np.maximum((T * rng.uniform(0.0, 1.0, n)).round(2), 0.01), 0.0)
     money = np.where(frequency > 0, rng.gamma(6.0, 5.0, n).round(2) + 0.01, 0.0)
     return {"customer_id": [f"{id_prefix}{i}" for i in range(n)], "frequency": frequency, "recency": recency,
             "T": T, "monetary_value": money}
