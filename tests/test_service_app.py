@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 pytest.importorskip("fastapi")
@@ -179,3 +180,17 @@ def test_serve_refuses_a_bad_folder_before_listening(tmp_path: Path, capsys: Any
     assert main(["serve", "--models", str(tmp_path / "nowhere"), "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert "clvkit serve: error:" in err and "does not exist" in err
+
+
+def test_monetary_value_only_for_repeat_customers(folder: Path) -> None:
+    app = create_app(folder)
+    rows = [{"customer_id": "new", "frequency": 0, "recency": 0, "T": 10.0},
+            {"customer_id": "old", "frequency": 2, "recency": 5.0, "T": 10.0, "monetary_value": 30.0}]
+    r = call(app, "POST", "/score", json={"customers": rows, "horizon": 4, "discount_rate": 0.0})
+    assert r.status_code == 200, r.text
+    cols = {"customer_id": ["new", "old"], "frequency": np.array([0.0, 2.0]), "recency": np.array([0.0, 5.0]),
+            "T": np.array([10.0, 10.0]), "monetary_value": np.array([0.0, 30.0])}
+    assert as_columns(r.json()["results"]) == in_process(cols, horizon=4, discount_rate=0.0)
+    del rows[1]["monetary_value"]
+    r = call(app, "POST", "/score", json={"customers": rows, "horizon": 4, "discount_rate": 0.0})
+    assert r.status_code == 422 and (r.json()["field"], r.json()["customer"]) == ("monetary_value", "old")

@@ -241,19 +241,24 @@ def score(entry: Entry, data: ScoreInput) -> Scored:
     from ..valuation import SpendModel, clv
 
     spend_model = entry.spend
+    money = data.monetary_value
     if isinstance(spend_model, SpendModel):
-        if data.monetary_value is None:
-            raise InvalidInputError([Problem("monetary_value", f"is required: the model {entry.name!r} values spend "
-                                                               f"with its {type(spend_model).__name__} spend model",
-                                             fix="Send each customer's mean spend per repeat purchase.")],
-                                    context="The request")
-        if data.monetary_missing:
-            rows = data.monetary_missing
-            raise InvalidInputError([Problem("monetary_value", "is missing", rows=rows[:5], n_bad=len(rows),
-                                             fix="Send it for every customer, or for none.")], context="The request")
-    summary = CustomerSummary(frequency=data.frequency, recency=data.recency, T=data.T,
-                              monetary_value=data.monetary_value, customer_id=_id_array(data.customer_id),
-                              time_unit=entry.transaction.time_unit)
+        # A customer without repeat purchases has no spend of its own (monetary_value 0 by the field's convention):
+        # it may leave it out. A repeat customer may not: the spend model needs its mean spend.
+        n = data.frequency.shape[0]
+        missing = np.arange(n) if money is None else np.asarray(data.monetary_missing, dtype=np.intp)
+        bad = missing[data.frequency[missing] > 0] if missing.size else missing
+        if bad.size:
+            raise InvalidInputError([Problem(
+                "monetary_value", f"is required for customers with repeat purchases: the model {entry.name!r} values "
+                                  f"spend with its {type(spend_model).__name__} spend model",
+                rows=tuple(bad[:5].tolist()), n_bad=int(bad.size),
+                fix="Send each repeat customer's mean spend per repeat purchase.")], context="The request")
+        money = np.zeros(n) if money is None else money
+    elif data.monetary_missing:
+        money = None  # a fixed spend per purchase: monetary_value is not used
+    summary = CustomerSummary(frequency=data.frequency, recency=data.recency, T=data.T, monetary_value=money,
+                              customer_id=_id_array(data.customer_id), time_unit=entry.transaction.time_unit)
     if isinstance(spend_model, SpendModel) and summary.monetary_value is not None:
         # The Gamma-Gamma model has positive spend: GammaGamma.fit() refuses such a customer, so scoring does too,
         # rather than give a repeat buyer who spent nothing the spend of the population.
