@@ -241,8 +241,12 @@ def main(argv: list[str] | None = None) -> int:
                                   reps: int = reps, url: str = url) -> None:
                             with _Client(url) as c:
                                 for _ in range(max(1, reps // args.clients)):
-                                    if c.post(body, headers, query)[0] != 200:
+                                    try:
+                                        if c.post(body, headers, query)[0] != 200:
+                                            failures.append(k)
+                                    except OSError:  # a dropped connection counts as a failed request
                                         failures.append(k)
+                                        return
 
                         threads = [threading.Thread(target=burst, args=(k,)) for k in range(args.clients)]
                         t0 = time.perf_counter()

@@ -106,6 +106,15 @@ def test_score_json_equals_in_process(client: Any, served: tuple[Server, Path], 
     assert as_columns(doc["results"]) == in_process(cols, **settings)  # identical numbers, not close ones
 
 
+def test_big_json_body_equals_in_process(client: Any) -> None:
+    cols = customers(4_000, seed=12)  # about 0.5 MB: decoded in the thread pool
+    body = json.dumps(json_body(cols, model="cdnow", horizon=6, discount_rate=0.02)).encode()
+    assert len(body) > 256 * 1024
+    r = client.post("/score", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 200, r.text
+    assert as_columns(r.json()["results"]) == in_process(cols, horizon=6, discount_rate=0.02)
+
+
 def test_whole_number_floats_are_counts(client: Any) -> None:
     cols = customers(5, seed=2)
     as_int = client.post("/score", json=json_body(cols, model="cdnow", horizon=12, discount_rate=0.01)).json()

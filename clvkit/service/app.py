@@ -10,8 +10,8 @@ Every error - the library's, the service's, an unknown route - answers ``applica
 :func:`clvkit.service._problems.problem_document`.
 
 Small requests are scored on the event loop (a thread hop costs more than the work); from
-:data:`THREAD_FROM_CUSTOMERS` customers on, and for every fit, the work runs in the thread pool so the server
-keeps answering ``/health`` meanwhile.
+:data:`THREAD_FROM_CUSTOMERS` customers or :data:`THREAD_FROM_BYTES` bytes of body on, and for every fit, the work
+runs in the thread pool so the server keeps answering ``/health`` (and uvicorn's worker health checks) meanwhile.
 """
 
 import asyncio
@@ -44,8 +44,8 @@ from .schemas import (
     TierResponse,
 )
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_CUSTOMERS", "DEFAULT_MAX_FIT_TRANSACTIONS", "THREAD_FROM_CUSTOMERS",
-           "ReloadError", "create_app"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_CUSTOMERS", "DEFAULT_MAX_FIT_TRANSACTIONS", "THREAD_FROM_BYTES",
+           "THREAD_FROM_CUSTOMERS", "ReloadError", "create_app"]
 
 #: Largest request body read (bytes): 100,000 customers as JSON take about 10 MB.
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -56,6 +56,8 @@ DEFAULT_MAX_FIT_TRANSACTIONS = 200_000
 DEFAULT_FIT_TIMEOUT = 60.0
 #: Requests with at least this many customers are scored in the thread pool, smaller ones on the event loop.
 THREAD_FROM_CUSTOMERS = 2_000
+#: Bodies of at least this many bytes are decoded in the thread pool too (100,000 customers of JSON take seconds).
+THREAD_FROM_BYTES = 256 * 1024
 
 logger = logging.getLogger("clvkit.service")
 
@@ -402,18 +404,31 @@ def create_app(models: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
             kind = body_format(request.headers.get("content-type"))
             answer = answer_format(request.headers.get("accept"), kind)
             body = await _body(request, max_body_bytes)
-            data = decode_score(body, kind, request.query_params, max_customers=max_customers)
-            request.scope["clvkit.ids"] = data.customer_id
-            entry = store.current.get(data.params.model)  # one snapshot: one model version for the whole request
-            request.scope["clvkit.model"], request.scope["clvkit.model_version"] = entry.name, entry.version
-            if len(data.customer_id) >= THREAD_FROM_CUSTOMERS:
-                scored = await run_in_threadpool(score, entry, data)
-                content = await run_in_threadpool(encode_scores, scored, answer)
-            else:
-                scored = score(entry, data)
-                content = encode_scores(scored, answer)
+            snap = store.current  # one snapshot: one model version for the whole request
+
+            def work_through(data: Any) -> tuple[Any, bytes]:
+                entry = snap.get(data.params.model)
+                request.scope["clvkit.model"], request.scope["clvkit.model_version"] = entry.name, entry.version
+                return entry, encode_scores(score(entry, data), answer)
+
+            if len(body) < THREAD_FROM_BYTES:
+                data = decode_score(body, kind, request.query_params, max_customers=max_customers)
+                request.scope["clvkit.ids"] = data.customer_id
+                if len(data.customer_id) < THREAD_FROM_CUSTOMERS:
+                    entry, content = work_through(data)
+                else:
+                    entry, content = await run_in_threadpool(work_through, data)
+            else:  # a big body: decoding alone would hold the event loop (and uvicorn's worker health check) up
+                query = dict(request.query_params)
+
+                def everything() -> tuple[Any, bytes]:
+                    data = decode_score(body, kind, query, max_customers=max_customers)
+                    request.scope["clvkit.ids"] = data.customer_id
+                    return work_through(data)
+
+                entry, content = await run_in_threadpool(everything)
             if prom is not None:
-                prom.customers.labels(entry.name).inc(len(data.customer_id))
+                prom.customers.labels(entry.name).inc(len(request.scope["clvkit.ids"]))
             return Response(content=content, media_type=answer,
                             headers={"X-Clvkit-Model": entry.name, "X-Clvkit-Model-Version": entry.version})
 
