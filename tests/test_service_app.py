@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,15 @@ def test_monetary_value_only_for_repeat_customers(folder: Path) -> None:
     del rows[1]["monetary_value"]
     r = call(app, "POST", "/score", json={"customers": rows, "horizon": 4, "discount_rate": 0.0})
     assert r.status_code == 422 and (r.json()["field"], r.json()["customer"]) == ("monetary_value", "old")
+
+
+def test_missing_extras_are_named(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from clvkit.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "prometheus_client", None)  # an import of it now fails
+    with pytest.raises(MissingDependencyError, match=r"clvkit\[metrics\]"):
+        create_app(folder, metrics=True)
+    assert call(create_app(folder), "GET", "/metrics").status_code == 404  # metrics=None: served only when installed
+    monkeypatch.setitem(sys.modules, "fastapi", None)
+    with pytest.raises(MissingDependencyError, match=r"clvkit\[service\]"):
+        create_app(folder)
