@@ -37,11 +37,15 @@ def _examples() -> list[tuple[str, str]]:
     return found
 
 
-def _stable(doc: Any) -> Any:
+def _stable(doc: Any, approx: bool = True) -> Any:
+    """The document without its volatile fields, numbers as ``pytest.approx`` to 1e-8: the page shows the numbers of
+    the demo's fit when the page was written, and a later optimiser may land a few ulps away (1e-11 seen)."""
     if isinstance(doc, dict):
-        return {k: _stable(v) for k, v in doc.items() if k not in VOLATILE}
+        return {k: _stable(v, approx) for k, v in doc.items() if k not in VOLATILE}
     if isinstance(doc, list):
-        return [_stable(v) for v in doc]
+        return [_stable(v, approx) for v in doc]
+    if approx and isinstance(doc, float):
+        return pytest.approx(doc, rel=1e-8)
     return doc
 
 
@@ -67,6 +71,6 @@ def test_example_answers_as_printed(server: Server, command: str, printed: str) 
     run = command.replace("localhost:8000", f"localhost:{port}")
     out = subprocess.run(run, shell=True, capture_output=True, text=True, timeout=60, check=True).stdout
     got = json.loads(out)
-    assert _stable(got) == _stable(json.loads(printed))
+    assert _stable(json.loads(printed)) == _stable(got, approx=False)
     versions = re.findall(r'"model_version":\s*"([^"]*)"', out)
     assert all(re.fullmatch(r"[0-9a-f]{64}", v) for v in versions)
