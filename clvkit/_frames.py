@@ -18,6 +18,7 @@ from .errors import InvalidInputError, MissingDependencyError, Problem
 __all__ = ["BACKENDS", "check_backend", "frame_kind", "make_frame", "require", "to_columns"]
 
 _EXTRA_OF = {"pandas": "frames", "polars": "frames", "pyarrow": "frames", "matplotlib": "plot",
+             "fastapi": "service", "uvicorn": "service", "starlette": "service", "prometheus_client": "metrics",
              "dask": "dask", "lifetimes": "test"}
 
 

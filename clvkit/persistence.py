@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import os
 import re
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
@@ -181,6 +182,26 @@ def _check_numbers(value: Any, path: str, where: str) -> None:
         raise InvalidInputError(f"{where}: '{path}': the integer {value} is beyond the int64 range.")
 
 
+def _is_path_text(text: str) -> bool:
+    """A ``str`` given to :func:`load_json` names a file unless it looks like a JSON document (or is blank)."""
+    head = text.lstrip("\ufeff \t\r\n")[:1]
+    return head not in ("{", "[", "") and "\n" not in text and len(text) <= 4096
+
+
+def _read_document_file(path: str | os.PathLike[str], where: str) -> bytes:
+    """The bytes of a model file (one more than :data:`MAX_DOCUMENT_BYTES` at most, so _parse refuses a big one)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(MAX_DOCUMENT_BYTES + 1)
+    except FileNotFoundError:
+        raise InvalidInputError(f"{where}: no such file. Pass the path of a model file written by fitted.to_json() "
+                                f"(or the JSON text itself, which starts with '{{').") from None
+    except IsADirectoryError:
+        raise InvalidInputError(f"{where}: this is a folder, not a model file; name one of its .json files.") from None
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(f"{where}: the file cannot be read ({exc.__class__.__name__}: {exc}).") from None
+
+
 def _parse(text: Any, where: str) -> Any:
     """The document as Python objects: size, encoding, depth and numbers checked, duplicate keys refused."""
     if isinstance(text, (bytes, bytearray, memoryview)):
@@ -239,8 +260,11 @@ def _check_header(document: Any, where: str) -> None:
         )
 
 
-def load_json(text: str | bytes, *, source: str | None = None) -> FittedModel:
-    """Restore a fitted model written by ``fitted.to_json()``.
+def load_json(text: str | bytes | os.PathLike[str], *, source: str | None = None) -> FittedModel:
+    """Restore a fitted model written by ``fitted.to_json()``, from its text or from a file.
+
+    ``text`` is the JSON document (``str`` or ``bytes``) or the path of a file holding it (a
+    :class:`pathlib.Path`, or a ``str`` that does not start with ``{``: a document always does).
 
     The document is read strictly and within bounds, so a damaged or hostile file is refused with a
     typed error before it can cost memory, recursion or a silently different model:
@@ -260,9 +284,10 @@ def load_json(text: str | bytes, *, source: str | None = None) -> FittedModel:
     Parameters
     ----------
     text:
-        The JSON document, as ``str`` or UTF-8 ``bytes``.
+        The JSON document, as ``str`` or UTF-8 ``bytes``, or the path of a JSON file (read as bytes, at most
+        :data:`MAX_DOCUMENT_BYTES` of it).
     source:
-        Where the text comes from (e.g. the file name), named in error messages.
+        Where the text comes from (e.g. the file name), named in error messages; default the path for a file.
 
     Raises
     ------
@@ -276,12 +301,24 @@ def load_json(text: str | bytes, *, source: str | None = None) -> FittedModel:
     >>> m = FittedBetaGeo(params=BetaGeoParams(r=0.24, alpha=4.41, a=0.79, b=2.43), time_unit="W")
     >>> load_json(m.to_json()) == m
     True
+
+    A path works too (``Path`` or text):
+
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = pathlib.Path(d, "bg.json")
+    ...     _ = path.write_text(m.to_json(), encoding="utf-8")
+    ...     load_json(path) == m == load_json(str(path))
+    True
     >>> load_json(m.to_json().replace("0.24", "true"), source="bg.json")
     Traceback (most recent call last):
     ...
     clvkit.errors.InvalidInputError: load_json() of bg.json: the BetaGeo document is invalid; it has 1 problem:
       - 'params.r': must be a number; got true. Pass a number (not a string or a boolean).
     """
+    if isinstance(text, os.PathLike) or (isinstance(text, str) and _is_path_text(text)):
+        source = source or os.fspath(text)
+        text = _read_document_file(text, f"load_json() of {source}")
     where = f"load_json() of {source}" if source else "load_json()"
     document = _parse(text, where)
     _check_header(document, where)

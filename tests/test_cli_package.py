@@ -23,6 +23,7 @@ def test_the_public_names_of_clvkit_cli() -> None:
 def test_every_command_registers_its_own_subcommand() -> None:
     parser = clvkit.cli.build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert list(sub.choices) == ["demo", "fit", "score", "tier", "migrate", "budget", "binding", "activity", "report"]
+    assert list(sub.choices) == ["demo", "fit", "score", "tier", "migrate", "budget", "binding", "activity", "report",
+                                 "serve"]
     for name in sub.choices:
         assert (CLI / f"{name}.py").is_file()

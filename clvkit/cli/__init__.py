@@ -12,6 +12,8 @@
   and discounted CLV (with ``--referrals``, also direct, indirect and total value).
 - ``clvkit tier INPUT --policy NAME`` assigns tiers and prints the inventory; ``clvkit binding [DIR]``
   prints the binding report.
+- ``clvkit serve --models DIR --host 127.0.0.1 --port N`` runs the scoring service (:mod:`clvkit.service`, the
+  ``service`` extra) with uvicorn.
 
 Results go to stdout, progress to stderr. Every :class:`~clvkit.errors.ClvkitError` and every
 operating-system error (permission denied, disk full, ...) is reported as one line on stderr (no traceback)

@@ -9,14 +9,14 @@ from collections.abc import Callable
 
 from .._version import __version__
 from ..errors import ClvkitError
-from . import activity, binding, budget, demo, fit, migrate, report, score, tier
+from . import activity, binding, budget, demo, fit, migrate, report, score, serve, tier
 from ._args import Parents
 from ._console import Console, one_line
 
 __all__ = ["build_parser", "main", "os_error_message"]
 
 #: The subcommands in the order ``clvkit --help`` lists them.
-_COMMANDS = (demo, fit, score, tier, migrate, budget, binding, activity, report)
+_COMMANDS = (demo, fit, score, tier, migrate, budget, binding, activity, report, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
