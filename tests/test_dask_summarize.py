@@ -206,3 +206,11 @@ def test_refunds_as_in_memory(client: Any, refunds: str) -> None:
     want = clvkit.summarize(log, **kwargs)
     ds = clvkit.dask.summarize(dd.from_pandas(log, npartitions=4), **kwargs)
     assert_same_summary(ds.compute(), want)
+
+
+def test_without_dask_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "dask.dataframe", None)  # import fails as if Dask were not installed
+    with pytest.raises(clvkit.MissingDependencyError, match=r"pip install 'clvkit\[dask\]'"):
+        clvkit.dask.summarize("log.parquet", customer_id="c", datetime="t")
