@@ -364,7 +364,9 @@ class DaskSummary:
         -------
         dask.dataframe.DataFrame
             Columns ``frequency, recency, T`` (in the model's time unit), ``monetary_value`` when present, then
-            ``p_alive`` (when the model gives it), ``expected_purchases``, ``expected_spend`` and ``clv``.
+            ``p_alive`` (when the model gives it), ``expected_purchases``, ``expected_spend``, ``clv``,
+            ``value_if_active`` (``clv / p_alive``, when given) and ``frequency_holdout`` (with a holdout): the
+            columns of ``clvkit score``.
         """
         from .protocols import CountModel
         from .valuation import clv
@@ -375,13 +377,14 @@ class DaskSummary:
         unit = getattr(transaction_model, "time_unit", self.time_unit)
         # Check the settings once, here, on one customer, rather than in every partition.
         probe = CustomerSummary(frequency=[0.0], recency=[0.0], T=[1.0], monetary_value=[1.0], time_unit=unit)
-        clv(transaction_model, 1.0 if spend_model is None else spend_model, probe, horizon=horizon,
-            discount_rate=discount_rate, margin=margin, period=period)
+        probed = clv(transaction_model, 1.0 if spend_model is None else spend_model, probe, horizon=horizon,
+                     discount_rate=discount_rate, margin=margin, period=period)
         with_p_alive = isinstance(transaction_model, CountModel)
         pd = _pd()
         summary_cols = [c for c in ("frequency", "recency", "T", "monetary_value") if c in self._frame.columns]
         out_cols = [*summary_cols, *(["p_alive"] if with_p_alive else []), "expected_purchases", "expected_spend",
-                    "clv"]
+                    "clv", *(["value_if_active"] if probed.value_if_active is not None else []),
+                    *(["frequency_holdout"] if "frequency_holdout" in self._frame.columns else [])]
         meta_index = self._frame._meta.index
         meta = pd.DataFrame({c: np.zeros(0, dtype=np.float64) for c in out_cols}, index=meta_index)
         return self._frame.map_partitions(
@@ -424,6 +427,10 @@ def _score_part(frame: Any, transaction_model: Any, spend_model: Any, settings: 
     data["expected_purchases"] = result.expected_purchases
     data["expected_spend"] = result.expected_spend
     data["clv"] = result.clv
+    if "value_if_active" in out_cols:
+        data["value_if_active"] = result.value_if_active
+    if "frequency_holdout" in out_cols:
+        data["frequency_holdout"] = cols["frequency_holdout"]
     return pd.DataFrame({c: np.array(data[c], dtype=np.float64) for c in out_cols}, index=frame.index)
 
 
