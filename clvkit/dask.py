@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._frames import require
+from ._rows import unique_rows
 from ._summarize import (
     Refunds,
     _check_lengths,
@@ -58,6 +59,8 @@ __all__ = ["DaskSummary", "summarize"]
 
 #: The column numbering the log's rows across the shuffle (dropped before summarizing).
 _ROW = "__clvkit_row__"
+#: The count of customers of a distinct row in :meth:`DaskSummary.compress`'s partial results.
+_WEIGHT = "__clvkit_weight__"
 _ID = "customer_id"
 _WHERE = "clvkit.dask.summarize()"
 
@@ -91,8 +94,14 @@ def _compute(what: str, client: Any, *collections: Any) -> tuple[Any, ...]:
             f"and run it again.") from exc
 
 
-def _shuffle_method(client: Any) -> str | None:
-    """``None`` (Dask's choice: the peer-to-peer shuffle) on a distributed cluster, else the task shuffle.
+#: Up to this many partitions the log is shuffled by tasks: on 10M transactions in 10 partitions the task shuffle took
+#: half the time of the peer-to-peer one (benchmarks/bench_dask.py); beyond, Dask's choice (peer-to-peer on a
+#: cluster: memory-bounded, a graph linear in the partitions). ``dataframe.shuffle.method`` in Dask's config wins.
+_TASK_SHUFFLE_UP_TO = 32
+
+
+def _shuffle_method(client: Any, npartitions: int) -> str | None:
+    """The task shuffle for few partitions or off a cluster; else ``None``: Dask's choice (peer-to-peer).
 
     Dask picks the method when the graph is built, from the client active then; the peer-to-peer shuffle runs
     only on distributed workers, so a graph built beside a client but computed on another scheduler (a
@@ -101,6 +110,8 @@ def _shuffle_method(client: Any) -> str | None:
     dask = require("dask")
     if dask.config.get("dataframe.shuffle.method", None) is not None:
         return None  # the user's choice
+    if npartitions <= _TASK_SHUFFLE_UP_TO:
+        return "tasks"
     if client is not None:
         return None
     scheduler = dask.config.get("scheduler", None)
@@ -315,7 +326,7 @@ class DaskSummary:
     def compress(self, *, include_monetary: bool = True) -> CustomerSummary:
         """The distinct ``(frequency, recency, T[, monetary_value])`` rows with their counts as ``weights``.
 
-        A Dask group-by counts the customers of each distinct row; the result is the weighted
+        A tree reduction counts the customers of each distinct row; the result is the weighted
         :class:`~clvkit.CustomerSummary` (rows in ascending lexicographic order) that
         ``CustomerSummary.compress().summary`` gives on one machine, so every engine fits it exactly as the
         in-memory summary (a fit reads distinct rows and weights).
@@ -328,16 +339,19 @@ class DaskSummary:
         keys = ["frequency", "recency", "T"]
         if include_monetary and "monetary_value" in self._frame.columns:
             keys.append("monetary_value")
-        counts = self._frame.groupby(keys).size()
-        (table,) = _compute("the compressed summary", self._client, counts)
-        table = table.reset_index()
-        table = table.sort_values(keys, kind="stable")
-        cols = [table[k].to_numpy(dtype=np.float64) for k in keys]
-        weights = table.iloc[:, -1].to_numpy(dtype=np.float64)
+        pd = _pd()
+        meta = pd.DataFrame({k: np.zeros(0, dtype=np.float64) for k in [*keys, _WEIGHT]})
+        # A tree reduction of clvkit's own unique_rows: each partition's distinct rows with their counts, merged
+        # eight at a time; only distinct rows travel. (Dask's group-by shuffled them: several times slower here.)
+        distinct = self._frame[keys].reduction(_distinct_rows, aggregate=_distinct_rows, combine=_distinct_rows,
+                                               meta=meta, split_every=8)
+        (table,) = _compute("the compressed summary", self._client, distinct)
+        weights = table[_WEIGHT].to_numpy(dtype=np.float64)
         if weights.shape[0] == 0:
             raise InvalidInputError(f"{_WHERE}: no customer was summarized (the calibration period holds no "
                                     f"purchase).")
         self._n_customers = int(weights.sum())
+        cols = [table[k].to_numpy(dtype=np.float64) for k in keys]
         return CustomerSummary(frequency=cols[0], recency=cols[1], T=cols[2],
                                monetary_value=cols[3] if len(cols) > 3 else None, weights=weights,
                                time_unit=self.time_unit, observation_end=self.observation_end,
@@ -394,6 +408,17 @@ class DaskSummary:
     def _settings(self) -> dict[str, Any]:
         return {"time_unit": self.time_unit, "observation_end": self.observation_end,
                 "calibration_end": self.calibration_end, "duration_holdout": self.duration_holdout}
+
+
+def _distinct_rows(frame: Any) -> Any:
+    """The distinct rows of ``frame`` (in ascending lexicographic order) with their summed ``weight`` column (1 per
+    row when absent): a step of :meth:`DaskSummary.compress`, on a partition and on the concatenated partial results.
+    """
+    pd = _pd()
+    keys = [c for c in frame.columns if c != _WEIGHT]
+    weights = frame[_WEIGHT].to_numpy(dtype=np.float64) if _WEIGHT in frame.columns else np.ones(len(frame))
+    cols, summed, _ = unique_rows([frame[k].to_numpy(dtype=np.float64) for k in keys], weights)
+    return pd.DataFrame({**dict(zip(keys, cols, strict=True)), _WEIGHT: summed})
 
 
 def _index_values(index: Any) -> npt.NDArray[Any]:
@@ -528,7 +553,7 @@ def summarize(source: Any, *, customer_id: str, datetime: str, monetary_value: s
     # Pass 2: number the rows, shuffle by customer, summarize each partition as one machine would.
     numbered = log.map_partitions(_number_rows, offsets, meta={**log._meta.dtypes.to_dict(), _ROW: np.int64})
     shuffled = numbered.shuffle(on=customer_id, npartitions=npartitions or log.npartitions,
-                                shuffle_method=_shuffle_method(client))
+                                shuffle_method=_shuffle_method(client, npartitions or log.npartitions))
     columns = ["frequency", "recency", "T"]
     if monetary_value:
         columns.append("monetary_value")
