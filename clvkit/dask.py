@@ -188,10 +188,9 @@ def _scan_part(part: Any, number: int, names: tuple[str, str, str], refunds: str
     return n, (first, last, times.numeric, times.aware), int(0 if negative is None else negative.sum())
 
 
-def _number_rows(part: Any, offsets: Sequence[int], partition_info: Any = None) -> Any:
-    number = 0 if partition_info is None else int(partition_info["number"])
+def _number_rows(part: Any, offset: int) -> Any:
     out = part.copy()
-    out[_ROW] = np.arange(offsets[number], offsets[number] + len(part), dtype=np.int64)
+    out[_ROW] = np.arange(offset, offset + len(part), dtype=np.int64)
     return out
 
 
@@ -551,7 +550,11 @@ def summarize(source: Any, *, customer_id: str, datetime: str, monetary_value: s
     ends = _whole_log_ends(first, last, numeric, aware, observation_end, calibration_end, freq, datetime)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64).tolist()
     # Pass 2: number the rows, shuffle by customer, summarize each partition as one machine would.
-    numbered = log.map_partitions(_number_rows, offsets, meta={**log._meta.dtypes.to_dict(), _ROW: np.int64})
+    # One task per partition, each told only its own first row number (not the list of all: a graph linear in the
+    # number of partitions).
+    meta = log._meta.assign(**{_ROW: np.zeros(0, dtype=np.int64)})
+    numbered = _dd().from_delayed([delayed(_number_rows)(p, offset) for p, offset in zip(parts, offsets, strict=False)],
+                                  meta=meta, verify_meta=False)
     shuffled = numbered.shuffle(on=customer_id, npartitions=npartitions or log.npartitions,
                                 shuffle_method=_shuffle_method(client, npartitions or log.npartitions))
     columns = ["frequency", "recency", "T"]
