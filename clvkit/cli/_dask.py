@@ -4,9 +4,10 @@ A log given as a folder or a glob (``'logs/*.parquet'``), or any log with ``--da
 :func:`clvkit.dask.summarize` (partitioned by customer); ``fit`` fits on the compressed counts (the same estimates as
 in memory), ``score`` scores partition by partition and writes Parquet (a folder of part files) or one CSV file.
 ``--dask`` alone, or ``--dask local``, starts a ``distributed.LocalCluster`` of ``--workers`` processes for the
-command; ``--dask tcp://host:8786`` uses a running scheduler. Without ``--dask`` a folder or glob is read on Dask's
-local scheduler. Progress: Dask's progress bar on stderr (local scheduler), the steps and the dashboard address
-(cluster).
+command; ``--dask tcp://host:8786`` uses a running scheduler, whose workers read the log and write the scores
+themselves: both paths must be reachable from them (a shared file system). Without ``--dask`` a folder or glob is
+read on Dask's local scheduler. Progress: Dask's progress bar on stderr (local scheduler), the steps and the
+dashboard address (cluster).
 """
 
 from __future__ import annotations
@@ -182,6 +183,8 @@ def write_dask_scores(output: Path, scores: Any, console: Console, client: Any) 
             _compute("the scores", client, *frame.to_csv(str(tmp), single_file=True, index=False, compute=False))
         if output.is_dir() and not output.is_symlink():
             shutil.rmtree(output)
+        elif output.exists() or output.is_symlink():  # a file replaced by a folder of part files (--force)
+            output.unlink()
         os.replace(tmp, output)
     finally:
         if tmp.is_dir():
