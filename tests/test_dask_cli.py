@@ -49,6 +49,15 @@ def models_of(folder: Path) -> dict[str, Any]:
     return {name: load_json((folder / name).read_text()) for name in ("beta_geo.json", "gamma_gamma.json")}
 
 
+def assert_same_models(got: dict[str, Any], want: dict[str, Any]) -> None:
+    """BG/NBD exactly (to 1e-12); Gamma-Gamma, which adds its sufficient statistics over the rows in their order (raw
+    customers in memory, distinct rows on the Dask route), to 1e-9 (measured: 2e-11 on CDNOW)."""
+    np.testing.assert_allclose(got["beta_geo.json"].param_array(), want["beta_geo.json"].param_array(), rtol=1e-12,
+                               atol=0)
+    np.testing.assert_allclose(got["gamma_gamma.json"].param_array(), want["gamma_gamma.json"].param_array(),
+                               rtol=1e-9, atol=0)
+
+
 @pytest.fixture(scope="module")
 def in_memory(logs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("in-memory")
@@ -64,9 +73,7 @@ def test_fit_and_score_on_a_parquet_folder_and_glob_equal_the_in_memory_route(
     assert main(["fit", str(logs["folder"]), *FIT_ARGS, *SPLIT_ARGS, "--output", str(tmp_path / "m")]) == 0
     out, err = capsys.readouterr()
     assert "summarizing" in err and "with Dask" in err and "2,357 customers" in out and "Holdout check" in out
-    want, got = models_of(in_memory["models"]), models_of(tmp_path / "m")
-    for name in want:
-        np.testing.assert_allclose(got[name].param_array(), want[name].param_array(), rtol=1e-12, atol=0)
+    assert_same_models(models_of(tmp_path / "m"), models_of(in_memory["models"]))
     assert main(["score", str(logs["glob"]), "--models", str(tmp_path / "m"), "--top", "3",
                  "--output", str(tmp_path / "scores.parquet")]) == 0
     out, _ = capsys.readouterr()
@@ -77,12 +84,12 @@ def test_fit_and_score_on_a_parquet_folder_and_glob_equal_the_in_memory_route(
     np.testing.assert_array_equal(scores["customer_id"].to_numpy(), ref["customer_id"].to_numpy())
     np.testing.assert_array_equal(scores["frequency"].to_numpy(), ref["frequency"].to_numpy())
     for col in ("recency", "T", "monetary_value", "p_alive", "expected_purchases", "expected_spend", "clv"):
-        np.testing.assert_allclose(scores[col].to_numpy(), ref[col].to_numpy(), rtol=1e-12, atol=0, err_msg=col)
+        np.testing.assert_allclose(scores[col].to_numpy(), ref[col].to_numpy(), rtol=1e-9, atol=0, err_msg=col)
     # CSV by extension: the same file the in-memory route writes, up to the order of the customers
     assert main(["score", str(logs["glob"]), "--models", str(tmp_path / "m"), "-q", "--top", "0",
                  "--output", str(tmp_path / "scores.csv")]) == 0
     dask_csv = pd.read_csv(tmp_path / "scores.csv").sort_values("customer_id", kind="stable").reset_index(drop=True)
-    pd.testing.assert_frame_equal(dask_csv, ref, check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(dask_csv, ref, check_exact=False, rtol=1e-9)
 
 
 def test_dask_local_cluster_option(logs: dict[str, Path], in_memory: dict[str, Path], tmp_path: Path,
@@ -91,9 +98,7 @@ def test_dask_local_cluster_option(logs: dict[str, Path], in_memory: dict[str, P
                  "--dask", "local", "--workers", "2", "--output", str(tmp_path / "m")]) == 0
     _, err = capsys.readouterr()
     assert "starting a local Dask cluster of 2 workers" in err
-    want, got = models_of(in_memory["models"]), models_of(tmp_path / "m")
-    for name in want:
-        np.testing.assert_allclose(got[name].param_array(), want[name].param_array(), rtol=1e-12, atol=0)
+    assert_same_models(models_of(tmp_path / "m"), models_of(in_memory["models"]))
 
 
 def test_dask_scheduler_address(logs: dict[str, Path], in_memory: dict[str, Path], tmp_path: Path,
@@ -103,7 +108,7 @@ def test_dask_scheduler_address(logs: dict[str, Path], in_memory: dict[str, Path
                      "-q", "--top", "0", "--output", str(tmp_path / "s.parquet")]) == 0
     got = pd.read_parquet(tmp_path / "s.parquet").sort_values("customer_id")
     ref = pd.read_csv(in_memory["scores"])
-    np.testing.assert_allclose(got["clv"].to_numpy(), ref["clv"].to_numpy(), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(got["clv"].to_numpy(), ref["clv"].to_numpy(), rtol=1e-9, atol=0)
 
 
 def test_in_memory_score_writes_parquet_by_extension(logs: dict[str, Path], in_memory: dict[str, Path],

@@ -120,8 +120,12 @@ def test_cdnow_fit_and_scores_equal_in_memory(client: Any, tmp_path: Path) -> No
         np.testing.assert_allclose(remote.param_array(), local.param_array(), rtol=1e-12, atol=0)
         assert remote.fit_info.log_likelihood == pytest.approx(local.fit_info.log_likelihood, rel=1e-12)
     bg = BetaGeo().fit(want)
-    gg = GammaGamma().fit(compressed)  # Gamma-Gamma sums its statistics over distinct (x, m) rows: the same sums
-    np.testing.assert_allclose(gg.param_array(), GammaGamma().fit(want).param_array(), rtol=1e-12, atol=0)
+    # Gamma-Gamma sums its statistics over the rows in their order: on the same distinct rows it is the same fit, ...
+    gg = GammaGamma().fit(compressed)
+    np.testing.assert_allclose(gg.param_array(), GammaGamma().fit(want.compress().summary).param_array(), rtol=1e-12,
+                               atol=0)
+    # ... and on the raw customers the same optimum up to the rounding of those sums (measured: 2e-11 relative)
+    np.testing.assert_allclose(gg.param_array(), GammaGamma().fit(want).param_array(), rtol=1e-9, atol=0)
 
     scores = ds.score(bg, gg, horizon=12, discount_rate=0.01, period="M")
     out = tmp_path / "scores.parquet"

@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from ..._rows import unique_rows
 from ..._validation import raise_if, row_problem
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError, ModelDomainError
@@ -194,12 +193,9 @@ class GammaGamma(Engine[CustomerSummary, FittedGammaGamma]):
                          "Drop zero-spend customers or handle refunds in summarize().", summary.customer_id)],
             "GammaGamma.fit() input",
         )
-        # Sufficient statistics of the distinct (x, m) rows: the floating-point sums then come out the same, bit for
-        # bit, for the raw customers and for any compression of them (CustomerSummary.compress(), clvkit.dask), so
-        # both fits agree to the last digit. Summing the raw rows in their order was rejected: a compressed summary
-        # added them in another order and the estimates moved by ~1e-11.
-        (x, m), w, _ = unique_rows([summary.frequency[repeat], m_all[repeat]], summary.weights_or_ones()[repeat])
-        stats = _gammagamma.sufficient_statistics(x, m, w)
+        # No compression (spends are continuous, rows rarely repeat): sufficient statistics instead.
+        stats = _gammagamma.sufficient_statistics(summary.frequency[repeat], m_all[repeat],
+                                                  summary.weights_or_ones()[repeat])
         return stats, stats["total"]
 
     def _default_start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
