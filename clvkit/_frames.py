@@ -19,7 +19,7 @@ __all__ = ["BACKENDS", "check_backend", "frame_kind", "make_frame", "require", "
 
 _EXTRA_OF = {"pandas": "frames", "polars": "frames", "pyarrow": "frames", "matplotlib": "plot",
              "fastapi": "service", "uvicorn": "service", "starlette": "service", "prometheus_client": "metrics",
-             "dask": "dask", "lifetimes": "test"}
+             "dask": "dask", "distributed": "dask", "lifetimes": "test"}
 
 
 def require(module: str) -> Any:

@@ -430,8 +430,14 @@ def _summarize_columns(
     datetime_format: str | None = None,
     format_column: bool = True,
     problems: list[Problem | None] | None = None,
+    part_of: tuple[Any, Any] | None = None,
 ) -> CustomerSummary:
-    """The shared body: ``problems`` holds the parameter problems found so far (reported with the rest)."""
+    """The shared body: ``problems`` holds the parameter problems found so far (reported with the rest).
+
+    ``part_of`` is the (first, last) time of the whole log, in the time column's representation, when these rows
+    are one part of it holding whole customers (:mod:`clvkit.dask`): the ends default to and are checked against
+    the whole log's range, and a part without a customer in the calibration period gives an empty summary.
+    """
     id_col, time_col, amount_col = names
     problems = [] if problems is None else problems
     _check_lengths(ids, times_in, amounts_in, names, problems, context)
@@ -445,7 +451,7 @@ def _summarize_columns(
     keep = _kept_after_drop(negative, refunds, amount_col, problems)
     ends = None if times is None else _read_ends(times, keep, _format_end(observation_end, fmt, times.aware),
                                                  _format_end(calibration_end, fmt, times.aware), freq,
-                                                 time_col, problems)
+                                                 time_col, problems, time_range=part_of)
     raise_if(problems, context)
     if times is None or ends is None or ends.obs is None:  # pragma: no cover - reported above
         raise AssertionError("unreachable")
@@ -469,7 +475,7 @@ def _summarize_columns(
         agg = aggregate(coded.codes, coded.n_codes, periods, amounts, holdout, net=refunds == "net",
                         repeat_periods=not times.numeric and freq in _TIMELINE_UNITS)
     del periods, holdout
-    if agg.customers.shape[0] == 0:
+    if agg.customers.shape[0] == 0 and part_of is None:
         raise InvalidInputError([Problem(amount_col, "has no customer-period with a positive net total",
                                          fix="With refunds='net' only periods of positive net spend count.")],
                                 context=context)
@@ -571,13 +577,13 @@ class _Ends:
 
 
 def _read_ends(times: Times, keep: BoolArray | None, observation_end: Any, calibration_end: Any, freq: str,
-               time_col: str, problems: list[Problem | None]) -> _Ends:
+               time_col: str, problems: list[Problem | None], time_range: tuple[Any, Any] | None = None) -> _Ends:
     """Read both ends (``observation_end`` defaults to the last transaction) and check them against the data.
 
     Times are compared as exact Python numbers: numpy silently wraps when it casts a far-away datetime
     to the nanosecond unit of a column.
     """
-    first_time, last_time = _time_range(times, keep)
+    first_time, last_time = _time_range(times, keep) if time_range is None else time_range
     if observation_end is not None:
         obs = read_param(observation_end, "observation_end", times, problems)
     else:

@@ -16,6 +16,7 @@ from typing import Any
 
 __all__ = [
     "ClvkitError",
+    "ComputationError",
     "ConvergenceError",
     "ConvergenceWarning",
     "InvalidInputError",
@@ -139,6 +140,11 @@ class ModelDomainError(ClvkitError, ValueError):
 
 class ConvergenceError(ClvkitError, RuntimeError):
     """An estimation did not converge; the message says what was tried and what to change."""
+
+
+class ComputationError(ClvkitError, RuntimeError):
+    """A distributed computation (Dask) failed, e.g. workers were lost more often than it retries; nothing partial
+    is returned."""
 
 
 class MissingDependencyError(ClvkitError, ImportError):

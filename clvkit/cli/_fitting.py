@@ -19,7 +19,8 @@ from ._console import UNIT_NAMES, Console, one_line
 from ._folder import SummarySettings
 from ._log import read_log
 
-__all__ = ["fit_models", "holdout_check", "param_block", "read_and_summarize", "run_fit", "summarize_log"]
+__all__ = ["fit_models", "holdout_check", "param_block", "print_holdout", "read_and_summarize", "run_fit",
+           "summarize_log"]
 
 
 def summarize_log(columns: Mapping[str, npt.NDArray[Any]], settings: SummarySettings, *,
@@ -177,11 +178,17 @@ def holdout_check(console: Console, summary: CustomerSummary, transaction: Any, 
         console.print(tr("Holdout check skipped: {reason}", reason=one_line(exc)))
         return
     actual = float(np.sum(summary.frequency_holdout))
-    unit = tr(UNIT_NAMES.get(summary.time_unit, summary.time_unit))
+    print_holdout(console, predicted, actual, summary.duration_holdout, summary.time_unit)
+
+
+def print_holdout(console: Console, predicted: float, actual: float, duration: float, time_unit: str) -> None:
+    """The holdout check's table: predicted and actual repeat purchases over ``duration`` units after calibration."""
+    tr = console.tr
+    unit = tr(UNIT_NAMES.get(time_unit, time_unit))
     rows = [[tr("predicted repeat purchases"), f"{predicted:,.1f}"], [tr("actual repeat purchases"), f"{actual:,.0f}"]]
     if actual > 0:
         rows.append([tr("predicted / actual"), f"{predicted / actual:.3f}"])
     console.print(tr("Holdout check ({duration} {unit} after the calibration end, not used to fit the models):",
-                     duration=f"{summary.duration_holdout:g}", unit=unit))
+                     duration=f"{duration:g}", unit=unit))
     for line in table_lines(["", ""], rows, indent="  ", rule=False)[1:]:
         console.print(line)

@@ -19,7 +19,7 @@ from ..protocols import CountModel
 from ._console import UNIT_NAMES, Console, money
 from ._covariates import BoundCovariates
 
-__all__ = ["Scores", "print_scores", "score_columns", "score_customers", "write_scores"]
+__all__ = ["Scores", "print_scores", "score_columns", "score_customers", "write_parquet_to", "write_scores"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -75,6 +75,15 @@ def write_scores(path: Path, scores: Scores) -> None:
     if path.parent != Path():
         path.parent.mkdir(parents=True, exist_ok=True)
     write_csv(path, score_columns(scores), lineterminator="\n")
+
+
+def write_parquet_to(fh: Any, columns: dict[str, list[Any]]) -> None:
+    """The columns as one Parquet file written to the binary file ``fh`` (pyarrow, the ``frames`` extra)."""
+    from .._frames import require
+
+    pa = require("pyarrow")
+    pq = require("pyarrow.parquet")
+    pq.write_table(pa.table(columns), fh)
 
 
 def score_columns(scores: Scores) -> dict[str, list[Any]]:

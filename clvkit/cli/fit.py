@@ -28,7 +28,8 @@ from ._covariates import (
     read_covariates,
     read_dynamic_covariates,
 )
-from ._fitting import fit_models, holdout_check, param_block, read_and_summarize, run_fit
+from ._dask import add_dask_options, dask_session, holdout_totals, refuse, summarize_with_dask, uses_dask
+from ._fitting import fit_models, holdout_check, param_block, print_holdout, read_and_summarize, run_fit
 from ._folder import (
     FIT_FILES,
     SELECTION_FILE,
@@ -83,6 +84,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
     fit.add_argument("--dynamic-columns", nargs="+", metavar="COL",
                      help="the covariate columns of --dynamic-covariates (default: every column but the id and the "
                           "period)")
+    add_dask_options(fit)
     fit.set_defaults(handler=run)
 
 
@@ -99,7 +101,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
                                monetary_value=args.monetary_value, freq=args.freq, time_unit=args.time_unit,
                                date_format=args.date_format, period_column=period_column)
     inputs = [Path(args.input)] + [Path(f) for f in (args.covariates, args.dynamic_covariates) if f]
+    dask_route = uses_dask(args)
     check_outputs([Path(args.output)], inputs, force=args.force, folder=True, known=FIT_FILES + model_files())
+    if dask_route:
+        return _run_dask(args, console, settings, model_name)
     summary = read_and_summarize(args, console, settings)
     covariates = dynamic = None
     if args.covariates:
@@ -211,3 +216,50 @@ def _run_other(args: argparse.Namespace, console: Console, settings: SummarySett
         holdout_check(console, summary, model)
     models = [model] if gg is None else [model, gg]
     return write_folder(console, Path(args.output), models, settings, files)
+
+
+def _run_dask(args: argparse.Namespace, console: Console, settings: SummarySettings, name: str) -> int:
+    """``fit`` on the Dask route: summarize with Dask, fit on the distinct rows and their counts (the estimates of
+    the in-memory fit), check the holdout partition by partition, write the folder."""
+    from ..valuation import MODELS, GammaGamma
+    from ..valuation._registry import model_entries, model_label
+
+    refuse("--covariates", args.covariates)
+    refuse("--dynamic-covariates", args.dynamic_covariates)
+    if name == "auto":
+        raise InvalidInputError("--model auto is not available with Dask (--dask, or a Parquet folder or glob as the "
+                                "log): name the model with --model NAME.")
+    tr = console.tr
+    with dask_session(args, console) as client:
+        summary = summarize_with_dask(args, console, settings, client)
+        with console.step(tr("counting the distinct rows with Dask")) as add:
+            compressed = summary.compress()
+            add(tr("{count} distinct rows", count=f"{len(compressed):,}"))
+        n = compressed.total_weight
+        repeat = float(compressed.weights[compressed.frequency > 0].sum())
+        console.print(f"{n:,.0f} customers, {repeat:,.0f} with repeat purchases; time unit "
+                      f"{UNIT_NAMES[summary.time_unit]}")
+        console.print()
+        entry = next(e for e in model_entries() if e.name == name)
+        why = entry.reason_not_applicable(compressed)
+        if why is not None:
+            raise InvalidInputError(f"--model {name} does not apply to this log as summarized: {why}")
+        label = "BG/NBD" if name == DEFAULT_MODEL else model_label(name)
+        model = run_fit(console, label, MODELS[name](), compressed, tr("{count} customers", count=f"{n:,.0f}"))
+        if name == DEFAULT_MODEL:
+            param_block(console, f"BG/NBD (time unit: {UNIT_NAMES[summary.time_unit]})", model)
+        else:
+            param_block(console, tr("{model} (time unit: {unit})", model=label,
+                                    unit=tr(UNIT_NAMES[summary.time_unit])), model)
+        gg = None
+        if settings.monetary_value is not None:
+            gg = run_fit(console, "Gamma-Gamma", GammaGamma(), compressed,
+                         tr("{count} repeat customers", count=f"{repeat:,.0f}"))
+            console.print()
+            param_block(console, "Gamma-Gamma (spend per repeat purchase)", gg)
+        totals = holdout_totals(summary, model)
+        if totals is not None and summary.duration_holdout is not None:
+            console.print()
+            print_holdout(console, totals[0], totals[1], summary.duration_holdout, summary.time_unit)
+    models = [model] if gg is None else [model, gg]
+    return write_folder(console, Path(args.output), models, settings, {})

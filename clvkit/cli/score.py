@@ -19,10 +19,20 @@ from ._args import Parents, amount, fraction, positive_int
 from ._console import Console
 from ._costs import add_cost_options, inputs_of, read_costs
 from ._covariates import BoundCovariates, read_covariates, read_dynamic_covariates
-from ._fitting import holdout_check, read_and_summarize
+from ._dask import (
+    add_dask_options,
+    dask_session,
+    holdout_totals,
+    print_dask_scores,
+    refuse,
+    summarize_with_dask,
+    uses_dask,
+    write_dask_scores,
+)
+from ._fitting import holdout_check, print_holdout, read_and_summarize
 from ._folder import DESIGN_FILE, DYNAMIC_DESIGN_FILE, SummarySettings, load_design, load_models
 from ._output import check_outputs
-from ._scoring import Scores, print_scores, score_columns, score_customers
+from ._scoring import Scores, _period, print_scores, score_columns, score_customers, write_parquet_to
 
 __all__ = ["register", "run"]
 
@@ -50,7 +60,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
                        help="time-varying covariates of the customers, for a model fitted with 'clvkit fit "
                             "--dynamic-covariates': one row per customer and period, covering each customer's "
                             "calibration period and the scoring horizon (coded with the folder's saved design)")
-    score.add_argument("--output", "-o", required=True, metavar="FILE", help="CSV file for the scores")
+    score.add_argument("--output", "-o", required=True, metavar="FILE",
+                       help="file for the scores: Parquet for .parquet/.pq (with Dask a folder of part files), else "
+                            "CSV")
     score.add_argument("--force", action="store_true", help="replace existing output files")
     g = score.add_argument_group("indirect value")
     g.add_argument("--referrals", metavar="FILE",
@@ -64,6 +76,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
     g.add_argument("--engine", metavar="MODULE:NAME",
                    help="a value engine (clvkit.valuation.ValueEngine) for the direct part instead of clv()")
     add_cost_options(score)
+    add_dask_options(score)
     score.set_defaults(handler=run)
 
 
@@ -78,6 +91,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
               *(Path(f) for f in (args.covariates, args.dynamic_covariates) if f)]
     if args.models is not None and Path(args.models).is_dir():
         inputs += list(Path(args.models).iterdir())
+    dask_route = uses_dask(args)
     check_outputs(outputs, inputs, force=args.force)
     transaction, spend, saved = load_models(args.models, args.model)
     design, dynamic_design = _covariate_designs(args, transaction)
@@ -86,6 +100,8 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if spend_model is None:
         raise InvalidInputError("score needs a spend model (fit with --monetary-value, which saves a Gamma-Gamma "
                                 "model) or a fixed spend per purchase with --spend AMOUNT.")
+    if dask_route:
+        return _run_dask(args, console, settings, transaction, spend_model, output)
     summary = read_and_summarize(args, console, settings)
     covariates = dynamic = None
     if design is not None:
@@ -118,7 +134,10 @@ def run(args: argparse.Namespace, console: Console) -> int:
     if output.parent != Path():
         output.parent.mkdir(parents=True, exist_ok=True)
     with console.step(f"writing {output}"), contextlib.ExitStack() as files:
-        write_csv_to(files.enter_context(atomic_output(output)), score_columns(scores), lineterminator="\n")
+        if _is_parquet(output):
+            write_parquet_to(files.enter_context(atomic_output(output)), score_columns(scores))
+        else:
+            write_csv_to(files.enter_context(atomic_output(output)), score_columns(scores), lineterminator="\n")
         if composite is not None:
             write_csv_to(files.enter_context(atomic_output(outputs[1])), composite[0].to_columns())
     if summary.frequency_holdout is not None:
@@ -246,3 +265,31 @@ def _print_composite(console: Console, args: argparse.Namespace, computed: tuple
         console.print()
         console.print(format_value_table(composite, args.top).rstrip("\n"))
     console.print(f"composite values written to {path}")
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in (".parquet", ".pq")
+
+
+def _run_dask(args: argparse.Namespace, console: Console, settings: SummarySettings, transaction: Any,
+              spend_model: Any, output: Path) -> int:
+    """``score`` on the Dask route: summarize with Dask, score partition by partition, write Parquet or CSV."""
+    for option, given in (("--covariates", args.covariates), ("--dynamic-covariates", args.dynamic_covariates),
+                          ("--referrals", args.referrals), ("--engine", args.engine), ("--costs", args.costs)):
+        refuse(option, given)
+    with dask_session(args, console) as client:
+        summary = summarize_with_dask(args, console, settings, client)
+        step, label = _period(args.period, transaction.time_unit)
+        scores = summary.score(transaction, spend_model, horizon=args.horizon, discount_rate=args.discount_rate,
+                               period=step, margin=args.margin).persist()
+        with console.step(f"scoring and writing {output}") as add:
+            write_dask_scores(output, scores, console, client)
+            add(f"{summary.n_customers:,} customers")
+        totals = holdout_totals(summary, transaction)
+        if totals is not None and summary.duration_holdout is not None:
+            print_holdout(console, totals[0], totals[1], summary.duration_holdout, summary.time_unit)
+            console.print()
+        print_dask_scores(console, scores, summary, args.top, label, args, client)
+    console.print()
+    console.print(f"Wrote:\n  {output}")
+    return 0
