@@ -353,3 +353,15 @@ def test_chain_blocks_where_the_likelihood_falls_far(monkeypatch: pytest.MonkeyP
         assert ll[i] == pytest.approx(float(one[0]), rel=1e-12)
         np.testing.assert_allclose(grad[i], one_grad[0], rtol=1e-9, atol=1e-9)
     assert np.all(np.isfinite(ll)) and np.all(np.isfinite(grad))
+
+
+def test_empty_inputs_give_empty_outputs() -> None:
+    # Found by the hardening suite: the chain over ages must not be chosen for no rows (an empty horizon list).
+    from clvkit.valuation.models import _ggomnbd as kernel
+
+    p = np.array([0.553, 10.578, 0.01, 0.606, 0.1])
+    empty = np.array([])
+    assert kernel.expected_purchases_new(p, empty).shape == (0,)
+    assert kernel.probability_alive(p, empty, empty, empty).shape == (0,)
+    ll, grad = kernel.loglik(p, empty, empty, empty)
+    assert ll.shape == (0,) and grad.shape == (0, 5)

@@ -295,6 +295,8 @@ def _uses_chain(g: Grouping) -> bool:
     """Whether the tails come from the chain over all ages (:func:`_chain`) rather than per distinct pair
     (:func:`_tail`): the chain costs one short interval per (distinct frequency, distinct age); the pairs a full tail
     each (about _CHAIN_COST times an interval's nodes) per distinct (x, tx) and (x, T)."""
+    if g.rows.shape[0] == 0:
+        return False  # no rows (an empty summary or horizon): the per-pair route handles empty arrays
     return bool(g.x.shape[0] * max(g.t.shape[0] - 1, 1) <= _CHAIN_COST * g.rows.shape[0])
 
 
