@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _covmatrix import Cov as _Cov
 
 from clvkit import Covariates, CustomerSummary, load_json
 from clvkit.errors import ConvergenceWarning, InvalidInputError
@@ -37,19 +38,6 @@ from clvkit.valuation import (
 )
 from clvkit.valuation.models import _bgnbd, _mbgnbd
 from clvkit.valuation.models.cnbd import sum_log_interpurchase_times
-
-
-class _Cov:
-    """Test-local covariates keyed by customer id (``names`` and ``align``)."""
-
-    def __init__(self, ids: Any, columns: dict[str, Any]) -> None:
-        self._pos = {v: i for i, v in enumerate(np.asarray(ids).tolist())}
-        self.names = tuple(columns)
-        self._z = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns.values()])
-
-    def align(self, customer_id: Any, /) -> np.ndarray:
-        return self._z[[self._pos[v] for v in np.asarray(customer_id).tolist()]]
-
 
 GROUPS = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))  # (purchase covariate Z1, dropout covariate Z2)
 GAMMA_P, GAMMA_D = 0.5, -0.4  # alpha_i = alpha exp(-GAMMA_P z1); a_i, b_i = (a, b) exp(GAMMA_D z2)

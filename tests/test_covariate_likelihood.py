@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import mpmath
 import numpy as np
 import pytest
+from _covmatrix import Cov as _Cov
 
 from clvkit import CustomerSummary
 from clvkit.valuation import BetaGeo, GammaGamma, ParetoNBD
@@ -22,18 +23,6 @@ from clvkit.valuation.models import _bgnbd, _paretonbd
 from clvkit.valuation.models._covariates import build_design, group_customers, grouped_loglik
 from clvkit.valuation.models._estimation import maximize_likelihood
 from clvkit.valuation.models._special import scaled_residual_by_quadrature
-
-
-class _Cov:
-    """Test-local covariates: arrays keyed by customer id (a CovariateMatrix)."""
-
-    def __init__(self, ids: Any, columns: dict[str, Any]) -> None:
-        self._pos = {v: i for i, v in enumerate(np.asarray(ids).tolist())}
-        self.names = tuple(columns)
-        self._z = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns.values()])
-
-    def align(self, customer_id: Any, /) -> np.ndarray:
-        return self._z[[self._pos[v] for v in np.asarray(customer_id).tolist()]]
 
 
 def _customers(seed: int, n: int, *, continuous: bool = False) -> tuple[CustomerSummary, _Cov]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _covmatrix import Cov as _Cov
 from scipy import integrate
 
 from clvkit import Covariates, CustomerSummary
@@ -30,18 +31,6 @@ from clvkit.valuation import (
     new_customer_value,
 )
 from clvkit.valuation.models import _bgnbd, _paretonbd
-
-
-class _Cov:
-    """Test-local covariates without a ``customer_id`` attribute (only ``names`` and ``align``)."""
-
-    def __init__(self, ids: Any, columns: dict[str, Any]) -> None:
-        self._pos = {v: i for i, v in enumerate(np.asarray(ids).tolist())}
-        self.names = tuple(columns)
-        self._z = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns.values()])
-
-    def align(self, customer_id: Any, /) -> np.ndarray:
-        return self._z[[self._pos[v] for v in np.asarray(customer_id).tolist()]]
 
 
 def _fitted(model: str) -> tuple[Any, Any]:

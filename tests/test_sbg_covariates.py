@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _covmatrix import Cov as _Cov
 from scipy import integrate, special, stats
 
 from clvkit import ContractSummary, Covariates, load_json
@@ -25,18 +26,6 @@ from clvkit.valuation import FittedShiftedBetaGeo, ShiftedBetaGeo, ShiftedBetaGe
 from clvkit.valuation.models._covariates import build_design, group_customers, grouped_loglik
 
 ALPHA, BETA, GAMMA = 1.1, 2.8, (0.6, -0.4)
-
-
-class _Cov:
-    """Test-local covariates: a dict of arrays keyed by customer id (a CovariateMatrix without customer_id)."""
-
-    def __init__(self, ids: Any, columns: dict[str, Any], names: tuple[str, ...] | None = None) -> None:
-        self._pos = {v: i for i, v in enumerate(np.asarray(ids).tolist())}
-        self.names = tuple(columns) if names is None else names
-        self._z = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns.values()])
-
-    def align(self, customer_id: Any, /) -> np.ndarray:
-        return self._z[[self._pos[v] for v in np.asarray(customer_id).tolist()]]
 
 
 def _simulate(seed: int, n: int, alpha: float = ALPHA, beta: float = BETA, gamma: tuple[float, ...] = GAMMA,

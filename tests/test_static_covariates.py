@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _covmatrix import Cov as _Cov
 from scipy import integrate, special
 
 from clvkit import CustomerSummary, load_json
@@ -24,18 +25,6 @@ from clvkit.protocols import CovariateMatrix
 from clvkit.valuation import BetaGeo, ModifiedBetaGeo, ParetoNBD
 from clvkit.valuation.models import _bgnbd, _mbgnbd, _paretonbd
 from clvkit.valuation.models._covariates import build_design
-
-
-class _Cov:
-    """Test-local covariates: a dict of arrays keyed by customer id (implements CovariateMatrix)."""
-
-    def __init__(self, ids: Any, columns: dict[str, Any]) -> None:
-        self._pos = {v: i for i, v in enumerate(np.asarray(ids).tolist())}
-        self.names = tuple(columns)
-        self._z = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns.values()])
-
-    def align(self, customer_id: Any, /) -> np.ndarray:
-        return self._z[[self._pos[v] for v in np.asarray(customer_id).tolist()]]
 
 
 def _apparel(shared_data: Any) -> tuple[CustomerSummary, _Cov]:
