@@ -103,7 +103,7 @@ def test_dask_local_cluster_option(logs: dict[str, Path], in_memory: dict[str, P
 
 def test_dask_scheduler_address(logs: dict[str, Path], in_memory: dict[str, Path], tmp_path: Path,
                                 capsys: pytest.CaptureFixture[str]) -> None:
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cl:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cl:
         assert main(["score", str(logs["folder"]), "--models", str(in_memory["models"]), "--dask", cl.scheduler_address,
                      "-q", "--top", "0", "--output", str(tmp_path / "s.parquet")]) == 0
     got = pd.read_parquet(tmp_path / "s.parquet").sort_values("customer_id")

@@ -30,7 +30,7 @@ def client() -> Any:
     # One retry after a lost worker per task (Dask's default is 3): the hopeless case below stays short.
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
         cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                           dashboard_address=None, memory_limit="1GiB")
+                                           dashboard_address=":0", memory_limit="1GiB")
         with distributed.Client(cluster) as c:
             yield c
         cluster.close()

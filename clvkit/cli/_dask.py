@@ -86,7 +86,7 @@ def dask_session(args: argparse.Namespace, console: Console) -> Iterator[Any]:
         with console.step(console.tr("starting a local Dask cluster of {count} workers", count=n)):
             # Only errors from the cluster's own loggers: its warnings (a shuffle deactivated ...) are not for users.
             cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                               dashboard_address=None, silence_logs=logging.ERROR)
+                                               dashboard_address=":0", silence_logs=logging.ERROR)
             client = distributed.Client(cluster)
         try:
             yield client

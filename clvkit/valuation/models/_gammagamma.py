@@ -65,10 +65,10 @@ def sufficient_statistics(x: FloatArray, m: FloatArray, w: FloatArray) -> dict[s
         "w": w,
         "wx": wx,
         # sum w [(p x - 1) log m + p x log x]  =  p * s_xlogm_xlogx - s_logm
-        "s_xlogm_xlogx": np.array([float(wx @ (log_m + log_x))]),
-        "s_logm": np.array([float(w @ log_m)]),
+        "s_xlogm_xlogx": np.array([float(np.sum(wx * (log_m + log_x)))]),
+        "s_logm": np.array([float(np.sum(w * log_m))]),
         "total": np.array([total]),
-        "mean_m": np.array([float(w @ m) / total if total > 0 else 0.0]),
+        "mean_m": np.array([float(np.sum(w * m)) / total if total > 0 else 0.0]),
     }
 
 
@@ -89,8 +89,10 @@ def loglik_summed(params: FloatArray, stats: Mapping[str, npt.NDArray[Any]]) -> 
     s = v + stats["xm"]
     log_s = np.log(s)
     inv_s = 1.0 / s
-    s_wx_logs, s_w_logs = float(np.dot(wx, log_s)), float(np.dot(w, log_s))
-    s_wx_inv, s_w_inv = float(np.dot(wx, inv_s)), float(np.dot(w, inv_s))
+    # Pairwise sums, not BLAS dots: a threaded ddot costs milliseconds on a busy machine, and the pairwise sum's
+    # rounding barely depends on the order of the customers (the in-memory and the Dask route order them differently).
+    s_wx_logs, s_w_logs = float(np.sum(wx * log_s)), float(np.sum(w * log_s))
+    s_wx_inv, s_w_inv = float(np.sum(wx * inv_s)), float(np.sum(w * inv_s))
     s1 = float(stats["s_xlogm_xlogx"][0])
     ll = (float(w_x @ lg) - total * float(special.gammaln(q)) + total * q * np.log(v)
           + p * s1 - float(stats["s_logm"][0]) - p * s_wx_logs - q * s_w_logs)

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
+from ..._rows import unique_rows
 from ..._validation import raise_if, row_problem
 from ...batch import CustomerSummary
 from ...errors import InvalidInputError, ModelDomainError
@@ -193,9 +194,12 @@ class GammaGamma(Engine[CustomerSummary, FittedGammaGamma]):
                          "Drop zero-spend customers or handle refunds in summarize().", summary.customer_id)],
             "GammaGamma.fit() input",
         )
-        # No compression (spends are continuous, rows rarely repeat): sufficient statistics instead.
-        stats = _gammagamma.sufficient_statistics(summary.frequency[repeat], m_all[repeat],
-                                                  summary.weights_or_ones()[repeat])
+        # Sufficient statistics over the distinct (x, m) rows (in their sorted order, with summed whole weights): the
+        # same arrays, so bit for bit the same fit, whether the customers come one by one, compressed, or as the
+        # counts of clvkit.dask / clvkit.sql, and whatever their order.
+        (x_d, m_d), w_d, _ = unique_rows([summary.frequency[repeat], m_all[repeat]],
+                                         summary.weights_or_ones()[repeat])
+        stats = _gammagamma.sufficient_statistics(x_d, m_d, w_d)
         return stats, stats["total"]
 
     def _default_start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
