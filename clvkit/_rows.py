@@ -41,7 +41,7 @@ def _codes(col: FloatArray) -> tuple[IntArray, int, FloatArray | None]:
         if math.isfinite(lo) and math.isfinite(hi):
             for m in _GRIDS:
                 if max(abs(lo), abs(hi)) * m >= 2**31:
-                    break
+                    continue
                 if _on_grid(col[:_SAMPLE], m) is None:
                     continue
                 q = _on_grid(col, m)
