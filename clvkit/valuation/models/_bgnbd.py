@@ -16,7 +16,8 @@ import numpy.typing as npt
 from scipy import special
 
 from ..._rows import unique_rows
-from ._generic import PATH_CHUNK_CELLS, discounted_residual_from_path, fresh_customer_expectation
+from . import _generic
+from ._generic import discounted_residual_from_path, fresh_customer_expectation
 from ._simulate import simulate_bgnbd as simulate
 from ._special import checked_scaled_residual, scaled_residual_factor
 
@@ -202,7 +203,7 @@ def weighted_path_sum(params: FloatArray, x: FloatArray, tx: FloatArray, T: Floa
     (xu, Tu), _, code = unique_rows([x, T], np.ones(x.shape[0]))
     n_pairs = xu.shape[0]
     sums = np.zeros((w2.shape[0], n_pairs))
-    step = max(1, PATH_CHUNK_CELLS // max(1, n_pairs))
+    step = max(1, _generic.PATH_CHUNK_CELLS // max(1, n_pairs))
     for lo in range(0, ts.shape[0], step):
         hi = min(ts.shape[0], lo + step)
         CG = _scaled_residual(r, alpha, a, b, np.tile(xu, hi - lo), np.tile(Tu, hi - lo),

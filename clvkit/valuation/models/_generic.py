@@ -45,8 +45,9 @@ _WEIGHTS = 0.25 * _V * np.exp(-_V)
 for _table in (_LOG_V, _V, _WEIGHTS):
     _table.flags.writeable = False
 
-#: Most (horizon x row) values of the expected-purchases path a weighted sum holds at once (16 MiB of float64).
-PATH_CHUNK_CELLS = 1 << 21
+#: Most (horizon x row) values of the expected-purchases path a weighted sum evaluates at once (2 MiB of float64;
+#: the kernels hold ~20 temporaries of this size, so ~40 MiB at most, and the calls are long enough to amortise).
+PATH_CHUNK_CELLS = 1 << 18
 
 
 def path_over_distinct_rows(expected: Expected, params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray,
