@@ -89,6 +89,9 @@ def weighted_sum_over_distinct_rows(path: Path, params: FloatArray, x: FloatArra
     """
     w = np.asarray(weights, dtype=np.float64)
     w2 = w.reshape(1, -1) if w.ndim == 1 else w
+    if x.shape[0] * ts.shape[0] <= PATH_CHUNK_CELLS:  # a small path: the kernel de-duplicates it itself
+        small: FloatArray = w2 @ path(params, x, tx, T, ts)
+        return small[0] if w.ndim == 1 else small
     (ux, utx, uT), _, inverse = unique_rows([x, tx, T], np.ones(x.shape[0]))
     n_rows = ux.shape[0]
     sums = np.empty((w2.shape[0], n_rows))
