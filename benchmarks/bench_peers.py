@@ -19,9 +19,9 @@ Rows (each with the issue's target):
   was allocated before the call (the inputs exist already), minus the bytes of the arrays it returns; and the
   **cold call** (the first ``clv()`` in a fresh process) against the warm one (the best of the next three);
 - **CLV with 360 daily steps** (``horizon=360, period=1`` at the daily rate equivalent to 1% a month) against
-  lifetimes' 12 monthly steps (``bench_bgnbd.setup_clv``), 1M customers; ``clv()`` refuses more than
-  ``MAX_PATH_CELLS`` (250M) horizon x customer values per call, so clvkit values the customers in chunks of
-  ``MAX_PATH_CELLS // 360`` with ``summary.take`` (as its error message says to);
+  lifetimes' 12 monthly steps (``bench_bgnbd.setup_clv``), 1M customers, in one ``clv()`` call (its memory is
+  bounded per distinct customer row, so it no longer refuses 360 x 1M; the script once valued
+  ``MAX_PATH_CELLS // 360`` customers per call with ``summary.take``);
 - **summarize** ``--summarize-size`` transactions (default 50M; about a tenth as many customers, two years
   of days, ``bench_summarize.make_log``) against polars and DuckDB computing the same frequency, recency, T
   and monetary value (lifetimes' definitions) from the same log, each peer with 1 and with 2 threads (the
@@ -216,23 +216,19 @@ def setup_clv_cold_warm(library: str, size: int) -> Callable[[], dict[str, float
 
 
 def setup_clv_daily(library: str, size: int) -> Callable[[], Any]:
+    """clvkit: one ``clv()`` call with 360 daily steps for all ``size`` customers (no chunks by ``summary.take``:
+    clv() no longer refuses horizon x customers above ``MAX_PATH_CELLS``); lifetimes: its 12 monthly steps."""
     if library != "clvkit":
         return bench_bgnbd.setup_clv(library, size)  # type: ignore[no-any-return]
     from clvkit.valuation import clv
-    from clvkit.valuation.value.clv import MAX_PATH_CELLS
 
     d = bench_bgnbd._data(size)
     bg, gg = bench_bgnbd._clvkit_models()
     summary = bench_bgnbd._summary(d)
-    # clv() refuses more than MAX_PATH_CELLS horizon x customer values in one call (360 x 1M is above it) and
-    # says to value the customers in chunks: what a user does, so that is what is timed.
-    chunk = max(MAX_PATH_CELLS // 360, 1)
 
     def run() -> Any:
-        return np.concatenate([
-            clv(bg, gg, summary.take(np.arange(lo, min(lo + chunk, size))), horizon=360, discount_rate=DAILY_RATE,
-                period=1).clv
-            for lo in range(0, size, chunk)])
+        # One call for all the customers: clv() sums the discounted path per distinct row in bounded memory.
+        return clv(bg, gg, summary, horizon=360, discount_rate=DAILY_RATE, period=1).clv
 
     return run
 

@@ -122,7 +122,9 @@ class TransactionModel(Protocol):
 
     ``expected_purchases_path(summary, ts)`` returns the expected purchases at each horizon of the 1-D
     ``ts``, shape (len(ts), n_customers); the same numbers as ``expected_purchases`` per horizon, with the
-    shared work done once.
+    shared work done once. A model may also offer ``weighted_expected_purchases(summary, ts, weights)``
+    (``weights @ path`` without the path; every clvkit count model does): ``clv()`` then uses it, and builds the
+    path in chunks of customers otherwise.
     """
 
     @property

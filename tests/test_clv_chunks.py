@@ -11,6 +11,7 @@ import pytest
 from clvkit import CustomerSummary
 from clvkit.datasets import load_cdnow_summary
 from clvkit.valuation import BetaGeo, GammaGamma, ParetoNBD, clv
+from clvkit.valuation.models import _generic
 
 clv_module = importlib.import_module("clvkit.valuation.value.clv")
 
@@ -22,6 +23,8 @@ def test_chunks_give_the_one_pass_numbers(engine, monkeypatch) -> None:  # type:
     gg = GammaGamma().fit(s)
     whole = clv(tm, gg, s, horizon=12, discount_rate=0.01, period=4.345)
     monkeypatch.setattr(clv_module, "_CHUNK_CELLS", 12 * 1024)  # chunks of 1,024 customers: 3 chunks here
+    # count models sum the path per distinct row (or (x, T) pair) in chunks of this many path values
+    monkeypatch.setattr(_generic, "PATH_CHUNK_CELLS", 12 * 100)
     chunked = clv(tm, gg, s, horizon=12, discount_rate=0.01, period=4.345)
     np.testing.assert_allclose(chunked.clv, whole.clv, rtol=1e-13)
     np.testing.assert_allclose(chunked.expected_purchases, whole.expected_purchases, rtol=1e-13)

@@ -88,20 +88,27 @@ def test_clv_horizon_is_bounded(fitted_pair: tuple[Any, Any, Any]) -> None:
     bg, gg, s = fitted_pair
     with pytest.raises(InvalidInputError, match="MAX_HORIZON"):
         clv(bg, gg, s, horizon=10**12, discount_rate=0.01)
-    # horizon x customers: the expected-purchases path has one float per period and customer.
-    assert module.MAX_PATH_CELLS // len(s) > module.MAX_HORIZON  # so that this horizon is refused by the cells
+    # The longest horizon is valued (MAX_PATH_CELLS, once a limit on horizon x customers, is no longer enforced).
     many = s.take(np.zeros(1, dtype=np.intp))
     assert clv(bg, gg, many, horizon=module.MAX_HORIZON, discount_rate=0.01).clv.shape == (1,)
 
 
-def test_clv_horizon_times_customers_is_bounded(fitted_pair: tuple[Any, Any, Any], monkeypatch: Any) -> None:
+def test_clv_horizon_times_customers_is_no_longer_refused(fitted_pair: tuple[Any, Any, Any],
+                                                          monkeypatch: Any) -> None:
+    """clv() once refused horizon x customers above MAX_PATH_CELLS; its memory is bounded now, so it values them
+    (the bounded memory itself: tests/test_clv_daily.py)."""
     from clvkit.valuation import clv
     module = importlib.import_module("clvkit.valuation.value.clv")
 
     bg, gg, s = fitted_pair
     monkeypatch.setattr(module, "MAX_PATH_CELLS", 10)
-    with pytest.raises(InvalidInputError, match="MAX_PATH_CELLS"):
-        clv(bg, gg, s, horizon=4, discount_rate=0.01)
+    res = clv(bg, gg, s, horizon=4, discount_rate=0.01)
+    # The same values as the path, summed here: sum_k (E_k - E_{k-1}) / 1.01^k.
+    path = bg.expected_purchases_path(s, np.arange(1.0, 5.0))
+    steps = np.diff(np.vstack([np.zeros(len(s)), path]), axis=0)
+    expected = (1.01 ** -np.arange(1.0, 5.0)) @ steps
+    np.testing.assert_allclose(res.discounted_purchases, expected, rtol=1e-13)
+    np.testing.assert_array_equal(res.expected_purchases, path[-1])
 
 
 @pytest.mark.parametrize("n_draws", [10**12, 2**62])

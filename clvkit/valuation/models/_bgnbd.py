@@ -16,6 +16,7 @@ import numpy.typing as npt
 from scipy import special
 
 from ..._rows import unique_rows
+from . import _generic
 from ._generic import discounted_residual_from_path, fresh_customer_expectation
 from ._simulate import simulate_bgnbd as simulate
 from ._special import checked_scaled_residual, scaled_residual_factor
@@ -23,7 +24,7 @@ from ._special import checked_scaled_residual, scaled_residual_factor
 __all__ = [
     "discounted_residual", "expected_purchases", "expected_purchases_new", "expected_purchases_path",
     "log_odds_dead", "loglik", "probability_alive", "probability_of_purchases", "probability_of_purchases_new",
-    "simulate",
+    "simulate", "weighted_path_sum",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -185,6 +186,32 @@ def expected_purchases_path(
     for i, t in enumerate(ts.tolist()):
         out[i] = _scaled_residual(r, alpha, a, b, xu, Tu, np.asarray(t))[code] * p_alive
     return out
+
+
+def weighted_path_sum(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, ts: FloatArray,
+                      weights: FloatArray) -> FloatArray:
+    """``sum_k weights[..., k] E[X(ts[k]) | x, tx, T]`` (eq. 10) without the path: shape (n,) or (m, n).
+
+    ``E[X(t)] = C G(x, T, t) P(alive)(x, tx, T)`` and P(alive) does not depend on the horizon, so the sum is
+    ``P(alive) sum_k w_k C G(x, T, t_k)``: the hypergeometric factor summed over the horizons once per distinct
+    ``(x, T)`` pair (in chunks of at most ``PATH_CHUNK_CELLS`` values), times P(alive) per row. ``weights`` has
+    shape (len(ts),) or (m, len(ts)) (e.g. discount weights and the last horizon's indicator, for clv()).
+    """
+    r, alpha, a, b = (float(v) for v in params)
+    w = np.asarray(weights, dtype=np.float64)
+    w2 = w.reshape(1, -1) if w.ndim == 1 else w
+    (xu, Tu), _, code = unique_rows([x, T], np.ones(x.shape[0]))
+    n_pairs = xu.shape[0]
+    sums = np.zeros((w2.shape[0], n_pairs))
+    step = max(1, _generic.PATH_CHUNK_CELLS // max(1, n_pairs))
+    for lo in range(0, ts.shape[0], step):
+        hi = min(ts.shape[0], lo + step)
+        CG = _scaled_residual(r, alpha, a, b, np.tile(xu, hi - lo), np.tile(Tu, hi - lo),
+                              np.repeat(ts[lo:hi], n_pairs))
+        sums += w2[:, lo:hi] @ CG.reshape(hi - lo, n_pairs)
+    out: FloatArray = sums.take(code, axis=1)
+    out *= probability_alive(params, x, tx, T)
+    return out[0] if w.ndim == 1 else out
 
 
 def _scaled_residual(r: float, alpha: float, a: float, b: float, x: FloatArray, T: FloatArray,

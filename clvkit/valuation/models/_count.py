@@ -26,8 +26,9 @@ from ...batch import CustomerSummary
 from ...errors import InvalidInputError
 from ._base import FittedModel, check_count, check_horizon
 from ._dynamic import dynamic_alive, dynamic_expected
+from ._generic import weighted_sum_over_distinct_rows
 
-__all__ = ["MAX_SIMULATED_AGE", "MIN_DISCOUNT_RATE", "CountKernel", "FittedCountModel"]
+__all__ = ["MAX_SIMULATED_AGE", "MIN_DISCOUNT_RATE", "CountKernel", "FittedCountModel", "WeightedPathSum"]
 
 #: Smallest discount rate per time unit DERT takes for a continuous-time model (its quadrature reaches to 60 / d
 #: time units).
@@ -44,6 +45,10 @@ class CountKernel(Protocol):
     ``x, tx, T`` are the customers' frequency, recency and age, shape (n,); ``t`` a horizon broadcastable
     to them; ``ts`` a 1-D array of horizons; ``n`` a number of purchases; ``d`` a discrete discount rate
     per time unit; ``rng`` a :class:`numpy.random.Generator`.
+
+    Optional: ``weighted_path_sum(params, x, tx, T, ts, weights)`` (see :class:`WeightedPathSum`), a weighted
+    sum over horizons of the expected purchases computed without the path. A kernel without it gets the
+    generic one built on ``expected_purchases_path`` (:func:`._generic.weighted_sum_over_distinct_rows`).
     """
 
     def expected_purchases(self, params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, t: FloatArray,
@@ -67,6 +72,19 @@ class CountKernel(Protocol):
 
     def simulate(self, params: FloatArray, T: FloatArray, rng: np.random.Generator, /
                  ) -> tuple[FloatArray, FloatArray]: ...
+
+
+class WeightedPathSum(Protocol):
+    """A kernel's optional ``weighted_path_sum(params, x, tx, T, ts, weights)``.
+
+    ``sum_k weights[..., k] E[X(ts[k]) | x, tx, T]`` per customer, shape (n,) for ``weights`` of shape
+    (len(ts),) or (m, n) for (m, len(ts)): e.g. discount weights, for :func:`clvkit.valuation.clv`. Models
+    whose expectation factors as P(alive)(x, tx, T) x G(x, T, t) (BG/NBD, MBG/NBD) sum ``G`` once per distinct
+    ``(x, T)`` instead of building the (len(ts), n) path.
+    """
+
+    def __call__(self, params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, ts: FloatArray,
+                 weights: FloatArray, /) -> FloatArray: ...
 
 
 class FittedCountModel(FittedModel):
@@ -208,6 +226,87 @@ class FittedCountModel(FittedModel):
             return self.kernel.expected_purchases_path(params, x, tx, T, ts_arr)
 
         return self._by_group(summary, "expected_purchases_path", covs, call, path=True)
+
+    def weighted_expected_purchases(self, summary: CustomerSummary, ts: Any, weights: Any, *,
+                                    purchase_covariates: Any = None, dropout_covariates: Any = None) -> FloatArray:
+        """A weighted sum of expected purchases over horizons, ``sum_k weights[k] E[X(ts[k])]``, per customer.
+
+        The same numbers as ``weights @ expected_purchases_path(summary, ts)``, without the (len(ts) x
+        n_customers) path: models whose expectation factors as P(alive) x G(x, T, t) (BG/NBD, MBG/NBD) sum ``G``
+        once per distinct (frequency, T) pair; the others evaluate their path per distinct (frequency, recency,
+        T) row in bounded chunks. With discount weights ``d_k - d_{k+1}`` (``d_k`` the discount factor of
+        period ``k``, ``d_{H+1} = 0``) this is the discounted expected purchases :func:`clvkit.valuation.clv`
+        values: ``sum_k d_k (E[X(t_k)] - E[X(t_{k-1})])``.
+
+        Parameters
+        ----------
+        summary:
+            Customers, shape (n_customers,).
+        ts:
+            Horizons in the summary's time unit, 1-D of length h (finite, >= 0).
+        weights:
+            Finite weights of shape (h,), or (m, h) for ``m`` weightings at once.
+        purchase_covariates, dropout_covariates:
+            For a model fitted with covariates: the customers' covariates (time-varying ones covering the
+            longest horizon).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_customers,), or (m, n_customers) for 2-D ``weights``
+
+        Raises
+        ------
+        InvalidInputError
+            For a summary of another type or time unit, bad horizons, or weights that are not finite or do not
+            match ``ts``.
+
+        Examples
+        --------
+        Twelve monthly periods (30 days) at 1% a month, on a daily summary:
+
+        >>> import numpy as np
+        >>> from clvkit import CustomerSummary
+        >>> from clvkit.valuation import FittedBetaGeo, BetaGeoParams
+        >>> bg = FittedBetaGeo(params=BetaGeoParams(r=0.243, alpha=30.9, a=0.793, b=2.426), time_unit="D")
+        >>> s = CustomerSummary(frequency=[0, 2], recency=[0.0, 200.0], T=[270.0, 270.0], time_unit="D")
+        >>> ts = 30.0 * np.arange(1, 13)
+        >>> d = 1.01 ** -np.arange(1, 13)
+        >>> w = d - np.append(d[1:], 0.0)
+        >>> v = bg.weighted_expected_purchases(s, ts, w)
+        >>> bool(np.allclose(v, w @ bg.expected_purchases_path(s, ts), rtol=1e-13, atol=0.0))
+        True
+        >>> v.round(4).tolist()
+        [0.2362, 1.4186]
+        """
+        where = "weighted_expected_purchases"
+        ts_arr = self._check_t(ts, where, name="ts").reshape(-1)
+        w = np.asarray(weights)
+        if w.dtype == object or w.dtype.kind not in "iuf" or w.ndim not in (1, 2) or w.shape[-1] != ts_arr.shape[0]:
+            raise InvalidInputError(
+                f"The 'weights' parameter of {type(self).__name__}.{where}() must be numbers of shape "
+                f"({ts_arr.shape[0]},) or (m, {ts_arr.shape[0]}), one weight per horizon of 'ts'. Got shape "
+                f"{w.shape} (dtype {w.dtype}) instead."
+            )
+        w = w.astype(np.float64)
+        if not np.all(np.isfinite(w)):
+            raise InvalidInputError(f"The 'weights' parameter of {type(self).__name__}.{where}() must be finite. Got "
+                                    f"{int(np.count_nonzero(~np.isfinite(w)))} non-finite value(s).")
+        covs = {"purchase": purchase_covariates, "dropout": dropout_covariates}
+        if self.time_varying:
+            self._customers(summary, where)
+            w2 = w.reshape(1, -1) if w.ndim == 1 else w
+            acc = np.zeros((w2.shape[0], len(summary)))
+            for k, t_k in enumerate(ts_arr):  # one horizon at a time: never the whole path
+                acc += w2[:, k:k + 1] * self._dynamic_expected(summary, np.array([t_k]), covs, where)
+            return acc[0] if w.ndim == 1 else acc
+        fast: WeightedPathSum | None = getattr(self.kernel, "weighted_path_sum", None)
+
+        def call(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:
+            if fast is not None:
+                return fast(params, x, tx, T, ts_arr, w)
+            return weighted_sum_over_distinct_rows(self.kernel.expected_purchases_path, params, x, tx, T, ts_arr, w)
+
+        return self._by_group(summary, where, covs, call, path=True)
 
     def probability_alive(self, summary: CustomerSummary, *, purchase_covariates: Any = None,
                           dropout_covariates: Any = None) -> FloatArray:

@@ -4,6 +4,8 @@ Pure functions of arrays (no Pydantic, no I/O), each taking the model's own kern
 
 - :func:`path_over_distinct_rows` - expected purchases at many horizons, evaluated once per distinct
   ``(x, t_x, T)`` row;
+- :func:`weighted_sum_over_distinct_rows` - a weighted sum over horizons of the expected purchases (e.g. the
+  discounted purchases of :func:`clvkit.valuation.clv`) from the path, per distinct row, in bounded memory;
 - :func:`discounted_residual_from_path` - DERT, the discounted expected residual transactions, from the
   expected-purchases path by a quadrature that converges exponentially;
 - :func:`fresh_customer_pmf` - the purchase PMF of a newly acquired customer from the conditional one.
@@ -24,11 +26,13 @@ __all__ = [
     "fresh_customer_expectation",
     "fresh_customer_pmf",
     "path_over_distinct_rows",
+    "weighted_sum_over_distinct_rows",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 Expected = Callable[[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray], FloatArray]
 Path = Callable[[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray], FloatArray]
+WeightedSum = Callable[[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray], FloatArray]
 Conditional = Callable[[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray], FloatArray]
 
 # Trapezoid rule in s = log(delta * t) on [log 1e-12, log 60]: the integrand v e^-v E[X(v/delta)] is smooth
@@ -40,6 +44,10 @@ _V = np.exp(_LOG_V)
 _WEIGHTS = 0.25 * _V * np.exp(-_V)
 for _table in (_LOG_V, _V, _WEIGHTS):
     _table.flags.writeable = False
+
+#: Most (horizon x row) values of the expected-purchases path a weighted sum evaluates at once (2 MiB of float64;
+#: the kernels hold ~20 temporaries of this size, so ~40 MiB at most, and the calls are long enough to amortise).
+PATH_CHUNK_CELLS = 1 << 18
 
 
 def path_over_distinct_rows(expected: Expected, params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray,
@@ -55,6 +63,44 @@ def path_over_distinct_rows(expected: Expected, params: FloatArray, x: FloatArra
         out[i] = expected(params, ux, utx, uT, np.full(ux.shape[0], t))
     result: FloatArray = out[:, inverse]
     return result
+
+
+def weighted_sum_over_distinct_rows(path: Path, params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray,
+                                    ts: FloatArray, weights: FloatArray) -> FloatArray:
+    """``sum_k weights[..., k] E[X(ts[k])]`` per customer from the path kernel, never a (len(ts) x n) array.
+
+    Parameters
+    ----------
+    path:
+        The model's ``expected_purchases_path(params, x, tx, T, ts)``, shape (len(ts), rows).
+    params, x, tx, T:
+        As for the path; ``x, tx, T`` of shape (n,).
+    ts:
+        Horizons, shape (h,).
+    weights:
+        Shape (h,) or (m, h): one or ``m`` weightings of the horizons (e.g. discount weights and the last
+        horizon's indicator).
+
+    Returns
+    -------
+    numpy.ndarray of shape (n,) or (m, n)
+        ``weights @ path(ts)``, computed per distinct ``(x, t_x, T)`` row (expected purchases depend on the
+        customer only through it) in chunks of at most :data:`PATH_CHUNK_CELLS` path values, then expanded.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    w2 = w.reshape(1, -1) if w.ndim == 1 else w
+    if x.shape[0] * ts.shape[0] <= PATH_CHUNK_CELLS:  # a small path: the kernel de-duplicates it itself
+        small: FloatArray = w2 @ path(params, x, tx, T, ts)
+        return small[0] if w.ndim == 1 else small
+    (ux, utx, uT), _, inverse = unique_rows([x, tx, T], np.ones(x.shape[0]))
+    n_rows = ux.shape[0]
+    sums = np.empty((w2.shape[0], n_rows))
+    step = max(1, PATH_CHUNK_CELLS // max(1, ts.shape[0]))
+    for lo in range(0, n_rows, step):
+        hi = min(n_rows, lo + step)
+        sums[:, lo:hi] = w2 @ path(params, ux[lo:hi], utx[lo:hi], uT[lo:hi], ts)
+    out: FloatArray = sums.take(inverse, axis=1)
+    return out[0] if w.ndim == 1 else out
 
 
 def discounted_residual_from_path(path: Path, params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray,

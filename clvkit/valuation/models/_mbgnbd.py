@@ -27,6 +27,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
+from ..._rows import unique_rows
+from . import _generic
 from ._generic import (
     discounted_residual_from_path,
     fresh_customer_expectation,
@@ -39,7 +41,7 @@ from ._special import residual_factor, scaled_residual_by_quadrature
 __all__ = [
     "discounted_residual", "expected_purchases", "expected_purchases_new", "expected_purchases_path",
     "log_odds_dead", "loglik", "probability_alive", "probability_of_purchases", "probability_of_purchases_new",
-    "simulate",
+    "simulate", "weighted_path_sum",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -276,6 +278,31 @@ def probability_of_purchases(
 
 #: :func:`expected_purchases` at every horizon of a 1-D ``ts``, shape (len(ts), n), once per distinct row.
 expected_purchases_path = partial(path_over_distinct_rows, expected_purchases)
+
+
+def weighted_path_sum(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, ts: FloatArray,
+                      weights: FloatArray) -> FloatArray:
+    """``sum_k weights[..., k] E[X(ts[k]) | x, tx, T]`` without the path: shape (n,) or (m, n).
+
+    :func:`expected_purchases` is ``(a+b+x) G(x, T, t) P(alive)(x, tx, T)``, so the sum is ``(a+b+x) P(alive)
+    sum_k w_k G(x, T, t_k)``: ``G`` summed over the horizons once per distinct ``(x, T)`` pair (in chunks of at
+    most ``PATH_CHUNK_CELLS`` values), the rest once per row. ``weights`` has shape (len(ts),) or (m, len(ts)).
+    """
+    r, alpha, a, b = (float(v) for v in params)
+    w = np.asarray(weights, dtype=np.float64)
+    w2 = w.reshape(1, -1) if w.ndim == 1 else w
+    (xu, Tu), _, code = unique_rows([x, T], np.ones(x.shape[0]))
+    n_pairs = xu.shape[0]
+    sums = np.zeros((w2.shape[0], n_pairs))
+    step = max(1, _generic.PATH_CHUNK_CELLS // max(1, n_pairs))
+    for lo in range(0, ts.shape[0], step):
+        hi = min(ts.shape[0], lo + step)
+        G = _residual(r, alpha, a, b, np.tile(xu, hi - lo), np.tile(Tu, hi - lo), np.repeat(ts[lo:hi], n_pairs))
+        sums += w2[:, lo:hi] @ G.reshape(hi - lo, n_pairs)
+    sums *= a + b + xu
+    out: FloatArray = sums.take(code, axis=1)
+    out *= probability_alive(params, x, tx, T)
+    return out[0] if w.ndim == 1 else out
 
 
 #: P(X(t) = n) for a customer just acquired: :func:`probability_of_purchases` with no history.

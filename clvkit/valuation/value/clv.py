@@ -43,10 +43,12 @@ __all__ = ["ACQUISITION_COST_MULTIPLE", "ACQUISITION_COST_MULTIPLE_RANGE", "MAX_
 
 #: Most discounting periods :func:`clv` sums over (e.g. 8,000 years of months): the cost grows with the horizon.
 MAX_HORIZON = 100_000
-#: Most entries of the expected-purchases path :func:`clv` builds, ``horizon x n_customers`` float64 values
-#: (2 GB; 12 monthly periods of 20 million customers fit). Value larger batches in chunks of customers.
+#: Deprecated, no longer enforced: :func:`clv` refused ``horizon x n_customers`` above this (the float64
+#: expected-purchases path it once built whole, 2 GB). Its memory is bounded now (a weighted sum per distinct row,
+#: or the path in chunks of customers), so any number of customers is valued in one call. Kept for old imports.
 MAX_PATH_CELLS = 250_000_000
-#: clv() builds the path of expected purchases for this many (horizon x customer) values at a time (16 MiB).
+#: For a transaction model without ``weighted_expected_purchases``, clv() builds the path of expected purchases
+#: for this many (horizon x customer) values at a time (16 MiB).
 _CHUNK_CELLS = 1 << 21
 
 FloatArray = npt.NDArray[np.float64]
@@ -233,7 +235,11 @@ def clv(
     Parameters
     ----------
     transaction_model:
-        A fitted model with ``expected_purchases(summary, t)`` (e.g. :class:`FittedBetaGeo`).
+        A fitted model with ``expected_purchases(summary, t)`` and ``expected_purchases_path(summary, ts)`` (e.g.
+        :class:`FittedBetaGeo`). When it also has ``weighted_expected_purchases(summary, ts, weights)`` (every
+        clvkit count model) the discounted sum is taken from it, without the (horizon x customers) path: the
+        cost of BG/NBD and MBG/NBD grows with the distinct (frequency, T) pairs times the horizon, not with the
+        customers times the horizon.
     spend_model:
         A fitted spend model with ``expected_spend(summary)`` (e.g. :class:`FittedGammaGamma`), or a
         spend per purchase: a number or an array of shape (n_customers,).
@@ -277,8 +283,8 @@ def clv(
     ------
     InvalidInputError
         For a horizon, rate, margin or period out of range, or a spend array of the wrong shape; for a horizon
-        above :data:`MAX_HORIZON` or ``horizon x n_customers`` above :data:`MAX_PATH_CELLS` (checked before any
-        work starts).
+        above :data:`MAX_HORIZON` (checked before any work starts). Any number of customers is valued in one call,
+        in memory bounded per distinct customer row (see :data:`MAX_PATH_CELLS`, no longer a limit).
 
     Examples
     --------
@@ -320,12 +326,6 @@ def clv(
     else:
         step = check_scalar(period, "period", where, low=0.0, low_open=True)
 
-    if int(horizon) * len(summary) > MAX_PATH_CELLS:
-        raise InvalidInputError(
-            f"clv() would build a path of horizon x customers = {int(horizon):,} x {len(summary):,} values, more "
-            f"than MAX_PATH_CELLS = {MAX_PATH_CELLS:,} (clvkit.valuation.value.clv). Value the customers in "
-            f"chunks (summary.take(...)), compress the summary, or use fewer, longer periods."
-        )
     spend = _spend(spend_model, summary, spend_covariates)
     n = len(summary)
     covs = {k: v for k, v in (("purchase_covariates", purchase_covariates),
@@ -343,17 +343,17 @@ def clv(
     discount = (1.0 + d) ** -k
     # sum_k discount_k (E_k - E_{k-1}) = sum_k (discount_k - discount_{k+1}) E_k: no differenced copy of the path.
     weights_k = discount - np.append(discount[1:], 0.0)
-    # The path of expected purchases, customers in chunks of at most _CHUNK_CELLS values (bounded memory whatever
-    # the number of customers); the model shares work across horizons itself (e.g. once per distinct (x, T)).
-    chunk = max(1024, _CHUNK_CELLS // int(horizon))
-    discounted, total = np.empty(n), np.empty(n)
-    for start in range(0, n, chunk):
-        stop = min(n, start + chunk)
-        part = summary if (start, stop) == (0, n) else summary.take(np.arange(start, stop))
-        cumulative = np.asarray(transaction_model.expected_purchases_path(part, k * step, **covs), dtype=np.float64)
-        discounted[start:stop] = weights_k @ cumulative
-        total[start:stop] = cumulative[-1]
-        del cumulative
+    ts = k * step
+    weighted = getattr(transaction_model, "weighted_expected_purchases", None)
+    if callable(weighted):
+        # The discounted sum and the last horizon's expected purchases in one pass, without the path (e.g. BG/NBD
+        # sums its hypergeometric factor once per distinct (x, T)); memory bounded by the model, not the horizon.
+        last = np.zeros(int(horizon))
+        last[-1] = 1.0
+        both = np.asarray(weighted(summary, ts, np.stack([weights_k, last]), **covs), dtype=np.float64)
+        discounted, total = both[0], both[1]
+    else:
+        discounted, total = _path_sums(transaction_model, summary, ts, weights_k, covs)
     value = mg * spend * discounted
     if not np.all(np.isfinite(value)):
         bad = np.flatnonzero(~np.isfinite(value))[:5].tolist()
@@ -397,6 +397,26 @@ def clv(
         acquisition_cost_estimated=estimated,
         costs_given=per_purchase is not None or keeping is not None,
     )
+
+
+def _path_sums(model: TransactionModel, summary: CustomerSummary, ts: FloatArray, weights_k: FloatArray,
+               covs: dict[str, Any]) -> tuple[FloatArray, FloatArray]:
+    """``weights_k @ path`` and the path's last row from ``expected_purchases_path``, customers in chunks.
+
+    For transaction models without ``weighted_expected_purchases``: the path is built for at most
+    ``_CHUNK_CELLS`` (horizon x customer) values at a time, so memory is bounded whatever the number of customers.
+    """
+    n = len(summary)
+    chunk = max(1024, _CHUNK_CELLS // ts.shape[0])
+    discounted, total = np.empty(n), np.empty(n)
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        part = summary if (start, stop) == (0, n) else summary.take(np.arange(start, stop))
+        cumulative = np.asarray(model.expected_purchases_path(part, ts, **covs), dtype=np.float64)
+        discounted[start:stop] = weights_k @ cumulative
+        total[start:stop] = cumulative[-1]
+        del cumulative
+    return discounted, total
 
 
 def estimate_acquisition_cost(retention_cost: Any, multiple: float = ACQUISITION_COST_MULTIPLE) -> FloatArray:
