@@ -38,6 +38,10 @@ MAX_SIMULATED_AGE = 1e9
 
 FloatArray = npt.NDArray[np.float64]
 
+#: Predictions are evaluated on the distinct (x, tx, T) rows when there are at most 1/_DISTINCT_GAIN as many as
+#: customers; otherwise (nearly every row distinct, e.g. times of day) the expansion would cost more than it saves.
+_DISTINCT_GAIN = 2
+
 
 class CountKernel(Protocol):
     """The functions a count model's kernel module provides (arrays in, arrays out; natural-scale ``params``).
@@ -161,6 +165,14 @@ class FittedCountModel(FittedModel):
             )
         groups = self._param_groups(summary, where, covariates)
         if groups[0][0] is None:
+            if all(e.size == 1 for e in extras):
+                # Every customer has the model's parameters and the extras are scalars: the prediction is a
+                # function of (x, tx, T) alone, so it is evaluated once per distinct row and expanded.
+                rows = summary._distinct_rows()
+                if rows.frequency.shape[0] * _DISTINCT_GAIN <= x.shape[0]:
+                    part = call(groups[0][1], rows.frequency, rows.recency, rows.T, *extras)
+                    expanded: FloatArray = part.take(rows.inverse, axis=-1)
+                    return expanded
             return call(groups[0][1], x, tx, T, *extras)
         n = x.shape[0]
         out: FloatArray | None = None
