@@ -178,7 +178,9 @@ class FittedCountModel(FittedModel):
             )
         groups = self._param_groups(summary, where, covariates)
         if groups[0][0] is None:
-            if all(e.size == 1 for e in extras):
+            # (The identity check: a model whose _customers transformed the columns is scored on what it returned.)
+            own = x is summary.frequency and tx is summary.recency and T is summary.T
+            if own and all(e.size == 1 for e in extras):
                 # Every customer has the model's parameters and the extras are scalars: the prediction is a
                 # function of (x, tx, T) alone, so it is evaluated once per distinct row and expanded.
                 rows = summary._distinct_rows()
