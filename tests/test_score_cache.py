@@ -152,6 +152,26 @@ def test_horizons_per_customer_and_mostly_distinct_rows_take_the_direct_route() 
     assert len(distinct._distinct_rows().frequency) * 2 > n  # nearly all distinct: scored directly
 
 
+def test_a_large_summary_of_distinct_rows_is_scored_without_building_the_index() -> None:
+    # Times of day: every row distinct. The probe of evenly spaced rows sees it, so no index (a sort) is built for
+    # scoring; the fit builds it anyway, and scoring then finds too few repeats to use it.
+    bg = CONTINUOUS[0]
+    rng = np.random.default_rng(9)
+    n = 20_000
+    T = rng.uniform(1.0, 52.0, n)
+    x = rng.integers(0, 6, n).astype(float)
+    s = CustomerSummary(frequency=x, recency=np.where(x > 0, T * rng.uniform(0.01, 1.0, n), 0.0), T=T,
+                        time_unit="W")
+    want = _direct(bg, "probability_alive", s)
+    np.testing.assert_array_equal(bg.probability_alive(s), want)
+    assert s._distinct is None
+    assert s._repeated_rows() is None and s._distinct is None and s._probed_distinct  # the verdict is kept
+    repeated = s.take(np.arange(n) % 500)  # 500 distinct rows, each 40 times: the probe sees repeats
+    assert repeated._repeated_rows() is not None
+    np.testing.assert_array_equal(bg.probability_alive(repeated), want[np.arange(n) % 500])
+    assert repeated._distinct is not None and len(repeated._distinct.frequency) == 500
+
+
 @pytest.mark.filterwarnings("ignore::clvkit.ConvergenceWarning")  # 300 customers: standard errors may be missing
 def test_covariate_groups_keep_their_route() -> None:
     from clvkit import Covariates
@@ -214,7 +234,7 @@ def test_cache_is_built_once_and_not_pickled() -> None:
         assert not rows[j].flags.writeable
     np.testing.assert_array_equal(rows.counts, np.bincount(rows.inverse))
     again = pickle.loads(pickle.dumps(s))
-    assert again._distinct is None and again._distinct_pairs is None
+    assert again._distinct is None and again._distinct_pairs is None and again._probed_distinct is None
     np.testing.assert_array_equal(again.frequency, s.frequency)
     assert again.time_unit == s.time_unit
     np.testing.assert_array_equal(bg.probability_alive(again), bg.probability_alive(s))

@@ -38,10 +38,6 @@ MAX_SIMULATED_AGE = 1e9
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Predictions are evaluated on the distinct (x, tx, T) rows when there are at most 1/_DISTINCT_GAIN as many as
-#: customers; otherwise (nearly every row distinct, e.g. times of day) the expansion would cost more than it saves.
-_DISTINCT_GAIN = 2
-
 
 class CountKernel(Protocol):
     """The functions a count model's kernel module provides (arrays in, arrays out; natural-scale ``params``).
@@ -103,7 +99,8 @@ class FittedCountModel(FittedModel):
     evaluated once per distinct ``(frequency, recency, T)`` row and expanded to the customers. The summary caches
     its distinct rows, so the de-duplication is paid once per summary object: by the fit on it or by its first
     prediction; later predictions on the same object reuse it (a new summary - ``take()``, a reload - pays it
-    again). When nearly every row is distinct the customers are scored directly.
+    again). When nearly every row is distinct (e.g. times of day; judged on a probe of the rows before the index is
+    built) the customers are scored directly.
     """
 
     kernel: ClassVar[CountKernel]
@@ -183,8 +180,8 @@ class FittedCountModel(FittedModel):
             if own and all(e.size == 1 for e in extras):
                 # Every customer has the model's parameters and the extras are scalars: the prediction is a
                 # function of (x, tx, T) alone, so it is evaluated once per distinct row and expanded.
-                rows = summary._distinct_rows()
-                if rows.frequency.shape[0] * _DISTINCT_GAIN <= x.shape[0]:
+                rows = summary._repeated_rows()
+                if rows is not None:
                     if on_pairs is not None:
                         pairs = summary._distinct_frequency_age()[1]
                         part = on_pairs(groups[0][1], rows.frequency, rows.recency, rows.T, pairs.frequency,
