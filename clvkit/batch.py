@@ -298,7 +298,7 @@ _PROBE_ROWS = 4096
 _PROBE_DISTINCT = 0.9
 
 #: The private slots of :class:`CustomerSummary` that cache derived data (not pickled, not copied to derived summaries).
-_CACHE_SLOTS = ("_distinct", "_distinct_pairs", "_probed_distinct")
+_CACHE_SLOTS = ("_distinct", "_distinct_pairs", "_probed_distinct", "_scored_once")
 
 #: The summary's columns in its notebook display, with their labels (translated where shown).
 _SUMMARY_COLUMNS = (("frequency", N_("frequency")), ("recency", N_("recency")), ("T", N_("T")),
@@ -375,6 +375,7 @@ class CustomerSummary:
         "_probed_distinct",
         "_purchase_times",
         "_recency",
+        "_scored_once",
         "_time_unit",
         "_weights",
     )
@@ -427,6 +428,7 @@ class CustomerSummary:
         self._distinct: _DistinctRows | None = None
         self._distinct_pairs: _DistinctPairs | None = None
         self._probed_distinct: bool | None = None
+        self._scored_once = False
         if _validate:
             self._check()
         for name in self.__slots__:
@@ -660,9 +662,9 @@ class CustomerSummary:
     def _distinct_rows(self) -> _DistinctRows:
         """The distinct ``(frequency, recency, T)`` rows, each row's index into them and their counts.
 
-        Computed once per summary, on first use (the fit of a count model on this summary, or its first
-        prediction), then cached: the summary is immutable, so the index never goes stale, and every summary
-        derived from it (``take``, ``compress``, ``with_time_unit``, ...) is a new object with its own cache.
+        Computed once per summary (by the fit of a count model on this summary, or by its second prediction -
+        see :meth:`_repeated_rows`), then cached: the summary is immutable, so the index never goes stale, and every
+        summary derived from it (``take``, ``compress``, ``with_time_unit``, ...) is a new object with its own cache.
         Threads sharing a fresh summary may each compute it; the cache is one tuple assigned once, so no thread
         sees half of it.
         """
@@ -676,12 +678,18 @@ class CustomerSummary:
     def _repeated_rows(self) -> _DistinctRows | None:
         """:meth:`_distinct_rows` when scoring on them pays (at most half as many as rows), else ``None``.
 
-        Without the cache yet, a large summary whose evenly spaced probe rows are nearly all distinct gives ``None``
-        without building it (see ``_PROBE_ROWS``); the fit builds it in any case.
+        Without the cache yet, the first prediction on a summary gives ``None`` (it is scored directly, at the cost a
+        one-off prediction always had: building the index costs more than one cheap prediction, e.g. P(alive), saves)
+        and the second builds the index, which every later prediction reuses; the fit builds it in any case. A large
+        summary whose evenly spaced probe rows are nearly all distinct gives ``None`` without building it (see
+        ``_PROBE_ROWS``).
         """
         rows = self._distinct
         n = len(self)
         if rows is None:
+            if not self._scored_once:
+                self._scored_once = True  # a benign race: at worst two threads both score directly
+                return None
             if self._probed_distinct is None and n > 4 * _PROBE_ROWS:
                 step = n // _PROBE_ROWS
                 probe = [c[::step] for c in (self._frequency, self._recency, self._T)]

@@ -133,8 +133,27 @@ def test_bgnbd_pairs_route_equals_eq10_row_by_row() -> None:
         body = 1.0 - ((alpha + T) / (alpha + T + t)) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1.0, z)
         alive = 1.0 if x == 0 else 1.0 / (1.0 + a / (b + x - 1.0) * ((alpha + T) / (alpha + tx)) ** (r + x))
         want.append(head * body * alive)
+    first = bg.expected_purchases(s, t)  # a first, one-off prediction: scored directly, nothing cached
+    assert s._distinct is None and s._distinct_pairs is None
+    np.testing.assert_allclose(first, want, rtol=1e-10)
     np.testing.assert_allclose(bg.expected_purchases(s, t), want, rtol=1e-10)
-    assert s._distinct_pairs is not None  # the pairs were cached by that call
+    assert s._distinct_pairs is not None  # the second prediction cached the rows and pairs
+
+
+def test_the_second_prediction_builds_the_index_and_both_agree() -> None:
+    # A one-off prediction on a new summary costs what it always did (no index built); the second builds the index
+    # and every later one reuses it. The first (direct) and later (cached) answers agree.
+    bg = CONTINUOUS[0]
+    s = _rows_for(bg)
+    direct = bg.probability_alive(s)
+    assert s._distinct is None and s._scored_once
+    cached = bg.probability_alive(s)
+    built = s._distinct
+    assert built is not None
+    _assert_close(cached, direct)
+    _assert_close(bg.probability_alive(s), direct)
+    assert s._distinct is built
+    assert not s.take(np.arange(10))._scored_once  # derived summaries start afresh
 
 
 def test_horizons_per_customer_and_mostly_distinct_rows_take_the_direct_route() -> None:
@@ -163,10 +182,12 @@ def test_a_large_summary_of_distinct_rows_is_scored_without_building_the_index()
     s = CustomerSummary(frequency=x, recency=np.where(x > 0, T * rng.uniform(0.01, 1.0, n), 0.0), T=T,
                         time_unit="W")
     want = _direct(bg, "probability_alive", s)
-    np.testing.assert_array_equal(bg.probability_alive(s), want)
+    np.testing.assert_array_equal(bg.probability_alive(s), want)  # first prediction: direct
+    np.testing.assert_array_equal(bg.probability_alive(s), want)  # second: the probe decides
     assert s._distinct is None
     assert s._repeated_rows() is None and s._distinct is None and s._probed_distinct  # the verdict is kept
     repeated = s.take(np.arange(n) % 500)  # 500 distinct rows, each 40 times: the probe sees repeats
+    assert repeated._repeated_rows() is None  # its first prediction: direct
     assert repeated._repeated_rows() is not None
     np.testing.assert_array_equal(bg.probability_alive(repeated), want[np.arange(n) % 500])
     assert repeated._distinct is not None and len(repeated._distinct.frequency) == 500
@@ -195,29 +216,36 @@ def test_covariate_groups_keep_their_route() -> None:
 
 
 # ------------------------------------------------------------------------------------------ no stale cache
+def _twice(predict: Callable[[CustomerSummary], np.ndarray], summary: CustomerSummary) -> np.ndarray:
+    """The prediction scored twice (the first directly, the second on the summary's distinct rows); both agree."""
+    first, second = predict(summary), predict(summary)
+    _assert_close(second, first)
+    return second
+
+
 def test_derived_summaries_get_their_own_cache() -> None:
     bg = CONTINUOUS[0]
     s = _rows_for(bg)
-    before = bg.probability_alive(s)
+    before = _twice(bg.probability_alive, s)
     assert s._distinct is not None
     idx = np.arange(0, len(s), 3)[::-1]  # a subset, reversed
     sub = s.take(idx)
     assert sub._distinct is None
-    _assert_close(bg.probability_alive(sub), before[idx])
+    _assert_close(_twice(bg.probability_alive, sub), before[idx])
     mask = s.frequency > 0
-    _assert_close(bg.probability_alive(s.take(mask)), before[mask])
+    _assert_close(_twice(bg.probability_alive, s.take(mask)), before[mask])
     days = s.with_time_unit("D")
     assert days._distinct is None
     bg_days = FittedBetaGeo(params=BetaGeoParams(r=0.243, alpha=4.414 * 7, a=0.793, b=2.426), time_unit="D")
-    _assert_close(bg_days.probability_alive(days), before)
+    _assert_close(_twice(bg_days.probability_alive, days), before)
     shifted = s._replace(T=s.T + 1.0)  # same object kind, other ages: must not reuse s's rows
     assert shifted._distinct is None
-    _assert_close(bg.probability_alive(shifted), _direct(bg, "probability_alive", shifted))
+    _assert_close(_twice(bg.probability_alive, shifted), _direct(bg, "probability_alive", shifted))
     compressed = s.compress()
     rows = compressed.summary
-    _assert_close(bg.probability_alive(rows)[compressed.inverse], before)
+    _assert_close(_twice(bg.probability_alive, rows)[compressed.inverse], before)
     weighted = s.with_weights(np.full(len(s), 2.0))
-    _assert_close(bg.probability_alive(weighted), before)
+    _assert_close(_twice(bg.probability_alive, weighted), before)
 
 
 def test_cache_is_built_once_and_not_pickled() -> None:
@@ -225,7 +253,10 @@ def test_cache_is_built_once_and_not_pickled() -> None:
     s = _rows_for(bg)
     assert s._distinct is None
     bg.probability_alive(s)
+    assert s._distinct is None  # a one-off prediction builds nothing
+    bg.probability_alive(s)
     first = s._distinct
+    assert first is not None
     bg.expected_purchases(s, 4.0)
     assert s._distinct is first  # reused, not rebuilt
     rows = s._distinct_rows()
@@ -235,6 +266,7 @@ def test_cache_is_built_once_and_not_pickled() -> None:
     np.testing.assert_array_equal(rows.counts, np.bincount(rows.inverse))
     again = pickle.loads(pickle.dumps(s))
     assert again._distinct is None and again._distinct_pairs is None and again._probed_distinct is None
+    assert not again._scored_once
     np.testing.assert_array_equal(again.frequency, s.frequency)
     assert again.time_unit == s.time_unit
     np.testing.assert_array_equal(bg.probability_alive(again), bg.probability_alive(s))

@@ -97,10 +97,10 @@ class FittedCountModel(FittedModel):
     Without covariates, the per-customer predictions (:meth:`probability_alive`, :meth:`expected_purchases`,
     :meth:`probability_of_purchases` with scalar ``n`` and ``t``, :meth:`expected_purchases_path`, DERT) are
     evaluated once per distinct ``(frequency, recency, T)`` row and expanded to the customers. The summary caches
-    its distinct rows, so the de-duplication is paid once per summary object: by the fit on it or by its first
-    prediction; later predictions on the same object reuse it (a new summary - ``take()``, a reload - pays it
-    again). When nearly every row is distinct (e.g. times of day; judged on a probe of the rows before the index is
-    built) the customers are scored directly.
+    its distinct rows, so the de-duplication is paid once per summary object: by the fit on it or by its second
+    prediction (a first, one-off prediction is scored directly, at no extra cost); later predictions on the same
+    object reuse it (a new summary - ``take()``, a reload - pays it again). When nearly every row is distinct
+    (e.g. times of day; judged on a probe of the rows before the index is built) the customers are scored directly.
     """
 
     kernel: ClassVar[CountKernel]
@@ -160,7 +160,7 @@ class FittedCountModel(FittedModel):
 
         ``extras`` are scalars or arrays over the customers; ``path`` results have the customers on the last axis.
         Without covariates and with scalar extras the call is made once per distinct ``(x, tx, T)`` row of the
-        summary (cached on it: built by the fit on that summary or the first prediction, then reused) and
+        summary (cached on it: built by the fit on that summary or the second prediction, then reused) and
         expanded; ``on_pairs(params, x, tx, T, pair_x, pair_T, pair_code, *extras)``, when given, is called there
         instead, with the distinct ``(x, T)`` pairs of those rows (also cached) for a model that factors through
         them.
@@ -232,7 +232,8 @@ class FittedCountModel(FittedModel):
         -----
         With one horizon and no covariates each distinct ``(frequency, recency, T)`` row is evaluated once, and
         models whose expectation factors through ``(frequency, T)`` (BG/NBD) evaluate that factor once per distinct
-        pair; both groupings are cached on the summary object (built on first use, reused by later calls).
+        pair; both groupings are cached on the summary object (built by the fit or the second prediction, reused by
+        later calls).
         """
         x, _, _ = self._customers(summary, "expected_purchases")
         t_arr = self._check_t(t, "expected_purchases")
@@ -351,8 +352,8 @@ class FittedCountModel(FittedModel):
         """P(customer still active at the end of observation | x, t_x, T), shape (n_customers,), in [0, 1].
 
         A model fitted with covariates needs the customers' ``purchase_covariates``/``dropout_covariates``.
-        Customers with equal ``(frequency, recency, T)`` are evaluated once (the summary caches its distinct rows on
-        first use: scoring the same summary object again skips the de-duplication).
+        Customers with equal ``(frequency, recency, T)`` are evaluated once (the summary caches its distinct rows when
+        it is fitted or scored a second time: scoring the same summary object again skips the de-duplication).
 
         Examples
         --------
