@@ -74,6 +74,15 @@ def _dense_unique(key: IntArray, span: int) -> tuple[IntArray, npt.NDArray[np.in
     return ukey, first, inverse
 
 
+def _dense_rank(key: IntArray, span: int) -> tuple[IntArray, int]:
+    """Each key's rank among the distinct keys (keys in ``[0, span)``, order kept) and the number of distinct keys."""
+    present = np.zeros(span, dtype=bool)
+    present[key] = True
+    rank = np.cumsum(present, dtype=np.int64 if span >= 2**31 else np.int32)
+    rank -= 1
+    return rank[key].astype(np.int64), int(rank[-1]) + 1
+
+
 def unique_rows(
     columns: list[FloatArray], weights: FloatArray
 ) -> tuple[list[FloatArray], FloatArray, npt.NDArray[np.intp]]:
@@ -81,21 +90,32 @@ def unique_rows(
 
     ``inverse`` satisfies ``unique[j][inverse] == columns[j]`` for every column ``j``. Columns are coded
     as integers (whole-number columns as they are, others by rank) and packed into one int64 key, so
-    grouping is a single ``np.unique``; when the key would overflow it falls back to a lexsort.
+    grouping is a single ``np.unique``, or a table over the key's span when that is small; a prefix of columns
+    whose packed key is dense but would grow too sparse with the next column is first replaced by the ranks of its
+    distinct combinations. When the key would overflow it falls back to a lexsort.
     """
     n = weights.shape[0]
     if n == 0:
         return [c[:0] for c in columns], weights[:0], np.zeros(0, dtype=np.intp)
     coded = [_codes(c) for c in columns]
-    span = 1
-    for _, size, _ in coded:
-        span *= max(size, 1)
-    if span < _KEY_LIMIT:
-        key = coded[0][0].copy()
-        for codes, size, _ in coded[1:]:
-            key *= size
-            key += codes
-        if span <= _DENSE_FACTOR * n + _DENSE_MIN:
+    limit = _DENSE_FACTOR * n + _DENSE_MIN
+    key = coded[0][0].copy()
+    span = max(coded[0][1], 1)
+    packed = True
+    for codes, size, _ in coded[1:]:
+        size = max(size, 1)
+        if span * size > limit and span <= limit:
+            # The packed key would be too sparse for a table: first replace the columns packed so far by the
+            # ranks of their distinct combinations (O(n + span), order kept), so the span stays near n x size.
+            key, span = _dense_rank(key, span)
+        if span * size >= _KEY_LIMIT:
+            packed = False
+            break
+        key *= size
+        key += codes
+        span *= size
+    if packed:
+        if span <= limit:
             ukey, first, inverse = _dense_unique(key, span)
         else:
             ukey, first, inverse = np.unique(key, return_index=True, return_inverse=True)

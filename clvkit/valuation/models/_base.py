@@ -611,7 +611,12 @@ def observed_rows(summary: CustomerSummary, where: str) -> tuple[FloatArray, Flo
         When no customer was observed for any time (``T = 0`` everywhere, e.g. a log whose purchases all fall
         in one period): no purchase rate or dropout can be estimated from that.
     """
-    (x, tx, T), w, _ = unique_rows([summary.frequency, summary.recency, summary.T], summary.weights_or_ones())
+    # The summary's cached distinct rows: the fit pays the de-duplication once, and predictions on the same summary
+    # reuse it (the same rows, order and sums as unique_rows with the weights).
+    rows = summary._distinct_rows()
+    w = rows.counts if summary.weights is None else np.bincount(rows.inverse, weights=summary.weights,
+                                                                minlength=rows.counts.shape[0]).astype(np.float64)
+    x, tx, T, w = (a.copy() for a in (rows.frequency, rows.recency, rows.T, w))
     _check_observed(T, w, where)
     return x, tx, T, w
 

@@ -22,7 +22,8 @@ from ._simulate import simulate_bgnbd as simulate
 from ._special import checked_scaled_residual, scaled_residual_factor
 
 __all__ = [
-    "discounted_residual", "expected_purchases", "expected_purchases_new", "expected_purchases_path",
+    "discounted_residual", "expected_purchases", "expected_purchases_new", "expected_purchases_on_pairs",
+    "expected_purchases_path",
     "log_odds_dead", "loglik", "probability_alive", "probability_of_purchases", "probability_of_purchases_new",
     "simulate", "weighted_path_sum",
 ]
@@ -137,12 +138,16 @@ def probability_alive(params: FloatArray, x: FloatArray, tx: FloatArray, T: Floa
     x, tx, T = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(tx, dtype=np.float64),
                                    np.asarray(T, dtype=np.float64))
     with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        # The output and one work array: no other temporaries of the customers' size.
         odds = np.add(alpha, T, out=np.empty(x.shape))
-        odds /= alpha + tx
-        np.power(odds, r + x, out=odds)
-        scale = np.add(x, b - 1.0, out=np.empty(x.shape))
-        np.divide(a, scale, out=scale)
-        odds *= scale
+        work = np.add(alpha, tx, out=np.empty(x.shape))
+        odds /= work
+        np.add(x, r, out=work)
+        np.power(odds, work, out=odds)
+        np.add(x, b - 1.0, out=work)
+        np.divide(a, work, out=work)
+        odds *= work
+    del work
     np.copyto(odds, 0.0, where=x == 0)  # b - 1 + x may be 0 there: the odds are 0 by definition
     extreme = odds > 1e300
     odds += 1.0
@@ -168,6 +173,24 @@ def expected_purchases(
     r, alpha, a, b = (float(v) for v in params)
     CG = _scaled_residual(r, alpha, a, b, x, T, t_arr)
     out: FloatArray = CG * probability_alive(params, x, tx, T)
+    return out
+
+
+def expected_purchases_on_pairs(
+    params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, pair_x: FloatArray, pair_T: FloatArray,
+    pair_code: npt.NDArray[np.intp], t: FloatArray | float
+) -> FloatArray:
+    """:func:`expected_purchases` at one horizon ``t`` (a scalar) with the distinct ``(x, T)`` pairs given.
+
+    ``pair_x[pair_code] == x`` and ``pair_T[pair_code] == T``: the hypergeometric factor of eq. (10) is evaluated
+    once per pair, P(alive) once per row (the same numbers as :func:`expected_purchases`, which finds the pairs
+    itself). :class:`clvkit.CustomerSummary` caches the pairs of its distinct rows, so scoring a summary again
+    skips that grouping.
+    """
+    r, alpha, a, b = (float(v) for v in params)
+    factor = _scaled_residual(r, alpha, a, b, pair_x, pair_T, np.asarray(t, dtype=np.float64).reshape(()))
+    out = probability_alive(params, x, tx, T)
+    out *= factor.take(pair_code)
     return out
 
 

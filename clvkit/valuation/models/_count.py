@@ -93,6 +93,14 @@ class FittedCountModel(FittedModel):
     Horizons ``t`` are in the model's ``time_unit`` (for BG/BB: whole transaction opportunities); a
     ``discount_rate`` is discrete, per time unit. Subclasses declare ``model_name``, ``kernel`` and the
     ``params`` field; a model with extra rules overrides the small ``_check_*`` hooks.
+
+    Without covariates, the per-customer predictions (:meth:`probability_alive`, :meth:`expected_purchases`,
+    :meth:`probability_of_purchases` with scalar ``n`` and ``t``, :meth:`expected_purchases_path`, DERT) are
+    evaluated once per distinct ``(frequency, recency, T)`` row and expanded to the customers. The summary caches
+    its distinct rows, so the de-duplication is paid once per summary object: by the fit on it or by its second
+    prediction (a first, one-off prediction is scored directly, at no extra cost); later predictions on the same
+    object reuse it (a new summary - ``take()``, a reload - pays it again). When nearly every row is distinct
+    (e.g. times of day; judged on a probe of the rows before the index is built) the customers are scored directly.
     """
 
     kernel: ClassVar[CountKernel]
@@ -146,10 +154,16 @@ class FittedCountModel(FittedModel):
             ) from None
 
     def _by_group(self, summary: CustomerSummary, where: str, covariates: dict[str, Any],
-                  call: Callable[..., FloatArray], *extras: FloatArray, path: bool = False) -> FloatArray:
+                  call: Callable[..., FloatArray], *extras: FloatArray, path: bool = False,
+                  on_pairs: Callable[..., FloatArray] | None = None) -> FloatArray:
         """``call(params, x, tx, T, *extras)`` per group of customers with equal parameters, reassembled.
 
         ``extras`` are scalars or arrays over the customers; ``path`` results have the customers on the last axis.
+        Without covariates and with scalar extras the call is made once per distinct ``(x, tx, T)`` row of the
+        summary (cached on it: built by the fit on that summary or the second prediction, then reused) and
+        expanded; ``on_pairs(params, x, tx, T, pair_x, pair_T, pair_code, *extras)``, when given, is called there
+        instead, with the distinct ``(x, T)`` pairs of those rows (also cached) for a model that factors through
+        them.
         """
         x, tx, T = self._customers(summary, where)
         if self.time_varying:
@@ -161,6 +175,21 @@ class FittedCountModel(FittedModel):
             )
         groups = self._param_groups(summary, where, covariates)
         if groups[0][0] is None:
+            # (The identity check: a model whose _customers transformed the columns is scored on what it returned.)
+            own = x is summary.frequency and tx is summary.recency and T is summary.T
+            if own and all(e.size == 1 for e in extras):
+                # Every customer has the model's parameters and the extras are scalars: the prediction is a
+                # function of (x, tx, T) alone, so it is evaluated once per distinct row and expanded.
+                rows = summary._repeated_rows()
+                if rows is not None:
+                    if on_pairs is not None:
+                        pairs = summary._distinct_frequency_age()[1]
+                        part = on_pairs(groups[0][1], rows.frequency, rows.recency, rows.T, pairs.frequency,
+                                        pairs.T, pairs.code, *extras)
+                    else:
+                        part = call(groups[0][1], rows.frequency, rows.recency, rows.T, *extras)
+                    expanded: FloatArray = part.take(rows.inverse, axis=-1)
+                    return expanded
             return call(groups[0][1], x, tx, T, *extras)
         n = x.shape[0]
         out: FloatArray | None = None
@@ -198,6 +227,13 @@ class FittedCountModel(FittedModel):
         InvalidInputError
             For a summary of another type or time unit, a negative or non-finite horizon, or a horizon array
             that does not broadcast to the customers.
+
+        Notes
+        -----
+        With one horizon and no covariates each distinct ``(frequency, recency, T)`` row is evaluated once, and
+        models whose expectation factors through ``(frequency, T)`` (BG/NBD) evaluate that factor once per distinct
+        pair; both groupings are cached on the summary object (built by the fit or the second prediction, reused by
+        later calls).
         """
         x, _, _ = self._customers(summary, "expected_purchases")
         t_arr = self._check_t(t, "expected_purchases")
@@ -205,7 +241,10 @@ class FittedCountModel(FittedModel):
         covs = {"purchase": purchase_covariates, "dropout": dropout_covariates}
         if self.time_varying:
             return self._dynamic_expected(summary, t_arr, covs, "expected_purchases")
-        return self._by_group(summary, "expected_purchases", covs, self.kernel.expected_purchases, t_arr)
+        # A kernel whose expectation factors through (x, T) may take the summary's cached pairs (one horizon).
+        on_pairs = getattr(self.kernel, "expected_purchases_on_pairs", None) if t_arr.ndim <= 1 else None
+        return self._by_group(summary, "expected_purchases", covs, self.kernel.expected_purchases, t_arr,
+                              on_pairs=on_pairs)
 
     def expected_purchases_path(self, summary: CustomerSummary, ts: Any, *, purchase_covariates: Any = None,
                                 dropout_covariates: Any = None) -> FloatArray:
@@ -313,6 +352,17 @@ class FittedCountModel(FittedModel):
         """P(customer still active at the end of observation | x, t_x, T), shape (n_customers,), in [0, 1].
 
         A model fitted with covariates needs the customers' ``purchase_covariates``/``dropout_covariates``.
+        Customers with equal ``(frequency, recency, T)`` are evaluated once (the summary caches its distinct rows when
+        it is fitted or scored a second time: scoring the same summary object again skips the de-duplication).
+
+        Examples
+        --------
+        >>> from clvkit import CustomerSummary
+        >>> from clvkit.valuation import BetaGeoParams, FittedBetaGeo
+        >>> bg = FittedBetaGeo(params=BetaGeoParams(r=0.24, alpha=4.41, a=0.79, b=2.43), time_unit="W")
+        >>> s = CustomerSummary(frequency=[0, 2, 2], recency=[0.0, 30.0, 30.0], T=[38.0, 38.0, 38.0], time_unit="W")
+        >>> bg.probability_alive(s).round(4).tolist()  # no repeat purchase: alive with certainty (eq. 13)
+        [1.0, 0.7311, 0.7311]
         """
         covs = {"purchase": purchase_covariates, "dropout": dropout_covariates}
         if self.time_varying:
