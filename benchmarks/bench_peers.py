@@ -21,7 +21,9 @@ Rows (each with the issue's target):
   P(alive);
 - **CLV memory per customer**: the ``tracemalloc`` peak of one 12-month ``clv()`` of 1M customers above what
   was allocated before the call (the inputs exist already), minus the bytes of the arrays it returns; and the
-  **cold call** (the first ``clv()`` in a fresh process) against the warm one (the best of the next three);
+  **cold call** (the first ``clv()`` in a fresh process) against the warm one (the best of the next three, each on
+  a new summary object of the same customers; the best of three more on the first summary object, whose distinct
+  rows are cached by then, is shown beside them);
 - **CLV with 360 daily steps** (``horizon=360, period=1`` at the daily rate equivalent to 1% a month) against
   lifetimes' 12 monthly steps (``bench_bgnbd.setup_clv``), 1M customers, in one ``clv()`` call (its memory is
   bounded per distinct customer row, so it no longer refuses 360 x 1M; the script once valued
@@ -237,16 +239,23 @@ def setup_clv_cold_warm(library: str, size: int) -> Callable[[], dict[str, float
     bg, gg = bench_bgnbd._clvkit_models()
     summary = bench_bgnbd._summary(d)
 
-    def once() -> tuple[float, float]:
+    def once(s: Any) -> tuple[float, float]:
         c0, t0 = time.process_time(), time.perf_counter()
-        clv(bg, gg, summary, horizon=12, discount_rate=0.01, period=30)
+        clv(bg, gg, s, horizon=12, discount_rate=0.01, period=30)
         return time.process_time() - c0, time.perf_counter() - t0
 
     def run() -> dict[str, float]:
-        cold_cpu, cold_wall = once()
-        warm = [once() for _ in range(3)]
+        cold_cpu, cold_wall = once(summary)
+        # Warm: the process is warm, but each call gets a new summary object of the same customers (built before the
+        # timer), so it pays whatever per-summary work the first call did (the cold/warm target is about the cost of
+        # a first call - imports, first-touch memory - not about the summary's cached distinct rows).
+        fresh = [bench_bgnbd._summary(d) for _ in range(3)]
+        warm = [once(s) for s in fresh]
+        # Reused: the same summary object again (its distinct rows cached by the earlier calls), for information.
+        reused = [once(summary) for _ in range(3)]
         return {"cold_cpu": cold_cpu, "cold_wall": cold_wall, "warm_cpu": min(c for c, _ in warm),
-                "warm_wall": min(w for _, w in warm)}
+                "warm_wall": min(w for _, w in warm), "reused_cpu": min(c for c, _ in reused),
+                "reused_wall": min(w for _, w in reused)}
 
     return run
 
@@ -580,9 +589,11 @@ def main(argv: list[str] | None = None) -> int:
                                 "n/a"))
                 continue
             ratio = cold[0] / warm[0]
+            reused = s.value(f"reused_{clock}")
             rows.append(Row(f"CLV cold / warm call, {args.score_size:,} customers [{clock}]",
-                            f"cold {_s(cold)}, warm {_s(warm)}", "-", f"{ratio:.2f} (cold / warm)", "<= 1.5",
-                            "yes" if ratio <= 1.5 else "no"))
+                            f"cold {_s(cold)}, warm on a new summary {_s(warm)}"
+                            + (f", warm on the same summary {_s(reused)}" if reused is not None else ""), "-",
+                            f"{ratio:.2f} (cold / warm)", "<= 1.5", "yes" if ratio <= 1.5 else "no"))
 
     if "clv_daily" in wanted:
         s = interleaved("clv_daily", ["clvkit", "lifetimes"], args.score_size, **common)
