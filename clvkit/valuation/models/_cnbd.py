@@ -183,50 +183,53 @@ def _loglik(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, li
     grad = np.empty((n, n_grad))
     grad[:, 0] = per_x(special.digamma(R0u)) - special.digamma(r) + math.log(alpha) - logA
     grad[:, 1] = r / alpha - R0 / A
-    hess = np.zeros((n, n_grad, n_grad)) if want_hess else None
+    # The Hessian is built as (p, p, n) (contiguous rows per entry) and returned as its (n, p, p) view.
+    hess = np.zeros((n_grad, n_grad, n)) if want_hess else None
     # The phases' log S (k > 1): its gradient (r, alpha) and Hessian, needed by both branches' combination.
     gS_r: FloatArray | float = 0.0
     gS_a: FloatArray | float = 0.0
-    hS = np.zeros((n, 2, 2)) if want_hess else None
+    hS = np.zeros((2, 2, n)) if want_hess else None
+    inv_A = 1.0 / A
     if hess is not None:
-        inv_A = 1.0 / A
-        hess[:, 0, 0] = per_x(special.polygamma(1, R0u)) - special.polygamma(1, r)
-        hess[:, 0, 1] = hess[:, 1, 0] = 1.0 / alpha - inv_A
-        hess[:, 1, 1] = R0 * inv_A * inv_A - r / (alpha * alpha)
+        hess[0, 0] = per_x(special.zeta(2.0, R0u)) - float(special.zeta(2.0, r))  # trigamma
+        hess[0, 1] = 1.0 / alpha - inv_A
+        hess[1, 1] = R0 * inv_A * inv_A - r / (alpha * alpha)
         if v is not None and hS is not None:
             # Centred moments over the phases of P_j = sum_{i<j} 1/(R0+i) and j.
+            steps = [per_x(1.0 / (R0u + (j - 1))) for j in range(1, k)]
             P = np.zeros(n)
-            Q = np.zeros(n)
             mP = np.zeros(n)
             mQ = np.zeros(n)
             mj = np.zeros(n)
+            Q = np.zeros(n)
             for j in range(1, k):
-                step = per_x(1.0 / (R0u + (j - 1)))
-                P = P + step
-                Q = Q + step * step
+                P = P + steps[j - 1]
+                Q = Q + steps[j - 1] * steps[j - 1]
                 mP += v[j] * P
                 mQ += v[j] * Q
                 mj += j * v[j]
             vPP = np.zeros(n)
             vPj = np.zeros(n)
             vjj = np.zeros(n)
-            P = np.zeros(n)
+            dP = -mP
             for j in range(k):
                 if j:
-                    P = P + per_x(1.0 / (R0u + (j - 1)))
-                dP, dj = P - mP, j - mj
-                vPP += v[j] * dP * dP
-                vPj += v[j] * dP * dj
+                    dP = dP + steps[j - 1]
+                dj = j - mj
+                vdP = v[j] * dP
+                vPP += vdP * dP
+                vPj += vdP * dj
                 vjj += v[j] * dj * dj
-            hS[:, 0, 0] = vPP - mQ
-            hS[:, 0, 1] = hS[:, 1, 0] = -vPj * inv_A
-            hS[:, 1, 1] = (mj + vjj) * inv_A * inv_A
+            hS[0, 0] = vPP - mQ
+            hS[0, 1] = -vPj * inv_A
+            hS[1, 1] = (mj + vjj) * inv_A * inv_A
             gS_r, gS_a = mP, -mj * inv_A
     if family == NBD:
         wS: FloatArray | float = 1.0
         ll += logS
         if hess is not None and hS is not None:
             hess += hS
+            hess[1, 0] = hess[0, 1]
     else:
         m = 1.0 if family == MBG else 0.0
         log_ratio = np.log1p(gap / (alpha + tx))
@@ -249,28 +252,29 @@ def _loglik(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, li
         grad[:, 3] = per_x(special.digamma(b + xu + m)) - dig_abx - special.digamma(b) + dig_ab - dead_b
         if hess is not None and hS is not None:
             # log B(a, b+x+m) / B(a, b): trigamma terms.
-            tri_ab = float(special.polygamma(1, a + b))
-            tri_abx = per_x(special.polygamma(1, a + b + xu + m))
-            hess[:, 2, 2] = hess[:, 2, 3] = hess[:, 3, 2] = tri_ab - tri_abx
-            hess[:, 3, 3] = per_x(special.polygamma(1, b + xu + m)) - float(special.polygamma(1, b)) - tri_abx + tri_ab
-            # The two branches: w_S H_S + w_D H_D + w_S w_D (g_S - g_D)(g_S - g_D)^T, where the dead branch exists.
+            tri_ab = float(special.zeta(2.0, a + b))
+            tri_abx = per_x(special.zeta(2.0, a + b + xu + m))
+            hess[2, 2] = hess[2, 3] = tri_ab - tri_abx
+            hess[3, 3] = per_x(special.zeta(2.0, b + xu + m)) - float(special.zeta(2.0, b)) - tri_abx + tri_ab
+            # The two branches: w_S H_S + w_D H_D + w_S w_D (g_S - g_D)(g_S - g_D)^T, where the dead branch exists
+            # (H_D: d^2 log D; log D = log a - log(b+x-1+m) + R0 log((alpha+T)/(alpha+tx))).
             dead = wD > 0.0
-            inv_tx = 1.0 / (alpha + tx)
+            gap_ratio = gap * inv_A / (alpha + tx)  # 1/(alpha+tx) - 1/(alpha+T), without cancellation
             with np.errstate(divide="ignore", invalid="ignore"):
                 inv_bx = np.where(dead, per_x(1.0 / (b + xu - 1.0 + m)), 0.0)
-            lr = np.where(dead, log_ratio, 0.0)
-            gD = np.stack([lr, -R0 * gap * inv_A * inv_tx, np.full(n, 1.0 / a), -inv_bx], axis=1)
-            hD = np.zeros((n, 4, 4))
-            hD[:, 0, 1] = hD[:, 1, 0] = -gap * inv_A * inv_tx
-            hD[:, 1, 1] = R0 * gap * (A + alpha + tx) * (inv_A * inv_tx) ** 2
-            hD[:, 2, 2] = -1.0 / (a * a)
-            hD[:, 3, 3] = inv_bx * inv_bx
-            d_SD = -gD
-            d_SD[:, 0] += gS_r
-            d_SD[:, 1] += gS_a
-            hess[:, :2, :2] += wS[:, None, None] * hS
-            hess += wD[:, None, None] * hD
-            hess += (wS * wD)[:, None, None] * (d_SD[:, :, None] * d_SD[:, None, :])
+            d_SD = (gS_r - np.where(dead, log_ratio, 0.0), gS_a + R0 * gap_ratio, np.full(n, -1.0 / a), inv_bx)
+            wSD = wS * wD
+            hD = {(0, 1): -gap_ratio, (1, 1): R0 * gap_ratio * (1.0 / (alpha + tx) + inv_A),
+                  (2, 2): np.full(n, -1.0 / (a * a)), (3, 3): inv_bx * inv_bx}
+            for i in range(4):
+                wd_i = wSD * d_SD[i]
+                for j in range(i, 4):
+                    entry = hess[i, j] + wd_i * d_SD[j]
+                    if i < 2 and j < 2:
+                        entry += wS * hS[i, j]
+                    if (i, j) in hD:
+                        entry += wD * hD[(i, j)]
+                    hess[i, j] = hess[j, i] = entry
     if v is not None:
         # d log S: (R0)_j/j! u^j with d/dr log (R0)_j = sum_{i<j} 1/(R0+i) and d/dalpha log u^j = -j/A.
         dS_dr = np.zeros(n)
@@ -282,7 +286,7 @@ def _loglik(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, li
             j_mean += j * v[j]
         grad[:, 0] += wS * dS_dr
         grad[:, 1] -= wS * j_mean / A
-    return ll, grad, hess
+    return ll, grad, None if hess is None else hess.transpose(2, 0, 1)
 
 
 def log_odds_dead(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, family: str) -> FloatArray:

@@ -320,24 +320,29 @@ def _g_series(
             D2 += 1.0 / mk
         if want_hess:
             tz_next = Ta * c  # T_{k+1} / z
-            inv_m2 = 1.0 / (mk * mk)
-            E1 += inv_m2
-            E2 -= gap * (uk + mk) * inv_m2 / (uk * uk)
+            inv_m = 1.0 / mk
+            E1 += inv_m * inv_m
+            # 1/mk^2 - 1/uk^2 = -(1/uk - 1/mk)(1/uk + 1/mk), 1/uk - 1/mk = gap/(uk mk) > 0: no cancellation.
+            E2 -= (gap / (uk * mk)) * (inv_m + 1.0 / uk)
             sec[0] += ((k + 1) * k) * (Tz * c)
-            sec[1] += (k + 1) * tz_next * D1
-            sec[2] += (k + 1) * tz_next * D2
             Tz = tz_next
+            tz_next = tz_next * (k + 1)
+            sec[1] += tz_next * D1
+            sec[2] += tz_next * D2
         Ta *= c * za
         Sa += Ta
-        if grad:
-            Sd1a += Ta * D1
-            Sd2a += Ta * D2
         if want_hess:
-            sec[3] += Ta * D1 * D1
-            sec[4] += Ta * D2 * D2
-            sec[5] += Ta * D1 * D2
+            t1, t2 = Ta * D1, Ta * D2
+            Sd1a += t1
+            Sd2a += t2
+            sec[3] += t1 * D1
+            sec[4] += t2 * D2
+            sec[5] += t1 * D2
             sec[6] += Ta * E1
             sec[7] += Ta * E2
+        elif grad:
+            Sd1a += Ta * D1
+            Sd2a += Ta * D2
         k += 1
         if k % 4 and k < _SERIES_MAX_TERMS:
             continue
