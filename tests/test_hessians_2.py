@@ -1,4 +1,5 @@
-"""Analytic per-row Hessians of the Pareto/NBD and CNBD-k kernels (the engines' ``_loglik_hessian`` hook, issue 16).
+"""Analytic Hessians of the Pareto/NBD, CNBD-k and Gamma-Gompertz/NBD kernels (the engines' ``_loglik_hessian`` hook,
+issue 16).
 
 Each Hessian is checked against central finite differences of the analytic gradient (which the model tests check
 against differences of the log-likelihood and against mpmath) over rows with x = 0, large x, tx = T and extreme
@@ -16,6 +17,7 @@ import pytest
 
 from clvkit.datasets import load_cdnow_summary
 from clvkit.valuation.models import _cnbd
+from clvkit.valuation.models import _ggomnbd as ggom
 from clvkit.valuation.models import _paretonbd as pnbd
 from clvkit.valuation.models import _paretonbd_g as g_kernel
 from clvkit.valuation.models.cnbd import (
@@ -26,6 +28,7 @@ from clvkit.valuation.models.cnbd import (
     ModifiedBetaGeoCNBD,
     _rows_data,
 )
+from clvkit.valuation.models.gamma_gompertz_nbd import GammaGompertzNBD
 from clvkit.valuation.models.pareto_nbd import ParetoNBD
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -272,3 +275,98 @@ def test_cnbd_fit_maximises_the_kernel_at_its_k() -> None:
         grad = _cnbd.loglik(np.array([float(k), *fitted.param_array()]), x, tx, T, 0.0, _cnbd.BG)[1]
         scaled = np.abs(grad.mean(axis=0) * fitted.param_array()).max()
         assert bool(scaled < 1e-7) is small, (k, scaled)
+
+
+# ------------------------------------------------------------------------------------------ Gamma-Gompertz/NBD
+GGOM_PARAMS = [
+    (0.55, 10.6, 0.05, 0.61, 0.6),
+    (1.2, 3.0, 0.3, 2.0, 5.0),
+    (0.3, 40.0, 1e-3, 0.5, 0.02),  # b near 0 (the Pareto/NBD limit), beta < 1
+    (5.0, 1.0, 0.02, 0.3, 1.5),
+]
+
+
+def _ggom_rows(chain: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whole-day ages with few frequencies (the chain over all ages) or continuous ages (one tail per pair)."""
+    rng = np.random.default_rng(3)
+    if chain:
+        n = 3000
+        x = rng.integers(0, 8, n).astype(np.float64)
+        x[20:30] = 60.0
+        T = rng.integers(1, 60, n).astype(np.float64)
+        tx = np.where(x > 0, np.round(T * rng.uniform(0.0, 1.0, n)), 0.0)
+    else:
+        n = 200
+        x = rng.integers(0, 30, n).astype(np.float64)
+        x[20:30] = 500.0
+        T = rng.uniform(1.0, 100.0, n)
+        tx = np.where(x > 0, T * rng.uniform(0.0, 1.0, n), 0.0)
+    x[:20] = 0.0
+    tx[:20] = 0.0
+    tx[40:60] = np.where(x[40:60] > 0, T[40:60], 0.0)
+    return x, tx, T
+
+
+@pytest.mark.parametrize("chain", [True, False])
+@pytest.mark.parametrize("params", GGOM_PARAMS)
+def test_ggomnbd_hessian_matches_differences_of_the_gradient(chain: bool, params: tuple[float, ...]) -> None:
+    x, tx, T = _ggom_rows(chain)
+    groups = ggom.group_rows(x, tx, T)
+    assert ggom._uses_chain(groups) is chain
+    p = np.array(params)
+    ll, grad, hess = ggom.loglik_hessian(p, x, tx, T, groups)
+    ll0, grad0 = ggom.loglik(p, x, tx, T, groups)
+    # The same node sums, in matrix products with more columns: equal to rounding.
+    np.testing.assert_allclose(ll, ll0, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(grad, grad0, rtol=1e-11, atol=1e-13 * np.abs(grad0).max())
+    _sym_check(hess)
+    _scaled_fd_check(p, hess, lambda q: ggom.loglik(q, x, tx, T, groups)[1])
+    weights = np.random.default_rng(4).uniform(1.0, 5.0, x.shape[0])
+    total, total_grad, total_hess = ggom.loglik_hessian_summed(p, x, tx, T, weights, groups)
+    ll_sum, grad_sum = ggom.loglik_summed(p, x, tx, T, weights, groups)
+    np.testing.assert_allclose(total, ll_sum, rtol=1e-14)
+    np.testing.assert_allclose(total_grad, grad_sum, rtol=1e-11, atol=1e-12 * np.abs(grad_sum).max())
+    np.testing.assert_allclose(total_hess[0], np.einsum("i,ijk->jk", weights, hess), rtol=1e-11,
+                               atol=1e-13 * np.abs(total_hess).max())
+
+
+def test_ggomnbd_hessian_matches_mpmath() -> None:
+    """mpmath differentiates Bemmaor & Glady's (2012) eq. 7 with the Gamma-Gompertz survival and density of their
+    eqs. 3-4, the dropout integral by quadrature, at 25 digits."""
+    x, tx, T = 3.0, 20.0, 45.0
+    params = (0.8, 6.0, 0.05, 0.7, 1.8)
+
+    def mp_ll(r: mpmath.mpf, alpha: mpmath.mpf, b: mpmath.mpf, s: mpmath.mpf, beta: mpmath.mpf) -> mpmath.mpf:
+        def den(t: mpmath.mpf) -> mpmath.mpf:
+            return beta - 1 + mpmath.exp(b * t)
+
+        def density(t: mpmath.mpf) -> mpmath.mpf:
+            return s * b * mpmath.exp(b * t) * beta**s / den(t) ** (s + 1)
+
+        alive = (alpha + T) ** -(r + x) * (beta / den(T)) ** s
+        dead = mpmath.quad(lambda t: (alpha + t) ** -(r + x) * density(t), [tx, T])
+        return mpmath.loggamma(r + x) - mpmath.loggamma(r) + r * mpmath.log(alpha) + mpmath.log(alive + dead)
+
+    with mpmath.workdps(25):
+        ref = np.empty((5, 5))
+        for i in range(5):
+            for j in range(i, 5):
+                order = [0] * 5
+                order[i] += 1
+                order[j] += 1
+                ref[i, j] = ref[j, i] = float(mpmath.diff(mp_ll, [mpmath.mpf(v) for v in params], tuple(order)))
+    hess = ggom.loglik_hessian(np.array(params), np.array([x]), np.array([tx]), np.array([T]))[2][0]
+    np.testing.assert_allclose(hess, ref, rtol=1e-9, atol=1e-11 * np.abs(ref).max())
+
+
+def test_ggomnbd_engine_hook_is_the_summed_loglik_with_the_hessian() -> None:
+    engine = GammaGompertzNBD()
+    data, _ = engine._prepare(load_cdnow_summary())
+    params = np.array([0.55, 10.6, 0.05, 0.61, 0.6])
+    hook = type(engine)._loglik_hessian
+    assert hook is not None
+    ll, grad, hess = hook(params, data)
+    ll0, grad0 = engine._loglik(params, data)
+    assert ll.shape == (1,) and grad.shape == (1, 5) and hess.shape == (1, 5, 5)
+    np.testing.assert_allclose(ll, ll0, rtol=1e-14)
+    np.testing.assert_allclose(grad, grad0, rtol=1e-11, atol=1e-12 * np.abs(grad0).max())
