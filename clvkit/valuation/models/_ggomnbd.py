@@ -736,19 +736,45 @@ def loglik_hessian_summed(params: FloatArray, x: FloatArray, tx: FloatArray, T: 
                           groups: Grouping | None = None) -> tuple[FloatArray, FloatArray, FloatArray]:
     """``sum(weights * ll)``, ``sum(weights * grad)`` and ``sum(weights * hess)`` of :func:`loglik_hessian` (shapes
     (1,), (1, 5), (1, 5, 5)): the Hessian kernel of the summed likelihood :func:`loglik_summed` (the same value and
-    gradient to rounding)."""
+    gradient to rounding).
+
+    As :func:`loglik_summed`, the terms that depend on a row's cells only are summed per (frequency, age) cell before
+    they are applied; only ``d log N d log N^T`` needs each row's gradient.
+    """
     r, alpha, _, _, _ = _split(params)
     g = group_rows(x, tx, T) if groups is None else groups
-    log_lc, grad_rows, upper_rows = _rows_with_hessian(params, x, tx, T, g)
+    log_lc, _, c = _log_terms(params, x, tx, T, True, g, hess=True)
+    assert c.dj is not None and c.d2j is not None
+    share_T, share_t = _shares(log_lc, c)
+    m = c.log_a.shape[0]
+    on_T = np.bincount(c.of_age, weights=weights * share_T, minlength=m)
+    on_t = np.bincount(c.of_recency, weights=weights * share_t, minlength=m)
+    used = np.flatnonzero(on_T)  # the cells of some row's (x, T)
+    g_a = _log_dlogA(params, c.x[used], c.t[used])
+    # einsum, not BLAS: a threaded dot on a busy machine costs milliseconds (see _estimation._objective).
+    grad = np.einsum("i,ij->j", on_T[used], g_a)
+    grad += np.einsum("i,ij->j", on_t - on_T, c.dj)
+    h_a = _log_d2logA(params, c.x[used], c.t[used])
+    for k, (i, j) in enumerate(_UPPER):
+        h_a[:, k] += g_a[:, i] * g_a[:, j]
+    upper = np.einsum("i,ij->j", on_T[used], h_a)
+    upper += np.einsum("i,ij->j", on_t - on_T, c.d2j)
+    # Each row's d log N (as in loglik) for the outer product.
+    position = np.zeros(m, dtype=np.intp)
+    position[used] = np.arange(used.shape[0])
+    row_grad = g_a[position[c.of_age]]
+    row_grad -= c.dj[c.of_age]
+    row_grad *= share_T[:, None]
+    row_grad += share_t[:, None] * c.dj[c.of_recency]
+    outer = np.einsum("ij,ik->jk", row_grad * weights[:, None], row_grad)
     a = r + g.x
     per_x = np.bincount(g.rows[:, 0], weights=weights, minlength=a.shape[0])
     total = float(weights.sum())
     ll = (float(np.einsum("i,i->", per_x, special.gammaln(a))) + float(np.einsum("i,i->", weights, log_lc))
           + total * (r * math.log(alpha) - special.gammaln(r)))
-    grad = np.einsum("i,ij->j", weights, grad_rows)
     grad[0] += float(np.einsum("i,i->", per_x, special.digamma(a))) + total * (math.log(alpha) - special.digamma(r))
     grad[1] += total * r / alpha
-    hess = _full(np.einsum("i,ij->j", weights, upper_rows)[None, :])[0]
+    hess = _full(upper[None, :])[0] - outer
     hess[0, 0] += float(np.einsum("i,i->", per_x, special.zeta(2.0, a))) - total * float(special.zeta(2.0, r))
     hess[0, 1] += total / alpha
     hess[1, 0] += total / alpha
