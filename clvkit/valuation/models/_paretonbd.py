@@ -232,15 +232,20 @@ def _dropout_part(params: tuple[Any, Any, Any, Any], x: FloatArray, tx: FloatArr
 
 
 def _frequency_part(params: tuple[Any, Any, Any, Any], x: FloatArray,
-                    x_codes: tuple[FloatArray, IntArray] | None = None, hess: FloatArray | None = None
-                    ) -> tuple[FloatArray, FloatArray]:
+                    x_codes: tuple[FloatArray, IntArray] | None = None, hess: FloatArray | None = None,
+                    hess_codes: tuple[FloatArray, IntArray] | None = None) -> tuple[FloatArray, FloatArray]:
     """``log[Gamma(r+x) alpha^r beta^s / Gamma(r)]`` and its gradient.
 
     ``x_codes`` (the distinct values of ``x`` and each row's index into them) lets the gamma-function terms be
     evaluated once per distinct ``x`` when ``r`` is one number (many rows share a frequency: with covariates, the
     pairs of every covariate group). ``params``: :func:`_columns`. With ``hess`` (m, 4, 4) the second derivatives
-    are added to it (trigamma terms, ``1/alpha``, ``-r/alpha^2``, ``1/beta``, ``-s/beta^2``).
+    are added to it (trigamma terms, ``1/alpha``, ``-r/alpha^2``, ``1/beta``, ``-s/beta^2``); ``hess_codes`` (as
+    ``x_codes``) lets the trigamma terms alone be evaluated once per distinct ``x``.
     """
+    if hess_codes is not None and x_codes is None and isinstance(params[0], float):
+        x_codes_hess = hess_codes
+    else:
+        x_codes_hess = None
     r, alpha, s, beta = params
     if x_codes is not None and isinstance(r, float):
         x_u, code = x_codes
@@ -252,7 +257,10 @@ def _frequency_part(params: tuple[Any, Any, Any, Any], x: FloatArray,
         a = r + x
         log_ratio = special.gammaln(a) - special.gammaln(r)
         d_log_ratio = special.digamma(a) - special.digamma(r)
-        if hess is not None:
+        if hess is not None and x_codes_hess is not None:
+            x_u, code = x_codes_hess
+            hess[:, 0, 0] += (special.zeta(2.0, r + x_u) - special.zeta(2.0, r))[code]  # trigamma
+        elif hess is not None:
             hess[:, 0, 0] += special.zeta(2.0, a) - special.zeta(2.0, r)  # trigamma
     if hess is not None:
         hess[:, 0, 1] += 1.0 / alpha
@@ -359,10 +367,14 @@ def _loglik(
     hA = np.empty((x_T.shape[0], 4, 4)) if want_hess else None
     hB = np.empty((x_tx.shape[0], 4, 4)) if want_hess else None
     # log C (which depends on x only) is added to both parts at the pair level: log(C e^A + C e^B).
-    A, gA = (u + v for u, v in zip(_alive_part(p_T, x_T, T_u, hA), _frequency_part(p_T, x_T, codes_T, hA),
+    # The trigamma terms of the Hessian once per distinct x (the value and gradient keep their own route).
+    hc_T = hc_tx = None
+    if groups is not None and want_hess:
+        hc_T, hc_tx = (groups.x_u, groups.xcode_age), (groups.x_u, groups.xcode_tx)
+    A, gA = (u + v for u, v in zip(_alive_part(p_T, x_T, T_u, hA), _frequency_part(p_T, x_T, codes_T, hA, hc_T),
                                    strict=True))
-    B, gB = (u + v for u, v in zip(_dropout_part(p_tx, x_tx, tx_u, hB), _frequency_part(p_tx, x_tx, codes_tx, hB),
-                                   strict=True))
+    B, gB = (u + v for u, v in zip(_dropout_part(p_tx, x_tx, tx_u, hB),
+                                   _frequency_part(p_tx, x_tx, codes_tx, hB, hc_tx), strict=True))
     if groups is not None:
         A, B = A[groups.inv_age], B[groups.inv_tx]
     # log(e^A + e^B) and the weight of the first term, with one exp and one log1p.
