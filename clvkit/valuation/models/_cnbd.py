@@ -34,7 +34,8 @@ from scipy import special
 
 from ._generic import discounted_residual_from_path, path_over_distinct_rows
 
-__all__ = ["BG", "KERNELS", "MBG", "NBD", "CnbdKernel", "family_params", "loglik", "simulate_times"]
+__all__ = ["BG", "KERNELS", "MBG", "NBD", "CnbdKernel", "family_params", "loglik", "loglik_hessian",
+           "simulate_times"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -112,6 +113,47 @@ def loglik(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, lit
     (ll, grad):
         ``ll`` of shape (n,), ``grad`` of shape (n, 2) for CNBD-k and (n, 4) otherwise.
     """
+    ll, grad, _ = _loglik(params, x, tx, T, litt, family, codes, False)
+    return ll, grad
+
+
+def loglik_hessian(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, litt: FloatArray | float,
+                   family: str, codes: tuple[FloatArray, npt.NDArray[np.intp]] | None = None
+                   ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`loglik` (the same operations, so the same ``ll`` and ``grad``) and the per-row Hessian w.r.t. the
+    continuous parameters ``(r, alpha[, a, b])``, in one pass.
+
+    The log-likelihood is gamma-function and log terms plus ``log[S + D]`` with ``S = sum_j exp(lw_j)``,
+    ``lw_j = log[(R0)_j / j! u^j]`` (the phases) and ``D`` the dead branch. For a log of a sum of positive terms
+    ``exp(f_i)`` with weights ``w_i = exp(f_i) / sum``: ``d^2 log sum = sum_i w_i d^2 f_i + sum_i w_i (d f_i - m)(d f_i
+    - m)^T``, ``m = sum_i w_i d f_i`` - applied to the phases (``d lw_j / dr = sum_{i<j} 1/(R0+i)``, ``d lw_j / dalpha =
+    -j/(alpha+T)``, second derivatives ``-sum_{i<j} 1/(R0+i)^2`` and ``j/(alpha+T)^2``) and then to the two branches
+    ``log S`` and ``log D = log a - log(b+x-1+m) + R0 log((alpha+T)/(alpha+tx))``. The other terms give trigamma
+    functions: ``psi'(R0) - psi'(r)`` and those of ``log B(a, b+x+m) / B(a, b)``.
+
+    Returns
+    -------
+    (ll, grad, hess):
+        Shapes (n,), (n, p), (n, p, p) with p = 2 for CNBD-k and 4 otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> params = np.array([2.0, 1.0, 3.0, 0.8, 4.0])  # k, r, alpha, a, b
+    >>> x, tx, T = np.array([0.0, 3.0]), np.array([0.0, 20.0]), np.array([52.0, 52.0])
+    >>> ll, grad, hess = loglik_hessian(params, x, tx, T, 0.0, BG)
+    >>> bool(np.array_equal(grad, loglik(params, x, tx, T, 0.0, BG)[1])), hess.shape
+    (True, (2, 4, 4))
+    """
+    ll, grad, hess = _loglik(params, x, tx, T, litt, family, codes, True)
+    assert hess is not None
+    return ll, grad, hess
+
+
+def _loglik(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, litt: FloatArray | float,
+            family: str, codes: tuple[FloatArray, npt.NDArray[np.intp]] | None, want_hess: bool
+            ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+    """:func:`loglik` and, when ``want_hess``, the Hessian of :func:`loglik_hessian`."""
     k, r, alpha, a, b = family_params(params, family)
     xu, inv = codes if codes is not None else (x, None)
 
@@ -141,9 +183,53 @@ def loglik(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, lit
     grad = np.empty((n, n_grad))
     grad[:, 0] = per_x(special.digamma(R0u)) - special.digamma(r) + math.log(alpha) - logA
     grad[:, 1] = r / alpha - R0 / A
+    # The Hessian is built as (p, p, n) (contiguous rows per entry) and returned as its (n, p, p) view.
+    hess = np.zeros((n_grad, n_grad, n)) if want_hess else None
+    # The phases' log S (k > 1): its gradient (r, alpha) and Hessian, needed by both branches' combination.
+    gS_r: FloatArray | float = 0.0
+    gS_a: FloatArray | float = 0.0
+    hS = np.zeros((2, 2, n)) if want_hess else None
+    inv_A = 1.0 / A
+    if hess is not None:
+        hess[0, 0] = per_x(special.zeta(2.0, R0u)) - float(special.zeta(2.0, r))  # trigamma
+        hess[0, 1] = 1.0 / alpha - inv_A
+        hess[1, 1] = R0 * inv_A * inv_A - r / (alpha * alpha)
+        if v is not None and hS is not None:
+            # Centred moments over the phases of P_j = sum_{i<j} 1/(R0+i) and j.
+            steps = [per_x(1.0 / (R0u + (j - 1))) for j in range(1, k)]
+            P = np.zeros(n)
+            mP = np.zeros(n)
+            mQ = np.zeros(n)
+            mj = np.zeros(n)
+            Q = np.zeros(n)
+            for j in range(1, k):
+                P = P + steps[j - 1]
+                Q = Q + steps[j - 1] * steps[j - 1]
+                mP += v[j] * P
+                mQ += v[j] * Q
+                mj += j * v[j]
+            vPP = np.zeros(n)
+            vPj = np.zeros(n)
+            vjj = np.zeros(n)
+            dP = -mP
+            for j in range(k):
+                if j:
+                    dP = dP + steps[j - 1]
+                dj = j - mj
+                vdP = v[j] * dP
+                vPP += vdP * dP
+                vPj += vdP * dj
+                vjj += v[j] * dj * dj
+            hS[0, 0] = vPP - mQ
+            hS[0, 1] = -vPj * inv_A
+            hS[1, 1] = (mj + vjj) * inv_A * inv_A
+            gS_r, gS_a = mP, -mj * inv_A
     if family == NBD:
         wS: FloatArray | float = 1.0
         ll += logS
+        if hess is not None and hS is not None:
+            hess += hS
+            hess[1, 0] = hess[0, 1]
     else:
         m = 1.0 if family == MBG else 0.0
         log_ratio = np.log1p(gap / (alpha + tx))
@@ -164,6 +250,31 @@ def loglik(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, lit
         with np.errstate(divide="ignore", invalid="ignore"):
             dead_b = np.where(wD > 0.0, wD * per_x(1.0 / (b + xu - 1.0 + m)), 0.0)
         grad[:, 3] = per_x(special.digamma(b + xu + m)) - dig_abx - special.digamma(b) + dig_ab - dead_b
+        if hess is not None and hS is not None:
+            # log B(a, b+x+m) / B(a, b): trigamma terms.
+            tri_ab = float(special.zeta(2.0, a + b))
+            tri_abx = per_x(special.zeta(2.0, a + b + xu + m))
+            hess[2, 2] = hess[2, 3] = tri_ab - tri_abx
+            hess[3, 3] = per_x(special.zeta(2.0, b + xu + m)) - float(special.zeta(2.0, b)) - tri_abx + tri_ab
+            # The two branches: w_S H_S + w_D H_D + w_S w_D (g_S - g_D)(g_S - g_D)^T, where the dead branch exists
+            # (H_D: d^2 log D; log D = log a - log(b+x-1+m) + R0 log((alpha+T)/(alpha+tx))).
+            dead = wD > 0.0
+            gap_ratio = gap * inv_A / (alpha + tx)  # 1/(alpha+tx) - 1/(alpha+T), without cancellation
+            with np.errstate(divide="ignore", invalid="ignore"):
+                inv_bx = np.where(dead, per_x(1.0 / (b + xu - 1.0 + m)), 0.0)
+            d_SD = (gS_r - np.where(dead, log_ratio, 0.0), gS_a + R0 * gap_ratio, np.full(n, -1.0 / a), inv_bx)
+            wSD = wS * wD
+            hD = {(0, 1): -gap_ratio, (1, 1): R0 * gap_ratio * (1.0 / (alpha + tx) + inv_A),
+                  (2, 2): np.full(n, -1.0 / (a * a)), (3, 3): inv_bx * inv_bx}
+            for i in range(4):
+                wd_i = wSD * d_SD[i]
+                for j in range(i, 4):
+                    entry = hess[i, j] + wd_i * d_SD[j]
+                    if i < 2 and j < 2:
+                        entry += wS * hS[i, j]
+                    if (i, j) in hD:
+                        entry += wD * hD[(i, j)]
+                    hess[i, j] = hess[j, i] = entry
     if v is not None:
         # d log S: (R0)_j/j! u^j with d/dr log (R0)_j = sum_{i<j} 1/(R0+i) and d/dalpha log u^j = -j/A.
         dS_dr = np.zeros(n)
@@ -175,7 +286,7 @@ def loglik(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, lit
             j_mean += j * v[j]
         grad[:, 0] += wS * dS_dr
         grad[:, 1] -= wS * j_mean / A
-    return ll, grad
+    return ll, grad, None if hess is None else hess.transpose(2, 0, 1)
 
 
 def log_odds_dead(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, family: str) -> FloatArray:

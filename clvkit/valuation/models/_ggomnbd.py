@@ -63,6 +63,8 @@ __all__ = [
     "expected_purchases_path",
     "log_survival",
     "loglik",
+    "loglik_hessian",
+    "loglik_hessian_summed",
     "probability_alive",
     "probability_of_purchases",
     "probability_of_purchases_new",
@@ -138,11 +140,12 @@ def _fall_scale(params: FloatArray, x: FloatArray, t: FloatArray) -> FloatArray:
     return out
 
 
-def _tail(params: FloatArray, x: FloatArray, t: FloatArray, grad: bool = True
+def _tail(params: FloatArray, x: FloatArray, t: FloatArray, grad: bool = True, hess: bool = False
           ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """``log A(t)``, ``rho = J(t) / A(t)`` in (0, 1], ``d log A`` (m, 5) and ``dJ / A`` (m, 5) at rows ``(x, t)``.
 
-    ``A(t) = (alpha+t)^-(r+x) S(t)``, ``J(t) = int_t^inf (alpha+tau)^-(r+x) f(tau) dtau`` (module docstring).
+    ``A(t) = (alpha+t)^-(r+x) S(t)``, ``J(t) = int_t^inf (alpha+tau)^-(r+x) f(tau) dtau`` (module docstring). With
+    ``hess`` (and ``grad``) the last output has 20 columns: ``dJ / A`` and then ``d^2 J / A`` (:data:`_UPPER` order).
     """
     r, alpha, b, s, beta = _split(params)
     a = r + x
@@ -170,11 +173,11 @@ def _tail(params: FloatArray, x: FloatArray, t: FloatArray, grad: bool = True
     np.minimum.at(d_t, t_of, delta)
     order = np.argsort(t_of, kind="stable")
     first = np.searchsorted(t_of[order], np.arange(ut.shape[0] + 1))  # rows of t value j: order[first[j]:first[j+1]]
-    sums = np.empty((m, 6 if grad else 1))
+    sums = np.empty((m, _channels(grad, hess)))
     per_chunk = max(1, _GRID_NODES // (_TAIL_NODES.shape[0] * int(_panel_counts(d_t)[1].max())))
     for c0 in range(0, ut.shape[0], per_chunk):
         c1 = min(ut.shape[0], c0 + per_chunk)
-        base, big_l, q = _node_grid(params, ut[c0:c1], d_t[c0:c1], grad)
+        base, big_l, q = _node_grid(params, ut[c0:c1], d_t[c0:c1], grad, hess)
         if first[c1] - first[c0] >= _BLOCK_ROWS * (c1 - c0):
             for j in range(c0, c1):  # many rows per t: one matrix product per t
                 rows = order[first[j]:first[j + 1]]
@@ -186,9 +189,36 @@ def _tail(params: FloatArray, x: FloatArray, t: FloatArray, grad: bool = True
             sums[rows] = np.matmul(weight[:, None, :], q[local])[:, 0, :]
     rho = sums[:, 0]
     if grad:
+        _scale_by_frequency(sums.T, a)
         dJ = sums[:, 1:]
-        dJ[:, 1] *= a
     return log_A, rho, dlogA, dJ
+
+
+def _channels(grad: bool, hess: bool) -> int:
+    """Node-term channels: the integrand (1), its first derivatives (5) and second-order terms (15)."""
+    return 1 + (5 + (15 if hess else 0) if grad else 0)
+
+
+#: The upper triangle of the 5 x 5 Hessian of ``(r, alpha, b, s, beta)``, row by row: the order of the 15 second-order
+#: channels of the dropout integrals.
+_UPPER = tuple((i, j) for i in range(5) for j in range(i, 5))
+
+
+def _scale_by_frequency(values: FloatArray, a: FloatArray) -> None:
+    """Turn the x-free integrals of the node terms (channels first, :func:`_node_terms`) into those of the
+    derivatives at frequency ``a = r + x`` (broadcast against ``values[0]``), in place.
+
+    ``d log(h f) / dalpha = a g`` with ``g = -1/(alpha+tau)``, so the alpha channel is multiplied by ``a``; of the
+    second-order terms ``d^2 log(hf) + d log(hf) d log(hf)^T``: ``(r, alpha) = g + a (-log(alpha+tau) g)``,
+    ``(alpha, alpha) = (a + a^2) g^2`` and ``(alpha, j) = a g q_j``.
+    """
+    if values.shape[0] > 6:
+        second = values[6:]
+        second[1] *= a
+        second[1] += values[2]
+        second[5] *= a + a * a
+        second[6:9] *= a
+    values[2] *= a
 
 
 def _exp_floored(z: FloatArray) -> FloatArray:
@@ -223,7 +253,7 @@ def _doubling_nodes(first: FloatArray, limit: FloatArray, count: int, nodes: Flo
     return u, w
 
 
-def _node_grid(params: FloatArray, ut: FloatArray, d_t: FloatArray, grad: bool
+def _node_grid(params: FloatArray, ut: FloatArray, d_t: FloatArray, grad: bool, hess: bool = False
                ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """The x-free parts of the dropout integrand at each node of each distinct ``t`` (shape (n_t, K)).
 
@@ -232,17 +262,23 @@ def _node_grid(params: FloatArray, ut: FloatArray, d_t: FloatArray, grad: bool
     """
     count = int(_panel_counts(d_t)[1].max())
     u, wq = _doubling_nodes(d_t, np.full(ut.shape[0], _REACH), count, _TAIL_NODES, _TAIL_WEIGHTS)
-    return _node_terms(params, ut, u, wq, grad)
+    return _node_terms(params, ut, u, wq, grad, hess)
 
 
-def _node_terms(params: FloatArray, t: FloatArray, u: FloatArray, wq: FloatArray, grad: bool
+def _node_terms(params: FloatArray, t: FloatArray, u: FloatArray, wq: FloatArray, grad: bool, hess: bool = False
                 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """The x-free parts of the dropout integrand from ``tau = t`` (shape (m,)) at nodes ``u`` with weights ``wq``
     (shape (m, K)) of ``u = log S(t) - log S(tau)``.
 
     The integrand of ``int h f dtau / A(t)`` at node ``u`` with weight ``w`` is ``exp(base - (r+x) L)``,
     ``base = log w - u``, ``L = log(1 + (tau(u) - t) / (alpha + t))``; ``q`` (m, K, 6 or 1) holds 1 and the
-    derivatives of ``log(h f)`` w.r.t. ``(r, alpha / (r+x), b, s, beta)`` (weight 0: base -inf).
+    derivatives of ``log(h f)`` w.r.t. ``(r, alpha / (r+x), b, s, beta)`` (weight 0: base -inf). With ``hess``, 15
+    more columns: the x-free parts of ``d^2 log(hf) + d log(hf) d log(hf)^T`` in :data:`_UPPER` order, from which
+    :func:`_scale_by_frequency` makes the terms at a frequency. With ``D = beta - 1 + e^{b tau}`` and
+    ``rho = e^{b tau} / D``, ``log f = log(s b) + b tau + s log beta - (s+1) log D`` has the second derivatives
+    ``bb: -1/b^2 - (s+1) tau^2 rho (1-rho)``, ``bs: -tau rho``, ``b beta: (s+1) tau rho / D``, ``ss: -1/s^2``,
+    ``s beta: 1/beta - 1/D``, ``beta beta: -s/beta^2 + (s+1)/D^2``; ``log h = -(r+x) log(alpha+tau)`` gives
+    ``(r, alpha): -1/(alpha+tau)`` and ``(alpha, alpha): (r+x)/(alpha+tau)^2``.
     """
     _, alpha, b, s, beta = _split(params)
     z_t = b * t + _log_den(b, beta, t) - math.log(beta)  # -log S(t) / s
@@ -258,7 +294,7 @@ def _node_terms(params: FloatArray, t: FloatArray, u: FloatArray, wq: FloatArray
         return base, big_l, np.ones((*z.shape, 1))
     log_den = math.log(beta) + z - btau
     inv_den = np.exp(-log_den)
-    q: FloatArray = np.empty((*z.shape, 6))
+    q: FloatArray = np.empty((*z.shape, _channels(True, hess)))
     q[:, :, 0] = 1.0
     np.log(alpha + tau, out=q[:, :, 1])
     q[:, :, 1] *= -1.0
@@ -266,6 +302,22 @@ def _node_terms(params: FloatArray, t: FloatArray, u: FloatArray, wq: FloatArray
     q[:, :, 3] = 1.0 / b + tau - (s + 1.0) * tau * inv_den
     q[:, :, 4] = 1.0 / s + math.log(beta) - btau - log_den
     q[:, :, 5] = s / beta - (s + 1.0) * np.exp(-btau) * inv_den
+    if hess:
+        first = [q[:, :, j] for j in range(1, 6)]
+        inv_d = np.exp(-btau) * inv_den  # 1 / D
+        d2 = {  # second derivatives of log(h f), x-free parts (those in alpha: see _scale_by_frequency)
+            (2, 2): -1.0 / (b * b) - (s + 1.0) * tau * tau * inv_den * ((beta - 1.0) * inv_d),
+            (2, 3): -tau * inv_den,
+            (2, 4): (s + 1.0) * tau * inv_den * inv_d,
+            (3, 3): np.full(z.shape, -1.0 / (s * s)),
+            (3, 4): 1.0 / beta - inv_d,
+            (4, 4): -s / (beta * beta) + (s + 1.0) * inv_d * inv_d,
+        }
+        for col, (i, j) in enumerate(_UPPER, start=6):
+            # (r, alpha): the product only (d^2 log h / dr dalpha = g is added at the frequency); (alpha, alpha): g^2.
+            q[:, :, col] = first[i] * first[j]
+            if (i, j) in d2:
+                q[:, :, col] += d2[(i, j)]
     return base, big_l, q
 
 
@@ -316,7 +368,8 @@ def _singularity_distance(params: FloatArray, z_t: FloatArray) -> FloatArray:
     return out
 
 
-def _interval_sums(params: FloatArray, a: FloatArray, ut: FloatArray, grad: bool) -> tuple[FloatArray, FloatArray]:
+def _interval_sums(params: FloatArray, a: FloatArray, ut: FloatArray, grad: bool, hess: bool = False
+                   ) -> tuple[FloatArray, FloatArray]:
     """``int_{t_j}^{t_{j+1}} h f dtau / A(t_j)`` (column 0) and its derivatives (columns 1-5, as :func:`_tail`'s
     ``dJ / A``) for every frequency (``a = r + x``) and interval between consecutive ages ``ut``: shape
     (6 or 1, n_x, K - 1); and ``log A(t_{j+1}) - log A(t_j)`` (n_x, K - 1), accurate for short intervals.
@@ -344,7 +397,7 @@ def _interval_sums(params: FloatArray, a: FloatArray, ut: FloatArray, grad: bool
     long = layout == 0
     if np.any(long):
         layout[long] = 100 + _panel_count(sigma[long], lim[long])
-    out = np.empty((6 if grad else 1, n_x, t0.shape[0]))
+    out = np.empty((_channels(grad, hess), n_x, t0.shape[0]))
     for code in np.unique(layout):
         idx = np.flatnonzero(layout == code)
         if code < 100:
@@ -353,7 +406,7 @@ def _interval_sums(params: FloatArray, a: FloatArray, ut: FloatArray, grad: bool
             wq = lim[idx, None] * (0.5 * weights)
         else:
             u, wq = _doubling_nodes(sigma[idx], lim[idx], int(code) - 100, _GL16_NODES, _GL16_WEIGHTS)
-        base, big_l, q = _node_terms(params, t0[idx], u, wq, grad)
+        base, big_l, q = _node_terms(params, t0[idx], u, wq, grad, hess)
         k = u.shape[1]
         step = max(1, _CELL_BLOCK // (n_x * k))
         for c0 in range(0, idx.shape[0], step):
@@ -364,7 +417,7 @@ def _interval_sums(params: FloatArray, a: FloatArray, ut: FloatArray, grad: bool
             e = _exp_floored(e)
             out[:, :, idx[sl]] = np.matmul(e.reshape(n_x, m, k).transpose(1, 0, 2), q[sl]).transpose(2, 1, 0)
     if grad:
-        out[2] *= a[:, None]
+        _scale_by_frequency(out, a[:, None])
     log_ratio: FloatArray = np.multiply.outer(-a, np.log1p(dt / (alpha + t0)))
     log_ratio -= full
     return out, log_ratio
@@ -380,7 +433,7 @@ def _panel_count(first: FloatArray, limit: FloatArray) -> npt.NDArray[np.int64]:
     return out
 
 
-def _chain(params: FloatArray, g: Grouping, grad: bool) -> tuple[FloatArray, FloatArray]:
+def _chain(params: FloatArray, g: Grouping, grad: bool, hess: bool = False) -> tuple[FloatArray, FloatArray]:
     """``log A`` (n_x, K) and ``rho = J / A`` with ``dJ / A`` (6 or 1, n_x, K) at every distinct frequency and age.
 
     ``J(t_j) = int_{t_j}^{t_{j+1}} h f dtau + J(t_{j+1})``: from the oldest age (a tail, :func:`_tail`) down, each
@@ -392,14 +445,14 @@ def _chain(params: FloatArray, g: Grouping, grad: bool) -> tuple[FloatArray, Flo
     n_x, n_t = g.x.shape[0], g.t.shape[0]
     ell: FloatArray = np.multiply.outer(-a, np.log(alpha + g.t))
     ell += log_survival(params, g.t)
-    V = np.empty((6 if grad else 1, n_x, n_t))
-    _, rho_top, _, dj_top = _tail(params, g.x, np.full(n_x, g.t[-1]), grad)
+    V = np.empty((_channels(grad, hess), n_x, n_t))
+    _, rho_top, _, dj_top = _tail(params, g.x, np.full(n_x, g.t[-1]), grad, hess)
     V[0, :, -1] = rho_top
     if grad:
         V[1:, :, -1] = dj_top.T
     if n_t == 1:
         return ell, V
-    v, log_ratio = _interval_sums(params, a, g.t, grad)
+    v, log_ratio = _interval_sums(params, a, g.t, grad, hess)
     V[:, :, :-1] = _backward(v, log_ratio, V[:, :, -1])
     return ell, V
 
@@ -463,27 +516,29 @@ class _Cells(NamedTuple):
     log_a: FloatArray  # (m,): log A
     rho: FloatArray  # (m,): J / A
     dj: FloatArray | None  # (m, 5): dJ / A
+    d2j: FloatArray | None = None  # (m, 15): d^2 J / A in _UPPER order (when asked for)
 
 
-def _cells(params: FloatArray, g: Grouping, grad: bool) -> _Cells:
+def _cells(params: FloatArray, g: Grouping, grad: bool, hess: bool = False) -> _Cells:
     """The tails of rows grouped by ``g``: by the chain over all ages when that is cheaper (its cells are every
     (distinct frequency, distinct age)), else one tail per distinct ``(x, T)`` and ``(x, tx)`` (:func:`_uses_chain`)."""
     n_t = g.t.shape[0]
     of_age = g.rows[:, 0] * n_t + g.rows[:, 1]
     of_recency = g.rows[:, 0] * n_t + g.rows[:, 2]
     if _uses_chain(g):
-        ell, V = _chain(params, g, grad)
+        ell, V = _chain(params, g, grad, hess)
         x = np.repeat(g.x, n_t)
         t = np.tile(g.t, g.x.shape[0])
         flat = V.reshape(V.shape[0], -1)
-        return _Cells(of_age, of_recency, x, t, ell.reshape(-1), flat[0], flat[1:].T if grad else None)
+        return _Cells(of_age, of_recency, x, t, ell.reshape(-1), flat[0], flat[1:6].T if grad else None,
+                      flat[6:].T if hess else None)
     # Few rows per distinct pair of ages (continuous ages): a tail per distinct (x, T) and (x, tx) pair.
     n = of_age.shape[0]
     cells, inverse = np.unique(np.concatenate([of_age, of_recency]), return_inverse=True)
     inverse = inverse.reshape(-1)
     x, t = g.x[cells // n_t], g.t[cells % n_t]
-    log_a, rho, _, dj = _tail(params, x, t, grad)
-    return _Cells(inverse[:n], inverse[n:], x, t, log_a, rho, dj if grad else None)
+    log_a, rho, _, dj = _tail(params, x, t, grad, hess)
+    return _Cells(inverse[:n], inverse[n:], x, t, log_a, rho, dj[:, :5] if grad else None, dj[:, 5:] if hess else None)
 
 
 def _log_dlogA(params: FloatArray, x: FloatArray, T: FloatArray) -> FloatArray:
@@ -501,12 +556,12 @@ def _log_dlogA(params: FloatArray, x: FloatArray, T: FloatArray) -> FloatArray:
 
 
 def _log_terms(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, grad: bool,
-               groups: Grouping | None = None) -> tuple[FloatArray, FloatArray, _Cells]:
+               groups: Grouping | None = None, hess: bool = False) -> tuple[FloatArray, FloatArray, _Cells]:
     """``log(L/C)`` and ``log P(alive)`` per row, and the cells they came from.
 
     ``L/C = A(T) (1 - rho_T) + A(tx) rho_tx`` (module docstring).
     """
-    c = _cells(params, group_rows(x, tx, T) if groups is None else groups, grad)
+    c = _cells(params, group_rows(x, tx, T) if groups is None else groups, grad, hess)
     a_T, a_t = c.log_a[c.of_age], c.log_a[c.of_recency]
     # rho_T < 1 up to rounding; a node sum a few ulps above 1 must not make the alive part negative.
     alive_part = np.maximum(1.0 - c.rho[c.of_age], 0.0)
@@ -581,6 +636,150 @@ def loglik_summed(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArr
     grad[0] += float(np.einsum("i,i->", per_x, special.digamma(a))) + total * (math.log(alpha) - special.digamma(r))
     grad[1] += total * r / alpha
     return np.array([ll]), grad[None, :]
+
+
+def _log_d2logA(params: FloatArray, x: FloatArray, T: FloatArray) -> FloatArray:
+    """Second derivatives of ``log A(T) = -(r+x) log(alpha+T) + s log beta - s log D(T)`` (``D = beta - 1 + e^{bT}``)
+    w.r.t. ``(r, alpha, b, s, beta)`` at ``(x, T)``, shape (m, 15) in :data:`_UPPER` order."""
+    r, alpha, b, s, beta = _split(params)
+    ld_T = _log_den(b, beta, T)
+    rho = np.exp(-ld_T)  # e^{bT} / D
+    inv_d = np.exp(-b * T) * rho  # 1 / D
+    out = np.zeros((x.shape[0], 15))
+    col = {ij: k for k, ij in enumerate(_UPPER)}
+    inv_at = 1.0 / (alpha + T)
+    out[:, col[0, 1]] = -inv_at
+    out[:, col[1, 1]] = (r + x) * inv_at * inv_at
+    out[:, col[2, 2]] = -s * T * T * rho * ((beta - 1.0) * inv_d)
+    out[:, col[2, 3]] = -T * rho
+    out[:, col[2, 4]] = s * T * rho * inv_d
+    out[:, col[3, 4]] = 1.0 / beta - inv_d
+    out[:, col[4, 4]] = -s / (beta * beta) + s * inv_d * inv_d
+    return out
+
+
+def _rows_with_hessian(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, g: Grouping
+                       ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per row: ``log(L/C)``, its gradient (n, 5) and its Hessian's upper triangle (n, 15, :data:`_UPPER` order).
+
+    ``N = L/C = A(T) - J(T) + J(tx)``, so ``d^2 log N = [A_T (d^2 log A_T + d log A_T d log A_T^T) - d^2 J_T + d^2 J_tx]
+    / N - d log N d log N^T``, with the dropout integrals differentiated twice under the integral on the same nodes
+    (the cells' ``d2j``).
+    """
+    log_lc, _, c = _log_terms(params, x, tx, T, True, g, hess=True)
+    assert c.dj is not None and c.d2j is not None
+    share_T, share_t = _shares(log_lc, c)
+    g_a = _log_dlogA(params, x, T)
+    grad = g_a - c.dj[c.of_age]
+    grad *= share_T[:, None]
+    grad += share_t[:, None] * c.dj[c.of_recency]
+    upper = _log_d2logA(params, x, T)
+    for k, (i, j) in enumerate(_UPPER):
+        upper[:, k] += g_a[:, i] * g_a[:, j]
+    upper -= c.d2j[c.of_age]
+    upper *= share_T[:, None]
+    upper += share_t[:, None] * c.d2j[c.of_recency]
+    for k, (i, j) in enumerate(_UPPER):
+        upper[:, k] -= grad[:, i] * grad[:, j]
+    return log_lc, grad, upper
+
+
+def _full(upper: FloatArray) -> FloatArray:
+    """(m, 5, 5) symmetric matrices from their upper triangles (m, 15)."""
+    out = np.empty((upper.shape[0], 5, 5))
+    for k, (i, j) in enumerate(_UPPER):
+        out[:, i, j] = out[:, j, i] = upper[:, k]
+    return out
+
+
+def loglik_hessian(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, groups: Grouping | None = None
+                   ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`loglik` and the per-row Hessian w.r.t. ``(r, alpha, b, s, beta)`` in one pass.
+
+    The closed-form parts (``log Gamma(r+x) alpha^r / Gamma(r)``, ``log A``) are differentiated twice directly; the
+    dropout integrals ``J`` twice under the integral, on the nodes of the value (the integration limits do not depend
+    on the parameters): ``d^2 J = int h f [d^2 log(hf) + d log(hf) d log(hf)^T] dtau`` (:func:`_node_terms`), carried
+    through the chain over the ages like the value. ``ll`` and ``grad`` equal :func:`loglik`'s to rounding (the node
+    sums are the same sums, in products with more columns).
+
+    Returns
+    -------
+    (ll, grad, hess):
+        Shapes (n,), (n, 5), (n, 5, 5).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> params = np.array([0.55, 10.6, 0.05, 0.61, 0.6])
+    >>> x, tx, T = np.array([0.0, 2.0]), np.array([0.0, 30.43]), np.array([38.86, 38.86])
+    >>> ll, grad, hess = loglik_hessian(params, x, tx, T)
+    >>> bool(np.allclose(ll, loglik(params, x, tx, T)[0], rtol=1e-13)), hess.shape
+    (True, (2, 5, 5))
+    """
+    r, alpha, _, _, _ = _split(params)
+    g = group_rows(x, tx, T) if groups is None else groups
+    log_lc, grad, upper = _rows_with_hessian(params, x, tx, T, g)
+    a = r + g.x
+    x_of = g.rows[:, 0]
+    ll: FloatArray = (special.gammaln(a) - special.gammaln(r) + r * math.log(alpha))[x_of] + log_lc
+    grad[:, 0] += (special.digamma(a) - special.digamma(r) + math.log(alpha))[x_of]
+    grad[:, 1] += r / alpha
+    hess = _full(upper)
+    hess[:, 0, 0] += (special.zeta(2.0, a) - float(special.zeta(2.0, r)))[x_of]  # trigamma
+    hess[:, 0, 1] += 1.0 / alpha
+    hess[:, 1, 0] += 1.0 / alpha
+    hess[:, 1, 1] -= r / (alpha * alpha)
+    return ll, grad, hess
+
+
+def loglik_hessian_summed(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, weights: FloatArray,
+                          groups: Grouping | None = None) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``sum(weights * ll)``, ``sum(weights * grad)`` and ``sum(weights * hess)`` of :func:`loglik_hessian` (shapes
+    (1,), (1, 5), (1, 5, 5)): the Hessian kernel of the summed likelihood :func:`loglik_summed` (the same value and
+    gradient to rounding).
+
+    As :func:`loglik_summed`, the terms that depend on a row's cells only are summed per (frequency, age) cell before
+    they are applied; only ``d log N d log N^T`` needs each row's gradient.
+    """
+    r, alpha, _, _, _ = _split(params)
+    g = group_rows(x, tx, T) if groups is None else groups
+    log_lc, _, c = _log_terms(params, x, tx, T, True, g, hess=True)
+    assert c.dj is not None and c.d2j is not None
+    share_T, share_t = _shares(log_lc, c)
+    m = c.log_a.shape[0]
+    on_T = np.bincount(c.of_age, weights=weights * share_T, minlength=m)
+    on_t = np.bincount(c.of_recency, weights=weights * share_t, minlength=m)
+    used = np.flatnonzero(on_T)  # the cells of some row's (x, T)
+    g_a = _log_dlogA(params, c.x[used], c.t[used])
+    # einsum, not BLAS: a threaded dot on a busy machine costs milliseconds (see _estimation._objective).
+    grad = np.einsum("i,ij->j", on_T[used], g_a)
+    grad += np.einsum("i,ij->j", on_t - on_T, c.dj)
+    h_a = _log_d2logA(params, c.x[used], c.t[used])
+    for k, (i, j) in enumerate(_UPPER):
+        h_a[:, k] += g_a[:, i] * g_a[:, j]
+    upper = np.einsum("i,ij->j", on_T[used], h_a)
+    upper += np.einsum("i,ij->j", on_t - on_T, c.d2j)
+    # Each row's d log N (as in loglik) for the outer product.
+    position = np.zeros(m, dtype=np.intp)
+    position[used] = np.arange(used.shape[0])
+    row_grad = g_a[position[c.of_age]]
+    row_grad -= c.dj[c.of_age]
+    row_grad *= share_T[:, None]
+    row_grad += share_t[:, None] * c.dj[c.of_recency]
+    outer = np.einsum("ij,ik->jk", row_grad * weights[:, None], row_grad)
+    a = r + g.x
+    per_x = np.bincount(g.rows[:, 0], weights=weights, minlength=a.shape[0])
+    total = float(weights.sum())
+    ll = (float(np.einsum("i,i->", per_x, special.gammaln(a))) + float(np.einsum("i,i->", weights, log_lc))
+          + total * (r * math.log(alpha) - special.gammaln(r)))
+    grad[0] += float(np.einsum("i,i->", per_x, special.digamma(a))) + total * (math.log(alpha) - special.digamma(r))
+    grad[1] += total * r / alpha
+    hess = _full(upper[None, :])[0] - outer
+    hess[0, 0] += float(np.einsum("i,i->", per_x, special.zeta(2.0, a))) - total * float(special.zeta(2.0, r))
+    hess[0, 1] += total / alpha
+    hess[1, 0] += total / alpha
+    hess[1, 1] -= total * r / (alpha * alpha)
+    return np.array([ll]), grad[None, :], hess[None, :, :]
 
 
 # --------------------------------------------------------------------------------------------------

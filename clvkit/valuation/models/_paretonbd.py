@@ -64,7 +64,8 @@ from ._simulate import simulate_paretonbd as simulate
 
 __all__ = [
     "Groups", "dert", "discounted_residual", "expected_purchases", "expected_purchases_new",
-    "expected_purchases_path", "group_rows", "log_g", "log_probability_alive", "loglik", "probability_alive",
+    "expected_purchases_path", "group_rows", "log_g", "log_probability_alive", "loglik", "loglik_hessian",
+    "probability_alive",
     "probability_of_purchases", "probability_of_purchases_new", "simulate",
 ]
 
@@ -150,12 +151,55 @@ def group_rows(x: FloatArray, tx: FloatArray, T: FloatArray, key: IntArray | Non
                   keys[first_tx], keys[first_T], cx[first_tx], cx[first_T])
 
 
-def _alive_part(params: tuple[Any, Any, Any, Any], x: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``A = log E(T) + log G(1/kappa_T; s, r+x)`` and its gradient, shapes (m,), (m, 4) (params: :func:`_columns`)."""
+def _log_e_hessian(a: Any, s: Any, ua: FloatArray, ub: FloatArray, m: int) -> FloatArray:
+    """Second derivatives of ``log E(t) = -(r+x) log(alpha+t) - s log(beta+t)`` w.r.t. ``(r, alpha, s, beta)``,
+    shape (m, 4, 4); ``ua = 1/(alpha+t)``, ``ub = 1/(beta+t)``."""
+    out = np.zeros((m, 4, 4))
+    out[:, 0, 1] = out[:, 1, 0] = -ua
+    out[:, 1, 1] = a * ua * ua
+    out[:, 2, 3] = out[:, 3, 2] = -ub
+    out[:, 3, 3] = s * ub * ub
+    return out
+
+
+def _add_log_g_hessian(out: FloatArray, h: FloatArray, lk_jac: tuple[FloatArray, FloatArray], p_col: int,
+                       q_col: int, g_lk: FloatArray) -> None:
+    """Add the Hessian of ``log G(kappa; p, q)`` w.r.t. ``(r, alpha, s, beta)`` to ``out`` (m, 4, 4).
+
+    ``h`` (m, 6): :func:`log_g`'s second derivatives w.r.t. ``(log kappa, p, q)``; ``log kappa = c_a log(alpha+t) +
+    c_b log(beta+t)`` with ``lk_jac = (c_a / (alpha+t), c_b / (beta+t))`` its derivatives (``c = +-1``), ``p`` and
+    ``q`` the parameters in columns ``p_col``, ``q_col`` plus a constant; ``g_lk`` the first derivative w.r.t.
+    ``log kappa`` (times the second derivatives of ``log kappa``, ``-c / (alpha+t)^2`` and ``-c / (beta+t)^2``).
+    """
+    ja, jb = lk_jac
+    out[:, 1, 1] += h[:, 0] * ja * ja - g_lk * ja * np.abs(ja)
+    out[:, 3, 3] += h[:, 0] * jb * jb - g_lk * jb * np.abs(jb)
+    out[:, 1, 3] += h[:, 0] * ja * jb
+    out[:, 3, 1] += h[:, 0] * ja * jb
+    for col, k in ((p_col, 1), (q_col, 2)):
+        out[:, 1, col] += h[:, k] * ja
+        out[:, col, 1] += h[:, k] * ja
+        out[:, 3, col] += h[:, k] * jb
+        out[:, col, 3] += h[:, k] * jb
+    out[:, p_col, p_col] += h[:, 3]
+    out[:, q_col, q_col] += h[:, 5]
+    out[:, p_col, q_col] += h[:, 4]
+    out[:, q_col, p_col] += h[:, 4]
+
+
+def _alive_part(params: tuple[Any, Any, Any, Any], x: FloatArray, T: FloatArray, hess: FloatArray | None = None
+                ) -> tuple[FloatArray, FloatArray]:
+    """``A = log E(T) + log G(1/kappa_T; s, r+x)`` and its gradient, shapes (m,), (m, 4) (params: :func:`_columns`);
+    with ``hess`` (m, 4, 4) its second derivatives are written there."""
     r, alpha, s, beta = params
     a = r + x
     la, lb = np.log(alpha + T), np.log(beta + T)
-    lh, h_lk, h_p, h_q = log_g(la - lb, np.broadcast_to(s, x.shape), a, grad=True)
+    h_g = None if hess is None else np.empty((x.shape[0], 6))
+    lh, h_lk, h_p, h_q = log_g(la - lb, np.broadcast_to(s, x.shape), a, grad=True, hess_out=h_g)
+    if hess is not None and h_g is not None:
+        ua, ub = 1.0 / (alpha + T), 1.0 / (beta + T)
+        hess[...] = _log_e_hessian(a, s, ua, ub, x.shape[0])
+        _add_log_g_hessian(hess, h_g, (ua, -ub), 2, 0, h_lk)
     value: FloatArray = -a * la - s * lb + lh
     grad = np.empty((x.shape[0], 4))
     grad[:, 0] = -la + h_q
@@ -165,12 +209,19 @@ def _alive_part(params: tuple[Any, Any, Any, Any], x: FloatArray, T: FloatArray)
     return value, grad
 
 
-def _dropout_part(params: tuple[Any, Any, Any, Any], x: FloatArray, tx: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """``B = log E(tx) + log G(kappa_tx; r+x, s)`` and its gradient, shapes (m,), (m, 4) (params: :func:`_columns`)."""
+def _dropout_part(params: tuple[Any, Any, Any, Any], x: FloatArray, tx: FloatArray, hess: FloatArray | None = None
+                  ) -> tuple[FloatArray, FloatArray]:
+    """``B = log E(tx) + log G(kappa_tx; r+x, s)`` and its gradient, shapes (m,), (m, 4) (params: :func:`_columns`);
+    with ``hess`` (m, 4, 4) its second derivatives are written there."""
     r, alpha, s, beta = params
     a = r + x
     la, lb = np.log(alpha + tx), np.log(beta + tx)
-    lg, g_lk, g_p, g_q = log_g(lb - la, a, np.broadcast_to(s, x.shape), grad=True)
+    h_g = None if hess is None else np.empty((x.shape[0], 6))
+    lg, g_lk, g_p, g_q = log_g(lb - la, a, np.broadcast_to(s, x.shape), grad=True, hess_out=h_g)
+    if hess is not None and h_g is not None:
+        ua, ub = 1.0 / (alpha + tx), 1.0 / (beta + tx)
+        hess[...] = _log_e_hessian(a, s, ua, ub, x.shape[0])
+        _add_log_g_hessian(hess, h_g, (-ua, ub), 0, 2, g_lk)
     value: FloatArray = -a * la - s * lb + lg
     grad = np.empty((x.shape[0], 4))
     grad[:, 0] = -la + g_p
@@ -181,22 +232,43 @@ def _dropout_part(params: tuple[Any, Any, Any, Any], x: FloatArray, tx: FloatArr
 
 
 def _frequency_part(params: tuple[Any, Any, Any, Any], x: FloatArray,
-                    x_codes: tuple[FloatArray, IntArray] | None = None) -> tuple[FloatArray, FloatArray]:
+                    x_codes: tuple[FloatArray, IntArray] | None = None, hess: FloatArray | None = None,
+                    hess_codes: tuple[FloatArray, IntArray] | None = None) -> tuple[FloatArray, FloatArray]:
     """``log[Gamma(r+x) alpha^r beta^s / Gamma(r)]`` and its gradient.
 
     ``x_codes`` (the distinct values of ``x`` and each row's index into them) lets the gamma-function terms be
     evaluated once per distinct ``x`` when ``r`` is one number (many rows share a frequency: with covariates, the
-    pairs of every covariate group). ``params``: :func:`_columns`.
+    pairs of every covariate group). ``params``: :func:`_columns`. With ``hess`` (m, 4, 4) the second derivatives
+    are added to it (trigamma terms, ``1/alpha``, ``-r/alpha^2``, ``1/beta``, ``-s/beta^2``); ``hess_codes`` (as
+    ``x_codes``) lets the trigamma terms alone be evaluated once per distinct ``x``.
     """
+    if hess_codes is not None and x_codes is None and isinstance(params[0], float):
+        x_codes_hess = hess_codes
+    else:
+        x_codes_hess = None
     r, alpha, s, beta = params
     if x_codes is not None and isinstance(r, float):
         x_u, code = x_codes
         log_ratio = (special.gammaln(r + x_u) - special.gammaln(r))[code]
         d_log_ratio = (special.digamma(r + x_u) - special.digamma(r))[code]
+        if hess is not None:
+            hess[:, 0, 0] += (special.zeta(2.0, r + x_u) - special.zeta(2.0, r))[code]  # trigamma
     else:
         a = r + x
         log_ratio = special.gammaln(a) - special.gammaln(r)
         d_log_ratio = special.digamma(a) - special.digamma(r)
+        if hess is not None and x_codes_hess is not None:
+            x_u, code = x_codes_hess
+            hess[:, 0, 0] += (special.zeta(2.0, r + x_u) - special.zeta(2.0, r))[code]  # trigamma
+        elif hess is not None:
+            hess[:, 0, 0] += special.zeta(2.0, a) - special.zeta(2.0, r)  # trigamma
+    if hess is not None:
+        hess[:, 0, 1] += 1.0 / alpha
+        hess[:, 1, 0] += 1.0 / alpha
+        hess[:, 1, 1] -= r / (alpha * alpha)
+        hess[:, 2, 3] += 1.0 / beta
+        hess[:, 3, 2] += 1.0 / beta
+        hess[:, 3, 3] -= s / (beta * beta)
     value: FloatArray = log_ratio + r * np.log(alpha) + s * np.log(beta)
     grad = np.empty((x.shape[0], 4))
     grad[:, 0] = d_log_ratio + np.log(alpha)
@@ -238,6 +310,51 @@ def loglik(
     (ll, grad):
         ``ll`` of shape (n,), ``grad`` of shape (n, 4).
     """
+    ll, grad, _ = _loglik(params, x, tx, T, groups, False)
+    return ll, grad
+
+
+def loglik_hessian(
+    params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, groups: Groups | None = None
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per-customer log-likelihood, gradient and Hessian w.r.t. ``(r, alpha, s, beta)`` in one pass.
+
+    ``ll`` and ``grad`` are :func:`loglik`'s (the same operations). ``log L = log(e^A + e^B)`` with ``A`` the
+    alive term and ``B`` the dropout term at the pair level (:func:`loglik`), so with ``w = e^A / (e^A + e^B)``
+
+    ``H = w H_A + (1 - w) H_B + w (1 - w) (g_A - g_B)(g_A - g_B)^T``;
+
+    ``H_A`` and ``H_B`` are the second derivatives of ``log E``, of the gamma-function terms (trigamma) and of
+    ``log G`` (:func:`log_g` with ``hess_out``: the series differentiated twice term by term, or the quadrature
+    differentiated twice under the integral), chained through ``log kappa`` and ``r + x``.
+
+    Parameters and ``groups``: as :func:`loglik` (``params`` of shape (4,) or one row per key).
+
+    Returns
+    -------
+    (ll, grad, hess):
+        Shapes (n,), (n, 4), (n, 4, 4).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> params = np.array([0.55, 10.58, 0.61, 11.67])
+    >>> x, tx, T = np.array([0.0, 2.0]), np.array([0.0, 30.43]), np.array([38.86, 38.86])
+    >>> ll, grad, hess = loglik_hessian(params, x, tx, T)
+    >>> bool(np.array_equal(ll, loglik(params, x, tx, T)[0])), hess.shape
+    (True, (2, 4, 4))
+    >>> bool(np.allclose(hess, hess.transpose(0, 2, 1)))
+    True
+    """
+    ll, grad, hess = _loglik(params, x, tx, T, groups, True)
+    assert hess is not None
+    return ll, grad, hess
+
+
+def _loglik(
+    params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray, groups: Groups | None, want_hess: bool
+) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+    """:func:`loglik` and, when ``want_hess``, the per-row Hessian (:func:`loglik_hessian`)."""
     codes_T = codes_tx = None
     if groups is None:
         x_T, T_u, x_tx, tx_u = x, T, x, tx
@@ -247,10 +364,17 @@ def loglik(
         p_T, p_tx = _columns(params, groups.key_age), _columns(params, groups.key_tx)
         if params.ndim == 2:  # pairs of several parameter rows repeat each frequency
             codes_T, codes_tx = (groups.x_u, groups.xcode_age), (groups.x_u, groups.xcode_tx)
+    hA = np.empty((x_T.shape[0], 4, 4)) if want_hess else None
+    hB = np.empty((x_tx.shape[0], 4, 4)) if want_hess else None
     # log C (which depends on x only) is added to both parts at the pair level: log(C e^A + C e^B).
-    A, gA = (u + v for u, v in zip(_alive_part(p_T, x_T, T_u), _frequency_part(p_T, x_T, codes_T), strict=True))
-    B, gB = (u + v for u, v in zip(_dropout_part(p_tx, x_tx, tx_u), _frequency_part(p_tx, x_tx, codes_tx),
+    # The trigamma terms of the Hessian once per distinct x (the value and gradient keep their own route).
+    hc_T = hc_tx = None
+    if groups is not None and want_hess:
+        hc_T, hc_tx = (groups.x_u, groups.xcode_age), (groups.x_u, groups.xcode_tx)
+    A, gA = (u + v for u, v in zip(_alive_part(p_T, x_T, T_u, hA), _frequency_part(p_T, x_T, codes_T, hA, hc_T),
                                    strict=True))
+    B, gB = (u + v for u, v in zip(_dropout_part(p_tx, x_tx, tx_u, hB),
+                                   _frequency_part(p_tx, x_tx, codes_tx, hB, hc_tx), strict=True))
     if groups is not None:
         A, B = A[groups.inv_age], B[groups.inv_tx]
     # log(e^A + e^B) and the weight of the first term, with one exp and one log1p.
@@ -267,7 +391,29 @@ def loglik(
             ga, gb = ga[groups.inv_age], gb[groups.inv_tx]
         grad_t[j] = gb + w_alive * (ga - gb)
     grad: FloatArray = grad_t.T
-    return ll, grad
+    if hA is None or hB is None:
+        return ll, grad, None
+    # Per row, entry by entry (10 distinct ones) on 1-D columns gathered from the pairs, into a (4, 4, n) array
+    # returned as its (n, 4, 4) view: far cheaper than gathering and combining (n, 4, 4) blocks.
+    w_dead = np.where(diff >= 0, e, 1.0) / (1.0 + e)  # 1 - w_alive without cancellation
+    w_both = w_alive * w_dead
+    d = np.empty((4, ll.shape[0]))  # g_A - g_B per parameter
+    for j in range(4):
+        ga, gb = gA[:, j], gB[:, j]
+        if groups is not None:
+            ga, gb = ga[groups.inv_age], gb[groups.inv_tx]
+        d[j] = ga - gb
+    hess_t = np.empty((4, 4, ll.shape[0]))
+    for i in range(4):
+        for j in range(i, 4):
+            ha, hb = hA[:, i, j], hB[:, i, j]
+            if groups is not None:
+                ha, hb = ha[groups.inv_age], hb[groups.inv_tx]
+            hess_t[i, j] = w_alive * ha + w_dead * hb + w_both * d[i] * d[j]
+            if j != i:
+                hess_t[j, i] = hess_t[i, j]
+    hess: FloatArray = hess_t.transpose(2, 0, 1)
+    return ll, grad, hess
 
 
 def _log_alive_dead(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray

@@ -191,9 +191,15 @@ def _march(f: _Concave, start: FloatArray, direction: float) -> tuple[list[IntAr
     return out_rows, out_start, out_len, unfinished
 
 
-def _concave_quadrature(f: _Concave, knee_moments: bool = False) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _concave_quadrature(f: _Concave, knee_moments: bool = False,
+                        second_out: tuple[FloatArray, FloatArray] | None = None
+                        ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """``log int exp(phi)`` per row and, optionally, the ``exp(phi)``-weighted means of every knee's
     ``softplus(y - d_k)`` and ``expit(y - d_k)`` - all that derivatives under the integral need.
+
+    ``second_out`` (with ``knee_moments``; arrays of shapes (n, 2K, 2K) and (n, K)) receives what second
+    derivatives need: the weighted covariances of the features ``(softplus_0..K-1, expit_0..K-1)``, computed about
+    their means (no cancellation of large equal means), and the weighted means of ``expit (1 - expit)`` per knee.
 
     Returns
     -------
@@ -242,6 +248,23 @@ def _concave_quadrature(f: _Concave, knee_moments: bool = False) -> tuple[FloatA
                 acc = np.zeros(n)
                 acc[has] = np.add.reduceat((scaled * values).sum(axis=1), first[has])
                 target[:, k] = acc / safe_total
+        if second_out is not None:
+            cov, mean_dsig = second_out
+            centred = [sp - mean_sp[rows, k, None] for k, sp in enumerate(pieces)]
+            sigs = [np.exp((nodes - f.d[rows, k, None]) - sp) for k, sp in enumerate(pieces)]
+            centred += [sig - mean_sig[rows, k, None] for k, sig in enumerate(sigs)]
+
+            def weighted_mean(values: FloatArray) -> FloatArray:
+                acc = np.zeros(n)
+                acc[has] = np.add.reduceat((scaled * values).sum(axis=1), first[has])
+                out: FloatArray = acc / safe_total
+                return out
+
+            for i, ci in enumerate(centred):
+                for j in range(i, len(centred)):
+                    cov[:, i, j] = cov[:, j, i] = weighted_mean(ci * centred[j])
+            for k, sig in enumerate(sigs):
+                mean_dsig[:, k] = weighted_mean(sig * (1.0 - sig))
     return log_integral, mean_sp, mean_sig
 
 
@@ -249,7 +272,7 @@ def _concave_quadrature(f: _Concave, knee_moments: bool = False) -> tuple[FloatA
 # G(kappa; p, q)
 # --------------------------------------------------------------------------------------------------
 def _g_series(
-    log_kappa: FloatArray, p: FloatArray, q: FloatArray, grad: bool
+    log_kappa: FloatArray, p: FloatArray, q: FloatArray, grad: bool, hess_out: FloatArray | None = None
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
     """``log G`` and its derivatives (w.r.t. ``log kappa``, ``p``, ``q``) by the hypergeometric series.
 
@@ -257,7 +280,14 @@ def _g_series(
     ``z = 1 - kappa``. Form B (``kappa > 1``): ``G = q/((p+q) kappa) sum_k T_k`` with
     ``T_{k+1} = T_k (q+1+k)/(p+q+1+k) z``, ``z = 1 - 1/kappa``. Rows whose sum has not converged
     within the term budget are flagged (fourth output ``ok`` False).
+
+    ``hess_out`` (shape (n, 6), with ``grad``) receives the second derivatives of ``log G`` w.r.t. ``(log kappa,
+    p, q)`` in the order ``(ll, lp, lq, pp, pq, qq)``, from the same loop (the values and first derivatives are the
+    same with or without it). With ``pi_k = T_k / S`` the weights of the terms, ``d^2 log S = E_pi[d^2 log T_k] +
+    Cov_pi(d log T_k)``; ``log T_k = sum_{j<k} [log(u+j) - log(m1+j)] + k log z`` is separable in ``z``, and its
+    second derivatives in ``(u, m1)`` are sums of ``1/(u+j)^2`` and ``1/(m1+j)^2``, accumulated with the terms.
     """
+    want_hess = grad and hess_out is not None
     n = log_kappa.shape[0]
     form_a = log_kappa <= 0
     z = np.where(form_a, -np.expm1(log_kappa), -np.expm1(-log_kappa))
@@ -267,6 +297,9 @@ def _g_series(
     Sd1 = np.zeros(n)  # sum_k T_k sum_{j<k} (m1-u)/((u+j)(m1+j)): d/du + d/dm1 of log T_k, no cancellation
     Sd2 = np.zeros(n)  # sum_k T_k sum_{j<k} 1/(m1+j): -d/dm1 of log T_k
     Sz = np.zeros(n)  # sum_k k T_k / z
+    # Second-order sums (want_hess): k(k-1) T_k / z^2, k T_k D1_k / z, k T_k D2_k / z, T_k D1^2, T_k D2^2, T_k D1 D2,
+    # T_k E1_k, T_k E2_k with E1_k = sum_{j<k} 1/(m1+j)^2 and E2_k = sum_{j<k} [1/(m1+j)^2 - 1/(u+j)^2].
+    second = np.zeros((8, n)) if want_hess else np.zeros((8, 0))
     ok = np.zeros(n, dtype=bool)
     idx = np.flatnonzero(z <= _SERIES_MAX_Z)
     za, ua, ma = z[idx], u[idx], m1[idx]
@@ -274,6 +307,8 @@ def _g_series(
     Ta, Sa = np.ones(idx.size), np.ones(idx.size)
     D1, D2, Sd1a, Sd2a, Sza = (np.zeros(idx.size) for _ in range(5))
     tail_factor = 1.0 / (1.0 - za) ** 2
+    sec = np.zeros((8, idx.size)) if want_hess else np.zeros((8, 0))
+    E1, E2, Tz = (np.zeros(idx.size if want_hess else 0) for _ in range(3))  # Tz = T_k / z
     k = 0
     while idx.size:
         uk = ua + k
@@ -283,9 +318,29 @@ def _g_series(
             Sza += (k + 1) * (Ta * c)
             D1 += gap / (uk * mk)
             D2 += 1.0 / mk
+        if want_hess:
+            tz_next = Ta * c  # T_{k+1} / z
+            inv_m = 1.0 / mk
+            E1 += inv_m * inv_m
+            # 1/mk^2 - 1/uk^2 = -(1/uk - 1/mk)(1/uk + 1/mk), 1/uk - 1/mk = gap/(uk mk) > 0: no cancellation.
+            E2 -= (gap / (uk * mk)) * (inv_m + 1.0 / uk)
+            sec[0] += ((k + 1) * k) * (Tz * c)
+            Tz = tz_next
+            tz_next = tz_next * (k + 1)
+            sec[1] += tz_next * D1
+            sec[2] += tz_next * D2
         Ta *= c * za
         Sa += Ta
-        if grad:
+        if want_hess:
+            t1, t2 = Ta * D1, Ta * D2
+            Sd1a += t1
+            Sd2a += t2
+            sec[3] += t1 * D1
+            sec[4] += t2 * D2
+            sec[5] += t1 * D2
+            sec[6] += Ta * E1
+            sec[7] += Ta * E2
+        elif grad:
             Sd1a += Ta * D1
             Sd2a += Ta * D2
         k += 1
@@ -307,6 +362,9 @@ def _g_series(
         idx, za, ua, ma, gap, Ta, Sa = idx[keep], za[keep], ua[keep], ma[keep], gap[keep], Ta[keep], Sa[keep]
         D1, D2, Sd1a, Sd2a, Sza = D1[keep], D2[keep], Sd1a[keep], Sd2a[keep], Sza[keep]
         tail_factor = tail_factor[keep]
+        if want_hess:
+            second[:, sel] = sec[:, fin]
+            sec, E1, E2, Tz = sec[:, keep], E1[keep], E2[keep], Tz[keep]
     logS = np.log(S)
     pq = p + q
     log_g_val = np.log(q) - np.log(pq) + logS - np.where(form_a, 0.0, log_kappa)
@@ -319,17 +377,40 @@ def _g_series(
     d_m = -Sd2 / S  # d/dm1 alone
     d_p = -1.0 / pq + np.where(form_a, d_u, d_m)
     d_q = p / (q * pq) + np.where(form_a, d_m, d_u)
+    if want_hess:
+        assert hess_out is not None
+        # log S in the directions U (u and m1 together: p in form A, q in form B), M (m1 alone) and z.
+        mean_z = Sz / S
+        szz, sz1, sz2, s11, s22, s12, se1, se2 = second / S
+        h_uu = se2 + s11 - d_u * d_u
+        h_mm = se1 + s22 - d_m * d_m
+        h_um = se1 - s12 - d_u * d_m
+        h_zz = szz - mean_z * mean_z
+        h_zu = sz1 - mean_z * d_u
+        h_zm = -sz2 - mean_z * d_m
+        dz = kappa_factor  # dz / dlog(kappa); d^2 z / dlog(kappa)^2 = -(1 - z) in both forms
+        inv_pq2 = 1.0 / (pq * pq)
+        hess_out[:, 0] = h_zz * dz * dz - mean_z * (1.0 - z)
+        hess_out[:, 1] = dz * np.where(form_a, h_zu, h_zm)
+        hess_out[:, 2] = dz * np.where(form_a, h_zm, h_zu)
+        hess_out[:, 3] = np.where(form_a, h_uu, h_mm) + inv_pq2
+        hess_out[:, 4] = h_um + inv_pq2
+        hess_out[:, 5] = np.where(form_a, h_mm, h_uu) + inv_pq2 - 1.0 / (q * q)
     return log_g_val, d_lk, d_p, d_q, ok
 
 
 def _g_quadrature(
-    log_kappa: FloatArray, p: FloatArray, q: FloatArray, grad: bool
+    log_kappa: FloatArray, p: FloatArray, q: FloatArray, grad: bool, hess_out: FloatArray | None = None
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """``log G`` and derivatives from ``G = int exp(phi(y)) dy``, ``y = log v``:
 
     ``phi = log q + y - (q+1) softplus(y) - p softplus(y + log kappa)``; derivatives under the integral:
     ``d phi/dp = -softplus(y + log kappa)``, ``d phi/dq = 1/q - softplus(y)``,
     ``d phi/d log kappa = -p expit(y + log kappa)``.
+
+    ``hess_out`` (shape (n, 6), with ``grad``): the second derivatives ``(ll, lp, lq, pp, pq, qq)`` of ``log G``
+    w.r.t. ``(log kappa, p, q)``, ``E[d^2 phi] + Cov(d phi)`` under the normalised integrand, with
+    ``d^2 phi/d log kappa^2 = -p expit (1 - expit)``, ``d^2 phi/(d log kappa dp) = -expit``, ``d^2 phi/dq^2 = -1/q^2``.
     """
     n = log_kappa.shape[0]
     f = _Concave(
@@ -337,15 +418,26 @@ def _g_quadrature(
         d=np.stack([np.zeros(n), -log_kappa], axis=1), g=np.zeros(n),
         lo=np.full(n, -np.inf), hi=np.full(n, np.inf),
     )
-    log_val, mean_sp, mean_sig = _concave_quadrature(f, knee_moments=grad)
+    second = (np.zeros((n, 4, 4)), np.zeros((n, 2))) if grad and hess_out is not None else None
+    log_val, mean_sp, mean_sig = _concave_quadrature(f, knee_moments=grad, second_out=second)
     if not grad:
         zeros = np.zeros(n)
         return log_val, zeros, zeros, zeros
+    if second is not None:
+        assert hess_out is not None
+        # Features (softplus_0, softplus_1, expit_0, expit_1); d phi = (-p expit_1, -softplus_1, 1/q - softplus_0).
+        cov, mean_dsig = second
+        hess_out[:, 0] = p * p * cov[:, 3, 3] - p * mean_dsig[:, 1]
+        hess_out[:, 1] = p * cov[:, 3, 1] - mean_sig[:, 1]
+        hess_out[:, 2] = p * cov[:, 3, 0]
+        hess_out[:, 3] = cov[:, 1, 1]
+        hess_out[:, 4] = cov[:, 1, 0]
+        hess_out[:, 5] = cov[:, 0, 0] - 1.0 / (q * q)
     return log_val, -p * mean_sig[:, 1], -mean_sp[:, 1], 1.0 / q - mean_sp[:, 0]
 
 
 def log_g(
-    log_kappa: FloatArray, p: FloatArray, q: FloatArray, grad: bool = False
+    log_kappa: FloatArray, p: FloatArray, q: FloatArray, grad: bool = False, hess_out: FloatArray | None = None
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """``log G(kappa; p, q)`` and (when ``grad``) its derivatives w.r.t. ``log kappa``, ``p`` and ``q``.
 
@@ -357,6 +449,11 @@ def log_g(
     ----------
     log_kappa, p, q:
         Arrays of shape (n,); ``p, q > 0``.
+
+    hess_out:
+        Optional array of shape (n, 6) (with ``grad``) that receives the second derivatives of ``log G``
+        w.r.t. ``(log kappa, p, q)``, in the order ``(ll, lp, lq, pp, pq, qq)``; the returned values are the
+        same with or without it.
 
     Returns
     -------
@@ -385,14 +482,18 @@ def log_g(
     # Chunks keep the ~15 working arrays of the series loop in cache (about 2x faster at 1e5 rows).
     for lo in range(0, n, _CHUNK):
         sl = slice(lo, lo + _CHUNK)
-        lg[sl], d_lk[sl], d_p[sl], d_q[sl], ok[sl] = _g_series(log_kappa[sl], p[sl], q[sl], grad)
+        lg[sl], d_lk[sl], d_p[sl], d_q[sl], ok[sl] = _g_series(
+            log_kappa[sl], p[sl], q[sl], grad, None if hess_out is None else hess_out[sl])
     if not ok.all():
         bad = np.flatnonzero(~ok)
         for start in range(0, bad.size, _CHUNK):
             part = bad[start:start + _CHUNK]
-            vals = _g_quadrature(log_kappa[part], p[part], q[part], grad)
+            h_part = None if hess_out is None else np.empty((part.shape[0], 6))
+            vals = _g_quadrature(log_kappa[part], p[part], q[part], grad, h_part)
             for target, value in zip((lg, d_lk, d_p, d_q), vals, strict=True):
                 target[part] = value
+            if hess_out is not None and h_part is not None:
+                hess_out[part] = h_part
     # G is a probability: rounding in the series/quadrature must not push log G above 0.
     np.minimum(lg, 0.0, out=lg)
     return lg, d_lk, d_p, d_q

@@ -13,6 +13,7 @@ from arrays. Standard errors (``fit_info``) are those of ``r, alpha[, a, b]`` at
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -322,6 +323,28 @@ def sum_log_interpurchase_times(summary: CustomerSummary, where: str = "sum_log_
     return np.asarray(litt, dtype=np.float64)
 
 
+#: The engine hook ``_loglik_hessian``: ``(params, data) -> (ll (n,), grad (n, k), hess (n, k, k))``.
+HessianKernel = Callable[[FloatArray, Mapping[str, npt.NDArray[Any]]], tuple[FloatArray, FloatArray, FloatArray]]
+# Whether the estimation routine takes a per-row Hessian kernel (Newton from the start, issue 16). It is passed only
+# where it is accepted, so this module works on either side of that change; once it is everywhere, drop the test.
+_TAKES_HESSIAN_KERNEL = "loglik_hessian" in inspect.signature(maximize_likelihood).parameters
+
+
+def _kernel_params(params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> FloatArray:
+    """The kernel's ``(k, r, alpha[, a, b])``: the fitted continuous parameters with ``k`` from ``data["k"]``."""
+    return np.concatenate([data["k"], params])
+
+
+def _hessian_kernel(family: str) -> HessianKernel:
+    """The ``_loglik_hessian`` hook of a family: :func:`._cnbd.loglik_hessian` on ``_CNBDEngine._loglik``'s data."""
+
+    def kernel(params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray, FloatArray]:
+        return _cnbd.loglik_hessian(_kernel_params(params, data), data["x"], data["tx"], data["T"], 0.0, family,
+                                    (data["x_unique"], data["x_code"]))
+
+    return kernel
+
+
 def _rows_data(x: FloatArray, tx: FloatArray, T: FloatArray) -> dict[str, npt.NDArray[Any]]:
     """The kernel's data of compressed rows: ``x, tx, T`` and the distinct frequencies with each row's code."""
     x_unique, x_code = np.unique(x, return_inverse=True)
@@ -354,6 +377,8 @@ class _CNBDEngine(Engine[CustomerSummary, _FT]):
 
     k: int | None = Field(None, ge=1, le=MAX_K,
                           description="Regularity: None estimates it over 1..12; an int fixes it.")
+    #: Set by each family: its per-row Hessian kernel (the estimation template's ``_loglik_hessian`` hook).
+    _loglik_hessian: ClassVar[HessianKernel | None] = None
 
     def fit(self, summary: CustomerSummary, *, purchase_covariates: Any = None, dropout_covariates: Any = None,
             equal: Any = (), spend_covariates: Any = None, regularization: Any = None, progress: Any = None,
@@ -475,14 +500,12 @@ class _CNBDEngine(Engine[CustomerSummary, _FT]):
                                              progress=progress, summed=True, total_weight=total_weight, n_free=n_free,
                                              coefficient_lambdas=lambda_array, hessian=likelihood.hessian)
             else:
-                def loglik(params: FloatArray, data: Mapping[str, npt.NDArray[Any]], k: int = k
-                           ) -> tuple[FloatArray, FloatArray]:
-                    return _cnbd.loglik(np.concatenate([[float(k)], params]), data["x"], data["tx"], data["T"], 0.0,
-                                        family, (data["x_unique"], data["x_code"]))
-
-                result = maximize_likelihood(loglik, data, w, start, model=self.name, param_names=names,
-                                             penalizer=self.penalizer, tol=self.tol, max_iter=self.max_iter,
-                                             progress=progress)
+                newton: dict[str, Any] = {}
+                if _TAKES_HESSIAN_KERNEL and type(self)._loglik_hessian is not None:
+                    newton["loglik_hessian"] = type(self)._loglik_hessian
+                result = maximize_likelihood(self._loglik, {**data, "k": np.array([float(k)])}, w, start,
+                                             model=self.name, param_names=names, penalizer=self.penalizer,
+                                             tol=self.tol, max_iter=self.max_iter, progress=progress, **newton)
             total = result.log_likelihood + (k - 1) * total_litt
             objective = total
             if lambda_array is not None:  # what a regularised fit maximises: the penalised objective
@@ -540,6 +563,12 @@ class _CNBDEngine(Engine[CustomerSummary, _FT]):
 
         return at, rows, float(rows.sum())
 
+    def _loglik(self, params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
+        """The kernel at the continuous parameters on compressed rows (:func:`_rows_data`) with ``data["k"]``."""
+        family = cast(Any, self.fitted_class).family
+        return _cnbd.loglik(_kernel_params(params, data), data["x"], data["tx"], data["T"], 0.0, family,
+                            (data["x_unique"], data["x_code"]))
+
     def _default_start(self, data: Mapping[str, npt.NDArray[Any]], weights: FloatArray) -> FloatArray:
         start = rate_scaled_start(data, weights)
         return start[: len(self.param_names)]
@@ -560,6 +589,9 @@ class CNBD(_CNBDEngine[FittedCNBD]):
 
     name: ClassVar[str] = "CNBD"
     fitted_class: ClassVar[type[FittedModel]] = FittedCNBD
+    #: Per-row log-likelihood, gradient and Hessian of ``r, alpha`` in one pass
+    #: (:func:`._cnbd.loglik_hessian`) on ``_loglik``'s data: Newton steps and standard errors at every k.
+    _loglik_hessian: ClassVar[HessianKernel | None] = staticmethod(_hessian_kernel(_cnbd.NBD))
 
 
 class BetaGeoCNBD(_CNBDEngine[FittedBetaGeoCNBD]):
@@ -574,6 +606,9 @@ class BetaGeoCNBD(_CNBDEngine[FittedBetaGeoCNBD]):
 
     name: ClassVar[str] = "BetaGeoCNBD"
     fitted_class: ClassVar[type[FittedModel]] = FittedBetaGeoCNBD
+    #: Per-row log-likelihood, gradient and Hessian of ``r, alpha, a, b`` in one pass
+    #: (:func:`._cnbd.loglik_hessian`) on ``_loglik``'s data: Newton steps and standard errors at every k.
+    _loglik_hessian: ClassVar[HessianKernel | None] = staticmethod(_hessian_kernel(_cnbd.BG))
 
 
 class ModifiedBetaGeoCNBD(_CNBDEngine[FittedModifiedBetaGeoCNBD]):
@@ -591,3 +626,6 @@ class ModifiedBetaGeoCNBD(_CNBDEngine[FittedModifiedBetaGeoCNBD]):
 
     name: ClassVar[str] = "ModifiedBetaGeoCNBD"
     fitted_class: ClassVar[type[FittedModel]] = FittedModifiedBetaGeoCNBD
+    #: Per-row log-likelihood, gradient and Hessian of ``r, alpha, a, b`` in one pass
+    #: (:func:`._cnbd.loglik_hessian`) on ``_loglik``'s data: Newton steps and standard errors at every k.
+    _loglik_hessian: ClassVar[HessianKernel | None] = staticmethod(_hessian_kernel(_cnbd.MBG))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -19,6 +19,9 @@ from ._mixing import MixingDistribution, gamma_mixing
 __all__ = ["FittedGammaGompertzNBD", "GammaGompertzNBD", "GammaGompertzNBDParams"]
 
 FloatArray = npt.NDArray[np.float64]
+#: The engine hook ``_loglik_hessian``: ``(params, data) -> (ll, grad, hess)`` in ``_loglik``'s convention (here the
+#: weighted totals, shapes (1,), (1, k), (1, k, k)).
+HessianKernel = Callable[[FloatArray, Mapping[str, npt.NDArray[Any]]], tuple[FloatArray, FloatArray, FloatArray]]
 
 
 class GammaGompertzNBDParams(ModelParams):
@@ -80,6 +83,19 @@ class FittedGammaGompertzNBD(FittedCountModel):
         return gamma_mixing("dropout hazard scale", "eta", "hazard", self.params.s, self.params.beta, ("s", "beta"))
 
 
+def _groups_of(data: Mapping[str, npt.NDArray[Any]]) -> _ggomnbd.Grouping | None:
+    if "groups_rows" not in data:
+        return None
+    return _ggomnbd.Grouping(x=data["groups_x"], t=data["groups_t"][0], rows=data["groups_rows"])
+
+
+def _loglik_hessian(params: FloatArray, data: Mapping[str, npt.NDArray[Any]]
+                    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:meth:`GammaGompertzNBD._loglik` (weighted totals) with the total Hessian
+    (:func:`._ggomnbd.loglik_hessian_summed`), in one pass."""
+    return _ggomnbd.loglik_hessian_summed(params, data["x"], data["tx"], data["T"], data["w"], _groups_of(data))
+
+
 class GammaGompertzNBD(Engine[CustomerSummary, FittedGammaGompertzNBD]):
     """Gamma-Gompertz/NBD engine: maximum-likelihood fit on a :class:`~clvkit.CustomerSummary`.
 
@@ -107,12 +123,13 @@ class GammaGompertzNBD(Engine[CustomerSummary, FittedGammaGompertzNBD]):
     #: The kernel sums over the rows itself (``_ggomnbd.loglik_summed``): its gradient terms are summed per (frequency,
     #: age) cell, not formed per row.
     summed_loglik: ClassVar[bool] = True
+    #: The log-likelihood, gradient and Hessian w.r.t. the natural parameters in one pass, on ``_loglik``'s
+    #: ``(params, data)`` and, like it, summed over the rows (shapes (1,), (1, 5), (1, 5, 5)); the dropout integrals are
+    #: differentiated twice under the integral on the value's nodes.
+    _loglik_hessian: ClassVar[HessianKernel | None] = staticmethod(_loglik_hessian)
 
     def _loglik(self, params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
-        groups = None
-        if "groups_rows" in data:
-            groups = _ggomnbd.Grouping(x=data["groups_x"], t=data["groups_t"][0], rows=data["groups_rows"])
-        return _ggomnbd.loglik_summed(params, data["x"], data["tx"], data["T"], data["w"], groups)
+        return _ggomnbd.loglik_summed(params, data["x"], data["tx"], data["T"], data["w"], _groups_of(data))
 
     def _prepare(self, summary: CustomerSummary) -> tuple[dict[str, npt.NDArray[Any]], FloatArray]:
         x, tx, T, w = observed_rows(summary, "GammaGompertzNBD.fit()")

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,8 @@ from ._mixing import MixingDistribution, gamma_mixing
 __all__ = ["FittedParetoNBD", "ParetoNBD", "ParetoNBDParams"]
 
 FloatArray = npt.NDArray[np.float64]
+#: The engine hook ``_loglik_hessian``: ``(params, data) -> (ll (n,), grad (n, k), hess (n, k, k))``.
+HessianKernel = Callable[[FloatArray, Mapping[str, npt.NDArray[Any]]], tuple[FloatArray, FloatArray, FloatArray]]
 
 
 class ParetoNBDParams(ModelParams):
@@ -104,6 +106,12 @@ def _groups_from(data: Mapping[str, FloatArray]) -> _paretonbd.Groups | None:
     )
 
 
+def _loglik_hessian(params: FloatArray, data: Mapping[str, npt.NDArray[Any]]
+                    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:meth:`ParetoNBD._loglik` with the per-row Hessian (:func:`._paretonbd.loglik_hessian`), in one pass."""
+    return _paretonbd.loglik_hessian(params, data["x"], data["tx"], data["T"], _groups_from(data))
+
+
 class ParetoNBD(Engine[CustomerSummary, FittedParetoNBD]):
     """Pareto/NBD engine: maximum-likelihood fit on a :class:`~clvkit.CustomerSummary`.
 
@@ -126,6 +134,9 @@ class ParetoNBD(Engine[CustomerSummary, FittedParetoNBD]):
     dynamic_family: ClassVar[str] = "paretonbd"
     fitted_class: ClassVar[type[FittedModel]] = FittedParetoNBD
     row_params: ClassVar[bool] = True
+    #: Per-row log-likelihood, gradient and Hessian w.r.t. the natural parameters in one pass, on ``_loglik``'s
+    #: ``(params, data)``: the estimation routine's Newton steps and standard errors use it.
+    _loglik_hessian: ClassVar[HessianKernel | None] = staticmethod(_loglik_hessian)
 
     def _loglik(self, params: FloatArray, data: Mapping[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
         return _paretonbd.loglik(params, data["x"], data["tx"], data["T"], _groups_from(data))
