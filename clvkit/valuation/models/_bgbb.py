@@ -27,9 +27,8 @@ from ._simulate import simulate_bgbb as simulate
 
 __all__ = [
     "dert", "discounted_residual", "expected_purchases", "expected_purchases_new", "expected_purchases_path",
-    "log_likelihood", "loglik", "probability_alive", "probability_of_purchases", "probability_of_purchases_new",
-    "simulate", "survival_sum",
-    "loglik_hessian",
+    "log_likelihood", "loglik", "loglik_hessian", "probability_alive", "probability_of_purchases",
+    "probability_of_purchases_new", "simulate", "survival_sum",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -305,9 +304,10 @@ def _ratio_moments(
         def corrected(h0: FloatArray, h1: FloatArray, h2: FloatArray, h3: FloatArray) -> FloatArray:
             # The end corrections of f h: its first and third derivatives over f by Leibniz's rule, from
             # h and its derivatives (arrays with the rows first and the two ends second).
-            extra = (None,) * (h0.ndim - 2)
-            d1 = f1[(..., *extra)] * h0 + h1
-            d3 = f3[(..., *extra)] * h0 + 3.0 * f2[(..., *extra)] * h1 + 3.0 * f1[(..., *extra)] * h2 + h3
+            shape = f1.shape + (1,) * (h0.ndim - 2)
+            e1, e2, e3 = f1.reshape(shape), f2.reshape(shape), f3.reshape(shape)
+            d1 = e1 * h0 + h1
+            d3 = e3 * h0 + 3.0 * e2 * h1 + 3.0 * e1 * h2 + h3
             out: FloatArray = -d1 / 24.0 + 7.0 * d3 / 5760.0
             return out
 

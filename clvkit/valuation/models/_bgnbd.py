@@ -23,10 +23,8 @@ from ._special import checked_scaled_residual, scaled_residual_factor
 
 __all__ = [
     "discounted_residual", "expected_purchases", "expected_purchases_new", "expected_purchases_on_pairs",
-    "expected_purchases_path",
-    "log_odds_dead", "loglik", "probability_alive", "probability_of_purchases", "probability_of_purchases_new",
-    "simulate", "weighted_path_sum",
-    "loglik_hessian", "two_branch_hessian",
+    "expected_purchases_path", "log_odds_dead", "loglik", "loglik_hessian", "probability_alive",
+    "probability_of_purchases", "probability_of_purchases_new", "simulate", "two_branch_hessian", "weighted_path_sum",
 ]
 
 FloatArray = npt.NDArray[np.float64]

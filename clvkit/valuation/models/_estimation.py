@@ -687,8 +687,10 @@ def _newton_search(search: _Search, fun: _NewtonObjective, theta0: FloatArray, t
     """
     theta = np.array(theta0, dtype=np.float64)
     value, grad, hess = fun.full(theta)
-    if not np.any(grad) and np.all(hess == 0.0):
-        raise _FlatLikelihoodError  # see _initial_inverse_hessian
+    if not np.any(grad) and float(np.max(np.abs(hess))) < 1e-12:
+        # No slope and (to rounding) no curvature: see _initial_inverse_hessian. The exact Hessian of a
+        # likelihood that is constant is a sum of terms that cancel, not exactly 0 as differences of 0 are.
+        raise _FlatLikelihoodError
     radius = _NEWTON_RADIUS
     for iteration in range(search.max_iter):
         g_max = float(np.max(np.abs(grad)))

@@ -29,21 +29,20 @@ from scipy import special
 
 from ..._rows import unique_rows
 from . import _generic
+from ._bgnbd import two_branch_hessian
 from ._generic import (
     discounted_residual_from_path,
     fresh_customer_expectation,
     fresh_customer_pmf,
     path_over_distinct_rows,
 )
-from ._bgnbd import two_branch_hessian
 from ._simulate import simulate_mbgnbd as simulate
 from ._special import residual_factor, scaled_residual_by_quadrature
 
 __all__ = [
     "discounted_residual", "expected_purchases", "expected_purchases_new", "expected_purchases_path",
-    "log_odds_dead", "loglik", "probability_alive", "probability_of_purchases", "probability_of_purchases_new",
-    "simulate", "weighted_path_sum",
-    "loglik_hessian",
+    "log_odds_dead", "loglik", "loglik_hessian", "probability_alive", "probability_of_purchases",
+    "probability_of_purchases_new", "simulate", "weighted_path_sum",
 ]
 
 FloatArray = npt.NDArray[np.float64]
