@@ -639,7 +639,7 @@ def observed_rows_keyed(summary: CustomerSummary, where: str, key: npt.NDArray[n
 
 
 def _check_observed(T: FloatArray, w: FloatArray, where: str) -> None:
-    if T.size and not float(w @ T) > 0.0:
+    if T.size and not np.any((T > 0.0) & (w > 0.0)):
         raise InvalidInputError(
             f"{where}: every customer has T = 0 (observed for no time after the first purchase), so the data cannot "
             f"identify the model. Summarize with a later observation_end or a finer time_unit."
@@ -651,8 +651,9 @@ def rate_scaled_start(data: Mapping[str, npt.NDArray[Any]], weights: FloatArray)
 
     Unit-free: ``alpha`` scales with ``T``. Used by the BG/NBD family.
     """
-    mean_T = float(weights @ data["T"]) / float(weights.sum())
-    mean_x = float(weights @ data["x"]) / float(weights.sum())
+    # einsum, not a BLAS dot (threaded: milliseconds on a busy machine, see _estimation._objective).
+    mean_T = float(np.einsum("i,i->", weights, data["T"])) / float(weights.sum())
+    mean_x = float(np.einsum("i,i->", weights, data["x"])) / float(weights.sum())
     return np.array([1.0, max(mean_T, 1e-6) / max(mean_x, 0.1), 1.0, 1.0])
 
 

@@ -159,26 +159,33 @@ def two_branch_hessian(r: float, alpha: float, a: float, rx: FloatArray, w3: Flo
     MBG/NBD, ``inv_bx = 1/(b+c)``), ``K`` the terms in ``r, alpha`` (``lgamma(r+x) - lgamma(r) + r log(alpha)``)
     plus terms in ``(a, b)`` alone whose Hessian is ``[[h_aa, h_aa], [h_aa, h_bb]]``; ``h_rr`` is
     ``trigamma(r+x) - trigamma(r)``, ``dlog = log(alpha+T) - log(alpha+tx)`` and ``w3, w4`` the branch weights.
+    With ``D = grad f4 - grad f3 = (dlog, (r+x)(1/(alpha+T) - 1/(alpha+tx)), 1/a, -inv_bx)`` the Hessian is
+    ``H(K) + w3 H(f3) + w4 H(f4) + w3 w4 D D'``.
+
+    Returns an array of shape (n, 4, 4): a view of one laid out parameter pair by parameter pair (each entry's
+    rows contiguous: cheaper to fill and to sum over the rows).
     """
     n = rx.shape[0]
     c = w3 * w4
-    d_r = dlog  # D = grad f4 - grad f3
     d_al = rx * (inv_at - inv_atx)
-    d_a = 1.0 / a
-    hess = np.empty((n, 4, 4))
-    hess[:, 0, 0] = h_rr + c * d_r * d_r
-    hess[:, 0, 1] = 1.0 / alpha - (w3 * inv_at + w4 * inv_atx) + c * d_r * d_al
-    hess[:, 1, 1] = rx * (w3 * inv_at * inv_at + w4 * inv_atx * inv_atx) - r / (alpha * alpha) + c * d_al * d_al
-    hess[:, 0, 2] = c * d_r * d_a
-    hess[:, 0, 3] = -c * d_r * inv_bx
-    hess[:, 1, 2] = c * d_al * d_a
-    hess[:, 1, 3] = -c * d_al * inv_bx
-    hess[:, 2, 2] = h_aa + (c - w4) * (d_a * d_a)
-    hess[:, 2, 3] = h_aa - c * d_a * inv_bx
-    hess[:, 3, 3] = h_bb + (w4 + c) * inv_bx * inv_bx
+    c_r = c * dlog
+    c_al = c * d_al
+    inv_a = 1.0 / a
+    hess = np.empty((4, 4, n))
+    hess[0, 0] = h_rr + c_r * dlog
+    hess[0, 1] = (1.0 / alpha + c_r * d_al) - (w3 * inv_at + w4 * inv_atx)
+    hess[1, 1] = rx * (w3 * inv_at * inv_at + w4 * inv_atx * inv_atx) - r / (alpha * alpha) + c_al * d_al
+    hess[0, 2] = c_r * inv_a
+    hess[0, 3] = -c_r * inv_bx
+    hess[1, 2] = c_al * inv_a
+    hess[1, 3] = -c_al * inv_bx
+    hess[2, 2] = h_aa - (w4 * w4) * (inv_a * inv_a)  # w3 H(f4)_aa + c / a^2 = (c - w4) / a^2 = -w4^2 / a^2
+    hess[2, 3] = h_aa - (c * inv_a) * inv_bx
+    hess[3, 3] = h_bb + (w4 + c) * inv_bx * inv_bx
     for i, j in ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)):
-        hess[:, j, i] = hess[:, i, j]
-    return hess
+        hess[j, i] = hess[i, j]
+    out: FloatArray = hess.transpose(2, 0, 1)
+    return out
 
 
 def lookup_tables(tx: FloatArray, T: FloatArray) -> dict[str, npt.NDArray[Any]]:

@@ -261,7 +261,8 @@ class _NewtonObjective:
             # einsum, not BLAS: see _objective (a threaded dot on a busy machine costs more than the kernel).
             ll_total = float(np.sum(w * ll))
             g_nat = -np.einsum("i,ij->j", w, grad) / self.total_weight  # of the mean, natural scale
-            h_nat = -np.einsum("i,ijk->jk", w, hess) / self.total_weight
+            # Summed with the rows last: fast whether the kernel's array is (n, k, k) or a view of a (k, k, n) one.
+            h_nat = -np.einsum("jki,i->jk", np.moveaxis(hess, 0, -1), w) / self.total_weight
             jac = _jacobian(params, self.n_free)
             value = -ll_total / self.total_weight + self.penalizer * _penalty(params, self.n_free)
             g = g_nat * jac
@@ -675,6 +676,26 @@ def _newton_direction(hess: FloatArray, grad: FloatArray) -> FloatArray | None:
     return step if np.all(np.isfinite(step)) else None
 
 
+def _backtrack(t: float, value: float, slope: float, value_t: float, slope_t: float) -> float:
+    """The next step length after ``t`` failed: the minimum of the cubic through the objective and its slope along
+    the step at 0 and at ``t`` (Nocedal & Wright, Numerical Optimization, 2nd ed., eq. 3.59), kept within
+    ``[t/10, t/2]``; ``t/2`` where the cubic does not help (a non-finite trial value)."""
+    if not (math.isfinite(value_t) and math.isfinite(slope_t)):
+        return 0.5 * t
+    d1 = slope + slope_t - 3.0 * (value - value_t) / (0.0 - t)
+    disc = d1 * d1 - slope * slope_t
+    if disc < 0.0:
+        return 0.5 * t
+    d2 = math.sqrt(disc)
+    denom = slope_t - slope + 2.0 * d2
+    if denom == 0.0:
+        return 0.5 * t
+    new = t - t * (slope_t + d2 - d1) / denom
+    if not math.isfinite(new):
+        return 0.5 * t
+    return min(max(new, 0.1 * t), 0.5 * t)
+
+
 def _newton_search(search: _Search, fun: _NewtonObjective, theta0: FloatArray, tol: float, grad_tol: float
                    ) -> tuple[FloatArray, str, int, FloatArray | None, bool]:
     """Newton's method from ``theta0`` with the exact Hessian, one kernel pass per point tried.
@@ -682,8 +703,8 @@ def _newton_search(search: _Search, fun: _NewtonObjective, theta0: FloatArray, t
     Returns the last accepted point, a message, the iterations, the Hessian there and whether the search
     converged (gradient below ``tol``; or below ``grad_tol`` where a step can no longer improve the objective
     beyond its rounding noise). Far from the optimum the Hessian is made positive definite
-    (:func:`_newton_direction`), the step is bounded and then halved until the objective decreases enough
-    (Armijo); if none does, the search gives up and the caller falls back to BFGS from the point reached.
+    (:func:`_newton_direction`), the step is bounded and then shortened (:func:`_backtrack`) until the objective
+    decreases enough (Armijo); if none does, the search gives up and the caller falls back to BFGS from the point reached.
     """
     theta = np.array(theta0, dtype=np.float64)
     value, grad, hess = fun.full(theta)
@@ -718,7 +739,7 @@ def _newton_search(search: _Search, fun: _NewtonObjective, theta0: FloatArray, t
                 break
             if near:
                 break
-            t *= 0.5
+            t = _backtrack(t, value, slope, v2, float(g2 @ step))
         if not accepted:
             if near:
                 return theta, "Newton: converged to the rounding noise of the objective", iteration, hess, True
