@@ -13,9 +13,10 @@ log-likelihood and its gradient with respect to the (positive) model parameters.
   the caller's ``hessian``, e.g. the chain rule of covariate groups), and from it the covariance and standard
   errors (delta method back to the natural scale);
 - with a per-row Hessian kernel (``loglik_hessian``, see :data:`LogLikelihoodHessian`) optimises by Newton's
-  method from the start instead: one pass over the rows gives the value, gradient and Hessian, the Hessian is
-  made positive definite where the likelihood is not convex, steps are bounded and backtracked, and the Hessian
-  of the last pass gives the standard errors; BFGS and the Nelder-Mead restart remain the fallbacks;
+  method from the start instead: one pass over the rows gives the value, gradient and Hessian, each step
+  minimises the quadratic model in a trust region (safe where the likelihood is not convex, far from the
+  optimum), and the Hessian of the last pass gives the standard errors; BFGS and the Nelder-Mead restart remain
+  the fallbacks;
 - reports diagnostics and raises :class:`~clvkit.errors.ConvergenceError` when no optimum is found.
 
 It knows nothing of any particular model and never sees Pydantic objects or frames.
