@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from clvkit import ConvergenceError, CustomerSummary
+from clvkit import ConvergenceError, CustomerSummary, InvalidInputError
 from clvkit.valuation import (
     BetaGeo,
     BetaGeoBetaBinom,
@@ -235,16 +235,39 @@ def test_objective_hessian_on_the_optimiser_scale_with_penalties_and_coefficient
     np.testing.assert_allclose(hess, numeric, rtol=1e-8, atol=1e-10)
 
 
-def test_loglik_hessian_is_refused_with_summed_kernels() -> None:
+def test_summed_hessian_kernels_give_the_per_row_fit(cdnow_weeks: CustomerSummary) -> None:
+    # A summed kernel (weighted totals, shapes (1,), (1, k), (1, k, k)) takes the same Newton route.
+    loglik, hessian, data, weights, start = _engine_pair(BetaGeo(), cdnow_weeks)
+    names = ("r", "alpha", "a", "b")
+
+    def summed(params: FloatArray, d: Mapping[str, Any]) -> tuple[FloatArray, FloatArray]:
+        ll, grad = loglik(params, d)
+        return np.array([weights @ ll]), (weights @ grad)[None, :]
+
+    def summed_h(params: FloatArray, d: Mapping[str, Any]) -> tuple[FloatArray, FloatArray, FloatArray]:
+        ll, grad, hess = hessian(params, d)
+        return (np.array([weights @ ll]), (weights @ grad)[None, :],
+                np.einsum("i,ijk->jk", weights, hess)[None, :, :])
+
+    rows = maximize_likelihood(loglik, data, weights, start, model="BG", param_names=names, loglik_hessian=hessian)
+    totals = maximize_likelihood(summed, data, np.ones(1), start, model="BG", param_names=names, summed=True,
+                                 total_weight=float(weights.sum()), loglik_hessian=summed_h)
+    np.testing.assert_allclose(totals.params, rows.params, rtol=1e-8)
+    assert totals.standard_errors is not None and rows.standard_errors is not None
+    np.testing.assert_allclose(totals.standard_errors, rows.standard_errors, rtol=1e-6)
+    assert totals.n_evaluations <= _PASS_BUDGET and totals.message.startswith("Newton")
+
+
+def test_loglik_hessian_is_refused_with_a_hessian_callback() -> None:
     def kernel(params: FloatArray, _data: Mapping[str, Any]) -> tuple[FloatArray, FloatArray]:
         return np.zeros(1), np.zeros((1, 1))
 
     def kernel_h(params: FloatArray, _data: Mapping[str, Any]) -> tuple[FloatArray, FloatArray, FloatArray]:
         return np.zeros(1), np.zeros((1, 1)), np.zeros((1, 1, 1))
 
-    with pytest.raises(Exception, match="loglik_hessian"):
-        maximize_likelihood(kernel, {}, np.ones(1), np.ones(1), model="toy", param_names=("p",), summed=True,
-                            loglik_hessian=kernel_h)
+    with pytest.raises(InvalidInputError, match="loglik_hessian"):
+        maximize_likelihood(kernel, {}, np.ones(1), np.ones(1), model="toy", param_names=("p",),
+                            hessian=lambda p: (np.zeros((1, 1)), 0), loglik_hessian=kernel_h)
 
 
 def test_flat_likelihood_is_still_refused() -> None:

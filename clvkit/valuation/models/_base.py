@@ -719,8 +719,10 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
     row_params: ClassVar[bool] = False
     #: Optional per-row analytic Hessian kernel: a pure function of the same ``(params, data)`` as ``_loglik``
     #: returning per-row ``(ll (n,), grad (n, k), hess (n, k, k))``, derivatives w.r.t. the natural parameters, from
-    #: one pass over the rows. When set, fits without covariates run Newton's method with it from the start (see
-    #: :func:`._estimation.maximize_likelihood`). Assign a plain function (it is read from the class, unbound).
+    #: one pass over the rows (for a ``summed_loglik`` engine the weighted totals, shapes (1,), (1, k), (1, k, k)).
+    #: When set, fits without covariates run Newton's method with it from the start (see
+    #: :func:`._estimation.maximize_likelihood`). Assign a plain function or a staticmethod (it is read from the
+    #: class, unbound).
     _loglik_hessian: ClassVar[Callable[[FloatArray, Mapping[str, npt.NDArray[Any]]],
                                        tuple[FloatArray, FloatArray, FloatArray]] | None] = None
 
@@ -908,7 +910,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         hessian: Callable[[FloatArray], tuple[FloatArray, int]] | None = None
         summed = self.summed_loglik
         # Read from the class: a plain function stored there is not bound to the engine.
-        loglik_hessian: LogLikelihoodHessian | None = None if summed else type(self)._loglik_hessian
+        loglik_hessian: LogLikelihoodHessian | None = type(self)._loglik_hessian
         # Covariates that are zero for every customer leave no coefficient free: exactly the fit without them.
         if design is not None and design.n_free:
             likelihood, weights, n_rows = self._covariate_likelihood(source, design)

@@ -55,7 +55,8 @@ LogLikelihoodHessian = Callable[[FloatArray, Mapping[str, npt.NDArray[Any]]],
                                 tuple[FloatArray, FloatArray, FloatArray]]
 """``(params, data) -> (ll of shape (n,), d ll / d params of shape (n, k), d2 ll / d params2 of shape (n, k, k))``:
 a per-row kernel on the same ``(params, data)`` as the :data:`LogLikelihood`, derivatives w.r.t. the natural
-parameters, all three from one pass over the rows."""
+parameters, all three from one pass over the rows; with ``summed=True`` the weighted totals, shapes (1,), (1, k) and
+(1, k, k)."""
 
 
 @dataclass(frozen=True)
@@ -214,8 +215,9 @@ class _NewtonObjective:
 
     def __init__(self, plain: Objective, loglik_hessian: LogLikelihoodHessian, data: Mapping[str, npt.NDArray[Any]],
                  weights: FloatArray, total_weight: float, penalizer: float, counter: list[int], limit: list[float],
-                 n_free: int, lambdas: FloatArray | None) -> None:
+                 n_free: int, lambdas: FloatArray | None, summed: bool = False) -> None:
         self.plain, self.kernel, self.data, self.weights = plain, loglik_hessian, data, weights
+        self.summed = summed
         self.total_weight, self.penalizer, self.counter, self.limit = total_weight, penalizer, counter, limit
         self.n_free, self.lambdas = n_free, lambdas
         self._seen: dict[bytes, tuple[float, FloatArray, FloatArray | None]] = {}
@@ -259,12 +261,15 @@ class _NewtonObjective:
             return failed
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             ll, grad, hess = self.kernel(params, self.data)
-            w = self.weights
-            # einsum, not BLAS: see _objective (a threaded dot on a busy machine costs more than the kernel).
-            ll_total = float(np.sum(w * ll))
-            g_nat = -np.einsum("i,ij->j", w, grad) / self.total_weight  # of the mean, natural scale
-            # Summed with the rows last: fast whether the kernel's array is (n, k, k) or a view of a (k, k, n) one.
-            h_nat = -np.einsum("jki,i->jk", np.moveaxis(hess, 0, -1), w) / self.total_weight
+            if self.summed:  # the kernel's weighted totals, shapes (1,), (1, k), (1, k, k)
+                ll_total, g_nat, h_nat = float(ll[0]), -grad[0] / self.total_weight, -hess[0] / self.total_weight
+            else:
+                w = self.weights
+                # einsum, not BLAS: see _objective (a threaded dot on a busy machine costs more than the kernel).
+                ll_total = float(np.sum(w * ll))
+                g_nat = -np.einsum("i,ij->j", w, grad) / self.total_weight  # of the mean, natural scale
+                # Summed with the rows last: fast whether the kernel's array is (n, k, k) or a view of a (k, k, n) one.
+                h_nat = -np.einsum("jki,i->jk", np.moveaxis(hess, 0, -1), w) / self.total_weight
             jac = _jacobian(params, self.n_free)
             value = -ll_total / self.total_weight + self.penalizer * _penalty(params, self.n_free)
             g = g_nat * jac
@@ -414,10 +419,10 @@ def maximize_likelihood(
         differences of the gradient, one evaluation per parameter.
     loglik_hessian:
         Optional per-row kernel giving the log-likelihood, gradient and Hessian w.r.t. the natural parameters in
-        one pass, on the same ``(params, data)`` as ``loglik`` (see :data:`LogLikelihoodHessian`; not with
-        ``summed`` or ``hessian``). The fit is then Newton's method from the start with that Hessian (BFGS and
-        Nelder-Mead only where Newton fails), and the Hessian of the last pass gives the standard errors. Each
-        pass of either kernel counts as one evaluation.
+        one pass, on the same ``(params, data)`` as ``loglik`` (see :data:`LogLikelihoodHessian`; with ``summed``,
+        the weighted totals like ``loglik``'s, shapes (1,), (1, k), (1, k, k); not with ``hessian``). The fit is
+        then Newton's method from the start with that Hessian (BFGS and Nelder-Mead only where Newton fails), and
+        the Hessian of the last pass gives the standard errors. Each pass of either kernel counts as one evaluation.
 
     Returns
     -------
@@ -443,11 +448,10 @@ def maximize_likelihood(
                                 lambdas)
     newton: _NewtonObjective | None = None
     if loglik_hessian is not None:
-        if summed or hessian is not None:
-            raise InvalidInputError(f"{model}: 'loglik_hessian' is a per-row kernel; it cannot be combined with "
-                                    f"summed=True or hessian=.")
+        if hessian is not None:
+            raise InvalidInputError(f"{model}: give 'loglik_hessian' or 'hessian', not both.")
         newton = _NewtonObjective(fun, loglik_hessian, data, weights, total_weight, penalizer, counter, limit,
-                                  n_free, lambdas)
+                                  n_free, lambdas, summed)
         fun = newton
     if hessian is not None:
         # The penalties' Hessian by differences of the objective on a zero kernel: whatever penalty it adds.
