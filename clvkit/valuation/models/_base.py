@@ -41,7 +41,7 @@ from ._covariates import (
     positions_by_group,
 )
 from ._dynamic import any_dynamic, dynamic_loglik, fit_design
-from ._estimation import FitProgress, LogLikelihood, maximize_likelihood
+from ._estimation import FitProgress, LogLikelihood, LogLikelihoodHessian, maximize_likelihood
 
 __all__ = [
     "MAX_COUNT",
@@ -110,7 +110,9 @@ class FitInfo(FrozenModel):
     n_rows:
         Distinct rows the optimiser evaluated after compression.
     n_iterations, n_evaluations:
-        Optimiser iterations and log-likelihood(+gradient) evaluations on the compressed rows.
+        Optimiser iterations and log-likelihood evaluations on the compressed rows: every pass of a kernel over
+        the rows counts once, whether it gives the log-likelihood and gradient or (for an engine with an analytic
+        Hessian kernel, fitted by Newton's method) the log-likelihood, gradient and Hessian together.
     converged, gradient_norm, message:
         Convergence diagnostics; ``gradient_norm`` is the infinity norm of the gradient of the mean
         negative log-likelihood on the log-parameter scale.
@@ -637,7 +639,7 @@ def observed_rows_keyed(summary: CustomerSummary, where: str, key: npt.NDArray[n
 
 
 def _check_observed(T: FloatArray, w: FloatArray, where: str) -> None:
-    if T.size and not float(w @ T) > 0.0:
+    if T.size and not np.any((T > 0.0) & (w > 0.0)):
         raise InvalidInputError(
             f"{where}: every customer has T = 0 (observed for no time after the first purchase), so the data cannot "
             f"identify the model. Summarize with a later observation_end or a finer time_unit."
@@ -715,6 +717,14 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
     #: True when ``_loglik`` also takes ``params`` of shape (n_keys, k) on the data of ``_prepare_keyed``, each data
     #: row at the parameters of its key: customers with covariates are then evaluated in one kernel call.
     row_params: ClassVar[bool] = False
+    #: Optional per-row analytic Hessian kernel: a pure function of the same ``(params, data)`` as ``_loglik``
+    #: returning per-row ``(ll (n,), grad (n, k), hess (n, k, k))``, derivatives w.r.t. the natural parameters, from
+    #: one pass over the rows (for a ``summed_loglik`` engine the weighted totals, shapes (1,), (1, k), (1, k, k)).
+    #: When set, fits without covariates run Newton's method with it from the start (see
+    #: :func:`._estimation.maximize_likelihood`). Assign a plain function or a staticmethod (it is read from the
+    #: class, unbound).
+    _loglik_hessian: ClassVar[Callable[[FloatArray, Mapping[str, npt.NDArray[Any]]],
+                                       tuple[FloatArray, FloatArray, FloatArray]] | None] = None
 
     penalizer: float = Field(0.0, ge=0.0, allow_inf_nan=False)
     tol: float = Field(1e-9, gt=0.0, lt=1.0)
@@ -899,10 +909,13 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
         total_weight: float | None = None
         hessian: Callable[[FloatArray], tuple[FloatArray, int]] | None = None
         summed = self.summed_loglik
+        # Read from the class: a plain function stored there is not bound to the engine.
+        loglik_hessian: LogLikelihoodHessian | None = type(self)._loglik_hessian
         # Covariates that are zero for every customer leave no coefficient free: exactly the fit without them.
         if design is not None and design.n_free:
             likelihood, weights, n_rows = self._covariate_likelihood(source, design)
             loglik, data, summed, hessian = likelihood, {}, True, likelihood.hessian
+            loglik_hessian = None  # the covariate route keeps its chain-rule Hessian
             total_weight = float(weights.sum())
             n_free = design.n_free
             start = np.concatenate([start, np.zeros(n_free)])
@@ -923,6 +936,7 @@ class Engine(FrozenModel, Generic[DataT, FittedT]):
             n_free=n_free,
             coefficient_lambdas=regularization[1],
             hessian=hessian,
+            loglik_hessian=loglik_hessian,
         )
         return self._finish(result, weights, n_rows, names, design, regularization[0])
 

@@ -27,8 +27,8 @@ from ._simulate import simulate_bgbb as simulate
 
 __all__ = [
     "dert", "discounted_residual", "expected_purchases", "expected_purchases_new", "expected_purchases_path",
-    "log_likelihood", "loglik", "probability_alive", "probability_of_purchases", "probability_of_purchases_new",
-    "simulate", "survival_sum",
+    "log_likelihood", "loglik", "loglik_hessian", "probability_alive", "probability_of_purchases",
+    "probability_of_purchases_new", "simulate", "survival_sum",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -227,6 +227,120 @@ def _ratio_sum(
     return log_s, V / safe_s[:, None]
 
 
+def _ratio_moments(
+    top: FloatArray, bottom: FloatArray, diff: FloatArray, const: FloatArray, m: FloatArray, w_top: FloatArray,
+    w_bottom: FloatArray, w_const: FloatArray, center: FloatArray, n_direct_min: int = _DIRECT_TERMS,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The weighted second moments of :func:`_ratio_sum`'s terms, for the Hessian of ``log S``.
+
+    With the arguments of :func:`_ratio_sum` (same ``f``, ``v_q``) and ``center`` of shape (n_rows, n_q), returns
+    ``C = sum f(i) (v(i) - c)(v(i) - c)' / S`` of shape (n_rows, n_q, n_q) and ``sum f(i) psi'(top_j + i) / S``,
+    ``sum f(i) psi'(bottom_j + i) / S`` of shape (n_rows, J) (``psi'`` the trigamma function: the second
+    derivatives of ``log f``). Centring at the caller's mean of ``v`` keeps the covariance free of cancellation.
+    The sums are taken as in :func:`_ratio_sum`: the first terms one by one, the tail by the same Gauss-Legendre
+    panels and Euler-Maclaurin end corrections, applied to ``f h`` for each quantity ``h`` (its derivatives at the
+    ends by Leibniz's rule from those of ``v``, or polygamma functions of the next orders).
+    """
+    rows, nq, nj = top.shape[0], w_const.shape[0], top.shape[1]
+    n_direct = int(min(float(np.max(m, initial=0.0)), n_direct_min))
+    M = np.full(rows, -np.inf)
+    S = np.zeros(rows)
+    C = np.zeros((rows, nq, nq))
+    Pt = np.zeros((rows, nj))
+    Pb = np.zeros((rows, nj))
+    for i in range(n_direct):
+        fi = float(i)
+        use = m > fi
+        li = np.where(use, const + np.sum(_lgamma_diff(bottom + fi, diff, top + fi), axis=1), -np.inf)
+        new_m = np.maximum(M, li)
+        safe = np.where(np.isfinite(new_m), new_m, 0.0)
+        scale = np.exp(M - safe)
+        e = np.exp(li - safe)
+        vi = (w_const[None, :] + special.digamma(top + fi) @ w_top.T + special.digamma(bottom + fi) @ w_bottom.T
+              - center)
+        S = S * scale + e
+        C = C * scale[:, None, None] + e[:, None, None] * (vi[:, :, None] * vi[:, None, :])
+        Pt = Pt * scale[:, None] + e[:, None] * special.polygamma(1, top + fi)
+        Pb = Pb * scale[:, None] + e[:, None] * special.polygamma(1, bottom + fi)
+        M = new_m
+    long_ = m > n_direct_min
+    if long_.any():
+        tl, bl, dl, cl, ctr = top[long_], bottom[long_], diff[long_], const[long_], center[long_]
+        lo = n_direct_min - 0.5
+        hi = m[long_] - 0.5
+        span = np.log(hi / lo)
+        n_panels = max(1, int(np.ceil(float(np.max(span)) / _TAIL_PANEL)))
+        width = span / n_panels
+        k = np.arange(n_panels, dtype=np.float64)
+        s = (math.log(lo) + width[:, None, None] * (k[None, :, None] + 0.5 + 0.5 * _TAIL_X[None, None, :]))
+        s = s.reshape(tl.shape[0], -1)
+        u = np.exp(s)
+        log_w = np.log(0.5 * width)[:, None] + np.tile(np.log(_TAIL_W), n_panels)[None, :] + s
+        lf = cl[:, None] + np.sum(_lgamma_diff(bl[:, :, None] + u[:, None, :], dl[:, :, None]), axis=1)
+        ends = np.stack([np.full(tl.shape[0], lo), hi], axis=1)
+        lf_end = cl[:, None] + np.sum(_lgamma_diff(bl[:, :, None] + ends[:, None, :], dl[:, :, None]), axis=1)
+
+        def poly(order: int, at: FloatArray) -> FloatArray:
+            res: FloatArray = np.sum(special.polygamma(order, tl[:, :, None] + at[:, None, :])
+                                     - special.polygamma(order, bl[:, :, None] + at[:, None, :]), axis=1)
+            return res
+
+        g1, g2, g3 = poly(0, ends), poly(1, ends), poly(2, ends)
+        f1 = g1
+        f2 = g2 + g1 * g1
+        f3 = g3 + 3.0 * g1 * g2 + g1 ** 3
+        sign = np.array([-1.0, 1.0])
+        Mt = np.maximum(M[long_], np.maximum(np.max(lf + log_w, axis=1), np.max(lf_end, axis=1)))
+        e_nodes = np.exp(lf + log_w - Mt[:, None])
+        e_end = np.exp(lf_end - Mt[:, None])
+        tail_S = np.sum(e_nodes, axis=1) + np.sum(sign * e_end * (-f1 / 24.0 + 7.0 * f3 / 5760.0), axis=1)
+
+        def vals(order: int, at: FloatArray) -> FloatArray:
+            pt = special.polygamma(order, tl[:, :, None] + at[:, None, :])
+            pb = special.polygamma(order, bl[:, :, None] + at[:, None, :])
+            out: FloatArray = np.einsum("rjp,qj->rpq", pt, w_top) + np.einsum("rjp,qj->rpq", pb, w_bottom)
+            return out
+
+        def corrected(h0: FloatArray, h1: FloatArray, h2: FloatArray, h3: FloatArray) -> FloatArray:
+            # The end corrections of f h: its first and third derivatives over f by Leibniz's rule, from
+            # h and its derivatives (arrays with the rows first and the two ends second).
+            shape = f1.shape + (1,) * (h0.ndim - 2)
+            e1, e2, e3 = f1.reshape(shape), f2.reshape(shape), f3.reshape(shape)
+            d1 = e1 * h0 + h1
+            d3 = e3 * h0 + 3.0 * e2 * h1 + 3.0 * e1 * h2 + h3
+            out: FloatArray = -d1 / 24.0 + 7.0 * d3 / 5760.0
+            return out
+
+        def outer(p: FloatArray, q: FloatArray) -> FloatArray:
+            res: FloatArray = p[..., :, None] * q[..., None, :]
+            return res
+
+        v_nodes = vals(0, u) + (w_const[None, :] - ctr)[:, None, :]
+        v0 = vals(0, ends) + (w_const[None, :] - ctr)[:, None, :]
+        v1, v2, v3 = vals(1, ends), vals(2, ends), vals(3, ends)
+        h0 = outer(v0, v0)
+        h1 = outer(v1, v0) + outer(v0, v1)
+        h2 = outer(v2, v0) + 2.0 * outer(v1, v1) + outer(v0, v2)
+        h3 = outer(v3, v0) + 3.0 * outer(v2, v1) + 3.0 * outer(v1, v2) + outer(v0, v3)
+        tail_C = (np.einsum("rp,rpq,rps->rqs", e_nodes, v_nodes, v_nodes)
+                  + np.einsum("rp,rpqs->rqs", sign * e_end, corrected(h0, h1, h2, h3)))
+
+        def trigamma_tail(base: FloatArray) -> FloatArray:
+            at_nodes = special.polygamma(1, base[:, :, None] + u[:, None, :])  # (rows, J, nodes)
+            hs = [np.moveaxis(special.polygamma(1 + o, base[:, :, None] + ends[:, None, :]), 1, 2) for o in range(4)]
+            res: FloatArray = (np.einsum("rp,rjp->rj", e_nodes, at_nodes)
+                               + np.einsum("rp,rpj->rj", sign * e_end, corrected(*hs)))
+            return res
+
+        scale = np.exp(M[long_] - Mt)
+        S[long_] = S[long_] * scale + tail_S
+        C[long_] = C[long_] * scale[:, None, None] + tail_C
+        Pt[long_] = Pt[long_] * scale[:, None] + trigamma_tail(tl)
+        Pb[long_] = Pb[long_] * scale[:, None] + trigamma_tail(bl)
+    safe_s = np.where(S > 0.0, S, 1.0)
+    return C / safe_s[:, None, None], Pt / safe_s[:, None], Pb / safe_s[:, None]
+
+
 def _terms(
     params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray, with_grad: bool
 ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
@@ -285,6 +399,81 @@ _W_TOP = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0], [0.0, 1.0]])
 _W_BOTTOM = np.array([[-1.0, 0.0], [-1.0, 0.0], [0.0, -1.0], [0.0, -1.0]])
 
 
+def _terms_hessian(params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray
+                   ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`_terms` (log-likelihood and gradient, the same numbers) and the per-row Hessian of eq. (5).
+
+    ``log L = C + log(exp(u_1) + sum_i exp(u_i))`` with ``C = lgamma(alpha+x) - lgamma(alpha) - lgamma(beta)
+    + lgamma(alpha+beta) + lgamma(gamma+delta) - lgamma(delta)`` common to all terms (its Hessian: trigamma
+    functions), ``u_1`` the rest of term 1 and ``u_i`` of term i (see :func:`_terms`). With the shares
+    ``w_1 = term 1 / L`` and ``w_s = 1 - w_1`` the Hessian of the log of the sum is ``w_1 H(u_1)
+    + w_s (E_s[H(u_i)] + Cov_s(grad u_i)) + w_1 w_s (grad u_1 - E_s grad u_i)(grad u_1 - E_s grad u_i)'``, ``E_s``
+    and ``Cov_s`` the mean and covariance over the terms of the sum weighted by their size
+    (:func:`_ratio_moments`); ``H(u_i)`` holds ``psi'(top_j + i) - psi'(bottom_j + i)`` and ``-1/gamma^2``.
+    """
+    groups = _integer_groups([x, tx, n])
+    if groups is not None:
+        (xu, txu, nu), inv = groups
+        ll_u, grad_u, hess_u = _terms_hessian(params, xu, txu, nu)
+        return ll_u[inv], grad_u[inv], hess_u[inv]
+    alpha, beta, gamma, delta = (float(v) for v in params)
+    # The log-likelihood and gradient exactly as _terms computes them.
+    lb0 = special.betaln(alpha, beta) + special.betaln(gamma, delta)
+    log_t1 = (special.gammaln(alpha + x) - _lgamma_diff(beta + (n - x), alpha + x)
+              + special.gammaln(gamma) - _lgamma_diff(delta + n, np.full(n.shape, gamma))) - lb0
+    top = np.stack([beta + (tx - x), delta + tx], axis=1)
+    bottom = np.stack([alpha + beta + tx, gamma + delta + tx + 1.0], axis=1)
+    K = (special.gammaln(alpha + x) + special.gammaln(gamma + 1.0)) - lb0
+    diff = np.stack([-(alpha + x), np.full(x.shape, -(gamma + 1.0))], axis=1)
+    w_const = np.array([0.0, 0.0, 1.0 / gamma, 0.0])
+    log_s, v = _ratio_sum(top, bottom, diff, K, n - tx, _W_TOP, _W_BOTTOM, w_const)
+    ll: FloatArray = np.logaddexp(log_t1, log_s)
+    w1 = np.exp(log_t1 - ll)
+    g1 = np.empty((x.shape[0], 4))
+    dig_abn = special.digamma(alpha + beta + n)
+    dig_gdn = special.digamma(gamma + delta + n)
+    g1[:, 0] = -dig_abn
+    g1[:, 1] = special.digamma(beta + (n - x)) - dig_abn
+    g1[:, 2] = -dig_gdn
+    g1[:, 3] = special.digamma(delta + n) - dig_gdn
+    grad = w1[:, None] * g1 + (1.0 - w1)[:, None] * v
+    psi_ab = special.digamma(alpha + beta)
+    psi_gd = special.digamma(gamma + delta)
+    grad[:, 0] += special.digamma(alpha + x) - special.digamma(alpha) + psi_ab
+    grad[:, 1] += psi_ab - special.digamma(beta)
+    grad[:, 2] += psi_gd
+    grad[:, 3] += psi_gd - special.digamma(delta)
+    # The Hessian.
+    ws = np.exp(log_s - ll)  # the share of the sum (not 1 - w1: no cancellation where term 1 dominates)
+    cov_s, tri_top, tri_bottom = _ratio_moments(top, bottom, diff, K, n - tx, _W_TOP, _W_BOTTOM, w_const, v)
+    # E_s[H(u_i)]: top_j and bottom_j move with the parameters as w_top and -w_bottom say, so psi'(top_j + i)
+    # enters (p, q) with w_top[p, j] w_top[q, j] and psi'(bottom_j + i) with -w_bottom[p, j] w_bottom[q, j].
+    h_sum = (np.einsum("rj,pj,qj->rpq", tri_top, _W_TOP, _W_TOP)
+             - np.einsum("rj,pj,qj->rpq", tri_bottom, _W_BOTTOM, _W_BOTTOM))
+    h_sum[:, 2, 2] -= 1.0 / (gamma * gamma)
+    h1 = np.zeros((x.shape[0], 4, 4))
+    t_abn = special.polygamma(1, alpha + beta + n)
+    t_gdn = special.polygamma(1, gamma + delta + n)
+    h1[:, 0, 0] = h1[:, 0, 1] = h1[:, 1, 0] = -t_abn
+    h1[:, 1, 1] = special.polygamma(1, beta + (n - x)) - t_abn
+    h1[:, 2, 2] = h1[:, 2, 3] = h1[:, 3, 2] = -t_gdn
+    h1[:, 3, 3] = special.polygamma(1, delta + n) - t_gdn
+    dv = g1 - v
+    hess: FloatArray = (w1[:, None, None] * h1 + ws[:, None, None] * (h_sum + cov_s)
+                        + (w1 * ws)[:, None, None] * (dv[:, :, None] * dv[:, None, :]))
+    t_ab = float(special.polygamma(1, alpha + beta))
+    t_gd = float(special.polygamma(1, gamma + delta))
+    hess[:, 0, 0] += special.polygamma(1, alpha + x) - float(special.polygamma(1, alpha)) + t_ab
+    hess[:, 0, 1] += t_ab
+    hess[:, 1, 0] += t_ab
+    hess[:, 1, 1] += t_ab - float(special.polygamma(1, beta))
+    hess[:, 2, 2] += t_gd
+    hess[:, 2, 3] += t_gd
+    hess[:, 3, 2] += t_gd
+    hess[:, 3, 3] += t_gd - float(special.polygamma(1, delta))
+    return ll, grad, hess
+
+
 def loglik(params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Per-customer log-likelihood, eq. (5), and its gradient w.r.t. ``(alpha, beta, gamma, delta)``.
 
@@ -296,6 +485,18 @@ def loglik(params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray) -> 
     ll, _, grad = _terms(params, x, tx, n, True)
     assert grad is not None
     return ll, grad
+
+
+def loglik_hessian(params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray
+                   ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`loglik` (eq. 5) and the per-row Hessian w.r.t. ``(alpha, beta, gamma, delta)`` in one pass.
+
+    Returns
+    -------
+    (ll, grad, hess):
+        Shapes (n_rows,), (n_rows, 4) and (n_rows, 4, 4); ``ll`` and ``grad`` equal :func:`loglik`'s.
+    """
+    return _terms_hessian(params, x, tx, n)
 
 
 def log_likelihood(params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatArray) -> FloatArray:

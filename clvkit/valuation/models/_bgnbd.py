@@ -23,9 +23,8 @@ from ._special import checked_scaled_residual, scaled_residual_factor
 
 __all__ = [
     "discounted_residual", "expected_purchases", "expected_purchases_new", "expected_purchases_on_pairs",
-    "expected_purchases_path",
-    "log_odds_dead", "loglik", "probability_alive", "probability_of_purchases", "probability_of_purchases_new",
-    "simulate", "weighted_path_sum",
+    "expected_purchases_path", "log_odds_dead", "loglik", "loglik_hessian", "probability_alive",
+    "probability_of_purchases", "probability_of_purchases_new", "simulate", "two_branch_hessian", "weighted_path_sum",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -91,6 +90,102 @@ def loglik(
     grad[:, 2] = g2 + w4 / a
     grad[:, 3] = g3 - w4 * inv_bx1
     return ll, grad
+
+
+def loglik_hessian(
+    params: FloatArray,
+    x: FloatArray,
+    tx: FloatArray,
+    T: FloatArray,
+    x_unique: FloatArray | None = None,
+    x_code: npt.NDArray[np.intp] | None = None,
+    lookups: dict[str, npt.NDArray[Any]] | None = None,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`loglik` (eq. 6) together with the per-row Hessian w.r.t. ``(r, alpha, a, b)``, in one pass.
+
+    ``log L = K(x) + log(exp(f3) + exp(f4))`` with ``K = lgamma(r+x) - lgamma(r) + r log(alpha) + B-terms``,
+    ``f3 = -(r+x) log(alpha+T)`` and, for x > 0, ``f4 = log(a) - log(b+x-1) - (r+x) log(alpha+tx)``. With the
+    branch weights ``w3 + w4 = 1``, ``w4 = expit(f4 - f3)``, the Hessian of the log of the sum is
+    ``w3 H(f3) + w4 H(f4) + w3 w4 D D'`` with ``D = grad f4 - grad f3``; ``H(K)`` holds trigamma differences
+    (derived here from eq. 6). Same arguments as :func:`loglik`.
+
+    Returns
+    -------
+    (ll, grad, hess):
+        Shapes (n,), (n, 4) and (n, 4, 4).
+    """
+    r, alpha, a, b = (float(v) for v in params)
+    xs = x if x_unique is None else x_unique
+    rx_s = r + xs
+    pos_s = xs > 0
+    bx1_s = np.where(pos_s, b + xs - 1.0, 1.0)
+    dig_ab = float(special.digamma(a + b))
+    dig_abx_s = special.digamma(a + b + xs)
+    const_s = (special.gammaln(rx_s) - special.gammaln(r) + r * np.log(alpha)
+               + special.betaln(a, b + xs) - special.betaln(a, b))
+    g0_s = special.digamma(rx_s) - special.digamma(r) + np.log(alpha)
+    g2_s = dig_ab - dig_abx_s
+    g3_s = special.digamma(b + xs) - special.digamma(b) + dig_ab - dig_abx_s
+    log_a_bx1_s = np.where(pos_s, np.log(a) - np.log(bx1_s), -np.inf)
+    h_rr_s = special.polygamma(1, rx_s) - float(special.polygamma(1, r))
+    h_aa_s = float(special.polygamma(1, a + b)) - special.polygamma(1, a + b + xs)
+    h_bb_s = special.polygamma(1, b + xs) - float(special.polygamma(1, b)) + h_aa_s
+    per_x = [const_s, g0_s, g2_s, g3_s, log_a_bx1_s, 1.0 / bx1_s, h_rr_s, h_aa_s, h_bb_s]
+    if x_code is not None:
+        per_x = [v.take(x_code) for v in per_x]
+    const, g0, g2, g3, log_a_bx1, inv_bx1, h_rr, h_aa, h_bb = per_x
+    rx = r + x
+    log_at, inv_at = _log_and_inverse(alpha, T, lookups, "T")
+    log_atx, inv_atx = _log_and_inverse(alpha, tx, lookups, "tx")
+    d = log_a_bx1 + rx * (log_at - log_atx)
+    w4 = special.expit(d)
+    w3 = special.expit(-d)  # not 1 - w4: no cancellation where w4 is close to 1
+    ll: FloatArray = const - rx * log_at + np.logaddexp(0.0, d)
+    grad = np.empty((x.shape[0], 4))
+    grad[:, 0] = g0 - w3 * log_at - w4 * log_atx
+    grad[:, 1] = r / alpha - rx * (w3 * inv_at + w4 * inv_atx)
+    grad[:, 2] = g2 + w4 / a
+    grad[:, 3] = g3 - w4 * inv_bx1
+    hess = two_branch_hessian(r, alpha, a, rx, w3, w4, log_at - log_atx, inv_at, inv_atx, inv_bx1, h_rr, h_aa, h_bb)
+    return ll, grad, hess
+
+
+def two_branch_hessian(r: float, alpha: float, a: float, rx: FloatArray, w3: FloatArray, w4: FloatArray,
+                       dlog: FloatArray, inv_at: FloatArray, inv_atx: FloatArray, inv_bx: FloatArray,
+                       h_rr: FloatArray, h_aa: FloatArray, h_bb: FloatArray) -> FloatArray:
+    """Per-row Hessian w.r.t. ``(r, alpha, a, b)`` of ``K + log(exp(f3) + exp(f4))`` for the BG/NBD family.
+
+    ``f3 = -(r+x) log(alpha+T)``, ``f4 = log(a) - log(b+c) - (r+x) log(alpha+tx)`` (``c = x-1`` in BG/NBD, ``x`` in
+    MBG/NBD, ``inv_bx = 1/(b+c)``), ``K`` the terms in ``r, alpha`` (``lgamma(r+x) - lgamma(r) + r log(alpha)``)
+    plus terms in ``(a, b)`` alone whose Hessian is ``[[h_aa, h_aa], [h_aa, h_bb]]``; ``h_rr`` is
+    ``trigamma(r+x) - trigamma(r)``, ``dlog = log(alpha+T) - log(alpha+tx)`` and ``w3, w4`` the branch weights.
+    With ``D = grad f4 - grad f3 = (dlog, (r+x)(1/(alpha+T) - 1/(alpha+tx)), 1/a, -inv_bx)`` the Hessian is
+    ``H(K) + w3 H(f3) + w4 H(f4) + w3 w4 D D'``.
+
+    Returns an array of shape (n, 4, 4): a view of one laid out parameter pair by parameter pair (each entry's
+    rows contiguous: cheaper to fill and to sum over the rows).
+    """
+    n = rx.shape[0]
+    c = w3 * w4
+    d_al = rx * (inv_at - inv_atx)
+    c_r = c * dlog
+    c_al = c * d_al
+    inv_a = 1.0 / a
+    hess = np.empty((4, 4, n))
+    hess[0, 0] = h_rr + c_r * dlog
+    hess[0, 1] = (1.0 / alpha + c_r * d_al) - (w3 * inv_at + w4 * inv_atx)
+    hess[1, 1] = rx * (w3 * inv_at * inv_at + w4 * inv_atx * inv_atx) - r / (alpha * alpha) + c_al * d_al
+    hess[0, 2] = c_r * inv_a
+    hess[0, 3] = -c_r * inv_bx
+    hess[1, 2] = c_al * inv_a
+    hess[1, 3] = -c_al * inv_bx
+    hess[2, 2] = h_aa - (w4 * w4) * (inv_a * inv_a)  # w3 H(f4)_aa + c / a^2 = (c - w4) / a^2 = -w4^2 / a^2
+    hess[2, 3] = h_aa - (c * inv_a) * inv_bx
+    hess[3, 3] = h_bb + (w4 + c) * inv_bx * inv_bx
+    for i, j in ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)):
+        hess[j, i] = hess[i, j]
+    out: FloatArray = hess.transpose(2, 0, 1)
+    return out
 
 
 def lookup_tables(tx: FloatArray, T: FloatArray) -> dict[str, npt.NDArray[Any]]:

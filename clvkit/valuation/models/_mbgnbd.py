@@ -29,6 +29,7 @@ from scipy import special
 
 from ..._rows import unique_rows
 from . import _generic
+from ._bgnbd import two_branch_hessian
 from ._generic import (
     discounted_residual_from_path,
     fresh_customer_expectation,
@@ -40,8 +41,8 @@ from ._special import residual_factor, scaled_residual_by_quadrature
 
 __all__ = [
     "discounted_residual", "expected_purchases", "expected_purchases_new", "expected_purchases_path",
-    "log_odds_dead", "loglik", "probability_alive", "probability_of_purchases", "probability_of_purchases_new",
-    "simulate", "weighted_path_sum",
+    "log_odds_dead", "loglik", "loglik_hessian", "probability_alive", "probability_of_purchases",
+    "probability_of_purchases_new", "simulate", "weighted_path_sum",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -140,6 +141,62 @@ def loglik(
     grad[:, 3] = (_per_count(b + 1.0, x, idx, special.digamma) + (dig_ab - special.digamma(b)) - dig_abx1
                   - w * _per_count(b, x, idx, np.reciprocal))
     return ll, grad
+
+
+def loglik_hessian(
+    params: FloatArray,
+    x: FloatArray,
+    tx: FloatArray,
+    T: FloatArray,
+    indices: tuple[npt.NDArray[np.intp] | None, npt.NDArray[np.intp] | None, npt.NDArray[np.intp] | None]
+    | None = None,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`loglik` together with the per-row Hessian w.r.t. ``(r, alpha, a, b)``, in one pass.
+
+    ``log L = K(x) + log(exp(f3) + exp(f4))`` with ``f3 = -(r+x) L1`` and ``f4 = log(a) - log(b+x) - (r+x) L2``
+    (see :func:`loglik`); ``K`` adds ``lgamma(r+x) - lgamma(r) + r log(alpha)`` and, from
+    ``B(a, b+x+1)/B(a, b)``, trigamma differences in ``(a, b)``. The Hessian of the log of the two-term sum is
+    that of :func:`._bgnbd.two_branch_hessian` with ``b+x`` in place of BG/NBD's ``b+x-1``.
+
+    Returns
+    -------
+    (ll, grad, hess):
+        Shapes (n,), (n, 4) and (n, 4, 4).
+    """
+    r, alpha, a, b = (float(v) for v in params)
+    idx, idx_tx, idx_T = count_indices(x, tx, T) if indices is None else indices
+    rx = r + x
+    L1 = _per_count(alpha, T, idx_T, np.log)
+    L2 = _per_count(alpha, tx, idx_tx, np.log)
+    dL = L1 - L2
+    d = _per_count(b, x, idx, lambda v: np.log(a / v)) + rx * dL
+    w = special.expit(d)
+    w3 = special.expit(-d)
+    K = (_per_count(r, x, idx, special.gammaln) + _per_count(b + 1.0, x, idx, lambda v: special.betaln(a, v))
+         + (r * np.log(alpha) - special.gammaln(r) - special.betaln(a, b)))
+    ll: FloatArray = K - rx * L1 + np.logaddexp(0.0, d)
+    inv_T = _per_count(alpha, T, idx_T, np.reciprocal)
+    inv_tx = _per_count(alpha, tx, idx_tx, np.reciprocal)
+    inv_bx = _per_count(b, x, idx, np.reciprocal)
+    dig_ab = special.digamma(a + b)
+    dig_abx1 = _per_count(a + b + 1.0, x, idx, special.digamma)
+    grad = np.empty((x.shape[0], 4))
+    grad[:, 0] = (_per_count(r, x, idx, special.digamma) + (np.log(alpha) - special.digamma(r))
+                  - L1 + w * dL)
+    grad[:, 1] = r / alpha - rx * (w3 * inv_T + w * inv_tx)
+    grad[:, 2] = (dig_ab + w / a) - dig_abx1
+    grad[:, 3] = (_per_count(b + 1.0, x, idx, special.digamma) + (dig_ab - special.digamma(b)) - dig_abx1
+                  - w * inv_bx)
+
+    def trigamma(v: FloatArray) -> FloatArray:
+        out: FloatArray = special.polygamma(1, v)
+        return out
+
+    h_rr = _per_count(r, x, idx, trigamma) - float(special.polygamma(1, r))
+    h_aa = float(special.polygamma(1, a + b)) - _per_count(a + b + 1.0, x, idx, trigamma)
+    h_bb = _per_count(b + 1.0, x, idx, trigamma) - float(special.polygamma(1, b)) + h_aa
+    hess = two_branch_hessian(r, alpha, a, rx, w3, w, dL, inv_T, inv_tx, inv_bx, h_rr, h_aa, h_bb)
+    return ll, grad, hess
 
 
 def log_odds_dead(params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:

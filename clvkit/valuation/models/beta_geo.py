@@ -65,6 +65,13 @@ class FittedBetaGeo(FittedCountModel):
 
 
 
+def _data_hessian(params: FloatArray, data: Mapping[str, npt.NDArray[Any]]
+                  ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`._bgnbd.loglik_hessian` on the data of :meth:`BetaGeo._prepare` (the engine's ``_loglik_hessian``)."""
+    lookups = {k: v for k, v in data.items() if k.startswith(("T_", "tx_"))}
+    return _bgnbd.loglik_hessian(params, data["x"], data["tx"], data["T"], data["x_unique"], data["x_code"], lookups)
+
+
 class BetaGeo(Engine[CustomerSummary, FittedBetaGeo]):
     """BG/NBD engine: maximum-likelihood fit on a :class:`~clvkit.CustomerSummary`.
 
@@ -84,6 +91,7 @@ class BetaGeo(Engine[CustomerSummary, FittedBetaGeo]):
     name: ClassVar[str] = "BetaGeo"
     dynamic_family: ClassVar[str] = "bgnbd"
     fitted_class: ClassVar[type[FittedModel]] = FittedBetaGeo
+    _loglik_hessian = _data_hessian
 
     def _loglik(self, params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
         lookups = {k: v for k, v in data.items() if k.startswith(("T_", "tx_"))}

@@ -158,6 +158,11 @@ class FittedBetaGeoBetaBinom(FittedCountModel):
         return d
 
 
+def _data_hessian(params: FloatArray, data: Mapping[str, FloatArray]) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`._bgbb.loglik_hessian` on the data of :meth:`BetaGeoBetaBinom._prepare` (its ``_loglik_hessian``)."""
+    return _bgbb.loglik_hessian(params, data["x"], data["tx"], data["n"])
+
+
 class BetaGeoBetaBinom(Engine[CustomerSummary, FittedBetaGeoBetaBinom]):
     """BG/BB engine: maximum-likelihood fit on a :class:`~clvkit.CustomerSummary` of discrete opportunities.
 
@@ -187,6 +192,7 @@ class BetaGeoBetaBinom(Engine[CustomerSummary, FittedBetaGeoBetaBinom]):
 
     name: ClassVar[str] = "BetaGeoBetaBinom"
     fitted_class: ClassVar[type[FittedModel]] = FittedBetaGeoBetaBinom
+    _loglik_hessian = _data_hessian
 
     def _loglik(self, params: FloatArray, data: Mapping[str, FloatArray]) -> tuple[FloatArray, FloatArray]:
         return _bgbb.loglik(params, data["x"], data["tx"], data["n"])

@@ -65,6 +65,13 @@ class FittedModifiedBetaGeo(FittedCountModel):
 
 
 
+def _data_hessian(params: FloatArray, data: Mapping[str, npt.NDArray[Any]]
+                  ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """:func:`._mbgnbd.loglik_hessian` on the data of :meth:`ModifiedBetaGeo._prepare` (its ``_loglik_hessian``)."""
+    indices = (data.get("idx_x"), data.get("idx_tx"), data.get("idx_T"))
+    return _mbgnbd.loglik_hessian(params, data["x"], data["tx"], data["T"], indices)
+
+
 class ModifiedBetaGeo(Engine[CustomerSummary, FittedModifiedBetaGeo]):
     """MBG/NBD engine: the likelihood of Batislam, Denizel & Filiztekin (2007) maximised on a summary.
 
@@ -84,6 +91,7 @@ class ModifiedBetaGeo(Engine[CustomerSummary, FittedModifiedBetaGeo]):
 
     name: ClassVar[str] = "ModifiedBetaGeo"
     fitted_class: ClassVar[type[FittedModel]] = FittedModifiedBetaGeo
+    _loglik_hessian = _data_hessian
 
     def _loglik(self, params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> tuple[FloatArray, FloatArray]:
         indices = (data.get("idx_x"), data.get("idx_tx"), data.get("idx_T"))
