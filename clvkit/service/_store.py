@@ -1,11 +1,11 @@
 """The loaded models of a service and their atomic reload.
 
 A :class:`ModelStore` reads its sources - model folders as ``clvkit fit`` writes them (checked against their
-``manifest.json`` by the command line's own :func:`~clvkit.cli._folder.load_models`), folders of such folders,
-or single model files (read with :func:`clvkit.load_json`) - into one immutable :class:`Snapshot`. A reload
-reads everything again into a new snapshot and then replaces the reference in one assignment; a request takes
-the reference once and is scored by that snapshot alone, so it sees exactly one version of its model however a
-reload runs beside it. A reload that fails (a folder half rewritten, a damaged file) keeps the old snapshot.
+``manifest.json`` by :func:`clvkit._model_folder.load_models`, as ``clvkit score`` checks them), folders of such
+folders, or single model files (read with :func:`clvkit.load_json`) - into one immutable :class:`Snapshot`. A
+reload reads everything again into a new snapshot and then replaces the reference in one assignment; a request
+takes the reference once and is scored by that snapshot alone, so it sees exactly one version of its model however
+a reload runs beside it. A reload that fails (a folder half rewritten, a damaged file) keeps the old snapshot.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def _fingerprint(paths: Sequence[Path]) -> tuple[tuple[str, float, int], ...]:
 
 def _load_entry(path: Path, fixed_spend: float | None, now: str) -> Entry:
     from .. import load_json
-    from ..cli._folder import load_models
+    from .._model_folder import load_models
     from ..valuation import SpendModel, TransactionModel
 
     if path.is_dir():
