@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
     """Add ``serve`` to the subcommands."""
     serve = sub.add_parser(
         "serve", parents=[parents.common], help="run the scoring service (HTTP; the 'service' extra)",
-        description="Serve saved models over HTTP: POST /score, /tier, /fit; GET /models, /health, /metrics, "
+        description="Serve saved models over HTTP: POST /score, /tier, /binding, /fit; GET /models, /health, /metrics, "
                     "/openapi.json. Errors are application/problem+json.")
     serve.add_argument("--models", required=True, nargs="+", metavar="PATH",
                        help="a folder written by 'clvkit fit', a folder of such folders, or model JSON files")

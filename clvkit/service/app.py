@@ -1,7 +1,8 @@
 """The ASGI application: :func:`create_app` (FastAPI, imported when the app is built).
 
-Routes: ``POST /score``, ``POST /tier``, ``POST /fit``, ``GET /models``, ``POST /models/reload``, ``GET /health``,
-``GET /metrics`` (with prometheus-client) and the OpenAPI document at ``GET /openapi.json`` (``/docs`` renders it).
+Routes: ``POST /score``, ``POST /tier``, ``POST /binding``, ``POST /fit``, ``GET /models``, ``POST /models/reload``,
+``GET /health``, ``GET /metrics`` (with prometheus-client) and the OpenAPI document at ``GET /openapi.json``
+(``/docs`` renders it).
 
 Request bodies are read by the routes themselves rather than by FastAPI's parameter machinery: the size bound is
 enforced while the body streams in, JSON goes straight to Pydantic's core, and Arrow/Parquet bodies never pass
@@ -29,10 +30,13 @@ from typing import Any
 from .._frames import require
 from .._version import __version__
 from ..errors import ClvkitError, InvalidInputError, MissingDependencyError, Problem
+from ._binding import binding_report
 from ._problems import PROBLEM_MEDIA_TYPE, FitTimeoutError, PayloadTooLargeError, problem_document, status_of
 from ._scoring import ARROW, JSON, PARQUET, answer_format, body_format, decode_score, encode_scores, score
 from ._store import ModelStore, sources_of
 from .schemas import (
+    BindingRequest,
+    BindingResponse,
     FitRequest,
     FitResponse,
     Health,
@@ -231,7 +235,7 @@ def _openapi(app: Any) -> Callable[[], dict[str, Any]]:
             return dict(app.openapi_schema)
         doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-        for wire in (ScoreRequest, TierRequest, FitRequest, ProblemDocument):
+        for wire in (ScoreRequest, TierRequest, BindingRequest, FitRequest, ProblemDocument):
             schema = wire.model_json_schema(ref_template="#/components/schemas/{model}")
             for name, sub in schema.pop("$defs", {}).items():
                 schemas.setdefault(name, sub)
@@ -249,7 +253,7 @@ def _openapi(app: Any) -> Callable[[], dict[str, Any]]:
 
         paths = doc.get("paths", {})
         for path, model, columnar in (("/score", "ScoreRequest", True), ("/tier", "TierRequest", False),
-                                      ("/fit", "FitRequest", False)):
+                                      ("/binding", "BindingRequest", False), ("/fit", "FitRequest", False)):
             op = paths[path]["post"]
             op["requestBody"] = body(model, columnar)
             if columnar:
@@ -442,6 +446,23 @@ def create_app(models: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
             req = TierRequest.model_validate_json(await _body(request, max_body_bytes))
             request.scope["clvkit.ids"] = [row.get("customer_id") for row in req.customers]
             return _json_response(Response, await run_in_threadpool(_tier, req, max_customers))
+
+        return await guarded(request, work)
+
+    @app.post("/binding", response_model=BindingResponse, summary="Measure how firmly customers are bound",
+              description="Employees, the customers' contacts, relationships and touchpoints (the library's "
+                          "entities) in; each customer's binding score, coverage of its organisation, concentration "
+                          "on one employee and next actions out, and with per-customer values the value at risk "
+                          "per employee (clvkit.binding.measure_binding, value_at_risk).")
+    async def binding_route(request: Request) -> Any:
+        async def work() -> Any:
+            body_format_json(request)
+            body = await _body(request, max_body_bytes)
+
+            def measure() -> dict[str, Any]:
+                return binding_report(BindingRequest.model_validate_json(body), max_customers)
+
+            return _json_response(Response, await run_in_threadpool(measure))
 
         return await guarded(request, work)
 
