@@ -17,6 +17,7 @@ runs in the thread pool so the server keeps answering ``/health`` (and uvicorn's
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -33,7 +34,7 @@ from ..errors import ClvkitError, InvalidInputError, MissingDependencyError, Pro
 from ._binding import binding_report
 from ._problems import PROBLEM_MEDIA_TYPE, FitTimeoutError, PayloadTooLargeError, problem_document, status_of
 from ._scoring import ARROW, JSON, PARQUET, answer_format, body_format, decode_score, encode_scores, score
-from ._store import ModelStore, sources_of
+from ._store import ModelStore, ReloadStamp, sources_of
 from .schemas import (
     BindingRequest,
     BindingResponse,
@@ -271,7 +272,8 @@ def _openapi(app: Any) -> Callable[[], dict[str, Any]]:
 def create_app(models: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *, spend: float | None = None,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, max_customers: int = DEFAULT_MAX_CUSTOMERS,
                max_fit_transactions: int = DEFAULT_MAX_FIT_TRANSACTIONS, fit_timeout: float = DEFAULT_FIT_TIMEOUT,
-               reload_interval: float | None = None, metrics: bool | None = None) -> Any:
+               reload_interval: float | None = None, metrics: bool | None = None,
+               reload_stamp: str | os.PathLike[str] | None = None) -> Any:
     """The scoring service as an ASGI app (FastAPI), with the models loaded.
 
     Parameters
@@ -290,7 +292,12 @@ def create_app(models: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
     reload_interval:
         Seconds between looks at the model files; a change (time or size) reloads them. ``None``: only
         ``POST /models/reload`` reloads. Each server process reloads on its own: with several workers use this
-        (a ``POST`` reaches one worker).
+        (a ``POST`` reaches one worker), or ``reload_stamp``.
+    reload_stamp:
+        A file shared by every process serving these models (``clvkit serve --workers N`` makes one): a
+        ``POST /models/reload`` answered by one process replaces it, and each other process, seeing the change
+        with one ``os.stat`` before its next request, reloads the models before answering. So after the reload's
+        answer every worker answers with the new version. ``None``: the reload stays in the process that got it.
     metrics:
         Serve Prometheus metrics at ``/metrics``: ``None`` when prometheus-client is installed, ``True`` to
         require it (the ``metrics`` extra).
@@ -347,7 +354,14 @@ def create_app(models: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
             if metrics:
                 raise MissingDependencyError("Metrics need prometheus-client. Install it with: pip install "
                                              "'clvkit[metrics]'") from None
-    store = ModelStore(sources_of(models), spend=spend)
+    store = ModelStore(sources_of(models), spend=spend,
+                       stamp=None if reload_stamp is None else ReloadStamp(reload_stamp))
+
+    async def snapshot() -> Any:
+        """The models to answer one request with: after following a reload another worker announced."""
+        if store.stale():
+            return await run_in_threadpool(store.follow)
+        return store.current
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -408,7 +422,7 @@ def create_app(models: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
             kind = body_format(request.headers.get("content-type"))
             answer = answer_format(request.headers.get("accept"), kind)
             body = await _body(request, max_body_bytes)
-            snap = store.current  # one snapshot: one model version for the whole request
+            snap = await snapshot()  # one snapshot: one model version for the whole request
 
             def work_through(data: Any) -> tuple[Any, bytes]:
                 entry = snap.get(data.params.model)
@@ -489,7 +503,7 @@ def create_app(models: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
     @app.get("/models", response_model=ModelsResponse, summary="The loaded models and their versions")
     async def models_route(request: Request) -> Any:
-        snap = store.current
+        snap = await snapshot()
         return _json_response(Response, {"default": snap.default,
                                          "models": [e.describe() for e in snap.entries.values()]})
 
@@ -497,7 +511,7 @@ def create_app(models: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
     async def reload_route(request: Request) -> Any:
         async def work() -> Any:
             try:
-                snap = await run_in_threadpool(store.reload)
+                snap = await run_in_threadpool(functools.partial(store.reload, announce=True))
             except ClvkitError as exc:
                 raise ReloadError(f"The models could not be reloaded; the previous ones stay in service. {exc}") \
                     from None
