@@ -50,7 +50,7 @@ def binding_report(req: BindingRequest, max_customers: int) -> dict[str, Any]:
         risk = value_at_risk(m, dict(req.values))
         values = data.align(dict(req.values)).tolist()
         doc["employees"] = [
-            {"employee_id": str(e), "team": None if t is None else str(t), "value_at_risk": v, "sole_value": s,
+            {"employee_id": str(e), "team": str(t) or None, "value_at_risk": v, "sole_value": s,
              "customers_held": h, "customers_sole": o, "mean_score": _number(ms)}
             for e, t, v, s, h, o, ms in zip(risk.employee_id.tolist(), risk.team.tolist(),
                                             risk.value_at_risk.tolist(), risk.sole_value.tolist(),

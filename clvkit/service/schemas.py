@@ -329,7 +329,7 @@ class EmployeeAtRisk(FrozenModel):
     """One employee's value at risk: a row of :class:`clvkit.binding.EmployeeRisk`."""
 
     employee_id: str
-    team: str | None
+    team: str | None = Field(description="The employee's team (null: none).")
     value_at_risk: float = Field(description="Value exposed if the employee leaves: sum of value x holding share.")
     sole_value: float = Field(description="Value of the single-threaded customers whose top employee this is.")
     customers_held: int
