@@ -76,7 +76,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from .._frames import require
     from ..service import create_app
     from ..service._logging import configure_logging
-    from ..service.app import OPTIONS_ENV
+    from ..service.app import OPTIONS_ENV, freeze_heap
 
     uvicorn = require("uvicorn")
     options: dict[str, Any] = {"models": [os.path.abspath(p) for p in args.models], "spend": args.spend,
@@ -88,6 +88,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     common: dict[str, Any] = {"host": args.host, "port": args.port, "log_config": None, "access_log": False,
                               "timeout_graceful_shutdown": 30}
     if args.workers == 1:
+        freeze_heap()
         uvicorn.run(app, **common)
         return 0
     if args.port == 0:

