@@ -8,6 +8,8 @@ IPC stream with an Arrow answer):
 - **latency**: requests one after another on one kept-alive connection (``http.client``), the wall time from sending to
   the last byte of the answer; p50, p95 and p99 over ``--requests`` requests (fewer for big batches, see
   ``_count``), after a few unmeasured warm-up requests;
+- **server CPU**: the CPU time (user + system, from ``/proc``) the server's processes spent per request during the
+  latency loop: unlike the wall times, it hardly depends on what else the machine runs;
 - **throughput**: ``--clients`` threads sending the same request for the same number of requests each; requests
   and customers per second over the wall time of the whole burst.
 
@@ -189,6 +191,24 @@ class _Client:
         self.conn.close()
 
 
+def _server_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by the server process and its workers, from /proc (Linux only).
+
+    The latency of a shared machine depends on what else runs; the CPU the server spends per request does not
+    (much), so it is reported beside the percentiles."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    pids, total = [pid], 0.0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+        for p in pids:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14 and 15 of stat)
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
 def _count(n: int, requests: int) -> int:
     """Requests per measurement: ``requests`` for small batches, fewer for big ones (a 100k batch takes ~0.1-1 s)."""
     return max(5, min(requests, int(requests * 1000 / max(n, 1)))) if n > 1000 else requests
@@ -229,11 +249,14 @@ def main(argv: list[str] | None = None) -> int:
                                 assert status == 200, content
                                 assert _clv_of(kind, content) == expected[n], "answer differs from in-process"
                             lat = []
+                            cpu0 = _server_cpu(proc.pid)
                             for _ in range(reps):
                                 t0 = time.perf_counter()
                                 status, content = c.post(body, headers, query)
                                 lat.append((time.perf_counter() - t0) * 1e3)
                                 assert status == 200
+                            cpu1 = _server_cpu(proc.pid)
+                        cpu_ms = "-" if cpu0 is None or cpu1 is None else f"{(cpu1 - cpu0) / reps * 1e3:.2f}"
                         failures = []
 
                         def burst(k: int, body: bytes = body, headers: dict[str, str] = headers,
@@ -258,15 +281,15 @@ def main(argv: list[str] | None = None) -> int:
                         sent = args.clients * max(1, reps // args.clients)
                         assert not failures, f"{len(failures)} failed requests"
                         rows.append([f"{n:,}", kind, str(workers), str(reps), f"{_percentile(lat, 50):.2f}",
-                                     f"{_percentile(lat, 95):.2f}", f"{_percentile(lat, 99):.2f}",
+                                     f"{_percentile(lat, 95):.2f}", f"{_percentile(lat, 99):.2f}", cpu_ms,
                                      f"{sent / wall:,.1f}", f"{sent * n / wall:,.0f}", f"{in_proc[n]:.2f}",
                                      f"{_percentile(lat, 50) / in_proc[n]:.1f}x"])
                         print(" | ".join(rows[-1]), flush=True)
             finally:
                 proc.terminate()
                 proc.wait(timeout=60)
-    headers = ["customers/request", "body", "workers", "requests", "p50 ms", "p95 ms", "p99 ms", "requests/s",
-               "customers/s", "in-process ms", "p50 / in-process"]
+    headers = ["customers/request", "body", "workers", "requests", "p50 ms", "p95 ms", "p99 ms", "server CPU ms",
+               "requests/s", "customers/s", "in-process ms", "p50 / in-process"]
     print()
     print("| " + " | ".join(headers) + " |")
     print("|" + "|".join("---" for _ in headers) + "|")

@@ -144,6 +144,31 @@ def test_watcher_reloads_changed_files(folder: Path) -> None:
     assert as_columns(second["results"]) == in_process(cols, other, horizon=4, discount_rate=0.0)
 
 
+def test_reload_stamp_carries_a_reload_to_the_other_apps(folder: Path, tmp_path: Path) -> None:
+    from clvkit.valuation import BetaGeoParams, FittedBetaGeo
+
+    other = FittedBetaGeo(params=BetaGeoParams(r=0.5, alpha=6.0, a=0.4, b=3.0), time_unit="W")
+    stamp = tmp_path / "stamp"
+    a, b, alone = (create_app(folder, reload_stamp=stamp), create_app(folder, reload_stamp=stamp),
+                   create_app(folder))
+    cols = customers(6, seed=4)
+    body = json_body(cols, horizon=4, discount_rate=0.0)
+    before = {name: call(app, "POST", "/score", json=body).json()["model_version"]
+              for name, app in (("a", a), ("b", b), ("alone", alone))}
+    assert len(set(before.values())) == 1
+    (folder / "beta_geo.json").write_text("{}", encoding="utf-8")  # a failed reload announces nothing
+    assert call(a, "POST", "/models/reload").status_code == 409
+    assert not stamp.exists()
+    write_model_folder(folder, other, GG)
+    assert call(a, "POST", "/models/reload").status_code == 200
+    assert stamp.exists()
+    got_b = call(b, "POST", "/score", json=body).json()  # b was not asked: it follows the stamp
+    assert got_b["model_version"] != before["b"]
+    assert as_columns(got_b["results"]) == in_process(cols, other, horizon=4, discount_rate=0.0)
+    assert call(b, "GET", "/models").json()["models"][0]["model_version"] == got_b["model_version"]
+    assert call(alone, "POST", "/score", json=body).json()["model_version"] == before["alone"]  # no stamp: no news
+
+
 def test_wire_schema_types() -> None:
     base = {"customers": [{"customer_id": "a", "frequency": 1, "recency": 1.0, "T": 2.0}], "discount_rate": 0.0}
     assert ScoreRequest.model_validate_json(json.dumps({**base, "horizon": 3.0})).horizon == 3

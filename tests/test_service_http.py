@@ -183,6 +183,132 @@ def test_tier_equals_in_process(client: Any) -> None:
     assert [x["tier_code"] for x in doc["results"]] == expected.codes.tolist()
 
 
+# -- tiers on /score ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("tiers", ["five-a", {"policy": "key-customers", "config": {"share": 0.25}}, "value-risk"])
+def test_score_with_tiers_equals_in_process(client: Any, tiers: Any) -> None:
+    from clvkit.tiering import make_policy
+
+    cols = customers(200, seed=21)
+    settings = dict(horizon=12, discount_rate=0.01, period="M")
+    plain = client.post("/score", json=json_body(cols, model="cdnow", **settings))
+    r = client.post("/score", json=json_body(cols, model="cdnow", tiers=tiers, **settings))
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    expected = in_process(cols, **settings)
+    name, config = (tiers, None) if isinstance(tiers, str) else (tiers["policy"], tiers["config"])
+    policy = make_policy(name, config)  # the tiers a caller gets from the in-process scores
+    assignment = policy.assign({"value": np.array(expected["clv"]), "p_alive": np.array(expected["probability_alive"]),
+                                "frequency": cols["frequency"], "recency": cols["recency"], "T": cols["T"],
+                                "monetary_value": cols["monetary_value"]})
+    assert doc["tiers"] == {"policy": name, "labels": list(assignment.labels)}
+    assert [x["tier"] for x in doc["results"]] == assignment.tier_labels().tolist()
+    assert len(set(x["tier"] for x in doc["results"])) > 1
+    # the scores are those of a request without tiers, and that answer has no tier fields at all
+    assert [{k: v for k, v in x.items() if k != "tier"} for x in doc["results"]] == plain.json()["results"]
+    assert "tiers" not in plain.json() and all("tier" not in x for x in plain.json()["results"])
+
+
+def test_score_tiers_in_an_arrow_answer(client: Any) -> None:
+    from clvkit.tiering import make_policy
+
+    cols = customers(300, seed=22)
+    table = pa.table(cols)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+    r = client.post("/score", content=bytes(sink.getvalue()), headers={"content-type": ARROW},
+                    params={"model": "cdnow", "horizon": "12", "discount_rate": "0.01", "tiers": "five-a"})
+    assert r.status_code == 200, r.text
+    got = pa.ipc.open_stream(r.content).read_all()
+    expected = make_policy("five-a").assign(np.array(in_process(cols, horizon=12, discount_rate=0.01)["clv"]))
+    assert got.column("tier").to_pylist() == expected.tier_labels().tolist()
+    assert json.loads(got.schema.metadata[b"tier_labels"]) == list(expected.labels)
+
+
+def test_score_tier_problems(client: Any) -> None:
+    doc = _problem(_score(client, tiers="no-such-policy"), 422, "invalid-input")
+    assert "no-such-policy" in doc["detail"] and "five-a" in doc["detail"]
+    doc = _problem(_score(client, tiers={"policy": "key-customers", "config": {"share": 2.0}}), 422, "invalid-input")
+    assert "share" in doc["detail"]
+    doc = _problem(_score(client, tiers="loyalty"), 422, "invalid-input")  # needs a history the scores do not have
+    assert "history" in doc["detail"]
+
+
+# -- binding -------------------------------------------------------------------------------------------------------
+
+def _sample_rows(name: str, *, numbers: tuple[str, ...] = (), bools: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """A table of the bundled B2B sample as JSON records (empty cells left out), read with the csv module."""
+    import csv
+
+    path = Path(clvkit.__file__).parent / "data" / "b2b_sample" / f"{name}.csv"
+    out = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            rec: dict[str, Any] = {}
+            for k, v in row.items():
+                if v == "":
+                    continue
+                rec[k] = float(v) if k in numbers else (v == "true") if k in bools else v
+            if "functions" in rec:
+                rec["functions"] = rec["functions"].split("|")
+            out.append(rec)
+    return out
+
+
+def _binding_body(**extra: Any) -> dict[str, Any]:
+    return {"as_of": "2024-12-31T00:00:00+00:00", "employees": _sample_rows("employees", bools=("active",)),
+            "contacts": _sample_rows("contacts", bools=("is_successor",)),
+            "relationships": _sample_rows("relationships", numbers=("strength",)),
+            "touchpoints": _sample_rows("touchpoints"), "industry_ties": _sample_rows("industry_ties"),
+            "projects": _sample_rows("projects"), "project_members": _sample_rows("project_members"), **extra}
+
+
+def test_binding_equals_in_process(client: Any) -> None:
+    from clvkit.binding import LEVELS, SUB_SCORES, load_b2b_sample, measure_binding, value_at_risk
+
+    sample = load_b2b_sample()  # the same tables through the library's own CSV reader
+    m = measure_binding(sample.data)
+    ids = [str(c) for c in m.customer_id.tolist()]
+    values = dict(zip(ids, sample.values.tolist(), strict=True))
+    r = client.post("/binding", json=_binding_body(values=values))
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    got = doc["customers"]
+    assert [c["customer_id"] for c in got] == ids
+    assert [c["score"] for c in got] == m.score.tolist()
+    assert [[c["sub_scores"][k] for k in SUB_SCORES] for c in got] == m.sub_scores().tolist()
+    assert [[c["covered"][lvl.name.lower()] for lvl in LEVELS] for c in got] == m.covered.tolist()
+    assert [c["top_share"] for c in got] == m.top_share.tolist()
+    assert [c["single_threaded"] for c in got] == m.single_threaded.tolist()
+    assert [c["value"] for c in got] == sample.values.tolist()
+    risk = value_at_risk(m, sample.values)
+    assert [e["employee_id"] for e in doc["employees"]] == risk.employee_id.tolist()
+    assert [e["value_at_risk"] for e in doc["employees"]] == risk.value_at_risk.tolist()
+    assert doc["value_exposed"] == risk.value_exposed and doc["value_unheld"] == risk.value_unheld
+    assert all(c["next_actions"] for c in got if c["score"] < 50)
+    plain = client.post("/binding", json=_binding_body(config={"window_days": 90})).json()
+    assert plain["employees"] is None and plain["value_exposed"] is None
+    from clvkit.binding import BindingConfig
+
+    assert [c["score"] for c in plain["customers"]] == measure_binding(
+        sample.data, BindingConfig(window_days=90)).score.tolist()
+
+
+def test_binding_problems(client: Any) -> None:
+    body = _binding_body()
+    body["relationships"][3]["employee_id"] = "E-999"
+    doc = _problem(client.post("/binding", json=body), 422, "invalid-input")
+    assert doc["field"] == "relationships.employee_id" and doc["row"] == 3
+    body = _binding_body()
+    del body["touchpoints"][5]["timestamp"]
+    doc = _problem(client.post("/binding", json=body), 422, "invalid-input")
+    assert doc["field"] == "touchpoints.5.timestamp"
+    doc = _problem(client.post("/binding", json=_binding_body(values={"C-9999": 1.0})), 422, "invalid-input")
+    assert doc["field"] == "values.C-9999"
+    _problem(client.post("/binding", content=b"x", headers={"content-type": ARROW}), 415, "unsupported-media-type")
+
+
 def _log(n_customers: int = 60) -> list[dict[str, Any]]:
     rng = np.random.default_rng(6)
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -346,8 +472,8 @@ def test_openapi_document(client: Any) -> None:
     doc = client.get("/openapi.json").json()
     assert doc["openapi"].startswith("3.")
     paths = doc["paths"]
-    for path, method in (("/score", "post"), ("/tier", "post"), ("/fit", "post"), ("/models", "get"),
-                         ("/models/reload", "post"), ("/health", "get"), ("/metrics", "get")):
+    for path, method in (("/score", "post"), ("/tier", "post"), ("/binding", "post"), ("/fit", "post"),
+                         ("/models", "get"), ("/models/reload", "post"), ("/health", "get"), ("/metrics", "get")):
         assert method in paths[path], path
     schemas = doc["components"]["schemas"]
 
@@ -371,6 +497,12 @@ def test_openapi_document(client: Any) -> None:
     assert score["responses"]["default"]["content"][PROBLEM]["schema"]["$ref"].endswith("/ProblemDocument")
     assert set(schemas["ScoreRequest"]["required"]) == {"customers", "horizon", "discount_rate"}
     assert set(schemas["CustomerIn"]["required"]) == {"customer_id", "frequency", "recency", "T"}
+    assert "tier" in schemas["ScoreResult"]["properties"] and "tier" not in schemas["ScoreResult"]["required"]
+    binding = paths["/binding"]["post"]
+    assert binding["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/BindingRequest")
+    assert binding["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/BindingResponse")
+    required = set(schemas["BindingRequest"]["required"])
+    assert {"employees", "contacts", "relationships", "touchpoints", "as_of"} <= required
 
 
 # -- concurrency and reload ------------------------------------------------------------------------------------------

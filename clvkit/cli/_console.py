@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
+from .._model_folder import one_line
 from ..i18n import N_, Translator, translator
 
 __all__ = ["UNIT_NAMES", "Console", "money", "one_line"]
@@ -90,16 +91,6 @@ class Console:
                 self.err.write(f"{what}{done}\n")
             self.err.flush()
             self._open_line = False
-
-
-def one_line(exc: BaseException) -> str:
-    """An error message on one line: multi-problem messages are joined with '; '."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    if not lines:
-        return type(exc).__name__
-    head, rest = lines[0], [line.removeprefix("- ") for line in lines[1:]]
-    rest = [item.rstrip(".") for item in rest[:-1]] + rest[-1:]
-    return head + (" " + "; ".join(rest) if rest else "")
 
 
 def money(x: float) -> str:

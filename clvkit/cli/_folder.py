@@ -3,8 +3,8 @@
 A folder holds one versioned JSON file per fitted model (``beta_geo.json``, ``gamma_gamma.json``; read with
 :func:`clvkit.load_json`), :data:`SETTINGS_FILE`, the :class:`SummarySettings` the log was summarized with,
 so ``score`` summarizes a new log the same way, and ``manifest.json``, naming every file with its SHA-256.
-The folder is written as a whole or not at all; ``score`` refuses a folder whose files do not match the
-manifest (mixed from two runs, or edited) and an old folder without one.
+The folder is written here, as a whole or not at all; it is read by :mod:`clvkit._model_folder` (below the
+command line, so the scoring service reads folders without importing it), whose names this module re-exports.
 """
 
 from __future__ import annotations
@@ -12,102 +12,33 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .._csvio import atomic_output
+from .._model_folder import (
+    DESIGN_FILE,
+    DYNAMIC_DESIGN_FILE,
+    SELECTION_FILE,
+    SELECTION_SCHEMA,
+    SETTINGS_FILE,
+    SETTINGS_SCHEMA,
+    SummarySettings,
+    load_design,
+    load_models,
+)
 from .._version import __version__
-from ..errors import InvalidInputError
-from ._console import Console, one_line
-from ._output import MANIFEST_FILE, MANIFEST_SCHEMA, read_json_file, sha256_of, write_folder_atomically
+from ._console import Console
+from ._output import write_folder_atomically
 
 __all__ = ["DESIGN_FILE", "DYNAMIC_DESIGN_FILE", "SELECTION_FILE", "SELECTION_SCHEMA", "SETTINGS_FILE",
            "SETTINGS_SCHEMA", "SummarySettings", "load_design", "load_models", "model_file_name", "selection_json",
            "text_writer", "write_folder"]
 
-#: Name of the file ``clvkit fit`` writes next to the models, recording how the log was summarized.
-SETTINGS_FILE = "summary_settings.json"
-SETTINGS_SCHEMA = "clvkit.cli.summary_settings"
-#: The ``schema`` of a fitted model's JSON (see :func:`clvkit.load_json`).
-_MODEL_SCHEMA = "clvkit.fitted_model"
 #: The files ``clvkit fit`` and ``clvkit demo`` write: ``--force`` replaces a folder holding only these (and
 #: those its manifest lists), never one holding anything else (a user's own scores.csv beside a model, say).
-#: The file holding the coding of the covariates a model was fitted with (``clvkit fit --covariates``).
-DESIGN_FILE = "covariate_design.json"
-#: The file holding the coding of the time-varying covariates (``clvkit fit --dynamic-covariates``).
-DYNAMIC_DESIGN_FILE = "dynamic_covariate_design.json"
-#: The table of models ``clvkit fit --model auto`` compared, the rule and the choice (read by people, not by ``score``).
-SELECTION_FILE = "model_selection.json"
-SELECTION_SCHEMA = "clvkit.cli.model_selection"
 FIT_FILES = ("beta_geo.json", "gamma_gamma.json", SETTINGS_FILE, DESIGN_FILE, DYNAMIC_DESIGN_FILE, SELECTION_FILE)
 DEMO_FILES = ("beta_geo.json", "gamma_gamma.json", "scores.csv", "composite_synthetic.csv")
-
-
-@dataclass(frozen=True)
-class SummarySettings:
-    """How a log is turned into a summary; ``clvkit fit`` saves them so ``clvkit score`` can reuse them.
-
-    ``period_column`` names the period column of the time-varying covariates file (``fit --dynamic-covariates``);
-    settings with one are written as ``schema_version`` 2, the others as version 1, which older clvkit reads.
-    """
-
-    customer_id: str
-    datetime: str
-    monetary_value: str | None
-    freq: str
-    time_unit: str
-    date_format: str | None = None
-    period_column: str | None = None
-
-    def to_json(self) -> str:
-        doc: dict[str, Any] = {
-            "schema": SETTINGS_SCHEMA, "schema_version": 1 if self.period_column is None else 2,
-            "clvkit_version": __version__, "customer_id": self.customer_id, "datetime": self.datetime,
-            "monetary_value": self.monetary_value, "freq": self.freq, "time_unit": self.time_unit,
-            "date_format": self.date_format}
-        if self.period_column is not None:
-            doc["period_column"] = self.period_column
-        return json.dumps(doc, indent=2)
-
-    @classmethod
-    def from_document(cls, doc: Any, source: Path) -> SummarySettings:
-        """The settings of a parsed ``summary_settings.json``, checked strictly (types, units, schema version).
-
-        Raises
-        ------
-        InvalidInputError
-            Naming the file and the field, for a document that ``clvkit fit`` did not write.
-        """
-        from .._timeunits import UNIT_DAYS
-
-        def fail(what: str) -> InvalidInputError:
-            return InvalidInputError(f"The settings file {source} {what}; write the folder again with 'clvkit fit'.")
-
-        if not isinstance(doc, dict) or doc.get("schema") != SETTINGS_SCHEMA:
-            raise fail(f"is not clvkit summary settings (schema {SETTINGS_SCHEMA!r})")
-        version = doc.get("schema_version")
-        if type(version) is not int or version not in (1, 2):
-            raise fail(f"has schema_version {version!r}; this clvkit reads versions 1 and 2")
-        if version == 1 and "period_column" in doc:
-            raise fail("has a 'period_column', which schema_version 1 does not have")
-        fields: dict[str, str | None] = {}
-        for name, optional in (("customer_id", False), ("datetime", False), ("monetary_value", True),
-                               ("freq", False), ("time_unit", False), ("date_format", True),
-                               ("period_column", version == 1)):
-            if name not in doc and not optional:
-                raise fail(f"lacks the field '{name}'")
-            value = doc.get(name)
-            if not (isinstance(value, str) and value) and not (optional and value is None):
-                raise fail(f"has an invalid '{name}': {value!r} (expected {'text or null' if optional else 'text'})")
-            fields[name] = value
-        for name in ("freq", "time_unit"):
-            if fields[name] not in UNIT_DAYS:
-                raise fail(f"has an invalid '{name}': {fields[name]!r} (expected one of {list(UNIT_DAYS)})")
-        return cls(customer_id=str(fields["customer_id"]), datetime=str(fields["datetime"]),
-                   monetary_value=fields["monetary_value"], freq=str(fields["freq"]),
-                   time_unit=str(fields["time_unit"]), date_format=fields["date_format"],
-                   period_column=fields["period_column"])
 
 
 def _snake(name: str) -> str:
@@ -160,119 +91,3 @@ def text_writer(text: str) -> Callable[[Path], None]:
             fh.write(text.encode("utf-8"))
 
     return write
-
-
-def _load_model_file(path: Path) -> Any:
-    from .. import load_json
-
-    text, _ = read_json_file(path, f"The model file {path}")
-    try:
-        return load_json(text)
-    except (InvalidInputError, RecursionError) as exc:
-        raise InvalidInputError(f"The model file {path} cannot be loaded: {one_line(exc)}") from None
-
-
-def _checked_folder(d: Path) -> dict[str, Any]:
-    """The files of a model folder, checked against its manifest: name -> parsed JSON (``None``: not JSON)."""
-    where = f"The model folder {d}"
-    manifest_path = d / MANIFEST_FILE
-    if not manifest_path.is_file():
-        raise InvalidInputError(f"{where} has no {MANIFEST_FILE}: it was written by an older clvkit (or by hand), so "
-                                f"its files cannot be checked; re-run 'clvkit fit' to write the folder again.")
-    _, manifest = read_json_file(manifest_path, f"The manifest {manifest_path}")
-    files = manifest.get("files") if isinstance(manifest, dict) else None
-    version = manifest.get("schema_version") if isinstance(manifest, dict) else None
-    if (not isinstance(manifest, dict) or manifest.get("schema") != MANIFEST_SCHEMA or type(version) is not int
-            or version != 1 or not isinstance(files, dict)
-            or not all(isinstance(v, dict) and isinstance(v.get("sha256"), str) for v in files.values())):
-        raise InvalidInputError(f"The manifest {manifest_path} is not a clvkit model-folder manifest (schema "
-                                f"{MANIFEST_SCHEMA!r}, version 1). Re-run 'clvkit fit' to write the folder again.")
-    unlisted = sorted(p.name for p in d.glob("*.json") if p.name != MANIFEST_FILE and p.name not in files)
-    if unlisted:
-        raise InvalidInputError(f"{where} holds {unlisted[0]}, which its {MANIFEST_FILE} does not list (a file from "
-                                f"another run?). Remove it or re-run 'clvkit fit'.")
-    docs: dict[str, Any] = {}
-    for name, entry in sorted(files.items()):
-        path = d / name
-        if Path(name).name != name or not path.is_file():
-            raise InvalidInputError(f"{where} lacks {name}, which its {MANIFEST_FILE} lists. Re-run 'clvkit fit'.")
-        if sha256_of(path) != entry["sha256"]:
-            raise InvalidInputError(f"The file {path} does not match the folder's {MANIFEST_FILE} (changed after "
-                                    f"'clvkit fit' wrote it, or copied from another run). Re-run 'clvkit fit'.")
-        docs[name] = read_json_file(path, f"The file {path}")[1] if name.endswith(".json") else None
-    return docs
-
-
-def load_design(model_dir: str | None, name: str = DESIGN_FILE) -> Any:
-    """The :class:`clvkit.CovariateDesign` a model folder holds as ``name`` (``None``: none, or no folder), checked.
-
-    ``name`` is :data:`DESIGN_FILE` (static covariates) or :data:`DYNAMIC_DESIGN_FILE` (time-varying ones).
-
-    Raises
-    ------
-    InvalidInputError
-        For a folder that does not match its manifest, or a design file clvkit cannot read.
-    """
-    from ..covariates import CovariateDesign
-
-    if model_dir is None:
-        return None
-    d = Path(model_dir)
-    if name not in _checked_folder(d):
-        return None
-    path = d / name
-    text, _ = read_json_file(path, f"The file {path}")
-    try:
-        design = CovariateDesign.from_json(text)
-    except (InvalidInputError, ValueError) as exc:
-        raise InvalidInputError(f"The file {path} is not a clvkit covariate design: {one_line(exc)}. "
-                                f"Re-run 'clvkit fit'.") from None
-    kind = "dynamic" if name == DYNAMIC_DESIGN_FILE else "static"
-    if design.kind != kind:
-        raise InvalidInputError(f"The file {path} holds the design of {design.kind} covariates, not of {kind} ones. "
-                                f"Re-run 'clvkit fit'.")
-    return design
-
-
-def load_models(model_dir: str | None, model_files: Sequence[str] | None
-                ) -> tuple[Any, Any | None, SummarySettings | None]:
-    """The transaction model, the spend model (or None) and the saved summary settings (or None).
-
-    A model folder must carry the ``manifest.json`` that ``clvkit fit`` writes, and every file must match it;
-    the settings and models are parsed strictly. Every failure is an :class:`InvalidInputError` naming the file.
-    """
-    from ..valuation import SpendModel, TransactionModel
-
-    files: list[Path] = [Path(f) for f in (model_files or [])]
-    settings: SummarySettings | None = None
-    if model_dir is not None:
-        d = Path(model_dir)
-        if not d.is_dir():
-            raise InvalidInputError(f"The model directory {d} does not exist; write one with 'clvkit fit'.")
-        for name, doc in _checked_folder(d).items():
-            path = d / name
-            if not name.endswith(".json"):
-                continue
-            schema = doc.get("schema") if isinstance(doc, dict) else None
-            if name in (DESIGN_FILE, DYNAMIC_DESIGN_FILE):
-                continue  # read by load_design()
-            if name == SELECTION_FILE and schema == SELECTION_SCHEMA:
-                continue  # the record of 'fit --model auto', for people
-            if name == SETTINGS_FILE or schema == SETTINGS_SCHEMA:
-                settings = SummarySettings.from_document(doc, path)
-            elif schema == _MODEL_SCHEMA:
-                files.append(path)
-            else:
-                raise InvalidInputError(f"The file {path} is neither a clvkit model (schema {_MODEL_SCHEMA!r}) nor the "
-                                        f"summary settings. Re-run 'clvkit fit'.")
-    loaded = [(p, _load_model_file(p)) for p in files]
-    transaction = [(p, m) for p, m in loaded if isinstance(m, TransactionModel)]
-    spend = [(p, m) for p, m in loaded if isinstance(m, SpendModel)]
-    where = f"in {model_dir}" if model_dir else "among the --model files"
-    if not transaction:
-        raise InvalidInputError(f"No transaction model (e.g. BG/NBD) {where}; fit one with 'clvkit fit'.")
-    if len(transaction) > 1 or len(spend) > 1:
-        names = [str(p) for p, _ in transaction + spend]
-        raise InvalidInputError(f"Several models of one kind {where}: {names}. Pick one transaction model and "
-                                f"at most one spend model with --model FILE.")
-    return transaction[0][1], (spend[0][1] if spend else None), settings

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import secrets
@@ -23,19 +22,23 @@ from pathlib import Path
 from typing import Any
 
 from .._csvio import atomic_output
+from .._model_folder import (
+    MANIFEST_FILE,
+    MANIFEST_SCHEMA,
+    MAX_JSON_BYTES,
+    MAX_JSON_DEPTH,
+    _depth,
+    parse_json_text,
+    read_json_file,
+    read_json_text,
+    sha256_of,
+)
 from .._version import __version__
 from ..errors import InvalidInputError
 
 __all__ = ["MANIFEST_FILE", "MANIFEST_SCHEMA", "MAX_JSON_BYTES", "MAX_JSON_DEPTH", "check_outputs", "json_option",
            "parse_json_text", "read_json_file", "read_json_text", "sha256_of", "write_folder_atomically"]
 
-#: The file naming every file of a model folder with its SHA-256.
-MANIFEST_FILE = "manifest.json"
-MANIFEST_SCHEMA = "clvkit.cli.model_folder"
-#: Largest JSON file (models, settings, configurations) the command line reads: far above any real one.
-MAX_JSON_BYTES = 16 * 1024 * 1024
-#: Deepest nesting of arrays and objects accepted in JSON (clvkit's own files nest 3 levels).
-MAX_JSON_DEPTH = 64
 
 
 # ------------------------------------------------------------------------------------------ outputs
@@ -89,64 +92,6 @@ def check_outputs(outputs: Iterable[Path], inputs: Iterable[Path], *, force: boo
             _replaceable(out, known)
 
 
-# ------------------------------------------------------------------------------------------ JSON in
-def _depth(text: str) -> int:
-    """Deepest nesting of ``[``/``{`` in JSON text, outside strings (a linear scan, no recursion)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    return deepest
-
-
-def parse_json_text(text: str, where: str) -> Any:
-    """``json.loads`` with the nesting limit; every failure an :class:`InvalidInputError` starting with ``where``."""
-    if _depth(text) > MAX_JSON_DEPTH:
-        raise InvalidInputError(f"{where} nests arrays/objects deeper than {MAX_JSON_DEPTH} levels; it is not a "
-                                f"clvkit file or configuration.")
-    try:
-        return json.loads(text)
-    except ValueError as exc:  # JSONDecodeError, and UnicodeDecodeError for stray surrogates
-        raise InvalidInputError(f"{where} is not valid JSON: {exc}.") from None
-
-
-def read_json_text(path: Path, where: str | None = None) -> str:
-    """The UTF-8 text of a JSON file (a byte-order mark is fine), at most :data:`MAX_JSON_BYTES`."""
-    where = where or f"The file {path}"
-    if not path.is_file():
-        state = "is not a file" if path.exists() else "does not exist"
-        raise InvalidInputError(f"{where} {state}.")
-    with path.open("rb") as fh:
-        data = fh.read(MAX_JSON_BYTES + 1)
-    if len(data) > MAX_JSON_BYTES:
-        raise InvalidInputError(f"{where} is larger than {MAX_JSON_BYTES // 2**20} MiB; it is not a clvkit file.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InvalidInputError(f"{where} is not UTF-8 text ({exc.reason} at line {line}). Save it as UTF-8.") from None
-
-
-def read_json_file(path: Path, where: str | None = None) -> tuple[str, Any]:
-    """The text and the parsed document of a JSON file, bounded in size and depth."""
-    where = where or f"The file {path}"
-    text = read_json_text(path, where)
-    return text, parse_json_text(text, where)
-
-
 def json_option(value: str, option: str) -> tuple[str, Path | None]:
     """An option that takes JSON text or a JSON file: the text, and the file (``None`` for inline text).
 
@@ -169,14 +114,6 @@ def json_option(value: str, option: str) -> tuple[str, Path | None]:
 
 
 # ------------------------------------------------------------------------------------------ model folders
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _fsync_directory(directory: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(directory, os.O_RDONLY)

@@ -4,7 +4,8 @@ Loads the models first (a folder written by ``clvkit fit``, a folder of such fol
 folder is reported as one line with exit status 2 before any port is opened; then runs uvicorn until SIGINT or
 SIGTERM, after which uvicorn stops taking connections and finishes the requests under way (graceful shutdown).
 Logs are JSON lines on stderr (``--log-format text`` for plain lines); there is no access log besides the
-service's own line per request (with its request id).
+service's own line per request (with its request id and the worker's process id). With ``--workers N`` the workers
+share a reload stamp in a temporary folder, so ``POST /models/reload`` (which one worker receives) reloads them all.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import tempfile
 from typing import Any
 
 from ..errors import InvalidInputError
@@ -45,7 +48,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
     """Add ``serve`` to the subcommands."""
     serve = sub.add_parser(
         "serve", parents=[parents.common], help="run the scoring service (HTTP; the 'service' extra)",
-        description="Serve saved models over HTTP: POST /score, /tier, /fit; GET /models, /health, /metrics, "
+        description="Serve saved models over HTTP: POST /score, /tier, /binding, /fit; GET /models, /health, /metrics, "
                     "/openapi.json. Errors are application/problem+json.")
     serve.add_argument("--models", required=True, nargs="+", metavar="PATH",
                        help="a folder written by 'clvkit fit', a folder of such folders, or model JSON files")
@@ -62,7 +65,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], parents: 
                        help="time bound of POST /fit (default 60; longer fits get 503)")
     serve.add_argument("--reload-interval", type=_seconds, metavar="SECONDS",
                        help="look at the model files this often and reload them when they change (default: only on "
-                            "POST /models/reload; use this with --workers > 1)")
+                            "POST /models/reload, which reaches every worker)")
     serve.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     serve.add_argument("--log-format", default="json", choices=("json", "text"))
     serve.set_defaults(handler=run)
@@ -73,7 +76,7 @@ def run(args: argparse.Namespace, console: Console) -> int:
     from .._frames import require
     from ..service import create_app
     from ..service._logging import configure_logging
-    from ..service.app import OPTIONS_ENV
+    from ..service.app import OPTIONS_ENV, freeze_heap
 
     uvicorn = require("uvicorn")
     options: dict[str, Any] = {"models": [os.path.abspath(p) for p in args.models], "spend": args.spend,
@@ -85,10 +88,18 @@ def run(args: argparse.Namespace, console: Console) -> int:
     common: dict[str, Any] = {"host": args.host, "port": args.port, "log_config": None, "access_log": False,
                               "timeout_graceful_shutdown": 30}
     if args.workers == 1:
+        freeze_heap()
         uvicorn.run(app, **common)
         return 0
-    os.environ[OPTIONS_ENV] = json.dumps({**options, "log_level": args.log_level, "log_format": args.log_format})
     if args.port == 0:
         raise InvalidInputError("--port 0 (a free port) needs --workers 1: the workers must share one known port.")
-    uvicorn.run("clvkit.service.app:app_from_environment", factory=True, workers=args.workers, **common)
+    # The workers share a reload stamp: POST /models/reload reaches one of them, which announces the reload there,
+    # and every other worker reloads before its next request (see create_app's reload_stamp).
+    stamp_dir = tempfile.mkdtemp(prefix="clvkit-serve-")
+    try:
+        os.environ[OPTIONS_ENV] = json.dumps({**options, "reload_stamp": os.path.join(stamp_dir, "reload-stamp"),
+                                              "log_level": args.log_level, "log_format": args.log_format})
+        uvicorn.run("clvkit.service.app:app_from_environment", factory=True, workers=args.workers, **common)
+    finally:
+        shutil.rmtree(stamp_dir, ignore_errors=True)
     return 0

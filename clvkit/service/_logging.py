@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object per record, with the fields the service adds (request id, status, model)."""
+"""Structured logs: one JSON object per record, with the process id (which worker) and the fields the service adds
+(request id, status, model)."""
 
 import json
 import logging
@@ -12,7 +13,7 @@ _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", 
 
 
 class JsonFormatter(logging.Formatter):
-    """Format a record as one line of JSON: time (UTC), level, logger, message and the ``extra`` fields.
+    """Format a record as one line of JSON: time (UTC), level, logger, process id, message and the ``extra`` fields.
 
     Examples
     --------
@@ -26,7 +27,7 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         doc: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-            "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+            "level": record.levelname, "logger": record.name, "pid": record.process, "message": record.getMessage()}
         for key, value in vars(record).items():
             if key not in _STANDARD and value is not None:
                 doc[key] = value

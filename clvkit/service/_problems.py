@@ -84,7 +84,8 @@ def status_of(exc: BaseException) -> tuple[int, str, str]:
 
 
 _ROW = re.compile(r"^(\d+)")
-_PATH_ROW = re.compile(r"^(customers|transactions)\.(\d+)\.(.+)$")
+_PATH_ROW = re.compile(r"^(customers|transactions|employees|contacts|relationships|touchpoints|industry_ties|projects|"
+                       r"project_members)\.(\d+)\.(.+)$")
 
 
 def _detail(p: Problem, ids: Sequence[Any] | None) -> dict[str, Any]:

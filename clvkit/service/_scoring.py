@@ -8,6 +8,7 @@ pyarrow (the ``service`` extra), column by column, without a Python object per c
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from collections.abc import Mapping, Sequence
@@ -16,13 +17,14 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pydantic_core
 
 from .._frames import require
 from ..batch import CustomerSummary
-from ..errors import InvalidInputError, Problem
+from ..errors import ClvkitError, InvalidInputError, Problem
 from ._problems import NotAcceptableError, UnsupportedMediaTypeError
 from ._store import Entry
-from .schemas import ScoreParams, ScoreRequest
+from .schemas import ScoreParams, ScoreRequest, TierOption
 
 __all__ = ["ARROW", "JSON", "PARQUET", "ScoreInput", "Scored", "answer_format", "body_format", "decode_score",
            "encode_scores", "score"]
@@ -225,7 +227,7 @@ def _id_array(ids: Sequence[Any]) -> npt.NDArray[Any]:
 
 @dataclass(frozen=True)
 class Scored:
-    """The scores of one request, by the one model version named."""
+    """The scores of one request, by the one model version named (with the tiers when the request asks)."""
 
     model: str
     model_version: str
@@ -234,6 +236,32 @@ class Scored:
     expected_purchases: FloatArray
     expected_spend: FloatArray
     clv: FloatArray
+    tier: list[str] | None = None
+    tier_policy: str | None = None
+    tier_labels: tuple[str, ...] = ()
+
+
+@functools.lru_cache(maxsize=64)
+def _policy(name: str, config: str | None) -> Any:
+    """The tiering policy ``name`` with its configuration (JSON text), built once per distinct request setting."""
+    from ..tiering import make_policy
+
+    return make_policy(name, config)
+
+
+def _assign_tiers(tiers: TierOption | str, summary: CustomerSummary, result: Any) -> tuple[str, tuple[str, ...],
+                                                                                            list[str]]:
+    """The policy name, its labels and each customer's tier, from the CLV (``value``), P(alive) and the summary."""
+    name, config = (tiers, None) if isinstance(tiers, str) else (tiers.policy, tiers.config)
+    policy = _policy(name, None if config is None else json.dumps(config, sort_keys=True))
+    columns: dict[str, Any] = {"value": result.clv, "frequency": summary.frequency, "recency": summary.recency,
+                               "T": summary.T, "customer_id": summary.customer_id}
+    if result.p_alive is not None:
+        columns["p_alive"] = result.p_alive
+    if summary.monetary_value is not None:
+        columns["monetary_value"] = summary.monetary_value
+    assignment = policy.assign(columns)
+    return name, tuple(assignment.labels), assignment.tier_labels().tolist()
 
 
 def score(entry: Entry, data: ScoreInput) -> Scored:
@@ -271,31 +299,61 @@ def score(entry: Entry, data: ScoreInput) -> Scored:
     p = data.params
     result = clv(entry.transaction, entry.spend_or_amount, summary, horizon=p.horizon, discount_rate=p.discount_rate,
                  margin=p.margin, period=p.period)
+    if p.tiers is None:
+        return Scored(entry.name, entry.version, data.customer_id, result.p_alive, result.expected_purchases,
+                      result.expected_spend, result.clv)
+    policy, labels, tier = _assign_tiers(p.tiers, summary, result)
     return Scored(entry.name, entry.version, data.customer_id, result.p_alive, result.expected_purchases,
-                  result.expected_spend, result.clv)
+                  result.expected_spend, result.clv, tier, policy, labels)
 
 
-def _floats(arr: FloatArray | None, n: int) -> list[Any]:
-    return [None] * n if arr is None else arr.tolist()
+def _finite(scored: Scored) -> None:
+    """Refuse to answer non-finite scores (JSON has no NaN; the library never returns one for valid input)."""
+    for name in ("probability_alive", "expected_purchases", "expected_spend", "clv"):
+        arr = getattr(scored, name)
+        if arr is not None and not bool(np.isfinite(arr).all()):
+            raise ClvkitError(f"The model {scored.model!r} gave a non-finite {name} for customer "
+                              f"{scored.customer_id[int(np.flatnonzero(~np.isfinite(arr))[0])]!r}.")
 
 
 def encode_scores(scored: Scored, kind: str) -> bytes:
-    """The answer body in ``kind``: the JSON of :class:`ScoreResponse`, or a table with the model in its metadata."""
+    """The answer body in ``kind``: the JSON of :class:`ScoreResponse`, or a table with the model in its metadata.
+
+    The JSON is written in one call of Pydantic's serializer (``pydantic_core.to_json``, about 4x faster than
+    :mod:`json` for 1,000 customers) from plain lists: no model object per customer on the way out. Floats are
+    written in their shortest round-trip form, so a client reads back exactly the library's numbers.
+    """
+    _finite(scored)
     n = len(scored.customer_id)
     if kind == JSON:
-        results = [{"customer_id": c, "probability_alive": a, "expected_purchases": e, "expected_spend": s, "clv": v}
-                   for c, a, e, s, v in zip(scored.customer_id, _floats(scored.probability_alive, n),
-                                            scored.expected_purchases.tolist(), scored.expected_spend.tolist(),
-                                            scored.clv.tolist(), strict=True)]
-        doc = {"model": scored.model, "model_version": scored.model_version, "results": results}
-        return json.dumps(doc, allow_nan=False, separators=(",", ":")).encode("utf-8")
+        ids, alive = scored.customer_id, ([None] * n if scored.probability_alive is None
+                                          else scored.probability_alive.tolist())
+        purchases, spend, value = (scored.expected_purchases.tolist(), scored.expected_spend.tolist(),
+                                   scored.clv.tolist())
+        doc: dict[str, Any] = {"model": scored.model, "model_version": scored.model_version}
+        if scored.tier is None:
+            doc["results"] = [{"customer_id": ids[i], "probability_alive": alive[i],
+                               "expected_purchases": purchases[i], "expected_spend": spend[i], "clv": value[i]}
+                              for i in range(n)]
+        else:
+            tier = scored.tier
+            doc["tiers"] = {"policy": scored.tier_policy, "labels": list(scored.tier_labels)}
+            doc["results"] = [{"customer_id": ids[i], "probability_alive": alive[i],
+                               "expected_purchases": purchases[i], "expected_spend": spend[i], "clv": value[i],
+                               "tier": tier[i]} for i in range(n)]
+        return bytes(pydantic_core.to_json(doc))
     pa = require("pyarrow")
-    alive = (pa.nulls(n, pa.float64()) if scored.probability_alive is None
-             else pa.array(scored.probability_alive, pa.float64()))
-    table = pa.table({"customer_id": pa.array(scored.customer_id), "probability_alive": alive,
-                      "expected_purchases": scored.expected_purchases, "expected_spend": scored.expected_spend,
-                      "clv": scored.clv}).replace_schema_metadata({"model": scored.model,
-                                                                   "model_version": scored.model_version})
+    alive_col = (pa.nulls(n, pa.float64()) if scored.probability_alive is None
+                 else pa.array(scored.probability_alive, pa.float64()))
+    columns: dict[str, Any] = {"customer_id": pa.array(scored.customer_id), "probability_alive": alive_col,
+                               "expected_purchases": scored.expected_purchases,
+                               "expected_spend": scored.expected_spend, "clv": scored.clv}
+    metadata = {"model": scored.model, "model_version": scored.model_version}
+    if scored.tier is not None:
+        columns["tier"] = pa.array(scored.tier, pa.string())
+        metadata["tier_policy"] = str(scored.tier_policy)
+        metadata["tier_labels"] = json.dumps(list(scored.tier_labels))
+    table = pa.table(columns).replace_schema_metadata(metadata)
     sink = pa.BufferOutputStream()
     if kind == ARROW:
         with pa.ipc.new_stream(sink, table.schema) as writer:

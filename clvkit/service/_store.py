@@ -1,18 +1,20 @@
 """The loaded models of a service and their atomic reload.
 
 A :class:`ModelStore` reads its sources - model folders as ``clvkit fit`` writes them (checked against their
-``manifest.json`` by the command line's own :func:`~clvkit.cli._folder.load_models`), folders of such folders,
-or single model files (read with :func:`clvkit.load_json`) - into one immutable :class:`Snapshot`. A reload
-reads everything again into a new snapshot and then replaces the reference in one assignment; a request takes
-the reference once and is scored by that snapshot alone, so it sees exactly one version of its model however a
-reload runs beside it. A reload that fails (a folder half rewritten, a damaged file) keeps the old snapshot.
+``manifest.json`` by :func:`clvkit._model_folder.load_models`, as ``clvkit score`` checks them), folders of such
+folders, or single model files (read with :func:`clvkit.load_json`) - into one immutable :class:`Snapshot`. A
+reload reads everything again into a new snapshot and then replaces the reference in one assignment; a request
+takes the reference once and is scored by that snapshot alone, so it sees exactly one version of its model however
+a reload runs beside it. A reload that fails (a folder half rewritten, a damaged file) keeps the old snapshot.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,7 +24,7 @@ from typing import Any
 from ..errors import InvalidInputError
 from ._problems import UnknownModelError
 
-__all__ = ["Entry", "ModelStore", "Snapshot", "sources_of"]
+__all__ = ["Entry", "ModelStore", "ReloadStamp", "Snapshot", "sources_of"]
 
 _MANIFEST = "manifest.json"
 
@@ -144,7 +146,7 @@ def _fingerprint(paths: Sequence[Path]) -> tuple[tuple[str, float, int], ...]:
 
 def _load_entry(path: Path, fixed_spend: float | None, now: str) -> Entry:
     from .. import load_json
-    from ..cli._folder import load_models
+    from .._model_folder import load_models
     from ..valuation import SpendModel, TransactionModel
 
     if path.is_dir():
@@ -168,13 +170,53 @@ def _load_entry(path: Path, fixed_spend: float | None, now: str) -> Entry:
                  fixed_spend=None if spend is not None else fixed_spend, settings=settings, loaded_at=now)
 
 
-class ModelStore:
-    """The models of a service, loaded from ``sources``; :meth:`reload` swaps them atomically."""
+logger = logging.getLogger("clvkit.service")
 
-    def __init__(self, sources: Sequence[Path], *, spend: float | None = None) -> None:
+_Stat = tuple[int, int, int] | None
+
+
+class ReloadStamp:
+    """A file shared by the processes that serve the same models, so that a reload in one reaches them all.
+
+    A process that reloads on request :meth:`bump` s the stamp (a new file put in place by ``os.replace``: a new
+    inode, time and content); the others see the change with one ``os.stat`` (about a microsecond) before their
+    next request and reload the models themselves (:meth:`ModelStore.follow`). ``clvkit serve --workers N``
+    makes one in a temporary folder for its workers.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def stat(self) -> _Stat:
+        """The stamp's identity now (inode, time, size), ``None`` when there is none yet."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    def bump(self) -> _Stat:
+        """Put a new stamp in place (atomically) and return its identity."""
+        tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}")
+        tmp.write_text(uuid.uuid4().hex + "\n", encoding="ascii")
+        os.replace(tmp, self.path)
+        return self.stat()
+
+
+class ModelStore:
+    """The models of a service, loaded from ``sources``; :meth:`reload` swaps them atomically.
+
+    With a ``stamp`` shared with other processes, a :meth:`reload` is announced to them, and :meth:`follow`
+    reloads here when another process announced one.
+    """
+
+    def __init__(self, sources: Sequence[Path], *, spend: float | None = None,
+                 stamp: ReloadStamp | None = None) -> None:
         self._sources = list(sources)
         self._spend = spend
         self._lock = threading.Lock()  # one reload at a time; readers never wait
+        self._stamp = stamp
+        self._seen = stamp.stat() if stamp is not None else None
         self._snapshot = self._read()
 
     @property
@@ -197,12 +239,43 @@ class ModelStore:
             raise InvalidInputError("No models to serve; pass a folder written by 'clvkit fit'.")
         return Snapshot(entries, fingerprint)
 
-    def reload(self) -> Snapshot:
-        """Read the sources again and swap the snapshot; on any error the old one stays and the error is raised."""
+    def reload(self, *, announce: bool = False) -> Snapshot:
+        """Read the sources again and swap the snapshot; on any error the old one stays and the error is raised.
+
+        With ``announce`` (a reload asked for over HTTP) the shared stamp is bumped after the swap, so the other
+        processes serving these models reload before their next request.
+        """
         with self._lock:
             new = self._read()
             self._snapshot = new
+            if announce and self._stamp is not None:
+                self._seen = self._stamp.bump()
             return new
+
+    def stale(self) -> bool:
+        """Whether another process announced a reload this one has not followed (one ``os.stat``)."""
+        return self._stamp is not None and self._stamp.stat() != self._seen
+
+    def follow(self) -> Snapshot:
+        """Reload if another process announced a reload since the last one seen here; the current snapshot.
+
+        A reload that fails here keeps the models in service (and is logged); the announcement counts as seen,
+        so requests do not retry it one after another - the next announcement or file change tries again.
+        """
+        if self._stamp is None:
+            return self._snapshot
+        with self._lock:
+            now = self._stamp.stat()
+            if now != self._seen:  # not followed meanwhile by another request of this process
+                self._seen = now
+                try:
+                    self._snapshot = self._read()
+                except InvalidInputError as exc:
+                    logger.warning("announced model reload failed; the previous models stay in service: %s", exc)
+                else:
+                    logger.info("models reloaded (announced by another worker)",
+                                extra={"models": {k: e.version for k, e in self._snapshot.entries.items()}})
+            return self._snapshot
 
     def changed(self) -> bool:
         """Whether the files on disk differ (time or size) from those of the current snapshot."""

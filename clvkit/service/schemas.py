@@ -38,10 +38,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, JsonValue
 
 from .._pydantic import FrozenModel
-from ..domain import Transaction
+from ..binding.config import BindingConfig
+from ..binding.entities import IndustryTie, Project, ProjectMember
+from ..domain import Contact, Employee, Relationship, Touchpoint, Transaction
 
 __all__ = [
+    "BindingCustomer",
+    "BindingRequest",
+    "BindingResponse",
     "CustomerIn",
+    "EmployeeAtRisk",
     "FitRequest",
     "FitResponse",
     "Health",
@@ -54,6 +60,8 @@ __all__ = [
     "ScoreRequest",
     "ScoreResponse",
     "ScoreResult",
+    "ScoreTiers",
+    "TierOption",
     "TierRequest",
     "TierResponse",
     "TierResult",
@@ -86,6 +94,14 @@ class CustomerIn(FrozenModel):
         default=None, description="Mean spend per repeat purchase period; needed with a Gamma-Gamma spend model.")
 
 
+class TierOption(FrozenModel):
+    """A tiering policy for ``POST /score``: its name in :data:`clvkit.tiering.POLICIES` and its configuration
+    (the arguments of :func:`clvkit.tiering.make_policy`)."""
+
+    policy: str = Field(description="A policy name of clvkit.tiering.POLICIES, e.g. 'five-a'.")
+    config: dict[str, JsonValue] | None = Field(default=None, description="The policy's configuration.")
+
+
 class ScoreParams(FrozenModel):
     """The valuation settings of ``POST /score``: those of :func:`clvkit.valuation.clv`, and the model to use.
 
@@ -101,6 +117,11 @@ class ScoreParams(FrozenModel):
     margin: Number = Field(default=1.0, description="Profit margin applied to spend, in [0, 1].")
     model: str | None = Field(default=None, description="Name of the loaded model (see GET /models); "
                                                         "optional when one model is loaded.")
+    tiers: TierOption | str | None = Field(
+        default=None, description="Also assign each customer a tier: a policy name of clvkit.tiering.POLICIES "
+                                  "(e.g. 'five-a', 'key-customers', 'value-risk') or {'policy', 'config'}. The "
+                                  "policy reads 'value' (the CLV), 'p_alive' and the customer's summary columns; "
+                                  "quantile cuts are taken over the request's customers. Default: no tiers.")
 
 
 class ScoreRequest(ScoreParams):
@@ -117,6 +138,15 @@ class ScoreResult(FrozenModel):
     expected_purchases: float = Field(description="Undiscounted expected purchases over the horizon.")
     expected_spend: float = Field(description="Expected spend per purchase.")
     clv: float = Field(description="Discounted customer lifetime value over the horizon.")
+    tier: str | None = Field(default=None, description="The customer's tier label; present only when the request "
+                                                       "asks for tiers.")
+
+
+class ScoreTiers(FrozenModel):
+    """The tiering of a ``POST /score`` answer: the policy and its tier labels (as ``POST /tier`` gives them)."""
+
+    policy: str
+    labels: list[str]
 
 
 class ScoreResponse(FrozenModel):
@@ -124,6 +154,8 @@ class ScoreResponse(FrozenModel):
 
     model: str = Field(description="Name of the model that scored the request.")
     model_version: str = Field(description="SHA-256 of the model's files: which version scored the request.")
+    tiers: ScoreTiers | None = Field(default=None, description="The policy and labels of the tiers; present only "
+                                                               "when the request asks for tiers.")
     results: list[ScoreResult]
 
 
@@ -243,3 +275,76 @@ class ProblemDocument(FrozenModel):
     row: int | None = Field(default=None, description="The first offending row (0-based).")
     customer: CustomerId | None = Field(default=None, description="The first offending customer's id.")
     errors: list[ProblemDetail] = Field(default_factory=list)
+
+
+class BindingRequest(FrozenModel):
+    """``POST /binding``: the tables of :class:`clvkit.binding.BindingData` as lists of the library's entities.
+
+    The tables are :class:`clvkit.domain.Employee`, :class:`~clvkit.domain.Contact`,
+    :class:`~clvkit.domain.Relationship` and :class:`~clvkit.domain.Touchpoint` records (and, optionally,
+    :class:`clvkit.binding.IndustryTie`, :class:`~clvkit.binding.Project` and
+    :class:`~clvkit.binding.ProjectMember`), exactly as :meth:`BindingData.from_entities` takes them; the measures
+    are those of :func:`clvkit.binding.measure_binding` under ``config`` (a :class:`clvkit.binding.BindingConfig`),
+    and with ``values`` (e.g. each customer's CLV from ``POST /score``) the value at risk per employee of
+    :func:`clvkit.binding.value_at_risk`.
+    """
+
+    as_of: datetime = Field(description="The date the data describes, ISO 8601 with a UTC offset.")
+    employees: list[Employee] = Field(description="Our employees (id, level, team, active/left_at).")
+    contacts: list[Contact] = Field(description="The customers' people (id, customer_id, org_level).")
+    relationships: list[Relationship] = Field(description="Ties between an employee and a contact (strength, start).")
+    touchpoints: list[Touchpoint] = Field(description="Contacts made (customer_id, timestamp, channel, employee).")
+    industry_ties: list[IndustryTie] = Field(default_factory=list, description="Industry ties of customers.")
+    projects: list[Project] = Field(default_factory=list, description="Projects run for customers.")
+    project_members: list[ProjectMember] = Field(default_factory=list, description="Who works on each project.")
+    config: BindingConfig | None = Field(default=None, description="Windows, targets and score weights "
+                                                                   "(clvkit.binding.BindingConfig; its defaults).")
+    values: dict[str, Number] | None = Field(
+        default=None, description="Value per customer id (e.g. CLV; absent customers count 0), for the value at "
+                                  "risk per employee.")
+    lang: Literal["en", "zh"] = Field(default="en", description="Language of the next actions.")
+
+
+class BindingCustomer(FrozenModel):
+    """One customer's binding: the per-customer fields of :class:`clvkit.binding.BindingMeasures`."""
+
+    customer_id: str
+    score: float = Field(description="Binding score, 0-100.")
+    sub_scores: dict[str, float] = Field(description="The sub-scores (0-100) by name: hierarchy, breadth, spread, "
+                                                     "presence, industry, project.")
+    covered: dict[str, bool] = Field(description="Whether each level of the customer's organisation (user, "
+                                                 "manager, decision_maker, executive) has an active relationship.")
+    n_employees: int = Field(description="Employees holding a share of the customer.")
+    top_employee: str | None = Field(description="The employee with the largest holding (null: nobody holds it).")
+    top_share: float = Field(description="The top employee's holding share (concentration).")
+    hhi: float = Field(description="Herfindahl index of the holding shares (1: one person holds it all).")
+    single_threaded: bool = Field(description="Whether the top employee's share reaches the single-thread share.")
+    days_since_last: float | None = Field(description="Days since the last touchpoint (null: none on record).")
+    touchpoints_recent: int = Field(description="Touchpoints in the config's frequency window.")
+    value: float | None = Field(description="The customer's value from the request's 'values' (null without).")
+    next_actions: list[str] = Field(description="What to do first, from the weakest sub-scores (clvkit's rule).")
+
+
+class EmployeeAtRisk(FrozenModel):
+    """One employee's value at risk: a row of :class:`clvkit.binding.EmployeeRisk`."""
+
+    employee_id: str
+    team: str | None = Field(description="The employee's team (null: none).")
+    value_at_risk: float = Field(description="Value exposed if the employee leaves: sum of value x holding share.")
+    sole_value: float = Field(description="Value of the single-threaded customers whose top employee this is.")
+    customers_held: int
+    customers_sole: int
+    mean_score: float | None = Field(description="Holding-weighted mean binding score of the employee's customers "
+                                                 "(null: holds none).")
+
+
+class BindingResponse(FrozenModel):
+    """The answer of ``POST /binding``: every customer's binding and, with values, the value at risk."""
+
+    as_of: datetime
+    customers: list[BindingCustomer]
+    employees: list[EmployeeAtRisk] | None = Field(description="Employees ranked by value at risk (null without "
+                                                               "'values').")
+    value_exposed: float | None = Field(description="Value of the customers anybody holds (null without 'values').")
+    value_unheld: float | None = Field(description="Value of the customers nobody holds (null without 'values').")
+
