@@ -53,9 +53,21 @@ def _codes(col: FloatArray) -> tuple[IntArray, int, FloatArray | None]:
     return inverse.astype(np.int64).reshape(-1), int(values.shape[0]), values
 
 
-#: Keys spanning at most ``_DENSE_FACTOR * n + _DENSE_MIN`` values are grouped through a table over the span (no sort).
+#: Keys spanning at most ``_DENSE_FACTOR * n + _DENSE_MIN`` values are grouped through a table over the span (no sort),
+#: and for few rows at most ``_SORT_COST * n * log2(n)`` (see :func:`_table_limit`).
 _DENSE_FACTOR = 8
 _DENSE_MIN = 1 << 20
+_SORT_COST = 16
+
+
+def _table_limit(n: int) -> int:
+    """The largest key span grouped through a table for ``n`` rows.
+
+    A table costs about one pass over its span; a sort about ``n log2 n`` comparisons of ~16 table cells each. For
+    large ``n`` the span is capped at ``_DENSE_FACTOR * n + _DENSE_MIN`` (memory); for small ``n`` (a request of a
+    thousand customers) a 1M-cell table would cost ten times the sort, so the cap is the sort's cost.
+    """
+    return min(_DENSE_FACTOR * n + _DENSE_MIN, max(_DENSE_FACTOR * n, _SORT_COST * n * max(1, n.bit_length())))
 
 
 def _dense_unique(key: IntArray, span: int) -> tuple[IntArray, npt.NDArray[np.intp], npt.NDArray[np.intp]]:
@@ -98,7 +110,7 @@ def unique_rows(
     if n == 0:
         return [c[:0] for c in columns], weights[:0], np.zeros(0, dtype=np.intp)
     coded = [_codes(c) for c in columns]
-    limit = _DENSE_FACTOR * n + _DENSE_MIN
+    limit = _table_limit(n)
     key = coded[0][0].copy()
     span = max(coded[0][1], 1)
     packed = True

@@ -66,3 +66,25 @@ def test_grid_needs_every_value_on_it() -> None:
     col = np.concatenate([np.tile([1 / 7, 2 / 7, 3 / 7], 3000), [2 / 7 + 1e-12]])
     codes, size, values = _rows._codes(col)
     assert values is not None and size == 4 and len(np.unique(codes)) == 4
+
+
+def test_few_rows_with_a_wide_key_span_group_as_np_unique() -> None:
+    # A request-sized batch (1,000 rows) whose codes span far more than the rows (ages on a fine grid): grouped by a
+    # sort, not a million-cell table (_table_limit), with the same rows, order, sums and inverse as np.unique.
+    rng = np.random.default_rng(5)
+    n = 1000
+    T = np.round(rng.uniform(20.0, 39.0, n), 2)
+    x = rng.integers(0, 8, n).astype(float)
+    tx = np.where(x > 0, np.round(T * rng.uniform(0.0, 1.0, n), 2), 0.0)
+    x[:200], tx[:200], T[:200] = x[0], tx[0], T[0]  # repeats
+    assert _rows._table_limit(n) < _rows._DENSE_FACTOR * n + _rows._DENSE_MIN
+    cols = [x, tx, T]
+    w = rng.uniform(1.0, 2.0, n)
+    got = _rows.unique_rows(cols, w)
+    ref, inverse = np.unique(np.stack(cols, axis=1), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    for j in range(3):
+        np.testing.assert_array_equal(got[0][j], ref[:, j])
+    np.testing.assert_array_equal(got[2], inverse)
+    np.testing.assert_allclose(got[1], np.bincount(inverse, weights=w), rtol=1e-15)
+    assert _rows._table_limit(1_000_000) == _rows._DENSE_FACTOR * 1_000_000 + _rows._DENSE_MIN  # large n: as before
