@@ -1,9 +1,9 @@
 """Fits whose optimum lies at the edge of the parameter space (the Newton route of the estimation template).
 
-- Gamma-Gompertz/NBD on CDNOW and on the benchmark's 100,000 daily customers: the maximum is at ``b -> 0`` with ``beta / b`` fixed, the
-  Pareto/NBD limit (Bemmaor & Glady 2012). The fit takes the limit in <= 12 passes with a ``ConvergenceWarning``; its
-  log-likelihood and predictions are checked against clvkit's Pareto/NBD (its own closed-form kernels) at
-  ``beta_PNBD = beta / b``, an independent computation of the same limit.
+- Gamma-Gompertz/NBD on CDNOW and on the benchmark's 100,000 daily customers: the maximum is at ``b -> 0`` with
+  ``beta / b`` fixed, the Pareto/NBD limit (Bemmaor & Glady 2012). The fit takes the limit in <= 12 passes with a
+  ``ConvergenceWarning``; its log-likelihood and predictions are checked against clvkit's Pareto/NBD (its own
+  closed-form kernels) at ``beta_PNBD = beta / b``, an independent computation of the same limit.
 - BG/NBD and Pareto/NBD on pure-Poisson data (every customer alive): the fit returns with the warning, and the
   predictions are the Gamma-Poisson (NBD) limit computed here from the fitted ``r, alpha``.
 - An interior optimum: no warning, and the same estimates as the search without edge detection.
@@ -19,7 +19,6 @@ import pytest
 from clvkit import ConvergenceWarning, CustomerSummary, load_json
 from clvkit.valuation import (
     BetaGeo,
-    BetaGeoParams,
     FittedBetaGeo,
     FittedGammaGompertzNBD,
     FittedParetoNBD,

@@ -838,13 +838,13 @@ def _limit_of_the_rest(d: FloatArray, basis: FloatArray, hess: FloatArray, grad:
                        radius: float) -> FloatArray:
     """Where the other directions go as the parameters run off along ``d``: the change to add to the jump.
 
-    Along a ridge to the edge the optimum of the other directions ``rest`` approaches its limit like the running
-    parameter ``p = exp(theta_l)`` approaches 0 (or ``1 / p``, running to infinity; ``theta_l`` the coordinate moving
-    most): ``rest(u) = rest* + c u + O(u^2)`` with ``u = p`` (``1 / p``), a smooth likelihood's first-order term at its
-    limit. Since ``d rest / d theta_l = -c u`` (up to the sign of the direction), ``rest* = rest(u) + d rest / d |theta_l|``:
-    the ridge's slope, from the implicit function theorem (``d rest / d tau = -(Z'HZ)^-1 Z'H d`` along ``d``), taken
-    for one unit of ``theta_l``. With the Newton step to the ridge at the current point that is the step of the
-    quadratic model on the complement for the gradient ``Z'(g + H d / |d_l|)``: exact to first order in ``u``.
+    Along a ridge to the edge the optimum ``rest`` of the other directions approaches its limit like the running
+    parameter ``p = exp(theta_l)`` approaches 0 (``theta_l`` the coordinate moving most; ``1 / p`` for one running to
+    infinity): ``rest(u) = rest* + c u + O(u^2)``, a smooth likelihood's first-order term at its limit. As
+    ``d rest / d theta_l = -c u`` (up to the direction's sign), ``rest* = rest(u) + d rest / d |theta_l|``: the
+    ridge's slope for one unit of ``theta_l``, by the implicit function theorem ``d rest / d tau = -(Z'HZ)^-1 Z'H d``
+    along ``d``. With the Newton step to the ridge at the current point, that is the step of the quadratic model on
+    the complement ``Z`` for the gradient ``Z'(g + H d / |d_l|)``: exact to first order in ``u``.
     """
     scale = 1.0 / float(np.max(np.abs(d)))
     found = _trust_region_step(basis.T @ hess @ basis, basis.T @ (grad + scale * (hess @ d)), radius)
