@@ -53,7 +53,9 @@ def _check_ggom_limit(summary: CustomerSummary, horizon: float) -> None:
     assert info is not None and info.converged
     assert info.n_evaluations <= _PASS_BUDGET, info
     assert "edge" in info.message
-    assert info.standard_errors is None and info.covariance is None
+    # Standard errors, where reported (the information at the far point may still be positive definite), are finite:
+    # the JSON below holds no NaN; the warning says those of b and beta mean nothing.
+    assert info.standard_errors is None or all(np.isfinite(list(info.standard_errors.values())))
     assert fitted.params.b < 1e-8
     # The limit is the Pareto/NBD: the Pareto/NBD fit's likelihood is the supremum (to rounding), and at beta / b the
     # predictions are the Pareto/NBD's (the departure is of order b T).
@@ -66,7 +68,7 @@ def _check_ggom_limit(summary: CustomerSummary, horizon: float) -> None:
                                rtol=1e-6, atol=1e-9)
     # And the same model as the Pareto/NBD fit (estimates far below their standard errors apart).
     np.testing.assert_allclose(limit.param_array(), pnbd.param_array(), rtol=1e-4)
-    # No covariance, nothing non-finite: the JSON round trip holds.
+    # Nothing non-finite: the JSON round trip holds.
     again = load_json(fitted.to_json())
     assert again.params == fitted.params
 
@@ -143,7 +145,7 @@ def test_bgnbd_on_pure_poisson_data_returns_at_the_edge() -> None:
     summary = _smoke_log_summary()
     fitted = _fit_at_the_edge(BetaGeo(), summary, "runs to")
     assert isinstance(fitted, FittedBetaGeo)
-    assert fitted.fit_info is not None and fitted.fit_info.standard_errors is None
+    assert fitted.fit_info is not None and "edge" in fitted.fit_info.message
     p = fitted.params
     assert p.a / (p.a + p.b) < 1e-6  # the dropout probability per purchase runs to 0
     np.testing.assert_allclose(fitted.probability_alive(summary), 1.0, atol=1e-6)

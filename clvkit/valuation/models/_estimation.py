@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..._local_warnings import warn
+from ..._local_warnings import silenced, warn
 from ...errors import ConvergenceError, ConvergenceWarning, InvalidInputError
 
 __all__ = ["EVALUATIONS_PER_ITERATION", "FitProgress", "FitResult", "LogLikelihood", "LogLikelihoodHessian",
@@ -496,9 +496,14 @@ def maximize_likelihood(
         )
     ll_total = -(value - penalizer * _penalty(params, n_free) - _coefficient_penalty(params, lambdas)) * total_weight
     if edge is not None:
-        # The likelihood is flat along the held direction: its curvature there is ~0, so no standard errors.
+        # The likelihood is flat along the held direction (curvature ~0 there): the standard errors of the parameters
+        # running off are not meaningful, which the warning says. Every fit reports a covariance where the information
+        # is positive definite (the engines' contract, tests/test_engine_conformance.py), so it is still computed at
+        # the point reached; where it is not, no second warning: this one says why.
         warn(_edge_message(model, param_names, edge), ConvergenceWarning, stacklevel=3)
-        covariance, standard_errors = None, None
+        with silenced(ConvergenceWarning):
+            covariance, standard_errors = _covariance(fun, best_theta, grad, hess, total_weight,
+                                                      _jacobian(params, n_free), model)
     else:
         covariance, standard_errors = _covariance(fun, best_theta, grad, hess, total_weight,
                                                   _jacobian(params, n_free), model)
@@ -520,7 +525,8 @@ def _edge_message(model: str, param_names: tuple[str, ...], edge: _Edge) -> str:
         parts.append(("parameter " if len(moving) == 1 else "parameters ") + words
                      + (" together" if len(moving) > 1 else ""))
     return (f"{model}: {'; '.join(parts)}: the likelihood is flat in that direction; the estimate is the limit "
-            f"(the fit is reported at a far point along it). Standard errors are not available for such a fit.")
+            f"(the fit is reported at a far point along it); the standard errors of these parameters are not "
+            f"meaningful.")
 
 
 # ---------------------------------------------------------------------------------------------- steps
