@@ -47,7 +47,7 @@ def _fit_at_the_edge(engine: object, summary: CustomerSummary, match: str) -> ob
 
 
 def _check_ggom_limit(summary: CustomerSummary, horizon: float) -> None:
-    fitted = _fit_at_the_edge(GammaGompertzNBD(), summary, "'b' runs to 0 and 'beta' runs to 0 together")
+    fitted = _fit_at_the_edge(GammaGompertzNBD(), summary, "parameters 'b' and 'beta' run to 0 together")
     assert isinstance(fitted, FittedGammaGompertzNBD)
     info = fitted.fit_info
     assert info is not None and info.converged
@@ -143,7 +143,7 @@ def _smoke_log_summary() -> CustomerSummary:
 def test_bgnbd_on_pure_poisson_data_returns_at_the_edge() -> None:
     # Before, this fit ran to the evaluation limit or stopped with a ConvergenceError (bench_dask.py --smoke).
     summary = _smoke_log_summary()
-    fitted = _fit_at_the_edge(BetaGeo(), summary, "runs to")
+    fitted = _fit_at_the_edge(BetaGeo(), summary, "runs? to")
     assert isinstance(fitted, FittedBetaGeo)
     assert fitted.fit_info is not None and "edge" in fitted.fit_info.message
     p = fitted.params
@@ -155,7 +155,7 @@ def test_bgnbd_on_pure_poisson_data_returns_at_the_edge() -> None:
 
 def test_pareto_nbd_on_pure_poisson_data_returns_at_the_edge() -> None:
     summary = _poisson_summary(5000, 10.0 / 730.0, 3, shape=0.8)
-    fitted = _fit_at_the_edge(ParetoNBD(), summary, "runs to")
+    fitted = _fit_at_the_edge(ParetoNBD(), summary, "runs? to")
     assert isinstance(fitted, FittedParetoNBD)
     p = fitted.params
     # Dropout rates mu ~ Gamma(s, beta): the mean s / beta runs to 0.
@@ -196,6 +196,11 @@ def test_interior_optimum_is_unchanged(case: str, cdnow_weeks: CustomerSummary,
 def test_edge_message_names_parameters_and_directions() -> None:
     edge = _estimation._Edge(np.array([[0.0, 0.0, -0.7, 0.0, -0.7], [0.0, 1.0, 0.0, 0.0, 0.0]]).T)
     text = _estimation._edge_message("M", ("r", "alpha", "b", "s", "beta"), edge)
-    assert "parameters 'b' runs to 0 and 'beta' runs to 0 together" in text
+    assert "parameters 'b' and 'beta' run to 0 together" in text
     assert "parameter 'alpha' runs to infinity" in text
     assert "flat in that direction" in text and "limit" in text
+    both = _estimation._Edge(np.array([[0.0, 0.0, 0.6, 0.8]]).T)
+    mixed = _estimation._edge_message("M", ("r", "alpha", "a", "b"), both)
+    assert "parameters 'a' and 'b' run to infinity together" in mixed
+    opposite = _estimation._edge_message("M", ("r", "alpha"), _estimation._Edge(np.array([[0.6, -0.8]]).T))
+    assert "parameters 'alpha' runs to 0 while 'r' runs to infinity together" in opposite

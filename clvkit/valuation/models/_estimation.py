@@ -521,8 +521,13 @@ def _edge_message(model: str, param_names: tuple[str, ...], edge: _Edge) -> str:
         lead = float(np.max(np.abs(d)))
         moving = [(param_names[j], "0" if d[j] < 0 else "infinity") for j in range(d.shape[0])
                   if abs(d[j]) >= 0.1 * lead]
-        words = " and ".join(f"'{name}' runs to {where}" for name, where in moving)
-        parts.append(("parameter " if len(moving) == 1 else "parameters ") + words
+        groups = []
+        for where in ("0", "infinity"):
+            names = [f"'{name}'" for name, w in moving if w == where]
+            if names:
+                verb = "runs" if len(names) == 1 else "run"
+                groups.append(f"{' and '.join(names)} {verb} to {where}")
+        parts.append(("parameter " if len(moving) == 1 else "parameters ") + " while ".join(groups)
                      + (" together" if len(moving) > 1 else ""))
     return (f"{model}: {'; '.join(parts)}: the likelihood is flat in that direction; the estimate is the limit "
             f"(the fit is reported at a far point along it); the standard errors of these parameters are not "
