@@ -364,6 +364,18 @@ def _terms(
         ll_u, first_u, grad_u = _terms(params, xu, txu, nu, with_grad)
         return ll_u[inv], first_u[inv], None if grad_u is None else grad_u[inv]
     alpha, beta, gamma, delta = (float(v) for v in params)
+    log_t1, top, bottom, K, diff = _term_pieces(alpha, beta, gamma, delta, x, tx, n)
+    log_s, v = _ratio_sum(top, bottom, diff, K, n - tx, _W_TOP, _W_BOTTOM, np.array([0.0, 0.0, 1.0 / gamma, 0.0]))
+    ll: FloatArray = np.logaddexp(log_t1, log_s)
+    if not with_grad:
+        return ll, log_t1, None
+    _, _, grad = _term_gradient(alpha, beta, gamma, delta, x, n, log_t1, ll, v)
+    return ll, log_t1, grad
+
+
+def _term_pieces(alpha: float, beta: float, gamma: float, delta: float, x: FloatArray, tx: FloatArray,
+                 n: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Term 1's log and the sum's ingredients for :func:`_ratio_sum`: ``(log_t1, top, bottom, K, diff)``."""
     lb0 = special.betaln(alpha, beta) + special.betaln(gamma, delta)
     # B(p, q) = Gamma(p) / [Gamma(p + q) / Gamma(q)]: the ratio without cancellation at large n
     log_t1 = (special.gammaln(alpha + x) - _lgamma_diff(beta + (n - x), alpha + x)
@@ -372,10 +384,13 @@ def _terms(
     bottom = np.stack([alpha + beta + tx, gamma + delta + tx + 1.0], axis=1)
     K = (special.gammaln(alpha + x) + special.gammaln(gamma + 1.0)) - lb0
     diff = np.stack([-(alpha + x), np.full(x.shape, -(gamma + 1.0))], axis=1)
-    log_s, v = _ratio_sum(top, bottom, diff, K, n - tx, _W_TOP, _W_BOTTOM, np.array([0.0, 0.0, 1.0 / gamma, 0.0]))
-    ll: FloatArray = np.logaddexp(log_t1, log_s)
-    if not with_grad:
-        return ll, log_t1, None
+    return log_t1, top, bottom, K, diff
+
+
+def _term_gradient(alpha: float, beta: float, gamma: float, delta: float, x: FloatArray, n: FloatArray,
+                   log_t1: FloatArray, ll: FloatArray, v: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``(w1, g1, grad)``: term 1's share of L, its log's gradient (without the common part) and d log L / d params
+    (the shares' average of the terms' gradients ``g1`` and ``v``, plus the common lgamma part)."""
     w1 = np.exp(log_t1 - ll)  # share of term 1 in L
     g1 = np.empty((x.shape[0], 4))
     dig_abn = special.digamma(alpha + beta + n)
@@ -391,7 +406,7 @@ def _terms(
     grad[:, 1] += psi_ab - special.digamma(beta)
     grad[:, 2] += psi_gd
     grad[:, 3] += psi_gd - special.digamma(delta)
-    return ll, log_t1, grad
+    return w1, g1, grad
 
 
 #: Weights of psi(top_j + i), psi(bottom_j + i) in d log(term i) / d(alpha, beta, gamma, delta) (see _terms).
@@ -418,31 +433,11 @@ def _terms_hessian(params: FloatArray, x: FloatArray, tx: FloatArray, n: FloatAr
         return ll_u[inv], grad_u[inv], hess_u[inv]
     alpha, beta, gamma, delta = (float(v) for v in params)
     # The log-likelihood and gradient exactly as _terms computes them.
-    lb0 = special.betaln(alpha, beta) + special.betaln(gamma, delta)
-    log_t1 = (special.gammaln(alpha + x) - _lgamma_diff(beta + (n - x), alpha + x)
-              + special.gammaln(gamma) - _lgamma_diff(delta + n, np.full(n.shape, gamma))) - lb0
-    top = np.stack([beta + (tx - x), delta + tx], axis=1)
-    bottom = np.stack([alpha + beta + tx, gamma + delta + tx + 1.0], axis=1)
-    K = (special.gammaln(alpha + x) + special.gammaln(gamma + 1.0)) - lb0
-    diff = np.stack([-(alpha + x), np.full(x.shape, -(gamma + 1.0))], axis=1)
+    log_t1, top, bottom, K, diff = _term_pieces(alpha, beta, gamma, delta, x, tx, n)
     w_const = np.array([0.0, 0.0, 1.0 / gamma, 0.0])
     log_s, v = _ratio_sum(top, bottom, diff, K, n - tx, _W_TOP, _W_BOTTOM, w_const)
     ll: FloatArray = np.logaddexp(log_t1, log_s)
-    w1 = np.exp(log_t1 - ll)
-    g1 = np.empty((x.shape[0], 4))
-    dig_abn = special.digamma(alpha + beta + n)
-    dig_gdn = special.digamma(gamma + delta + n)
-    g1[:, 0] = -dig_abn
-    g1[:, 1] = special.digamma(beta + (n - x)) - dig_abn
-    g1[:, 2] = -dig_gdn
-    g1[:, 3] = special.digamma(delta + n) - dig_gdn
-    grad = w1[:, None] * g1 + (1.0 - w1)[:, None] * v
-    psi_ab = special.digamma(alpha + beta)
-    psi_gd = special.digamma(gamma + delta)
-    grad[:, 0] += special.digamma(alpha + x) - special.digamma(alpha) + psi_ab
-    grad[:, 1] += psi_ab - special.digamma(beta)
-    grad[:, 2] += psi_gd
-    grad[:, 3] += psi_gd - special.digamma(delta)
+    w1, g1, grad = _term_gradient(alpha, beta, gamma, delta, x, n, log_t1, ll, v)
     # The Hessian.
     ws = np.exp(log_s - ll)  # the share of the sum (not 1 - w1: no cancellation where term 1 dominates)
     cov_s, tri_top, tri_bottom = _ratio_moments(top, bottom, diff, K, n - tx, _W_TOP, _W_BOTTOM, w_const, v)

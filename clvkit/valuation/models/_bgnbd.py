@@ -30,6 +30,23 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 
 
+def _per_frequency(r: float, alpha: float, a: float, b: float, xs: FloatArray) -> list[FloatArray]:
+    """The terms of eq. (6) that depend on the frequency only, on the frequencies ``xs``: the constant ``K(x)``, its
+    derivatives w.r.t. r, a and b, ``log(a / (b+x-1))`` (``-inf`` where x == 0) and ``1 / (b+x-1)`` (1 there)."""
+    rx_s = r + xs
+    pos_s = xs > 0
+    bx1_s = np.where(pos_s, b + xs - 1.0, 1.0)
+    dig_ab = float(special.digamma(a + b))
+    dig_abx_s = special.digamma(a + b + xs)
+    const_s = (special.gammaln(rx_s) - special.gammaln(r) + r * np.log(alpha)
+               + special.betaln(a, b + xs) - special.betaln(a, b))
+    g0_s = special.digamma(rx_s) - special.digamma(r) + np.log(alpha)
+    g2_s = dig_ab - dig_abx_s
+    g3_s = special.digamma(b + xs) - special.digamma(b) + dig_ab - dig_abx_s
+    log_a_bx1_s = np.where(pos_s, np.log(a) - np.log(bx1_s), -np.inf)
+    return [const_s, g0_s, g2_s, g3_s, log_a_bx1_s, 1.0 / bx1_s]
+
+
 def loglik(
     params: FloatArray,
     x: FloatArray,
@@ -58,18 +75,7 @@ def loglik(
     r, alpha, a, b = (float(v) for v in params)
     xs = x if x_unique is None else x_unique
     # Per-frequency terms (on xs), gathered to rows below.
-    rx_s = r + xs
-    pos_s = xs > 0
-    bx1_s = np.where(pos_s, b + xs - 1.0, 1.0)
-    dig_ab = float(special.digamma(a + b))
-    dig_abx_s = special.digamma(a + b + xs)
-    const_s = (special.gammaln(rx_s) - special.gammaln(r) + r * np.log(alpha)
-               + special.betaln(a, b + xs) - special.betaln(a, b))
-    g0_s = special.digamma(rx_s) - special.digamma(r) + np.log(alpha)
-    g2_s = dig_ab - dig_abx_s
-    g3_s = special.digamma(b + xs) - special.digamma(b) + dig_ab - dig_abx_s
-    log_a_bx1_s = np.where(pos_s, np.log(a) - np.log(bx1_s), -np.inf)
-    per_x = [const_s, g0_s, g2_s, g3_s, log_a_bx1_s, 1.0 / bx1_s]
+    per_x = _per_frequency(r, alpha, a, b, xs)
     if x_code is not None:
         per_x = [v.take(x_code) for v in per_x]
     const, g0, g2, g3, log_a_bx1, inv_bx1 = per_x
@@ -116,21 +122,10 @@ def loglik_hessian(
     """
     r, alpha, a, b = (float(v) for v in params)
     xs = x if x_unique is None else x_unique
-    rx_s = r + xs
-    pos_s = xs > 0
-    bx1_s = np.where(pos_s, b + xs - 1.0, 1.0)
-    dig_ab = float(special.digamma(a + b))
-    dig_abx_s = special.digamma(a + b + xs)
-    const_s = (special.gammaln(rx_s) - special.gammaln(r) + r * np.log(alpha)
-               + special.betaln(a, b + xs) - special.betaln(a, b))
-    g0_s = special.digamma(rx_s) - special.digamma(r) + np.log(alpha)
-    g2_s = dig_ab - dig_abx_s
-    g3_s = special.digamma(b + xs) - special.digamma(b) + dig_ab - dig_abx_s
-    log_a_bx1_s = np.where(pos_s, np.log(a) - np.log(bx1_s), -np.inf)
-    h_rr_s = special.polygamma(1, rx_s) - float(special.polygamma(1, r))
+    h_rr_s = special.polygamma(1, r + xs) - float(special.polygamma(1, r))
     h_aa_s = float(special.polygamma(1, a + b)) - special.polygamma(1, a + b + xs)
     h_bb_s = special.polygamma(1, b + xs) - float(special.polygamma(1, b)) + h_aa_s
-    per_x = [const_s, g0_s, g2_s, g3_s, log_a_bx1_s, 1.0 / bx1_s, h_rr_s, h_aa_s, h_bb_s]
+    per_x = [*_per_frequency(r, alpha, a, b, xs), h_rr_s, h_aa_s, h_bb_s]
     if x_code is not None:
         per_x = [v.take(x_code) for v in per_x]
     const, g0, g2, g3, log_a_bx1, inv_bx1, h_rr, h_aa, h_bb = per_x
