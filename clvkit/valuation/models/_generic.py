@@ -50,6 +50,25 @@ for _table in (_LOG_V, _V, _WEIGHTS):
 PATH_CHUNK_CELLS = 1 << 18
 
 
+
+def weighted_sum_over_pairs(factor: Callable[[FloatArray, FloatArray, FloatArray], FloatArray], x: FloatArray,
+                            T: FloatArray, ts: FloatArray, weights: FloatArray
+                            ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.intp]]:
+    """``sum_k weights[j, k] factor(x, T, ts[k])`` once per distinct ``(x, T)`` pair: ``(sums, x of the pairs, code)``.
+
+    ``sums`` has shape (m, n_pairs) for ``weights`` of shape (m, len(ts)); ``code`` maps each row to its pair. The
+    factor is evaluated for chunks of horizons of at most ``PATH_CHUNK_CELLS`` values (bounded memory).
+    """
+    (xu, Tu), _, code = unique_rows([x, T], np.ones(x.shape[0]))
+    n_pairs = xu.shape[0]
+    sums = np.zeros((weights.shape[0], n_pairs))
+    step = max(1, PATH_CHUNK_CELLS // max(1, n_pairs))
+    for lo in range(0, ts.shape[0], step):
+        hi = min(ts.shape[0], lo + step)
+        values = factor(np.tile(xu, hi - lo), np.tile(Tu, hi - lo), np.repeat(ts[lo:hi], n_pairs))
+        sums += weights[:, lo:hi] @ values.reshape(hi - lo, n_pairs)
+    return sums, xu, code
+
 def path_over_distinct_rows(expected: Expected, params: FloatArray, x: FloatArray, tx: FloatArray, T: FloatArray,
                             ts: FloatArray) -> FloatArray:
     """``expected(params, x, tx, T, t)`` at every ``t`` of the 1-D ``ts``, shape (len(ts), n).

@@ -27,7 +27,6 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from ..._rows import unique_rows
 from . import _generic
 from ._bgnbd import two_branch_hessian
 from ._generic import (
@@ -348,14 +347,7 @@ def weighted_path_sum(params: FloatArray, x: FloatArray, tx: FloatArray, T: Floa
     r, alpha, a, b = (float(v) for v in params)
     w = np.asarray(weights, dtype=np.float64)
     w2 = w.reshape(1, -1) if w.ndim == 1 else w
-    (xu, Tu), _, code = unique_rows([x, T], np.ones(x.shape[0]))
-    n_pairs = xu.shape[0]
-    sums = np.zeros((w2.shape[0], n_pairs))
-    step = max(1, _generic.PATH_CHUNK_CELLS // max(1, n_pairs))
-    for lo in range(0, ts.shape[0], step):
-        hi = min(ts.shape[0], lo + step)
-        G = _residual(r, alpha, a, b, np.tile(xu, hi - lo), np.tile(Tu, hi - lo), np.repeat(ts[lo:hi], n_pairs))
-        sums += w2[:, lo:hi] @ G.reshape(hi - lo, n_pairs)
+    sums, xu, code = _generic.weighted_sum_over_pairs(partial(_residual, r, alpha, a, b), x, T, ts, w2)
     sums *= a + b + xu
     out: FloatArray = sums.take(code, axis=1)
     out *= probability_alive(params, x, tx, T)
