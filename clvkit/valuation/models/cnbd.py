@@ -13,7 +13,6 @@ from arrays. Standard errors (``fit_info``) are those of ``r, alpha[, a, b]`` at
 
 from __future__ import annotations
 
-import inspect
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -325,9 +324,6 @@ def sum_log_interpurchase_times(summary: CustomerSummary, where: str = "sum_log_
 
 #: The engine hook ``_loglik_hessian``: ``(params, data) -> (ll (n,), grad (n, k), hess (n, k, k))``.
 HessianKernel = Callable[[FloatArray, Mapping[str, npt.NDArray[Any]]], tuple[FloatArray, FloatArray, FloatArray]]
-# Whether the estimation routine takes a per-row Hessian kernel (Newton from the start, issue 16). It is passed only
-# where it is accepted, so this module works on either side of that change; once it is everywhere, drop the test.
-_TAKES_HESSIAN_KERNEL = "loglik_hessian" in inspect.signature(maximize_likelihood).parameters
 
 
 def _kernel_params(params: FloatArray, data: Mapping[str, npt.NDArray[Any]]) -> FloatArray:
@@ -500,12 +496,10 @@ class _CNBDEngine(Engine[CustomerSummary, _FT]):
                                              progress=progress, summed=True, total_weight=total_weight, n_free=n_free,
                                              coefficient_lambdas=lambda_array, hessian=likelihood.hessian)
             else:
-                newton: dict[str, Any] = {}
-                if _TAKES_HESSIAN_KERNEL and type(self)._loglik_hessian is not None:
-                    newton["loglik_hessian"] = type(self)._loglik_hessian
                 result = maximize_likelihood(self._loglik, {**data, "k": np.array([float(k)])}, w, start,
                                              model=self.name, param_names=names, penalizer=self.penalizer,
-                                             tol=self.tol, max_iter=self.max_iter, progress=progress, **newton)
+                                             tol=self.tol, max_iter=self.max_iter, progress=progress,
+                                             loglik_hessian=type(self)._loglik_hessian)
             total = result.log_likelihood + (k - 1) * total_litt
             objective = total
             if lambda_array is not None:  # what a regularised fit maximises: the penalised objective
