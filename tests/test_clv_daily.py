@@ -166,6 +166,12 @@ def test_clv_with_covariate_groups_uses_each_groups_parameters(cdnow: CustomerSu
     # the groups differ: a model without covariates gives other numbers
     plain = BetaGeo().fit(s).weighted_expected_purchases(s, ts, w)
     assert np.max(np.abs(plain / got - 1.0)) > 1e-3
+    # The command line's wrapper (a model with its customers' covariates bound) takes the same route, same numbers.
+    from clvkit.cli._covariates import BoundCovariates
+
+    bound = clv(BoundCovariates(model, cov), 30.0, s, horizon=52, discount_rate=0.002)
+    np.testing.assert_array_equal(bound.discounted_purchases, res.discounted_purchases)
+    np.testing.assert_array_equal(bound.clv, res.clv)
 
 
 def test_time_varying_models_sum_one_horizon_at_a_time() -> None:

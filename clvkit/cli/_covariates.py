@@ -244,6 +244,10 @@ class BoundCovariates:
     def expected_purchases_path(self, summary: CustomerSummary, ts: Any) -> Any:
         return self.model.expected_purchases_path(summary, ts, **self._covs())
 
+    def weighted_expected_purchases(self, summary: CustomerSummary, ts: Any, weights: Any) -> Any:
+        # clv() takes the discounted sum from this when it is there (no horizon x customers path).
+        return self.model.weighted_expected_purchases(summary, ts, weights, **self._covs())
+
     def probability_alive(self, summary: CustomerSummary) -> Any:
         return self.model.probability_alive(summary, **self._covs())
 
