@@ -204,3 +204,5 @@ def test_edge_message_names_parameters_and_directions() -> None:
     assert "parameters 'a' and 'b' run to infinity together" in mixed
     opposite = _estimation._edge_message("M", ("r", "alpha"), _estimation._Edge(np.array([[0.6, -0.8]]).T))
     assert "parameters 'alpha' runs to 0 while 'r' runs to infinity together" in opposite
+    four = _estimation._edge_message("M", ("r", "alpha", "s", "beta"), _estimation._Edge(np.full((4, 1), 0.5)))
+    assert "parameters 'r', 'alpha', 's' and 'beta' run to infinity together" in four

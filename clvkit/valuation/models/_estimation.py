@@ -526,7 +526,8 @@ def _edge_message(model: str, param_names: tuple[str, ...], edge: _Edge) -> str:
             names = [f"'{name}'" for name, w in moving if w == where]
             if names:
                 verb = "runs" if len(names) == 1 else "run"
-                groups.append(f"{' and '.join(names)} {verb} to {where}")
+                listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+                groups.append(f"{listed} {verb} to {where}")
         parts.append(("parameter " if len(moving) == 1 else "parameters ") + " while ".join(groups)
                      + (" together" if len(moving) > 1 else ""))
     return (f"{model}: {'; '.join(parts)}: the likelihood is flat in that direction; the estimate is the limit "
