@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -64,17 +65,24 @@ def run_fit(console: Console, label: str, engine: Any, summary: CustomerSummary,
             covariates: Mapping[str, Any] | None = None) -> Any:
     """``engine.fit`` as a progress step; ``covariates`` maps ``purchase_covariates``/``dropout_covariates``."""
     tr = console.tr
-    with console.step(tr("fitting {model} on {who}", model=label, who=who)) as add, \
-            warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with noted_warnings(console), console.step(tr("fitting {model} on {who}", model=label, who=who)) as add:
         progress = _fit_progress(console) if console.verbose else None
         model = engine.fit(summary, progress=progress, **(covariates or {}))
         info = model.fit_info
         if info is not None:
             add(tr("{count} iterations", count=info.n_iterations))
+    return model
+
+
+@contextmanager
+def noted_warnings(console: Console) -> Iterator[None]:
+    """The warnings raised in the block, printed after it as one-line ``clvkit: warning:`` notes (not Python's
+    warning format in the middle of a progress line)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
     for w in caught:
         console.note(f"clvkit: warning: {one_line(Exception(str(w.message)))}")
-    return model
 
 
 def fit_models(console: Console, summary: CustomerSummary, with_spend: bool, covariates: Any = None,

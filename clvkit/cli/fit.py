@@ -29,7 +29,15 @@ from ._covariates import (
     read_dynamic_covariates,
 )
 from ._dask import add_dask_options, dask_session, holdout_totals, refuse, summarize_with_dask, uses_dask
-from ._fitting import fit_models, holdout_check, param_block, print_holdout, read_and_summarize, run_fit
+from ._fitting import (
+    fit_models,
+    holdout_check,
+    noted_warnings,
+    param_block,
+    print_holdout,
+    read_and_summarize,
+    run_fit,
+)
 from ._folder import (
     FIT_FILES,
     SELECTION_FILE,
@@ -184,7 +192,7 @@ def _run_other(args: argparse.Namespace, console: Console, settings: SummarySett
     tr = console.tr
     files: dict[str, Any] = {}
     if name == "auto":
-        with console.step(tr("choosing the model on the holdout period")) as add:
+        with noted_warnings(console), console.step(tr("choosing the model on the holdout period")) as add:
             rec = recommend(summary)
             add(tr("{count} models fitted", count=len(rec.models)))
         console.print(format_recommendation(rec, lang=tr.lang))
