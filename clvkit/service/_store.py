@@ -267,7 +267,6 @@ class ModelStore:
         with self._lock:
             now = self._stamp.stat()
             if now != self._seen:  # not followed meanwhile by another request of this process
-                self._seen = now
                 try:
                     self._snapshot = self._read()
                 except InvalidInputError as exc:
@@ -275,6 +274,9 @@ class ModelStore:
                 else:
                     logger.info("models reloaded (announced by another worker)",
                                 extra={"models": {k: e.version for k, e in self._snapshot.entries.items()}})
+                # Seen only once the new snapshot is in place: until then stale() sends this process's other requests
+                # here, to wait on the lock for it, rather than to the old snapshot (seen in a test under load).
+                self._seen = now
             return self._snapshot
 
     def changed(self) -> bool:
